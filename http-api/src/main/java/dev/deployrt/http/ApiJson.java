@@ -1,0 +1,104 @@
+package dev.deployrt.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.ErrorInfo;
+import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.deployment.NodeResult;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+
+/**
+ * The API's JSON shapes (API.md): snake_case names, ISO-8601 UTC times with milliseconds, explicit
+ * nulls. Built field by field so the wire format is visible here and does not drift with the
+ * internal records.
+ */
+public final class ApiJson {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private ApiJson() {}
+
+  public static String time(Instant t) {
+    return t == null ? null : TIME.format(t);
+  }
+
+  public static HttpEntity.Strict entity(JsonNode node) {
+    try {
+      return HttpEntities.create(ContentTypes.APPLICATION_JSON, MAPPER.writeValueAsBytes(node));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static ObjectNode error(ApiException e) {
+    ObjectNode out = MAPPER.createObjectNode();
+    out.put("error", e.getMessage());
+    out.put("code", e.code());
+    e.extra().forEach((k, v) -> out.set(k, MAPPER.valueToTree(v)));
+    return out;
+  }
+
+  public static ObjectNode deployment(Deployment d, boolean withEvents) {
+    ObjectNode out = MAPPER.createObjectNode();
+    out.put("deployment_id", d.deploymentId());
+    out.put("project", d.project());
+    out.put("description", d.description());
+    out.put("status", d.status().apiName());
+    out.put("sha256", d.sha256());
+    out.put("payload_size", d.payloadSize());
+    out.put("payload_present", d.payloadPresent());
+    out.put("user", d.user());
+    out.put("origin_node", d.originNode());
+    out.put("rollback_of", d.rollbackOf());
+    out.put("created_at", time(d.createdAt()));
+    out.put("completed_at", time(d.completedAt()));
+    out.set("error", error(d.error()));
+    ObjectNode nodes = out.putObject("nodes");
+    for (Map.Entry<String, NodeResult> n : d.nodes().entrySet()) {
+      ObjectNode node = nodes.putObject(n.getKey());
+      node.put("status", n.getValue().status().apiName());
+      node.put("updated_at", time(n.getValue().updatedAt()));
+      node.set("error", error(n.getValue().error()));
+    }
+    out.put("event_count", d.eventCount());
+    if (withEvents) {
+      var events = out.putArray("events");
+      d.events().forEach(e -> events.add(event(e)));
+    }
+    return out;
+  }
+
+  public static ObjectNode event(LogEntry e) {
+    ObjectNode out = MAPPER.createObjectNode();
+    out.put("seq", e.seq());
+    out.put("time", time(e.time()));
+    out.put("type", e.type());
+    out.put("phase", e.phase());
+    out.put("node", e.node());
+    out.put("message", e.message());
+    ObjectNode data = out.putObject("data");
+    e.data().forEach(data::put);
+    return out;
+  }
+
+  private static JsonNode error(ErrorInfo e) {
+    if (e == null) {
+      return MAPPER.nullNode();
+    }
+    ObjectNode out = MAPPER.createObjectNode();
+    out.put("message", e.message());
+    out.put("code", e.code());
+    out.put("phase", e.phase());
+    out.put("node", e.node());
+    return out;
+  }
+}

@@ -1,0 +1,51 @@
+package dev.deployrt.http;
+
+import com.typesafe.config.Config;
+import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.node.NodeConfig;
+import dev.deployrt.node.NodeRuntime;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Starts one node in the foreground: actor system and cluster membership, runtime, operations API.
+ * SIGTERM (and SIGINT) run Pekko's coordinated shutdown (leave the cluster, hand over shards, unbind,
+ * stop) and then exit 0.
+ */
+public final class NodeMain {
+  private static final Logger log = LoggerFactory.getLogger(NodeMain.class);
+
+  private NodeMain() {}
+
+  public static void main(String[] args) throws Exception {
+    Config config = NodeConfig.load();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
+    try {
+      NodeRuntime node = NodeRuntime.init(system);
+      UserStore users = UserStore.openOrBootstrap(node.settings().dataDir(),
+          config.getString("deploy.admin-password"));
+      String host = config.getString("deploy.http.host");
+      int port = config.getInt("deploy.http.port");
+      new OperationsApi(node, users).bind(host, port).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      log.info("node {} serving the operations API at http://{}:{}/ (data: {})", node.nodeName(), host, port,
+          node.settings().dataDir());
+    } catch (Exception e) {
+      log.error("node failed to start", e);
+      system.terminate();
+      System.exit(1);
+    }
+    Runnable shutdown = () -> {
+      log.info("shutting down: leaving the cluster");
+      CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason())
+          .whenComplete((done, e) -> System.exit(0));
+    };
+    Signal.handle(new Signal("TERM"), s -> shutdown.run());
+    Signal.handle(new Signal("INT"), s -> shutdown.run());
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+}

@@ -1,0 +1,104 @@
+package dev.deployrt.http;
+
+import dev.deployrt.http.auth.Authentication;
+import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.http.deployments.DeploymentRoutes;
+import dev.deployrt.node.NodeRuntime;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operations API of one node: every route, and the single place where errors become responses.
+ * Every error is JSON {@code {"error", "code", ...}}: never an empty body, never a stack trace.
+ */
+public final class OperationsApi extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(OperationsApi.class);
+
+  private final NodeRuntime node;
+  private final Authentication auth;
+  private final Duration maxWait;
+
+  public OperationsApi(NodeRuntime node, UserStore users) {
+    this.node = node;
+    this.auth = new Authentication(users);
+    this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
+  }
+
+  public Route route() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        new HealthRoutes(node).route(),
+        new DeploymentRoutes(node, auth, maxWait).route())));
+  }
+
+  /** Binds the API at {@code deploy.http.host:port} and unbinds it when the system shuts down. */
+  public CompletionStage<ServerBinding> bind(String host, int port) {
+    return Http.get(node.system()).newServerAt(host, port).bind(route())
+        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system()));
+  }
+
+  public static HttpResponse errorResponse(ApiException e) {
+    HttpResponse response = HttpResponse.create().withStatus(e.status()).withEntity(ApiJson.entity(ApiJson.error(e)));
+    if (e.status() == 401) {
+      response = response.addHeader(WWWAuthenticate.create(HttpChallenge.createBasic(Authentication.REALM)));
+    }
+    Object retry = e.extra().get("retry_after");
+    if (retry != null) {
+      response = response.addHeader(RawHeader.create("Retry-After", retry.toString()));
+    }
+    return response;
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .matchAny(t -> {
+          Throwable cause = t;
+          while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+          }
+          if (cause instanceof ApiException api) {
+            return complete(errorResponse(api));
+          }
+          if (cause instanceof java.util.concurrent.TimeoutException) {
+            return complete(errorResponse(
+                ApiException.unavailable("the cluster did not answer in time").with("retry_after", 5)));
+          }
+          log.error("unhandled error", cause);
+          return complete(errorResponse(new ApiException(500, "INTERNAL", "internal error")));
+        })
+        .build();
+  }
+
+  /** Pekko's own rejections (unknown path, wrong method, …) keep their status but get a JSON body. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      String text = response.entity() instanceof HttpEntity.Strict strict
+          ? strict.getData().decodeString(StandardCharsets.UTF_8) : response.status().reason();
+      int status = response.status().intValue();
+      String code = switch (status) {
+        case 401 -> "UNAUTHORIZED";
+        case 403 -> "FORBIDDEN";
+        case 404 -> "NOT_FOUND";
+        case 413 -> "PAYLOAD_TOO_LARGE";
+        case 415 -> "UNSUPPORTED_MEDIA_TYPE";
+        case 503 -> "UNAVAILABLE";
+        default -> status >= 500 ? "INTERNAL" : "INVALID_REQUEST";
+      };
+      return response.withEntity(ApiJson.entity(ApiJson.error(new ApiException(status, code, text))));
+    });
+  }
+}

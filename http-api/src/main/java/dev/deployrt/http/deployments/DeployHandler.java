@@ -1,0 +1,416 @@
+package dev.deployrt.http.deployments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.http.ApiException;
+import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.auth.User;
+import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.upload.PayloadUpload;
+import dev.deployrt.upload.StagedPayload;
+import dev.deployrt.upload.UploadFailure;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Multipart;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /deployments} in its three forms: raw body, multipart (fields before one {@code
+ * payload} file part) and JSON rollback.
+ *
+ * <p>Audit guarantee: the deployment record is created as soon as the request is authorised, before
+ * any payload byte is read, and every outcome ends on it: stored and distributing, or {@code failed}
+ * with the error code the client received. If the record cannot be written, nothing is read or
+ * stored and the client gets 503. The payload goes through {@link PayloadUpload} in one pass and
+ * is committed to the blob store only when the whole request has been read and checked.
+ */
+public final class DeployHandler {
+  private static final Logger log = LoggerFactory.getLogger(DeployHandler.class);
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  private static final int MAX_FIELD_BYTES = 4096;
+  private static final int MAX_JSON_BYTES = 64 * 1024;
+  /** Key under which {@link #jsonFields} reports an unreadable body; no client field can have it. */
+  private static final String BODY_PROBLEM = "\u0000body";
+
+  private final NodeRuntime node;
+  private final Materializer mat;
+  private final Duration maxWait;
+
+  public DeployHandler(NodeRuntime node, Duration maxWait) {
+    this.node = node;
+    this.mat = Materializer.matFromSystem(node.system());
+    this.maxWait = maxWait;
+  }
+
+  public CompletionStage<HttpResponse> deploy(HttpRequest request, User user) {
+    Map<String, String> query;
+    String id = UUID.randomUUID().toString();
+    try {
+      query = singleValued(request.getUri().query().toMultiMap());
+    } catch (ApiException e) {
+      return rejectBeforeBody(id, user, Map.of(), e, request);
+    }
+    var mediaType = request.entity().getContentType().mediaType();
+    String type = mediaType.mainType() + "/" + mediaType.subType();
+    switch (type) {
+      case "application/gzip", "application/x-gzip", "application/octet-stream" -> {
+        return raw(id, request, user, query);
+      }
+      case "multipart/form-data" -> {
+        return multipart(id, request, user, query);
+      }
+      case "application/json" -> {
+        return rollback(id, request, user, query);
+      }
+      default -> { }
+    }
+    return rejectBeforeBody(id, user, query, new ApiException(415, "UNSUPPORTED_MEDIA_TYPE",
+        "content type '" + mediaType + "' is not accepted: send application/gzip, application/octet-stream, "
+            + "multipart/form-data or application/json"), request);
+  }
+
+  // ---- the three forms ------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> raw(String id, HttpRequest request, User user, Map<String, String> query) {
+    Map<String, String> fields = new HashMap<>(query);
+    Map<String, String> options = new HashMap<>();
+    for (String option : DeployRequest.RESPONSE_OPTIONS) {
+      if (fields.containsKey(option)) {
+        options.put(option, fields.remove(option));
+      }
+    }
+    DeployRequest params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, options, maxWait);
+    HttpEntity entity = request.entity();
+    return record(id, params, user, null).thenCompose(created -> {
+      if (params.problem() != null) {
+        return fail(id, params.problem());
+      }
+      OptionalLong declared = entity.getContentLengthOption();
+      long max = node.settings().upload().maxBytes();
+      if (declared.isPresent() && declared.getAsLong() > max) {
+        return fail(id, asApi(UploadFailure.tooLarge(max)));
+      }
+      return upload(id, entity.getDataBytes(), params)
+          .thenCompose(staged -> storeAndDistribute(id, staged, params))
+          .exceptionallyCompose(e -> fail(id, asApi(e)));
+    });
+  }
+
+  private CompletionStage<HttpResponse> multipart(String id, HttpRequest request, User user,
+      Map<String, String> query) {
+    MultipartReading reading = new MultipartReading(id, user, query);
+    CompletionStage<Multipart.FormData> form =
+        Unmarshaller.entityToMultipartFormData().unmarshal(request.entity(), mat);
+    return form
+        .exceptionally(e -> {
+          throw ApiException.invalid("malformed multipart body: " + rootMessage(e));
+        })
+        .thenCompose(fd -> fd.getParts().mapAsync(1, reading::onPart).runWith(Sink.ignore(), mat))
+        .thenCompose(done -> reading.finish())
+        .exceptionallyCompose(reading::fail);
+  }
+
+  /** Reads multipart parts in order; the record is created when the payload part starts. */
+  private final class MultipartReading {
+    private final String id;
+    private final User user;
+    private final Map<String, String> query;
+    private final Map<String, String> fields = new HashMap<>();
+    private DeployRequest params;
+    private CompletionStage<Deployment> recorded;
+    private StagedPayload staged;
+
+    MultipartReading(String id, User user, Map<String, String> query) {
+      this.id = id;
+      this.user = user;
+      this.query = query;
+    }
+
+    CompletionStage<Object> onPart(Multipart.FormData.BodyPart part) {
+      String name = part.getName();
+      if (recorded != null) {
+        part.getEntity().discardBytes(mat);
+        throw ApiException.invalid("the file part 'payload' must be the last part; found '"
+            + DeployRequest.printable(name) + "' after it");
+      }
+      if (name.equals("payload")) {
+        params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+        recorded = record(id, params, user, null);
+        return recorded.thenCompose(created -> {
+          if (params.problem() != null) {
+            part.getEntity().discardBytes(mat);
+            throw params.problem();
+          }
+          return upload(id, part.getEntity().getDataBytes(), params).thenApply(s -> {
+            staged = s;
+            return (Object) s;
+          });
+        });
+      }
+      if (part.getFilename().isPresent()) {
+        part.getEntity().discardBytes(mat);
+        throw ApiException.invalid("unexpected file part '" + DeployRequest.printable(name)
+            + "': the payload part must be named 'payload'");
+      }
+      if (fields.containsKey(name)) {
+        part.getEntity().discardBytes(mat);
+        throw ApiException.invalid("field '" + DeployRequest.printable(name) + "' is given twice");
+      }
+      return part.getEntity().getDataBytes()
+          .limitWeighted(MAX_FIELD_BYTES, b -> (long) b.size())
+          .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
+          .handle((bytes, e) -> {
+            if (e != null) {
+              throw ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
+                  + MAX_FIELD_BYTES + " bytes");
+            }
+            fields.put(name, bytes.utf8String());
+            return bytes;
+          });
+    }
+
+    CompletionStage<HttpResponse> finish() {
+      if (staged == null) {
+        return fail(ApiException.invalid("the multipart body has no file part named 'payload'"));
+      }
+      return storeAndDistribute(id, staged, params);
+    }
+
+    CompletionStage<HttpResponse> fail(Throwable error) {
+      if (staged != null) {
+        staged.discard();
+        staged = null;
+      }
+      ApiException api = asApi(error);
+      if (recorded == null) {
+        DeployRequest best = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+        recorded = record(id, best, user, null);
+      }
+      return recorded.thenCompose(created -> DeployHandler.this.fail(id, api));
+    }
+  }
+
+  private CompletionStage<HttpResponse> rollback(String id, HttpRequest request, User user,
+      Map<String, String> query) {
+    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(ASK_TIMEOUT.toMillis(), mat)
+        .handle((strict, error) -> {
+          if (error != null) {
+            return Map.of(BODY_PROBLEM, error instanceof CompletionException c && c.getCause() != null
+                ? rootMessage(c) : rootMessage(error));
+          }
+          return jsonFields(strict.getData().utf8String());
+        })
+        .thenCompose(fields -> {
+          String bodyProblem = fields.get(BODY_PROBLEM);
+          Map<String, String> cleanFields = bodyProblem == null ? fields : Map.of();
+          DeployRequest parsed = DeployRequest.parse(cleanFields, DeployRequest.ROLLBACK_FIELDS, query, maxWait);
+          DeployRequest params = bodyProblem == null ? parsed
+              : new DeployRequest(null, null, null, null, parsed.waitForResult(), parsed.timeout(),
+                  ApiException.invalid(bodyProblem));
+          return record(id, params, user, params.rollbackOf()).thenCompose(created -> {
+            if (params.problem() != null) {
+              return fail(id, params.problem());
+            }
+            return get(params.rollbackOf()).thenCompose(earlier -> rollbackTo(id, earlier, params));
+          });
+        });
+  }
+
+  private CompletionStage<HttpResponse> rollbackTo(String id, Deployment earlier, DeployRequest params) {
+    if (!earlier.exists()) {
+      return fail(id, ApiException.notFound("deployment " + params.rollbackOf() + " does not exist")
+          .with("rollback_of", params.rollbackOf()));
+    }
+    if (!earlier.project().equals(params.project())) {
+      return fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " belongs to project '"
+          + earlier.project() + "', not '" + params.project() + "'"));
+    }
+    if (earlier.sha256() == null) {
+      return fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " never stored a payload"));
+    }
+    if (!earlier.payloadPresent() || !node.blobs().contains(earlier.sha256())) {
+      return fail(id, new ApiException(404, "PAYLOAD_PRUNED",
+          "the payload of deployment " + params.rollbackOf() + " was reclaimed").with("rollback_of",
+          params.rollbackOf()));
+    }
+    return markStored(id, earlier.sha256(), earlier.payloadSize())
+        .thenCompose(stored -> respondStored(id, stored, params));
+  }
+
+  // ---- shared steps ---------------------------------------------------------------------------
+
+  /** Creates the record; if that fails nothing else may happen, and the client gets 503. */
+  private CompletionStage<Deployment> record(String id, DeployRequest params, User user, String rollbackOf) {
+    return node.deployment(id)
+        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(params.project(), params.description(),
+            user.name(), node.nodeName(), rollbackOf, replyTo), ASK_TIMEOUT)
+        .exceptionally(e -> {
+          log.error("could not record deployment {}", id, e);
+          throw ApiException.unavailable("the deployment could not be recorded: the journal is not reachable")
+              .with("retry_after", 5);
+        });
+  }
+
+  private CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params) {
+    AtomicLong received = new AtomicLong();
+    var ref = node.deployment(id);
+    Duration every = node.settings().progressInterval();
+    Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
+        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
+    return bytes
+        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
+            node.blocking()), mat)
+        .whenComplete((staged, e) -> {
+          heartbeat.cancel();
+          if (staged != null) {
+            ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
+          }
+        });
+  }
+
+  private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
+    return CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return staged.commit();
+          } catch (Exception e) {
+            throw new CompletionException(UploadFailure.storage(e));
+          }
+        }, node.blocking())
+        .thenCompose(path -> markStored(id, staged.sha256(), staged.size()))
+        .thenCompose(stored -> respondStored(id, stored, params))
+        .exceptionallyCompose(e -> fail(id, asApi(e)));
+  }
+
+  private CompletionStage<Deployment> markStored(String id, String sha256, long size) {
+    return node.deployment(id).askWithStatus(
+        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, node.targetNodes(), replyTo), ASK_TIMEOUT);
+  }
+
+  private CompletionStage<HttpResponse> respondStored(String id, Deployment stored, DeployRequest params) {
+    if (!params.waitForResult()) {
+      return CompletableFuture.completedFuture(respond(202, ApiJson.deployment(stored, true), id));
+    }
+    return node.deployment(id)
+        .<Deployment>ask(DeploymentEntity.AwaitTerminal::new, params.timeout())
+        .handle((terminal, e) -> terminal)
+        .thenCompose(terminal -> terminal != null ? CompletableFuture.completedFuture(terminal) : get(id))
+        .thenApply(d -> respond(d.isTerminal() ? 201 : 202, ApiJson.deployment(d, true), id));
+  }
+
+  private CompletionStage<Deployment> get(String id) {
+    return node.deployment(id).ask(DeploymentEntity.Get::new, ASK_TIMEOUT);
+  }
+
+  /** Ends the record as failed with the error's code, then answers with that error. */
+  private CompletionStage<HttpResponse> fail(String id, ApiException error) {
+    error.with("deployment_id", id);
+    return node.deployment(id)
+        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(error.code(), error.getMessage(),
+            "upload", replyTo), ASK_TIMEOUT)
+        .handle((d, e) -> {
+          if (e != null) {
+            log.warn("could not mark deployment {} failed ({})", id, error.code(), e);
+          }
+          return respond(error.status(), ApiJson.error(error), id);
+        });
+  }
+
+  private CompletionStage<HttpResponse> rejectBeforeBody(String id, User user, Map<String, String> query,
+      ApiException error, HttpRequest request) {
+    request.entity().discardBytes(mat);
+    DeployRequest best = DeployRequest.parse(query, DeployRequest.PAYLOAD_FIELDS, Map.of(), maxWait);
+    return record(id, best, user, null).thenCompose(created -> fail(id, error));
+  }
+
+  static HttpResponse respond(int status, JsonNode body, String id) {
+    return HttpResponse.create()
+        .withStatus(status)
+        .addHeader(Location.create("/deployments/" + id))
+        .withEntity(ApiJson.entity(body));
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  static ApiException asApi(Throwable e) {
+    Throwable t = e;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof ApiException api) {
+      return api;
+    }
+    if (t instanceof UploadFailure f) {
+      ApiException api = new ApiException(f.reason().httpStatus, f.code(), f.getMessage());
+      return api.with("limit", f.limit()).with("expected", f.expected()).with("actual", f.actual());
+    }
+    if (t instanceof TimeoutException) {
+      return ApiException.unavailable("the cluster did not answer in time").with("retry_after", 5);
+    }
+    log.error("unexpected failure while deploying", t);
+    return new ApiException(500, "INTERNAL", "internal error: " + t.getClass().getSimpleName());
+  }
+
+  private static Map<String, String> singleValued(Map<String, List<String>> multi) {
+    Map<String, String> out = new HashMap<>();
+    for (Map.Entry<String, List<String>> e : multi.entrySet()) {
+      if (e.getValue().size() > 1) {
+        throw ApiException.invalid("parameter '" + DeployRequest.printable(e.getKey()) + "' is given more than once");
+      }
+      out.put(e.getKey(), e.getValue().get(0));
+    }
+    return out;
+  }
+
+  /** A flat JSON object of strings; anything else is reported under the key BODY_PROBLEM. */
+  private static Map<String, String> jsonFields(String body) {
+    try {
+      JsonNode node = ApiJson.MAPPER.readTree(body);
+      if (node == null || !node.isObject()) {
+        return Map.of(BODY_PROBLEM, "the body must be a JSON object");
+      }
+      Map<String, String> out = new HashMap<>();
+      var it = node.fields();
+      while (it.hasNext()) {
+        var e = it.next();
+        if (!e.getValue().isTextual()) {
+          return Map.of(BODY_PROBLEM, "field '" + DeployRequest.printable(e.getKey()) + "' must be a string");
+        }
+        out.put(e.getKey(), e.getValue().asText());
+      }
+      return out;
+    } catch (Exception e) {
+      return Map.of(BODY_PROBLEM, "the body is not valid JSON");
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return Optional.ofNullable(t.getMessage()).orElse(t.getClass().getSimpleName());
+  }
+}

@@ -1,0 +1,222 @@
+package dev.deployrt.applier;
+
+import dev.deployrt.archive.ArchiveExtractor;
+import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.archive.InvalidArchiveException;
+import dev.deployrt.deployment.ErrorInfo;
+import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.release.DesiredRelease;
+import dev.deployrt.release.ReleaseRegister;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One per node: makes the node converge to every project's desired release.
+ *
+ * <p>Per project, serially: fetch the payload (if absent), extract it into a new release directory
+ * (validated again, entry by entry), switch {@code current}, report each step. A newer desired
+ * release cancels one still in progress (reported {@code superseded}) and runs when it has stopped.
+ * A release already extracted (a rollback, a redo after restart) is switched to without extracting
+ * again; one already active is just reported active.
+ *
+ * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and reports
+ * back with a message. A crash mid-extract leaves only a staging directory, removed at the next start,
+ * and the job is redone when the register is read again.
+ */
+public final class Applier {
+
+  public sealed interface Command {}
+
+  /** The whole register, as the release register publishes it. */
+  public record DesiredChanged(Map<String, DesiredRelease> desired) implements Command {}
+
+  /** Replies with project → active deployment id on this node. */
+  public record GetActive(ActorRef<Map<String, String>> replyTo) implements Command {}
+
+  private record JobEnded(DesiredRelease release, Throwable failure) implements Command {}
+
+  private record Job(DesiredRelease release, AtomicBoolean cancelled) {}
+
+  private final String node;
+  private final ReleaseDirectory releases;
+  private final BlobSource blobs;
+  private final ArchiveLimits limits;
+  private final Executor blocking;
+  private final NodeReporter reporter;
+  private final ActorContext<Command> ctx;
+  private final Map<String, Job> running = new HashMap<>();
+  private final Map<String, DesiredRelease> queued = new HashMap<>();
+  private final Set<String> reportedActive = new HashSet<>();
+
+  /** Subscribes to {@code register} and converges to what it says. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static Behavior<Command> create(String node, ReleaseDirectory releases, BlobSource blobs,
+      ArchiveLimits limits, Executor blocking, NodeReporter reporter,
+      ActorRef<ReleaseRegister.Command> register) {
+    return Behaviors.setup(ctx -> {
+      ActorRef<Map> desired = ctx.messageAdapter(Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
+      register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
+      return new Applier(node, releases, blobs, limits, blocking, reporter, ctx).behavior();
+    });
+  }
+
+  private Applier(String node, ReleaseDirectory releases, BlobSource blobs, ArchiveLimits limits, Executor blocking,
+      NodeReporter reporter, ActorContext<Command> ctx) {
+    this.node = node;
+    this.releases = releases;
+    this.blobs = blobs;
+    this.limits = limits;
+    this.blocking = blocking;
+    this.reporter = reporter;
+    this.ctx = ctx;
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(DesiredChanged.class, this::onDesiredChanged)
+        .onMessage(JobEnded.class, this::onJobEnded)
+        .onMessage(GetActive.class, get -> {
+          get.replyTo().tell(releases.activeReleases());
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onDesiredChanged(DesiredChanged msg) {
+    msg.desired().values().forEach(this::converge);
+    return Behaviors.same();
+  }
+
+  private void converge(DesiredRelease release) {
+    String project = release.project();
+    Job job = running.get(project);
+    if (job != null) {
+      if (!job.release().deploymentId().equals(release.deploymentId()) && release.isNewerThan(job.release())) {
+        job.cancelled().set(true);
+        queued.put(project, release);
+      }
+      return;
+    }
+    if (releases.activeRelease(project).filter(release.deploymentId()::equals).isPresent()) {
+      if (reportedActive.add(release.deploymentId())) {
+        reporter.report(release.deploymentId(), NodeStatus.ACTIVE, null);
+      }
+      return;
+    }
+    start(release);
+  }
+
+  private void start(DesiredRelease release) {
+    AtomicBoolean cancelled = new AtomicBoolean();
+    running.put(release.project(), new Job(release, cancelled));
+    ActorRef<Command> self = ctx.getSelf();
+    CompletableFuture.runAsync(() -> apply(release, cancelled), blocking)
+        .whenComplete((ok, failure) -> self.tell(new JobEnded(release, unwrap(failure))));
+  }
+
+  private Behavior<Command> onJobEnded(JobEnded ended) {
+    DesiredRelease release = ended.release();
+    running.remove(release.project());
+    Throwable failure = ended.failure();
+    DesiredRelease next = queued.remove(release.project());
+    if (failure == null) {
+      reportedActive.add(release.deploymentId());
+    } else if (failure instanceof CancellationException && next != null) {
+      reporter.report(release.deploymentId(), NodeStatus.SUPERSEDED,
+          new ErrorInfo("superseded by deployment " + next.deploymentId(), "SUPERSEDED", "distribute", node));
+    } else {
+      ctx.getLog().warn("applying {} of project {} failed", release.deploymentId(), release.project(), failure);
+      reporter.report(release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
+    }
+    if (next != null) {
+      converge(next);
+    }
+    return Behaviors.same();
+  }
+
+  /** The blocking part: fetch, extract, activate. Runs off the actor. */
+  private void apply(DesiredRelease release, AtomicBoolean cancelled) {
+    String project = release.project();
+    String id = release.deploymentId();
+    try {
+      if (!releases.hasRelease(project, id)) {
+        reporter.report(id, NodeStatus.FETCHING, null);
+        java.nio.file.Path payload = step("fetch", () -> blobs.fetch(release));
+        checkCancelled(cancelled);
+        reporter.report(id, NodeStatus.EXTRACTING, null);
+        step("extract", () -> releases.createRelease(project, id,
+            dir -> ArchiveExtractor.extract(payload, dir, limits, cancelled::get)));
+      }
+      checkCancelled(cancelled);
+      reporter.report(id, NodeStatus.ACTIVATING, null);
+      step("activate", () -> {
+        releases.activate(project, id);
+        return null;
+      });
+      reporter.report(id, NodeStatus.ACTIVE, null);
+    } catch (PhaseFailure e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private static void checkCancelled(AtomicBoolean cancelled) {
+    if (cancelled.get()) {
+      throw new CancellationException("superseded");
+    }
+  }
+
+  private interface Step<T> {
+    T run() throws Exception;
+  }
+
+  private static <T> T step(String phase, Step<T> step) throws PhaseFailure {
+    try {
+      return step.run();
+    } catch (CancellationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new PhaseFailure(phase, e);
+    }
+  }
+
+  private ErrorInfo errorOf(Throwable failure) {
+    if (failure instanceof PhaseFailure p) {
+      Throwable cause = p.getCause();
+      String code = cause instanceof InvalidArchiveException ? "INVALID_ARCHIVE"
+          : p.phase.toUpperCase(java.util.Locale.ROOT) + "_FAILED";
+      String message = cause instanceof IOException && !(cause instanceof InvalidArchiveException)
+          ? p.phase + " failed: " + cause
+          : String.valueOf(cause.getMessage());
+      return new ErrorInfo(message, code, p.phase, node);
+    }
+    return new ErrorInfo(String.valueOf(failure), "APPLY_FAILED", "distribute", node);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static final class PhaseFailure extends Exception {
+    final String phase;
+
+    PhaseFailure(String phase, Throwable cause) {
+      super(phase + " failed", cause);
+      this.phase = phase;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.deployrt.archive;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Extracts a {@code .tar.gz} into an empty directory, applying {@link EntryRules} to every entry
+ * before anything is created for it, so a refused archive never writes outside {@code root}.
+ *
+ * <p>It does not clean up after a failure: the caller extracts into a staging directory and deletes
+ * it on any exception, then publishes by renaming (see the applier). Never follows a symlink when
+ * writing: the rules guarantee no entry's parent is a symlink and no path is written twice.
+ * Permission bits are kept (without set-id and sticky bits); owners are not.
+ */
+public final class ArchiveExtractor {
+  private static final int DEFAULT_FILE_MODE = 0644;
+  private static final int DEFAULT_DIR_MODE = 0755;
+
+  private ArchiveExtractor() {}
+
+  public static ArchiveSummary extract(Path archive, Path root, ArchiveLimits limits, BooleanSupplier cancelled)
+      throws IOException {
+    EntryRules rules = new EntryRules(limits);
+    Set<String> createdDirs = new HashSet<>();
+    List<SafeEntry> dirs = new ArrayList<>();
+    byte[] buf = new byte[256 * 1024];
+    try (InputStream raw = Files.newInputStream(archive)) {
+      InputStream gz = ArchiveValidator.openGzip(raw);
+      TarArchiveInputStream tar = new TarArchiveInputStream(gz);
+      TarArchiveEntry entry;
+      while ((entry = ArchiveValidator.nextEntry(tar)) != null) {
+        if (cancelled.getAsBoolean()) {
+          throw new CancellationException("extraction cancelled");
+        }
+        SafeEntry safe = rules.accept(entry);
+        if (safe == null) {
+          continue;
+        }
+        Path target = root.resolve(safe.path());
+        ensureParent(root, safe.path(), createdDirs);
+        switch (safe.kind()) {
+          case DIRECTORY -> {
+            if (createdDirs.add(safe.path())) {
+              Files.createDirectory(target);
+            }
+            dirs.add(safe);
+          }
+          case FILE -> writeFile(tar, target, safe, buf);
+          case SYMLINK -> Files.createSymbolicLink(target, Path.of(safe.linkTarget()));
+          case HARDLINK -> Files.createLink(target, root.resolve(safe.linkTarget()));
+        }
+      }
+      rules.finish();
+    } catch (InvalidArchiveException | CancellationException e) {
+      throw e;
+    } catch (IOException e) {
+      if (e.getClass().getName().startsWith("java.nio.file")) {
+        throw e;
+      }
+      throw ArchiveValidator.asInvalid(e);
+    }
+    // Directory modes last (deepest first), so a read-only directory does not block its own contents.
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      SafeEntry d = dirs.get(i);
+      Path p = root.resolve(d.path());
+      if (d.mode() != DEFAULT_DIR_MODE) {
+        Files.setPosixFilePermissions(p, permissions(d.mode()));
+      }
+      p.toFile().setLastModified(d.modifiedMillis());
+    }
+    return new ArchiveSummary(rules.entries(), rules.expandedBytes());
+  }
+
+  private static void writeFile(TarArchiveInputStream tar, Path target, SafeEntry safe, byte[] buf)
+      throws IOException {
+    long written = 0;
+    // CREATE_NEW (O_EXCL) never follows or replaces an existing path: the rules forbid duplicates.
+    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      int n;
+      while ((n = tar.read(buf)) > 0) {
+        out.write(buf, 0, n);
+        written += n;
+      }
+    }
+    if (written != safe.size()) {
+      throw new InvalidArchiveException("entry '" + safe.path() + "' is truncated");
+    }
+    if (safe.mode() != DEFAULT_FILE_MODE) {
+      Files.setPosixFilePermissions(target, permissions(safe.mode()));
+    }
+    target.toFile().setLastModified(safe.modifiedMillis());
+  }
+
+  private static void ensureParent(Path root, String path, Set<String> createdDirs) throws IOException {
+    int slash = path.lastIndexOf('/');
+    if (slash < 0) {
+      return;
+    }
+    String parent = path.substring(0, slash);
+    if (createdDirs.contains(parent)) {
+      return;
+    }
+    ensureParent(root, parent, createdDirs);
+    Files.createDirectory(root.resolve(parent));
+    createdDirs.add(parent);
+  }
+
+  static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> out = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] order = {
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+    };
+    for (int bit = 0; bit < 9; bit++) {
+      if ((mode & (1 << bit)) != 0) {
+        out.add(order[bit]);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,145 @@
+package dev.deployrt.blob;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A content-addressed store of payloads on the local filesystem: {@code sha256/ab/abcd…}.
+ *
+ * <p>Guarantee: a blob is visible under its address only once complete, synced and verified. Bytes
+ * are written to a staging file under {@code staging/}; {@link #commit} syncs the file, renames it
+ * atomically into place and syncs the directory, so after a crash a blob is either whole under its
+ * address or absent. Staging files left by a crash are deleted by {@link #open}. Committing bytes
+ * that are already present discards the new copy (the address says they are the same).
+ *
+ * <p>Thread-safe: every method works on distinct paths or relies on atomic renames.
+ */
+public final class BlobStore {
+  private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
+  private static final String STAGING_SUFFIX = ".part";
+
+  private final Path blobs;
+  private final Path staging;
+
+  private BlobStore(Path root) {
+    this.blobs = root.resolve("sha256");
+    this.staging = root.resolve("staging");
+  }
+
+  /** Opens (creating if needed) the store under {@code root} and removes leftover staging files. */
+  public static BlobStore open(Path root) {
+    BlobStore store = new BlobStore(root);
+    try {
+      Files.createDirectories(store.blobs);
+      Files.createDirectories(store.staging);
+      try (Stream<Path> leftovers = Files.list(store.staging)) {
+        for (Path p : (Iterable<Path>) leftovers::iterator) {
+          Files.deleteIfExists(p);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open blob store at " + root, e);
+    }
+    return store;
+  }
+
+  public static boolean isValidDigest(String sha256) {
+    return sha256 != null && SHA256.matcher(sha256).matches();
+  }
+
+  /** A fresh, not yet existing path in the staging area. */
+  public Path newStagingFile() {
+    return staging.resolve(UUID.randomUUID() + STAGING_SUFFIX);
+  }
+
+  /**
+   * Publishes a fully written staging file under {@code sha256}. The caller has verified that the
+   * file's digest is {@code sha256}. The staging file is gone afterwards, whatever the outcome.
+   */
+  public Path commit(Path stagedFile, String sha256) throws IOException {
+    requireDigest(sha256);
+    Path target = pathOf(sha256);
+    try {
+      if (Files.exists(target)) {
+        return target;
+      }
+      try (FileChannel ch = FileChannel.open(stagedFile, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(stagedFile, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+        if (!Files.exists(target)) {
+          throw e;
+        }
+      }
+      syncDirectory(target.getParent());
+      return target;
+    } finally {
+      Files.deleteIfExists(stagedFile);
+    }
+  }
+
+  public void discard(Path stagedFile) {
+    try {
+      Files.deleteIfExists(stagedFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public boolean contains(String sha256) {
+    return isValidDigest(sha256) && Files.isRegularFile(pathOf(sha256));
+  }
+
+  public Optional<Path> find(String sha256) {
+    return contains(sha256) ? Optional.of(pathOf(sha256)) : Optional.empty();
+  }
+
+  /** Removes a blob; returns the bytes freed (0 if it was not there). Idempotent. */
+  public long delete(String sha256) throws IOException {
+    requireDigest(sha256);
+    Path p = pathOf(sha256);
+    try {
+      long size = Files.size(p);
+      Files.delete(p);
+      return size;
+    } catch (NoSuchFileException e) {
+      return 0;
+    }
+  }
+
+  /** Paths currently in the staging area (for tests and diagnostics). */
+  public Path stagingDirectory() {
+    return staging;
+  }
+
+  private Path pathOf(String sha256) {
+    return blobs.resolve(sha256.substring(0, 2)).resolve(sha256);
+  }
+
+  private static void requireDigest(String sha256) {
+    if (!isValidDigest(sha256)) {
+      throw new IllegalArgumentException("not a sha256 digest: " + sha256);
+    }
+  }
+
+  static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+}

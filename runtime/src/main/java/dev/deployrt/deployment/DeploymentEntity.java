@@ -1,0 +1,470 @@
+package dev.deployrt.deployment;
+
+import dev.deployrt.release.DesiredRelease;
+import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.serialization.JsonSerializable;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One deployment, event-sourced and sharded by {@code deployment_id}: the audited record of a deploy.
+ *
+ * <p>Lifecycle: created {@code pending} before any payload byte arrives; the origin reports upload
+ * progress (which also renews an upload lease) and then either the stored payload or the failure.
+ * Once stored, the entity itself publishes the project's desired release to the {@link
+ * ReleaseRegister} (again after every recovery, which is idempotent) and waits for the target nodes'
+ * reports; the terminal status follows from them, or from the distribution deadline.
+ *
+ * <p>Guarantees: every state change is an event in the journal before anyone hears of it; the event
+ * handler is pure, so a restart or rebalance recovers the same state, log and seq numbering; timers
+ * (upload lease, distribution deadline) are re-armed from the recovered state. Waiters for the
+ * terminal status are kept in memory only: after a rebalance they time out and re-read the state.
+ */
+public final class DeploymentEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<DeploymentEntity.Command, DeploymentEntity.Event, Deployment> {
+
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "Deployment");
+  public static final int TAG_COUNT = 4;
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  public sealed interface Command extends JsonSerializable {}
+
+  public record Create(String project, String description, String user, String originNode, String rollbackOf,
+      ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+
+  /** Heartbeat from the origin while bytes arrive; renews the upload lease. No reply. */
+  public record RecordUploadProgress(long bytesReceived) implements Command {}
+
+  public record MarkPayloadStored(String sha256, long size, List<String> targetNodes,
+      ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+
+  public record FailUpload(String code, String message, String phase, ActorRef<StatusReply<Deployment>> replyTo)
+      implements Command {}
+
+  /** A node's progress applying this deployment. No reply. */
+  public record ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) implements Command {}
+
+  /** A free-form log, warning or error event. No reply. */
+  public record AppendLog(String type, String phase, String node, String message, Map<String, Long> data)
+      implements Command {}
+
+  /** Replies with the state; {@link Deployment#exists()} is false for an unknown id. */
+  public record Get(ActorRef<Deployment> replyTo) implements Command {}
+
+  /** Replies once the deployment is terminal (at once if it already is, or does not exist). */
+  public record AwaitTerminal(ActorRef<Deployment> replyTo) implements Command {}
+
+  private record RegisterAnswered(ReleaseRegister.PublishResult result) implements Command {}
+
+  private enum UploadLeaseExpired implements Command { INSTANCE }
+
+  private enum DistributionDeadlinePassed implements Command { INSTANCE }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  public sealed interface Event extends JsonSerializable {
+    Instant at();
+  }
+
+  public record Created(String project, String description, String user, String originNode, String rollbackOf,
+      Instant at) implements Event {}
+
+  public record UploadProgressed(long bytes, Instant at) implements Event {}
+
+  public record PayloadStored(String sha256, long size, List<String> targetNodes, Instant deadline, Instant at)
+      implements Event {}
+
+  public record UploadFailed(ErrorInfo error, Instant at) implements Event {}
+
+  public record NodeStatusChanged(String node, NodeStatus status, ErrorInfo error, Instant at) implements Event {}
+
+  public record Completed(DeploymentStatus status, ErrorInfo error, Instant at) implements Event {}
+
+  public record Logged(String type, String phase, String node, String message, Map<String, Long> data, Instant at)
+      implements Event {}
+
+  // ---- behaviour ------------------------------------------------------------------------------
+
+  private final String deploymentId;
+  private final DeploymentSettings settings;
+  private final ActorRef<ReleaseRegister.Command> register;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
+
+  public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new DeploymentEntity(deploymentId, settings, register, ctx, timers)));
+  }
+
+  private DeploymentEntity(String deploymentId, DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
+    this.deploymentId = deploymentId;
+    this.settings = settings;
+    this.register = register;
+    this.ctx = ctx;
+    this.timers = timers;
+  }
+
+  public static String tagFor(String deploymentId) {
+    return "deployment-" + Math.floorMod(deploymentId.hashCode(), TAG_COUNT);
+  }
+
+  @Override
+  public Deployment emptyState() {
+    return Deployment.empty(deploymentId);
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(tagFor(deploymentId));
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<Deployment> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::afterChange)
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, Deployment> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(RecordUploadProgress.class, this::onUploadProgress)
+        .onCommand(MarkPayloadStored.class, this::onPayloadStored)
+        .onCommand(FailUpload.class, this::onFailUpload)
+        .onCommand(ReportNodeStatus.class, this::onNodeStatus)
+        .onCommand(AppendLog.class, this::onAppendLog)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
+        .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
+        .onCommand(RegisterAnswered.class, this::onRegisterAnswered)
+        .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
+        .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
+        .build();
+  }
+
+  private ReplyEffect<Event, Deployment> onCreate(Deployment state, Create cmd) {
+    if (state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
+    }
+    return Effect()
+        .persist(new Created(cmd.project(), cmd.description(), cmd.user(), cmd.originNode(), cmd.rollbackOf(), now()))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onUploadProgress(Deployment state, RecordUploadProgress cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().noReply();
+    }
+    armUploadLease();
+    if (cmd.bytesReceived() <= state.lastProgressBytes()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new UploadProgressed(cmd.bytesReceived(), now())).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onPayloadStored(Deployment state, MarkPayloadStored cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    Instant at = now();
+    Instant deadline = at.plus(settings.distributionTimeout());
+    return Effect()
+        .persist(new PayloadStored(cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onFailUpload(Deployment state, FailUpload cmd) {
+    if (state.status() == DeploymentStatus.FAILED) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
+    }
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    ErrorInfo error = new ErrorInfo(cmd.message(), cmd.code(), cmd.phase(), state.originNode());
+    return Effect()
+        .persist(new UploadFailed(error, now()))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onNodeStatus(Deployment state, ReportNodeStatus cmd) {
+    if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
+      return Effect().noReply();
+    }
+    NodeResult before = state.nodes().get(cmd.node());
+    if (before != null && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
+      return Effect().noReply(); // nodes only move forward; repeated reports are harmless
+    }
+    Instant at = now();
+    NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
+    if (state.isTerminal()) {
+      return Effect().persist(changed).thenNoReply();
+    }
+    Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
+    DeploymentStatus outcome = after.outcome();
+    if (outcome == null) {
+      return Effect().persist(changed).thenNoReply();
+    }
+    return Effect()
+        .persist(List.of(changed, new Completed(outcome, firstNodeError(after), at)))
+        .thenRun(this::afterChange)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onAppendLog(Deployment state, AppendLog cmd) {
+    if (!state.exists()) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onAwaitTerminal(Deployment state, AwaitTerminal cmd) {
+    if (!state.exists() || state.isTerminal()) {
+      return Effect().reply(cmd.replyTo(), state);
+    }
+    waiters.add(cmd.replyTo());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onRegisterAnswered(Deployment state, RegisterAnswered cmd) {
+    if (!(cmd.result() instanceof ReleaseRegister.Superseded superseded)
+        || state.status() != DeploymentStatus.DISTRIBUTING) {
+      return Effect().noReply();
+    }
+    // A newer deployment of the project was registered first: no node will apply this one.
+    Instant at = now();
+    ErrorInfo why = supersededBy(superseded.newer().deploymentId());
+    List<Event> events = new ArrayList<>();
+    Deployment after = state;
+    for (String node : state.targetNodes()) {
+      NodeResult r = after.nodes().get(node);
+      if (r == null || !r.status().isTerminal()) {
+        events.add(new NodeStatusChanged(node, NodeStatus.SUPERSEDED, why, at));
+        after = after.withNode(node, NodeStatus.SUPERSEDED, why, at);
+      }
+    }
+    events.add(new Completed(after.outcome(), firstNodeError(after), at));
+    return Effect().persist(events).thenRun(this::afterChange).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onUploadLeaseExpired(Deployment state, UploadLeaseExpired cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().noReply();
+    }
+    ErrorInfo error = new ErrorInfo(
+        "the upload stopped without completing: the node receiving it sent no heartbeat for "
+            + settings.uploadLease().toSeconds() + " s (it may have restarted)",
+        "UPLOAD_ABORTED", "upload", state.originNode());
+    return Effect().persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onDeadline(Deployment state, DistributionDeadlinePassed cmd) {
+    if (state.status() != DeploymentStatus.DISTRIBUTING) {
+      return Effect().noReply();
+    }
+    Instant at = now();
+    List<Event> events = new ArrayList<>();
+    Deployment after = state;
+    for (String node : state.targetNodes()) {
+      NodeResult r = after.nodes().get(node);
+      if (r == null || !r.status().isTerminal()) {
+        ErrorInfo timeout = new ErrorInfo(
+            "node did not report within " + settings.distributionTimeout().toSeconds() + " s", "NODE_TIMEOUT",
+            phaseOf(r == null ? NodeStatus.PENDING : r.status()), node);
+        events.add(new NodeStatusChanged(node, NodeStatus.FAILED, timeout, at));
+        after = after.withNode(node, NodeStatus.FAILED, timeout, at);
+      }
+    }
+    events.add(new Completed(after.outcome(), firstNodeError(after), at));
+    return Effect().persist(events).thenRun(this::afterChange).thenNoReply();
+  }
+
+  /** Side effects that follow from the state, run after each change and after recovery. */
+  private void afterChange(Deployment state) {
+    if (state.status() == null) {
+      return;
+    }
+    switch (state.status()) {
+      case PENDING -> {
+        if (!timers.isTimerActive(UploadLeaseExpired.INSTANCE)) {
+          armUploadLease();
+        }
+      }
+      case DISTRIBUTING -> {
+        timers.cancel(UploadLeaseExpired.INSTANCE);
+        if (!timers.isTimerActive(DistributionDeadlinePassed.INSTANCE)) {
+          Duration left = Duration.between(Instant.now(), state.distributionDeadline());
+          timers.startSingleTimer(DistributionDeadlinePassed.INSTANCE, DistributionDeadlinePassed.INSTANCE,
+              left.isNegative() ? Duration.ZERO : left);
+          publishRelease(state);
+        }
+      }
+      default -> {
+        timers.cancelAll();
+        waiters.forEach(w -> w.tell(state));
+        waiters.clear();
+      }
+    }
+  }
+
+  private void publishRelease(Deployment state) {
+    DesiredRelease release = new DesiredRelease(
+        state.project(), deploymentId, state.sha256(), state.payloadSize(), state.createdAt());
+    ActorRef<ReleaseRegister.PublishResult> answer =
+        ctx.messageAdapter(ReleaseRegister.PublishResult.class, RegisterAnswered::new);
+    register.tell(new ReleaseRegister.Publish(release, answer));
+  }
+
+  private void armUploadLease() {
+    timers.startSingleTimer(UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
+  }
+
+  private static ErrorInfo firstNodeError(Deployment state) {
+    for (String node : state.targetNodes()) {
+      NodeResult r = state.nodes().get(node);
+      if (r != null && r.error() != null) {
+        return r.error();
+      }
+    }
+    return null;
+  }
+
+  static ErrorInfo supersededBy(String newerId) {
+    return new ErrorInfo("superseded by deployment " + newerId, "SUPERSEDED", "distribute", null);
+  }
+
+  private static String notPending(Deployment state) {
+    return state.exists()
+        ? "deployment " + state.deploymentId() + " is " + state.status().apiName() + ", not pending"
+        : "deployment " + state.deploymentId() + " does not exist";
+  }
+
+  static String phaseOf(NodeStatus status) {
+    return switch (status) {
+      case PENDING, FETCHING -> "fetch";
+      case EXTRACTING -> "extract";
+      case ACTIVATING, ACTIVE -> "activate";
+      case FAILED, SUPERSEDED -> "distribute";
+    };
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  // ---- event handler: pure ----------------------------------------------------------------------
+
+  @Override
+  public EventHandler<Deployment, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Created.class, DeploymentEntity::applyCreated)
+        .onEvent(UploadProgressed.class, (s, e) -> s.withProgress(e.bytes())
+            .appendLog(e.at(), LogEntry.PROGRESS, "upload", s.originNode(), e.bytes() + " bytes received",
+                Map.of("bytes", e.bytes())))
+        .onEvent(PayloadStored.class, DeploymentEntity::applyPayloadStored)
+        .onEvent(UploadFailed.class, (s, e) -> s.completed(DeploymentStatus.FAILED, e.error(), e.at())
+            .appendLog(e.at(), LogEntry.ERROR, e.error().phase(), e.error().node(),
+                e.error().code() + ": " + e.error().message(), Map.of()))
+        .onEvent(NodeStatusChanged.class, DeploymentEntity::applyNodeStatus)
+        .onEvent(Completed.class, (s, e) -> s.completed(e.status(), e.error(), e.at())
+            .appendLog(e.at(), LogEntry.PHASE, "distribute", null,
+                "distribution finished: " + e.status().apiName(), Map.of()))
+        .onEvent(Logged.class, (s, e) -> s.appendLog(e.at(), e.type(), e.phase(), e.node(), e.message(), e.data()))
+        .build();
+  }
+
+  private static Deployment applyCreated(Deployment s, Created e) {
+    Deployment d = s.created(e.project(), e.description(), e.user(), e.originNode(), e.rollbackOf(), e.at());
+    if (e.rollbackOf() != null) {
+      return d.appendLog(e.at(), LogEntry.LOG, null, e.originNode(),
+          "rollback to the payload of deployment " + e.rollbackOf(), Map.of());
+    }
+    return d.appendLog(e.at(), LogEntry.PHASE, "upload", e.originNode(), "upload started", Map.of());
+  }
+
+  private static Deployment applyPayloadStored(Deployment s, PayloadStored e) {
+    Deployment d = s;
+    if (s.rollbackOf() == null) {
+      d = d.appendLog(e.at(), LogEntry.PHASE, "upload", s.originNode(), "upload finished",
+          Map.of("bytes", e.size()));
+    }
+    return d.distributing(e.sha256(), e.size(), e.targetNodes(), e.deadline(), e.at())
+        .appendLog(e.at(), LogEntry.PHASE, "store", s.originNode(), "payload verified and stored: sha256 "
+            + e.sha256(), Map.of("bytes", e.size()))
+        .appendLog(e.at(), LogEntry.PHASE, "distribute", null,
+            "distribution started to " + e.targetNodes().size() + " node(s)",
+            Map.of("nodes", (long) e.targetNodes().size()));
+  }
+
+  private static Deployment applyNodeStatus(Deployment s, NodeStatusChanged e) {
+    NodeResult before = s.nodes().get(e.node());
+    NodeStatus from = before == null ? NodeStatus.PENDING : before.status();
+    Deployment d = s.withNode(e.node(), e.status(), e.error(), e.at());
+    // Phase boundaries crossed by this move, e.g. fetching -> extracting ends fetch, starts extract.
+    for (NodeStatus step : List.of(NodeStatus.FETCHING, NodeStatus.EXTRACTING, NodeStatus.ACTIVATING,
+        NodeStatus.ACTIVE)) {
+      if (e.status().ordinal() >= step.ordinal() && from.ordinal() < step.ordinal() && e.status().ordinal() <= NodeStatus.ACTIVE.ordinal()) {
+        if (step != NodeStatus.FETCHING) {
+          d = d.appendLog(e.at(), LogEntry.PHASE, previousPhase(step), e.node(),
+              previousPhase(step) + " finished", Map.of());
+        }
+        if (step != NodeStatus.ACTIVE) {
+          d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(step), e.node(), phaseOf(step) + " started", Map.of());
+        }
+      }
+    }
+    String message = e.node() + " is " + e.status().apiName();
+    d = d.appendLog(e.at(), LogEntry.NODE, phaseOf(e.status() == NodeStatus.FAILED ? from : e.status()),
+        e.node(), message, Map.of());
+    if (e.error() != null && e.status() == NodeStatus.FAILED) {
+      d = d.appendLog(e.at(), LogEntry.ERROR, e.error().phase(), e.node(),
+          e.error().code() + ": " + e.error().message(), Map.of());
+    }
+    return d;
+  }
+
+  private static String previousPhase(NodeStatus step) {
+    return switch (step) {
+      case EXTRACTING -> "fetch";
+      case ACTIVATING -> "extract";
+      case ACTIVE -> "activate";
+      default -> throw new IllegalArgumentException(step.name());
+    };
+  }
+}

@@ -1,0 +1,17 @@
+package dev.deployrt.deployment;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * @param distributionTimeout nodes that have not reported this long after the payload was stored
+ *     count as failed ({@code NODE_TIMEOUT})
+ * @param uploadLease a pending deployment whose origin sends no heartbeat for this long is failed
+ *     ({@code UPLOAD_ABORTED}): its upload died with the node or connection that carried it
+ */
+public record DeploymentSettings(Duration distributionTimeout, Duration uploadLease) {
+  public static DeploymentSettings fromConfig(Config deploy) {
+    return new DeploymentSettings(
+        deploy.getDuration("distribution.timeout"), deploy.getDuration("upload.lease"));
+  }
+}

@@ -1,0 +1,136 @@
+package dev.deployrt.release;
+
+import dev.deployrt.serialization.JsonSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+import org.apache.pekko.cluster.ddata.LWWRegister;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+
+/**
+ * The cluster-wide register of desired releases, one per project, in Distributed Data (an LWWMap
+ * keyed by project). One register actor runs per node; every node's applier subscribes to it.
+ *
+ * <p>Guarantees: a release replaces the one registered only if its deployment was created later
+ * ({@link DesiredRelease#isNewerThan}); the LWW timestamp is derived from that creation time, so
+ * concurrent writes on different nodes resolve the same way everywhere. {@link Publish} answers
+ * {@link Published} once the write reached a majority (or, if that timed out, is applied locally and
+ * spreading by gossip), or {@link Superseded} when a newer release was already registered.
+ */
+public final class ReleaseRegister {
+  public static final Key<LWWMap<String, DesiredRelease>> KEY = LWWMapKey.create("desired-releases");
+
+  public sealed interface Command {}
+
+  /** Registers {@code release} as its project's desired release, unless a newer one is there. */
+  public record Publish(DesiredRelease release, ActorRef<PublishResult> replyTo) implements Command {}
+
+  /** {@code subscriber} receives the whole register now and after every change. */
+  public record Subscribe(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
+
+  public record GetAll(ActorRef<Map<String, DesiredRelease>> replyTo) implements Command {}
+
+  public sealed interface PublishResult extends JsonSerializable {}
+
+  public record Published(DesiredRelease release) implements PublishResult {}
+
+  public record Superseded(DesiredRelease release, DesiredRelease newer) implements PublishResult {}
+
+  private record UpdateDone(Publish publish) implements Command {}
+
+  private record ReadForPublish(Publish publish, Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp)
+      implements Command {}
+
+  private record Changed(Replicator.SubscribeResponse<LWWMap<String, DesiredRelease>> rsp) implements Command {}
+
+  private record ReadForReply(ActorRef<Map<String, DesiredRelease>> replyTo,
+      Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp) implements Command {}
+
+  private ReleaseRegister() {}
+
+  public static Behavior<Command> create(Duration writeTimeout) {
+    return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(
+        (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) -> {
+          SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+          List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
+          Map<String, DesiredRelease>[] current = new Map[] {Map.of()};
+          replicator.subscribe(KEY, Changed::new);
+          Replicator.WriteConsistency write = new Replicator.WriteMajority(writeTimeout);
+
+          return Behaviors.receive(Command.class)
+              .onMessage(Publish.class, publish -> {
+                replicator.askUpdate(
+                    askReplyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), write, askReplyTo,
+                        map -> putIfNewer(map, self, publish.release())),
+                    rsp -> new UpdateDone(publish));
+                return Behaviors.same();
+              })
+              .onMessage(UpdateDone.class, done -> {
+                // Whatever the write consistency reached, the local replica has the decision; read it.
+                replicator.askGet(askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+                    rsp -> new ReadForPublish(done.publish(), rsp));
+                return Behaviors.same();
+              })
+              .onMessage(ReadForPublish.class, read -> {
+                DesiredRelease mine = read.publish().release();
+                DesiredRelease there = entries(read.rsp()).get(mine.project());
+                if (there == null || there.deploymentId().equals(mine.deploymentId())) {
+                  read.publish().replyTo().tell(new Published(mine));
+                } else {
+                  read.publish().replyTo().tell(new Superseded(mine, there));
+                }
+                return Behaviors.same();
+              })
+              .onMessage(Subscribe.class, sub -> {
+                subscribers.add(sub.subscriber());
+                sub.subscriber().tell(current[0]);
+                return Behaviors.same();
+              })
+              .onMessage(GetAll.class, get -> {
+                replicator.askGet(askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+                    rsp -> new ReadForReply(get.replyTo(), rsp));
+                return Behaviors.same();
+              })
+              .onMessage(ReadForReply.class, read -> {
+                read.replyTo().tell(entries(read.rsp()));
+                return Behaviors.same();
+              })
+              .onMessage(Changed.class, changed -> {
+                if (changed.rsp() instanceof Replicator.Changed<LWWMap<String, DesiredRelease>> c) {
+                  current[0] = Map.copyOf(c.get(KEY).getEntries());
+                  subscribers.forEach(s -> s.tell(current[0]));
+                }
+                return Behaviors.same();
+              })
+              .build();
+        }));
+  }
+
+  private static LWWMap<String, DesiredRelease> putIfNewer(
+      LWWMap<String, DesiredRelease> map, SelfUniqueAddress self, DesiredRelease release) {
+    DesiredRelease existing = map.getEntries().get(release.project());
+    if (existing != null && !release.isNewerThan(existing)) {
+      return map;
+    }
+    long createdMicros = release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
+    LWWRegister.Clock<DesiredRelease> clock = (currentTimestamp, value) -> Math.max(currentTimestamp + 1, createdMicros);
+    return map.put(self, release.project(), release, clock);
+  }
+
+  private static Map<String, DesiredRelease> entries(Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp) {
+    if (rsp instanceof Replicator.GetSuccess<LWWMap<String, DesiredRelease>> ok) {
+      return Map.copyOf(ok.get(KEY).getEntries());
+    }
+    return Map.of();
+  }
+}

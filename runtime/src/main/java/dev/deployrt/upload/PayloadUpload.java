@@ -1,0 +1,188 @@
+package dev.deployrt.upload;
+
+import dev.deployrt.archive.ArchiveSummary;
+import dev.deployrt.archive.ArchiveValidator;
+import dev.deployrt.archive.InvalidArchiveException;
+import dev.deployrt.blob.BlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.stream.IOResult;
+import org.apache.pekko.stream.javadsl.FileIO;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The upload graph: one pass over the request bytes, with backpressure.
+ *
+ * <pre>
+ * bytes ─▶ stall check ─▶ size limit + SHA-256 ─▶ broadcast ─┬▶ staging file (blob store)
+ *                                                            └▶ archive validator (gzip + tar)
+ * </pre>
+ *
+ * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
+ * store's staging file. The size limit trips as soon as the running count passes it, not after the
+ * body is read. The result is a {@link StagedPayload} only if every byte arrived, the archive is
+ * valid and the declared digest (if any) matches; otherwise the future fails with an
+ * {@link UploadFailure} and the staging file is already deleted. If the validator refuses the
+ * archive, the stream is cancelled at once (the broadcast cancels eagerly), so a bad archive is not
+ * read to the end.
+ *
+ * <p>Each call returns a sink for one upload; materialise it once.
+ */
+public final class PayloadUpload {
+  private PayloadUpload() {}
+
+  /**
+   * @param declaredSha256 the digest the client declared, or null
+   * @param received updated with the number of bytes received so far (for progress reports)
+   * @param blocking where the validator's blocking reads run
+   */
+  public static Sink<ByteString, CompletionStage<StagedPayload>> sink(
+      BlobStore store, UploadSettings settings, String declaredSha256, AtomicLong received, Executor blocking) {
+    Path staging = store.newStagingFile();
+    MessageDigest digest = sha256();
+    long max = settings.maxBytes();
+
+    Sink<ByteString, CompletionStage<IOResult>> file =
+        FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
+    Duration readTimeout = settings.stallTimeout().plusSeconds(30);
+    Sink<ByteString, CompletionStage<ArchiveSummary>> validator =
+        StreamConverters.asInputStream(readTimeout)
+            .mapMaterializedValue(in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
+
+    return Flow.<ByteString>create()
+        .idleTimeout(settings.stallTimeout())
+        .map(bytes -> {
+          long total = received.addAndGet(bytes.size());
+          if (total > max) {
+            throw UploadFailure.tooLarge(max);
+          }
+          for (ByteBuffer b : bytes.getByteBuffers()) {
+            digest.update(b);
+          }
+          return bytes;
+        })
+        .alsoToMat(validator, Keep.right())
+        .toMat(file, (validated, written) -> outcome(validated, written, store, staging, digest, received,
+            declaredSha256, settings));
+  }
+
+  private static ArchiveSummary validate(InputStream in, UploadSettings settings) {
+    try (in) {
+      return ArchiveValidator.validate(in, settings.archiveLimits());
+    } catch (IOException e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private static CompletionStage<StagedPayload> outcome(
+      CompletionStage<ArchiveSummary> validated, CompletionStage<IOResult> written, BlobStore store, Path staging,
+      MessageDigest digest, AtomicLong received, String declaredSha256, UploadSettings settings) {
+    CompletableFuture<ArchiveSummary> v = validated.toCompletableFuture();
+    CompletableFuture<IOResult> w = written.toCompletableFuture();
+    return CompletableFuture.allOf(v, w).handle((ignored, error) -> {
+      if (error != null) {
+        store.discard(staging);
+        throw new CompletionException(classify(v, w, settings));
+      }
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (declaredSha256 != null && !declaredSha256.equals(actual)) {
+        store.discard(staging);
+        throw new CompletionException(UploadFailure.digestMismatch(declaredSha256, actual));
+      }
+      return new StagedPayload(store, staging, actual, received.get(), v.join());
+    });
+  }
+
+  /** Picks the failure that explains the outcome best: too large, then bad archive, then abort, then disk. */
+  private static UploadFailure classify(
+      CompletableFuture<ArchiveSummary> validated, CompletableFuture<IOResult> written, UploadSettings settings) {
+    Throwable v = failureOf(validated);
+    Throwable w = failureOf(written);
+    UploadFailure tooLarge = find(UploadFailure.class, v, w);
+    if (tooLarge != null) {
+      return tooLarge;
+    }
+    InvalidArchiveException invalid = find(InvalidArchiveException.class, v, w);
+    if (invalid != null) {
+      return UploadFailure.invalidArchive(invalid.getMessage(), invalid);
+    }
+    TimeoutException stalled = find(TimeoutException.class, v, w);
+    if (stalled != null) {
+      return UploadFailure.aborted(
+          "no bytes received for " + settings.stallTimeout().toSeconds() + " s: upload aborted", stalled);
+    }
+    if (w != null && !sharesRootCause(v, w)) {
+      // The file sink failed on its own, not because the bytes stopped coming: a disk problem.
+      return UploadFailure.storage(w);
+    }
+    Throwable cause = w != null ? w : v;
+    return UploadFailure.aborted("the client closed the connection before the upload completed", cause);
+  }
+
+  private static boolean sharesRootCause(Throwable a, Throwable b) {
+    Throwable root = b;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    for (Throwable t = a; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t == root) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Throwable failureOf(CompletableFuture<?> f) {
+    if (!f.isCompletedExceptionally()) {
+      return null;
+    }
+    try {
+      f.join();
+      return null;
+    } catch (CompletionException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    } catch (RuntimeException e) {
+      return e;
+    }
+  }
+
+  private static <T extends Throwable> T find(Class<T> type, Throwable... roots) {
+    for (Throwable root : roots) {
+      for (Throwable t = root; t != null; t = t.getCause()) {
+        if (type.isInstance(t)) {
+          return type.cast(t);
+        }
+        if (t.getCause() == t) {
+          break;
+        }
+      }
+    }
+    return null;
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

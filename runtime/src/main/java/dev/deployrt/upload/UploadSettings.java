@@ -1,0 +1,28 @@
+package dev.deployrt.upload;
+
+import com.typesafe.config.Config;
+import dev.deployrt.archive.ArchiveLimits;
+import java.time.Duration;
+
+/**
+ * @param maxBytes largest payload accepted, enforced while bytes stream in
+ * @param archiveLimits limits on the archive's contents
+ * @param stallTimeout an upload that receives no byte for this long is aborted
+ */
+public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout) {
+
+  /** Reads {@code deploy.upload} and {@code deploy.archive}. */
+  public static UploadSettings fromConfig(Config deploy) {
+    return new UploadSettings(
+        deploy.getBytes("upload.max-bytes"),
+        archiveLimits(deploy),
+        deploy.getDuration("upload.stall-timeout"));
+  }
+
+  public static ArchiveLimits archiveLimits(Config deploy) {
+    return new ArchiveLimits(
+        deploy.getLong("archive.max-entries"),
+        deploy.getBytes("archive.max-expanded-bytes"),
+        deploy.getInt("archive.max-path-length"));
+  }
+}
