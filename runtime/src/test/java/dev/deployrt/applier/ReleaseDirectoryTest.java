@@ -1,0 +1,106 @@
+package dev.deployrt.applier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deployrt.testkit.FileTrees;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReleaseDirectoryTest {
+  @TempDir
+  Path data;
+
+  private static void fill(Path dir, String version) throws IOException {
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(dir.resolve("f" + i), version);
+    }
+  }
+
+  @Test
+  void aReaderAlwaysSeesOneWholeReleaseWhileCurrentIsSwitched() throws Exception {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    dirs.createRelease("web", "a", dir -> fill(dir, "a"));
+    dirs.createRelease("web", "b", dir -> fill(dir, "b"));
+    dirs.activate("web", "a");
+    Path current = data.resolve("projects/web/current");
+
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> broken = new AtomicReference<>();
+    AtomicInteger reads = new AtomicInteger();
+    Thread reader = new Thread(() -> {
+      while (!done.get() && broken.get() == null) {
+        try {
+          // Resolve the link once, as a process does when it starts: the release it names must be
+          // complete and of one version. The link itself must never be missing.
+          Path release = current.toRealPath();
+          List<Path> files;
+          try (var listing = Files.list(release)) {
+            files = listing.toList();
+          }
+          List<String> versions = files.stream().map(f -> {
+            try {
+              return Files.readString(f);
+            } catch (IOException e) {
+              return "unreadable " + f;
+            }
+          }).distinct().toList();
+          if (versions.size() != 1 || files.size() != 20) {
+            broken.set("mixed or missing: " + versions);
+          }
+          reads.incrementAndGet();
+        } catch (IOException | RuntimeException e) {
+          broken.set("current missing: " + e);
+        }
+      }
+    });
+    reader.start();
+    for (int i = 0; i < 500; i++) {
+      dirs.activate("web", i % 2 == 0 ? "b" : "a");
+    }
+    done.set(true);
+    reader.join();
+    assertEquals(null, broken.get());
+    assertTrue(reads.get() > 0);
+    assertEquals(Optional.of("a"), dirs.activeRelease("web"));
+  }
+
+  @Test
+  void aFailedExtractionLeavesNoReleaseAndNoStaging() throws IOException {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    assertThrows(IOException.class, () -> dirs.createRelease("web", "x", dir -> {
+      fill(dir, "x");
+      throw new IOException("disk full");
+    }));
+    assertFalse(dirs.hasRelease("web", "x"));
+    assertEquals(List.of(), FileTrees.list(data.resolve("projects/web/releases")));
+  }
+
+  @Test
+  void stagingLeftByACrashIsRemovedOnOpen() throws IOException {
+    Path staging = Files.createDirectories(data.resolve("projects/web/releases/.staging-x-123"));
+    Files.writeString(staging.resolve("half"), "half-written");
+    Files.createSymbolicLink(data.resolve("projects/web/.current-123"), Path.of("releases/x"));
+    ReleaseDirectory.open(data);
+    assertEquals(List.of("releases"), FileTrees.list(data.resolve("projects/web")));
+  }
+
+  @Test
+  void anExistingReleaseIsNotExtractedAgain() throws IOException {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    assertTrue(dirs.createRelease("web", "a", dir -> fill(dir, "a")));
+    assertFalse(dirs.createRelease("web", "a", dir -> {
+      throw new AssertionError("must not run");
+    }));
+  }
+}

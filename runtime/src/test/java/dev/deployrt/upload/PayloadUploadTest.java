@@ -1,0 +1,132 @@
+package dev.deployrt.upload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.blob.BlobStore;
+import dev.deployrt.testkit.FileTrees;
+import dev.deployrt.testkit.Tarball;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PayloadUploadTest {
+  private static final UploadSettings SETTINGS = new UploadSettings(
+      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096), Duration.ofSeconds(5));
+
+  private final ActorTestKit testKit = ActorTestKit.create();
+  private final ExecutorService blocking = Executors.newCachedThreadPool();
+
+  @TempDir
+  Path root;
+
+  @AfterAll
+  void shutdown() {
+    blocking.shutdownNow();
+    testKit.shutdownTestKit();
+  }
+
+  private StagedPayload run(Source<ByteString, ?> bytes, String declared, BlobStore store) {
+    return bytes.runWith(PayloadUpload.sink(store, SETTINGS, declared, new AtomicLong(), blocking), testKit.system())
+        .toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  private static Source<ByteString, ?> chunks(byte[] bytes, int size) {
+    return Source.range(0, (bytes.length - 1) / size)
+        .map(i -> ByteString.fromArray(bytes, i * size, Math.min(size, bytes.length - i * size)));
+  }
+
+  private UploadFailure failure(Source<ByteString, ?> bytes, String declared, BlobStore store) {
+    CompletionException e = assertThrows(CompletionException.class, () -> run(bytes, declared, store));
+    assertTrue(e.getCause() instanceof UploadFailure, String.valueOf(e.getCause()));
+    assertEquals(List.of(), FileTrees.list(store.stagingDirectory()), "no staging file left");
+    assertEquals(List.of(), FileTrees.list(root.resolve("sha256")), "no blob");
+    return (UploadFailure) e.getCause();
+  }
+
+  @Test
+  void hashesValidatesAndStagesInOnePass() throws Exception {
+    BlobStore store = BlobStore.open(root);
+    byte[] payload = Tarball.builder().file("a.txt", "hello").randomFile("b.bin", 500_000, 1).toBytes();
+    String sha = FileTrees.sha256(payload);
+    StagedPayload staged = run(chunks(payload, 8192), sha, store);
+    assertEquals(sha, staged.sha256());
+    assertEquals(payload.length, staged.size());
+    assertEquals(2, staged.archive().entries());
+    assertTrue(!store.contains(sha), "invisible until committed");
+    Path blob = staged.commit();
+    assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
+  }
+
+  @Test
+  void stopsReadingAsSoonAsTheLimitIsPassed() {
+    BlobStore store = BlobStore.open(root);
+    // A valid .tar.gz larger than the limit, so only the size check can stop it.
+    byte[] payload = Tarball.builder().randomFile("big.bin", 6 * 1024 * 1024, 9).toBytes();
+    AtomicLong pulled = new AtomicLong();
+    Source<ByteString, ?> endless = chunks(payload, 64 * 1024).map(b -> {
+      pulled.addAndGet(b.size());
+      return b;
+    });
+    UploadFailure f = failure(endless, null, store);
+    assertEquals(UploadFailure.Reason.PAYLOAD_TOO_LARGE, f.reason());
+    assertEquals(SETTINGS.maxBytes(), f.limit());
+    assertTrue(pulled.get() < payload.length, "stopped early, read " + pulled.get());
+  }
+
+  @Test
+  void refusesBytesThatDoNotMatchTheDeclaredDigest() {
+    BlobStore store = BlobStore.open(root);
+    byte[] payload = Tarball.builder().file("a.txt", "hello").toBytes();
+    UploadFailure f = failure(chunks(payload, 100), "0".repeat(64), store);
+    assertEquals(UploadFailure.Reason.DIGEST_MISMATCH, f.reason());
+    assertEquals(FileTrees.sha256(payload), f.actual());
+  }
+
+  @Test
+  void refusesAnUnsafeArchiveWithoutReadingItAll() {
+    BlobStore store = BlobStore.open(root);
+    byte[] bad = Tarball.builder().file("../evil", "x").randomFile("pad.bin", 3_000_000, 3).toBytes();
+    AtomicLong pulled = new AtomicLong();
+    UploadFailure f = failure(chunks(bad, 8192).map(b -> {
+      pulled.addAndGet(b.size());
+      return b;
+    }), null, store);
+    assertEquals(UploadFailure.Reason.INVALID_ARCHIVE, f.reason());
+    assertTrue(f.getMessage().contains("'..'"), f.getMessage());
+    assertTrue(pulled.get() < bad.length, "the stream was cancelled early, read " + pulled.get());
+  }
+
+  @Test
+  void aClientThatGoesAwayAbortsTheUpload() {
+    BlobStore store = BlobStore.open(root);
+    byte[] payload = Tarball.builder().randomFile("b.bin", 1_000_000, 2).toBytes();
+    Source<ByteString, ?> broken = chunks(payload, 8192).take(20)
+        .concat(Source.failed(new IllegalStateException("connection reset by peer")));
+    UploadFailure f = failure(broken, null, store);
+    assertEquals(UploadFailure.Reason.UPLOAD_ABORTED, f.reason());
+  }
+
+  @Test
+  void refusesABodyThatIsNotGzip() {
+    BlobStore store = BlobStore.open(root);
+    UploadFailure f = failure(Source.single(ByteString.fromString("{\"not\": \"a tarball\"}")), null, store);
+    assertEquals(UploadFailure.Reason.INVALID_ARCHIVE, f.reason());
+  }
+}
