@@ -1,0 +1,302 @@
+package dev.deployrt.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.testkit.FileTrees;
+import dev.deployrt.testkit.Tarball;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** POST /deployments and GET /deployments/{id} against a live single node (API.md, "Deploy"). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DeployApiTest {
+  private static final long MAX_BYTES = 2 * 1024 * 1024;
+
+  private Path data;
+  private TestNode node;
+
+  @BeforeAll
+  void start(@TempDir Path dir) {
+    data = dir;
+    node = TestNode.start(data, "node-1", Map.of("deploy.upload.max-bytes", MAX_BYTES));
+  }
+
+  @AfterAll
+  void stop() {
+    node.close();
+  }
+
+  private static byte[] component(String marker) {
+    return Tarball.builder()
+        .file("index.html", "<h1>" + marker + "</h1>")
+        .file("bin/start.sh", "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8), 0755)
+        .symlink("home.html", "index.html")
+        .toBytes();
+  }
+
+  private Path projectDir(String project) {
+    return data.resolve("projects").resolve(project);
+  }
+
+  private List<String> blobs() {
+    return FileTrees.list(data.resolve("blobs/sha256"));
+  }
+
+  @Test
+  void aRawUploadEndsSucceededWithTheFilesActive() throws Exception {
+    byte[] payload = component("raw");
+    HttpResponse<String> r = node.deployRaw("project=web&description=first+release", payload);
+    assertEquals(201, r.statusCode(), r.body());
+    JsonNode d = TestNode.json(r);
+    String id = d.get("deployment_id").asText();
+    assertEquals("/deployments/" + id, r.headers().firstValue("Location").orElseThrow());
+    assertEquals("succeeded", d.get("status").asText());
+    assertEquals("web", d.get("project").asText());
+    assertEquals("first release", d.get("description").asText());
+    assertEquals("admin", d.get("user").asText());
+    assertEquals("node-1", d.get("origin_node").asText());
+    assertEquals(FileTrees.sha256(payload), d.get("sha256").asText());
+    assertEquals(payload.length, d.get("payload_size").asLong());
+    assertTrue(d.get("payload_present").asBoolean());
+    assertEquals("active", d.get("nodes").get("node-1").get("status").asText());
+    assertTrue(d.get("created_at").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
+    assertEquals(d.get("event_count").asInt(), d.get("events").size());
+
+    Path current = projectDir("web").resolve("current");
+    assertEquals(Path.of("releases", id), Files.readSymbolicLink(current));
+    assertEquals("<h1>raw</h1>", Files.readString(current.resolve("index.html")));
+    assertTrue(Files.isExecutable(current.resolve("bin/start.sh")));
+    assertEquals(d, node.get("/deployments/" + id), "GET returns the same resource");
+  }
+
+  @Test
+  void aMultipartUploadWithFieldsBeforeThePayloadSucceeds() throws Exception {
+    byte[] body = new Multipart().field("project", "api").field("description", "via form")
+        .file("payload", "c.tar.gz", component("multipart")).build();
+    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", Multipart.contentType())
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals("succeeded", TestNode.json(r).get("status").asText());
+    assertEquals("<h1>multipart</h1>", Files.readString(projectDir("api").resolve("current/index.html")));
+  }
+
+  @Test
+  void withoutWaitingTheAnswerIs202AndTheDeploymentStillCompletes() {
+    HttpResponse<String> r = node.deployRaw("project=nowait&wait=false", component("nowait"));
+    assertEquals(202, r.statusCode(), r.body());
+    String location = r.headers().firstValue("Location").orElseThrow();
+    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
+      assertEquals("succeeded", node.get(location).get("status").asText());
+      return null;
+    });
+  }
+
+  @Test
+  void aSecondDeploySwitchesCurrentAndKeepsTheFirstRelease() throws Exception {
+    String first = TestNode.json(node.deployRaw("project=twice", component("one"))).get("deployment_id").asText();
+    String second = TestNode.json(node.deployRaw("project=twice", component("two"))).get("deployment_id").asText();
+    assertNotEquals(first, second);
+    assertEquals(Path.of("releases", second), Files.readSymbolicLink(projectDir("twice").resolve("current")));
+    assertEquals("<h1>two</h1>", Files.readString(projectDir("twice").resolve("current/index.html")));
+    assertEquals("<h1>one</h1>", Files.readString(projectDir("twice").resolve("releases/" + first + "/index.html")));
+  }
+
+  @Test
+  void aRollbackDeploysTheEarlierPayloadAsANewDeployment() throws Exception {
+    JsonNode first = TestNode.json(node.deployRaw("project=rb", component("v1")));
+    node.deployRaw("project=rb", component("v2"));
+    String firstId = first.get("deployment_id").asText();
+    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"project\":\"rb\",\"rollback_of\":\"" + firstId + "\"}")).build());
+    assertEquals(201, r.statusCode(), r.body());
+    JsonNode rollback = TestNode.json(r);
+    assertEquals("succeeded", rollback.get("status").asText());
+    assertEquals(firstId, rollback.get("rollback_of").asText());
+    assertEquals(first.get("sha256"), rollback.get("sha256"));
+    assertEquals("<h1>v1</h1>", Files.readString(projectDir("rb").resolve("current/index.html")));
+  }
+
+  static Stream<Arguments> badRawRequests() {
+    byte[] ok = component("bad");
+    byte[] big = Tarball.builder().randomFile("big.bin", 3 * 1024 * 1024, 5).toBytes();
+    return Stream.of(
+        Arguments.of("missing project", "", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("bad project name", "project=Web!", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("unknown field", "project=web&color=red", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("reserved user", "project=web&user=mallory", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("reserved status", "project=web&status=succeeded", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("reserved id", "project=web&deployment_id=x", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("reserved origin", "project=web&origin_node=n", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("underscore field", "project=web&_internal=1", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("bad sha256", "project=web&sha256=xyz", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("bad wait", "project=web&wait=maybe", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of("digest mismatch", "project=web&sha256=" + "0".repeat(64), "application/gzip", ok, 400,
+            "DIGEST_MISMATCH"),
+        Arguments.of("unsafe archive", "project=web", "application/gzip",
+            Tarball.builder().file("../../evil", "x").toBytes(), 422, "INVALID_ARCHIVE"),
+        Arguments.of("not gzip", "project=web", "application/octet-stream",
+            "plain text".getBytes(StandardCharsets.UTF_8), 422, "INVALID_ARCHIVE"),
+        Arguments.of("empty body", "project=web", "application/gzip", new byte[0], 422, "INVALID_ARCHIVE"),
+        Arguments.of("too large", "project=web", "application/gzip", big, 413, "PAYLOAD_TOO_LARGE"),
+        Arguments.of("unsupported type", "project=web", "text/plain", ok, 415, "UNSUPPORTED_MEDIA_TYPE"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badRawRequests")
+  void aBadRequestIsRecordedAsFailedAndLeavesNothingBehind(String name, String query, String contentType,
+      byte[] body, int status, String code) {
+    List<String> blobsBefore = blobs();
+    HttpResponse<String> r = node.send(node.request("/deployments?" + query).header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    assertFailedAndClean(r, status, code, blobsBefore);
+  }
+
+  @Test
+  void anOversizeBodyWithoutContentLengthIsCutOffWhileStreaming() {
+    byte[] big = Tarball.builder().randomFile("big.bin", 3 * 1024 * 1024, 6).toBytes();
+    List<String> blobsBefore = blobs();
+    // ofInputStream has no known length, so the client sends it chunked.
+    HttpResponse<String> r = node.send(node.request("/deployments?project=chunked")
+        .header("Content-Type", "application/gzip")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
+    JsonNode error = assertFailedAndClean(r, 413, "PAYLOAD_TOO_LARGE", blobsBefore);
+    assertEquals(MAX_BYTES, error.get("limit").asLong());
+  }
+
+  static Stream<Arguments> badMultipartRequests() {
+    byte[] ok = component("mp");
+    return Stream.of(
+        Arguments.of("file before fields", new Multipart().file("payload", "c.tar.gz", ok).field("project", "web")
+            .build(), Multipart.contentType()),
+        Arguments.of("two file parts", new Multipart().field("project", "web").file("payload", "a.tar.gz", ok)
+            .file("payload", "b.tar.gz", ok).build(), Multipart.contentType()),
+        Arguments.of("missing file part", new Multipart().field("project", "web").build(), Multipart.contentType()),
+        Arguments.of("file part misnamed", new Multipart().field("project", "web").file("file", "a.tar.gz", ok)
+            .build(), Multipart.contentType()),
+        Arguments.of("reserved field", new Multipart().field("project", "web").field("user", "mallory")
+            .file("payload", "a.tar.gz", ok).build(), Multipart.contentType()),
+        Arguments.of("no boundary", new Multipart().field("project", "web").build(), "multipart/form-data"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badMultipartRequests")
+  void aMalformedMultipartRequestIsRecordedAsFailed(String name, byte[] body, String contentType) {
+    List<String> blobsBefore = blobs();
+    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    assertFailedAndClean(r, 400, "INVALID_REQUEST", blobsBefore);
+  }
+
+  @Test
+  void aClientThatDisconnectsMidUploadLeavesAFailedRecordAndNoBytes() throws Exception {
+    byte[] payload = Tarball.builder().randomFile("big.bin", 1_500_000, 8).toBytes();
+    List<String> blobsBefore = blobs();
+    String status;
+    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /deployments?project=aborted HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\n"
+          + "Content-Type: application/gzip\r\nContent-Length: " + payload.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(payload, 0, payload.length / 3);
+      out.flush();
+      socket.shutdownOutput(); // the client goes away mid-body
+      InputStream in = socket.getInputStream();
+      status = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+    }
+    String location = status.lines().filter(l -> l.startsWith("Location: ")).findFirst()
+        .map(l -> l.substring("Location: ".length())).orElseThrow(() -> new AssertionError(status));
+    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      JsonNode d = node.get(location);
+      assertEquals("failed", d.get("status").asText());
+      assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
+      return null;
+    });
+    assertEquals(blobsBefore, blobs());
+    assertEquals(List.of(), FileTrees.list(data.resolve("blobs/staging")));
+    assertFalse(Files.exists(projectDir("aborted")));
+  }
+
+  @Test
+  void requestsWithoutValidCredentialsAreRefused() {
+    HttpResponse<String> none = node.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        node.url("/deployments?project=web"))).header("Content-Type", "application/gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(component("x"))).build());
+    assertEquals(401, none.statusCode());
+    assertEquals("UNAUTHORIZED", TestNode.json(none).get("code").asText());
+    assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"));
+
+    HttpResponse<String> wrong = node.send(node.request("/deployments/" + java.util.UUID.randomUUID())
+        .setHeader("Authorization", TestNode.basic("admin", "wrong")).GET().build());
+    assertEquals(401, wrong.statusCode());
+    assertEquals("UNAUTHORIZED", TestNode.json(wrong).get("code").asText());
+  }
+
+  @Test
+  void anUnknownDeploymentIs404WithAJsonError() {
+    HttpResponse<String> r = node.send(node.request("/deployments/" + java.util.UUID.randomUUID()).GET().build());
+    assertEquals(404, r.statusCode());
+    assertEquals("NOT_FOUND", TestNode.json(r).get("code").asText());
+    HttpResponse<String> notAnId = node.send(node.request("/deployments/../../etc").GET().build());
+    assertEquals(404, notAnId.statusCode());
+    assertEquals("NOT_FOUND", TestNode.json(notAnId).get("code").asText());
+  }
+
+  @Test
+  void healthEndpointsNeedNoCredentials() {
+    for (String path : List.of("/health/alive", "/health/ready")) {
+      HttpResponse<String> r = node.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.url(path)))
+          .GET().build());
+      assertEquals(200, r.statusCode(), path);
+    }
+  }
+
+  /** The error answer, its record (failed, same code) and an untouched blob store and releases. */
+  private JsonNode assertFailedAndClean(HttpResponse<String> r, int status, String code, List<String> blobsBefore) {
+    assertEquals(status, r.statusCode(), r.body());
+    JsonNode error = TestNode.json(r);
+    assertEquals(code, error.get("code").asText(), r.body());
+    assertFalse(error.get("error").asText().isBlank());
+    String id = error.get("deployment_id").asText();
+    assertEquals("/deployments/" + id, r.headers().firstValue("Location").orElseThrow());
+    JsonNode d = node.get("/deployments/" + id);
+    assertEquals("failed", d.get("status").asText());
+    assertEquals(code, d.get("error").get("code").asText());
+    assertEquals("admin", d.get("user").asText());
+    assertEquals(blobsBefore, blobs(), "no blob stored");
+    assertEquals(List.of(), FileTrees.list(data.resolve("blobs/staging")), "no staging file");
+    try (var projects = Files.list(data.resolve("projects"))) {
+      for (Path p : (Iterable<Path>) projects::iterator) {
+        try (var releases = Files.list(p.resolve("releases"))) {
+          assertTrue(releases.noneMatch(rel -> rel.getFileName().toString().equals(id)), "no release for " + id);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return error;
+  }
+}

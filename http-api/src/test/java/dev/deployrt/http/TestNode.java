@@ -1,0 +1,117 @@
+package dev.deployrt.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.node.NodeConfig;
+import dev.deployrt.node.NodeRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * One node in this JVM, as {@code bin/deploy-node} starts it (same config layers, same wiring), on
+ * free ports, with an HTTP client for its operations API. Admin password: {@link #PASSWORD}.
+ */
+public final class TestNode implements AutoCloseable {
+  public static final String PASSWORD = "test-secret";
+
+  public final ActorTestKit testKit;
+  public final NodeRuntime node;
+  public final int port;
+  public final Path dataDir;
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestNode(ActorTestKit testKit, NodeRuntime node, int port, Path dataDir) {
+    this.testKit = testKit;
+    this.node = node;
+    this.port = port;
+    this.dataDir = dataDir;
+  }
+
+  public static TestNode start(Path dataDir, String name, Map<String, Object> settings) {
+    Config overrides = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseMap(Map.of(
+        "deploy.data-dir", dataDir.toString(),
+        "deploy.node-name", name,
+        "pekko.remote.artery.canonical.port", 0,
+        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")));
+    ActorTestKit testKit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, NodeConfig.load(overrides));
+    NodeRuntime node = NodeRuntime.init(testKit.system());
+    UserStore users = UserStore.openOrBootstrap(node.settings().dataDir(), PASSWORD);
+    try {
+      int port = new OperationsApi(node, users).bind("127.0.0.1", 0).toCompletableFuture()
+          .get(30, TimeUnit.SECONDS).localAddress().getPort();
+      node.journalReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
+        if (Cluster.get(testKit.system()).selfMember().status() != MemberStatus.up()) {
+          throw new AssertionError("not up yet");
+        }
+        return null;
+      });
+      return new TestNode(testKit, node, port, dataDir);
+    } catch (Exception e) {
+      testKit.shutdownTestKit();
+      throw new IllegalStateException("node did not start", e);
+    }
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  public static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  public HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60))
+        .header("Authorization", basic("admin", PASSWORD));
+  }
+
+  public HttpResponse<String> send(HttpRequest request) {
+    try {
+      return client.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<String> deployRaw(String query, byte[] body) {
+    return send(request("/deployments?" + query).header("Content-Type", "application/gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+  }
+
+  public JsonNode get(String path) {
+    return json(send(request(path).GET().build()));
+  }
+
+  public static JsonNode json(HttpResponse<String> response) {
+    try {
+      return ApiJson.MAPPER.readTree(response.body());
+    } catch (IOException e) {
+      throw new AssertionError("not JSON (" + response.statusCode() + "): " + response.body(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    testKit.shutdownTestKit();
+  }
+}
