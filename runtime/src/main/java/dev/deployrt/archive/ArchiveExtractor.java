@@ -38,8 +38,7 @@ public final class ArchiveExtractor {
     Set<String> createdDirs = new HashSet<>();
     List<SafeEntry> dirs = new ArrayList<>();
     byte[] buf = new byte[256 * 1024];
-    try (InputStream raw = Files.newInputStream(archive)) {
-      InputStream gz = ArchiveValidator.openGzip(raw);
+    try (InputStream gz = new ParallelGunzip(Files.newInputStream(archive))) {
       TarArchiveInputStream tar = new TarArchiveInputStream(gz);
       TarArchiveEntry entry;
       while ((entry = ArchiveValidator.nextEntry(tar)) != null) {
