@@ -2,6 +2,8 @@ package dev.deployrt.http;
 
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.http.cluster.ClusterRoutes;
+import dev.deployrt.http.internal.InternalRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
 import dev.deployrt.node.NodeRuntime;
 import java.nio.charset.StandardCharsets;
@@ -42,13 +44,34 @@ public final class OperationsApi extends AllDirectives {
   public Route route() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
         new HealthRoutes(node).route(),
+        new InternalRoutes(node).route(),
+        new ClusterRoutes(node, auth).route(),
         new DeploymentRoutes(node, auth, maxWait).route())));
   }
 
-  /** Binds the API at {@code deploy.http.host:port} and unbinds it when the system shuts down. */
+  /**
+   * Binds the API at {@code host:port}, unbinds it when the system shuts down, and tells the cluster
+   * where it answers ({@code deploy.http.advertised-host}, else the bound host; a wildcard bind is
+   * advertised as the cluster host).
+   */
   public CompletionStage<ServerBinding> bind(String host, int port) {
     return Http.get(node.system()).newServerAt(host, port).bind(route())
-        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system()));
+        .thenApply(binding -> {
+          node.announceEndpoint("http://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
+          return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());
+        });
+  }
+
+  private String advertisedHost(String bound) {
+    var config = node.system().settings().config();
+    String advertised = config.getString("deploy.http.advertised-host");
+    if (!advertised.isBlank()) {
+      return advertised;
+    }
+    if (bound.equals("0.0.0.0") || bound.equals("::")) {
+      return config.getString("pekko.remote.artery.canonical.hostname");
+    }
+    return bound;
   }
 
   public static HttpResponse errorResponse(ApiException e) {

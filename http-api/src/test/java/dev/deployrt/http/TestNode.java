@@ -48,7 +48,8 @@ public final class TestNode implements AutoCloseable {
         "deploy.node-name", name,
         "pekko.remote.artery.canonical.port", 0,
         "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
-        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")));
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
+        "pekko.actor.testkit.typed.system-shutdown-default", "30s")));
     ActorTestKit testKit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, NodeConfig.load(overrides));
     NodeRuntime node = NodeRuntime.init(testKit.system());
     UserStore users = UserStore.openOrBootstrap(node.settings().dataDir(), PASSWORD);
@@ -67,6 +68,12 @@ public final class TestNode implements AutoCloseable {
       testKit.shutdownTestKit();
       throw new IllegalStateException("node did not start", e);
     }
+  }
+
+  /** This node's cluster address as {@code host:port}, for other nodes' {@code deploy.cluster.seed-nodes}. */
+  public String clusterHostPort() {
+    var address = Cluster.get(testKit.system()).selfMember().address();
+    return address.getHost().get() + ":" + address.getPort().get();
   }
 
   public String url(String path) {

@@ -28,8 +28,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <p>Per project, serially: fetch the payload (if absent), extract it into a new release directory
  * (validated again, entry by entry), switch {@code current}, report each step. A newer desired
  * release cancels one still in progress (reported {@code superseded}) and runs when it has stopped.
- * A release already extracted (a rollback, a redo after restart) is switched to without extracting
- * again; one already active is just reported active.
+ * A release already extracted (a redo after restart) is switched to without extracting again; a
+ * rollback whose source release is on the node becomes an alias of it (no fetch, no extract); one
+ * already active is just reported active.
  *
  * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and reports
  * back with a message. A crash mid-extract leaves only a staging directory, removed at the next start,
@@ -111,7 +112,7 @@ public final class Applier {
     }
     if (releases.activeRelease(project).filter(release.deploymentId()::equals).isPresent()) {
       if (reportedActive.add(release.deploymentId())) {
-        reporter.report(release.deploymentId(), NodeStatus.ACTIVE, null);
+        reporter.report(project, release.deploymentId(), NodeStatus.ACTIVE, null);
       }
       return;
     }
@@ -134,11 +135,11 @@ public final class Applier {
     if (failure == null) {
       reportedActive.add(release.deploymentId());
     } else if (failure instanceof CancellationException && next != null) {
-      reporter.report(release.deploymentId(), NodeStatus.SUPERSEDED,
+      reporter.report(release.project(), release.deploymentId(), NodeStatus.SUPERSEDED,
           new ErrorInfo("superseded by deployment " + next.deploymentId(), "SUPERSEDED", "distribute", node));
     } else {
       ctx.getLog().warn("applying {} of project {} failed", release.deploymentId(), release.project(), failure);
-      reporter.report(release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
+      reporter.report(release.project(), release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
     }
     if (next != null) {
       converge(next);
@@ -151,21 +152,30 @@ public final class Applier {
     String project = release.project();
     String id = release.deploymentId();
     try {
+      String source = release.sourceDeploymentId();
+      if (!releases.hasRelease(project, id) && source != null && releases.hasRelease(project, source)) {
+        step("activate", () -> {
+          releases.createAlias(project, id, source);
+          return null;
+        });
+        reporter.log(id, dev.deployrt.deployment.LogEntry.LOG, "activate", "release of deployment " + source
+            + " is already on " + node + ": switching back to it without fetching or extracting", Map.of());
+      }
       if (!releases.hasRelease(project, id)) {
-        reporter.report(id, NodeStatus.FETCHING, null);
-        java.nio.file.Path payload = step("fetch", () -> blobs.fetch(release));
+        reporter.report(project, id, NodeStatus.FETCHING, null);
+        java.nio.file.Path payload = step("fetch", () -> blobs.fetch(release, cancelled::get));
         checkCancelled(cancelled);
-        reporter.report(id, NodeStatus.EXTRACTING, null);
+        reporter.report(project, id, NodeStatus.EXTRACTING, null);
         step("extract", () -> releases.createRelease(project, id,
             dir -> ArchiveExtractor.extract(payload, dir, limits, cancelled::get)));
       }
       checkCancelled(cancelled);
-      reporter.report(id, NodeStatus.ACTIVATING, null);
+      reporter.report(project, id, NodeStatus.ACTIVATING, null);
       step("activate", () -> {
         releases.activate(project, id);
         return null;
       });
-      reporter.report(id, NodeStatus.ACTIVE, null);
+      reporter.report(project, id, NodeStatus.ACTIVE, null);
     } catch (PhaseFailure e) {
       throw new CompletionException(e);
     }

@@ -2,10 +2,14 @@ package dev.deployrt.applier;
 
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
+import java.util.Map;
 
 /** Where the applier sends its per-deployment progress (the deployment entity, in production). */
 @FunctionalInterface
 public interface NodeReporter {
   /** Must be thread-safe and must not block. */
-  void report(String deploymentId, NodeStatus status, ErrorInfo error);
+  void report(String project, String deploymentId, NodeStatus status, ErrorInfo error);
+
+  /** A {@code log} or {@code warning} event on the deployment, from this node. Thread-safe, non-blocking. */
+  default void log(String deploymentId, String type, String phase, String message, Map<String, Long> data) {}
 }

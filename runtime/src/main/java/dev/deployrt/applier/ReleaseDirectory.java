@@ -65,8 +65,32 @@ public final class ReleaseDirectory {
     return projects.resolve(project).resolve("releases").resolve(deploymentId);
   }
 
+  /** True if the release is there: a directory, or an alias (symlink) of another release that is. */
   public boolean hasRelease(String project, String deploymentId) {
-    return Files.isDirectory(releasePath(project, deploymentId), LinkOption.NOFOLLOW_LINKS);
+    return Files.isDirectory(releasePath(project, deploymentId));
+  }
+
+  /**
+   * Makes {@code deploymentId} a release with the same tree as {@code sourceId} (a rollback to the
+   * same payload): a relative symlink {@code releases/<deploymentId> -> <source's directory>}, made
+   * under a staging name and renamed into place. No file is copied; the shared tree stays immutable.
+   */
+  public void createAlias(String project, String deploymentId, String sourceId) throws IOException {
+    Path source = releasePath(project, sourceId);
+    if (!hasRelease(project, sourceId)) {
+      throw new NoSuchFileException(source.toString(), null, "release is missing");
+    }
+    Path target = Files.isSymbolicLink(source) ? Files.readSymbolicLink(source) : source.getFileName();
+    Path releases = source.getParent();
+    Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());
+    Files.createSymbolicLink(staging, target);
+    try {
+      Files.move(staging, releasePath(project, deploymentId), StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      Files.deleteIfExists(staging);
+      throw e;
+    }
+    syncDirectory(releases);
   }
 
   /**
@@ -80,6 +104,8 @@ public final class ReleaseDirectory {
     if (hasRelease(project, deploymentId)) {
       return false;
     }
+    // An alias whose source is gone is replaced by a real release.
+    Files.deleteIfExists(target);
     Path releases = target.getParent();
     Files.createDirectories(releases);
     Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());

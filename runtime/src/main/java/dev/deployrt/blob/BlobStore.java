@@ -11,7 +11,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -24,7 +30,8 @@ import java.util.stream.Stream;
  * address or absent. Staging files left by a crash are deleted by {@link #open}. Committing bytes
  * that are already present discards the new copy (the address says they are the same).
  *
- * <p>Thread-safe: every method works on distinct paths or relies on atomic renames.
+ * <p>Thread-safe: every method works on distinct paths or relies on atomic renames. Waiters
+ * ({@link #whenPresent}) and the commit listener are told after the blob is visible.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
@@ -32,15 +39,23 @@ public final class BlobStore {
 
   private final Path blobs;
   private final Path staging;
+  private final Consumer<String> onCommitted;
+  private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters = new ConcurrentHashMap<>();
 
-  private BlobStore(Path root) {
+  private BlobStore(Path root, Consumer<String> onCommitted) {
     this.blobs = root.resolve("sha256");
     this.staging = root.resolve("staging");
+    this.onCommitted = onCommitted;
   }
 
   /** Opens (creating if needed) the store under {@code root} and removes leftover staging files. */
   public static BlobStore open(Path root) {
-    BlobStore store = new BlobStore(root);
+    return open(root, sha256 -> { });
+  }
+
+  /** As {@link #open(Path)}; {@code onCommitted} hears of every blob that becomes visible. */
+  public static BlobStore open(Path root, Consumer<String> onCommitted) {
+    BlobStore store = new BlobStore(root, onCommitted);
     try {
       Files.createDirectories(store.blobs);
       Files.createDirectories(store.staging);
@@ -87,10 +102,43 @@ public final class BlobStore {
         }
       }
       syncDirectory(target.getParent());
+      onCommitted.accept(sha256);
+      CompletableFuture<Path> waiting = waiters.remove(sha256);
+      if (waiting != null) {
+        waiting.complete(target);
+      }
       return target;
     } finally {
       Files.deleteIfExists(stagedFile);
     }
+  }
+
+  /**
+   * Completes with the blob's path once it is visible: at once if it is, else when it is committed.
+   * Callers bound the wait themselves (e.g. {@code orTimeout}); a timed-out wait leaves no trace.
+   */
+  public CompletionStage<Path> whenPresent(String sha256) {
+    requireDigest(sha256);
+    CompletableFuture<Path> waiting = waiters.computeIfAbsent(sha256, k -> new CompletableFuture<>());
+    find(sha256).ifPresent(p -> {
+      waiters.remove(sha256, waiting);
+      waiting.complete(p);
+    });
+    return waiting.copy();
+  }
+
+  /** The digests of every blob in the store. */
+  public Set<String> all() {
+    TreeSet<String> out = new TreeSet<>();
+    try (Stream<Path> files = Files.walk(blobs, 2)) {
+      files.filter(Files::isRegularFile)
+          .map(p -> p.getFileName().toString())
+          .filter(BlobStore::isValidDigest)
+          .forEach(out::add);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
   }
 
   public void discard(Path stagedFile) {

@@ -77,6 +77,9 @@ public final class DeploymentEntity
 
   private record RegisterAnswered(ReleaseRegister.PublishResult result) implements Command {}
 
+  /** The whole release register, while this deployment is distributing. */
+  private record RegisterChanged(Map<String, DesiredRelease> desired) implements Command {}
+
   private enum UploadLeaseExpired implements Command { INSTANCE }
 
   private enum DistributionDeadlinePassed implements Command { INSTANCE }
@@ -112,6 +115,7 @@ public final class DeploymentEntity
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
+  private ActorRef<Map<String, DesiredRelease>> registerWatch;
 
   public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register) {
@@ -168,6 +172,7 @@ public final class DeploymentEntity
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
         .onCommand(RegisterAnswered.class, this::onRegisterAnswered)
+        .onCommand(RegisterChanged.class, this::onRegisterChanged)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
         .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
         .build();
@@ -262,20 +267,41 @@ public final class DeploymentEntity
   }
 
   private ReplyEffect<Event, Deployment> onRegisterAnswered(Deployment state, RegisterAnswered cmd) {
-    if (!(cmd.result() instanceof ReleaseRegister.Superseded superseded)
-        || state.status() != DeploymentStatus.DISTRIBUTING) {
+    if (!(cmd.result() instanceof ReleaseRegister.Superseded superseded)) {
       return Effect().noReply();
     }
-    // A newer deployment of the project was registered first: no node will apply this one.
+    return supersede(state, superseded.newer().deploymentId());
+  }
+
+  /**
+   * A newer deployment of the project took the register: whether this one was published first or
+   * never reached some nodes (they see only the newest release), the nodes that have not finished
+   * will not apply it. Watching the register covers every order of events, including concurrent
+   * deploys of one project on different nodes.
+   */
+  private ReplyEffect<Event, Deployment> onRegisterChanged(Deployment state, RegisterChanged cmd) {
+    DesiredRelease desired = cmd.desired().get(state.project());
+    if (desired == null || desired.deploymentId().equals(deploymentId)
+        || !desired.isNewerThan(releaseOf(state))) {
+      return Effect().noReply();
+    }
+    return supersede(state, desired.deploymentId());
+  }
+
+  private ReplyEffect<Event, Deployment> supersede(Deployment state, String newerId) {
+    if (state.status() != DeploymentStatus.DISTRIBUTING) {
+      return Effect().noReply();
+    }
     Instant at = now();
-    ErrorInfo why = supersededBy(superseded.newer().deploymentId());
+    ErrorInfo why = supersededBy(newerId);
     List<Event> events = new ArrayList<>();
     Deployment after = state;
     for (String node : state.targetNodes()) {
       NodeResult r = after.nodes().get(node);
       if (r == null || !r.status().isTerminal()) {
-        events.add(new NodeStatusChanged(node, NodeStatus.SUPERSEDED, why, at));
-        after = after.withNode(node, NodeStatus.SUPERSEDED, why, at);
+        ErrorInfo onNode = new ErrorInfo(why.message(), why.code(), why.phase(), node);
+        events.add(new NodeStatusChanged(node, NodeStatus.SUPERSEDED, onNode, at));
+        after = after.withNode(node, NodeStatus.SUPERSEDED, onNode, at);
       }
     }
     events.add(new Completed(after.outcome(), firstNodeError(after), at));
@@ -333,21 +359,38 @@ public final class DeploymentEntity
               left.isNegative() ? Duration.ZERO : left);
           publishRelease(state);
         }
+        watchRegister();
       }
       default -> {
         timers.cancelAll();
+        if (registerWatch != null) {
+          register.tell(new ReleaseRegister.Unsubscribe(registerWatch));
+          registerWatch = null;
+        }
         waiters.forEach(w -> w.tell(state));
         waiters.clear();
       }
     }
   }
 
+  private DesiredRelease releaseOf(Deployment state) {
+    return new DesiredRelease(state.project(), deploymentId, state.sha256(), state.payloadSize(),
+        state.createdAt(), state.originNode(), state.targetNodes(), state.rollbackOf());
+  }
+
   private void publishRelease(Deployment state) {
-    DesiredRelease release = new DesiredRelease(
-        state.project(), deploymentId, state.sha256(), state.payloadSize(), state.createdAt());
     ActorRef<ReleaseRegister.PublishResult> answer =
         ctx.messageAdapter(ReleaseRegister.PublishResult.class, RegisterAnswered::new);
-    register.tell(new ReleaseRegister.Publish(release, answer));
+    register.tell(new ReleaseRegister.Publish(releaseOf(state), answer));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void watchRegister() {
+    if (registerWatch == null) {
+      ActorRef<Map> adapter = ctx.messageAdapter(Map.class, m -> new RegisterChanged((Map<String, DesiredRelease>) m));
+      registerWatch = (ActorRef) adapter;
+      register.tell(new ReleaseRegister.Subscribe(registerWatch));
+    }
   }
 
   private void armUploadLease() {
@@ -436,18 +479,14 @@ public final class DeploymentEntity
     NodeResult before = s.nodes().get(e.node());
     NodeStatus from = before == null ? NodeStatus.PENDING : before.status();
     Deployment d = s.withNode(e.node(), e.status(), e.error(), e.at());
-    // Phase boundaries crossed by this move, e.g. fetching -> extracting ends fetch, starts extract.
-    for (NodeStatus step : List.of(NodeStatus.FETCHING, NodeStatus.EXTRACTING, NodeStatus.ACTIVATING,
-        NodeStatus.ACTIVE)) {
-      if (e.status().ordinal() >= step.ordinal() && from.ordinal() < step.ordinal() && e.status().ordinal() <= NodeStatus.ACTIVE.ordinal()) {
-        if (step != NodeStatus.FETCHING) {
-          d = d.appendLog(e.at(), LogEntry.PHASE, previousPhase(step), e.node(),
-              previousPhase(step) + " finished", Map.of());
-        }
-        if (step != NodeStatus.ACTIVE) {
-          d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(step), e.node(), phaseOf(step) + " started", Map.of());
-        }
-      }
+    // The phase the node was in ends, the one it enters starts. A node may skip phases (a rollback to
+    // a release it holds goes from pending to activating): those were not run and are not logged.
+    if (isWorking(from) && e.status().ordinal() > from.ordinal()) {
+      d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(from), e.node(), phaseOf(from) + " finished", Map.of());
+    }
+    if (isWorking(e.status())) {
+      d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(e.status()), e.node(), phaseOf(e.status()) + " started",
+          Map.of());
     }
     String message = e.node() + " is " + e.status().apiName();
     d = d.appendLog(e.at(), LogEntry.NODE, phaseOf(e.status() == NodeStatus.FAILED ? from : e.status()),
@@ -459,12 +498,7 @@ public final class DeploymentEntity
     return d;
   }
 
-  private static String previousPhase(NodeStatus step) {
-    return switch (step) {
-      case EXTRACTING -> "fetch";
-      case ACTIVATING -> "extract";
-      case ACTIVE -> "activate";
-      default -> throw new IllegalArgumentException(step.name());
-    };
+  private static boolean isWorking(NodeStatus status) {
+    return status == NodeStatus.FETCHING || status == NodeStatus.EXTRACTING || status == NodeStatus.ACTIVATING;
   }
 }

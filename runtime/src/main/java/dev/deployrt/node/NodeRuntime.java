@@ -1,15 +1,23 @@
 package dev.deployrt.node;
 
 import dev.deployrt.applier.Applier;
-import dev.deployrt.applier.BlobSource;
+import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.applier.ReleaseDirectory;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.ErrorInfo;
+import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.peer.PayloadReplicator;
+import dev.deployrt.peer.PeerBlobFetcher;
+import dev.deployrt.peer.PeerClient;
+import dev.deployrt.peer.PeerDirectory;
+import dev.deployrt.peer.PeerState;
+import dev.deployrt.persistence.ClusterSecretStore;
 import dev.deployrt.persistence.JournalSchema;
 import dev.deployrt.release.ReleaseRegister;
-import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,15 +38,18 @@ import org.apache.pekko.cluster.typed.Join;
 
 /**
  * Wires one node's runtime into an actor system: blob store, release directories, release register,
- * applier and the sharded deployment entities. Apart from {@code main} so tests can start several
- * nodes in one JVM.
+ * peer directory and transfers, applier and the sharded deployment entities. Apart from {@code main}
+ * so tests can start several nodes in one JVM.
  *
  * <p>A node with no seed nodes configured joins itself and forms a cluster of its own. Leftovers of a
- * crash (staging blobs, staging releases) are removed before anything starts.
+ * crash (staging blobs, staging releases) are removed before anything starts; the node then tells the
+ * cluster which payloads it holds and which releases are active, and its applier converges to the
+ * register's desired releases.
  */
 public final class NodeRuntime {
   private final ActorSystem<?> system;
   private final NodeSettings settings;
+  private final PeerDirectory directory;
   private final BlobStore blobs;
   private final ReleaseDirectory releases;
   private final ActorRef<ReleaseRegister.Command> register;
@@ -46,11 +57,16 @@ public final class NodeRuntime {
   private final ClusterSharding sharding;
   private final Executor blocking;
   private final CompletionStage<Done> journalReady;
+  private final CompletionStage<String> clusterSecret;
+  private final PeerClient peers;
+  private final PayloadReplicator replicator;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
     this.settings = settings;
-    this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"));
+    this.directory = PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
+    this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),
+        sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
     this.releases = ReleaseDirectory.open(settings.dataDir());
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
     this.journalReady = CompletableFuture.supplyAsync(() -> {
@@ -59,6 +75,13 @@ public final class NodeRuntime {
         return Done.getInstance();
       } catch (Exception e) {
         throw new CompletionException("cannot create the journal schema", e);
+      }
+    }, blocking);
+    this.clusterSecret = journalReady.thenApplyAsync(done -> {
+      try {
+        return ClusterSecretStore.loadOrCreate(system.settings().config());
+      } catch (Exception e) {
+        throw new CompletionException("cannot read the cluster secret", e);
       }
     }, blocking);
 
@@ -73,14 +96,42 @@ public final class NodeRuntime {
     sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
         ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register)));
 
-    BlobSource localOnly = release -> blobs.find(release.sha256())
-        .orElseThrow(() -> new NoSuchFileException("payload " + release.sha256() + " is not on this node"));
+    Set<String> held = blobs.all();
+    Map<String, String> active = releases.activeReleases();
+    directory.updateSelf(s -> {
+      PeerState state = s.withBlobs(held);
+      for (Map.Entry<String, String> e : active.entrySet()) {
+        state = state.withProject(e.getKey(),
+            new PeerState.ProjectState(e.getValue(), e.getValue(), NodeStatus.ACTIVE.apiName()));
+      }
+      return state;
+    });
+
+    this.peers = new PeerClient(system, directory, clusterSecret);
+    this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
+    NodeReporter reporter = new EntityReporter();
+    PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
+        settings.upload(), settings.distribution(), reporter);
     this.applier = system.systemActorOf(
-        Applier.create(settings.nodeName(), releases, localOnly, settings.archiveLimits(), blocking,
-            (deploymentId, status, error) -> deployment(deploymentId)
-                .tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error)),
-            register),
+        Applier.create(settings.nodeName(), releases, fetcher, settings.archiveLimits(), blocking, reporter, register),
         "applier", Props.empty());
+  }
+
+  /** Sends the applier's progress to the deployment entities and this node's directory entry. */
+  private final class EntityReporter implements NodeReporter {
+    @Override
+    public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
+      deployment(deploymentId).tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
+      String activeNow = releases.activeRelease(project).orElse(null);
+      directory.updateSelf(s -> s.withProject(project,
+          new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));
+    }
+
+    @Override
+    public void log(String deploymentId, String type, String phase, String message, Map<String, Long> data) {
+      deployment(deploymentId).tell(
+          new DeploymentEntity.AppendLog(type, phase, settings.nodeName(), message, data));
+    }
   }
 
   public static NodeRuntime init(ActorSystem<?> system) {
@@ -143,6 +194,33 @@ public final class NodeRuntime {
     }
     names.add(settings.nodeName());
     return List.copyOf(names);
+  }
+
+  public PeerDirectory directory() {
+    return directory;
+  }
+
+  public PeerClient peers() {
+    return peers;
+  }
+
+  public PayloadReplicator replicator() {
+    return replicator;
+  }
+
+  /** The secret node-to-node calls authenticate with (completes once the database is reachable). */
+  public CompletionStage<String> clusterSecret() {
+    return clusterSecret;
+  }
+
+  /** Tells the cluster where this node's operations API answers, once it is bound. */
+  public void announceEndpoint(String baseUrl) {
+    directory.updateSelf(s -> s.withEndpoint(baseUrl));
+  }
+
+  /** Names of the members that are up, this node included. */
+  public Set<String> upNodes() {
+    return Set.copyOf(targetNodes());
   }
 
   /** Active deployment id per project on this node. */

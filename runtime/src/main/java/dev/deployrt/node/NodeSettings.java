@@ -3,6 +3,7 @@ package dev.deployrt.node;
 import com.typesafe.config.Config;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.deployment.DeploymentSettings;
+import dev.deployrt.peer.DistributionSettings;
 import dev.deployrt.upload.UploadSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -16,6 +17,7 @@ public record NodeSettings(
     UploadSettings upload,
     ArchiveLimits archiveLimits,
     DeploymentSettings deployment,
+    DistributionSettings distribution,
     Duration progressInterval,
     Duration registerWriteTimeout) {
 
@@ -27,6 +29,7 @@ public record NodeSettings(
         UploadSettings.fromConfig(deploy),
         UploadSettings.archiveLimits(deploy),
         DeploymentSettings.fromConfig(deploy),
+        DistributionSettings.fromConfig(deploy),
         deploy.getDuration("upload.progress-interval"),
         deploy.getDuration("register.write-timeout"));
   }

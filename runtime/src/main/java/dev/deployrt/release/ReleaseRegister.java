@@ -35,8 +35,12 @@ public final class ReleaseRegister {
   /** Registers {@code release} as its project's desired release, unless a newer one is there. */
   public record Publish(DesiredRelease release, ActorRef<PublishResult> replyTo) implements Command {}
 
-  /** {@code subscriber} receives the whole register now and after every change. */
+  /** {@code subscriber} receives the whole register now and after every change, until it stops or unsubscribes. */
   public record Subscribe(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
+
+  public record Unsubscribe(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
+
+  private record SubscriberStopped(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
 
   public record GetAll(ActorRef<Map<String, DesiredRelease>> replyTo) implements Command {}
 
@@ -92,8 +96,21 @@ public final class ReleaseRegister {
                 return Behaviors.same();
               })
               .onMessage(Subscribe.class, sub -> {
-                subscribers.add(sub.subscriber());
+                if (!subscribers.contains(sub.subscriber())) {
+                  subscribers.add(sub.subscriber());
+                  ctx.watchWith(sub.subscriber(), new SubscriberStopped(sub.subscriber()));
+                }
                 sub.subscriber().tell(current[0]);
+                return Behaviors.same();
+              })
+              .onMessage(Unsubscribe.class, unsub -> {
+                if (subscribers.remove(unsub.subscriber())) {
+                  ctx.unwatch(unsub.subscriber());
+                }
+                return Behaviors.same();
+              })
+              .onMessage(SubscriberStopped.class, stopped -> {
+                subscribers.remove(stopped.subscriber());
                 return Behaviors.same();
               })
               .onMessage(GetAll.class, get -> {

@@ -55,16 +55,34 @@ public final class PayloadUpload {
    */
   public static Sink<ByteString, CompletionStage<StagedPayload>> sink(
       BlobStore store, UploadSettings settings, String declaredSha256, AtomicLong received, Executor blocking) {
+    Duration readTimeout = settings.stallTimeout().plusSeconds(30);
+    Sink<ByteString, CompletionStage<ArchiveSummary>> validator =
+        StreamConverters.asInputStream(readTimeout)
+            .mapMaterializedValue(in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
+    return graph(store, settings, declaredSha256, received, validator);
+  }
+
+  /**
+   * The same pass for a payload copied from another node, which validated the archive when it was
+   * uploaded: stall check, size limit, SHA-256 and staging file, but no archive validation (the
+   * extractor checks every entry again before anything is written). The result's digest is {@code
+   * expectedSha256} or the future fails with {@code DIGEST_MISMATCH}; its archive summary is null.
+   */
+  public static Sink<ByteString, CompletionStage<StagedPayload>> verifiedCopy(
+      BlobStore store, UploadSettings settings, String expectedSha256, AtomicLong received) {
+    Sink<ByteString, CompletionStage<ArchiveSummary>> noValidation =
+        Sink.<ByteString>ignore().mapMaterializedValue(done -> done.thenApply(d -> (ArchiveSummary) null));
+    return graph(store, settings, expectedSha256, received, noValidation);
+  }
+
+  private static Sink<ByteString, CompletionStage<StagedPayload>> graph(BlobStore store, UploadSettings settings,
+      String declaredSha256, AtomicLong received, Sink<ByteString, CompletionStage<ArchiveSummary>> validator) {
     Path staging = store.newStagingFile();
     MessageDigest digest = sha256();
     long max = settings.maxBytes();
 
     Sink<ByteString, CompletionStage<IOResult>> file =
         FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
-    Duration readTimeout = settings.stallTimeout().plusSeconds(30);
-    Sink<ByteString, CompletionStage<ArchiveSummary>> validator =
-        StreamConverters.asInputStream(readTimeout)
-            .mapMaterializedValue(in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
 
     return Flow.<ByteString>create()
         .idleTimeout(settings.stallTimeout())

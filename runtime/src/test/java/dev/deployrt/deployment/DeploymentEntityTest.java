@@ -120,8 +120,8 @@ class DeploymentEntityTest {
     assertEquals(Map.of("node-1", NodeStatus.PENDING, "node-2", NodeStatus.PENDING),
         Map.of("node-1", d.nodes().get("node-1").status(), "node-2", d.nodes().get("node-2").status()));
     ReleaseRegister.Publish publish = register.expectMessageClass(ReleaseRegister.Publish.class);
-    assertEquals(new DesiredRelease("web", created.deploymentId(), "ab".repeat(32), 1234, created.createdAt()),
-        publish.release());
+    assertEquals(new DesiredRelease("web", created.deploymentId(), "ab".repeat(32), 1234, created.createdAt(),
+        created.originNode(), List.of("node-1", "node-2"), null), publish.release());
   }
 
   @Test
@@ -182,11 +182,35 @@ class DeploymentEntityTest {
     store(kit, List.of("node-1"));
     ReleaseRegister.Publish publish = register.expectMessageClass(ReleaseRegister.Publish.class);
     DesiredRelease newer = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
-        created.createdAt().plusSeconds(1));
+        created.createdAt().plusSeconds(1), "node-1", List.of("node-1"), null);
     publish.replyTo().tell(new ReleaseRegister.Superseded(publish.release(), newer));
     Deployment terminal = kit.<Deployment>runCommand(DeploymentEntity.AwaitTerminal::new).reply();
     assertEquals(DeploymentStatus.SUPERSEDED, terminal.status());
     assertEquals(NodeStatus.SUPERSEDED, terminal.nodes().get("node-1").status());
+  }
+
+  @Test
+  void aNewerReleaseAppearingInTheRegisterSupersedesTheNodesThatHaveNotFinished() {
+    var kit = entity();
+    Deployment created = create(kit);
+    store(kit, List.of("node-1", "node-2"));
+    register.expectMessageClass(ReleaseRegister.Publish.class);
+    ReleaseRegister.Subscribe subscribe = register.expectMessageClass(ReleaseRegister.Subscribe.class);
+    kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null));
+
+    DesiredRelease older = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
+        created.createdAt().minusSeconds(1), "node-1", List.of("node-1"), null);
+    subscribe.subscriber().tell(Map.of("web", older));
+    DesiredRelease newer = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
+        created.createdAt().plusSeconds(1), "node-2", List.of("node-1", "node-2"), null);
+    subscribe.subscriber().tell(Map.of("web", newer));
+
+    Deployment terminal = kit.<Deployment>runCommand(DeploymentEntity.AwaitTerminal::new).reply();
+    assertEquals(DeploymentStatus.SUPERSEDED, terminal.status());
+    assertEquals(NodeStatus.ACTIVE, terminal.nodes().get("node-1").status());
+    assertEquals(NodeStatus.SUPERSEDED, terminal.nodes().get("node-2").status());
+    assertEquals("SUPERSEDED", terminal.nodes().get("node-2").error().code());
+    register.expectMessage(new ReleaseRegister.Unsubscribe(subscribe.subscriber()));
   }
 
   @Test

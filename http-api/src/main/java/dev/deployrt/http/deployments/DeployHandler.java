@@ -3,10 +3,12 @@ package dev.deployrt.http.deployments;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.FanOutPlan;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
@@ -250,13 +252,18 @@ public final class DeployHandler {
     if (earlier.sha256() == null) {
       return fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " never stored a payload"));
     }
-    if (!earlier.payloadPresent() || !node.blobs().contains(earlier.sha256())) {
+    if (!earlier.payloadPresent() || !anyUpNodeHolds(earlier.sha256())) {
       return fail(id, new ApiException(404, "PAYLOAD_PRUNED",
           "the payload of deployment " + params.rollbackOf() + " was reclaimed").with("rollback_of",
           params.rollbackOf()));
     }
-    return markStored(id, earlier.sha256(), earlier.payloadSize())
+    return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes())
         .thenCompose(stored -> respondStored(id, stored, params));
+  }
+
+  private boolean anyUpNodeHolds(String sha256) {
+    return node.blobs().contains(sha256) || node.upNodes().stream()
+        .anyMatch(n -> node.directory().peer(n).blobs().contains(sha256));
   }
 
   // ---- shared steps ---------------------------------------------------------------------------
@@ -275,22 +282,36 @@ public final class DeployHandler {
 
   private CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params) {
     AtomicLong received = new AtomicLong();
+    return whileHeartbeating(id, received, () -> bytes
+        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
+            node.blocking()), mat));
+  }
+
+  /**
+   * Runs {@code step} while renewing the pending deployment's upload lease (with the bytes received
+   * so far), so a long upload or replica push is not mistaken for a dead one.
+   */
+  private <T> CompletionStage<T> whileHeartbeating(String id, AtomicLong received,
+      java.util.function.Supplier<CompletionStage<T>> step) {
     var ref = node.deployment(id);
     Duration every = node.settings().progressInterval();
     Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
         () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
-    return bytes
-        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
-            node.blocking()), mat)
-        .whenComplete((staged, e) -> {
-          heartbeat.cancel();
-          if (staged != null) {
-            ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
-          }
-        });
+    return step.get().whenComplete((result, e) -> {
+      heartbeat.cancel();
+      if (result != null) {
+        ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
+      }
+    });
   }
 
+  /**
+   * Commits the payload, copies it to {@code deploy.distribution.min-copies - 1} other nodes, then
+   * marks it stored, which starts distribution. The acknowledgement therefore means the payload
+   * survives the loss of this node (when enough nodes are up; otherwise a warning says so).
+   */
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
+    List<String> targets = node.targetNodes();
     return CompletableFuture
         .supplyAsync(() -> {
           try {
@@ -299,14 +320,32 @@ public final class DeployHandler {
             throw new CompletionException(UploadFailure.storage(e));
           }
         }, node.blocking())
-        .thenCompose(path -> markStored(id, staged.sha256(), staged.size()))
+        .thenCompose(path -> whileHeartbeating(id, new AtomicLong(staged.size()), () -> node.replicator()
+            .replicate(staged.sha256(), path, FanOutPlan.of(node.nodeName(), targets), node.upNodes())))
+        .thenCompose(replicas -> {
+          recordReplicas(id, replicas, targets.size());
+          return markStored(id, staged.sha256(), staged.size(), targets);
+        })
         .thenCompose(stored -> respondStored(id, stored, params))
         .exceptionallyCompose(e -> fail(id, asApi(e)));
   }
 
-  private CompletionStage<Deployment> markStored(String id, String sha256, long size) {
+  private void recordReplicas(String id, List<String> replicas, int targets) {
+    int wanted = Math.min(node.settings().distribution().minCopies(), targets) - 1;
+    if (replicas.size() < wanted) {
+      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.WARNING, "store", node.nodeName(),
+          "payload held by " + (1 + replicas.size()) + " node(s), fewer than deploy.distribution.min-copies ("
+              + (wanted + 1) + "): the replica push failed", Map.of("copies", 1L + replicas.size())));
+    } else if (!replicas.isEmpty()) {
+      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "store", node.nodeName(),
+          "payload copied to " + String.join(", ", replicas) + " before acknowledging",
+          Map.of("copies", 1L + replicas.size())));
+    }
+  }
+
+  private CompletionStage<Deployment> markStored(String id, String sha256, long size, List<String> targets) {
     return node.deployment(id).askWithStatus(
-        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, node.targetNodes(), replyTo), ASK_TIMEOUT);
+        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo), ASK_TIMEOUT);
   }
 
   private CompletionStage<HttpResponse> respondStored(String id, Deployment stored, DeployRequest params) {
@@ -354,7 +393,7 @@ public final class DeployHandler {
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  static ApiException asApi(Throwable e) {
+  public static ApiException asApi(Throwable e) {
     Throwable t = e;
     while (t instanceof CompletionException && t.getCause() != null) {
       t = t.getCause();

@@ -129,7 +129,7 @@ public record DeployRequest(
     return current != null ? current : candidate;
   }
 
-  static String printable(String s) {
+  public static String printable(String s) {
     String cleaned = s.replaceAll("\\p{Cntrl}", "?");
     return cleaned.length() > 100 ? cleaned.substring(0, 100) + "…" : cleaned;
   }

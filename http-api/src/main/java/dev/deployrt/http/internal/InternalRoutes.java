@@ -1,0 +1,167 @@
+package dev.deployrt.http.internal;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import dev.deployrt.blob.BlobStore;
+import dev.deployrt.http.ApiException;
+import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.deployments.DeployHandler;
+import dev.deployrt.http.deployments.DeployRequest;
+import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.PeerClient;
+import dev.deployrt.upload.PayloadUpload;
+import dev.deployrt.upload.StagedPayload;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.HttpCredentials;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.FileIO;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Node-to-node endpoints, authenticated with the cluster secret only ({@code Authorization: Cluster
+ * <secret>}): user credentials are refused here, and the secret is refused by every user endpoint.
+ *
+ * <ul>
+ *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: a verified payload, streamed from the blob
+ *       store; with {@code wait}, a node that does not hold it yet answers once it does (within S
+ *       seconds), which lets a fan-out child ask its parent before the parent has it.
+ *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after the
+ *       bytes matched the digest and were committed (201), or were already there (200).
+ * </ul>
+ */
+public final class InternalRoutes extends AllDirectives {
+  private static final long MAX_WAIT_SECONDS = 600;
+
+  private final NodeRuntime node;
+  private final Materializer mat;
+
+  public InternalRoutes(NodeRuntime node) {
+    this.node = node;
+    this.mat = Materializer.matFromSystem(node.system());
+  }
+
+  public Route route() {
+    return pathPrefix("internal", () -> extractCredentials(credentials -> {
+      requireClusterSecret(credentials);
+      return pathPrefix("blobs", () -> path(segment(), sha -> {
+        if (!BlobStore.isValidDigest(sha)) {
+          throw ApiException.notFound("no blob " + DeployRequest.printable(sha));
+        }
+        return concat(
+            get(() -> parameterOptional("wait", wait -> serve(sha, waitSeconds(wait)))),
+            put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
+                completeWithFuture(receive(sha, entity.getDataBytes()))))));
+      }));
+    }));
+  }
+
+  private void requireClusterSecret(Optional<HttpCredentials> credentials) {
+    if (credentials.isEmpty()) {
+      throw new ApiException(401, "UNAUTHORIZED", "node-to-node endpoint: the cluster secret is required");
+    }
+    HttpCredentials c = credentials.get();
+    if (!c.scheme().equalsIgnoreCase(PeerClient.SCHEME)) {
+      throw new ApiException(403, "FORBIDDEN", "node-to-node endpoint: user credentials are not accepted here");
+    }
+    CompletableFuture<String> secret = node.clusterSecret().toCompletableFuture();
+    if (!secret.isDone() || secret.isCompletedExceptionally()) {
+      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", 5);
+    }
+    byte[] expected = secret.join().getBytes(StandardCharsets.UTF_8);
+    byte[] given = c.token().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(expected, given)) {
+      throw new ApiException(401, "UNAUTHORIZED", "node-to-node endpoint: wrong cluster secret");
+    }
+  }
+
+  private static long waitSeconds(Optional<String> wait) {
+    if (wait.isEmpty()) {
+      return 0;
+    }
+    try {
+      long s = Long.parseLong(wait.get());
+      if (s >= 0 && s <= MAX_WAIT_SECONDS) {
+        return s;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw ApiException.invalid("'wait' must be whole seconds between 0 and " + MAX_WAIT_SECONDS);
+  }
+
+  private Route serve(String sha, long waitSeconds) {
+    Optional<Path> held = node.blobs().find(sha);
+    if (held.isPresent()) {
+      return complete(stream(held.get()));
+    }
+    if (waitSeconds == 0) {
+      throw notHeld(sha);
+    }
+    CompletionStage<HttpResponse> later = node.blobs().whenPresent(sha).toCompletableFuture()
+        .orTimeout(waitSeconds, TimeUnit.SECONDS)
+        .handle((path, e) -> {
+          if (e != null) {
+            throw notHeld(sha);
+          }
+          return stream(path);
+        });
+    return completeWithFuture(later);
+  }
+
+  private ApiException notHeld(String sha) {
+    return ApiException.notFound("node " + node.nodeName() + " does not hold blob " + sha);
+  }
+
+  private static HttpResponse stream(Path blob) {
+    try {
+      long size = Files.size(blob);
+      return HttpResponse.create().withEntity(
+          HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob)));
+    } catch (java.io.IOException e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private CompletionStage<HttpResponse> receive(String sha, Source<ByteString, ?> bytes) {
+    if (node.blobs().contains(sha)) {
+      bytes.runWith(Sink.ignore(), mat);
+      return CompletableFuture.completedFuture(created(200, sha));
+    }
+    CompletionStage<StagedPayload> copy = bytes.runWith(
+        PayloadUpload.verifiedCopy(node.blobs(), node.settings().upload(), sha, new AtomicLong()), mat);
+    return copy
+        .thenApplyAsync(staged -> {
+          try {
+            staged.commit();
+            return created(201, sha);
+          } catch (java.io.IOException e) {
+            throw new CompletionException(e);
+          }
+        }, node.blocking())
+        .exceptionally(e -> {
+          ApiException api = DeployHandler.asApi(e);
+          return HttpResponse.create().withStatus(api.status()).withEntity(ApiJson.entity(ApiJson.error(api)));
+        });
+  }
+
+  private static HttpResponse created(int status, String sha) {
+    return HttpResponse.create().withStatus(status)
+        .withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode().put("sha256", sha)));
+  }
+}

@@ -1,0 +1,65 @@
+package dev.deployrt.persistence;
+
+import com.typesafe.config.Config;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HexFormat;
+
+/**
+ * The secret nodes use to authenticate to each other (blob fetch, replica push), kept in the shared
+ * database so that every node of a cluster has the same one without configuration. Users never hold
+ * it: it is not printed, logged, or served by any endpoint. {@code deploy.cluster.secret}
+ * ({@code DEPLOY_CLUSTER_SECRET}), when set, wins over the stored one.
+ *
+ * <p>Concurrent first starts are safe: each node tries to insert a random secret under the same key,
+ * exactly one insert wins, and every node then reads the winner.
+ */
+public final class ClusterSecretStore {
+  private static final String DB = "pekko-persistence-jdbc.shared-databases.deploy.";
+
+  private ClusterSecretStore() {}
+
+  /** Blocking: the configured secret, else the stored one (created on first use). */
+  public static String loadOrCreate(Config config) throws SQLException {
+    String configured = config.getString("deploy.cluster.secret");
+    if (!configured.isBlank()) {
+      return configured;
+    }
+    try (Connection c = DriverManager.getConnection(config.getString(DB + "db.url"),
+        config.getString(DB + "db.user"), config.getString(DB + "db.password"))) {
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS deploy_cluster_secret (id INT PRIMARY KEY, secret VARCHAR(128) NOT NULL)");
+      }
+      String existing = read(c);
+      if (existing != null) {
+        return existing;
+      }
+      byte[] random = new byte[32];
+      new SecureRandom().nextBytes(random);
+      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_cluster_secret (id, secret) VALUES (1, ?)")) {
+        insert.setString(1, HexFormat.of().formatHex(random));
+        insert.executeUpdate();
+      } catch (SQLException raced) {
+        // Another node inserted first; its secret is the cluster's.
+      }
+      String stored = read(c);
+      if (stored == null) {
+        throw new SQLException("the cluster secret could not be stored");
+      }
+      return stored;
+    }
+  }
+
+  private static String read(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT secret FROM deploy_cluster_secret WHERE id = 1")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package dev.deployrt.peer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Who fetches a new payload from whom, so that the origin is not the only source (peer-assisted
+ * fan-out, in the manner of Kraken and Dragonfly, at whole-blob granularity).
+ *
+ * <p>The target nodes are put in a fixed order: the origin first, then the others by name, starting
+ * after the origin. The node at position 1 is the <em>replica</em>: the origin pushes the payload to
+ * it before acknowledging the upload, so the bytes survive the loss of the origin. The others form a
+ * binary tree over that order: position {@code i} fetches from position {@code (i - 1) / 2}. The
+ * origin thus serves two copies (the replica and position 2) whatever the cluster size, the replica
+ * two more, and so on; the tree is {@code log2(n)} deep.
+ *
+ * <p>The plan is a preference, not a rule: a fetcher whose parent fails falls back to any node that
+ * holds the verified payload ({@link PeerBlobFetcher}).
+ */
+public final class FanOutPlan {
+  private final List<String> order;
+
+  private FanOutPlan(List<String> order) {
+    this.order = order;
+  }
+
+  public static FanOutPlan of(String origin, List<String> targets) {
+    TreeSet<String> others = new TreeSet<>(targets);
+    others.remove(origin);
+    List<String> order = new ArrayList<>();
+    order.add(origin);
+    order.addAll(others.tailSet(origin, false));
+    order.addAll(others.headSet(origin, false));
+    return new FanOutPlan(List.copyOf(order));
+  }
+
+  public List<String> order() {
+    return order;
+  }
+
+  /** The node {@code node} should fetch from; empty for the origin and for nodes outside the plan. */
+  public Optional<String> parentOf(String node) {
+    int i = order.indexOf(node);
+    return i <= 0 ? Optional.empty() : Optional.of(order.get((i - 1) / 2));
+  }
+
+  /** The nodes the origin pushes the payload to before acknowledging it: {@code copies - 1} of them. */
+  public List<String> replicas(int copies) {
+    return order.subList(1, Math.min(order.size(), Math.max(1, copies)));
+  }
+}

@@ -1,0 +1,66 @@
+package dev.deployrt.peer;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Authorization;
+import org.apache.pekko.http.javadsl.model.headers.HttpCredentials;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * Node-to-node HTTP calls to the internal endpoints ({@code /internal/...}) of another node's
+ * operations API, authenticated with the cluster secret (scheme {@value #SCHEME}), which user
+ * endpoints refuse and users never hold.
+ */
+public final class PeerClient {
+  public static final String SCHEME = "Cluster";
+
+  private final ActorSystem<?> system;
+  private final Materializer mat;
+  private final PeerDirectory directory;
+  private final CompletionStage<String> secret;
+
+  public PeerClient(ActorSystem<?> system, PeerDirectory directory, CompletionStage<String> secret) {
+    this.system = system;
+    this.mat = Materializer.matFromSystem(system);
+    this.directory = directory;
+    this.secret = secret;
+  }
+
+  public Materializer materializer() {
+    return mat;
+  }
+
+  /** The base URL of {@code node}'s operations API, if it has announced one. */
+  public Optional<String> endpoint(String node) {
+    return Optional.ofNullable(directory.peer(node).endpoint());
+  }
+
+  /** Blocking: sends {@code request} (a path under the node's endpoint) and waits for the response headers. */
+  public HttpResponse send(String node, HttpRequest request, Duration timeout) throws Exception {
+    String base = endpoint(node).orElseThrow(() -> new IOException("node " + node + " has no known API endpoint"));
+    String key = secret.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    HttpRequest addressed = request.withUri(base + request.getUri().toString())
+        .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));
+    return Http.get(system).singleRequest(addressed).toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Blocking: a non-success response's body, shortened, for an error message; the entity is consumed. */
+  public String describe(HttpResponse response) {
+    try {
+      String body = response.entity().toStrict(2000, mat).toCompletableFuture().get(3, TimeUnit.SECONDS)
+          .getData().utf8String();
+      return "HTTP " + response.status().intValue() + " " + (body.length() > 300 ? body.substring(0, 300) : body);
+    } catch (Exception e) {
+      response.discardEntityBytes(mat);
+      return "HTTP " + response.status().intValue();
+    }
+  }
+}
