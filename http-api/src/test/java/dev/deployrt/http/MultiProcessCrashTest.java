@@ -1,0 +1,185 @@
+package dev.deployrt.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.testkit.FileTrees;
+import dev.deployrt.testkit.Tarball;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.h2.tools.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three node JVMs on 127.0.0.1 sharing a journal in an H2 server run by this test; one is killed
+ * with SIGKILL while it fetches a payload, then restarted on the same data directory. Nothing of the
+ * cut-off fetch is visible, the record is intact on every node, and the restarted node converges.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MultiProcessCrashTest {
+  private static final String PASSWORD = "crash-test";
+  private static final Duration WAIT = Duration.ofSeconds(90);
+
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private Server db;
+  private final List<NodeProcess> nodes = new ArrayList<>();
+
+  @BeforeAll
+  void startCluster(@TempDir Path root) throws Exception {
+    db = Server.createTcpServer("-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists").start();
+    Map<String, String> env = Map.of(
+        "DEPLOY_DB_URL", "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1",
+        "DEPLOY_DB_USER", "sa",
+        "DEPLOY_ADMIN_PASSWORD", PASSWORD);
+    // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is killed.
+    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Ddeploy.distribution.fetch-bytes-per-second=8M", "-Dpekko.loglevel=INFO");
+    NodeProcess first = new NodeProcess("node-1", root.resolve("node-1"), env, jvm);
+    nodes.add(first);
+    for (String name : List.of("node-2", "node-3")) {
+      Map<String, String> joining = new java.util.HashMap<>(env);
+      joining.put("DEPLOY_SEED_NODES", first.clusterHostPort());
+      nodes.add(new NodeProcess(name, root.resolve(name), joining, jvm));
+    }
+    nodes.forEach(NodeProcess::start);
+    awaitClusterOf(3);
+  }
+
+  @AfterAll
+  void stopCluster() throws InterruptedException {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).stop();
+    }
+    if (db != null) {
+      db.stop();
+    }
+  }
+
+  private HttpResponse<String> send(NodeProcess node, HttpRequest.Builder request) {
+    try {
+      return client.send(request.header("Authorization", TestNode.basic("admin", PASSWORD))
+          .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private JsonNode get(NodeProcess node, String path) {
+    HttpResponse<String> r = send(node, HttpRequest.newBuilder(URI.create(node.url(path))).GET());
+    assertEquals(200, r.statusCode(), r.body());
+    return TestNode.json(r);
+  }
+
+  /** Polls until {@code check} passes (connection failures count as not yet), or fails with its last error. */
+  private static void await(Duration max, Runnable check) {
+    Instant deadline = Instant.now().plus(max);
+    Object lock = new Object();
+    while (true) {
+      try {
+        check.run();
+        return;
+      } catch (AssertionError | RuntimeException e) {
+        if (Instant.now().isAfter(deadline)) {
+          throw new AssertionError("not within " + max + ": " + e.getMessage(), e);
+        }
+      }
+      synchronized (lock) {
+        try {
+          lock.wait(200); // polling interval of the assertion, not a wait for an event
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+
+  private void awaitClusterOf(int size) {
+    for (NodeProcess n : nodes) {
+      await(WAIT, () -> {
+        JsonNode cluster = get(n, "/cluster/nodes");
+        long up = 0;
+        for (JsonNode m : cluster.get("nodes")) {
+          up += m.get("status").asText().equals("up") ? 1 : 0;
+        }
+        assertEquals(size, up, cluster.toString());
+        HttpResponse<String> ready = send(n, HttpRequest.newBuilder(URI.create(n.url("/health/ready"))).GET());
+        assertEquals(200, ready.statusCode(), ready.body());
+      });
+    }
+  }
+
+  private static TreeMap<String, String> tree(Path dir) {
+    try {
+      return FileTrees.describe(dir.toRealPath());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void aNodeKilledWhileFetchingLeavesNothingHalfVisibleAndConvergesAfterRestart() throws Exception {
+    NodeProcess origin = nodes.get(0);
+    NodeProcess victim = nodes.get(2); // node-3: not the origin's replica (node-2), so it fetches
+    byte[] payload = Tarball.builder().randomFile("data.bin", 24L * 1024 * 1024, 3).file("VERSION", "1").toBytes();
+    HttpResponse<String> r = send(origin, HttpRequest.newBuilder(URI.create(origin.url("/deployments?project=web&wait=false")))
+        .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
+    assertEquals(202, r.statusCode(), r.body());
+    JsonNode accepted = TestNode.json(r);
+    String id = accepted.get("deployment_id").asText();
+    String sha = accepted.get("sha256").asText();
+
+    await(WAIT, () -> assertEquals("fetching",
+        get(origin, "/deployments/" + id).get("nodes").get(victim.name).get("status").asText()));
+    victim.kill();
+
+    Path blob = victim.dataDir.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha);
+    Path release = victim.dataDir.resolve("projects/web/releases").resolve(id);
+    assertFalse(Files.exists(blob), "no blob under its address before it was verified");
+    assertFalse(Files.exists(release), "no release directory for a payload that never arrived");
+    assertFalse(Files.exists(victim.dataDir.resolve("projects/web/current")));
+
+    Supplier<JsonNode> record = () -> get(nodes.get(1), "/deployments/" + id);
+    assertEquals(id, record.get().get("deployment_id").asText(), "the record is intact on the survivors");
+
+    victim.start();
+    await(WAIT, () -> {
+      JsonNode d = record.get();
+      assertEquals("succeeded", d.get("status").asText(), d.toString());
+    });
+    for (NodeProcess n : nodes) {
+      assertEquals(tree(origin.dataDir.resolve("projects/web/current")), tree(n.dataDir.resolve("projects/web/current")),
+          n.name);
+      assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText());
+      assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
+      try (var releases = Files.list(n.dataDir.resolve("projects/web/releases"))) {
+        assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
+            "only the finished release on " + n.name);
+      }
+    }
+    assertTrue(Files.isRegularFile(blob), "the restarted node holds the verified payload");
+    assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
+  }
+}
