@@ -25,16 +25,22 @@ import java.util.function.Supplier;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three node JVMs on 127.0.0.1 sharing a journal in an H2 server run by this test; one is killed
- * with SIGKILL while it fetches a payload, then restarted on the same data directory. Nothing of the
- * cut-off fetch is visible, the record is intact on every node, and the restarted node converges.
+ * Three node JVMs on 127.0.0.1 sharing a journal in an H2 server run by this test. A node is killed
+ * with SIGKILL mid-distribution, then restarted on the same data directory: first one that is
+ * fetching the payload, then the origin itself (the oldest node, which also hosts the shard
+ * coordinator). Nothing half-done is visible, no record is lost, and every node converges.
+ * All nodes are given the same seed list, as in production, so a restarted first seed rejoins.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiProcessCrashTest {
   private static final String PASSWORD = "crash-test";
   private static final Duration WAIT = Duration.ofSeconds(90);
@@ -42,6 +48,7 @@ class MultiProcessCrashTest {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private Server db;
   private final List<NodeProcess> nodes = new ArrayList<>();
+  private String webDeployment;
 
   @BeforeAll
   void startCluster(@TempDir Path root) throws Exception {
@@ -53,13 +60,11 @@ class MultiProcessCrashTest {
     // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is killed.
     List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Ddeploy.distribution.fetch-bytes-per-second=8M", "-Dpekko.loglevel=INFO");
-    NodeProcess first = new NodeProcess("node-1", root.resolve("node-1"), env, jvm);
-    nodes.add(first);
-    for (String name : List.of("node-2", "node-3")) {
-      Map<String, String> joining = new java.util.HashMap<>(env);
-      joining.put("DEPLOY_SEED_NODES", first.clusterHostPort());
-      nodes.add(new NodeProcess(name, root.resolve(name), joining, jvm));
+    Map<String, String> withSeeds = new java.util.HashMap<>(env);
+    for (String name : List.of("node-1", "node-2", "node-3")) {
+      nodes.add(new NodeProcess(name, root.resolve(name), withSeeds, jvm));
     }
+    withSeeds.put("DEPLOY_SEED_NODES", String.join(",", nodes.stream().map(NodeProcess::clusterHostPort).toList()));
     nodes.forEach(NodeProcess::start);
     awaitClusterOf(3);
   }
@@ -139,20 +144,42 @@ class MultiProcessCrashTest {
     }
   }
 
-  @Test
-  void aNodeKilledWhileFetchingLeavesNothingHalfVisibleAndConvergesAfterRestart() throws Exception {
-    NodeProcess origin = nodes.get(0);
-    NodeProcess victim = nodes.get(2); // node-3: not the origin's replica (node-2), so it fetches
-    byte[] payload = Tarball.builder().randomFile("data.bin", 24L * 1024 * 1024, 3).file("VERSION", "1").toBytes();
-    HttpResponse<String> r = send(origin, HttpRequest.newBuilder(URI.create(origin.url("/deployments?project=web&wait=false")))
+  private JsonNode deployAndAwaitFetching(NodeProcess origin, String project, NodeProcess fetcher, long seed) {
+    byte[] payload = Tarball.builder().randomFile("data.bin", 24L * 1024 * 1024, seed).file("VERSION", project).toBytes();
+    HttpResponse<String> r = send(origin, HttpRequest.newBuilder(
+            URI.create(origin.url("/deployments?project=" + project + "&wait=false")))
         .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
     assertEquals(202, r.statusCode(), r.body());
     JsonNode accepted = TestNode.json(r);
     String id = accepted.get("deployment_id").asText();
-    String sha = accepted.get("sha256").asText();
-
     await(WAIT, () -> assertEquals("fetching",
-        get(origin, "/deployments/" + id).get("nodes").get(victim.name).get("status").asText()));
+        get(origin, "/deployments/" + id).get("nodes").get(fetcher.name).get("status").asText()));
+    return accepted;
+  }
+
+  /** Every node: the same tree active, the record readable, no staging leftovers, one release only. */
+  private void assertConverged(String project, String id) throws IOException {
+    for (NodeProcess n : nodes) {
+      assertEquals(tree(nodes.get(1).dataDir.resolve("projects/" + project + "/current")),
+          tree(n.dataDir.resolve("projects/" + project + "/current")), n.name);
+      assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText());
+      assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
+      try (var releases = Files.list(n.dataDir.resolve("projects/" + project + "/releases"))) {
+        assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
+            "only the finished release on " + n.name);
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aNodeKilledWhileFetchingLeavesNothingHalfVisibleAndConvergesAfterRestart() throws Exception {
+    NodeProcess origin = nodes.get(0);
+    NodeProcess victim = nodes.get(2); // node-3: not the origin's replica (node-2), so it fetches
+    JsonNode accepted = deployAndAwaitFetching(origin, "web", victim, 3);
+    String id = accepted.get("deployment_id").asText();
+    webDeployment = id;
+    String sha = accepted.get("sha256").asText();
     victim.kill();
 
     Path blob = victim.dataDir.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha);
@@ -169,17 +196,37 @@ class MultiProcessCrashTest {
       JsonNode d = record.get();
       assertEquals("succeeded", d.get("status").asText(), d.toString());
     });
-    for (NodeProcess n : nodes) {
-      assertEquals(tree(origin.dataDir.resolve("projects/web/current")), tree(n.dataDir.resolve("projects/web/current")),
-          n.name);
-      assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText());
-      assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
-      try (var releases = Files.list(n.dataDir.resolve("projects/web/releases"))) {
-        assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
-            "only the finished release on " + n.name);
-      }
-    }
+    assertConverged("web", id);
     assertTrue(Files.isRegularFile(blob), "the restarted node holds the verified payload");
     assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
+  }
+
+  @Test
+  @Order(2)
+  void theOriginKilledMidDistributionRestartsAndEveryNodeConverges() throws Exception {
+    NodeProcess origin = nodes.get(0);
+    NodeProcess fetcher = nodes.get(2);
+    String id = deployAndAwaitFetching(origin, "api", fetcher, 5).get("deployment_id").asText();
+    origin.kill();
+
+    // node-3 loses its source mid-fetch and turns to the replica, node-2.
+    await(WAIT, () -> assertEquals(id, readLink(fetcher.dataDir.resolve("projects/api/current"))));
+    origin.start();
+    awaitClusterOf(3);
+    await(WAIT, () -> {
+      JsonNode d = get(nodes.get(1), "/deployments/" + id);
+      assertEquals("succeeded", d.get("status").asText(), d.toString());
+      assertEquals(id, readLink(origin.dataDir.resolve("projects/api/current")));
+    });
+    assertConverged("api", id);
+    assertConverged("web", webDeployment);
+  }
+
+  private static String readLink(Path link) {
+    try {
+      return Files.readSymbolicLink(link).getFileName().toString();
+    } catch (IOException e) {
+      throw new AssertionError(link + " is not switched yet", e);
+    }
   }
 }

@@ -20,6 +20,11 @@ import org.apache.pekko.stream.Materializer;
  */
 public final class PeerClient {
   public static final String SCHEME = "Cluster";
+  /**
+   * Read size for streaming a blob file to a peer. FileIO's default (8 KiB) makes the HTTP layer
+   * handle 25,600 elements per 200 MiB and caps a transfer near 300 MB/s on this class of machine.
+   */
+  public static final int TRANSFER_CHUNK_BYTES = 512 * 1024;
 
   private final ActorSystem<?> system;
   private final Materializer mat;

@@ -132,7 +132,7 @@ public final class InternalRoutes extends AllDirectives {
     try {
       long size = Files.size(blob);
       return HttpResponse.create().withEntity(
-          HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob)));
+          HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
     } catch (java.io.IOException e) {
       throw new CompletionException(e);
     }
