@@ -3,7 +3,6 @@ package dev.deployrt.persistence;
 import com.typesafe.config.Config;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,8 +19,6 @@ import java.util.HexFormat;
  * exactly one insert wins, and every node then reads the winner.
  */
 public final class ClusterSecretStore {
-  private static final String DB = "pekko-persistence-jdbc.shared-databases.deploy.";
-
   private ClusterSecretStore() {}
 
   /** Blocking: the configured secret, else the stored one (created on first use). */
@@ -30,9 +27,7 @@ public final class ClusterSecretStore {
     if (!configured.isBlank()) {
       return configured;
     }
-    try (Connection c = DriverManager.getConnection(config.getString(DB + "db.url"),
-        config.getString(DB + "db.user"), config.getString(DB + "db.password"))) {
-      c.setAutoCommit(true);
+    try (Connection c = DatabaseConfig.connect(config)) {
       try (Statement s = c.createStatement()) {
         s.execute("CREATE TABLE IF NOT EXISTS deploy_cluster_secret (id INT PRIMARY KEY, secret VARCHAR(128) NOT NULL)");
       }

@@ -15,6 +15,17 @@ public final class DatabaseConfig {
 
   private DatabaseConfig() {}
 
+  /**
+   * Blocking: a new connection to the shared database, for the few tables this project keeps beside
+   * the journal (schema, cluster secret, desired releases). Auto-commit on. The caller closes it.
+   */
+  public static java.sql.Connection connect(Config completed) throws java.sql.SQLException {
+    java.sql.Connection c = java.sql.DriverManager.getConnection(completed.getString(DB + "db.url"),
+        completed.getString(DB + "db.user"), completed.getString(DB + "db.password"));
+    c.setAutoCommit(true);
+    return c;
+  }
+
   /** A config layer to put in front of {@code base}. */
   public static Config overlay(Config base, Path dataDir) {
     String url = base.getString("deploy.db.url");

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -28,9 +27,7 @@ public final class JournalSchema {
     String url = config.getString(DB + "db.url");
     String script = url.startsWith("jdbc:postgresql:")
         ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
-    try (Connection c = DriverManager.getConnection(url, config.getString(DB + "db.user"),
-        config.getString(DB + "db.password"))) {
-      c.setAutoCommit(true);
+    try (Connection c = DatabaseConfig.connect(config)) {
       for (String statement : statements(script)) {
         try (Statement s = c.createStatement()) {
           s.execute(statement);

@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -84,6 +85,8 @@ public final class DeploymentEntity
 
   private enum DistributionDeadlinePassed implements Command { INSTANCE }
 
+  private enum PassivateNow implements Command { INSTANCE }
+
   // ---- events ---------------------------------------------------------------------------------
 
   public sealed interface Event extends JsonSerializable {
@@ -115,20 +118,33 @@ public final class DeploymentEntity
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private ActorRef<Map<String, DesiredRelease>> registerWatch;
 
+  /** Outside sharding (tests): never passivates itself. */
   public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register) {
+    return create(deploymentId, settings, register, null);
+  }
+
+  /**
+   * @param shard the entity's shard, asked to passivate it {@code deploy.deployment.passivate-after}
+   *     after it became terminal (sharding runs with remember-entities, which does no idle passivation)
+   */
+  public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new DeploymentEntity(deploymentId, settings, register, ctx, timers)));
+        timers -> new DeploymentEntity(deploymentId, settings, register, shard, ctx, timers)));
   }
 
   private DeploymentEntity(String deploymentId, DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard,
+      ActorContext<Command> ctx, TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
     this.deploymentId = deploymentId;
     this.settings = settings;
     this.register = register;
+    this.shard = shard;
     this.ctx = ctx;
     this.timers = timers;
   }
@@ -175,6 +191,10 @@ public final class DeploymentEntity
         .onCommand(RegisterChanged.class, this::onRegisterChanged)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
         .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
+        .onCommand(PassivateNow.class, (state, cmd) -> {
+          shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+          return Effect().noReply();
+        })
         .build();
   }
 
@@ -363,6 +383,9 @@ public final class DeploymentEntity
       }
       default -> {
         timers.cancelAll();
+        if (shard != null) {
+          timers.startSingleTimer(PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
+        }
         if (registerWatch != null) {
           register.tell(new ReleaseRegister.Unsubscribe(registerWatch));
           registerWatch = null;

@@ -8,10 +8,16 @@ import java.time.Duration;
  *     count as failed ({@code NODE_TIMEOUT})
  * @param uploadLease a pending deployment whose origin sends no heartbeat for this long is failed
  *     ({@code UPLOAD_ABORTED}): its upload died with the node or connection that carried it
+ * @param passivateAfter a terminal deployment leaves memory this long after it last changed
  */
-public record DeploymentSettings(Duration distributionTimeout, Duration uploadLease) {
+public record DeploymentSettings(Duration distributionTimeout, Duration uploadLease, Duration passivateAfter) {
+  public DeploymentSettings(Duration distributionTimeout, Duration uploadLease) {
+    this(distributionTimeout, uploadLease, Duration.ofMinutes(2));
+  }
+
   public static DeploymentSettings fromConfig(Config deploy) {
     return new DeploymentSettings(
-        deploy.getDuration("distribution.timeout"), deploy.getDuration("upload.lease"));
+        deploy.getDuration("distribution.timeout"), deploy.getDuration("upload.lease"),
+        deploy.getDuration("deployment.passivate-after"));
   }
 }

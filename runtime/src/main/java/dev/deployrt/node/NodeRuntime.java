@@ -15,6 +15,7 @@ import dev.deployrt.peer.PeerState;
 import dev.deployrt.persistence.ClusterSecretStore;
 import dev.deployrt.persistence.JournalSchema;
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.release.ReleaseStore;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -90,11 +91,34 @@ public final class NodeRuntime {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
 
-    this.register = system.systemActorOf(ReleaseRegister.create(settings.registerWriteTimeout()),
+    ReleaseStore releaseStore = new ReleaseStore(system.settings().config());
+    CompletionStage<Done> releaseStoreReady = journalReady.thenApplyAsync(done -> {
+      try {
+        releaseStore.ensureTable();
+        return done;
+      } catch (Exception e) {
+        throw new CompletionException("cannot create the desired-release table", e);
+      }
+    }, blocking);
+    this.register = system.systemActorOf(ReleaseRegister.create(settings.registerWriteTimeout(),
+            release -> releaseStoreReady.thenRunAsync(() -> {
+              try {
+                releaseStore.saveIfNewer(release);
+              } catch (Exception e) {
+                system.log().warn("could not store the desired release of project {}: {}", release.project(), e.toString());
+              }
+            }, blocking)),
         "release-register", Props.empty());
+    releaseStoreReady.thenRunAsync(() -> {
+      try {
+        register.tell(new ReleaseRegister.Seed(releaseStore.loadAll()));
+      } catch (Exception e) {
+        system.log().error("could not read the stored desired releases: this node converges only to new ones", e);
+      }
+    }, blocking);
     this.sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
-        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register)));
+        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register, ctx.getShard())));
 
     Set<String> held = blobs.all();
     Map<String, String> active = releases.activeReleases();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -26,6 +27,10 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * concurrent writes on different nodes resolve the same way everywhere. {@link Publish} answers
  * {@link Published} once the write reached a majority (or, if that timed out, is applied locally and
  * spreading by gossip), or {@link Superseded} when a newer release was already registered.
+ *
+ * <p>Durability: every published release is also written to the {@link ReleaseStore} (off the
+ * actor), and a starting node seeds the register from it ({@link Seed}), so what each project should
+ * run survives a restart of the whole cluster.
  */
 public final class ReleaseRegister {
   public static final Key<LWWMap<String, DesiredRelease>> KEY = LWWMapKey.create("desired-releases");
@@ -44,6 +49,9 @@ public final class ReleaseRegister {
 
   public record GetAll(ActorRef<Map<String, DesiredRelease>> replyTo) implements Command {}
 
+  /** Releases read from the {@link ReleaseStore} at start; each is registered unless a newer one is. */
+  public record Seed(List<DesiredRelease> releases) implements Command {}
+
   public sealed interface PublishResult extends JsonSerializable {}
 
   public record Published(DesiredRelease release) implements PublishResult {}
@@ -51,6 +59,8 @@ public final class ReleaseRegister {
   public record Superseded(DesiredRelease release, DesiredRelease newer) implements PublishResult {}
 
   private record UpdateDone(Publish publish) implements Command {}
+
+  private record Seeded() implements Command {}
 
   private record ReadForPublish(Publish publish, Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp)
       implements Command {}
@@ -62,7 +72,11 @@ public final class ReleaseRegister {
 
   private ReleaseRegister() {}
 
-  public static Behavior<Command> create(Duration writeTimeout) {
+  /**
+   * @param persist called with each release this node publishes (after the register accepted it);
+   *     must not block
+   */
+  public static Behavior<Command> create(Duration writeTimeout, Consumer<DesiredRelease> persist) {
     return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(
         (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) -> {
           SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
@@ -89,6 +103,7 @@ public final class ReleaseRegister {
                 DesiredRelease mine = read.publish().release();
                 DesiredRelease there = entries(read.rsp()).get(mine.project());
                 if (there == null || there.deploymentId().equals(mine.deploymentId())) {
+                  persist.accept(mine);
                   read.publish().replyTo().tell(new Published(mine));
                 } else {
                   read.publish().replyTo().tell(new Superseded(mine, there));
@@ -113,6 +128,16 @@ public final class ReleaseRegister {
                 subscribers.remove(stopped.subscriber());
                 return Behaviors.same();
               })
+              .onMessage(Seed.class, seed -> {
+                for (DesiredRelease release : seed.releases()) {
+                  replicator.askUpdate(
+                      askReplyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), Replicator.writeLocal(), askReplyTo,
+                          map -> putIfNewer(map, self, release)),
+                      rsp -> new Seeded());
+                }
+                return Behaviors.same();
+              })
+              .onMessage(Seeded.class, seeded -> Behaviors.same())
               .onMessage(GetAll.class, get -> {
                 replicator.askGet(askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
                     rsp -> new ReadForReply(get.replyTo(), rsp));
