@@ -15,7 +15,7 @@
 # Every figure is the best of ROUNDS (default 3) after one warm-up deploy; all sizes run in one go so
 # their ratios are measured side by side.
 # Usage: bench/cluster-bench.sh [cluster sizes, default "1 3 5"]
-#        env: SIZE_MIB=200 ROUNDS=3 HEAP=256m BENCH_DIR=<dir> (nodes' data; default bench/out; a tmpfs
+#        env: SIZE_MIB=200 ROUNDS=3 HEAP=256m NODE_JAVA_OPTS=<extra JVM options> BENCH_DIR=<dir> (nodes' data; default bench/out; a tmpfs
 #             such as /dev/shm keeps five nodes from queueing on this one disk, which a real cluster,
 #             one disk per node, does not do) PGURL=postgresql://postgres@127.0.0.1:5432
 set -euo pipefail
@@ -67,7 +67,7 @@ start_cluster() { # size
     local seeds=""; [ "$i" -gt 1 ] && seeds="127.0.0.1:$((12560 + 1))"
     DEPLOY_NODE_NAME="node-$i" DEPLOY_DATA_DIR="$work/c$n/node-$i" DEPLOY_HTTP_PORT="$(port "$i")" \
       DEPLOY_CLUSTER_PORT=$((12560 + i)) DEPLOY_SEED_NODES="$seeds" DEPLOY_ADMIN_PASSWORD=bench \
-      DEPLOY_DB_URL="jdbc:postgresql://127.0.0.1:5432/$db" DEPLOY_DB_USER=postgres JAVA_OPTS="-Xmx$heap" \
+      DEPLOY_DB_URL="jdbc:postgresql://127.0.0.1:5432/$db" DEPLOY_DB_USER=postgres JAVA_OPTS="-Xmx$heap ${NODE_JAVA_OPTS:-}" \
       "$root/bin/deploy-node" > "$work/c$n-node-$i.log" 2>&1 &
     pids+=($!)
   done
