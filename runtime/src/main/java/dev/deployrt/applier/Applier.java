@@ -4,6 +4,7 @@ import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.archive.InvalidArchiveException;
 import dev.deployrt.deployment.ErrorInfo;
+import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
@@ -158,7 +159,7 @@ public final class Applier {
           releases.createAlias(project, id, source);
           return null;
         });
-        reporter.log(id, dev.deployrt.deployment.LogEntry.LOG, "activate", "release of deployment " + source
+        reporter.log(id, LogEntry.LOG, "activate", "release of deployment " + source
             + " is already on " + node + ": switching back to it without fetching or extracting", Map.of());
       }
       if (!releases.hasRelease(project, id)) {
