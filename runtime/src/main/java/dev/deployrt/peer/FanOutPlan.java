@@ -45,9 +45,4 @@ public final class FanOutPlan {
     int i = order.indexOf(node);
     return i <= 0 ? Optional.empty() : Optional.of(order.get((i - 1) / 2));
   }
-
-  /** The nodes the origin pushes the payload to before acknowledging it: {@code copies - 1} of them. */
-  public List<String> replicas(int copies) {
-    return order.subList(1, Math.min(order.size(), Math.max(1, copies)));
-  }
 }
