@@ -25,7 +25,8 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * <p>Guarantees: a release replaces the one registered only if its deployment was created later
  * ({@link DesiredRelease#isNewerThan}); the LWW timestamp is derived from that creation time, so
  * concurrent writes on different nodes resolve the same way everywhere. {@link Publish} answers
- * {@link Published} once the write reached a majority (or, if that timed out, is applied locally and
+ * {@link Published} once the write reached every reachable node (written to all at once, so no
+ * applier waits for gossip; if some node did not answer in time, it is applied locally and
  * spreading by gossip), or {@link Superseded} when a newer release was already registered.
  *
  * <p>Durability: every published release is also written to the {@link ReleaseStore} (off the
@@ -83,7 +84,7 @@ public final class ReleaseRegister {
           List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
           Map<String, DesiredRelease>[] current = new Map[] {Map.of()};
           replicator.subscribe(KEY, Changed::new);
-          Replicator.WriteConsistency write = new Replicator.WriteMajority(writeTimeout);
+          Replicator.WriteConsistency write = new Replicator.WriteAll(writeTimeout);
 
           return Behaviors.receive(Command.class)
               .onMessage(Publish.class, publish -> {
