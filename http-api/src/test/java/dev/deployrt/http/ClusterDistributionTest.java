@@ -323,4 +323,26 @@ class ClusterDistributionTest {
       }
     });
   }
+
+  @Test
+  @Order(6)
+  void anAdminAsksANodeToLeaveAndTheClusterLetsItGo() {
+    HttpResponse<String> unknown = node("node-1").send(node("node-1").request("/cluster/nodes/node-9/leave")
+        .POST(HttpRequest.BodyPublishers.noBody()).build());
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    assertEquals("NOT_FOUND", TestNode.json(unknown).get("code").asText());
+
+    HttpResponse<String> r = node("node-1").send(node("node-1").request("/cluster/nodes/node-3/leave")
+        .POST(HttpRequest.BodyPublishers.noBody()).build());
+    assertEquals(202, r.statusCode(), r.body());
+    assertEquals("leave", TestNode.json(r).get("action").asText());
+    await(Duration.ofSeconds(30), () -> {
+      JsonNode cluster = node("node-1").get("/cluster/nodes");
+      List<String> names = new ArrayList<>();
+      cluster.get("nodes").forEach(n -> names.add(n.get("node").asText()));
+      assertEquals(List.of("node-1", "node-2"), names, cluster.toPrettyString());
+    });
+    // node-3 ran its coordinated shutdown on leaving; closing it again is harmless.
+    nodes.remove("node-3").close();
+  }
 }

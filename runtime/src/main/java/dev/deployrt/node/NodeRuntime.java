@@ -25,6 +25,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -132,6 +134,9 @@ public final class NodeRuntime {
     });
 
     this.peers = new PeerClient(system, directory, clusterSecret);
+    // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-peer-connections",
+        () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     NodeReporter reporter = new EntityReporter();
     PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,

@@ -95,9 +95,14 @@ public final class ClusterRoutes extends AllDirectives {
     var cluster = Cluster.get(node.system());
     ClusterEvent.CurrentClusterState state = cluster.state();
     Set<Member> unreachable = state.getUnreachable();
-    ArrayNode list = ApiJson.MAPPER.createArrayNode();
+    TreeMap<String, Member> byName = new TreeMap<>();
     for (Member m : state.getMembers()) {
-      String name = nodeName(m).orElse(m.address().toString());
+      byName.put(nodeName(m).orElse(m.address().toString()), m);
+    }
+    ArrayNode list = ApiJson.MAPPER.createArrayNode();
+    for (Map.Entry<String, Member> e : byName.entrySet()) {
+      String name = e.getKey();
+      Member m = e.getValue();
       ObjectNode n = list.addObject();
       n.put("node", name);
       n.put("address", m.address().toString());
