@@ -164,11 +164,7 @@ public final class Applier {
       }
       if (!releases.hasRelease(project, id)) {
         reporter.report(project, id, NodeStatus.FETCHING, null);
-        java.nio.file.Path payload = step("fetch", () -> blobs.fetch(release, cancelled::get));
-        checkCancelled(cancelled);
-        reporter.report(project, id, NodeStatus.EXTRACTING, null);
-        step("extract", () -> releases.createRelease(project, id,
-            dir -> ArchiveExtractor.extract(payload, dir, limits, cancelled::get)));
+        fetchAndExtract(release, cancelled);
       }
       checkCancelled(cancelled);
       reporter.report(project, id, NodeStatus.ACTIVATING, null);
@@ -179,6 +175,38 @@ public final class Applier {
       reporter.report(project, id, NodeStatus.ACTIVE, null);
     } catch (PhaseFailure e) {
       throw new CompletionException(e);
+    }
+  }
+
+  /**
+   * Fetch and extraction overlap: the archive is extracted into the release's staging directory while
+   * the payload arrives, and the directory is published only once the payload's digest matched.
+   * Each fetch attempt starts from an empty directory.
+   */
+  private void fetchAndExtract(DesiredRelease release, AtomicBoolean cancelled) throws PhaseFailure {
+    String project = release.project();
+    String id = release.deploymentId();
+    try {
+      releases.createRelease(project, id, dir -> {
+        try {
+          blobs.obtain(release, cancelled::get,
+              () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
+              in -> {
+                ReleaseDirectory.emptyDirectory(dir);
+                ArchiveExtractor.extract(in, dir, limits, cancelled::get);
+              });
+        } catch (IOException | RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
+      });
+    } catch (CancellationException e) {
+      throw e;
+    } catch (BlobSource.ExtractionFailed e) {
+      throw new PhaseFailure("extract", e.getCause());
+    } catch (Exception e) {
+      throw new PhaseFailure("fetch", e);
     }
   }
 

@@ -165,6 +165,15 @@ public final class ReleaseDirectory {
     return out;
   }
 
+  /** Removes everything inside {@code dir}, keeping {@code dir} itself. */
+  public static void emptyDirectory(Path dir) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        deleteTree(p);
+      }
+    }
+  }
+
   static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;

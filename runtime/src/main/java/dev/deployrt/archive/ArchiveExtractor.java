@@ -34,11 +34,21 @@ public final class ArchiveExtractor {
 
   public static ArchiveSummary extract(Path archive, Path root, ArchiveLimits limits, BooleanSupplier cancelled)
       throws IOException {
+    return extract(Files.newInputStream(archive), root, limits, cancelled);
+  }
+
+  /**
+   * Extracts a {@code .tar.gz} read from {@code compressed} (closed when done), e.g. while it still
+   * arrives from a peer. Reads the gzip stream to its end after the last tar entry, as the upload
+   * validator does, so the gzip trailer is checked too.
+   */
+  public static ArchiveSummary extract(InputStream compressed, Path root, ArchiveLimits limits,
+      BooleanSupplier cancelled) throws IOException {
     EntryRules rules = new EntryRules(limits);
     Set<String> createdDirs = new HashSet<>();
     List<SafeEntry> dirs = new ArrayList<>();
     byte[] buf = new byte[256 * 1024];
-    try (InputStream gz = new ParallelGunzip(Files.newInputStream(archive))) {
+    try (InputStream gz = new ParallelGunzip(compressed)) {
       TarArchiveInputStream tar = new TarArchiveInputStream(gz);
       TarArchiveEntry entry;
       while ((entry = ArchiveValidator.nextEntry(tar)) != null) {
@@ -64,6 +74,9 @@ public final class ArchiveExtractor {
         }
       }
       rules.finish();
+      while (gz.read(buf) >= 0) {
+        // the tar end is not the gzip end: read through the trailer
+      }
     } catch (InvalidArchiveException | CancellationException e) {
       throw e;
     } catch (IOException e) {

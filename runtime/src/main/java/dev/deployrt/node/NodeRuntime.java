@@ -140,7 +140,7 @@ public final class NodeRuntime {
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     NodeReporter reporter = new EntityReporter();
     PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
-        settings.upload(), settings.distribution(), reporter);
+        settings.upload(), settings.distribution(), reporter, blocking);
     this.applier = system.systemActorOf(
         Applier.create(settings.nodeName(), releases, fetcher, settings.archiveLimits(), blocking, reporter, register),
         "applier", Props.empty());

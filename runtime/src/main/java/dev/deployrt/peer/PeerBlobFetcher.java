@@ -1,6 +1,7 @@
 package dev.deployrt.peer;
 
 import dev.deployrt.applier.BlobSource;
+import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
@@ -9,7 +10,10 @@ import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
 import dev.deployrt.upload.UploadSettings;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +24,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,17 +36,26 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.ClosedShape;
 import org.apache.pekko.stream.ThrottleMode;
+import org.apache.pekko.stream.UniformFanOutShape;
+import org.apache.pekko.stream.javadsl.Broadcast;
+import org.apache.pekko.stream.javadsl.GraphDSL;
+import org.apache.pekko.stream.javadsl.RunnableGraph;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
 
 /**
  * Gets a payload onto this node from the nodes that have it: its fan-out parent first ({@link
  * FanOutPlan}), then every node the {@link PeerDirectory} lists as holding the verified payload, the
  * origin last. Each copy streams, with backpressure, through the same one-pass graph as an upload
- * (stall check, size limit, SHA-256, staging file) and is committed to the blob store only if its
- * digest and size match; a peer that serves other bytes is reported in the deployment's events and
- * the next one is tried. When every source failed it waits (doubling pauses, woken early if the blob
+ * (stall check, size limit, SHA-256, staging file) and, at the same time, into the release's
+ * extraction; it is committed to the blob store only if its digest and size match, and the
+ * extraction counts only then. A peer that serves other bytes is reported in the deployment's
+ * events and the next one is tried. When every source failed it waits (doubling pauses, woken early if the blob
  * arrives by another way) and tries again, until the distribution timeout.
  *
  * <p>Blocking: runs on the applier's blocking dispatcher. Nothing of a failed or cancelled copy stays
@@ -53,9 +70,12 @@ public final class PeerBlobFetcher implements BlobSource {
   private final UploadSettings upload;
   private final DistributionSettings settings;
   private final NodeReporter reporter;
+  private final Executor extractors;
 
+  /** @param extractors where extractions run while their payload streams in */
   public PeerBlobFetcher(String self, BlobStore blobs, PeerDirectory directory, PeerClient client,
-      Supplier<Set<String>> upNodes, UploadSettings upload, DistributionSettings settings, NodeReporter reporter) {
+      Supplier<Set<String>> upNodes, UploadSettings upload, DistributionSettings settings, NodeReporter reporter,
+      Executor extractors) {
     this.self = self;
     this.blobs = blobs;
     this.directory = directory;
@@ -64,12 +84,14 @@ public final class PeerBlobFetcher implements BlobSource {
     this.upload = upload;
     this.settings = settings;
     this.reporter = reporter;
+    this.extractors = extractors;
   }
 
   private record Candidate(String node, Duration patience) {}
 
   @Override
-  public Path fetch(DesiredRelease release, BooleanSupplier cancelled) throws Exception {
+  public Path obtain(DesiredRelease release, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+      throws Exception {
     String sha = release.sha256();
     Instant deadline = Instant.now().plus(settings.timeout());
     Duration backoff = settings.retryBackoffMin();
@@ -77,7 +99,7 @@ public final class PeerBlobFetcher implements BlobSource {
     while (true) {
       Optional<Path> local = blobs.find(sha);
       if (local.isPresent()) {
-        return local.get();
+        return extractLocal(local.get(), fetched, extraction);
       }
       List<Candidate> candidates = candidates(release);
       if (candidates.isEmpty() && !toldNoSource) {
@@ -88,8 +110,8 @@ public final class PeerBlobFetcher implements BlobSource {
       for (Candidate candidate : candidates) {
         checkCancelled(cancelled);
         try {
-          return fetchFrom(candidate, release, cancelled);
-        } catch (CancellationException e) {
+          return fetchFrom(candidate, release, cancelled, fetched, extraction);
+        } catch (CancellationException | ExtractionFailed e) {
           throw e;
         } catch (Exception e) {
           checkCancelled(cancelled);
@@ -98,20 +120,31 @@ public final class PeerBlobFetcher implements BlobSource {
         }
         local = blobs.find(sha);
         if (local.isPresent()) {
-          return local.get();
+          return extractLocal(local.get(), fetched, extraction);
         }
       }
       if (Instant.now().isAfter(deadline)) {
         throw new IOException("no node could serve payload " + sha + " within " + settings.timeout().toSeconds() + " s");
       }
       try {
-        return blobs.whenPresent(sha).toCompletableFuture().get(backoff.toMillis(), TimeUnit.MILLISECONDS);
+        Path arrived = blobs.whenPresent(sha).toCompletableFuture().get(backoff.toMillis(), TimeUnit.MILLISECONDS);
+        return extractLocal(arrived, fetched, extraction);
       } catch (TimeoutException e) {
         backoff = backoff.multipliedBy(2).compareTo(settings.retryBackoffMax()) > 0
             ? settings.retryBackoffMax() : backoff.multipliedBy(2);
       }
       checkCancelled(cancelled);
     }
+  }
+
+  private static Path extractLocal(Path blob, Runnable fetched, Extraction extraction) throws IOException {
+    fetched.run();
+    try (InputStream in = Files.newInputStream(blob)) {
+      extraction.extract(in);
+    } catch (IOException e) {
+      throw new ExtractionFailed(e);
+    }
+    return blob;
   }
 
   /** The parent in the fan-out plan (waited for), then the holders by name, the origin last. */
@@ -133,7 +166,13 @@ public final class PeerBlobFetcher implements BlobSource {
     return out;
   }
 
-  private Path fetchFrom(Candidate from, DesiredRelease release, BooleanSupplier cancelled) throws Exception {
+  /**
+   * One attempt: the response bytes go, through a broadcast that lets either side stop first, to the
+   * verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread. The
+   * blob is committed when its digest matched; the extraction's result counts only then.
+   */
+  private Path fetchFrom(Candidate from, DesiredRelease release, BooleanSupplier cancelled, Runnable fetched,
+      Extraction extraction) throws Exception {
     String sha = release.sha256();
     String path = "/internal/blobs/" + sha + (from.patience().isZero() ? "" : "?wait=" + from.patience().toSeconds());
     Instant started = Instant.now();
@@ -153,25 +192,69 @@ public final class PeerBlobFetcher implements BlobSource {
       return b;
     });
     UploadSettings exactSize = new UploadSettings(release.size(), upload.archiveLimits(), upload.stallTimeout());
-    AtomicLong received = new AtomicLong();
+    Sink<ByteString, CompletionStage<StagedPayload>> copy =
+        PayloadUpload.verifiedCopy(blobs, exactSize, sha, new AtomicLong());
+    Sink<ByteString, InputStream> toExtractor = StreamConverters.asInputStream(upload.stallTimeout());
+    Source<ByteString, ?> body = bytes;
+    Pair<CompletionStage<StagedPayload>, InputStream> running = RunnableGraph.fromGraph(
+        GraphDSL.create(copy, toExtractor, Pair::create, (b, copyIn, extractorIn) -> {
+          UniformFanOutShape<ByteString, ByteString> split = b.add(Broadcast.create(2, false));
+          b.from(b.add(body)).viaFanOut(split).to(copyIn);
+          b.from(split).to(extractorIn);
+          return ClosedShape.getInstance();
+        })).run(client.materializer());
+    InputStream arriving = running.second();
+    CompletableFuture<Void> extracted = CompletableFuture.runAsync(() -> {
+      try (arriving) {
+        extraction.extract(new FilterInputStream(arriving) {
+          @Override
+          public void close() {
+            // the extractor is done with it; closed (and its branch cancelled) right after
+          }
+        });
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, extractors);
+
     StagedPayload staged;
     try {
-      staged = bytes.runWith(PayloadUpload.verifiedCopy(blobs, exactSize, sha, received), client.materializer())
-          .toCompletableFuture().get();
+      staged = running.first().toCompletableFuture().get();
     } catch (ExecutionException e) {
+      awaitQuietly(extracted);
       checkCancelled(cancelled);
       throw e.getCause() instanceof Exception cause ? cause : e;
     }
     if (staged.size() != release.size()) {
       staged.discard();
+      awaitQuietly(extracted);
       throw new IOException("served " + staged.size() + " bytes, expected " + release.size());
     }
-    Path path1 = staged.commit();
+    Path blob = staged.commit();
     Duration took = Duration.between(started, Instant.now());
     reporter.log(release.deploymentId(), LogEntry.LOG, "fetch",
         String.format("fetched %d bytes from %s in %.2f s", staged.size(), from.node(), took.toMillis() / 1000.0),
         Map.of("bytes", staged.size(), "millis", took.toMillis()));
-    return path1;
+    fetched.run();
+    try {
+      extracted.get();
+    } catch (ExecutionException e) {
+      checkCancelled(cancelled);
+      Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
+      if (cause instanceof CancellationException ce) {
+        throw ce;
+      }
+      throw cause instanceof IOException io ? new ExtractionFailed(io) : new ExtractionFailed(new IOException(cause));
+    }
+    return blob;
+  }
+
+  private static void awaitQuietly(CompletableFuture<?> f) {
+    try {
+      f.get();
+    } catch (Exception ignored) {
+      // the attempt failed anyway; only its end matters
+    }
   }
 
   private static void checkCancelled(BooleanSupplier cancelled) {
