@@ -180,6 +180,10 @@ class ClusterDistributionTest {
     assertTrue(activeTree("node-1", "web").get("index.html").startsWith("file:"));
     assertEquals(1, messages(d, "log", "node-2").stream().filter(m -> m.contains("copied to node-3")).count(),
         "the origin pushes its replica to the next node in the plan: " + messages(d, "log", null));
+    assertTrue(messages(d, "log", "node-3").stream().noneMatch(m -> m.startsWith("fetched")),
+        "the replica waits for the push instead of fetching a second copy: " + messages(d, "log", "node-3"));
+    assertEquals(1, messages(d, "log", "node-1").stream().filter(m -> m.startsWith("fetched")).count(),
+        "node-1 fetches once: " + messages(d, "log", "node-1"));
 
     // Every node reports the same view of the project and the cluster.
     await(Duration.ofSeconds(10), () -> {

@@ -11,7 +11,8 @@ import java.util.TreeSet;
  *
  * <p>The target nodes are put in a fixed order: the origin first, then the others by name, starting
  * after the origin. The node at position 1 is the <em>replica</em>: the origin pushes the payload to
- * it before acknowledging the upload, so the bytes survive the loss of the origin. The others form a
+ * it (while the others start fetching) and acknowledges the upload only then, so the bytes survive
+ * the loss of the origin; the replica waits for that push instead of fetching. The others form a
  * binary tree over that order: position {@code i} fetches from position {@code (i - 1) / 2}. The
  * origin thus serves two copies (the replica and position 2) whatever the cluster size, the replica
  * two more, and so on; the tree is {@code log2(n)} deep.

@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pushes a freshly stored payload to other nodes before its upload is acknowledged, so that an
- * acknowledged payload survives the loss of the node that took it. The receiving node verifies the
+ * Pushes a freshly stored payload to other nodes before its upload is acknowledged (distribution
+ * has already started meanwhile), so that an acknowledged payload survives the loss of the node that
+ * took it. The receiving node verifies the
  * digest and commits the copy to its blob store before it answers (see the internal blob routes).
  *
  * <p>Tries the plan's replicas first, then the other up nodes, until {@code copies - 1} of them hold

@@ -96,6 +96,12 @@ public final class PeerBlobFetcher implements BlobSource {
     Instant deadline = Instant.now().plus(settings.timeout());
     Duration backoff = settings.retryBackoffMin();
     boolean toldNoSource = false;
+    if (awaitsPush(release)) {
+      Optional<Path> pushed = awaitPush(sha, cancelled);
+      if (pushed.isPresent()) {
+        return extractLocal(pushed.get(), fetched, extraction);
+      }
+    }
     while (true) {
       Optional<Path> local = blobs.find(sha);
       if (local.isPresent()) {
@@ -135,6 +141,30 @@ public final class PeerBlobFetcher implements BlobSource {
       }
       checkCancelled(cancelled);
     }
+  }
+
+  /** True if the origin pushes this payload to this node (a replica in the plan) instead of it fetching. */
+  private boolean awaitsPush(DesiredRelease release) {
+    if (release.sourceDeploymentId() != null || release.origin() == null || settings.minCopies() < 2) {
+      return false;
+    }
+    int position = FanOutPlan.of(release.origin(), release.targets()).order().indexOf(self);
+    return position >= 1 && position < settings.minCopies();
+  }
+
+  /** Waits up to {@code parent-wait} for the origin's push, checking for cancellation between waits. */
+  private Optional<Path> awaitPush(String sha, BooleanSupplier cancelled) throws Exception {
+    Instant until = Instant.now().plus(settings.parentWait());
+    CompletableFuture<Path> arrival = blobs.whenPresent(sha).toCompletableFuture();
+    while (Instant.now().isBefore(until)) {
+      checkCancelled(cancelled);
+      try {
+        return Optional.of(arrival.get(200, TimeUnit.MILLISECONDS));
+      } catch (TimeoutException e) {
+        // not yet
+      }
+    }
+    return Optional.empty();
   }
 
   private static Path extractLocal(Path blob, Runnable fetched, Extraction extraction) throws IOException {

@@ -306,9 +306,11 @@ public final class DeployHandler {
   }
 
   /**
-   * Commits the payload, copies it to {@code deploy.distribution.min-copies - 1} other nodes, then
-   * marks it stored, which starts distribution. The acknowledgement therefore means the payload
-   * survives the loss of this node (when enough nodes are up; otherwise a warning says so).
+   * Commits the payload and marks it stored, which starts distribution, and meanwhile pushes it to
+   * {@code deploy.distribution.min-copies - 1} other nodes (the fan-out plan's replica waits for that
+   * push instead of fetching). The answer waits for the push, so an acknowledged payload survives the
+   * loss of this node (when enough nodes are up; otherwise a warning says so), while the other nodes'
+   * fetches do not wait for it.
    */
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
@@ -320,12 +322,13 @@ public final class DeployHandler {
             throw new CompletionException(UploadFailure.storage(e));
           }
         }, node.blocking())
-        .thenCompose(path -> whileHeartbeating(id, new AtomicLong(staged.size()), () -> node.replicator()
-            .replicate(staged.sha256(), path, FanOutPlan.of(node.nodeName(), targets), node.upNodes())))
-        .thenCompose(replicas -> {
-          recordReplicas(id, replicas, targets.size());
-          return markStored(id, staged.sha256(), staged.size(), targets);
-        })
+        .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
+            .thenCompose(stored -> node.replicator()
+                .replicate(staged.sha256(), path, FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+                .thenApply(replicas -> {
+                  recordReplicas(id, replicas, targets.size());
+                  return stored;
+                })))
         .thenCompose(stored -> respondStored(id, stored, params))
         .exceptionallyCompose(e -> fail(id, asApi(e)));
   }
@@ -334,8 +337,9 @@ public final class DeployHandler {
     int wanted = Math.min(node.settings().distribution().minCopies(), targets) - 1;
     if (replicas.size() < wanted) {
       node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.WARNING, "store", node.nodeName(),
-          "payload held by " + (1 + replicas.size()) + " node(s), fewer than deploy.distribution.min-copies ("
-              + (wanted + 1) + "): the replica push failed", Map.of("copies", 1L + replicas.size())));
+          "payload held by " + (1 + replicas.size()) + " node(s) when acknowledged, fewer than "
+              + "deploy.distribution.min-copies (" + (wanted + 1) + "): the replica push failed",
+          Map.of("copies", 1L + replicas.size())));
     } else if (!replicas.isEmpty()) {
       node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "store", node.nodeName(),
           "payload copied to " + String.join(", ", replicas) + " before acknowledging",
