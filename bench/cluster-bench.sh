@@ -5,11 +5,12 @@
 #   - apply time: from the moment the origin has received the last byte of the upload (the last
 #     "progress" event) until the deployment is succeeded (every node active). For 1 node that is the
 #     single-node apply time (commit + extract + switch) that larger clusters are compared with;
-#   - the split: replica push before the acknowledgement, then distribution (fetch + extract + switch);
+#   - the split: storing (commit) until distribution starts, then distribution (the replica push, peer
+#     fetches streamed into extraction, switches);
 #   - copies served by the origin and by peers, from the deployment's events (the replica push, and
 #     each node's "fetched N bytes from X");
-#   - the CPU time all node JVMs spent during distribution (from the acknowledgement to all active),
-#     and the wall time it implies on this machine's cores: all nodes share two cores here, so a
+#   - the CPU time all node JVMs spent from the start of the upload to all active, and the wall time
+#     it implies on this machine's cores: all nodes share two cores here, so a
 #     cluster of n needs about n times the single node's CPU work, which a real cluster spreads over
 #     n machines.
 # Every figure is the best of ROUNDS (default 3) after one warm-up deploy; all sizes run in one go so
@@ -96,7 +97,7 @@ await_done() { # id
     sleep 0.05
   done
 }
-analyse() { # id, payload bytes -> "apply_s replica_s distribute_s origin_copies peer_copies"
+analyse() { # id, payload bytes -> "apply_s store_s distribute_s origin_copies peer_copies"
   curl -s -u admin:bench "http://127.0.0.1:$(port 1)/deployments/$1" | tee "$out/cluster-last-deployment.json" | python3 -c "
 import json, sys, datetime
 d = json.load(sys.stdin); size = int(sys.argv[1])
@@ -136,7 +137,7 @@ for n in $sizes; do
   rows=()
   for r in $(seq 1 "$rounds"); do
     f="$(payload "$r")"; bytes=$(stat -c %s "$f")
-    id="$(deploy "$f" "bench")"; c0=$(cpu_ticks); await_done "$id"; c1=$(cpu_ticks)
+    c0=$(cpu_ticks); id="$(deploy "$f" "bench")"; await_done "$id"; c1=$(cpu_ticks)
     rows+=("$(analyse "$id" "$bytes") $(python3 -c "print(($c1 - $c0) / $(getconf CLK_TCK))")")
   done
   result[$n]="$(best_row "${rows[@]}")"
@@ -146,8 +147,8 @@ done
 
 single="${result[1]:-}"
 cores=$(nproc)
-printf '\n%-6s %9s %10s %12s %8s %14s %13s %9s %13s\n' nodes apply_s replica_s distribute_s vs_1node \
-  origin_copies peer_copies dist_cpu_s cpu/cores_s
+printf '\n%-6s %9s %10s %12s %8s %14s %13s %9s %13s\n' nodes apply_s store_s distribute_s vs_1node \
+  origin_copies peer_copies cpu_s cpu/cores_s
 for n in $sizes; do
   read -r apply replica dist oc pc cpu <<< "${result[$n]}"
   ratio="-"; [ -n "$single" ] && ratio=$(python3 -c "print(f'{$apply / ${single%% *}:.2f}x')")
@@ -155,4 +156,5 @@ for n in $sizes; do
     "$cpu" "$(python3 -c "print(f'{$cpu / $cores:.2f}')")"
 done
 echo "(payload ${size_mib} MiB random; best of $rounds rounds by apply time; origin_copies = the most any round"
-echo " served from the origin, peer_copies = the fewest served by peers; apply = last byte received -> all active)"
+echo " served from the origin, peer_copies = the fewest served by peers; apply = last byte received -> all active;"
+echo " cpu_s = CPU of all node JVMs from the upload's first byte to all active, cpu/cores_s = that over $(nproc) cores)"
