@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -21,6 +22,7 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -63,8 +65,17 @@ public final class DeploymentEntity
   public record FailUpload(String code, String message, String phase, ActorRef<StatusReply<Deployment>> replyTo)
       implements Command {}
 
-  /** A node's progress applying this deployment. No reply. */
-  public record ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) implements Command {}
+  /**
+   * A node's progress applying this deployment. With {@code replyTo} (terminal reports, which nodes
+   * resend until acknowledged) it answers {@code Done} once the report is recorded or known to be
+   * redundant; repeated reports change nothing.
+   */
+  public record ReportNodeStatus(String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo)
+      implements Command {
+    public ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) {
+      this(node, status, error, null);
+    }
+  }
 
   /** A free-form log, warning or error event. No reply. */
   public record AppendLog(String type, String phase, String node, String message, Map<String, Long> data)
@@ -247,26 +258,33 @@ public final class DeploymentEntity
 
   private ReplyEffect<Event, Deployment> onNodeStatus(Deployment state, ReportNodeStatus cmd) {
     if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
-      return Effect().noReply();
+      return acknowledged(cmd);
     }
     NodeResult before = state.nodes().get(cmd.node());
     if (before != null && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
-      return Effect().noReply(); // nodes only move forward; repeated reports are harmless
+      return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
     }
     Instant at = now();
     NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
     if (state.isTerminal()) {
-      return Effect().persist(changed).thenNoReply();
+      return acknowledged(Effect().persist(changed), cmd);
     }
     Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
     DeploymentStatus outcome = after.outcome();
     if (outcome == null) {
-      return Effect().persist(changed).thenNoReply();
+      return acknowledged(Effect().persist(changed), cmd);
     }
-    return Effect()
+    return acknowledged(Effect()
         .persist(List.of(changed, new Completed(outcome, firstNodeError(after), at)))
-        .thenRun(this::afterChange)
-        .thenNoReply();
+        .thenRun(this::afterChange), cmd);
+  }
+
+  private ReplyEffect<Event, Deployment> acknowledged(ReportNodeStatus cmd) {
+    return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), Done.getInstance());
+  }
+
+  private ReplyEffect<Event, Deployment> acknowledged(EffectBuilder<Event, Deployment> effect, ReportNodeStatus cmd) {
+    return cmd.replyTo() == null ? effect.thenNoReply() : effect.thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
   private ReplyEffect<Event, Deployment> onAppendLog(Deployment state, AppendLog cmd) {

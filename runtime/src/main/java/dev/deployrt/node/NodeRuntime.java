@@ -24,7 +24,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.time.Duration;
 import org.apache.pekko.Done;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,6 +52,8 @@ import org.apache.pekko.cluster.typed.Join;
  * register's desired releases.
  */
 public final class NodeRuntime {
+  /** A terminal node report is resent this many times (2 s apart, 5 s each) until the entity acknowledges it. */
+  private static final int TERMINAL_REPORT_ATTEMPTS = 90;
   private final ActorSystem<?> system;
   private final NodeSettings settings;
   private final PeerDirectory directory;
@@ -150,7 +154,16 @@ public final class NodeRuntime {
   private final class EntityReporter implements NodeReporter {
     @Override
     public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
-      deployment(deploymentId).tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
+      if (status.isTerminal()) {
+        // At-least-once: sharding may drop a message while the entity moves (rebalance, a node leaving).
+        Patterns.retry(() -> deployment(deploymentId).<Done>ask(
+                replyTo -> new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error, replyTo),
+                Duration.ofSeconds(5)),
+            TERMINAL_REPORT_ATTEMPTS, Duration.ofSeconds(2), system.classicSystem().scheduler(),
+            system.executionContext());
+      } else {
+        deployment(deploymentId).tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
+      }
       String activeNow = releases.activeRelease(project).orElse(null);
       directory.updateSelf(s -> s.withProject(project,
           new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));

@@ -214,6 +214,22 @@ class DeploymentEntityTest {
   }
 
   @Test
+  void aTerminalReportIsAcknowledgedAndARepeatChangesNothing() {
+    var kit = entity();
+    create(kit);
+    store(kit, List.of("node-1", "node-2"));
+    var first = kit.<org.apache.pekko.Done>runCommand(
+        replyTo -> new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
+    assertEquals(org.apache.pekko.Done.getInstance(), first.reply());
+    assertFalse(first.events().isEmpty());
+    var again = kit.<org.apache.pekko.Done>runCommand(
+        replyTo -> new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
+    assertEquals(org.apache.pekko.Done.getInstance(), again.reply());
+    assertTrue(again.events().isEmpty(), "a resent report persists nothing");
+    assertEquals(NodeStatus.ACTIVE, again.state().nodes().get("node-1").status());
+  }
+
+  @Test
   void failedUploadEndsFailedWithItsCode() {
     var kit = entity();
     create(kit);
