@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterDistributionTest {
   private static final Duration CONVERGE = Duration.ofSeconds(60);
-  /** Slow enough that a 16 MiB peer fetch takes about two seconds: time for a newer deploy to supersede it. */
+  /** Slow enough that a 32 MiB peer fetch takes about four seconds: time for a newer deploy to supersede it. */
   private static final long FETCH_BYTES_PER_SECOND = 8L * 1024 * 1024;
 
   private Path root;
@@ -215,7 +215,7 @@ class ClusterDistributionTest {
   @Test
   @Order(2)
   void twoRapidDeploysOfOneProjectEndWithTheNewerActiveEverywhereAndTheOlderSuperseded() {
-    byte[] big = Tarball.builder().randomFile("data.bin", 16L * 1024 * 1024, 7).file("v", "1").toBytes();
+    byte[] big = Tarball.builder().randomFile("data.bin", 32L * 1024 * 1024, 7).file("v", "1").toBytes();
     JsonNode older = deploy(node("node-1"), "project=rapid&wait=false", big, 202);
     JsonNode newer = deploy(node("node-3"), "project=rapid", component("rapid-2"), 201);
     String newerId = newer.get("deployment_id").asText();
