@@ -89,8 +89,4 @@ final class NodeProcess {
     }
     return process.exitValue();
   }
-
-  boolean isAlive() {
-    return process != null && process.isAlive();
-  }
 }

@@ -65,7 +65,6 @@ public final class NodeRuntime {
   private final Executor blocking;
   private final CompletionStage<Done> journalReady;
   private final CompletionStage<String> clusterSecret;
-  private final PeerClient peers;
   private final PayloadReplicator replicator;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
@@ -137,7 +136,7 @@ public final class NodeRuntime {
       return state;
     });
 
-    this.peers = new PeerClient(system, directory, clusterSecret);
+    PeerClient peers = new PeerClient(system, directory, clusterSecret);
     // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-peer-connections",
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
@@ -240,10 +239,6 @@ public final class NodeRuntime {
 
   public PeerDirectory directory() {
     return directory;
-  }
-
-  public PeerClient peers() {
-    return peers;
   }
 
   public PayloadReplicator replicator() {

@@ -280,29 +280,22 @@ public final class DeployHandler {
         });
   }
 
+  /** Runs the upload graph while renewing the pending deployment's upload lease with the bytes so far. */
   private CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params) {
     AtomicLong received = new AtomicLong();
-    return whileHeartbeating(id, received, () -> bytes
-        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
-            node.blocking()), mat));
-  }
-
-  /**
-   * Runs {@code step} while renewing the pending deployment's upload lease (with the bytes received
-   * so far), so a long upload or replica push is not mistaken for a dead one.
-   */
-  private <T> CompletionStage<T> whileHeartbeating(String id, AtomicLong received,
-      java.util.function.Supplier<CompletionStage<T>> step) {
     var ref = node.deployment(id);
     Duration every = node.settings().progressInterval();
     Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
         () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
-    return step.get().whenComplete((result, e) -> {
-      heartbeat.cancel();
-      if (result != null) {
-        ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
-      }
-    });
+    return bytes
+        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
+            node.blocking()), mat)
+        .whenComplete((staged, e) -> {
+          heartbeat.cancel();
+          if (staged != null) {
+            ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
+          }
+        });
   }
 
   /**
