@@ -40,12 +40,13 @@ best() { python3 -c "import sys; print(f'{min(float(x) for x in sys.argv[1:]):.3
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 mbps() { python3 -c "print(f'{$1 / 1048576 / $2:.0f}')"; }
 
-payload() { # size in MiB -> path of a cached .tar.gz of random (incompressible) data
-  local f="$out/payload-$1m.tar.gz"
-  if [ ! -f "$f" ]; then
-    mkdir -p "$work/gen" && head -c "$(($1 * 1048576))" /dev/urandom > "$work/gen/data.bin"
-    tar cf - -C "$work/gen" data.bin | gzip -1 > "$f.tmp" && mv "$f.tmp" "$f" && rm -rf "$work/gen"
-  fi
+payload() { # size in MiB -> path of a fresh .tar.gz of random (incompressible) data
+  # Fresh for every deploy: a payload the node already holds is not written or synced again, which
+  # would flatter the ingest figure; every real release is new bytes.
+  local f="$work/payload-$1m.tar.gz"
+  rm -f "$f"; mkdir -p "$work/gen" && head -c "$(($1 * 1048576))" /dev/urandom > "$work/gen/data.bin"
+  tar cf - -C "$work/gen" data.bin | gzip -1 > "$f" && rm -rf "$work/gen"
+  sync
   echo "$f"
 }
 
@@ -107,10 +108,10 @@ print(int((t['finished'] - t['started']).total_seconds() * 1000))"
 printf '\n%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s\n' size ingest_s ingest_MB/s e2e_s peakRSS_MB \
   sha256_MB/s copy+sync loopback tar_xzf ratio% lowest
 for mib in $sizes; do
-  f="$(payload "$mib")"; bytes=$(stat -c %s "$f")
-  deploy "$f" "warm$mib" true > /dev/null
+  deploy "$(payload "$mib")" "warm$mib" true > /dev/null
   shas=(); copies=(); loops=(); untars=(); ingests=(); e2es=(); rss=0
   for round in $(seq 1 "$rounds"); do
+    f="$(payload "$mib")"; bytes=$(stat -c %s "$f")
     # machine limits, same file, same run
     sync; t0=$(now); openssl dgst -sha256 "$f" >/dev/null; t1=$(now); shas+=("$(secs "$t0" "$t1")")
     sync; t0=$(now); cp "$f" "$work/copy" && sync "$work/copy"; t1=$(now); copies+=("$(secs "$t0" "$t1")")

@@ -36,7 +36,8 @@ import org.apache.pekko.util.ByteString;
  * </pre>
  *
  * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
- * store's staging file. The size limit trips as soon as the running count passes it, not after the
+ * store's staging file, which is synced to disk behind the writer ({@link WriteBehind}) so the
+ * commit's final sync is short. The size limit trips as soon as the running count passes it, not after the
  * body is read. The result is a {@link StagedPayload} only if every byte arrived, the archive is
  * valid and the declared digest (if any) matches; otherwise the future fails with an
  * {@link UploadFailure} and the staging file is already deleted. If the validator refuses the
@@ -79,6 +80,7 @@ public final class PayloadUpload {
       String declaredSha256, AtomicLong received, Sink<ByteString, CompletionStage<ArchiveSummary>> validator) {
     Path staging = store.newStagingFile();
     MessageDigest digest = sha256();
+    WriteBehind writeBehind = new WriteBehind(staging);
     long max = settings.maxBytes();
 
     Sink<ByteString, CompletionStage<IOResult>> file =
@@ -94,11 +96,12 @@ public final class PayloadUpload {
           // The backing array when the chunk is compact (the usual case), else one copy; hashing a
           // read-only ByteBuffer would copy it again in 4 KiB pieces.
           digest.update(bytes.toArrayUnsafe());
+          writeBehind.received(total);
           return bytes;
         })
         .alsoToMat(validator, Keep.right())
-        .toMat(file, (validated, written) -> outcome(validated, written, store, staging, digest, received,
-            declaredSha256, settings));
+        .toMat(file, (validated, written) -> outcome(validated, written, writeBehind, store, staging, digest,
+            received, declaredSha256, settings));
   }
 
   private static ArchiveSummary validate(InputStream in, UploadSettings settings) {
@@ -110,22 +113,30 @@ public final class PayloadUpload {
   }
 
   private static CompletionStage<StagedPayload> outcome(
-      CompletionStage<ArchiveSummary> validated, CompletionStage<IOResult> written, BlobStore store, Path staging,
-      MessageDigest digest, AtomicLong received, String declaredSha256, UploadSettings settings) {
+      CompletionStage<ArchiveSummary> validated, CompletionStage<IOResult> written, WriteBehind writeBehind,
+      BlobStore store, Path staging, MessageDigest digest, AtomicLong received, String declaredSha256,
+      UploadSettings settings) {
     CompletableFuture<ArchiveSummary> v = validated.toCompletableFuture();
     CompletableFuture<IOResult> w = written.toCompletableFuture();
-    return CompletableFuture.allOf(v, w).handle((ignored, error) -> {
-      if (error != null) {
-        store.discard(staging);
-        throw new CompletionException(classify(v, w, settings));
-      }
-      String actual = HexFormat.of().formatHex(digest.digest());
-      if (declaredSha256 != null && !declaredSha256.equals(actual)) {
-        store.discard(staging);
-        throw new CompletionException(UploadFailure.digestMismatch(declaredSha256, actual));
-      }
-      return new StagedPayload(store, staging, actual, received.get(), v.join());
-    });
+    // The background syncs finish before the file is committed or deleted.
+    return CompletableFuture.allOf(v, w).handle((ignored, error) -> null)
+        .thenCompose(ignored -> writeBehind.drained())
+        .thenApply(ignored -> settle(v, w, store, staging, digest, received, declaredSha256, settings));
+  }
+
+  private static StagedPayload settle(CompletableFuture<ArchiveSummary> v, CompletableFuture<IOResult> w,
+      BlobStore store, Path staging, MessageDigest digest, AtomicLong received, String declaredSha256,
+      UploadSettings settings) {
+    if (v.isCompletedExceptionally() || w.isCompletedExceptionally()) {
+      store.discard(staging);
+      throw new CompletionException(classify(v, w, settings));
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (declaredSha256 != null && !declaredSha256.equals(actual)) {
+      store.discard(staging);
+      throw new CompletionException(UploadFailure.digestMismatch(declaredSha256, actual));
+    }
+    return new StagedPayload(store, staging, actual, received.get(), v.join());
   }
 
   /** Picks the failure that explains the outcome best: too large, then bad archive, then abort, then disk. */

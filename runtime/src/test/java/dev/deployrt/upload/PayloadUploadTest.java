@@ -75,6 +75,21 @@ class PayloadUploadTest {
   }
 
   @Test
+  void aPayloadLargerThanTheWriteBehindStepIsStagedIntact() throws Exception {
+    BlobStore store = BlobStore.open(root);
+    long size = WriteBehind.STEP * 5 / 2;
+    UploadSettings large = new UploadSettings(
+        2 * size, new ArchiveLimits(1000, 2 * size, 4096), SETTINGS.stallTimeout());
+    byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
+    String sha = FileTrees.sha256(payload);
+    StagedPayload staged = chunks(payload, 128 * 1024)
+        .runWith(PayloadUpload.sink(store, large, sha, new AtomicLong(), blocking), testKit.system())
+        .toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+    Path blob = staged.commit();
+    assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
+  }
+
+  @Test
   void stopsReadingAsSoonAsTheLimitIsPassed() {
     BlobStore store = BlobStore.open(root);
     // A valid .tar.gz larger than the limit, so only the size check can stop it.

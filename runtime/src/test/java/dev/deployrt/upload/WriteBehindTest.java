@@ -1,0 +1,40 @@
+package dev.deployrt.upload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteBehindTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void startsASyncEveryStepOfBytesAndOnlyOneAtATime() throws Exception {
+    Path file = Files.write(dir.resolve("staging.part"), new byte[4096]);
+    WriteBehind writeBehind = new WriteBehind(file);
+    writeBehind.received(WriteBehind.STEP - 1);
+    assertEquals(0, writeBehind.started(), "nothing before the first step");
+    writeBehind.received(WriteBehind.STEP);
+    assertEquals(1, writeBehind.started());
+    writeBehind.received(WriteBehind.STEP + 1);
+    assertEquals(1, writeBehind.started(), "the next one waits for another step");
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    writeBehind.received(2 * WriteBehind.STEP + 1);
+    assertEquals(2, writeBehind.started());
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aSyncThatFailsIsIgnoredBecauseTheCommitSyncsAgain() throws Exception {
+    WriteBehind writeBehind = new WriteBehind(dir.resolve("gone.part"));
+    writeBehind.received(WriteBehind.STEP);
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(1, writeBehind.started());
+    assertFalse(Files.exists(dir.resolve("gone.part")), "a sync never creates the file");
+  }
+}
