@@ -330,6 +330,27 @@ class ClusterDistributionTest {
 
   @Test
   @Order(6)
+  void deletingAPayloadReclaimsItsBytesOnEveryNode() {
+    byte[] first = component("reclaim-1");
+    JsonNode older = deploy(node("node-2"), "project=reclaim", first, 201);
+    assertEquals("succeeded", older.get("status").asText(), older.toPrettyString());
+    JsonNode newer = deploy(node("node-1"), "project=reclaim", component("reclaim-2"), 201);
+    assertEquals("succeeded", newer.get("status").asText(), newer.toPrettyString());
+    String sha = older.get("sha256").asText();
+    await(CONVERGE, () -> nodes.values().forEach(n ->
+        assertTrue(n.node.directory().peer(n.node.nodeName()).blobs().contains(sha), n.node.nodeName())));
+
+    HttpResponse<String> r = node("node-3").send(node("node-3")
+        .request("/deployments/" + older.get("deployment_id").asText() + "/payload").DELETE().build());
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(3L * first.length, TestNode.json(r).get("freed_bytes").asLong(), "one copy on each of 3 nodes");
+    nodes.values().forEach(n -> assertFalse(n.node.blobs().contains(sha), "blob left on " + n.node.nodeName()));
+    assertFalse(get(older.get("deployment_id").asText()).get("payload_present").asBoolean());
+    nodes.values().forEach(n -> assertTrue(n.node.blobs().contains(newer.get("sha256").asText())));
+  }
+
+  @Test
+  @Order(7)
   void anAdminAsksANodeToLeaveAndTheClusterLetsItGo() {
     HttpResponse<String> unknown = node("node-1").send(node("node-1").request("/cluster/nodes/node-9/leave")
         .POST(HttpRequest.BodyPublishers.noBody()).build());

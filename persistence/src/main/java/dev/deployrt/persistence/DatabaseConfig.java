@@ -33,23 +33,28 @@ public final class DatabaseConfig {
     int pool = base.getInt("deploy.db.max-connections");
     out.put(DB + "db.numThreads", pool);
     out.put(DB + "db.maxConnections", pool);
+    // The read-model projection commits on its own dispatcher, one thread per pooled connection.
+    out.put("pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size", pool);
     if (url.isBlank()) {
       Path file = dataDir.toAbsolutePath().normalize().resolve("db").resolve("deploy");
       out.put(DB + "db.url", "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE");
       out.put(DB + "db.driver", "org.h2.Driver");
       out.put(DB + "profile", "slick.jdbc.H2Profile$");
+      out.put("pekko.projection.jdbc.dialect", "h2-dialect");
       out.put(DB + "db.user", "sa");
       out.put(DB + "db.password", "");
     } else if (url.startsWith("jdbc:postgresql:")) {
       out.put(DB + "db.url", url);
       out.put(DB + "db.driver", "org.postgresql.Driver");
       out.put(DB + "profile", "slick.jdbc.PostgresProfile$");
+      out.put("pekko.projection.jdbc.dialect", "postgres-dialect");
       out.put(DB + "db.user", base.getString("deploy.db.user"));
       out.put(DB + "db.password", base.getString("deploy.db.password"));
     } else if (url.startsWith("jdbc:h2:")) {
       out.put(DB + "db.url", url);
       out.put(DB + "db.driver", "org.h2.Driver");
       out.put(DB + "profile", "slick.jdbc.H2Profile$");
+      out.put("pekko.projection.jdbc.dialect", "h2-dialect");
       out.put(DB + "db.user", base.getString("deploy.db.user"));
       out.put(DB + "db.password", base.getString("deploy.db.password"));
     } else {

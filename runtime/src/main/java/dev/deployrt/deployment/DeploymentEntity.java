@@ -87,7 +87,23 @@ public final class DeploymentEntity
   /** Replies once the deployment is terminal (at once if it already is, or does not exist). */
   public record AwaitTerminal(ActorRef<Deployment> replyTo) implements Command {}
 
+  /**
+   * Starts a live tail: the entity answers {@code subscriber} with a {@link Snapshot} and then sends
+   * every new log entry ({@link Live}) and, once terminal, {@link Finished}, in order. Snapshot and
+   * subscription are taken in one step, so a subscriber that continues from the snapshot's last seq
+   * sees no gap and no duplicate. A subscriber that stops is forgotten (death watch).
+   */
+  public record Subscribe(ActorRef<TailMessage> subscriber) implements Command {}
+
+  /**
+   * Marks the payload as reclaimed. Refused (error reply) unless the deployment is terminal; a repeat
+   * is answered with the unchanged state. The caller removes the bytes.
+   */
+  public record PrunePayload(String user, ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+
   private record RegisterAnswered(ReleaseRegister.PublishResult result) implements Command {}
+
+  private record SubscriberGone(ActorRef<TailMessage> subscriber) implements Command {}
 
   /** The whole release register, while this deployment is distributing. */
   private record RegisterChanged(Map<String, DesiredRelease> desired) implements Command {}
@@ -97,6 +113,20 @@ public final class DeploymentEntity
   private enum DistributionDeadlinePassed implements Command { INSTANCE }
 
   private enum PassivateNow implements Command { INSTANCE }
+
+  // ---- messages to live-tail subscribers --------------------------------------------------------
+
+  /** What a live-tail subscriber receives (not sealed: a subscriber may add its own local messages). */
+  public interface TailMessage extends JsonSerializable {}
+
+  /** The state when the subscription started; {@code entity} is the actor to watch. Null state: unknown id. */
+  public record Snapshot(Deployment state, ActorRef<Command> entity) implements TailMessage {}
+
+  /** Log entries appended since the previous message, in seq order. */
+  public record Live(List<LogEntry> entries) implements TailMessage {}
+
+  /** The deployment became terminal; no more messages follow. */
+  public record Finished(Deployment state) implements TailMessage {}
 
   // ---- events ---------------------------------------------------------------------------------
 
@@ -121,6 +151,8 @@ public final class DeploymentEntity
   public record Logged(String type, String phase, String node, String message, Map<String, Long> data, Instant at)
       implements Event {}
 
+  public record PayloadPruned(String user, Instant at) implements Event {}
+
   // ---- behaviour ------------------------------------------------------------------------------
 
   private final String deploymentId;
@@ -131,6 +163,9 @@ public final class DeploymentEntity
   private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private ActorRef<Map<String, DesiredRelease>> registerWatch;
+  private final Set<ActorRef<TailMessage>> subscribers = new java.util.LinkedHashSet<>();
+  /** The last seq that subscribers have been sent. */
+  private long publishedSeq;
 
   /** Outside sharding (tests): never passivates itself. */
   public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
@@ -182,7 +217,10 @@ public final class DeploymentEntity
   @Override
   public SignalHandler<Deployment> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::afterChange)
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          publishedSeq = state.eventCount();
+          afterChange(state);
+        })
         .build();
   }
 
@@ -198,6 +236,12 @@ public final class DeploymentEntity
         .onCommand(AppendLog.class, this::onAppendLog)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(SubscriberGone.class, (state, cmd) -> {
+          subscribers.remove(cmd.subscriber());
+          return Effect().noReply();
+        })
+        .onCommand(PrunePayload.class, this::onPrunePayload)
         .onCommand(RegisterAnswered.class, this::onRegisterAnswered)
         .onCommand(RegisterChanged.class, this::onRegisterChanged)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
@@ -213,10 +257,62 @@ public final class DeploymentEntity
     if (state.exists()) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
     }
-    return Effect()
-        .persist(new Created(cmd.project(), cmd.description(), cmd.user(), cmd.originNode(), cmd.rollbackOf(), now()))
+    return persist(new Created(cmd.project(), cmd.description(), cmd.user(), cmd.originNode(), cmd.rollbackOf(), now()))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  /** Every persist goes through here, so subscribers hear of each new log entry. */
+  private EffectBuilder<Event, Deployment> persist(Event event) {
+    return Effect().persist(event).thenRun(this::publish);
+  }
+
+  private EffectBuilder<Event, Deployment> persist(List<Event> events) {
+    return Effect().persist(events).thenRun(this::publish);
+  }
+
+  private void publish(Deployment state) {
+    if (state.eventCount() > publishedSeq && !subscribers.isEmpty()) {
+      List<LogEntry> fresh = new ArrayList<>();
+      for (LogEntry e : state.events()) {
+        if (e.seq() > publishedSeq && !LogEntry.TRUNCATED.equals(e.type())) {
+          fresh.add(e);
+        }
+      }
+      Live live = new Live(List.copyOf(fresh));
+      subscribers.forEach(s -> s.tell(live));
+    }
+    publishedSeq = state.eventCount();
+    if (state.isTerminal() && !subscribers.isEmpty()) {
+      Finished finished = new Finished(state);
+      subscribers.forEach(s -> {
+        s.tell(finished);
+        ctx.unwatch(s);
+      });
+      subscribers.clear();
+    }
+  }
+
+  private ReplyEffect<Event, Deployment> onSubscribe(Deployment state, Subscribe cmd) {
+    cmd.subscriber().tell(new Snapshot(state.exists() ? state : null, ctx.getSelf()));
+    if (state.exists() && !state.isTerminal() && subscribers.add(cmd.subscriber())) {
+      ctx.watchWith(cmd.subscriber(), new SubscriberGone(cmd.subscriber()));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onPrunePayload(Deployment state, PrunePayload cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    if (!state.isTerminal()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " is "
+          + state.status().apiName() + ": its payload can be deleted once it has finished"));
+    }
+    if (!state.payloadPresent()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
+    }
+    return persist(new PayloadPruned(cmd.user(), now())).thenReply(cmd.replyTo(), StatusReply::success);
   }
 
   private ReplyEffect<Event, Deployment> onUploadProgress(Deployment state, RecordUploadProgress cmd) {
@@ -227,7 +323,7 @@ public final class DeploymentEntity
     if (cmd.bytesReceived() <= state.lastProgressBytes()) {
       return Effect().noReply();
     }
-    return Effect().persist(new UploadProgressed(cmd.bytesReceived(), now())).thenNoReply();
+    return persist(new UploadProgressed(cmd.bytesReceived(), now())).thenNoReply();
   }
 
   private ReplyEffect<Event, Deployment> onPayloadStored(Deployment state, MarkPayloadStored cmd) {
@@ -236,8 +332,7 @@ public final class DeploymentEntity
     }
     Instant at = now();
     Instant deadline = at.plus(settings.distributionTimeout());
-    return Effect()
-        .persist(new PayloadStored(cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
+    return persist(new PayloadStored(cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -250,8 +345,7 @@ public final class DeploymentEntity
       return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
     }
     ErrorInfo error = new ErrorInfo(cmd.message(), cmd.code(), cmd.phase(), state.originNode());
-    return Effect()
-        .persist(new UploadFailed(error, now()))
+    return persist(new UploadFailed(error, now()))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -267,15 +361,14 @@ public final class DeploymentEntity
     Instant at = now();
     NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
     if (state.isTerminal()) {
-      return acknowledged(Effect().persist(changed), cmd);
+      return acknowledged(persist(changed), cmd);
     }
     Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
     DeploymentStatus outcome = after.outcome();
     if (outcome == null) {
-      return acknowledged(Effect().persist(changed), cmd);
+      return acknowledged(persist(changed), cmd);
     }
-    return acknowledged(Effect()
-        .persist(List.of(changed, new Completed(outcome, firstNodeError(after), at)))
+    return acknowledged(persist(List.of(changed, new Completed(outcome, firstNodeError(after), at)))
         .thenRun(this::afterChange), cmd);
   }
 
@@ -291,8 +384,7 @@ public final class DeploymentEntity
     if (!state.exists()) {
       return Effect().noReply();
     }
-    return Effect()
-        .persist(new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
+    return persist(new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
         .thenNoReply();
   }
 
@@ -343,7 +435,7 @@ public final class DeploymentEntity
       }
     }
     events.add(new Completed(after.outcome(), firstNodeError(after), at));
-    return Effect().persist(events).thenRun(this::afterChange).thenNoReply();
+    return persist(events).thenRun(this::afterChange).thenNoReply();
   }
 
   private ReplyEffect<Event, Deployment> onUploadLeaseExpired(Deployment state, UploadLeaseExpired cmd) {
@@ -354,7 +446,7 @@ public final class DeploymentEntity
         "the upload stopped without completing: the node receiving it sent no heartbeat for "
             + settings.uploadLease().toSeconds() + " s (it may have restarted)",
         "UPLOAD_ABORTED", "upload", state.originNode());
-    return Effect().persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
+    return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
   }
 
   private ReplyEffect<Event, Deployment> onDeadline(Deployment state, DistributionDeadlinePassed cmd) {
@@ -375,7 +467,7 @@ public final class DeploymentEntity
       }
     }
     events.add(new Completed(after.outcome(), firstNodeError(after), at));
-    return Effect().persist(events).thenRun(this::afterChange).thenNoReply();
+    return persist(events).thenRun(this::afterChange).thenNoReply();
   }
 
   /** Side effects that follow from the state, run after each change and after recovery. */
@@ -475,22 +567,36 @@ public final class DeploymentEntity
 
   @Override
   public EventHandler<Deployment, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(Created.class, DeploymentEntity::applyCreated)
-        .onEvent(UploadProgressed.class, (s, e) -> s.withProgress(e.bytes())
-            .appendLog(e.at(), LogEntry.PROGRESS, "upload", s.originNode(), e.bytes() + " bytes received",
-                Map.of("bytes", e.bytes())))
-        .onEvent(PayloadStored.class, DeploymentEntity::applyPayloadStored)
-        .onEvent(UploadFailed.class, (s, e) -> s.completed(DeploymentStatus.FAILED, e.error(), e.at())
-            .appendLog(e.at(), LogEntry.ERROR, e.error().phase(), e.error().node(),
-                e.error().code() + ": " + e.error().message(), Map.of()))
-        .onEvent(NodeStatusChanged.class, DeploymentEntity::applyNodeStatus)
-        .onEvent(Completed.class, (s, e) -> s.completed(e.status(), e.error(), e.at())
-            .appendLog(e.at(), LogEntry.PHASE, "distribute", null,
-                "distribution finished: " + e.status().apiName(), Map.of()))
-        .onEvent(Logged.class, (s, e) -> s.appendLog(e.at(), e.type(), e.phase(), e.node(), e.message(), e.data()))
-        .build();
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEntity::applyEvent);
+  }
+
+  /**
+   * The event handler as a plain function, shared with the read model's projection so both derive
+   * the same state (status, nodes, event count) from the same events.
+   */
+  public static Deployment applyEvent(Deployment s, Event event) {
+    if (event instanceof Created e) {
+      return applyCreated(s, e);
+    } else if (event instanceof UploadProgressed e) {
+      return s.withProgress(e.bytes()).appendLog(e.at(), LogEntry.PROGRESS, "upload", s.originNode(),
+          e.bytes() + " bytes received", Map.of("bytes", e.bytes()));
+    } else if (event instanceof PayloadStored e) {
+      return applyPayloadStored(s, e);
+    } else if (event instanceof UploadFailed e) {
+      return s.completed(DeploymentStatus.FAILED, e.error(), e.at()).appendLog(e.at(), LogEntry.ERROR,
+          e.error().phase(), e.error().node(), e.error().code() + ": " + e.error().message(), Map.of());
+    } else if (event instanceof NodeStatusChanged e) {
+      return applyNodeStatus(s, e);
+    } else if (event instanceof Completed e) {
+      return s.completed(e.status(), e.error(), e.at()).appendLog(e.at(), LogEntry.PHASE, "distribute", null,
+          "distribution finished: " + e.status().apiName(), Map.of());
+    } else if (event instanceof Logged e) {
+      return s.appendLog(e.at(), e.type(), e.phase(), e.node(), e.message(), e.data());
+    } else if (event instanceof PayloadPruned e) {
+      return s.withPayloadPresent(false).appendLog(e.at(), LogEntry.LOG, null, null,
+          "payload deleted by " + e.user(), Map.of());
+    }
+    throw new IllegalArgumentException("unknown event " + event);
   }
 
   private static Deployment applyCreated(Deployment s, Created e) {

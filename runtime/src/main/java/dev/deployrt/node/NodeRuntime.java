@@ -7,6 +7,7 @@ import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.peer.PayloadReplicator;
 import dev.deployrt.peer.PeerBlobFetcher;
 import dev.deployrt.peer.PeerClient;
@@ -14,6 +15,11 @@ import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import dev.deployrt.persistence.ClusterSecretStore;
 import dev.deployrt.persistence.JournalSchema;
+import dev.deployrt.persistence.ReadModelSchema;
+import dev.deployrt.readmodel.DeploymentProjection;
+import dev.deployrt.readmodel.DeploymentQueries;
+import dev.deployrt.readmodel.DeploymentRows;
+import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.release.ReleaseStore;
 import java.util.List;
@@ -66,6 +72,10 @@ public final class NodeRuntime {
   private final CompletionStage<Done> journalReady;
   private final CompletionStage<String> clusterSecret;
   private final PayloadReplicator replicator;
+  private final DeploymentQueries queries;
+  private final BlobReclaimer reclaimer;
+  private final PeerClient peers;
+  private final CompletionStage<Done> readModelReady;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
@@ -121,6 +131,19 @@ public final class NodeRuntime {
         system.log().error("could not read the stored desired releases: this node converges only to new ones", e);
       }
     }, blocking);
+    SharedPool pool = SharedPool.of(system);
+    this.queries = new DeploymentQueries(pool, new DeploymentRows(system));
+    this.readModelReady = journalReady.thenApplyAsync(done -> {
+      try {
+        ReadModelSchema.ensure(system.settings().config());
+        DeploymentProjection.start(system, pool);
+        return done;
+      } catch (Exception e) {
+        system.log().error("cannot start the deployments read model: listing deployments will fail", e);
+        throw new CompletionException("cannot start the deployments read model", e);
+      }
+    }, blocking);
+
     this.sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
         ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register, ctx.getShard())));
@@ -136,11 +159,13 @@ public final class NodeRuntime {
       return state;
     });
 
-    PeerClient peers = new PeerClient(system, directory, clusterSecret);
+    this.peers = new PeerClient(system, directory, clusterSecret);
     // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-peer-connections",
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
+    this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
+    readModelReady.thenRunAsync(this::reclaimPrunedBlobs, blocking);
     NodeReporter reporter = new EntityReporter();
     PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
         settings.upload(), settings.distribution(), reporter, blocking);
@@ -213,6 +238,42 @@ public final class NodeRuntime {
 
   public Executor blocking() {
     return blocking;
+  }
+
+  /** List queries over the read model (blocking; use {@link #blocking()}). */
+  public DeploymentQueries queries() {
+    return queries;
+  }
+
+  /** HTTP calls to other nodes' internal endpoints. */
+  public PeerClient peers() {
+    return peers;
+  }
+
+  public BlobReclaimer reclaimer() {
+    return reclaimer;
+  }
+
+  /**
+   * Deletes local blobs whose every deployment gave its payload up while this node was down. Only
+   * blobs the read model knows: a blob no row mentions yet (the projection lags) stays.
+   */
+  private void reclaimPrunedBlobs() {
+    for (String sha : blobs.all()) {
+      try {
+        if (queries.blobReclaimable(sha)) {
+          long freed = reclaimer.reclaimLocally(sha);
+          system.log().info("deleted blob {} ({} bytes): its payload was deleted while this node was down", sha, freed);
+        }
+      } catch (Exception e) {
+        system.log().warn("could not check or delete blob {}: {}", sha, e.toString());
+      }
+    }
+  }
+
+  /** Completes once the read model's table exists and its projection runs. */
+  public CompletionStage<Done> readModelReady() {
+    return readModelReady;
   }
 
   /** Completes once the journal's tables exist (the database is reachable). */

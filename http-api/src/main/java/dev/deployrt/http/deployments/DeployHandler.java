@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.Cancellable;
@@ -59,16 +60,40 @@ public final class DeployHandler {
   private final NodeRuntime node;
   private final Materializer mat;
   private final Duration maxWait;
+  private final EventStreams streams;
+  /** Deploys answered with an event stream, by id: completed once their record exists. */
+  private final Map<String, CompletableFuture<Deployment>> streamed = new ConcurrentHashMap<>();
 
-  public DeployHandler(NodeRuntime node, Duration maxWait) {
+  public DeployHandler(NodeRuntime node, Duration maxWait, EventStreams streams) {
     this.node = node;
     this.mat = Materializer.matFromSystem(node.system());
     this.maxWait = maxWait;
+    this.streams = streams;
   }
 
   public CompletionStage<HttpResponse> deploy(HttpRequest request, User user) {
-    Map<String, String> query;
     String id = UUID.randomUUID().toString();
+    if (!EventStreams.wanted(request)) {
+      return deploy(id, request, user);
+    }
+    // Accept: text/event-stream: the deploy runs as usual (its own answer is not sent), and the
+    // client gets the deployment's event stream as soon as the record exists, upload progress
+    // included. If the record cannot be written, the client gets that error instead.
+    CompletableFuture<Deployment> recorded = new CompletableFuture<>();
+    streamed.put(id, recorded);
+    CompletionStage<HttpResponse> outcome = deploy(id, request, user);
+    outcome.whenComplete((response, error) -> {
+      streamed.remove(id);
+      recorded.completeExceptionally(new IllegalStateException("not recorded"));
+    });
+    return recorded.handle((created, notRecorded) -> created)
+        .thenCompose(created -> created != null
+            ? CompletableFuture.completedFuture(streams.response(id, 0, true))
+            : outcome);
+  }
+
+  private CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user) {
+    Map<String, String> query;
     try {
       query = singleValued(request.getUri().query().toMultiMap());
     } catch (ApiException e) {
@@ -273,6 +298,12 @@ public final class DeployHandler {
     return node.deployment(id)
         .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(params.project(), params.description(),
             user.name(), node.nodeName(), rollbackOf, replyTo), ASK_TIMEOUT)
+        .whenComplete((created, e) -> {
+          CompletableFuture<Deployment> waiting = created == null ? null : streamed.remove(id);
+          if (waiting != null) {
+            waiting.complete(created);
+          }
+        })
         .exceptionally(e -> {
           log.error("could not record deployment {}", id, e);
           throw ApiException.unavailable("the deployment could not be recorded: the journal is not reachable")

@@ -2,44 +2,122 @@ package dev.deployrt.http.deployments;
 
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.readmodel.DeploymentQueries;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code /deployments}: deploy (see {@link DeployHandler}) and read one deployment. Thin: validate, ask, map. */
+/**
+ * {@code /deployments}: deploy ({@link DeployHandler}), list (read model), read one, its event
+ * stream ({@link EventStreams}) and its payload ({@link PayloadHandler}). Thin: validate, ask, map.
+ */
 public final class DeploymentRoutes extends AllDirectives {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
   private final NodeRuntime node;
   private final Authentication auth;
   private final DeployHandler deployHandler;
+  private final EventStreams streams;
+  private final PayloadHandler payloads;
 
   public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration maxWait) {
     this.node = node;
     this.auth = auth;
-    this.deployHandler = new DeployHandler(node, maxWait);
+    this.streams = new EventStreams(node);
+    this.deployHandler = new DeployHandler(node, maxWait, streams);
+    this.payloads = new PayloadHandler(node);
   }
 
   public Route route() {
     return pathPrefix("deployments", () -> concat(
-        pathEndOrSingleSlash(() -> post(() -> auth.authenticated(user -> auth.requireDeploy(user, () ->
-            withoutSizeLimit(() -> extractRequest(request ->
-                completeWithFuture(deployHandler.deploy(request, user)))))))),
-        path(segment(), id -> get(() -> auth.authenticated(user ->
-            completeWithFuture(getDeployment(id).thenApply(d ->
-                HttpResponse.create().withStatus(200).withEntity(ApiJson.entity(ApiJson.deployment(d, true))))))))));
+        pathEndOrSingleSlash(() -> concat(post(this::deploy), get(this::list))),
+        pathPrefix(segment(), id -> concat(
+            pathEndOrSingleSlash(() -> get(() -> readOne(id))),
+            path("events", () -> get(() -> auth.authenticated(user -> extractRequest(request ->
+                completeWithFuture(events(id, request)))))),
+            path("payload", () -> concat(get(() -> getPayload(id)), delete(() -> deletePayload(id))))))));
   }
 
-  private java.util.concurrent.CompletionStage<Deployment> getDeployment(String id) {
+  private Route deploy() {
+    return auth.authenticated(user -> auth.requireDeploy(user, () -> withoutSizeLimit(() ->
+        extractRequest(request -> completeWithFuture(deployHandler.deploy(request, user))))));
+  }
+
+  private Route list() {
+    return auth.authenticated(user -> extractRequest(request -> completeWithFuture(list(request))));
+  }
+
+  /** JSON, or the event stream when the client accepts {@code text/event-stream}. */
+  private Route readOne(String id) {
+    return auth.authenticated(user -> extractRequest(request ->
+        completeWithFuture(EventStreams.wanted(request) ? events(id, request) : one(id))));
+  }
+
+  private Route getPayload(String id) {
+    return auth.authenticated(user -> auth.requireDeploy(user, () -> extractRequest(request ->
+        completeWithFuture(getDeployment(id).thenCompose(d -> payloads.get(d, request))))));
+  }
+
+  private Route deletePayload(String id) {
+    return auth.authenticated(user -> auth.requireAdmin(user, () ->
+        completeWithFuture(getDeployment(id).thenCompose(d -> payloads.delete(d, user)))));
+  }
+
+  private CompletionStage<HttpResponse> one(String id) {
+    return getDeployment(id).thenApply(d ->
+        HttpResponse.create().withStatus(200).withEntity(ApiJson.entity(ApiJson.deployment(d, true))));
+  }
+
+  private CompletionStage<HttpResponse> events(String id, HttpRequest request) {
+    long after = EventStreams.lastEventId(request);
+    return getDeployment(id).thenApply(d -> streams.response(id, after, false));
+  }
+
+  private CompletionStage<HttpResponse> list(HttpRequest request) {
+    DeploymentQueries.Filter filter = ListParams.parse(request.getUri().query().toMultiMap());
+    return node.readModelReady()
+        .thenApplyAsync(ready -> {
+          try {
+            return node.queries().list(filter);
+          } catch (Exception e) {
+            throw new CompletionException(
+                ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", 5));
+          }
+        }, node.blocking())
+        .exceptionally(e -> {
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof ApiException api) {
+            throw api;
+          }
+          throw ApiException.unavailable("the deployment list is not available yet").with("retry_after", 5);
+        })
+        .thenApply(page -> {
+          ObjectNode out = ApiJson.MAPPER.createObjectNode();
+          ArrayNode items = out.putArray("deployments");
+          page.deployments().forEach(d -> items.add(ApiJson.deployment(d, false)));
+          out.put("total", page.total());
+          out.put("limit", filter.limit());
+          out.put("offset", filter.offset());
+          return HttpResponse.create().withStatus(200).withEntity(ApiJson.entity(out));
+        });
+  }
+
+  private CompletionStage<Deployment> getDeployment(String id) {
     if (!DeployRequest.DEPLOYMENT_ID.matcher(id).matches()) {
-      throw ApiException.notFound("no deployment " + DeployRequest.printable(id));
+      return CompletableFuture.failedFuture(ApiException.notFound("no deployment " + DeployRequest.printable(id)));
     }
     return node.deployment(id).<Deployment>ask(DeploymentEntity.Get::new, ASK_TIMEOUT).thenApply(d -> {
       if (!d.exists()) {

@@ -43,6 +43,8 @@ import org.apache.pekko.util.ByteString;
  *       seconds), which lets a fan-out child ask its parent before the parent has it.
  *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after the
  *       bytes matched the digest and were committed (201), or were already there (200).
+ *   <li>{@code DELETE /internal/blobs/{sha256}}: the payload was deleted; answers {@code freed_bytes}
+ *       (0 if this node held no copy).
  * </ul>
  */
 public final class InternalRoutes extends AllDirectives {
@@ -66,7 +68,8 @@ public final class InternalRoutes extends AllDirectives {
         return concat(
             get(() -> parameterOptional("wait", wait -> serve(sha, waitSeconds(wait)))),
             put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
-                completeWithFuture(receive(sha, entity.getDataBytes()))))));
+                completeWithFuture(receive(sha, entity.getDataBytes()))))),
+            delete(() -> completeWithFuture(reclaim(sha))));
       }));
     }));
   }
@@ -158,6 +161,18 @@ public final class InternalRoutes extends AllDirectives {
           ApiException api = DeployHandler.asApi(e);
           return HttpResponse.create().withStatus(api.status()).withEntity(ApiJson.entity(ApiJson.error(api)));
         });
+  }
+
+  private CompletionStage<HttpResponse> reclaim(String sha) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        long freed = node.reclaimer().reclaimLocally(sha);
+        return HttpResponse.create().withEntity(ApiJson.entity(
+            ApiJson.MAPPER.createObjectNode().put("sha256", sha).put("freed_bytes", freed)));
+      } catch (java.io.IOException e) {
+        throw new CompletionException(e);
+      }
+    }, node.blocking());
   }
 
   private static HttpResponse created(int status, String sha) {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Read-model and live-tail benchmark (issue 4).
+#   1. List latency: ROWS (default 100,000) deployments seeded into the read model (bench/ReadModelSeed.java)
+#      over PROJECTS (default 100) projects; one node; GET /deployments?project=<random>&limit=50 timed
+#      over one kept-alive connection (bench/list_latency.py): p50, p99, max. On embedded H2 and on
+#      PostgreSQL, in one run.
+#   2. SSE latency: a 3-node cluster (3 JVMs on 127.0.0.1, PostgreSQL journal); DEPLOYS (default 30)
+#      deploys through node-1 while a reader on each node follows the deployment's stream
+#      (bench/sse_latency.py): entity to reader latency of every live event, per node.
+# Usage: bench/readmodel-bench.sh   env: ROWS PROJECTS REQUESTS=2000 DEPLOYS=30 HEAP=256m
+#        PGURL=postgresql://postgres@127.0.0.1:5432 BENCH_DIR=<dir> (default bench/out)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rows="${ROWS:-100000}"; projects="${PROJECTS:-100}"; requests="${REQUESTS:-2000}"; deploys="${DEPLOYS:-30}"
+heap="${HEAP:-256m}"
+pgurl="${PGURL:-postgresql://postgres@127.0.0.1:5432}"
+out="$root/bench/out"; mkdir -p "$out"
+bench_dir="${BENCH_DIR:-$out}"; mkdir -p "$bench_dir"
+work="$(mktemp -d "$bench_dir/readmodel.XXXX")"
+db="bench_readmodel_$$"
+pids=()
+stop_nodes() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop_nodes
+  psql -q "$pgurl/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building..." >&2
+(cd "$root" && ./mvnw -q -B -DskipTests install) >&2
+touch "$root/http-api/target/.built"
+cp="$root/http-api/target/classes:$root/config:$root/http-api/target/lib/*"
+
+start_node() { # name http-port cluster-port seeds db-url
+  DEPLOY_DATA_DIR="$work/$1" DEPLOY_NODE_NAME="$1" DEPLOY_HTTP_PORT="$2" DEPLOY_CLUSTER_PORT="$3" \
+    DEPLOY_SEED_NODES="$4" DEPLOY_DB_URL="$5" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench \
+    DEPLOY_CLUSTER_SECRET=bench-secret JAVA_OPTS="-Xmx$heap" \
+    "$root/bin/deploy-node" > "$work/$1.log" 2>&1 &
+  pids+=("$!")
+}
+await_ready() { # port
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null && return; sleep 1; done
+  echo "node on port $1 did not become ready" >&2; exit 1
+}
+
+list_bench() { # label db-url
+  local data="$work/list-$1"
+  java -cp "$cp" "$root/bench/ReadModelSeed.java" "$data" "$2" "$rows" "$projects" >&2
+  DEPLOY_DATA_DIR="$data" DEPLOY_NODE_NAME=list DEPLOY_HTTP_PORT=19951 DEPLOY_CLUSTER_PORT=12581 \
+    DEPLOY_DB_URL="$2" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench JAVA_OPTS="-Xmx$heap" \
+    "$root/bin/deploy-node" > "$work/list-$1.log" 2>&1 &
+  pids+=("$!")
+  await_ready 19951
+  printf '%-10s ' "$1"; python3 "$root/bench/list_latency.py" 127.0.0.1 19951 bench "$projects" "$requests"
+  stop_nodes
+}
+
+pg_isready -q -h 127.0.0.1 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+echo "== GET /deployments?project=...&limit=50 with $rows deployments in the read model"
+list_bench h2 ""
+psql -q "$pgurl/postgres" -c "CREATE DATABASE $db" >/dev/null
+list_bench postgresql "jdbc:postgresql://127.0.0.1:5432/$db"
+
+echo "== SSE: entity to reader on each of 3 nodes, $deploys deploys through node-1 (PostgreSQL)"
+psql -q "$pgurl/postgres" -c "DROP DATABASE $db" -c "CREATE DATABASE $db" >/dev/null
+url="jdbc:postgresql://127.0.0.1:5432/$db"
+start_node node-1 19961 12591 "127.0.0.1:12591" "$url"; await_ready 19961
+start_node node-2 19962 12592 "127.0.0.1:12591" "$url"
+start_node node-3 19963 12593 "127.0.0.1:12591" "$url"
+await_ready 19962; await_ready 19963
+for _ in $(seq 1 60); do
+  [ "$(curl -s -u admin:bench http://127.0.0.1:19961/cluster/nodes | python3 -c \
+    "import json,sys; print(sum(n['status'] == 'up' for n in json.load(sys.stdin)['nodes']))")" = 3 ] && break
+  sleep 1
+done
+python3 "$root/bench/sse_latency.py" bench "$deploys" http://127.0.0.1:19961 http://127.0.0.1:19962 http://127.0.0.1:19963

@@ -1,0 +1,142 @@
+package dev.deployrt.http.deployments;
+
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.http.ApiException;
+import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.auth.User;
+import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.PeerClient;
+import dev.deployrt.release.DesiredRelease;
+import dev.deployrt.release.ReleaseRegister;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.javadsl.FileIO;
+
+/**
+ * {@code GET /deployments/{id}/payload} (the stored {@code .tar.gz}, from this node's blob store or
+ * streamed through from a node that holds it) and {@code DELETE /deployments/{id}/payload} (API.md,
+ * "Reading").
+ *
+ * <p>Delete rules: only a terminal deployment; never the active release of its project (409); the
+ * record is marked first ({@code payload_present} false, an event in its log), then the bytes are
+ * removed from every node that is up, unless another deployment still needs the same bytes (a
+ * rollback to it, or an identical upload). Repeating the call changes nothing and frees 0 bytes.
+ */
+final class PayloadHandler {
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
+  private static final ContentType GZIP =
+      MediaTypes.applicationBinary("gzip", MediaTypes.NOT_COMPRESSIBLE).toContentType();
+
+  private final NodeRuntime node;
+
+  PayloadHandler(NodeRuntime node) {
+    this.node = node;
+  }
+
+  CompletionStage<HttpResponse> get(Deployment d, HttpRequest request) {
+    requirePayload(d);
+    String etag = "\"sha256:" + d.sha256() + "\"";
+    boolean unchanged = request.getHeader("If-None-Match")
+        .map(h -> h.value().contains(etag) || h.value().strip().equals("*")).orElse(false);
+    List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = List.of(RawHeader.create("ETag", etag),
+        RawHeader.create("Content-Disposition",
+            "attachment; filename=\"" + d.project() + "-" + d.deploymentId() + ".tar.gz\""));
+    if (unchanged) {
+      return CompletableFuture.completedFuture(HttpResponse.create().withStatus(304).addHeaders(headers));
+    }
+    Optional<Path> local = node.blobs().find(d.sha256());
+    if (local.isPresent()) {
+      try {
+        long size = Files.size(local.get());
+        return CompletableFuture.completedFuture(HttpResponse.create().addHeaders(headers).withEntity(
+            HttpEntities.create(GZIP, size, FileIO.fromPath(local.get(), PeerClient.TRANSFER_CHUNK_BYTES))));
+      } catch (java.io.IOException e) {
+        // deleted meanwhile: try the peers
+      }
+    }
+    return CompletableFuture.supplyAsync(() -> fromPeer(d, headers), node.blocking());
+  }
+
+  private HttpResponse fromPeer(Deployment d, List<org.apache.pekko.http.javadsl.model.HttpHeader> headers) {
+    PeerClient peers = node.peers();
+    for (String other : node.upNodes()) {
+      if (other.equals(node.nodeName()) || !node.directory().peer(other).blobs().contains(d.sha256())) {
+        continue;
+      }
+      try {
+        HttpResponse response = peers.send(other, HttpRequest.create("/internal/blobs/" + d.sha256()), PEER_TIMEOUT);
+        if (response.status().isSuccess() && response.entity().getContentLengthOption().isPresent()) {
+          return HttpResponse.create().addHeaders(headers).withEntity(HttpEntities.create(GZIP,
+              response.entity().getContentLengthOption().getAsLong(), response.entity().getDataBytes()));
+        }
+        response.discardEntityBytes(peers.materializer());
+      } catch (Exception e) {
+        // next holder
+      }
+    }
+    throw ApiException.unavailable("no node that is up holds the payload of deployment " + d.deploymentId())
+        .with("retry_after", 10).with("deployment_id", d.deploymentId());
+  }
+
+  CompletionStage<HttpResponse> delete(Deployment d, User user) {
+    if (!d.isTerminal()) {
+      throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is " + d.status().apiName()
+          + ": its payload can be deleted once it has finished").with("deployment_id", d.deploymentId());
+    }
+    CompletionStage<Map<String, DesiredRelease>> desired = AskPattern.ask(node.register(),
+        ReleaseRegister.GetAll::new, ASK_TIMEOUT, node.system().scheduler());
+    return desired.thenCompose(releases -> {
+      DesiredRelease current = releases.get(d.project());
+      if (current != null && current.deploymentId().equals(d.deploymentId())) {
+        throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is the active release of "
+            + "project '" + d.project() + "': deploy or roll back to another release first")
+            .with("deployment_id", d.deploymentId());
+      }
+      boolean activeBytes = current != null && d.sha256() != null && d.sha256().equals(current.sha256());
+      return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
+              replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
+          .thenCompose(after -> d.payloadPresent() && !activeBytes ? reclaim(d) : CompletableFuture.completedFuture(0L))
+          .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
+              .put("deployment_id", d.deploymentId()).put("freed_bytes", freed))));
+    });
+  }
+
+  private CompletionStage<Long> reclaim(Deployment d) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return node.queries().blobStillNeeded(d.sha256(), d.deploymentId());
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }, node.blocking()).thenCompose(needed -> needed
+        ? CompletableFuture.completedFuture(0L)
+        : node.reclaimer().reclaimEverywhere(d.sha256()));
+  }
+
+  private static void requirePayload(Deployment d) {
+    if (d.sha256() == null) {
+      throw ApiException.notFound("deployment " + d.deploymentId() + " has no payload: it ended before one was "
+          + "stored").with("deployment_id", d.deploymentId());
+    }
+    if (!d.payloadPresent()) {
+      throw new ApiException(404, "PAYLOAD_PRUNED", "the payload of deployment " + d.deploymentId()
+          + " was deleted").with("deployment_id", d.deploymentId());
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.deployrt.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.testkit.Tarball;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code GET} and {@code DELETE /deployments/{id}/payload} on one node. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PayloadApiTest {
+  private TestNode node;
+
+  @BeforeAll
+  void start(@TempDir Path dir) {
+    node = TestNode.start(dir.resolve("node"), "node-1", Map.of());
+  }
+
+  @AfterAll
+  void stop() {
+    node.close();
+  }
+
+  private JsonNode deploy(String project, byte[] payload) {
+    HttpResponse<String> r = node.deployRaw("project=" + project, payload);
+    assertEquals(201, r.statusCode(), r.body());
+    return TestNode.json(r);
+  }
+
+  private HttpResponse<byte[]> download(String id, String ifNoneMatch) {
+    HttpRequest.Builder b = node.request("/deployments/" + id + "/payload").GET();
+    if (ifNoneMatch != null) {
+      b.header("If-None-Match", ifNoneMatch);
+    }
+    try {
+      return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private HttpResponse<String> delete(String id) {
+    return node.send(node.request("/deployments/" + id + "/payload").DELETE().build());
+  }
+
+  @Test
+  void servesTheStoredBytesWithTheirDigestAsETag() {
+    byte[] payload = Tarball.builder().randomFile("app.bin", 300_000, 11).toBytes();
+    JsonNode d = deploy("download", payload);
+    String id = d.get("deployment_id").asText();
+    HttpResponse<byte[]> r = download(id, null);
+    assertEquals(200, r.statusCode());
+    assertArrayEquals(payload, r.body());
+    String etag = "\"sha256:" + d.get("sha256").asText() + "\"";
+    assertEquals(etag, r.headers().firstValue("ETag").orElseThrow());
+    assertEquals("application/gzip", r.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(304, download(id, etag).statusCode(), "If-None-Match with the same digest");
+  }
+
+  @Test
+  void deletingReclaimsTheBytesOnceAndKeepsTheRecord() {
+    byte[] first = Tarball.builder().file("v", "1").randomFile("a.bin", 100_000, 1).toBytes();
+    byte[] second = Tarball.builder().file("v", "2").toBytes();
+    JsonNode older = deploy("pruned", first);
+    String id = older.get("deployment_id").asText();
+    String sha = older.get("sha256").asText();
+    JsonNode newer = deploy("pruned", second);
+
+    HttpResponse<String> active = delete(newer.get("deployment_id").asText());
+    assertEquals(409, active.statusCode(), active.body());
+    assertEquals("CONFLICT", TestNode.json(active).get("code").asText());
+
+    HttpResponse<String> r = delete(id);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(first.length, TestNode.json(r).get("freed_bytes").asLong());
+    assertFalse(node.node.blobs().contains(sha), "the blob is gone");
+    JsonNode after = node.get("/deployments/" + id);
+    assertFalse(after.get("payload_present").asBoolean());
+    assertEquals("succeeded", after.get("status").asText(), "the record stays");
+    assertTrue(after.get("events").toString().contains("payload deleted by admin"));
+
+    HttpResponse<String> again = delete(id);
+    assertEquals(200, again.statusCode(), "idempotent");
+    assertEquals(0, TestNode.json(again).get("freed_bytes").asLong());
+
+    HttpResponse<byte[]> gone = download(id, null);
+    assertEquals(404, gone.statusCode());
+    assertTrue(new String(gone.body()).contains("PAYLOAD_PRUNED"));
+
+    HttpResponse<String> rollback = node.send(node.request("/deployments").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"pruned\", \"rollback_of\": \"" + id + "\"}"))
+        .build());
+    assertEquals(404, rollback.statusCode(), rollback.body());
+    assertEquals("PAYLOAD_PRUNED", TestNode.json(rollback).get("code").asText());
+
+    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      JsonNode listed = node.get("/deployments?project=pruned&status=succeeded");
+      assertEquals(2, listed.get("total").asLong());
+      assertFalse(listed.get("deployments").get(1).get("payload_present").asBoolean(), "the list shows it too");
+      return null;
+    });
+  }
+
+  @Test
+  void bytesSharedWithTheActiveReleaseStay() {
+    byte[] payload = Tarball.builder().file("same", "bytes").toBytes();
+    String first = deploy("shared", payload).get("deployment_id").asText();
+    JsonNode second = deploy("shared", payload);
+    HttpResponse<String> r = delete(first);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
+    assertTrue(node.node.blobs().contains(second.get("sha256").asText()), "the active release's bytes stay");
+    assertFalse(node.get("/deployments/" + first).get("payload_present").asBoolean());
+    assertEquals(200, download(second.get("deployment_id").asText(), null).statusCode());
+  }
+
+  @Test
+  void aRunningDeploymentOrOneWithoutPayloadCannotBeDownloadedAndOnlyFinishedOnesDeleted() {
+    String id = UUID.randomUUID().toString();
+    node.node.deployment(id).<Deployment>askWithStatus(r -> new DeploymentEntity.Create("running", null, "admin",
+        "node-1", null, r), Duration.ofSeconds(10)).toCompletableFuture().join();
+    HttpResponse<String> running = delete(id);
+    assertEquals(409, running.statusCode(), running.body());
+    assertEquals("CONFLICT", TestNode.json(running).get("code").asText());
+    assertEquals(404, download(id, null).statusCode(), "nothing stored yet");
+
+    HttpResponse<String> failed = node.deployRaw("project=failed", "not gzip".getBytes());
+    String failedId = TestNode.json(failed).get("deployment_id").asText();
+    HttpResponse<String> r = delete(failedId);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
+    HttpResponse<byte[]> none = download(failedId, null);
+    assertEquals(404, none.statusCode());
+    assertTrue(new String(none.body()).contains("NOT_FOUND"));
+
+    assertEquals(404, delete(UUID.randomUUID().toString()).statusCode());
+  }
+}
