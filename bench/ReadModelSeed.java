@@ -6,7 +6,7 @@ import dev.deployrt.deployment.DeploymentStatus;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.persistence.DatabaseConfig;
-import dev.deployrt.persistence.ReadModelSchema;
+import dev.deployrt.persistence.SchemaMigrations;
 import dev.deployrt.readmodel.DeploymentRows;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -37,7 +37,7 @@ public class ReadModelSeed {
     Config base = ConfigFactory.parseMap(Map.of("deploy.db.url", url, "deploy.db.user",
         url.isEmpty() ? "" : "postgres", "deploy.db.password", "", "deploy.db.max-connections", 2));
     Config db = DatabaseConfig.overlay(base, dataDir).withFallback(base);
-    ReadModelSchema.ensure(db);
+    SchemaMigrations.migrate(db);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "seed");
     try (Connection c = DatabaseConfig.connect(db)) {
       c.setAutoCommit(false);

@@ -28,9 +28,6 @@ public final class ClusterSecretStore {
       return configured;
     }
     try (Connection c = DatabaseConfig.connect(config)) {
-      try (Statement s = c.createStatement()) {
-        s.execute("CREATE TABLE IF NOT EXISTS deploy_cluster_secret (id INT PRIMARY KEY, secret VARCHAR(128) NOT NULL)");
-      }
       String existing = read(c);
       if (existing != null) {
         return existing;

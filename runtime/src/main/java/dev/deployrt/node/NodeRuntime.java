@@ -14,8 +14,7 @@ import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import dev.deployrt.persistence.ClusterSecretStore;
-import dev.deployrt.persistence.JournalSchema;
-import dev.deployrt.persistence.ReadModelSchema;
+import dev.deployrt.persistence.SchemaMigrations;
 import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.DeploymentRows;
@@ -87,10 +86,10 @@ public final class NodeRuntime {
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
     this.journalReady = CompletableFuture.supplyAsync(() -> {
       try {
-        JournalSchema.ensure(system.settings().config());
+        SchemaMigrations.migrate(system.settings().config());
         return Done.getInstance();
       } catch (Exception e) {
-        throw new CompletionException("cannot create the journal schema", e);
+        throw new CompletionException("cannot create or upgrade the database schema", e);
       }
     }, blocking);
     this.clusterSecret = journalReady.thenApplyAsync(done -> {
@@ -107,16 +106,8 @@ public final class NodeRuntime {
     }
 
     ReleaseStore releaseStore = new ReleaseStore(system.settings().config());
-    CompletionStage<Done> releaseStoreReady = journalReady.thenApplyAsync(done -> {
-      try {
-        releaseStore.ensureTable();
-        return done;
-      } catch (Exception e) {
-        throw new CompletionException("cannot create the desired-release table", e);
-      }
-    }, blocking);
     this.register = system.systemActorOf(ReleaseRegister.create(settings.registerWriteTimeout(),
-            release -> releaseStoreReady.thenRunAsync(() -> {
+            release -> journalReady.thenRunAsync(() -> {
               try {
                 releaseStore.saveIfNewer(release);
               } catch (Exception e) {
@@ -124,7 +115,7 @@ public final class NodeRuntime {
               }
             }, blocking)),
         "release-register", Props.empty());
-    releaseStoreReady.thenRunAsync(() -> {
+    journalReady.thenRunAsync(() -> {
       try {
         register.tell(new ReleaseRegister.Seed(releaseStore.loadAll()));
       } catch (Exception e) {
@@ -135,7 +126,6 @@ public final class NodeRuntime {
     this.queries = new DeploymentQueries(pool, new DeploymentRows(system));
     this.readModelReady = journalReady.thenApplyAsync(done -> {
       try {
-        ReadModelSchema.ensure(system.settings().config());
         DeploymentProjection.start(system, pool);
         return done;
       } catch (Exception e) {

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Each project's desired release, kept in the shared database beside the journal so the register
  * survives a restart of the whole cluster (Distributed Data keeps it in memory only). The register
- * writes every release it accepts and is seeded from here when a node starts.
+ * writes every release it accepts and is seeded from here when a node starts. The table,
+ * {@code deploy_desired_release}, is created by the schema migrations (persistence module, V3).
  *
  * <p>Writes keep the newest release per project ({@link DesiredRelease#isNewerThan}, compared in
  * SQL), so concurrent or out-of-order writes from several nodes end with the same row. Blocking.
@@ -26,15 +27,6 @@ public final class ReleaseStore {
 
   public ReleaseStore(Config completedConfig) {
     this.config = completedConfig;
-  }
-
-  public void ensureTable() throws SQLException {
-    try (Connection c = DatabaseConfig.connect(config); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS deploy_desired_release ("
-          + "project VARCHAR(64) PRIMARY KEY, deployment_id VARCHAR(36) NOT NULL, sha256 VARCHAR(64) NOT NULL, "
-          + "size BIGINT NOT NULL, created_at_micros BIGINT NOT NULL, origin VARCHAR(255), "
-          + "targets VARCHAR(8000), source_deployment_id VARCHAR(36))");
-    }
   }
 
   public List<DesiredRelease> loadAll() throws SQLException {

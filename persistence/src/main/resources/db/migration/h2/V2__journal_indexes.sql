@@ -1,0 +1,3 @@
+-- Nothing: on H2 every journal index is created with its tables (V1). Kept so both databases have
+-- the same versions.
+SELECT 1;
