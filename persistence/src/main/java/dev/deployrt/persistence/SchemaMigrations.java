@@ -7,7 +7,8 @@ import org.flywaydb.core.api.output.MigrateResult;
 /**
  * Creates and upgrades the shared database's schema with Flyway, on every node start: the journal's
  * tables (pekko-persistence-jdbc's DDL), the cluster secret, the desired releases and the read model.
- * Scripts are per database under {@code db/migration/h2} and {@code db/migration/postgresql}.
+ * Scripts are per database under {@code db/migration/h2} and {@code db/migration/postgresql}, and
+ * shared by both (this project's own tables, plain SQL either accepts) under {@code db/migration/common}.
  *
  * <p>Guarantees: idempotent (an up-to-date database is left alone; several nodes starting at once
  * are serialised by Flyway's lock on its history table); PostgreSQL's {@code CREATE INDEX
@@ -28,7 +29,7 @@ public final class SchemaMigrations {
     String vendor = url.startsWith("jdbc:postgresql:") ? "postgresql" : "h2";
     MigrateResult result = Flyway.configure(SchemaMigrations.class.getClassLoader())
         .dataSource(url, completed.getString(DB + "user"), completed.getString(DB + "password"))
-        .locations("classpath:db/migration/" + vendor)
+        .locations("classpath:db/migration/" + vendor, "classpath:db/migration/common")
         .table("deploy_schema_history")
         .baselineOnMigrate(true)
         .baselineVersion("0")

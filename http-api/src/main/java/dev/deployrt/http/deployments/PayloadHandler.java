@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -54,7 +55,7 @@ final class PayloadHandler {
     String etag = "\"sha256:" + d.sha256() + "\"";
     boolean unchanged = request.getHeader("If-None-Match")
         .map(h -> h.value().contains(etag) || h.value().strip().equals("*")).orElse(false);
-    List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = List.of(RawHeader.create("ETag", etag),
+    List<HttpHeader> headers = List.of(RawHeader.create("ETag", etag),
         RawHeader.create("Content-Disposition",
             "attachment; filename=\"" + d.project() + "-" + d.deploymentId() + ".tar.gz\""));
     if (unchanged) {
@@ -73,7 +74,7 @@ final class PayloadHandler {
     return CompletableFuture.supplyAsync(() -> fromPeer(d, headers), node.blocking());
   }
 
-  private HttpResponse fromPeer(Deployment d, List<org.apache.pekko.http.javadsl.model.HttpHeader> headers) {
+  private HttpResponse fromPeer(Deployment d, List<HttpHeader> headers) {
     PeerClient peers = node.peers();
     for (String other : node.upNodes()) {
       if (other.equals(node.nodeName()) || !node.directory().peer(other).blobs().contains(d.sha256())) {
