@@ -5,6 +5,7 @@ import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -15,7 +16,7 @@ import sun.misc.Signal;
 /**
  * Starts one node in the foreground: actor system and cluster membership, runtime, operations API.
  * SIGTERM (and SIGINT) run Pekko's coordinated shutdown (leave the cluster, hand over shards, unbind,
- * stop) and then exit 0.
+ * stop) and then exit 0. If the node stops for any other reason (the cluster downed it), it exits 1.
  */
 public final class NodeMain {
   private static final Logger log = LoggerFactory.getLogger(NodeMain.class);
@@ -39,7 +40,9 @@ public final class NodeMain {
       system.terminate();
       System.exit(1);
     }
+    AtomicBoolean signalled = new AtomicBoolean();
     Runnable shutdown = () -> {
+      signalled.set(true);
       log.info("shutting down: leaving the cluster");
       CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason())
           .whenComplete((done, e) -> System.exit(0));
@@ -47,5 +50,11 @@ public final class NodeMain {
     Signal.handle(new Signal("TERM"), s -> shutdown.run());
     Signal.handle(new Signal("INT"), s -> shutdown.run());
     system.getWhenTerminated().toCompletableFuture().join();
+    if (!signalled.get()) {
+      // Not asked to stop: the cluster removed this node (e.g. the split-brain resolver downed it on the
+      // minority side of a partition). Exit non-zero so a supervisor starts it again; it then rejoins.
+      log.error("the actor system stopped without a signal (this node was removed from the cluster): exiting 1");
+      System.exit(1);
+    }
   }
 }

@@ -3,8 +3,10 @@ package dev.deployrt.http;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.http.cluster.ClusterRoutes;
-import dev.deployrt.http.internal.InternalRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
+import dev.deployrt.http.health.HealthRoutes;
+import dev.deployrt.http.internal.InternalRoutes;
+import dev.deployrt.http.metrics.MetricsRoutes;
 import dev.deployrt.node.NodeRuntime;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,6 +46,7 @@ public final class OperationsApi extends AllDirectives {
   public Route route() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
         new HealthRoutes(node).route(),
+        new MetricsRoutes(node).route(),
         new InternalRoutes(node).route(),
         new ClusterRoutes(node, auth).route(),
         new DeploymentRoutes(node, auth, maxWait).route())));

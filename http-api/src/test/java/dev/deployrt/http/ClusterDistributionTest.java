@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
+import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
@@ -20,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.MemberStatus;
@@ -47,7 +47,7 @@ class ClusterDistributionTest {
   private static final long FETCH_BYTES_PER_SECOND = 8L * 1024 * 1024;
 
   private Path root;
-  private final String dbUrl = "jdbc:h2:mem:cluster-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+  private final Map<String, Object> database = TestDatabase.shared("cluster");
   private final Map<String, TestNode> nodes = new TreeMap<>();
 
   @BeforeAll
@@ -69,7 +69,7 @@ class ClusterDistributionTest {
 
   private TestNode start(String name, String seed) {
     Map<String, Object> settings = new HashMap<>();
-    settings.put("deploy.db.url", dbUrl);
+    settings.putAll(database);
     settings.put("deploy.distribution.fetch-bytes-per-second", FETCH_BYTES_PER_SECOND);
     settings.put("deploy.distribution.parent-wait", "5s");
     if (seed != null) {

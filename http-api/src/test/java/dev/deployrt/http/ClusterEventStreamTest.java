@@ -8,6 +8,7 @@ import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.EventLog;
 import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.testkit.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterEventStreamTest {
-  private final String dbUrl = "jdbc:h2:mem:sse-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+  private final Map<String, Object> database = TestDatabase.shared("sse");
   private final Map<String, TestNode> nodes = new TreeMap<>();
 
   @BeforeAll
@@ -60,7 +61,7 @@ class ClusterEventStreamTest {
 
   private TestNode start(Path dir, String name, String seed) {
     Map<String, Object> settings = new HashMap<>();
-    settings.put("deploy.db.url", dbUrl);
+    settings.putAll(database);
     if (seed != null) {
       settings.put("deploy.cluster.seed-nodes", seed);
     }

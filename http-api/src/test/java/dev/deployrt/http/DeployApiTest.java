@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** POST /deployments and GET /deployments/{id} against a live single node (API.md, "Deploy"). */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeployApiTest {
   private static final long MAX_BYTES = 2 * 1024 * 1024;

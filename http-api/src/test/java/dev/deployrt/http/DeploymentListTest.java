@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code GET /deployments} against a few hundred deployments in the read model: filters, paging,
  * order, totals and parameter validation, each checked against the records the entities hold.
  */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeploymentListTest {
   private static final int COUNT = 300;

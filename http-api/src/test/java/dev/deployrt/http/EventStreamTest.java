@@ -23,11 +23,13 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Event streams (SSE) of one node: replay, resume, live tail of a deploy, truncation, slow readers. */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EventStreamTest {
   private TestNode node;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
+import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -13,8 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,12 +27,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A node that joins afterwards converges to every project, including one whose deployment had
  * finished before the stop (its release comes from the stored register).
  */
+@Tag("database")
 class FullClusterRestartTest {
-  private final String dbUrl = "jdbc:h2:mem:restart-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+  private final Map<String, Object> database = TestDatabase.shared("restart");
 
   private TestNode start(Path root, String name, String seed) {
     Map<String, Object> settings = new HashMap<>();
-    settings.put("deploy.db.url", dbUrl);
+    settings.putAll(database);
     // No replica push, and a slow fetch: node-2 is still fetching when the cluster stops.
     settings.put("deploy.distribution.min-copies", 1);
     settings.put("deploy.distribution.fetch-bytes-per-second", 1024 * 1024);

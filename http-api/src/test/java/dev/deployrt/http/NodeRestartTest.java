@@ -11,10 +11,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a node keeps across a restart on the embedded default (H2 file under the data dir). */
+@Tag("database")
 class NodeRestartTest {
   private static final Map<String, Object> SHORT_LEASE = Map.of("deploy.upload.lease", "2s");
 

@@ -20,11 +20,13 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code GET} and {@code DELETE /deployments/{id}/payload} on one node. */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PayloadApiTest {
   private TestNode node;

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.javadsl.ProjectionManagement;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The read model catches up on events it missed while its projection was not running, across a
  * restart of the node, and applies each event exactly once (event counts match the entities').
  */
+@Tag("database")
 class ReadModelCatchUpTest {
   private static final Duration ASK = Duration.ofSeconds(10);
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
+import dev.deployrt.testkit.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamedExtractionTest {
   @Test
   void verifiedBytesThatThisNodeCannotExtractFailInTheExtractPhaseWithoutRetries(@TempDir Path root) {
-    String db = "jdbc:h2:mem:streamed-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
-    Map<String, Object> common = new HashMap<>(Map.of("deploy.db.url", db, "deploy.distribution.min-copies", 1));
+    Map<String, Object> common = new HashMap<>(TestDatabase.shared("streamed"));
+    common.put("deploy.distribution.min-copies", 1);
     TestNode node1 = TestNode.start(root.resolve("node-1"), "node-1", common);
     Map<String, Object> strict = new HashMap<>(common);
     strict.put("deploy.cluster.seed-nodes", node1.clusterHostPort());

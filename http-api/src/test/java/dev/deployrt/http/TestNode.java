@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -24,7 +25,9 @@ import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * One node in this JVM, as {@code bin/deploy-node} starts it (same config layers, same wiring), on
- * free ports, with an HTTP client for its operations API. Admin password: {@link #PASSWORD}.
+ * free ports, with an HTTP client for its operations API. Admin password: {@link #PASSWORD}. Unless the
+ * settings name a database, it uses the one of {@link TestDatabase#forDataDir} (embedded H2 under the
+ * data directory, or a PostgreSQL schema of its own in the build's PostgreSQL run).
  */
 public final class TestNode implements AutoCloseable {
   public static final String PASSWORD = "test-secret";
@@ -43,7 +46,18 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(Path dataDir, String name, Map<String, Object> settings) {
-    Config overrides = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseMap(Map.of(
+    return start(dataDir, name, settings, true);
+  }
+
+  /** A node whose API is bound but which may not be ready (e.g. its database is unreachable). */
+  public static TestNode startWithoutWaiting(Path dataDir, String name, Map<String, Object> settings) {
+    return start(dataDir, name, settings, false);
+  }
+
+  private static TestNode start(Path dataDir, String name, Map<String, Object> settings, boolean awaitReady) {
+    Map<String, Object> database = settings.containsKey("deploy.db.url") ? Map.of() : TestDatabase.forDataDir(dataDir);
+    Config overrides = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseMap(database))
+        .withFallback(ConfigFactory.parseMap(Map.of(
         "deploy.data-dir", dataDir.toString(),
         "deploy.node-name", name,
         "pekko.remote.artery.canonical.port", 0,
@@ -56,6 +70,9 @@ public final class TestNode implements AutoCloseable {
     try {
       int port = new OperationsApi(node, users).bind("127.0.0.1", 0).toCompletableFuture()
           .get(30, TimeUnit.SECONDS).localAddress().getPort();
+      if (!awaitReady) {
+        return new TestNode(testKit, node, port, dataDir);
+      }
       node.journalReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
       testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
         if (Cluster.get(testKit.system()).selfMember().status() != MemberStatus.up()) {

@@ -1,7 +1,9 @@
 -- The journal, snapshot and durable-state tables of pekko-persistence-jdbc 1.1.1 (its
 -- schema/postgres/postgres-create-schema.sql), IF NOT EXISTS throughout; the two durable-state indexes,
--- which it creates CONCURRENTLY, are in V2, which runs outside a transaction.
-CREATE TABLE IF NOT EXISTS public.event_journal(
+-- which it creates CONCURRENTLY, are in V2, which runs outside a transaction. Names are unqualified
+-- (the jar's say public.), so the tables go to the connection's current schema: public by default,
+-- another with ?currentSchema= in the URL.
+CREATE TABLE IF NOT EXISTS event_journal(
   ordering BIGSERIAL,
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
@@ -22,9 +24,9 @@ CREATE TABLE IF NOT EXISTS public.event_journal(
   PRIMARY KEY(persistence_id, sequence_number)
 );
 
-CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx ON public.event_journal(ordering);
+CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx ON event_journal(ordering);
 
-CREATE TABLE IF NOT EXISTS public.event_tag(
+CREATE TABLE IF NOT EXISTS event_tag(
     event_id BIGINT,
     tag VARCHAR(256),
     PRIMARY KEY(event_id, tag),
@@ -34,7 +36,7 @@ CREATE TABLE IF NOT EXISTS public.event_tag(
       ON DELETE CASCADE
 );
 
-CREATE TABLE IF NOT EXISTS public.snapshot (
+CREATE TABLE IF NOT EXISTS snapshot (
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
   created BIGINT NOT NULL,
@@ -50,7 +52,7 @@ CREATE TABLE IF NOT EXISTS public.snapshot (
   PRIMARY KEY(persistence_id, sequence_number)
 );
 
-CREATE TABLE IF NOT EXISTS public.durable_state (
+CREATE TABLE IF NOT EXISTS durable_state (
     global_offset BIGSERIAL,
     persistence_id VARCHAR(255) NOT NULL,
     revision BIGINT NOT NULL,

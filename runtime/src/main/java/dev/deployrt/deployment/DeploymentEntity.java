@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -166,31 +167,38 @@ public final class DeploymentEntity
   private final Set<ActorRef<TailMessage>> subscribers = new java.util.LinkedHashSet<>();
   /** The last seq that subscribers have been sent. */
   private long publishedSeq;
+  /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
+  private final Consumer<DeploymentStatus> onFinished;
+  private boolean finishReported;
 
   /** Outside sharding (tests): never passivates itself. */
   public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register) {
-    return create(deploymentId, settings, register, null);
+    return create(deploymentId, settings, register, null, status -> {});
   }
 
   /**
    * @param shard the entity's shard, asked to passivate it {@code deploy.deployment.passivate-after}
    *     after it became terminal (sharding runs with remember-entities, which does no idle passivation)
+   * @param onFinished told the terminal status when this incarnation persists the change that ends the
+   *     deployment; never for a deployment recovered already terminal, so each end is told once
    */
   public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard,
+      Consumer<DeploymentStatus> onFinished) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new DeploymentEntity(deploymentId, settings, register, shard, ctx, timers)));
+        timers -> new DeploymentEntity(deploymentId, settings, register, shard, onFinished, ctx, timers)));
   }
 
   private DeploymentEntity(String deploymentId, DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard,
-      ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+      Consumer<DeploymentStatus> onFinished, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
     this.deploymentId = deploymentId;
     this.settings = settings;
     this.register = register;
     this.shard = shard;
+    this.onFinished = onFinished;
     this.ctx = ctx;
     this.timers = timers;
   }
@@ -219,6 +227,7 @@ public final class DeploymentEntity
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           publishedSeq = state.eventCount();
+          finishReported = state.isTerminal();
           afterChange(state);
         })
         .build();
@@ -272,6 +281,10 @@ public final class DeploymentEntity
   }
 
   private void publish(Deployment state) {
+    if (state.isTerminal() && !finishReported) {
+      finishReported = true;
+      onFinished.accept(state.status());
+    }
     if (state.eventCount() > publishedSeq && !subscribers.isEmpty()) {
       List<LogEntry> fresh = new ArrayList<>();
       for (LogEntry e : state.events()) {

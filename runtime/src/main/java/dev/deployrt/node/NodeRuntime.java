@@ -7,6 +7,7 @@ import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.peer.PayloadReplicator;
 import dev.deployrt.peer.PeerBlobFetcher;
@@ -75,6 +76,7 @@ public final class NodeRuntime {
   private final BlobReclaimer reclaimer;
   private final PeerClient peers;
   private final CompletionStage<Done> readModelReady;
+  private final NodeMetrics metrics = new NodeMetrics();
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
@@ -83,15 +85,21 @@ public final class NodeRuntime {
     this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),
         sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
     this.releases = ReleaseDirectory.open(settings.dataDir());
+    metrics.watchBlobStore(blobs);
+    metrics.watchCluster(() -> Cluster.get(system));
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
-    this.journalReady = CompletableFuture.supplyAsync(() -> {
-      try {
-        SchemaMigrations.migrate(system.settings().config());
-        return Done.getInstance();
-      } catch (Exception e) {
-        throw new CompletionException("cannot create or upgrade the database schema", e);
-      }
-    }, blocking);
+    // Retried with back-off until the database answers: a node started before its database becomes
+    // ready once the database is up, without a restart.
+    this.journalReady = Patterns.retry(() -> CompletableFuture.supplyAsync(() -> {
+          try {
+            SchemaMigrations.migrate(system.settings().config());
+            return Done.getInstance();
+          } catch (Exception e) {
+            system.log().warn("cannot create or upgrade the database schema (retrying): {}", e.toString());
+            throw new CompletionException("cannot create or upgrade the database schema", e);
+          }
+        }, blocking), Integer.MAX_VALUE, Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2,
+        system.classicSystem().scheduler(), system.executionContext());
     this.clusterSecret = journalReady.thenApplyAsync(done -> {
       try {
         return ClusterSecretStore.loadOrCreate(system.settings().config());
@@ -134,9 +142,11 @@ public final class NodeRuntime {
       }
     }, blocking);
 
+    awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
     this.sharding = ClusterSharding.get(system);
     sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
-        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register, ctx.getShard())));
+        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register, ctx.getShard(),
+            metrics::deploymentFinished)));
 
     Set<String> held = blobs.all();
     Map<String, String> active = releases.activeReleases();
@@ -164,10 +174,28 @@ public final class NodeRuntime {
         "applier", Props.empty());
   }
 
+  /**
+   * Sharding's remember-entities store replays from the journal as soon as sharding starts, so on a
+   * fresh database the tables must exist first. Waits at most {@code limit}; a database that does
+   * not answer by then leaves the node not ready, and sharding's back-off retries the store.
+   */
+  private void awaitSchema(Duration limit) {
+    try {
+      journalReady.toCompletableFuture().get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      system.log().warn("the database did not answer within {}: starting anyway, not ready until it does", limit);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot create or upgrade the database schema", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Sends the applier's progress to the deployment entities and this node's directory entry. */
   private final class EntityReporter implements NodeReporter {
     @Override
     public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
+      metrics.nodePhaseChanged(deploymentId, status);
       if (status.isTerminal()) {
         // At-least-once: sharding may drop a message while the entity moves (rebalance, a node leaving).
         Patterns.retry(() -> deployment(deploymentId).<Done>ask(
@@ -200,6 +228,10 @@ public final class NodeRuntime {
 
   public ActorSystem<?> system() {
     return system;
+  }
+
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   public NodeSettings settings() {

@@ -7,6 +7,7 @@ import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
+import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.FanOutPlan;
 import dev.deployrt.upload.PayloadUpload;
@@ -318,10 +319,16 @@ public final class DeployHandler {
     Duration every = node.settings().progressInterval();
     Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
         () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
+    NodeMetrics.UploadInFlight inFlight = node.metrics().uploadStarted();
     return bytes
+        .map(chunk -> {
+          inFlight.received(chunk.size());
+          return chunk;
+        })
         .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
             node.blocking()), mat)
         .whenComplete((staged, e) -> {
+          inFlight.close();
           heartbeat.cancel();
           if (staged != null) {
             ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
