@@ -202,7 +202,19 @@ cmd_scenario() {
 
   cmd_partition 3
   echo "release two, deployed during a partition" > "$src/index.html"
-  local second; second=$(deploy 1 "$src" false | json_field '["deployment_id"]')
+  # Until the split-brain resolver has decided, a deployment whose entity's shard lives on the cut-off
+  # node cannot be recorded: the node answers 503 UNAVAILABLE (Retry-After) and the client retries,
+  # as any client of the API should.
+  local second="" answer
+  for attempt in $(seq 1 30); do
+    answer=$(deploy 1 "$src" false || true)
+    second=$(printf '%s' "$answer" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("deployment_id") or "")' 2>/dev/null || true)
+    if [ -n "$second" ] && printf '%s' "$answer" | grep -q '"status"'; then break; fi
+    say "attempt $attempt: $(printf '%s' "$answer" | head -c 200) (retrying in 5 s)"
+    second=""
+    sleep 5
+  done
+  [ -n "$second" ] || die "no deployment could be recorded during the partition"
   say "deployed $second through node-1 while node-3 is cut off"
 
   wait_for 120 sbr_decisions || die "no split-brain resolver decision within 120 s"

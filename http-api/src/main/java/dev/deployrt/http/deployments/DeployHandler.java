@@ -306,8 +306,13 @@ public final class DeployHandler {
           }
         })
         .exceptionally(e -> {
-          log.error("could not record deployment {}", id, e);
-          throw ApiException.unavailable("the deployment could not be recorded: the journal is not reachable")
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          log.error("could not record deployment {}: {}", id, cause.toString());
+          // A timeout: the entity's shard is on a node that does not answer (cut off, until the
+          // split-brain resolver decides) or the journal hangs; a refusal: the journal failed the write.
+          throw ApiException.unavailable(cause instanceof java.util.concurrent.TimeoutException
+                  ? "the deployment could not be recorded in time: a node or the journal does not answer"
+                  : "the deployment could not be recorded: the journal refused or failed the write")
               .with("retry_after", 5);
         });
   }
