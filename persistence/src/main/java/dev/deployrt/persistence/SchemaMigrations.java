@@ -15,8 +15,9 @@ import org.flywaydb.core.api.output.MigrateResult;
  * CONCURRENTLY} statements run outside a transaction (their script's {@code .sql.conf}, and Flyway's
  * session lock instead of its transactional one); a database
  * that was created before migrations were used (tables but no history) is baselined at version 0
- * and then migrated, which works because every script uses {@code IF NOT EXISTS}. The projection's
- * offset tables are pekko-projection-jdbc's own and are created by it.
+ * and then migrated, which works because every script uses {@code IF NOT EXISTS}. That includes the
+ * read-model projection's offset tables (V4, pekko-projection-jdbc's DDL), so the library never
+ * creates a table itself.
  */
 public final class SchemaMigrations {
   private static final String DB = "pekko-persistence-jdbc.shared-databases.deploy.db.";

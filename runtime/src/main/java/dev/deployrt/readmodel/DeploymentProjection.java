@@ -35,9 +35,11 @@ public final class DeploymentProjection {
 
   private DeploymentProjection() {}
 
-  /** Creates the offset tables (idempotent, blocking until done) and starts the daemon process. */
-  public static void start(ActorSystem<?> system, SharedPool pool) throws Exception {
-    JdbcProjection.createTablesIfNotExists(pool::session, system).toCompletableFuture().get();
+  /**
+   * Starts the daemon process. The offset tables are created by the schema migrations
+   * ({@code V4__projection_offsets.sql}), which run first.
+   */
+  public static void start(ActorSystem<?> system, SharedPool pool) {
     DeploymentRows rows = new DeploymentRows(system);
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, DeploymentEntity.TAG_COUNT,
         i -> ProjectionBehavior.create(projection(system, pool, rows, "deployment-" + i)),
