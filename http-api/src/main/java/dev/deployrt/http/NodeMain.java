@@ -28,8 +28,7 @@ public final class NodeMain {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
       NodeRuntime node = NodeRuntime.init(system);
-      UserStore users = UserStore.openOrBootstrap(node.settings().dataDir(),
-          config.getString("deploy.admin-password"));
+      UserStore users = UserStore.start(node, config.getString("deploy.admin-password"));
       String host = config.getString("deploy.http.host");
       int port = config.getInt("deploy.http.port");
       new OperationsApi(node, users).bind(host, port).toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.http.cluster.ClusterRoutes;
@@ -35,10 +36,12 @@ public final class OperationsApi extends AllDirectives {
 
   private final NodeRuntime node;
   private final Authentication auth;
+  private final UserStore users;
   private final Duration maxWait;
 
   public OperationsApi(NodeRuntime node, UserStore users) {
     this.node = node;
+    this.users = users;
     this.auth = new Authentication(users);
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
   }
@@ -49,6 +52,7 @@ public final class OperationsApi extends AllDirectives {
         new MetricsRoutes(node).route(),
         new InternalRoutes(node).route(),
         new ClusterRoutes(node, auth).route(),
+        new AccountRoutes(users, auth).route(),
         new DeploymentRoutes(node, auth, maxWait).route())));
   }
 

@@ -66,7 +66,7 @@ public final class TestNode implements AutoCloseable {
         "pekko.actor.testkit.typed.system-shutdown-default", "30s")));
     ActorTestKit testKit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, NodeConfig.load(overrides));
     NodeRuntime node = NodeRuntime.init(testKit.system());
-    UserStore users = UserStore.openOrBootstrap(node.settings().dataDir(), PASSWORD);
+    UserStore users = UserStore.start(node, PASSWORD);
     try {
       int port = new OperationsApi(node, users).bind("127.0.0.1", 0).toCompletableFuture()
           .get(30, TimeUnit.SECONDS).localAddress().getPort();
@@ -74,6 +74,7 @@ public final class TestNode implements AutoCloseable {
         return new TestNode(testKit, node, port, dataDir);
       }
       node.journalReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      users.ready().toCompletableFuture().get(30, TimeUnit.SECONDS);
       testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
         if (Cluster.get(testKit.system()).selfMember().status() != MemberStatus.up()) {
           throw new AssertionError("not up yet");

@@ -77,6 +77,7 @@ public final class NodeRuntime {
   private final PeerClient peers;
   private final CompletionStage<Done> readModelReady;
   private final NodeMetrics metrics = new NodeMetrics();
+  private final SharedPool pool;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
@@ -130,7 +131,7 @@ public final class NodeRuntime {
         system.log().error("could not read the stored desired releases: this node converges only to new ones", e);
       }
     }, blocking);
-    SharedPool pool = SharedPool.of(system);
+    this.pool = SharedPool.of(system);
     this.queries = new DeploymentQueries(pool, new DeploymentRows(system));
     this.readModelReady = journalReady.thenApplyAsync(done -> {
       try {
@@ -228,6 +229,11 @@ public final class NodeRuntime {
 
   public ActorSystem<?> system() {
     return system;
+  }
+
+  /** Connections to the shared database (the journal's pool). Blocking: use {@link #blocking()}. */
+  public SharedPool sharedPool() {
+    return pool;
   }
 
   public NodeMetrics metrics() {

@@ -2,16 +2,21 @@ package dev.deployrt.http.auth;
 
 import dev.deployrt.http.ApiException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.headers.BasicHttpCredentials;
 import org.apache.pekko.http.javadsl.model.headers.HttpCredentials;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Authentication and role checks for routes. The user is always taken from the credentials
- * (HTTP Basic today), never from the request body or parameters. Failures are {@link ApiException}s
- * (401 with {@code WWW-Authenticate}, 403), rendered by the one error mapper.
+ * Authentication and role checks for routes: HTTP Basic (a user's password) or {@code Authorization:
+ * Bearer <token>} (an API token). The user is always taken from the credentials, never from the
+ * request body or parameters. The cluster secret (scheme {@code Cluster}) is not a user credential
+ * and is refused here. Failures are {@link ApiException}s (401 with {@code WWW-Authenticate}, 403,
+ * 429 when too many passwords are being checked), rendered by the one error mapper.
  */
 public final class Authentication extends AllDirectives {
   public static final String REALM = "deploy";
@@ -23,7 +28,7 @@ public final class Authentication extends AllDirectives {
   }
 
   public Route authenticated(Function<User, Route> inner) {
-    return extractCredentials(credentials -> inner.apply(verify(credentials)));
+    return extractCredentials(credentials -> onSuccess(verify(credentials), inner::apply));
   }
 
   public Route requireDeploy(User user, Supplier<Route> inner) {
@@ -40,22 +45,25 @@ public final class Authentication extends AllDirectives {
     return inner.get();
   }
 
-  private User verify(Optional<HttpCredentials> credentials) {
+  private CompletionStage<User> verify(Optional<HttpCredentials> credentials) {
     if (credentials.isEmpty()) {
-      throw unauthorized("credentials are required (HTTP Basic)");
+      return failed(unauthorized("credentials are required (HTTP Basic or a Bearer token)"));
     }
     HttpCredentials c = credentials.get();
-    if (!c.scheme().equalsIgnoreCase("basic")) {
-      throw unauthorized("unsupported authorization scheme '" + c.scheme() + "'");
+    if (c instanceof BasicHttpCredentials basic) {
+      return users.authenticatePassword(basic.username(), basic.password());
     }
-    String decoded = c instanceof org.apache.pekko.http.javadsl.model.headers.BasicHttpCredentials basic
-        ? basic.username() + ":" + basic.password() : "";
-    int colon = decoded.indexOf(':');
-    if (colon < 0) {
-      throw unauthorized("malformed Basic credentials");
+    if (c.scheme().equalsIgnoreCase("bearer")) {
+      if (!c.token().startsWith(UserStore.TOKEN_PREFIX)) {
+        return failed(unauthorized("unknown token"));
+      }
+      return users.authenticateToken(c.token());
     }
-    return users.authenticate(decoded.substring(0, colon), decoded.substring(colon + 1))
-        .orElseThrow(() -> unauthorized("wrong user name or password"));
+    return failed(unauthorized("unsupported authorization scheme '" + c.scheme() + "'"));
+  }
+
+  private static CompletionStage<User> failed(ApiException e) {
+    return CompletableFuture.failedFuture(e);
   }
 
   public static ApiException unauthorized(String message) {

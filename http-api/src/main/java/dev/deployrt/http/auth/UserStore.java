@@ -1,8 +1,9 @@
 package dev.deployrt.http.auth;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deployrt.http.ApiException;
+import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.readmodel.SharedPool;
+import dev.deployrt.serialization.JsonSerializable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,110 +13,529 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.security.spec.KeySpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The node's users, with passwords hashed by PBKDF2-HMAC-SHA256 (JDK, salted, 210,000 iterations as
- * OWASP recommends), kept in {@code <data>/users.json} (mode 0600).
+ * Users and API tokens, kept in the shared database ({@code deploy_users}, {@code deploy_tokens}), so
+ * every node of a cluster knows the same ones.
  *
- * <p>On first start with no users file, creates {@code admin} with the given password, or with a
- * random one written to {@code <data>/initial-admin-password} (mode 0600) and never logged.
+ * <p>Guarantees: passwords are stored only as Argon2id hashes ({@link PasswordHashing}); a token's
+ * secret is shown once, when it is created, and stored only as its SHA-256 (it is 256 random bits, so
+ * a fast hash is enough). The user a request acts as always comes from its credentials. The last
+ * admin can be neither deleted nor demoted. A deleted user's tokens are revoked with it.
  *
- * <p>Verified credentials are remembered (by a SHA-256 of name and password, never the password
- * itself) so that each request does not pay for the slow hash. Thread-safe.
+ * <p>Verified credentials are cached (by a SHA-256 of name and password, or the token's SHA-256) for
+ * {@link #CACHE_TTL_MS}; every change clears the cache on every node at once (a pub-sub topic), the TTL
+ * bounds staleness if that message is lost. Password verification runs on {@link #VERIFIERS} threads
+ * with a short queue: a flood of logins gets 429 instead of exhausting memory (19 MiB each) or CPU.
+ *
+ * <p>On first start with no users in the database, creates {@code admin} with
+ * {@code DEPLOY_ADMIN_PASSWORD}, or a random password written to {@code <data>/initial-admin-password}
+ * (mode 0600) and never logged. Several nodes starting at once create it once.
  */
 public final class UserStore {
-  private static final int ITERATIONS = 210_000;
-  private static final int MAX_REMEMBERED = 1024;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger log = LoggerFactory.getLogger(UserStore.class);
+  public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
+  public static final int MIN_PASSWORD = 12;
+  public static final int MAX_PASSWORD = 1024;
+  static final long CACHE_TTL_MS = 30_000;
+  private static final int VERIFIERS = 2;
+  private static final int MAX_CACHED = 4096;
+  static final String TOKEN_PREFIX = "dpt_";
 
-  private record Entry(String name, Role role, byte[] salt, byte[] hash, int iterations) {}
+  /** Published on the cluster's credentials topic after any change to users or tokens. */
+  public record CredentialsChanged(String node) implements JsonSerializable {}
 
-  private final Map<String, Entry> users;
-  private final Map<String, User> verified = new ConcurrentHashMap<>();
+  public record UserInfo(String name, Role role, Instant createdAt, String createdBy, Instant updatedAt) {}
 
-  private UserStore(Map<String, Entry> users) {
-    this.users = users;
-  }
+  public record TokenInfo(String id, String user, String description, Instant createdAt, String createdBy,
+      Instant expiresAt, Instant revokedAt, String revokedBy) {}
 
-  /** Opens the store under {@code dataDir}, creating {@code admin} if there is none yet. */
-  public static UserStore openOrBootstrap(Path dataDir, String adminPassword) {
-    Path file = dataDir.resolve("users.json");
-    try {
-      Files.createDirectories(dataDir);
-      if (!Files.exists(file)) {
-        String password = adminPassword;
-        if (password == null || password.isEmpty()) {
-          password = randomPassword();
-          writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
-        }
-        Map<String, Entry> initial = new LinkedHashMap<>();
-        initial.put("admin", hashed("admin", Role.ADMIN, password));
-        save(file, initial);
+  /** A new token: {@code secret} is shown to its creator once and never stored. */
+  public record NewToken(TokenInfo info, String secret) {}
+
+  private record Cached(User user, long until) {}
+
+  private final SharedPool pool;
+  private final Executor blocking;
+  private final ThreadPoolExecutor verifiers;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final CompletableFuture<Void> bootstrapped;
+  private final ActorRef<Topic.Command<CredentialsChanged>> topic;
+  private final String nodeName;
+
+  private UserStore(NodeRuntime node, String adminPassword) {
+    this.pool = node.sharedPool();
+    this.blocking = node.blocking();
+    this.nodeName = node.nodeName();
+    this.verifiers = new ThreadPoolExecutor(VERIFIERS, VERIFIERS, 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(32), r -> {
+          Thread t = new Thread(r, "password-verifier");
+          t.setDaemon(true);
+          return t;
+        });
+    this.topic = node.system().systemActorOf(Topic.create(CredentialsChanged.class, "deploy-credentials"),
+        "credentials-topic", Props.empty());
+    ActorRef<CredentialsChanged> listener = node.system().systemActorOf(
+        Behaviors.receiveMessage(changed -> {
+          cache.clear();
+          return Behaviors.same();
+        }), "credentials-listener", Props.empty());
+    topic.tell(Topic.subscribe(listener));
+    node.system().getWhenTerminated().thenRun(verifiers::shutdown);
+    Path dataDir = node.settings().dataDir();
+    this.bootstrapped = node.journalReady().toCompletableFuture()
+        .thenRunAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking);
+    bootstrapped.whenComplete((done, e) -> {
+      if (e != null) {
+        log.error("could not create the initial admin user", e);
       }
-      return new UserStore(load(file));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open users at " + file, e);
-    }
+    });
   }
 
-  public Optional<User> authenticate(String name, String password) {
-    if (name == null || password == null) {
-      return Optional.empty();
-    }
-    String key = fingerprint(name, password);
-    User known = verified.get(key);
+  /** The node's user store; creates {@code admin} in the background once the database is ready. */
+  public static UserStore start(NodeRuntime node, String adminPassword) {
+    return new UserStore(node, adminPassword);
+  }
+
+  /** Completes once the initial admin exists (or the database already had users). */
+  public CompletionStage<Void> ready() {
+    return bootstrapped;
+  }
+
+  // ---- authentication ----------------------------------------------------------------------------
+
+  /** The user, or a failed stage with 401 (wrong credentials), 429 (too many at once) or 503. */
+  public CompletionStage<User> authenticatePassword(String name, String password) {
+    String key = "p:" + sha256(name + "\u0000" + password);
+    User known = cached(key);
     if (known != null) {
-      return Optional.of(known);
+      return CompletableFuture.completedFuture(known);
     }
-    Entry entry = users.get(name);
-    // Hash even for unknown users, so timing does not reveal which names exist.
-    Entry against = entry != null ? entry : new Entry(name, Role.VIEWER, new byte[16], new byte[32], ITERATIONS);
-    byte[] actual = pbkdf2(password, against.salt(), against.iterations());
-    if (entry == null || !MessageDigest.isEqual(actual, entry.hash())) {
-      return Optional.empty();
-    }
-    User user = new User(entry.name(), entry.role());
-    if (verified.size() >= MAX_REMEMBERED) {
-      verified.clear();
-    }
-    verified.put(key, user);
-    return Optional.of(user);
+    return bootstrapped.thenCompose(ignored -> supply(() -> {
+          try (Connection c = pool.connection();
+              PreparedStatement q = c.prepareStatement("SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
+            q.setString(1, name);
+            try (ResultSet rs = q.executeQuery()) {
+              return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
+            }
+          }
+        }))
+        .thenCompose(row -> verify(password, row == null ? null : row[1]).thenApply(ok -> {
+          if (!ok || row == null) {
+            throw Authentication.unauthorized("wrong user name or password");
+          }
+          return remember(key, new User(name, Role.valueOf(row[0])));
+        }));
   }
 
-  private static Entry hashed(String name, Role role, String password) {
-    byte[] salt = new byte[16];
-    new SecureRandom().nextBytes(salt);
-    return new Entry(name, role, salt, pbkdf2(password, salt, ITERATIONS), ITERATIONS);
+  /** The token's user, or a failed stage with 401 (unknown, revoked, expired) or 503. */
+  public CompletionStage<User> authenticateToken(String token) {
+    String digest = sha256(token);
+    String key = "t:" + digest;
+    User known = cached(key);
+    if (known != null) {
+      return CompletableFuture.completedFuture(known);
+    }
+    return bootstrapped.thenCompose(ignored -> supply(() -> {
+      try (Connection c = pool.connection();
+          PreparedStatement q = c.prepareStatement("SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
+              + "FROM deploy_tokens t JOIN deploy_users u ON u.name = t.user_name WHERE t.token_sha256 = ?")) {
+        q.setString(1, digest);
+        try (ResultSet rs = q.executeQuery()) {
+          if (!rs.next()) {
+            throw Authentication.unauthorized("unknown token");
+          }
+          long expires = rs.getLong(3);
+          boolean expiring = !rs.wasNull();
+          rs.getLong(4);
+          if (!rs.wasNull()) {
+            throw Authentication.unauthorized("the token was revoked");
+          }
+          if (expiring && expires <= System.currentTimeMillis()) {
+            throw Authentication.unauthorized("the token has expired");
+          }
+          User user = new User(rs.getString(1), Role.valueOf(rs.getString(2)));
+          // An expiring token is cached no longer than it lives.
+          return remember(key, user, expiring ? expires : Long.MAX_VALUE);
+        }
+      }
+    }));
   }
 
-  private static byte[] pbkdf2(String password, byte[] salt, int iterations) {
+  private CompletionStage<Boolean> verify(String password, String hash) {
     try {
-      KeySpec spec = new PBEKeySpec(password.toCharArray(), salt, iterations, 256);
-      return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+      return CompletableFuture.supplyAsync(() -> PasswordHashing.verify(password, hash), verifiers);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new ApiException(429, "TOO_MANY_REQUESTS",
+          "too many logins are being checked at once; retry shortly").with("retry_after", 1));
     }
   }
 
-  private static String fingerprint(String name, String password) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(name.getBytes(StandardCharsets.UTF_8));
-      md.update((byte) 0);
-      md.update(password.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(md.digest());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+  private User cached(String key) {
+    Cached c = cache.get(key);
+    if (c == null || c.until() < System.currentTimeMillis()) {
+      return null;
+    }
+    return c.user();
+  }
+
+  private User remember(String key, User user) {
+    return remember(key, user, Long.MAX_VALUE);
+  }
+
+  private User remember(String key, User user, long notAfter) {
+    if (cache.size() >= MAX_CACHED) {
+      cache.clear();
+    }
+    cache.put(key, new Cached(user, Math.min(notAfter, System.currentTimeMillis() + CACHE_TTL_MS)));
+    return user;
+  }
+
+  // ---- users -------------------------------------------------------------------------------------
+
+  public CompletionStage<List<UserInfo>> users() {
+    return supply(() -> {
+      try (Connection c = pool.connection();
+          PreparedStatement q = c.prepareStatement(
+              "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users ORDER BY name");
+          ResultSet rs = q.executeQuery()) {
+        List<UserInfo> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(userInfo(rs));
+        }
+        return out;
+      }
+    });
+  }
+
+  public CompletionStage<UserInfo> createUser(String name, Role role, String password, User by) {
+    checkName(name);
+    checkPassword(password);
+    return hashPassword(password).thenCompose(hash -> supply(() -> {
+      long now = System.currentTimeMillis();
+      try (Connection c = pool.connection()) {
+        if (userRow(c, name) != null) {
+          throw new ApiException(409, "CONFLICT", "user '" + name + "' already exists").with("user", name);
+        }
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
+            + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+          insert.setString(1, name);
+          insert.setString(2, role.name());
+          insert.setString(3, hash);
+          insert.setLong(4, now);
+          insert.setString(5, by.name());
+          insert.setLong(6, now);
+          insert.executeUpdate();
+        } catch (SQLException e) {
+          if (userRow(c, name) != null) {
+            throw new ApiException(409, "CONFLICT", "user '" + name + "' already exists").with("user", name);
+          }
+          throw e;
+        }
+        log.info("user {} (role {}) created by {}", name, role.apiName(), by.name());
+        return userRow(c, name);
+      }
+    })).thenApply(this::changed);
+  }
+
+  /** Changes a user's role and/or password (null: unchanged). */
+  public CompletionStage<UserInfo> updateUser(String name, Role role, String password, User by) {
+    if (password != null) {
+      checkPassword(password);
+    }
+    CompletionStage<String> hash = password == null ? CompletableFuture.completedFuture(null) : hashPassword(password);
+    return hash.thenCompose(newHash -> supply(() -> {
+      try (Connection c = pool.connection()) {
+        c.setAutoCommit(false);
+        try {
+          UserInfo current = userRow(c, name);
+          if (current == null) {
+            throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+          }
+          if (role != null && current.role() == Role.ADMIN && role != Role.ADMIN) {
+            requireAnotherAdmin(c, name);
+          }
+          try (PreparedStatement update = c.prepareStatement("UPDATE deploy_users SET role = COALESCE(?, role), "
+              + "password_hash = COALESCE(?, password_hash), updated_at_ms = ? WHERE name = ?")) {
+            update.setString(1, role == null ? null : role.name());
+            update.setString(2, newHash);
+            update.setLong(3, System.currentTimeMillis());
+            update.setString(4, name);
+            update.executeUpdate();
+          }
+          c.commit();
+          log.info("user {} changed by {}{}{}", name, by.name(), role == null ? "" : ": role " + role.apiName(),
+              newHash == null ? "" : ": new password");
+          return userRow(c, name);
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
+      }
+    })).thenApply(this::changed);
+  }
+
+  /** Deletes a user and revokes their tokens. */
+  public CompletionStage<Void> deleteUser(String name, User by) {
+    return supply(() -> {
+      try (Connection c = pool.connection()) {
+        c.setAutoCommit(false);
+        try {
+          UserInfo current = userRow(c, name);
+          if (current == null) {
+            throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+          }
+          if (current.role() == Role.ADMIN) {
+            requireAnotherAdmin(c, name);
+          }
+          try (PreparedStatement revoke = c.prepareStatement("UPDATE deploy_tokens SET revoked_at_ms = ?, "
+              + "revoked_by = ? WHERE user_name = ? AND revoked_at_ms IS NULL");
+              PreparedStatement delete = c.prepareStatement("DELETE FROM deploy_users WHERE name = ?")) {
+            revoke.setLong(1, System.currentTimeMillis());
+            revoke.setString(2, by.name());
+            revoke.setString(3, name);
+            revoke.executeUpdate();
+            delete.setString(1, name);
+            delete.executeUpdate();
+          }
+          c.commit();
+          log.info("user {} deleted by {} (their tokens revoked)", name, by.name());
+          return (Void) null;
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
+      }
+    }).thenApply(this::changed);
+  }
+
+  /** Within the caller's transaction: fails with 409 unless an admin other than {@code name} exists. */
+  private static void requireAnotherAdmin(Connection c, String name) throws SQLException {
+    // Locks the admins' rows (PostgreSQL, H2), so two concurrent demotions cannot both pass.
+    try (PreparedStatement q = c.prepareStatement(
+        "SELECT name FROM deploy_users WHERE role = 'ADMIN' AND name <> ? FOR UPDATE")) {
+      q.setString(1, name);
+      try (ResultSet rs = q.executeQuery()) {
+        if (!rs.next()) {
+          throw new ApiException(409, "CONFLICT", "'" + name + "' is the last admin: create another admin first")
+              .with("user", name);
+        }
+      }
+    }
+  }
+
+  // ---- tokens ------------------------------------------------------------------------------------
+
+  public CompletionStage<NewToken> createToken(String userName, String description, Instant expiresAt, User by) {
+    if (description != null && description.length() > 512) {
+      throw ApiException.invalid("description: at most 512 characters").with("field", "description");
+    }
+    if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
+      throw ApiException.invalid("expires_at: must be in the future").with("field", "expires_at");
+    }
+    return supply(() -> {
+      byte[] random = new byte[32];
+      new SecureRandom().nextBytes(random);
+      String secret = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+      String id = UUID.randomUUID().toString();
+      long now = System.currentTimeMillis();
+      try (Connection c = pool.connection()) {
+        if (userRow(c, userName) == null) {
+          throw new ApiException(404, "NOT_FOUND", "no user '" + userName + "'").with("user", userName);
+        }
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_tokens (token_id, token_sha256, "
+            + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          insert.setString(1, id);
+          insert.setString(2, sha256(secret));
+          insert.setString(3, userName);
+          insert.setString(4, description);
+          insert.setLong(5, now);
+          insert.setString(6, by.name());
+          if (expiresAt == null) {
+            insert.setNull(7, Types.BIGINT);
+          } else {
+            insert.setLong(7, expiresAt.toEpochMilli());
+          }
+          insert.executeUpdate();
+        }
+      }
+      log.info("token {} for user {} created by {}", id, userName, by.name());
+      return new NewToken(new TokenInfo(id, userName, description, Instant.ofEpochMilli(now), by.name(),
+          expiresAt, null, null), secret);
+    });
+  }
+
+  /** Every token (without secrets), newest first. */
+  public CompletionStage<List<TokenInfo>> tokens() {
+    return supply(() -> {
+      try (Connection c = pool.connection();
+          PreparedStatement q = c.prepareStatement("SELECT token_id, user_name, description, created_at_ms, "
+              + "created_by, expires_at_ms, revoked_at_ms, revoked_by FROM deploy_tokens "
+              + "ORDER BY created_at_ms DESC, token_id");
+          ResultSet rs = q.executeQuery()) {
+        List<TokenInfo> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(new TokenInfo(rs.getString(1), rs.getString(2), rs.getString(3), instant(rs, 4),
+              rs.getString(5), instant(rs, 6), instant(rs, 7), rs.getString(8)));
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Revokes a token; revoking it again changes nothing. 404 if there is no such token. */
+  public CompletionStage<Void> revokeToken(String id, User by) {
+    return supply(() -> {
+      try (Connection c = pool.connection()) {
+        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM deploy_tokens WHERE token_id = ?")) {
+          exists.setString(1, id);
+          try (ResultSet rs = exists.executeQuery()) {
+            if (!rs.next()) {
+              throw new ApiException(404, "NOT_FOUND", "no token " + id);
+            }
+          }
+        }
+        try (PreparedStatement revoke = c.prepareStatement("UPDATE deploy_tokens SET revoked_at_ms = ?, "
+            + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
+          revoke.setLong(1, System.currentTimeMillis());
+          revoke.setString(2, by.name());
+          revoke.setString(3, id);
+          if (revoke.executeUpdate() > 0) {
+            log.info("token {} revoked by {}", id, by.name());
+          }
+        }
+        return (Void) null;
+      }
+    }).thenApply(this::changed);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  /** Clears this node's cache now and tells every other node to clear theirs. */
+  private <T> T changed(T result) {
+    cache.clear();
+    topic.tell(Topic.publish(new CredentialsChanged(nodeName)));
+    return result;
+  }
+
+  private CompletionStage<String> hashPassword(String password) {
+    return CompletableFuture.supplyAsync(() -> PasswordHashing.hash(password), blocking);
+  }
+
+  private static void checkName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw ApiException.invalid("name: must match " + NAME.pattern()).with("field", "name");
+    }
+  }
+
+  private static void checkPassword(String password) {
+    if (password == null || password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+      throw ApiException.invalid("password: " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters")
+          .with("field", "password");
+    }
+  }
+
+  private static UserInfo userRow(Connection c, String name) throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(
+        "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users WHERE name = ?")) {
+      q.setString(1, name);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() ? userInfo(rs) : null;
+      }
+    }
+  }
+
+  private static UserInfo userInfo(ResultSet rs) throws SQLException {
+    return new UserInfo(rs.getString(1), Role.valueOf(rs.getString(2)), instant(rs, 3), rs.getString(4),
+        instant(rs, 5));
+  }
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    long ms = rs.getLong(column);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
+  }
+
+  private interface Sql<T> {
+    T run() throws SQLException;
+  }
+
+  /** Runs blocking JDBC work on the blocking dispatcher; a database failure becomes 503. */
+  private <T> CompletionStage<T> supply(Sql<T> work) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return work.run();
+      } catch (SQLException e) {
+        log.warn("user store: {}", e.toString());
+        throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
+            .with("retry_after", 5));
+      }
+    }, blocking);
+  }
+
+  private void bootstrapAdmin(Path dataDir, String adminPassword) {
+    try (Connection c = pool.connection()) {
+      try (PreparedStatement q = c.prepareStatement("SELECT COUNT(*) FROM deploy_users"); ResultSet rs = q.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return;
+        }
+      }
+      boolean generated = adminPassword == null || adminPassword.isEmpty();
+      String password = generated ? randomPassword() : adminPassword;
+      long now = System.currentTimeMillis();
+      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
+          + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+        insert.setString(1, "admin");
+        insert.setString(2, Role.ADMIN.name());
+        insert.setString(3, PasswordHashing.hash(password));
+        insert.setLong(4, now);
+        insert.setString(5, "bootstrap@" + nodeName);
+        insert.setLong(6, now);
+        insert.executeUpdate();
+      } catch (SQLException e) {
+        if (userRow(c, "admin") != null) {
+          return; // another node created it at the same moment
+        }
+        throw e;
+      }
+      if (generated) {
+        writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
+        log.info("created user admin; its password is in {} (mode 0600)", dataDir.resolve("initial-admin-password"));
+      } else {
+        log.info("created user admin with the password from DEPLOY_ADMIN_PASSWORD");
+      }
+    } catch (SQLException e) {
+      throw new CompletionException(e);
     }
   }
 
@@ -125,40 +545,25 @@ public final class UserStore {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  private static Map<String, Entry> load(Path file) throws IOException {
-    Map<String, Entry> out = new ConcurrentHashMap<>();
-    for (var node : JSON.readTree(file.toFile()).get("users")) {
-      Base64.Decoder b64 = Base64.getDecoder();
-      out.put(node.get("name").asText(), new Entry(node.get("name").asText(),
-          Role.valueOf(node.get("role").asText().toUpperCase(java.util.Locale.ROOT)),
-          b64.decode(node.get("salt").asText()), b64.decode(node.get("hash").asText()),
-          node.get("iterations").asInt()));
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
-    return out;
-  }
-
-  private static void save(Path file, Map<String, Entry> users) throws IOException {
-    ObjectNode root = JSON.createObjectNode();
-    ArrayNode list = root.putArray("users");
-    Base64.Encoder b64 = Base64.getEncoder();
-    for (Entry e : users.values()) {
-      list.addObject()
-          .put("name", e.name())
-          .put("role", e.role().apiName())
-          .put("algorithm", "PBKDF2WithHmacSHA256")
-          .put("iterations", e.iterations())
-          .put("salt", b64.encodeToString(e.salt()))
-          .put("hash", b64.encodeToString(e.hash()));
-    }
-    writePrivate(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
   }
 
   /** Writes a file readable by its owner only, atomically. */
-  private static void writePrivate(Path file, String content) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, content, StandardOpenOption.WRITE);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+  private static void writePrivate(Path file, String content) {
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Files.deleteIfExists(tmp);
+      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(tmp, content, StandardOpenOption.WRITE);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
