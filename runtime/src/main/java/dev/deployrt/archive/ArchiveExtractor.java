@@ -48,7 +48,7 @@ public final class ArchiveExtractor {
     Set<String> createdDirs = new HashSet<>();
     List<SafeEntry> dirs = new ArrayList<>();
     byte[] buf = new byte[256 * 1024];
-    try (InputStream gz = new ParallelGunzip(compressed)) {
+    try (InputStream gz = new ParallelGunzip(compressed, limits.maxCompressionRatio())) {
       TarArchiveInputStream tar = new TarArchiveInputStream(gz);
       TarArchiveEntry entry;
       while ((entry = ArchiveValidator.nextEntry(tar)) != null) {

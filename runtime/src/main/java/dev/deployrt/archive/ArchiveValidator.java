@@ -28,7 +28,7 @@ public final class ArchiveValidator {
     SourceGuard guarded = new SourceGuard(source);
     EntryRules rules = new EntryRules(limits);
     try {
-      InputStream gz = openGzip(guarded);
+      InputStream gz = openGzip(guarded, limits.maxCompressionRatio());
       TarArchiveInputStream tar = new TarArchiveInputStream(gz);
       TarArchiveEntry entry;
       byte[] buf = new byte[256 * 1024];
@@ -56,10 +56,14 @@ public final class ArchiveValidator {
     }
   }
 
-  /** Opens a gzip stream, mapping "not gzip at all" to a clear message. */
-  static InputStream openGzip(InputStream raw) throws IOException {
+  /**
+   * Opens a gzip stream, mapping "not gzip at all" to a clear message, and refusing it mid-stream if
+   * it inflates past {@code maxRatio} ({@link CompressionRatioGuard}).
+   */
+  static InputStream openGzip(InputStream raw, int maxRatio) throws IOException {
+    CompressionRatioGuard guard = new CompressionRatioGuard(maxRatio);
     try {
-      return new BufferedInputStream(new GZIPInputStream(raw, BUFFER), BUFFER);
+      return new BufferedInputStream(guard.inflated(new GZIPInputStream(guard.compressed(raw), BUFFER)), BUFFER);
     } catch (ZipException e) {
       throw new InvalidArchiveException("payload is not gzip-compressed (expected a .tar.gz)");
     } catch (EOFException e) {

@@ -90,7 +90,9 @@ public final class EntryRules {
     }
     seen.put(path, kind);
     int mode = entry.getMode() & 0777;
-    return new SafeEntry(path, kind, size, mode, linkTarget, entry.getModTime().getTime());
+    // Times before 1970 (a negative or corrupt header field) become the epoch: files cannot carry them.
+    long modified = Math.max(0, entry.getModTime().getTime());
+    return new SafeEntry(path, kind, size, mode, linkTarget, modified);
   }
 
   /** Checks what can only be judged once every entry is known: where each symlink leads. */

@@ -27,15 +27,15 @@ final class ParallelGunzip extends InputStream {
   private int pos;
   private boolean ended;
 
-  ParallelGunzip(InputStream compressed) {
-    inflater = new Thread(() -> inflate(compressed), "gunzip");
+  ParallelGunzip(InputStream compressed, int maxCompressionRatio) {
+    inflater = new Thread(() -> inflate(compressed, maxCompressionRatio), "gunzip");
     inflater.setDaemon(true);
     inflater.start();
   }
 
-  private void inflate(InputStream compressed) {
+  private void inflate(InputStream compressed, int maxCompressionRatio) {
     try (compressed) {
-      InputStream gz = ArchiveValidator.openGzip(compressed);
+      InputStream gz = ArchiveValidator.openGzip(compressed, maxCompressionRatio);
       while (true) {
         byte[] chunk = new byte[CHUNK];
         int filled = 0;

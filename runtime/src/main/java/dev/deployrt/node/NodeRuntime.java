@@ -78,10 +78,12 @@ public final class NodeRuntime {
   private final CompletionStage<Done> readModelReady;
   private final NodeMetrics metrics = new NodeMetrics();
   private final SharedPool pool;
+  private final TlsSettings tls;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
     this.settings = settings;
+    this.tls = TlsSettings.fromConfig(system.settings().config());
     this.directory = PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
     this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),
         sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
@@ -160,7 +162,7 @@ public final class NodeRuntime {
       return state;
     });
 
-    this.peers = new PeerClient(system, directory, clusterSecret);
+    this.peers = new PeerClient(system, directory, clusterSecret, tls.client());
     // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-peer-connections",
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
@@ -242,6 +244,11 @@ public final class NodeRuntime {
 
   public NodeSettings settings() {
     return settings;
+  }
+
+  /** HTTPS for the operations API and for calls to peers' APIs, if configured. */
+  public TlsSettings tls() {
+    return tls;
   }
 
   public String nodeName() {

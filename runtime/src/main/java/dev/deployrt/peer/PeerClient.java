@@ -6,7 +6,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
+import javax.net.ssl.SSLContext;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.Authorization;
@@ -30,12 +33,16 @@ public final class PeerClient {
   private final Materializer mat;
   private final PeerDirectory directory;
   private final CompletionStage<String> secret;
+  private final HttpsConnectionContext https;
 
-  public PeerClient(ActorSystem<?> system, PeerDirectory directory, CompletionStage<String> secret) {
+  /** @param tls what to trust when calling a peer over https; empty = the JVM's default trust */
+  public PeerClient(ActorSystem<?> system, PeerDirectory directory, CompletionStage<String> secret,
+      Optional<SSLContext> tls) {
     this.system = system;
     this.mat = Materializer.matFromSystem(system);
     this.directory = directory;
     this.secret = secret;
+    this.https = tls.map(ConnectionContext::httpsClient).orElse(null);
   }
 
   public Materializer materializer() {
@@ -53,8 +60,10 @@ public final class PeerClient {
     String key = secret.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     HttpRequest addressed = request.withUri(base + request.getUri().toString())
         .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));
-    return Http.get(system).singleRequest(addressed).toCompletableFuture()
-        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    Http http = Http.get(system);
+    CompletionStage<HttpResponse> response = https != null && base.startsWith("https:")
+        ? http.singleRequest(addressed, https) : http.singleRequest(addressed);
+    return response.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Blocking: a non-success response's body, shortened, for an error message; the entity is consumed. */

@@ -57,7 +57,9 @@ public final class DeploymentRows {
   }
 
   private static void bind(PreparedStatement s, Deployment d, String state) throws SQLException {
-    s.setString(1, d.project());
+    // A deployment refused for a missing or invalid project has none; the column (a filter only, the
+    // row's state keeps the null) holds "" then, which no valid project name equals.
+    s.setString(1, d.project() == null ? "" : d.project());
     s.setString(2, d.status().apiName());
     s.setLong(3, d.createdAt().toEpochMilli());
     s.setString(4, d.sha256());

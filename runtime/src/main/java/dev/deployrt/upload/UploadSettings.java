@@ -23,6 +23,7 @@ public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duratio
     return new ArchiveLimits(
         deploy.getLong("archive.max-entries"),
         deploy.getBytes("archive.max-expanded-bytes"),
-        deploy.getInt("archive.max-path-length"));
+        deploy.getInt("archive.max-path-length"),
+        deploy.getInt("archive.max-compression-ratio"));
   }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ArchiveExtractorTest {
-  private static final ArchiveLimits LIMITS = new ArchiveLimits(1000, 10 * 1024 * 1024, 4096);
+  private static final ArchiveLimits LIMITS = new ArchiveLimits(1000, 10 * 1024 * 1024, 4096, 200);
 
   @TempDir
   Path tmp;
@@ -50,7 +50,20 @@ class ArchiveExtractorTest {
         Arguments.of("file then dir of same name", Tarball.builder().file("a", "1").file("a/b", "2"), "non-directory"),
         Arguments.of("too many entries", manyFiles(1001), "more than 1000 entries"),
         Arguments.of("expands too far", Tarball.builder().zeroFile("big", 11L * 1024 * 1024), "expands"),
-        Arguments.of("empty archive", Tarball.builder(), "no entries"));
+        Arguments.of("empty archive", Tarball.builder(), "no entries"),
+        // Within the expanded-size limit, but 9 MiB of zeros inflate about 1000:1.
+        Arguments.of("compression ratio", Tarball.builder().zeroFile("zeros", 9L * 1024 * 1024), "compression-ratio"));
+  }
+
+  @Test
+  void compressionRatioCheckCanBeTurnedOff() throws IOException {
+    byte[] bytes = Tarball.builder().zeroFile("zeros", 9L * 1024 * 1024).toBytes();
+    ArchiveLimits noRatio = new ArchiveLimits(1000, 10 * 1024 * 1024, 4096, 0);
+    assertEquals(9L * 1024 * 1024, ArchiveValidator.validate(new ByteArrayInputStream(bytes), noRatio).expandedBytes());
+    Path archive = Files.write(tmp.resolve("zeros.tar.gz"), bytes);
+    Path root = Files.createDirectory(tmp.resolve("root"));
+    ArchiveExtractor.extract(archive, root, noRatio, () -> false);
+    assertEquals(9L * 1024 * 1024, Files.size(root.resolve("zeros")));
   }
 
   private static Tarball manyFiles(int n) {

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PayloadUploadTest {
   private static final UploadSettings SETTINGS = new UploadSettings(
-      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096), Duration.ofSeconds(5));
+      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200), Duration.ofSeconds(5));
 
   private final ActorTestKit testKit = ActorTestKit.create();
   private final ExecutorService blocking = Executors.newCachedThreadPool();
@@ -79,7 +79,7 @@ class PayloadUploadTest {
     BlobStore store = BlobStore.open(root);
     long size = WriteBehind.STEP * 5 / 2;
     UploadSettings large = new UploadSettings(
-        2 * size, new ArchiveLimits(1000, 2 * size, 4096), SETTINGS.stallTimeout());
+        2 * size, new ArchiveLimits(1000, 2 * size, 4096, 200), SETTINGS.stallTimeout());
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
     String sha = FileTrees.sha256(payload);
     StagedPayload staged = chunks(payload, 128 * 1024)
