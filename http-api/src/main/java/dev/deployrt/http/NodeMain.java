@@ -32,7 +32,7 @@ public final class NodeMain {
       String host = config.getString("deploy.http.host");
       int port = config.getInt("deploy.http.port");
       new OperationsApi(node, users).bind(host, port).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      log.info("node {} serving the operations API at http://{}:{}/ (data: {})", node.nodeName(), host, port,
+      log.info("node {} serving the operations API at {}://{}:{}/ (data: {})", node.nodeName(), node.tls().scheme(), host, port,
           node.settings().dataDir());
     } catch (Exception e) {
       log.error("node failed to start", e);

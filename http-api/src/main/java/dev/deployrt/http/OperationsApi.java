@@ -3,6 +3,7 @@ package dev.deployrt.http;
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.cluster.ClusterRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
 import dev.deployrt.http.health.HealthRoutes;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -38,11 +40,13 @@ public final class OperationsApi extends AllDirectives {
   private final Authentication auth;
   private final UserStore users;
   private final Duration maxWait;
+  private final RequestLimits limits;
 
   public OperationsApi(NodeRuntime node, UserStore users) {
     this.node = node;
     this.users = users;
-    this.auth = new Authentication(users);
+    this.limits = RequestLimits.fromConfig(node.system().settings().config());
+    this.auth = new Authentication(users, limits);
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
   }
 
@@ -53,7 +57,7 @@ public final class OperationsApi extends AllDirectives {
         new InternalRoutes(node).route(),
         new ClusterRoutes(node, auth).route(),
         new AccountRoutes(users, auth).route(),
-        new DeploymentRoutes(node, auth, maxWait).route())));
+        new DeploymentRoutes(node, auth, maxWait, limits).route())));
   }
 
   /**
@@ -62,9 +66,13 @@ public final class OperationsApi extends AllDirectives {
    * advertised as the cluster host).
    */
   public CompletionStage<ServerBinding> bind(String host, int port) {
-    return Http.get(node.system()).newServerAt(host, port).bind(route())
+    var server = Http.get(node.system()).newServerAt(host, port);
+    if (node.tls().server().isPresent()) {
+      server = server.enableHttps(ConnectionContext.httpsServer(node.tls().server().get()));
+    }
+    return server.bind(route())
         .thenApply(binding -> {
-          node.announceEndpoint("http://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
+          node.announceEndpoint(node.tls().scheme() + "://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
           return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());
         });
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.FileTrees;
+import dev.deployrt.testkit.Multipart;
 import dev.deployrt.testkit.Tarball;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;

@@ -36,13 +36,17 @@ public final class TestNode implements AutoCloseable {
   public final NodeRuntime node;
   public final int port;
   public final Path dataDir;
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** Speaks https, trusting what the node trusts, when the node has TLS on. */
+  public final HttpClient client;
 
   private TestNode(ActorTestKit testKit, NodeRuntime node, int port, Path dataDir) {
     this.testKit = testKit;
     this.node = node;
     this.port = port;
     this.dataDir = dataDir;
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    node.tls().client().ifPresent(builder::sslContext);
+    this.client = builder.build();
   }
 
   public static TestNode start(Path dataDir, String name, Map<String, Object> settings) {
@@ -95,7 +99,7 @@ public final class TestNode implements AutoCloseable {
   }
 
   public String url(String path) {
-    return "http://127.0.0.1:" + port + path;
+    return node.tls().scheme() + "://127.0.0.1:" + port + path;
   }
 
   public static String basic(String user, String password) {

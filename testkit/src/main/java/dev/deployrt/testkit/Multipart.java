@@ -1,19 +1,19 @@
-package dev.deployrt.http;
+package dev.deployrt.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /** Builds multipart/form-data bodies exactly as given, well-formed or not. */
-final class Multipart {
-  static final String BOUNDARY = "----deploytest7MA4YWxkTrZu0gW";
+public final class Multipart {
+  public static final String BOUNDARY = "----deploytest7MA4YWxkTrZu0gW";
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-  Multipart field(String name, String value) {
+  public Multipart field(String name, String value) {
     write("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n");
     return this;
   }
 
-  Multipart file(String name, String filename, byte[] content) {
+  public Multipart file(String name, String filename, byte[] content) {
     write("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename
         + "\"\r\nContent-Type: application/gzip\r\n\r\n");
     out.writeBytes(content);
@@ -21,12 +21,12 @@ final class Multipart {
     return this;
   }
 
-  byte[] build() {
+  public byte[] build() {
     write("--" + BOUNDARY + "--\r\n");
     return out.toByteArray();
   }
 
-  static String contentType() {
+  public static String contentType() {
     return "multipart/form-data; boundary=" + BOUNDARY;
   }
 

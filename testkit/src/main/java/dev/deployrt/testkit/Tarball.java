@@ -137,6 +137,20 @@ public final class Tarball {
     return this;
   }
 
+  /** The tar itself, not compressed (to corrupt it before compressing). */
+  public byte[] tarBytes() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out))) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (EntryWriter w : entries) {
+        w.write(tar);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   /** Writes the gzip'd tar to {@code out} (not closed). */
   public void writeTo(OutputStream out) {
     try {

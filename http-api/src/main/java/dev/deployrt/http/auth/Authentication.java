@@ -1,6 +1,7 @@
 package dev.deployrt.http.auth;
 
 import dev.deployrt.http.ApiException;
+import dev.deployrt.http.limits.RequestLimits;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,19 +17,26 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Bearer <token>} (an API token). The user is always taken from the credentials, never from the
  * request body or parameters. The cluster secret (scheme {@code Cluster}) is not a user credential
  * and is refused here. Failures are {@link ApiException}s (401 with {@code WWW-Authenticate}, 403,
- * 429 when too many passwords are being checked), rendered by the one error mapper.
+ * 429 when too many passwords are being checked or the user is over their request rate), rendered
+ * by the one error mapper.
  */
 public final class Authentication extends AllDirectives {
   public static final String REALM = "deploy";
 
   private final UserStore users;
+  private final RequestLimits limits;
 
-  public Authentication(UserStore users) {
+  public Authentication(UserStore users, RequestLimits limits) {
     this.users = users;
+    this.limits = limits;
   }
 
+  /** Runs {@code inner} for the authenticated user, within their request rate (429 past it). */
   public Route authenticated(Function<User, Route> inner) {
-    return extractCredentials(credentials -> onSuccess(verify(credentials), inner::apply));
+    return extractCredentials(credentials -> onSuccess(verify(credentials), user -> {
+      limits.admitRequest(user.name());
+      return inner.apply(user);
+    }));
   }
 
   public Route requireDeploy(User user, Supplier<Route> inner) {

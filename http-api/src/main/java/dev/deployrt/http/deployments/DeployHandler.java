@@ -7,6 +7,7 @@ import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
+import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.FanOutPlan;
@@ -26,14 +27,21 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.Multipart;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -65,14 +73,52 @@ public final class DeployHandler {
   /** Deploys answered with an event stream, by id: completed once their record exists. */
   private final Map<String, CompletableFuture<Deployment>> streamed = new ConcurrentHashMap<>();
 
-  public DeployHandler(NodeRuntime node, Duration maxWait, EventStreams streams) {
+  private final RequestLimits limits;
+
+  public DeployHandler(NodeRuntime node, Duration maxWait, EventStreams streams, RequestLimits limits) {
     this.node = node;
+    this.limits = limits;
     this.mat = Materializer.matFromSystem(node.system());
     this.maxWait = maxWait;
     this.streams = streams;
   }
 
-  public CompletionStage<HttpResponse> deploy(HttpRequest request, User user) {
+  public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
+    // An upload takes a slot of the node's and the user's concurrent-upload limits (429 before any
+    // record when full) until its body has been read or the request is answered, whichever is first.
+    RequestLimits.UploadSlot slot = isUpload(original) ? limits.startUpload(user.name()) : null;
+    HttpRequest request = slot == null ? original : original.withEntity(releasedWhenRead(original.entity(), slot));
+    CompletionStage<HttpResponse> answer;
+    try {
+      answer = deployAdmitted(request, user);
+    } catch (RuntimeException e) {
+      if (slot != null) {
+        slot.release();
+      }
+      throw e;
+    }
+    if (slot != null) {
+      answer.whenComplete((r, e) -> slot.release());
+    }
+    return answer;
+  }
+
+  /** The same entity, releasing {@code slot} when its bytes end, fail or are cancelled. */
+  private static RequestEntity releasedWhenRead(RequestEntity entity, RequestLimits.UploadSlot slot) {
+    Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((notUsed, done) -> {
+      done.whenComplete((d, e) -> slot.release());
+      return notUsed;
+    });
+    // The Java DSL has no transformDataBytes; every RequestEntity is a Scala DSL one underneath.
+    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity).transformDataBytes(watched.asScala());
+  }
+
+  private static boolean isUpload(HttpRequest request) {
+    var mediaType = request.entity().getContentType().mediaType();
+    return !(mediaType.mainType() + "/" + mediaType.subType()).equals("application/json");
+  }
+
+  private CompletionStage<HttpResponse> deployAdmitted(HttpRequest request, User user) {
     String id = UUID.randomUUID().toString();
     if (!EventStreams.wanted(request)) {
       return deploy(id, request, user);
@@ -169,6 +215,10 @@ public final class DeployHandler {
     private DeployRequest params;
     private CompletionStage<Deployment> recorded;
     private StagedPayload staged;
+    /** Fails the payload part's upload if the request fails while it is still receiving. */
+    private final AtomicReference<UniqueKillSwitch> uploading = new AtomicReference<>();
+    /** Set once the request failed; an upload finishing after that discards its payload. Guarded by this. */
+    private boolean failed;
 
     MultipartReading(String id, User user, Map<String, String> query) {
       this.id = id;
@@ -191,8 +241,16 @@ public final class DeployHandler {
             part.getEntity().discardBytes(mat);
             throw params.problem();
           }
-          return upload(id, part.getEntity().getDataBytes(), params).thenApply(s -> {
-            staged = s;
+          return upload(id, part.getEntity().getDataBytes(), params, uploading).thenApply(s -> {
+            synchronized (this) {
+              if (!failed) {
+                staged = s;
+                return (Object) s;
+              }
+            }
+            // The request already failed (the body broke off after the payload's bytes): nobody
+            // will commit this payload, so its staging file goes now.
+            s.discard();
             return (Object) s;
           });
         });
@@ -220,16 +278,31 @@ public final class DeployHandler {
     }
 
     CompletionStage<HttpResponse> finish() {
-      if (staged == null) {
+      StagedPayload payload;
+      synchronized (this) {
+        payload = staged;
+      }
+      if (payload == null) {
         return fail(ApiException.invalid("the multipart body has no file part named 'payload'"));
       }
-      return storeAndDistribute(id, staged, params);
+      return storeAndDistribute(id, payload, params);
     }
 
     CompletionStage<HttpResponse> fail(Throwable error) {
-      if (staged != null) {
-        staged.discard();
+      UniqueKillSwitch upload = uploading.getAndSet(null);
+      if (upload != null) {
+        // The body broke off around the payload part (e.g. no closing boundary): its byte stream may
+        // never end, so end the upload here, which deletes its staging file.
+        upload.abort(new java.io.IOException("the multipart body failed: " + rootMessage(error)));
+      }
+      StagedPayload toDiscard;
+      synchronized (this) {
+        failed = true;
+        toDiscard = staged;
         staged = null;
+      }
+      if (toDiscard != null) {
+        toDiscard.discard();
       }
       ApiException api = asApi(error);
       if (recorded == null) {
@@ -319,19 +392,32 @@ public final class DeployHandler {
 
   /** Runs the upload graph while renewing the pending deployment's upload lease with the bytes so far. */
   private CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params) {
+    return upload(id, bytes, params, new AtomicReference<>());
+  }
+
+  /**
+   * @param abort receives a switch that fails the upload (its staging file is then deleted), for a
+   *     caller whose request can fail while the upload still waits for bytes that will never come
+   */
+  private CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params,
+      AtomicReference<UniqueKillSwitch> abort) {
     AtomicLong received = new AtomicLong();
     var ref = node.deployment(id);
     Duration every = node.settings().progressInterval();
     Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
         () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
     NodeMetrics.UploadInFlight inFlight = node.metrics().uploadStarted();
-    return bytes
+    Pair<UniqueKillSwitch, CompletionStage<StagedPayload>> running = bytes
         .map(chunk -> {
           inFlight.received(chunk.size());
           return chunk;
         })
-        .runWith(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
-            node.blocking()), mat)
+        .viaMat(KillSwitches.single(), Keep.right())
+        .toMat(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
+            node.blocking()), Keep.both())
+        .run(mat);
+    abort.set(running.first());
+    return running.second()
         .whenComplete((staged, e) -> {
           inFlight.close();
           heartbeat.cancel();
@@ -447,6 +533,12 @@ public final class DeployHandler {
     }
     if (t instanceof TimeoutException) {
       return ApiException.unavailable("the cluster did not answer in time").with("retry_after", 5);
+    }
+    if (t instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
+        || t.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing.")) {
+      // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk): the
+      // client's fault. (Pekko's multipart parser throws an internal ParsingException for part headers.)
+      return ApiException.invalid("malformed request body: " + DeployRequest.printable(String.valueOf(t.getMessage())));
     }
     log.error("unexpected failure while deploying", t);
     return new ApiException(500, "INTERNAL", "internal error: " + t.getClass().getSimpleName());

@@ -9,6 +9,7 @@ import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.Authentication;
+import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.DeploymentQueries;
 import java.time.Duration;
@@ -33,11 +34,11 @@ public final class DeploymentRoutes extends AllDirectives {
   private final EventStreams streams;
   private final PayloadHandler payloads;
 
-  public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration maxWait) {
+  public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration maxWait, RequestLimits limits) {
     this.node = node;
     this.auth = auth;
     this.streams = new EventStreams(node);
-    this.deployHandler = new DeployHandler(node, maxWait, streams);
+    this.deployHandler = new DeployHandler(node, maxWait, streams, limits);
     this.payloads = new PayloadHandler(node);
   }
 
