@@ -19,6 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +31,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The operations API over HTTPS ({@code deploy.http.tls}): a two-node cluster sharing one certificate
- * (made with the JDK's keytool), where clients and the nodes' own blob transfers speak https only.
+ * TLS on both channels of a two-node cluster sharing one certificate (made with the JDK's keytool):
+ * the operations API over HTTPS ({@code deploy.http.tls}), used by clients and by the nodes' own blob
+ * transfers, and the cluster's Artery traffic over mutual TLS ({@code deploy.cluster.tls}), which a
+ * node without the key cannot join.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TlsTest {
@@ -37,7 +44,21 @@ class TlsTest {
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
-    Path keystore = dir.resolve("node.p12");
+    Path keystore = keystore(dir.resolve("node.p12"));
+    Map<String, Object> settings = new HashMap<>(TestDatabase.shared("tls"));
+    settings.put("deploy.http.tls.keystore", keystore.toString());
+    settings.put("deploy.http.tls.keystore-password", STORE_PASSWORD);
+    settings.put("deploy.cluster.tls.keystore", keystore.toString());
+    settings.put("deploy.cluster.tls.keystore-password", STORE_PASSWORD);
+    first = TestNode.start(dir.resolve("node-1"), "node-1", settings);
+    settings.put("deploy.cluster.seed-nodes", first.clusterHostPort());
+    second = TestNode.start(dir.resolve("node-2"), "node-2", settings);
+    this.dir = dir;
+  }
+
+  private Path dir;
+
+  private static Path keystore(Path keystore) throws Exception {
     Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
         "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=deploy-test",
         "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-storetype", "PKCS12",
@@ -45,13 +66,7 @@ class TlsTest {
         .redirectErrorStream(true).start();
     String out = new String(keytool.getInputStream().readAllBytes());
     assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool failed: " + out);
-
-    Map<String, Object> settings = new HashMap<>(TestDatabase.shared("tls"));
-    settings.put("deploy.http.tls.keystore", keystore.toString());
-    settings.put("deploy.http.tls.keystore-password", STORE_PASSWORD);
-    first = TestNode.start(dir.resolve("node-1"), "node-1", settings);
-    settings.put("deploy.cluster.seed-nodes", first.clusterHostPort());
-    second = TestNode.start(dir.resolve("node-2"), "node-2", settings);
+    return keystore;
   }
 
   @AfterAll
@@ -84,6 +99,26 @@ class TlsTest {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.port + "/health/alive"))
         .timeout(Duration.ofSeconds(10)).build();
     assertThrows(IOException.class, () -> plain.send(request, HttpResponse.BodyHandlers.ofString()));
+  }
+
+  @Test
+  void aNodeWithAnotherKeyCannotJoinTheCluster() throws Exception {
+    Map<String, Object> settings = new HashMap<>(TestDatabase.shared("tls"));
+    Path otherKey = keystore(dir.resolve("intruder.p12"));
+    settings.put("deploy.cluster.tls.keystore", otherKey.toString());
+    settings.put("deploy.cluster.tls.keystore-password", STORE_PASSWORD);
+    settings.put("deploy.cluster.seed-nodes", first.clusterHostPort());
+    TestProbe<ClusterEvent.MemberEvent> events = first.testKit.createTestProbe();
+    Cluster.get(first.testKit.system()).subscriptions()
+        .tell(Subscribe.create(events.getRef(), ClusterEvent.MemberEvent.class));
+    // The current members first, as events: the two nodes holding the key.
+    events.receiveSeveralMessages(2);
+    try (TestNode intruder = TestNode.startWithoutWaiting(dir.resolve("intruder"), "intruder", settings)) {
+      // An absence can only be checked over a window; the intruder retries its join meanwhile.
+      events.expectNoMessage(Duration.ofSeconds(8));
+      assertTrue(Cluster.get(intruder.testKit.system()).selfMember().status() != MemberStatus.up(),
+          "the intruder is not up");
+    }
   }
 
   private static String read(Path p) {

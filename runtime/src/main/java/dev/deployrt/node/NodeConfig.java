@@ -41,7 +41,35 @@ public final class NodeConfig {
     if (!seeds.isEmpty()) {
       derived = derived.withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
     }
+    derived = clusterTls(config).withFallback(derived);
     return derived.withFallback(DatabaseConfig.overlay(config, dataDir)).withFallback(config).resolve();
+  }
+
+  /**
+   * {@code deploy.cluster.tls} as Artery settings: transport {@code tls-tcp} with Pekko's
+   * ConfigSSLEngineProvider (TLS 1.3, mutual authentication on), or nothing when no keystore is set.
+   */
+  static Config clusterTls(Config config) {
+    Config tls = config.getConfig("deploy.cluster.tls");
+    String keystore = tls.getString("keystore");
+    if (keystore.isBlank()) {
+      return ConfigFactory.empty();
+    }
+    if (!Path.of(keystore).toFile().isFile()) {
+      throw new IllegalArgumentException("deploy.cluster.tls.keystore: no keystore file at '" + keystore + "'");
+    }
+    String truststore = tls.getString("truststore").isBlank() ? keystore : tls.getString("truststore");
+    String trustPassword = tls.getString("truststore").isBlank()
+        ? tls.getString("keystore-password") : tls.getString("truststore-password");
+    String engine = "pekko.remote.artery.ssl.config-ssl-engine.";
+    return ConfigFactory.empty()
+        .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
+        .withValue(engine + "key-store", ConfigValueFactory.fromAnyRef(keystore))
+        .withValue(engine + "key-store-password", ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
+        .withValue(engine + "key-password", ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
+        .withValue(engine + "trust-store", ConfigValueFactory.fromAnyRef(truststore))
+        .withValue(engine + "trust-store-password", ConfigValueFactory.fromAnyRef(trustPassword))
+        .withValue(engine + "require-mutual-authentication", ConfigValueFactory.fromAnyRef(true));
   }
 
   /** Loads the node's configuration (see {@link #load(Config)}) with no extra overrides. */
