@@ -13,9 +13,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.http.deployments.DeployRequest;
 import dev.deployrt.testkit.FileTrees;
-import java.io.ByteArrayOutputStream;
+import dev.deployrt.testkit.RawHttp;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +111,7 @@ class UploadRequestFuzzTest {
     String head = "POST /deployments?wait=false HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\n"
         + "Content-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\nContent-Length: " + body.length + "\r\n\r\n";
-    String answer;
+    RawHttp.Answer answer;
     // Jazzer's SSRF detector flags every connection; this one, to the node under test, is the point.
     try (SilentCloseable allowed = BugDetectors.allowNetworkConnections((host, port) -> port == node.port);
         Socket socket = new Socket("127.0.0.1", node.port)) {
@@ -121,15 +120,14 @@ class UploadRequestFuzzTest {
       out.write(head.getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
-      answer = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
+      answer = RawHttp.read(socket.getInputStream());
     }
-    assertTrue(answer.startsWith("HTTP/1.1 "), "an answer: '" + answer + "'");
-    int status = Integer.parseInt(answer.substring(9, 12));
-    String json = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+    int status = answer.status();
+    String json = answer.body();
     if (status == 201 || status == 202) {
       return;
     }
-    assertTrue(CLIENT_ERRORS.contains(status), "a documented client error, not " + answer);
+    assertTrue(CLIENT_ERRORS.contains(status), "a documented client error, not " + answer.head() + "\n" + json);
     JsonNode error = ApiJson.MAPPER.readTree(json);
     assertNotNull(error.get("code"), json);
     assertNull(error.get("stack"), json);
@@ -139,19 +137,4 @@ class UploadRequestFuzzTest {
     });
   }
 
-  private static byte[] readAll(InputStream in) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    byte[] buf = new byte[8192];
-    try {
-      int n;
-      while ((n = in.read(buf)) >= 0) {
-        out.write(buf, 0, n);
-      }
-    } catch (java.net.SocketException e) {
-      if (out.size() == 0) {
-        throw e;
-      }
-    }
-    return out.toByteArray();
-  }
 }

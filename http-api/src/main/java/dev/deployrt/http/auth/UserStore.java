@@ -278,10 +278,7 @@ public final class UserStore {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
-          UserInfo current = userRow(c, name);
-          if (current == null) {
-            throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
-          }
+          UserInfo current = existingUser(c, name);
           if (role != null && current.role() == Role.ADMIN && role != Role.ADMIN) {
             requireAnotherAdmin(c, name);
           }
@@ -305,16 +302,22 @@ public final class UserStore {
     })).thenApply(this::changed);
   }
 
+  /** The user's row, or 404 when there is none. */
+  private static UserInfo existingUser(Connection c, String name) throws SQLException {
+    UserInfo user = userRow(c, name);
+    if (user == null) {
+      throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+    }
+    return user;
+  }
+
   /** Deletes a user and revokes their tokens. */
   public CompletionStage<Void> deleteUser(String name, User by) {
     return supply(() -> {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
-          UserInfo current = userRow(c, name);
-          if (current == null) {
-            throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
-          }
+          UserInfo current = existingUser(c, name);
           if (current.role() == Role.ADMIN) {
             requireAnotherAdmin(c, name);
           }
