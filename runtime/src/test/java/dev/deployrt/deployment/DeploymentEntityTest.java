@@ -309,6 +309,17 @@ class DeploymentEntityTest {
   }
 
   @Test
+  void failingAnUnrecordedUploadCreatesNoRecord() {
+    // The HTTP layer sends this after a Create timed out; if the Create never arrives, nothing appears.
+    var kit = entity();
+    var r = kit.<StatusReply<Deployment>>runCommand(replyTo -> new DeploymentEntity.FailUpload(
+        "UNAVAILABLE", "not recorded in time", "upload", replyTo));
+    assertTrue(r.reply().isError());
+    assertTrue(r.events().isEmpty());
+    assertFalse(r.state().exists());
+  }
+
+  @Test
   void unknownDeploymentReadsAsAbsent() {
     var kit = entity();
     Deployment d = kit.<Deployment>runCommand(DeploymentEntity.Get::new).reply();

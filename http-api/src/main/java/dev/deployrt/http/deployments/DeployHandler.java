@@ -381,6 +381,15 @@ public final class DeployHandler {
         .exceptionally(e -> {
           Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
           log.error("could not record deployment {}: {}", id, cause.toString());
+          if (cause instanceof java.util.concurrent.TimeoutException) {
+            // The Create may still be delivered once the shard has moved (sharding buffers it). This
+            // follows it in order and ends such a late record failed at once, saying what the client
+            // was told, instead of leaving it pending until its upload lease runs out. With no record
+            // the entity ignores it.
+            node.deployment(id).tell(new DeploymentEntity.FailUpload("UNAVAILABLE",
+                "not recorded in time (a node or the journal did not answer); the client was told to retry",
+                "upload", node.system().ignoreRef()));
+          }
           // A timeout: the entity's shard is on a node that does not answer (cut off, until the
           // split-brain resolver decides) or the journal hangs; a refusal: the journal failed the write.
           throw ApiException.unavailable(cause instanceof java.util.concurrent.TimeoutException
