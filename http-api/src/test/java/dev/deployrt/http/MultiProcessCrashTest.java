@@ -77,6 +77,23 @@ class MultiProcessCrashTest {
     if (db != null) {
       db.stop();
     }
+    keepNodeLogs();
+  }
+
+  /** The nodes' logs outlive the temporary directory, for reading after a failed run. */
+  private void keepNodeLogs() {
+    Path kept = Path.of("target", "node-logs", getClass().getSimpleName());
+    try {
+      Files.createDirectories(kept);
+      for (NodeProcess n : nodes) {
+        Path log = n.dataDir.resolveSibling(n.name + ".log");
+        if (Files.exists(log)) {
+          Files.copy(log, kept.resolve(n.name + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private HttpResponse<String> send(NodeProcess node, HttpRequest.Builder request) {
@@ -162,7 +179,9 @@ class MultiProcessCrashTest {
     for (NodeProcess n : nodes) {
       assertEquals(tree(nodes.get(1).dataDir.resolve("projects/" + project + "/current")),
           tree(n.dataDir.resolve("projects/" + project + "/current")), n.name);
-      assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText());
+      // Right after a restart the shards rebalance onto the restarted node; a read during a handoff
+      // may be answered 503 with Retry-After, which a client retries. The record must then be there.
+      await(WAIT, () -> assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText()));
       assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
       try (var releases = Files.list(n.dataDir.resolve("projects/" + project + "/releases"))) {
         assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
