@@ -76,8 +76,15 @@ final class DeployCommand implements Callable<Integer> {
     ChunkPipe pipe = null;
     CountingInput sent;
     if (Files.isDirectory(source)) {
-      DirectoryPacker packer = DirectoryPacker.scan(source, compressionLevel,
-          skipped -> session.err().println("deployctl: skipping " + skipped));
+      DirectoryPacker packer;
+      try {
+        packer = DirectoryPacker.scan(source, compressionLevel,
+            skipped -> session.err().println("deployctl: skipping " + skipped));
+      } catch (IllegalArgumentException e) {
+        throw new CliException(CliException.USAGE, e.getMessage());
+      } catch (IOException e) {
+        throw new CliException(CliException.USAGE, "cannot read " + source + ": " + ApiClient.describe(e));
+      }
       ChunkPipe p = new ChunkPipe(256 * 1024, 8);
       pipe = p;
       sent = new CountingInput(p.input());

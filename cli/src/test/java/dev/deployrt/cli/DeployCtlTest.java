@@ -43,7 +43,8 @@ class DeployCtlTest {
   @BeforeAll
   void start(@TempDir Path dir) {
     work = dir;
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of());
+    // A small upload limit, so that one test can send more than the node takes.
+    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.max-bytes", "4 MiB"));
   }
 
   @AfterAll
@@ -144,6 +145,21 @@ class DeployCtlTest {
     assertTrue(r.err().contains("INVALID_ARCHIVE"), r.toString());
     assertTrue(r.out().contains("broken failed"), "the outcome is also the last line of the output:\n" + r);
     assertFalse(Files.exists(current("broken")));
+  }
+
+  @Test
+  void aDirectoryOverTheNodesLimitIsCutOffAndReportedAsTooLarge() throws IOException {
+    Path dir = work.resolve("huge");
+    Files.createDirectories(dir);
+    byte[] noise = new byte[3 << 20];
+    new java.util.Random(3).nextBytes(noise);
+    Files.write(dir.resolve("a.bin"), noise);
+    new java.util.Random(4).nextBytes(noise);
+    Files.write(dir.resolve("b.bin"), noise);
+    Result r = run("deploy", dir.toString(), "--project", "huge");
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().contains("PAYLOAD_TOO_LARGE"), r.toString());
+    assertFalse(Files.exists(current("huge")));
   }
 
   @Test
