@@ -8,12 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.http.TestNode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -52,34 +48,17 @@ class DeployCtlTest {
     node.close();
   }
 
-  record Result(int exit, String out, String err) {
-    JsonNode json() {
-      return ApiClient.parse(out);
-    }
-
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
-
   private Map<String, String> adminEnv() {
     return new HashMap<>(Map.of("DEPLOY_URL", node.url(""), "DEPLOY_USER", "admin",
         "DEPLOY_PASSWORD", TestNode.PASSWORD));
   }
 
-  private Result run(String... args) {
+  private CliRun run(String... args) {
     return run(adminEnv(), "", args);
   }
 
-  private Result run(Map<String, String> env, String stdin, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Session session = new Session(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8),
-        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), env, work.resolve("home"), false);
-    int exit = DeployCtl.run(session, args);
-    return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private CliRun run(Map<String, String> env, String stdin, String... args) {
+    return CliRun.run(env, work.resolve("home"), stdin, args);
   }
 
   private static Path write(Path file, String content) throws IOException {
@@ -108,7 +87,7 @@ class DeployCtlTest {
   @Test
   void deployingADirectoryStreamsItHonoursDeployignoreAndEndsActive() throws IOException {
     Path dir = component("site", "v1");
-    Result r = run("deploy", dir.toString(), "--project", "site", "--description", "first");
+    CliRun r = run("deploy", dir.toString(), "--project", "site", "--description", "first");
     assertEquals(0, r.exit(), r.toString());
     assertTrue(r.out().startsWith("uploading " + dir), r.toString());
     assertTrue(r.out().contains(" phase extract: "), "one line per event, phases included:\n" + r);
@@ -126,7 +105,7 @@ class DeployCtlTest {
   @Test
   void jsonPrintsOnlyTheFinalDeployment() throws IOException {
     Path file = Files.write(work.resolve("api.tar.gz"), Tarball.builder().file("VERSION", "1").toBytes());
-    Result r = run("deploy", file.toString(), "--project", "api", "--json");
+    CliRun r = run("deploy", file.toString(), "--project", "api", "--json");
     assertEquals(0, r.exit(), r.toString());
     JsonNode d = r.json();
     assertEquals("succeeded", d.get("status").asText());
@@ -139,7 +118,7 @@ class DeployCtlTest {
   @Test
   void aFailingDeployExitsOneWithThePhaseAndReasonOnStderr() throws IOException {
     Path bad = Files.write(work.resolve("bad.tar.gz"), Tarball.builder().symlink("escape", "../../../etc/passwd").toBytes());
-    Result r = run("deploy", bad.toString(), "--project", "broken");
+    CliRun r = run("deploy", bad.toString(), "--project", "broken");
     assertEquals(1, r.exit(), r.toString());
     assertTrue(r.err().contains("failed in upload"), r.toString());
     assertTrue(r.err().contains("INVALID_ARCHIVE"), r.toString());
@@ -156,7 +135,7 @@ class DeployCtlTest {
     Files.write(dir.resolve("a.bin"), noise);
     new java.util.Random(4).nextBytes(noise);
     Files.write(dir.resolve("b.bin"), noise);
-    Result r = run("deploy", dir.toString(), "--project", "huge");
+    CliRun r = run("deploy", dir.toString(), "--project", "huge");
     assertEquals(1, r.exit(), r.toString());
     assertTrue(r.err().contains("PAYLOAD_TOO_LARGE"), r.toString());
     assertFalse(Files.exists(current("huge")));
@@ -165,17 +144,17 @@ class DeployCtlTest {
   @Test
   void noWaitReturnsOnceAcceptedAndTailFollowsToTheEnd() throws IOException {
     Path dir = component("tailed", "v1");
-    Result accepted = run("deploy", dir.toString(), "--project", "tailed", "--no-wait", "--json");
+    CliRun accepted = run("deploy", dir.toString(), "--project", "tailed", "--no-wait", "--json");
     assertEquals(0, accepted.exit(), accepted.toString());
     String id = accepted.json().get("deployment_id").asText();
 
-    Result tail = run("tail", id);
+    CliRun tail = run("tail", id);
     assertEquals(0, tail.exit(), tail.toString());
     List<String> lines = tail.out().lines().toList();
     assertTrue(lines.get(0).contains(" phase upload: "), tail.toString());
     assertTrue(lines.get(lines.size() - 1).contains(id + " of tailed succeeded"), tail.toString());
 
-    Result json = run("tail", id, "--json");
+    CliRun json = run("tail", id, "--json");
     assertEquals(0, json.exit(), json.toString());
     List<String> jsonLines = json.out().lines().toList();
     long seq = 0;
@@ -194,7 +173,7 @@ class DeployCtlTest {
 
     // The list is served from the read model, which follows the records within a moment.
     node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      Result list = run("list", "--project", "read");
+      CliRun list = run("list", "--project", "read");
       assertEquals(0, list.exit(), list.toString());
       assertTrue(list.out().startsWith("DEPLOYMENT"), list.toString());
       assertTrue(list.out().contains(id) && list.out().contains("succeeded"), list.toString());
@@ -202,17 +181,17 @@ class DeployCtlTest {
     });
     assertEquals(1, run("list", "--project", "read", "--json").json().get("total").asInt());
 
-    Result get = run("get", id, "--events");
+    CliRun get = run("get", id, "--events");
     assertEquals(0, get.exit(), get.toString());
     assertTrue(get.out().contains("status:      succeeded"), get.toString());
     assertTrue(get.out().contains("node-1  active"), get.toString());
     assertTrue(get.out().contains("events in all"), get.toString());
 
-    Result projects = run("projects");
+    CliRun projects = run("projects");
     assertTrue(projects.out().lines().anyMatch(l -> l.startsWith("read ") && l.contains(id) && l.contains("node-1:active")),
         projects.toString());
 
-    Result nodes = run("nodes");
+    CliRun nodes = run("nodes");
     assertEquals(0, nodes.exit(), nodes.toString());
     assertTrue(nodes.out().lines().anyMatch(l -> l.startsWith("node-1 *") && l.contains("up") && l.contains("read=")),
         nodes.toString());
@@ -226,7 +205,7 @@ class DeployCtlTest {
     assertEquals(0, run("deploy", v2.toString(), "--project", "rb").exit());
     assertEquals("2", Files.readString(current("rb").resolve("VERSION")));
 
-    Result r = run("rollback", "--project", "rb", "--to", first, "--json");
+    CliRun r = run("rollback", "--project", "rb", "--to", first, "--json");
     assertEquals(0, r.exit(), r.toString());
     assertEquals(first, r.json().get("rollback_of").asText());
     assertEquals("1", Files.readString(current("rb").resolve("VERSION")));
@@ -242,20 +221,20 @@ class DeployCtlTest {
     String second = run("deploy", file2.toString(), "--project", "pl", "--json").json().get("deployment_id").asText();
 
     Path out = work.resolve("downloaded.tar.gz");
-    Result get = run("payload", "get", first, "-o", out.toString());
+    CliRun get = run("payload", "get", first, "-o", out.toString());
     assertEquals(0, get.exit(), get.toString());
     assertEquals(FileTrees.sha256(v1), FileTrees.sha256(Files.readAllBytes(out)));
     try (var siblings = Files.list(work)) {
       assertTrue(siblings.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
     }
 
-    Result active = run("payload", "delete", second);
+    CliRun active = run("payload", "delete", second);
     assertEquals(1, active.exit(), "the active release's payload stays: " + active);
     assertTrue(active.err().contains("CONFLICT"), active.toString());
-    Result deleted = run("payload", "delete", first);
+    CliRun deleted = run("payload", "delete", first);
     assertEquals(0, deleted.exit(), deleted.toString());
     assertTrue(deleted.out().contains("freed"), deleted.toString());
-    Result pruned = run("payload", "get", first, "-o", work.resolve("pruned.tar.gz").toString());
+    CliRun pruned = run("payload", "get", first, "-o", work.resolve("pruned.tar.gz").toString());
     assertEquals(4, pruned.exit(), pruned.toString());
     assertTrue(pruned.err().contains("PAYLOAD_PRUNED"), pruned.toString());
     assertFalse(Files.exists(work.resolve("pruned.tar.gz")));
@@ -263,7 +242,7 @@ class DeployCtlTest {
 
   @Test
   void usersAndTokens() throws IOException {
-    Result add = run(adminEnv(), "viewer-pass-12\n", "users", "add", "vic", "--role", "viewer", "--new-password-stdin");
+    CliRun add = run(adminEnv(), "viewer-pass-12\n", "users", "add", "vic", "--role", "viewer", "--new-password-stdin");
     assertEquals(0, add.exit(), add.toString());
     assertTrue(run("users", "list").out().lines().anyMatch(l -> l.startsWith("vic ") && l.contains("viewer")));
 
@@ -271,11 +250,11 @@ class DeployCtlTest {
         "DEPLOY_PASSWORD", "viewer-pass-12"));
     assertEquals(0, run(vic, "", "list").exit());
     Path file = Files.write(work.resolve("vic.tar.gz"), Tarball.builder().file("a", "1").toBytes());
-    Result forbidden = run(vic, "", "deploy", file.toString(), "--project", "nope");
+    CliRun forbidden = run(vic, "", "deploy", file.toString(), "--project", "nope");
     assertEquals(3, forbidden.exit(), "a viewer may not deploy: " + forbidden);
     assertTrue(forbidden.err().contains("FORBIDDEN") && forbidden.err().contains("vic"), forbidden.toString());
 
-    Result token = run("tokens", "create", "--for", "vic", "--description", "ci", "--quiet");
+    CliRun token = run("tokens", "create", "--for", "vic", "--description", "ci", "--quiet");
     assertEquals(0, token.exit(), token.toString());
     String secret = token.out().strip();
     assertTrue(secret.startsWith("dpt_"), token.toString());
@@ -296,7 +275,7 @@ class DeployCtlTest {
 
   @Test
   void exitCodesForUsageAuthNotFoundAndUnreachable() throws IOException {
-    Result missing = run("deploy", work.toString());
+    CliRun missing = run("deploy", work.toString());
     assertEquals(2, missing.exit(), "no --project: " + missing);
     assertTrue(missing.err().contains("--project"), missing.toString());
     assertEquals(2, run("deploy", work.resolve("nowhere").toString(), "--project", "x").exit());
@@ -305,11 +284,11 @@ class DeployCtlTest {
 
     Map<String, String> wrong = adminEnv();
     wrong.put("DEPLOY_PASSWORD", "wrong");
-    Result auth = run(wrong, "", "list");
+    CliRun auth = run(wrong, "", "list");
     assertEquals(3, auth.exit(), auth.toString());
     assertTrue(auth.err().contains("not authenticated") && auth.err().contains("DEPLOY_USER"), auth.toString());
 
-    Result unknown = run("get", "00000000-0000-0000-0000-000000000000");
+    CliRun unknown = run("get", "00000000-0000-0000-0000-000000000000");
     assertEquals(4, unknown.exit(), unknown.toString());
     assertEquals(4, run("node", "down", "node-9").exit(), "no such node");
 
@@ -319,7 +298,7 @@ class DeployCtlTest {
     }
     Map<String, String> nowhere = adminEnv();
     nowhere.put("DEPLOY_URL", "http://127.0.0.1:" + closed);
-    Result unreachable = run(nowhere, "", "list");
+    CliRun unreachable = run(nowhere, "", "list");
     assertEquals(5, unreachable.exit(), unreachable.toString());
     assertTrue(unreachable.err().contains("cannot reach http://127.0.0.1:" + closed)
         && unreachable.err().contains("bin/deploy-node"), unreachable.toString());
@@ -341,7 +320,7 @@ class DeployCtlTest {
         "the URL from the environment wins over the file's");
 
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
-    Result open = run(Map.of(), "", "projects");
+    CliRun open = run(Map.of(), "", "projects");
     assertEquals(2, open.exit(), open.toString());
     assertTrue(open.err().contains("chmod 600 " + config), open.toString());
     Files.delete(config);
@@ -356,11 +335,11 @@ class DeployCtlTest {
     for (String[] path : commands) {
       String[] args = java.util.Arrays.copyOf(path, path.length + 1);
       args[path.length] = "--help";
-      Result help = run(args);
+      CliRun help = run(args);
       assertEquals(0, help.exit(), String.join(" ", args) + ": " + help);
       assertTrue(help.out().startsWith("Usage: deployctl"), String.join(" ", args) + ": " + help);
     }
-    Result completion = run("generate-completion");
+    CliRun completion = run("generate-completion");
     assertEquals(0, completion.exit(), completion.toString());
     assertTrue(completion.out().contains("complete -F"), "a bash/zsh completion script");
   }
