@@ -35,7 +35,7 @@ echo "<h1>bench</h1>" > "$work/component/index.html"
 sync
 
 DEPLOY_DATA_DIR="$work/node" DEPLOY_HTTP_PORT=$http_port DEPLOY_CLUSTER_PORT=$cluster_port \
-  DEPLOY_ADMIN_PASSWORD=bench DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xmx256m" \
+  DEPLOY_ADMIN_PASSWORD=bench DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx256m -XX:+UseSerialGC" \
   "$root/bin/deploy-node" > "$work/node.log" 2>&1 & node_pid=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null && break; sleep 1; done
 curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null || { cat "$work/node.log"; exit 1; }
