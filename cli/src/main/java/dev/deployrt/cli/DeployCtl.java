@@ -20,10 +20,12 @@ import picocli.CommandLine.ScopeType;
         RollbackCommand.class, ProjectsCommand.class, NodesCommand.class, NodeCommand.class,
         PayloadCommand.class, UsersCommand.class, TokensCommand.class,
         AutoComplete.GenerateCompletion.class},
-    footer = {"", "Target and credentials: flags, then DEPLOY_URL, DEPLOY_USER, DEPLOY_PASSWORD, DEPLOY_TOKEN,",
-        "then ~/.config/deployctl/config.json (mode 0600; fields url, user, password, token).",
-        "Exit codes: 0 succeeded, 1 deployment failed/partial/superseded or refused, 2 usage error,",
-        "3 authentication error, 4 not found, 5 server unreachable or unavailable."})
+    footer = {"", "Target and credentials: flags, then DEPLOY_URL, DEPLOY_USER, DEPLOY_PASSWORD,",
+        "DEPLOY_TOKEN, then ~/.config/deployctl/config.json (mode 0600; any of the",
+        "fields url, user, password, token).", "",
+        "Exit codes: 0 succeeded; 1 deployment failed, partial or superseded, or the",
+        "operation was refused; 2 usage error; 3 authentication error; 4 not found;",
+        "5 server unreachable or unavailable."})
 public final class DeployCtl {
   @Option(names = "--url", scope = ScopeType.INHERIT, paramLabel = "URL",
       description = "A node's operations API (default: DEPLOY_URL, the config file, else " + Target.DEFAULT_URL + ").")
