@@ -58,8 +58,10 @@ class MultiProcessCrashTest {
         "DEPLOY_DB_USER", "sa",
         "DEPLOY_ADMIN_PASSWORD", PASSWORD);
     // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is killed.
+    // The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under target/.
     List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Ddeploy.distribution.fetch-bytes-per-second=8M", "-Dpekko.loglevel=INFO");
+        "-Ddeploy.distribution.fetch-bytes-per-second=8M", "-Dpekko.loglevel=INFO",
+        "-Dlogback.configurationFile=" + Path.of("..", "config", "logback.xml").toAbsolutePath().normalize());
     Map<String, String> withSeeds = new java.util.HashMap<>(env);
     for (String name : List.of("node-1", "node-2", "node-3")) {
       nodes.add(new NodeProcess(name, root.resolve(name), withSeeds, jvm));
@@ -110,7 +112,7 @@ class MultiProcessCrashTest {
 
   private JsonNode get(NodeProcess node, String path) {
     HttpResponse<String> r = send(node, HttpRequest.newBuilder(URI.create(node.url(path))).GET());
-    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(200, r.statusCode(), node.name + " GET " + path + ": " + r.body());
     return TestNode.json(r);
   }
 
@@ -181,7 +183,8 @@ class MultiProcessCrashTest {
           tree(n.dataDir.resolve("projects/" + project + "/current")), n.name);
       // Right after a restart the shards rebalance onto the restarted node; a read during a handoff
       // may be answered 503 with Retry-After, which a client retries. The record must then be there.
-      await(WAIT, () -> assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText()));
+      await(WAIT, () -> assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText(),
+          "record " + id + " read on " + n.name));
       assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
       try (var releases = Files.list(n.dataDir.resolve("projects/" + project + "/releases"))) {
         assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
