@@ -32,12 +32,22 @@ final class NodeProcess {
     this.jvmOptions = jvmOptions;
   }
 
+  /**
+   * A port that is free now, below Linux's ephemeral range (32768 and up): a port the kernel handed
+   * out for a listener of ours could be given to some outgoing connection before the node process
+   * binds it (seen once: the node failed to start with "Address already in use").
+   */
   static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new UncheckedIOException(new IOException("no free port in 20000-31999"));
   }
 
   String clusterHostPort() {
