@@ -135,7 +135,7 @@ final class DeployCommand implements Callable<Integer> {
       // The attempt is on record and ended failed (bad archive, digest, size, ...).
       JsonNode deployment = api.get("/deployments/" + body.get("deployment_id").asText());
       view.finished(deployment);
-      return finish(session, deployment);
+      return Follower.finish(session, deployment, json);
     }
     String id = body.get("deployment_id").asText();
     if (noWait) {
@@ -143,21 +143,12 @@ final class DeployCommand implements Callable<Integer> {
           : "deployment " + id + " accepted (" + Format.text(body, "status") + "); follow it with: deployctl tail " + id);
       return 0;
     }
-    return finish(session, Follower.follow(api, id, view));
+    return Follower.finish(session, Follower.follow(api, id, view), json);
   }
 
   static DeploymentView views(Session session, boolean json) {
     return json ? DeploymentView.silent()
         : session.terminal() ? new TerminalView(session.out(), session.err()) : new PlainView(session.out());
-  }
-
-  private int finish(Session session, JsonNode deployment) {
-    if (json) {
-      session.out().println(deployment.toPrettyString());
-      session.out().flush();
-    }
-    Follower.explain(session, deployment);
-    return Follower.exitCode(deployment);
   }
 
   /** Counts the bytes the HTTP client has read, i.e. sent (compressed, for a directory). */

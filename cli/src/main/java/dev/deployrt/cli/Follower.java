@@ -47,6 +47,16 @@ final class Follower {
     }
   }
 
+  /** The end of a deploy or rollback: the deployment as JSON if asked, why it failed on stderr, the exit code. */
+  static int finish(Session session, JsonNode deployment, boolean json) {
+    if (json) {
+      session.out().println(deployment.toPrettyString());
+      session.out().flush();
+    }
+    explain(session, deployment);
+    return exitCode(deployment);
+  }
+
   /** 0 for succeeded, 1 for any other terminal status (failed, partial, superseded). */
   static int exitCode(JsonNode deployment) {
     return "succeeded".equals(Format.text(deployment, "status")) ? 0 : CliException.FAILED;

@@ -45,11 +45,6 @@ final class RollbackCommand implements Callable<Integer> {
     if (!json) {
       session.out().println("rolling back " + project + " to " + to + " as deployment " + id);
     }
-    JsonNode deployment = Follower.follow(api, id, view);
-    if (json) {
-      session.out().println(deployment.toPrettyString());
-    }
-    Follower.explain(session, deployment);
-    return Follower.exitCode(deployment);
+    return Follower.finish(session, Follower.follow(api, id, view), json);
   }
 }

@@ -76,25 +76,25 @@ public record Target(URI url, String authorization, String who) {
       return ConfigFile.EMPTY;
     }
     try {
-      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
-      if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
-        throw new CliException(CliException.USAGE, path + " may hold credentials but other users can access it:"
-            + " run chmod 600 " + path);
-      }
+      refuseIfOthersCanAccess(path);
       return JSON.readValue(path.toFile(), ConfigFile.class);
-    } catch (UnsupportedOperationException e) {
-      return readUnchecked(path);
     } catch (IOException e) {
       throw new CliException(CliException.USAGE, "cannot read the config file " + path + ": " + e.getMessage()
           + " (expected JSON with any of url, user, password, token)");
     }
   }
 
-  private static ConfigFile readUnchecked(Path path) {
+  /** On a file system without POSIX permissions there is nothing to check. */
+  private static void refuseIfOthersCanAccess(Path path) throws IOException {
+    Set<PosixFilePermission> mode;
     try {
-      return JSON.readValue(path.toFile(), ConfigFile.class);
-    } catch (IOException e) {
-      throw new CliException(CliException.USAGE, "cannot read the config file " + path + ": " + e.getMessage());
+      mode = Files.getPosixFilePermissions(path);
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
+      throw new CliException(CliException.USAGE, path + " may hold credentials but other users can access it:"
+          + " run chmod 600 " + path);
     }
   }
 
