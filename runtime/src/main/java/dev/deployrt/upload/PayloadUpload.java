@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -83,8 +84,7 @@ public final class PayloadUpload {
     WriteBehind writeBehind = new WriteBehind(staging);
     long max = settings.maxBytes();
 
-    Sink<ByteString, CompletionStage<IOResult>> file =
-        FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
+    Sink<ByteString, CompletionStage<IOResult>> file = stagingFile(staging, writeBehind, settings.directIo());
 
     return Flow.<ByteString>create()
         .idleTimeout(settings.stallTimeout())
@@ -102,6 +102,29 @@ public final class PayloadUpload {
         .alsoToMat(validator, Keep.right())
         .toMat(file, (validated, written) -> outcome(validated, written, writeBehind, store, staging, digest,
             received, declaredSha256, settings));
+  }
+
+  /**
+   * The staging file's writer, chosen when the upload starts: direct I/O where the file system allows
+   * it ({@link DirectStagingWriter}), else through the page cache with {@link WriteBehind} syncing
+   * behind the writer.
+   */
+  private static Sink<ByteString, CompletionStage<IOResult>> stagingFile(
+      Path staging, WriteBehind writeBehind, boolean directIo) {
+    return Sink.<ByteString, CompletionStage<IOResult>>fromMaterializer((mat, attributes) -> {
+      Optional<DirectStagingWriter> direct;
+      try {
+        direct = directIo ? DirectStagingWriter.open(staging) : Optional.empty();
+      } catch (IOException e) {
+        return Sink.<ByteString>cancelled().mapMaterializedValue(
+            ignored -> CompletableFuture.<IOResult>failedFuture(e));
+      }
+      if (direct.isPresent()) {
+        writeBehind.disable();
+        return direct.get().sink();
+      }
+      return FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
+    }).mapMaterializedValue(inner -> inner.thenCompose(result -> result));
   }
 
   private static ArchiveSummary validate(InputStream in, UploadSettings settings) {

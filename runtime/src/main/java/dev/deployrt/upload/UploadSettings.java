@@ -8,15 +8,22 @@ import java.time.Duration;
  * @param maxBytes largest payload accepted, enforced while bytes stream in
  * @param archiveLimits limits on the archive's contents
  * @param stallTimeout an upload that receives no byte for this long is aborted
+ * @param directIo write staging files with direct I/O where the file system allows it
+ *     ({@link DirectStagingWriter}); otherwise through the page cache
  */
-public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout) {
+public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout, boolean directIo) {
+
+  public UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout) {
+    this(maxBytes, archiveLimits, stallTimeout, true);
+  }
 
   /** Reads {@code deploy.upload} and {@code deploy.archive}. */
   public static UploadSettings fromConfig(Config deploy) {
     return new UploadSettings(
         deploy.getBytes("upload.max-bytes"),
         archiveLimits(deploy),
-        deploy.getDuration("upload.stall-timeout"));
+        deploy.getDuration("upload.stall-timeout"),
+        deploy.getBoolean("upload.direct-io"));
   }
 
   public static ArchiveLimits archiveLimits(Config deploy) {

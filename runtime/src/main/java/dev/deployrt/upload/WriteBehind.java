@@ -32,12 +32,17 @@ final class WriteBehind {
   });
 
   private final Path file;
-  private long nextAt = STEP;
+  private volatile long nextAt = STEP;
   private int started;
   private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
 
   WriteBehind(Path file) {
     this.file = file;
+  }
+
+  /** No background syncs from now on: the file is written with direct I/O, past the page cache. */
+  void disable() {
+    nextAt = Long.MAX_VALUE;
   }
 
   /** Told the running total of bytes handed to the file writer. */

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PayloadUploadTest {
@@ -74,12 +76,13 @@ class PayloadUploadTest {
     assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
   }
 
-  @Test
-  void aPayloadLargerThanTheWriteBehindStepIsStagedIntact() throws Exception {
+  @ParameterizedTest(name = "direct-io = {0}")
+  @ValueSource(booleans = {true, false})
+  void aPayloadLargerThanTheWriteBehindStepIsStagedIntact(boolean directIo) throws Exception {
     BlobStore store = BlobStore.open(root);
     long size = WriteBehind.STEP * 5 / 2;
     UploadSettings large = new UploadSettings(
-        2 * size, new ArchiveLimits(1000, 2 * size, 4096, 200), SETTINGS.stallTimeout());
+        2 * size, new ArchiveLimits(1000, 2 * size, 4096, 200), SETTINGS.stallTimeout(), directIo);
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
     String sha = FileTrees.sha256(payload);
     StagedPayload staged = chunks(payload, 128 * 1024)
