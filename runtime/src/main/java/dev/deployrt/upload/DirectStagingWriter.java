@@ -48,9 +48,9 @@ import org.apache.pekko.util.ByteString;
  */
 final class DirectStagingWriter {
   static final int CHUNK = 2 << 20;
-  static final int IN_FLIGHT = 8;
+  static final int IN_FLIGHT = 4;
   private static final int ALIGNMENT = 4096;
-  private static final int POOLED_BUFFERS = 16;
+  private static final int POOLED_BUFFERS = 8;
   private static final BlockingQueue<ByteBuffer> POOL = new ArrayBlockingQueue<>(POOLED_BUFFERS);
   private static final ExecutorService WRITERS = Executors.newCachedThreadPool(task -> {
     Thread t = new Thread(task, "deploy-direct-write");
