@@ -36,6 +36,10 @@ import org.apache.pekko.util.ByteString;
  *                                                            └▶ archive validator (gzip + tar)
  * </pre>
  *
+ * <p>The graph runs behind an asynchronous boundary, in its own actor: without it, each chunk's
+ * hashing and hand-offs would sit between one socket read and the request for the next, so reading
+ * and hashing would take turns instead of overlapping.
+ *
  * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
  * store's staging file, which is synced to disk behind the writer ({@link WriteBehind}) so the
  * commit's final sync is short. The size limit trips as soon as the running count passes it, not after the
@@ -48,6 +52,9 @@ import org.apache.pekko.util.ByteString;
  * <p>Each call returns a sink for one upload; materialise it once.
  */
 public final class PayloadUpload {
+  private static final String DEFAULT_DISPATCHER = "pekko.actor.default-dispatcher";
+  private static final int READ_AHEAD_CHUNKS = 4;
+
   private PayloadUpload() {}
 
   /**
@@ -101,7 +108,10 @@ public final class PayloadUpload {
         })
         .alsoToMat(validator, Keep.right())
         .toMat(file, (validated, written) -> outcome(validated, written, writeBehind, store, staging, digest,
-            received, declaredSha256, settings));
+            received, declaredSha256, settings))
+        // Its own island: the socket's next read is requested while this one hashes the previous chunk.
+        // Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB chunks).
+        .async(DEFAULT_DISPATCHER, READ_AHEAD_CHUNKS);
   }
 
   /**
