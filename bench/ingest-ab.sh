@@ -6,10 +6,11 @@
 # and the medians.
 # Usage: bench/ingest-ab.sh [size MiB, default 1024]
 #        env: ROUNDS=4 HEAP=256m A_OPTS=-Ddeploy.upload.direct-io=false B_OPTS=-Ddeploy.upload.direct-io=true
+#             (an empty A_OPTS or B_OPTS means no extra options, not the default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mib="${1:-1024}"; rounds="${ROUNDS:-4}"; heap="${HEAP:-256m}"
-a_opts="${A_OPTS:--Ddeploy.upload.direct-io=false}"; b_opts="${B_OPTS:--Ddeploy.upload.direct-io=true}"
+a_opts="${A_OPTS--Ddeploy.upload.direct-io=false}"; b_opts="${B_OPTS--Ddeploy.upload.direct-io=true}"
 echo "a: $a_opts"; echo "b: $b_opts"
 mkdir -p "$root/bench/out"
 work="$(mktemp -d "$root/bench/out/ab.XXXX")"
