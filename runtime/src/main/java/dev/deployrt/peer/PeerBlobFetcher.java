@@ -221,8 +221,7 @@ public final class PeerBlobFetcher implements BlobSource {
       }
       return b;
     });
-    UploadSettings exactSize = new UploadSettings(release.size(), upload.archiveLimits(), upload.stallTimeout(),
-        upload.directIo());
+    UploadSettings exactSize = upload.withMaxBytes(release.size());
     Sink<ByteString, CompletionStage<StagedPayload>> copy =
         PayloadUpload.verifiedCopy(blobs, exactSize, sha, new AtomicLong());
     Sink<ByteString, InputStream> toExtractor = StreamConverters.asInputStream(upload.stallTimeout());

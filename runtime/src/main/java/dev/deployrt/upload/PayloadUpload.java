@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.IOResult;
 import org.apache.pekko.stream.javadsl.FileIO;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -41,8 +42,9 @@ import org.apache.pekko.util.ByteString;
  * and hashing would take turns instead of overlapping.
  *
  * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
- * store's staging file, which is synced to disk behind the writer ({@link WriteBehind}) so the
- * commit's final sync is short. The size limit trips as soon as the running count passes it, not after the
+ * store's staging file, written with direct I/O ({@link DirectStagingWriter}) or, where the file
+ * system refuses it, through the page cache and synced behind the writer ({@link WriteBehind}), so
+ * the commit's final sync is short either way. The size limit trips as soon as the running count passes it, not after the
  * body is read. The result is a {@link StagedPayload} only if every byte arrived, the archive is
  * valid and the declared digest (if any) matches; otherwise the future fails with an
  * {@link UploadFailure} and the staging file is already deleted. If the validator refuses the
@@ -52,7 +54,6 @@ import org.apache.pekko.util.ByteString;
  * <p>Each call returns a sink for one upload; materialise it once.
  */
 public final class PayloadUpload {
-  private static final String DEFAULT_DISPATCHER = "pekko.actor.default-dispatcher";
   private static final int READ_AHEAD_CHUNKS = 4;
 
   private PayloadUpload() {}
@@ -111,7 +112,8 @@ public final class PayloadUpload {
             received, declaredSha256, settings))
         // Its own island: the socket's next read is requested while this one hashes the previous chunk.
         // Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB chunks).
-        .async(DEFAULT_DISPATCHER, READ_AHEAD_CHUNKS);
+        .async()
+        .addAttributes(Attributes.inputBuffer(READ_AHEAD_CHUNKS, READ_AHEAD_CHUNKS));
   }
 
   /**

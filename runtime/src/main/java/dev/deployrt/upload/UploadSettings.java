@@ -13,8 +13,9 @@ import java.time.Duration;
  */
 public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout, boolean directIo) {
 
-  public UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout) {
-    this(maxBytes, archiveLimits, stallTimeout, true);
+  /** The same settings with another size limit. */
+  public UploadSettings withMaxBytes(long limit) {
+    return new UploadSettings(limit, archiveLimits, stallTimeout, directIo);
   }
 
   /** Reads {@code deploy.upload} and {@code deploy.archive}. */

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PayloadUploadTest {
   private static final UploadSettings SETTINGS = new UploadSettings(
-      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200), Duration.ofSeconds(5));
+      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200), Duration.ofSeconds(5), true);
 
   private final ActorTestKit testKit = ActorTestKit.create();
   private final ExecutorService blocking = Executors.newCachedThreadPool();
