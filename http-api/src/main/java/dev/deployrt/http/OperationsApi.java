@@ -50,14 +50,22 @@ public final class OperationsApi extends AllDirectives {
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
   }
 
+  /**
+   * The whole route tree. The routes are built here, once: the Java DSL calls an inner route's
+   * supplier for every request that reaches it, so building them inside one would construct every
+   * handler (and Pekko Management's health checks, which log as they load) on every request.
+   */
   public Route route() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+    Route routes = concat(
         new HealthRoutes(node).route(),
         new MetricsRoutes(node).route(),
         new InternalRoutes(node).route(),
         new ClusterRoutes(node, auth).route(),
         new AccountRoutes(users, auth).route(),
-        new DeploymentRoutes(node, auth, maxWait, limits).route())));
+        new DeploymentRoutes(node, auth, maxWait, limits).route());
+    ExceptionHandler exceptions = exceptions();
+    RejectionHandler rejections = rejections();
+    return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));
   }
 
   /**

@@ -3,6 +3,11 @@ package dev.deployrt.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.Tarball;
 import dev.deployrt.testkit.TestDatabase;
@@ -17,12 +22,17 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.event.Logging;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** /health/alive, /health/ready and /metrics (API.md, "Auth"; issue 5) against a live node. */
 @Tag("database")
@@ -64,6 +74,49 @@ class HealthAndMetricsTest {
       throw new AssertionError("no series " + series + " in " + samples.keySet());
     }
     return v;
+  }
+
+  /**
+   * The API's routes are built once, when it binds, not per request (the Java DSL calls an inner
+   * route's supplier on every request): Pekko Management's health checks, which the health routes
+   * build, log "Loading readiness checks" each time they are constructed.
+   */
+  @Test
+  void requestsDoNotRebuildTheRoutes() throws InterruptedException {
+    String marker = "health-and-metrics-test: requests done";
+    CopyOnWriteArrayList<String> logged = new CopyOnWriteArrayList<>();
+    CountDownLatch markerSeen = new CountDownLatch(1);
+    AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
+      @Override
+      protected void append(ILoggingEvent event) {
+        logged.add(event.getFormattedMessage());
+        if (event.getFormattedMessage().equals(marker)) {
+          markerSeen.countDown();
+        }
+      }
+    };
+    appender.start();
+    List<Logger> loggers = List.of(
+        (Logger) LoggerFactory.getLogger("org.apache.pekko.management.internal.HealthChecksImpl"),
+        (Logger) LoggerFactory.getLogger(HealthAndMetricsTest.class.getName()));
+    loggers.forEach(l -> {
+      l.setLevel(Level.INFO);
+      l.addAppender(appender);
+    });
+    try {
+      for (String path : List.of("/health/ready", "/health/alive", "/metrics", "/health/ready")) {
+        assertEquals(200, anonymous(node, path).statusCode(), path);
+      }
+      // Through Pekko's event stream, like the health checks' own lines, so it arrives after them.
+      Logging.getLogger(node.testKit.system().classicSystem(), HealthAndMetricsTest.class.getName()).info(marker);
+      assertTrue(markerSeen.await(30, TimeUnit.SECONDS), "marker never logged: " + logged);
+      assertEquals(List.of(marker), logged, "requests rebuilt the routes");
+    } finally {
+      loggers.forEach(l -> {
+        l.detachAppender(appender);
+        l.setLevel(null);
+      });
+    }
   }
 
   @Test
