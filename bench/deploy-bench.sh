@@ -5,10 +5,12 @@
 #   - the machine's own limits for each file: openssl SHA-256, a copy to the same disk with sync,
 #     a plain loopback HTTP transfer to a discarding sink, and tar xzf;
 #   - extraction of a payload of many small files: the node's extract phase vs tar xzf of the same file.
-# Every figure is the best of ROUNDS runs (the machine is shared and noisy), after one unreported
-# warm-up deploy per payload so the node's JIT is warm, as it is on a node that has been running.
+# Every figure is the best of ROUNDS runs (the machine is shared and noisy), after WARMUP uncounted
+# deploys of each size so the node's JIT is warm, as it is on a node that has been running (a fresh
+# node's first 200 MiB deploys took 2.4, 1.1 and 1.0 CPU-s, then 0.7 from the fourth on).
+# The warm-up deploys' ingest times are printed too (the first is the node's first of that size).
 # Usage: bench/deploy-bench.sh [sizes in MiB, default "1 200 1024"]
-#        env: SMALL_FILES=40000 HEAP=256m ROUNDS=3
+#        env: SMALL_FILES=40000 HEAP=256m ROUNDS=3 WARMUP=3
 #             BENCH_DIR=<dir> puts the node's data and tar's output there (default bench/out); use a
 #             tmpfs such as /dev/shm to compare the extractors without the disk's own noise.
 # Extraction rounds alternate which of tar and the node goes first and delete nothing between timed
@@ -20,6 +22,7 @@ sizes="${1:-1 200 1024}"
 small_files="${SMALL_FILES:-40000}"
 heap="${HEAP:-256m}"
 rounds="${ROUNDS:-3}"
+warmup="${WARMUP:-3}"
 http_port=19925
 cluster_port=12551
 sink_port=19926
@@ -115,8 +118,15 @@ print(int((t['finished'] - t['started']).total_seconds() * 1000))"
 
 printf '\n%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s\n' size ingest_s ingest_MB/s e2e_s peakRSS_MB \
   sha256_MB/s copy+sync loopback tar_xzf ratio% lowest
+warmups=""
 for mib in $sizes; do
-  deploy "$(payload "$mib")" "warm$mib" true > /dev/null
+  warm=()
+  for _ in $(seq 1 "$warmup"); do
+    f="$(payload "$mib")"; t0=$(now); resp="$(deploy "$f" "warm$mib" false)"; t1=$(now); warm+=("$(secs "$t0" "$t1")")
+    id="$(echo "$resp" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)"
+    [ "$(await_done "$id")" = succeeded ] || { echo "warm-up deploy of $mib MiB failed: $resp" >&2; exit 1; }
+  done
+  warmups+="  ${mib}MiB: ${warm[*]:-none}"$'\n'
   shas=(); copies=(); loops=(); untars=(); ingests=(); e2es=(); rss=0
   for round in $(seq 1 "$rounds"); do
     f="$(payload "$mib")"; bytes=$(stat -c %s "$f")
@@ -143,6 +153,8 @@ for mib in $sizes; do
   printf '%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s\n' "${mib}MiB" "$ingest" "$ing" "$e2e" "$rss" \
     "$s" "$c" "$l" "$(mbps "$bytes" "$untar")" "$(python3 -c "print(round(100 * $ing / $low))")" "$low"
 done
+
+printf '\nwarm-up deploys before the rounds, not counted (ingest s, in order):\n%s' "$warmups"
 
 f="$(small_payload)"
 deploy "$f" small-warm true > /dev/null
