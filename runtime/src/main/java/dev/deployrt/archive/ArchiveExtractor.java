@@ -1,8 +1,10 @@
 package dev.deployrt.archive;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,6 +27,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * it on any exception, then publishes by renaming (see the applier). Never follows a symlink when
  * writing: the rules guarantee no entry's parent is a symlink and no path is written twice.
  * Permission bits are kept (without set-id and sticky bits); owners are not.
+ *
+ * <p>Errors: a problem of the archive is an {@link InvalidArchiveException}; a problem of the file
+ * system (a full disk, a refused path) is a {@link FileSystemException}, so it is not reported as a
+ * bad payload.
  */
 public final class ArchiveExtractor {
   private static final int DEFAULT_FILE_MODE = 0644;
@@ -101,7 +107,8 @@ public final class ArchiveExtractor {
       throws IOException {
     long written = 0;
     // CREATE_NEW (O_EXCL) never follows or replaces an existing path: the rules forbid duplicates.
-    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (OutputStream out = new FileWrites(
+        Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), target)) {
       int n;
       while ((n = tar.read(buf)) > 0) {
         out.write(buf, 0, n);
@@ -115,6 +122,47 @@ public final class ArchiveExtractor {
       Files.setPosixFilePermissions(target, permissions(safe.mode()));
     }
     target.toFile().setLastModified(safe.modifiedMillis());
+  }
+
+  /**
+   * Reports the file system's errors while a file is written (ENOSPC, EIO: plain {@link IOException}s)
+   * as {@link FileSystemException}s, which the extractor passes on as they are; without this they
+   * would be taken for a broken archive, like the read errors they share a loop with.
+   */
+  static final class FileWrites extends FilterOutputStream {
+    private final Path file;
+
+    FileWrites(OutputStream out, Path file) {
+      super(out);
+      this.file = file;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      try {
+        out.write(bytes, offset, length);
+      } catch (IOException e) {
+        throw asFileSystemError(e);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        out.close();
+      } catch (IOException e) {
+        throw asFileSystemError(e);
+      }
+    }
+
+    private IOException asFileSystemError(IOException e) {
+      if (e instanceof FileSystemException) {
+        return e;
+      }
+      FileSystemException error = new FileSystemException(file.toString(), null, e.getMessage());
+      error.initCause(e);
+      return error;
+    }
   }
 
   private static void ensureParent(Path root, String path, Set<String> createdDirs) throws IOException {

@@ -8,7 +8,9 @@ import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -53,6 +55,22 @@ class ArchiveExtractorTest {
         Arguments.of("empty archive", Tarball.builder(), "no entries"),
         // Within the expanded-size limit, but 9 MiB of zeros inflate about 1000:1.
         Arguments.of("compression ratio", Tarball.builder().zeroFile("zeros", 9L * 1024 * 1024), "compression-ratio"));
+  }
+
+  /**
+   * A full disk while a file is written is the file system's error, not the archive's: the
+   * extractor passes {@link FileSystemException}s on as they are (so the deploy fails with
+   * EXTRACT_FAILED, not INVALID_ARCHIVE). /dev/full fails every write with ENOSPC, as a full disk does.
+   */
+  @Test
+  void aFullDiskIsReportedAsAFileSystemErrorNotABadArchive() throws IOException {
+    Path full = Path.of("/dev/full");
+    OutputStream out = new ArchiveExtractor.FileWrites(Files.newOutputStream(full), full);
+    FileSystemException e = assertThrows(FileSystemException.class, () -> out.write(new byte[4096], 0, 4096));
+    assertEquals("/dev/full", e.getFile());
+    assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+    assertTrue(e.getCause() instanceof IOException && !(e.getCause() instanceof FileSystemException), e.toString());
+    out.close();
   }
 
   @Test
