@@ -96,8 +96,9 @@ deploy() { # file, project, wait -> prints the JSON response
     "http://127.0.0.1:$http_port/deployments?project=$2&wait=$3&timeout=600"
 }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-# The two helpers below run inside the end-to-end timing, so they start no interpreter: python3 is a
+# The next two helpers run inside the end-to-end timing, so they start no interpreter: python3 is a
 # pyenv shim on some machines and costs 0.35 s a start, which once made a 1 MiB deploy look like 1.5 s.
+deployment_id() { grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4; } # of the JSON response on stdin
 await_done() { # deployment id
   for _ in $(seq 1 6000); do
     s="$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/deployments/$1" \
@@ -123,7 +124,7 @@ for mib in $sizes; do
   warm=()
   for _ in $(seq 1 "$warmup"); do
     f="$(payload "$mib")"; t0=$(now); resp="$(deploy "$f" "warm$mib" false)"; t1=$(now); warm+=("$(secs "$t0" "$t1")")
-    id="$(echo "$resp" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)"
+    id="$(echo "$resp" | deployment_id)"
     [ "$(await_done "$id")" = succeeded ] || { echo "warm-up deploy of $mib MiB failed: $resp" >&2; exit 1; }
   done
   warmups+="  ${mib}MiB: ${warm[*]:-none}"$'\n'
@@ -140,7 +141,7 @@ for mib in $sizes; do
     # the node
     echo 5 > "/proc/$java_pid/clear_refs" 2>/dev/null || true
     t0=$(now); resp="$(deploy "$f" "bench$mib" false)"; t1=$(now)
-    id="$(echo "$resp" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)"
+    id="$(echo "$resp" | deployment_id)"
     status="$(await_done "$id")"; t2=$(now)
     ingests+=("$(secs "$t0" "$t1")"); e2es+=("$(secs "$t0" "$t2")")
     [ "$status" = succeeded ] || { echo "deploy of $mib MiB ended $status: $resp" >&2; exit 1; }
