@@ -4,6 +4,9 @@
 #     end-to-end time (until succeeded), MB/s, and the node's peak RSS per payload (VmHWM);
 #   - the machine's own limits for each file: openssl SHA-256, a copy to the same disk with sync,
 #     a plain loopback HTTP transfer to a discarding sink, and tar xzf;
+#   - the same upload to bench/IngestCeiling.java, a hand-written receiver that does only the work an
+#     upload must do (SHA-256, inflate, O_DIRECT write, fsync) on its own threads, without Pekko: how
+#     fast this machine can ingest, to judge the node's overhead against;
 #   - extraction of a payload of many small files: the node's extract phase vs tar xzf of the same file.
 # Every figure is the best of ROUNDS runs (the machine is shared and noisy), after WARMUP uncounted
 # deploys of each size so the node's JIT is warm, as it is on a node that has been running (a fresh
@@ -26,14 +29,16 @@ warmup="${WARMUP:-3}"
 http_port=19925
 cluster_port=12551
 sink_port=19926
+ceiling_port=19927
 mkdir -p "$out"
 bench_dir="${BENCH_DIR:-$out}"
 mkdir -p "$bench_dir"
 work="$(mktemp -d "$bench_dir/run.XXXX")"
-node_pid=""; sink_pid=""
+node_pid=""; sink_pid=""; ceiling_pid=""
 cleanup() {
   [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null || true
   [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null || true
+  [ -n "$ceiling_pid" ] && kill "$ceiling_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,6 +82,7 @@ echo "building..." >&2
 touch "$root/http-api/target/.built"
 
 python3 "$root/bench/discard_server.py" "$sink_port" & sink_pid=$!
+java -Xmx64m "$root/bench/IngestCeiling.java" "$ceiling_port" "$work/ceiling" > "$work/ceiling.log" 2>&1 & ceiling_pid=$!
 
 DEPLOY_DATA_DIR="$work/node" DEPLOY_HTTP_PORT=$http_port DEPLOY_CLUSTER_PORT=$cluster_port \
   DEPLOY_ADMIN_PASSWORD=bench DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx$heap -XX:+UseSerialGC" \
@@ -98,6 +104,9 @@ deploy() { # file, project, wait -> prints the JSON response
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 # The next two helpers run inside the end-to-end timing, so they start no interpreter: python3 is a
 # pyenv shim on some machines and costs 0.35 s a start, which once made a 1 MiB deploy look like 1.5 s.
+ceiling() { # file -> uploads it to the hand-written receiver; fails unless it answers 201
+  curl -sS -f -X POST -T "$1" "http://127.0.0.1:$ceiling_port/"
+}
 deployment_id() { grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4; } # of the JSON response on stdin
 await_done() { # deployment id
   for _ in $(seq 1 6000); do
@@ -117,18 +126,19 @@ for e in d['events']:
 print(int((t['finished'] - t['started']).total_seconds() * 1000))"
 }
 
-printf '\n%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s\n' size ingest_s ingest_MB/s e2e_s peakRSS_MB \
-  sha256_MB/s copy+sync loopback tar_xzf ratio% lowest
+printf '\n%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s | %9s %6s\n' size ingest_s ingest_MB/s e2e_s peakRSS_MB \
+  sha256_MB/s copy+sync loopback tar_xzf ratio% lowest ceiling ratio%
 warmups=""
 for mib in $sizes; do
   warm=()
   for _ in $(seq 1 "$warmup"); do
     f="$(payload "$mib")"; t0=$(now); resp="$(deploy "$f" "warm$mib" false)"; t1=$(now); warm+=("$(secs "$t0" "$t1")")
+    ceiling "$f" >/dev/null
     id="$(echo "$resp" | deployment_id)"
     [ "$(await_done "$id")" = succeeded ] || { echo "warm-up deploy of $mib MiB failed: $resp" >&2; exit 1; }
   done
   warmups+="  ${mib}MiB: ${warm[*]:-none}"$'\n'
-  shas=(); copies=(); loops=(); untars=(); ingests=(); e2es=(); rss=0
+  shas=(); copies=(); loops=(); untars=(); ceilings=(); ingests=(); e2es=(); rss=0
   for round in $(seq 1 "$rounds"); do
     f="$(payload "$mib")"; bytes=$(stat -c %s "$f")
     # machine limits, same file, same run
@@ -138,6 +148,7 @@ for mib in $sizes; do
     t0=$(now); curl -sS -X POST -T "$f" "http://127.0.0.1:$sink_port/" >/dev/null; t1=$(now); loops+=("$(secs "$t0" "$t1")")
     mkdir -p "$work/x"; sync; t0=$(now); tar xzf "$f" -C "$work/x"; t1=$(now); untars+=("$(secs "$t0" "$t1")")
     rm -rf "$work/x"; sync
+    sync; t0=$(now); ceiling "$f" >/dev/null; t1=$(now); ceilings+=("$(secs "$t0" "$t1")")
     # the node
     echo 5 > "/proc/$java_pid/clear_refs" 2>/dev/null || true
     t0=$(now); resp="$(deploy "$f" "bench$mib" false)"; t1=$(now)
@@ -151,8 +162,10 @@ for mib in $sizes; do
   ingest=$(best "${ingests[@]}"); e2e=$(best "${e2es[@]}")
   ing=$(mbps "$bytes" "$ingest"); s=$(mbps "$bytes" "$sha"); c=$(mbps "$bytes" "$copy"); l=$(mbps "$bytes" "$loop")
   low=$(python3 -c "print(min($s, $c, $l))")
-  printf '%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s\n' "${mib}MiB" "$ingest" "$ing" "$e2e" "$rss" \
-    "$s" "$c" "$l" "$(mbps "$bytes" "$untar")" "$(python3 -c "print(round(100 * $ing / $low))")" "$low"
+  ceil=$(mbps "$bytes" "$(best "${ceilings[@]}")")
+  printf '%-8s %9s %9s %9s %9s | %9s %9s %9s %9s | %6s %8s | %9s %6s\n' "${mib}MiB" "$ingest" "$ing" "$e2e" "$rss" \
+    "$s" "$c" "$l" "$(mbps "$bytes" "$untar")" "$(python3 -c "print(round(100 * $ing / $low))")" "$low" \
+    "$ceil" "$(python3 -c "print(round(100 * $ing / $ceil))")"
 done
 
 printf '\nwarm-up deploys before the rounds, not counted (ingest s, in order):\n%s' "$warmups"
@@ -177,4 +190,5 @@ untar=$(best "${untars[@]}"); extract=$(best "${extracts[@]}")
 printf '\nmany small files (%s files, %s bytes): tar xzf %ss, node extract phase %ss, ratio %s\n' "$small_files" \
   "$(stat -c %s "$f")" "$untar" "$extract" "$(python3 -c "print(round($extract / $untar, 2))")"
 echo "(best of $rounds rounds; MB/s = MiB/s; ratio% = ingest MB/s as a share of the lowest of sha256, copy+sync, loopback;"
-echo " ingest = upload until stored (wait=false answer); e2e = until succeeded; peakRSS = node VmHWM over its rounds)"
+echo " ingest = upload until stored (wait=false answer); e2e = until succeeded; peakRSS = node VmHWM over its rounds;"
+echo " ceiling = the same upload to bench/IngestCeiling.java, the last ratio% the node's ingest as a share of it)"

@@ -5,7 +5,7 @@
 # each deploy's ingest time (upload until stored, wait=false answer), the node's CPU seconds for it,
 # and the medians.
 # Usage: bench/ingest-ab.sh [size MiB, default 1024]
-#        env: ROUNDS=4 HEAP=256m A_OPTS=-Ddeploy.upload.direct-io=false B_OPTS=-Ddeploy.upload.direct-io=true
+#        env: ROUNDS=4 WARMUP=3 HEAP=256m A_OPTS=-Ddeploy.upload.direct-io=false B_OPTS=-Ddeploy.upload.direct-io=true
 #             (an empty A_OPTS or B_OPTS means no extra options, not the default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,7 +52,7 @@ deploy() { # node, project -> "seconds cpu_seconds"
   python3 -c "print(f'{$t1 - $t0:.3f} {($c1 - $c0) / 100:.2f}')"
 }
 
-payload; deploy a warm >/dev/null; deploy b warm >/dev/null   # JIT warm-up, unreported
+for _ in $(seq 1 "${WARMUP:-3}"); do payload; deploy a warm >/dev/null; deploy b warm >/dev/null; done   # JIT warm-up, unreported
 declare -A times=() cpus=()
 for r in $(seq 1 "$rounds"); do
   payload
