@@ -69,6 +69,31 @@ class MultiProcessCrashTest {
     withSeeds.put("DEPLOY_SEED_NODES", String.join(",", nodes.stream().map(NodeProcess::clusterHostPort).toList()));
     nodes.forEach(NodeProcess::start);
     awaitClusterOf(3);
+    awaitReplicaPushToNode2();
+  }
+
+  /**
+   * The tests below rely on the fan-out plan: the origin (node-1) pushes each payload to its replica
+   * (node-2) and node-3 fetches it. Right after the cluster forms, the origin may not know node-2's API
+   * endpoint yet (the peer directory spreads through Distributed Data) and then pushes to node-3
+   * instead, which would already hold the payload the tests expect it to be fetching. So small warm-up
+   * deploys are made until one was pushed to node-2.
+   */
+  private void awaitReplicaPushToNode2() {
+    NodeProcess origin = nodes.get(0);
+    byte[] payload = Tarball.builder().file("VERSION", "warm-up").toBytes();
+    await(WAIT, () -> {
+      HttpResponse<String> r = send(origin, HttpRequest.newBuilder(
+              URI.create(origin.url("/deployments?project=warm-up&wait=true")))
+          .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
+      assertEquals(201, r.statusCode(), r.body());
+      JsonNode done = get(origin, "/deployments/" + TestNode.json(r).get("deployment_id").asText());
+      boolean pushedToNode2 = false;
+      for (JsonNode e : done.get("events")) {
+        pushedToNode2 |= e.get("message").asText().startsWith("payload copied to node-2 ");
+      }
+      assertTrue(pushedToNode2, "warm-up deploy not pushed to node-2: " + done.get("events"));
+    });
   }
 
   @AfterAll
