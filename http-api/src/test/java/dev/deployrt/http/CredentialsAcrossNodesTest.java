@@ -40,6 +40,32 @@ class CredentialsAcrossNodesTest {
       assertEquals(2, first.get("/cluster/nodes").get("nodes").size());
       return null;
     });
+    awaitAnnouncementsBetween(first, second);
+    awaitAnnouncementsBetween(second, first);
+  }
+
+  /**
+   * Changes are announced on a pub-sub topic, whose instances find each other through the cluster's
+   * receptionist some seconds after a node joins; an announcement made before that does not reach the
+   * new node (its cache then lives out its TTL). The tests are about the connected cluster, so this
+   * waits until a token revoked on {@code from} stops working on {@code to} within PROPAGATION,
+   * trying again with a fresh token (so an earlier, missed announcement cannot make it pass).
+   */
+  private static void awaitAnnouncementsBetween(TestNode from, TestNode to) {
+    from.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(10), () -> {
+      HttpResponse<String> created = from.send(from.request("/tokens").header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"description\":\"warm-up\"}")).build());
+      assertEquals(201, created.statusCode(), created.body());
+      JsonNode token = TestNode.json(created);
+      String bearer = "Bearer " + token.get("token").asText();
+      assertEquals(200, status(to, bearer));
+      assertEquals(204, from.send(from.request("/tokens/" + token.get("id").asText()).DELETE().build()).statusCode());
+      to.testKit.createTestProbe().awaitAssert(PROPAGATION, Duration.ofMillis(100), () -> {
+        assertEquals(401, status(to, bearer));
+        return null;
+      });
+      return null;
+    });
   }
 
   @AfterAll
