@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
@@ -88,7 +89,7 @@ public final class IngestCeiling {
     Inflater inflater = new Inflater(true);
     byte[] inflated = new byte[256 * 1024];
     Stage hash = new Stage("hash", b -> sha.update(b));
-    Stage inflate = new Stage("inflate", new java.util.function.Consumer<>() {
+    Stage inflate = new Stage("inflate", new Consumer<>() {
       boolean headerSkipped;
 
       @Override
@@ -109,7 +110,7 @@ public final class IngestCeiling {
     });
     FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW,
         ExtendedOpenOption.DIRECT);
-    Stage write = new Stage("write", new java.util.function.Consumer<>() {
+    Stage write = new Stage("write", new Consumer<>() {
       long at;
 
       @Override
@@ -173,7 +174,7 @@ public final class IngestCeiling {
     private final Thread thread;
     private volatile Throwable failure;
 
-    Stage(String name, java.util.function.Consumer<ByteBuffer> work) {
+    Stage(String name, Consumer<ByteBuffer> work) {
       thread = new Thread(() -> {
         try {
           while (true) {

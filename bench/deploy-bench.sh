@@ -102,11 +102,11 @@ deploy() { # file, project, wait -> prints the JSON response
     "http://127.0.0.1:$http_port/deployments?project=$2&wait=$3&timeout=600"
 }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-# The next two helpers run inside the end-to-end timing, so they start no interpreter: python3 is a
-# pyenv shim on some machines and costs 0.35 s a start, which once made a 1 MiB deploy look like 1.5 s.
 ceiling() { # file -> uploads it to the hand-written receiver; fails unless it answers 201
   curl -sS -f -X POST -T "$1" "http://127.0.0.1:$ceiling_port/"
 }
+# The next two helpers run inside the end-to-end timing, so they start no interpreter: python3 is a
+# pyenv shim on some machines and costs 0.35 s a start, which once made a 1 MiB deploy look like 1.5 s.
 deployment_id() { grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4; } # of the JSON response on stdin
 await_done() { # deployment id
   for _ in $(seq 1 6000); do
@@ -148,7 +148,7 @@ for mib in $sizes; do
     t0=$(now); curl -sS -X POST -T "$f" "http://127.0.0.1:$sink_port/" >/dev/null; t1=$(now); loops+=("$(secs "$t0" "$t1")")
     mkdir -p "$work/x"; sync; t0=$(now); tar xzf "$f" -C "$work/x"; t1=$(now); untars+=("$(secs "$t0" "$t1")")
     rm -rf "$work/x"; sync
-    sync; t0=$(now); ceiling "$f" >/dev/null; t1=$(now); ceilings+=("$(secs "$t0" "$t1")")
+    t0=$(now); ceiling "$f" >/dev/null; t1=$(now); ceilings+=("$(secs "$t0" "$t1")")
     # the node
     echo 5 > "/proc/$java_pid/clear_refs" 2>/dev/null || true
     t0=$(now); resp="$(deploy "$f" "bench$mib" false)"; t1=$(now)

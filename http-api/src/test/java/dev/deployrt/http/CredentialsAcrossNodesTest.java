@@ -53,19 +53,26 @@ class CredentialsAcrossNodesTest {
    */
   private static void awaitAnnouncementsBetween(TestNode from, TestNode to) {
     from.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(10), () -> {
-      HttpResponse<String> created = from.send(from.request("/tokens").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"description\":\"warm-up\"}")).build());
-      assertEquals(201, created.statusCode(), created.body());
-      JsonNode token = TestNode.json(created);
-      String bearer = "Bearer " + token.get("token").asText();
-      assertEquals(200, status(to, bearer));
-      assertEquals(204, from.send(from.request("/tokens/" + token.get("id").asText()).DELETE().build()).statusCode());
-      to.testKit.createTestProbe().awaitAssert(PROPAGATION, Duration.ofMillis(100), () -> {
-        assertEquals(401, status(to, bearer));
-        return null;
-      });
+      revokeTokenAndAwaitRejection(from, to);
       return null;
     });
+  }
+
+  /**
+   * Makes a token on {@code from}, uses it on {@code to} (cached there), revokes it on {@code from}
+   * and waits until {@code to} refuses it (401) within PROPAGATION.
+   */
+  private static void revokeTokenAndAwaitRejection(TestNode from, TestNode to) {
+    HttpResponse<String> created = from.send(from.request("/tokens").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"description\":\"ci\"}")).build());
+    assertEquals(201, created.statusCode(), created.body());
+    JsonNode token = TestNode.json(created);
+    String bearer = "Bearer " + token.get("token").asText();
+    assertEquals(200, status(to, bearer), "a token made on one node works on the other (and is now cached there)");
+
+    HttpResponse<String> revoked = from.send(from.request("/tokens/" + token.get("id").asText()).DELETE().build());
+    assertEquals(204, revoked.statusCode(), revoked.body());
+    awaitStatus(to, bearer, 401);
   }
 
   @AfterAll
@@ -79,7 +86,7 @@ class CredentialsAcrossNodesTest {
         .header("Authorization", authorization).build()).statusCode();
   }
 
-  private void awaitStatus(TestNode node, String authorization, int expected) {
+  private static void awaitStatus(TestNode node, String authorization, int expected) {
     node.testKit.createTestProbe().awaitAssert(PROPAGATION, Duration.ofMillis(100), () -> {
       assertEquals(expected, status(node, authorization));
       return null;
@@ -88,16 +95,7 @@ class CredentialsAcrossNodesTest {
 
   @Test
   void aTokenRevokedOnOneNodeStopsWorkingOnTheOther() {
-    HttpResponse<String> created = first.send(first.request("/tokens").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"description\":\"ci\"}")).build());
-    assertEquals(201, created.statusCode(), created.body());
-    JsonNode token = TestNode.json(created);
-    String bearer = "Bearer " + token.get("token").asText();
-    assertEquals(200, status(second, bearer), "a token made on node-1 works on node-2 (and is now cached there)");
-
-    HttpResponse<String> revoked = first.send(first.request("/tokens/" + token.get("id").asText()).DELETE().build());
-    assertEquals(204, revoked.statusCode(), revoked.body());
-    awaitStatus(second, bearer, 401);
+    revokeTokenAndAwaitRejection(first, second);
   }
 
   @Test

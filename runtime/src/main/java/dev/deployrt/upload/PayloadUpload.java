@@ -45,11 +45,11 @@ import org.apache.pekko.util.ByteString;
  * store's staging file, written with direct I/O ({@link DirectStagingWriter}) or, where the file
  * system refuses it, through the page cache and synced behind the writer ({@link WriteBehind}), so
  * the commit's final sync is short either way. The size limit trips as soon as the running count
- * passes it, not after the body is read. The result is a {@link StagedPayload} only if every byte arrived, the archive is
- * valid and the declared digest (if any) matches; otherwise the future fails with an
- * {@link UploadFailure} and the staging file is already deleted. If the validator refuses the
- * archive, the stream is cancelled at once (the broadcast cancels eagerly), so a bad archive is not
- * read to the end.
+ * passes it, not after the body is read. The result is a {@link StagedPayload} only if every byte
+ * arrived, the archive is valid and the declared digest (if any) matches; otherwise the future
+ * fails with an {@link UploadFailure} and the staging file is already deleted. If the validator
+ * refuses the archive, the stream is cancelled at once (the broadcast cancels eagerly), so a bad
+ * archive is not read to the end.
  *
  * <p>Each call returns a sink for one upload; materialise it once.
  */
