@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class SchemaMigrationsTest {
   private static final Set<String> TABLES = Set.of("event_journal", "event_tag", "snapshot", "durable_state",
       "deploy_cluster_secret", "deploy_desired_release", "deploy_deployments", "pekko_projection_offset_store",
-      "pekko_projection_management", "deploy_users", "deploy_tokens");
+      "pekko_projection_management", "deploy_users", "deploy_tokens", "deploy_credentials_epoch");
 
   private static Config config(String url, String user) {
     Config base = ConfigFactory.parseMap(Map.of("deploy.db.url", url, "deploy.db.user", user,
@@ -47,7 +47,7 @@ class SchemaMigrationsTest {
   }
 
   private static void assertMigratesFromEmptyAndAgain(Config config) throws SQLException {
-    assertEquals(5, SchemaMigrations.migrate(config), "V1 to V5 on an empty database");
+    assertEquals(6, SchemaMigrations.migrate(config), "V1 to V6 on an empty database");
     assertTrue(tables(config).containsAll(TABLES), tables(config).toString());
     assertEquals(0, SchemaMigrations.migrate(config), "nothing to do the second time");
   }
@@ -64,7 +64,7 @@ class SchemaMigrationsTest {
       s.execute("CREATE TABLE deploy_cluster_secret (id INT PRIMARY KEY, secret VARCHAR(128) NOT NULL)");
       s.execute("INSERT INTO deploy_cluster_secret VALUES (1, 'kept')");
     }
-    assertEquals(5, SchemaMigrations.migrate(config), "baselined at 0, then every script");
+    assertEquals(6, SchemaMigrations.migrate(config), "baselined at 0, then every script");
     assertEquals("kept", ClusterSecretStore.loadOrCreate(config.withFallback(
         ConfigFactory.parseMap(Map.of("deploy.cluster.secret", "")))));
   }

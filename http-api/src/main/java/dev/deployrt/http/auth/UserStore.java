@@ -3,7 +3,6 @@ package dev.deployrt.http.auth;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.SharedPool;
-import dev.deployrt.serialization.JsonSerializable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -36,13 +36,11 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.concurrent.ExecutionContext;
 
 /**
  * Users and API tokens, kept in the shared database ({@code deploy_users}, {@code deploy_tokens}), so
@@ -54,8 +52,14 @@ import org.slf4j.LoggerFactory;
  * admin can be neither deleted nor demoted. A deleted user's tokens are revoked with it.
  *
  * <p>Verified credentials are cached (by a SHA-256 of name and password, or the token's SHA-256) for
- * {@link #CACHE_TTL_MS}; every change clears the cache on every node at once (a pub-sub topic), the TTL
- * bounds staleness if that message is lost. Password verification runs on {@link #VERIFIERS} threads
+ * at most {@link #CACHE_TTL_MS}. A change that can make a cached credential wrong (a password or role
+ * changed, a user deleted, a token revoked) clears this node's cache at once and, in the same
+ * transaction, moves the credentials epoch in the database ({@code deploy_credentials_epoch}); every
+ * node reads the epoch every {@code deploy.credentials-check-interval} (1 s) and clears its cache when
+ * it moved. So a change takes effect on every node within about that interval, however recently the
+ * node joined. A node that cannot read the database caches nothing new, and what it cached before
+ * lapses within the TTL. A lookup that overlapped a clearing is answered but not cached, so it cannot
+ * bring back what the clearing removed. Password verification runs on {@link #VERIFIERS} threads
  * with a short queue: a flood of logins gets 429 instead of exhausting memory (19 MiB each) or CPU.
  *
  * <p>On first start with no users in the database, creates {@code admin} with
@@ -72,9 +76,6 @@ public final class UserStore {
   private static final int MAX_CACHED = 4096;
   static final String TOKEN_PREFIX = "dpt_";
 
-  /** Published on the cluster's credentials topic after any change to users or tokens. */
-  public record CredentialsChanged(String node) implements JsonSerializable {}
-
   public record UserInfo(String name, Role role, Instant createdAt, String createdBy, Instant updatedAt) {}
 
   public record TokenInfo(String id, String user, String description, Instant createdAt, String createdBy,
@@ -85,12 +86,18 @@ public final class UserStore {
 
   private record Cached(User user, long until) {}
 
+  /** {@link #knownEpoch} before the first successful read, and after a failed one. */
+  private static final long UNKNOWN_EPOCH = -1;
+
   private final SharedPool pool;
   private final Executor blocking;
   private final ThreadPoolExecutor verifiers;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  /** Moves on every clearing of the cache; a lookup is cached only if it did not move meanwhile. */
+  private final AtomicLong generation = new AtomicLong();
+  /** The database's credentials epoch as last read; written by the epoch check only. */
+  private volatile long knownEpoch = UNKNOWN_EPOCH;
   private final CompletableFuture<Void> bootstrapped;
-  private final ActorRef<Topic.Command<CredentialsChanged>> topic;
   private final String nodeName;
 
   private UserStore(NodeRuntime node, String adminPassword) {
@@ -103,22 +110,21 @@ public final class UserStore {
           t.setDaemon(true);
           return t;
         });
-    this.topic = node.system().systemActorOf(Topic.create(CredentialsChanged.class, "deploy-credentials"),
-        "credentials-topic", Props.empty());
-    ActorRef<CredentialsChanged> listener = node.system().systemActorOf(
-        Behaviors.receiveMessage(changed -> {
-          cache.clear();
-          return Behaviors.same();
-        }), "credentials-listener", Props.empty());
-    topic.tell(Topic.subscribe(listener));
     node.system().getWhenTerminated().thenRun(verifiers::shutdown);
     Path dataDir = node.settings().dataDir();
+    // Lookups wait for this, so the first of them already knows the epoch and can be cached.
     this.bootstrapped = node.journalReady().toCompletableFuture()
-        .thenRunAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking);
+        .thenRunAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking)
+        .thenRunAsync(this::checkEpoch, blocking);
+    Duration checkEvery = node.system().settings().config().getDuration("deploy.credentials-check-interval");
     bootstrapped.whenComplete((done, e) -> {
       if (e != null) {
         log.error("could not create the initial admin user", e);
+        return;
       }
+      // Fixed delay: a check that hangs on the database is not overlapped by the next one.
+      node.system().scheduler().scheduleWithFixedDelay(checkEvery, checkEvery, this::checkEpoch,
+          ExecutionContext.fromExecutor(blocking));
     });
   }
 
@@ -141,6 +147,7 @@ public final class UserStore {
     if (known != null) {
       return CompletableFuture.completedFuture(known);
     }
+    long lookedUpIn = generation.get();
     return bootstrapped.thenCompose(ignored -> supply(() -> {
           try (Connection c = pool.connection();
               PreparedStatement q = c.prepareStatement("SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
@@ -154,7 +161,7 @@ public final class UserStore {
           if (!ok || row == null) {
             throw Authentication.unauthorized("wrong user name or password");
           }
-          return remember(key, new User(name, Role.valueOf(row[0])));
+          return remember(key, new User(name, Role.valueOf(row[0])), Long.MAX_VALUE, lookedUpIn);
         }));
   }
 
@@ -166,6 +173,7 @@ public final class UserStore {
     if (known != null) {
       return CompletableFuture.completedFuture(known);
     }
+    long lookedUpIn = generation.get();
     return bootstrapped.thenCompose(ignored -> supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement("SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
@@ -186,7 +194,7 @@ public final class UserStore {
           }
           User user = new User(rs.getString(1), Role.valueOf(rs.getString(2)));
           // An expiring token is cached no longer than it lives.
-          return remember(key, user, expiring ? expires : Long.MAX_VALUE);
+          return remember(key, user, expiring ? expires : Long.MAX_VALUE, lookedUpIn);
         }
       }
     }));
@@ -209,16 +217,62 @@ public final class UserStore {
     return c.user();
   }
 
-  private User remember(String key, User user) {
-    return remember(key, user, Long.MAX_VALUE);
-  }
-
-  private User remember(String key, User user, long notAfter) {
+  /**
+   * Caches a verified credential until {@code notAfter} (at most the TTL), unless the cache was cleared
+   * since the lookup began ({@code lookedUpIn}: it may have read what the clearing was about) or the
+   * node does not know the current epoch (it could not tell when to clear it).
+   */
+  private User remember(String key, User user, long notAfter, long lookedUpIn) {
+    if (knownEpoch == UNKNOWN_EPOCH || generation.get() != lookedUpIn) {
+      return user;
+    }
     if (cache.size() >= MAX_CACHED) {
       cache.clear();
     }
-    cache.put(key, new Cached(user, Math.min(notAfter, System.currentTimeMillis() + CACHE_TTL_MS)));
+    Cached entry = new Cached(user, Math.min(notAfter, System.currentTimeMillis() + CACHE_TTL_MS));
+    cache.put(key, entry);
+    if (generation.get() != lookedUpIn) {
+      // Cleared between the check and the put: take it out again.
+      cache.remove(key, entry);
+    }
     return user;
+  }
+
+  /** Empties the cache; lookups running meanwhile will not cache their results. */
+  private void clearCache() {
+    generation.incrementAndGet();
+    cache.clear();
+  }
+
+  /**
+   * Reads the credentials epoch; clears the cache if it moved, or if it was unknown (a change may
+   * have happened while it could not be read).
+   */
+  private void checkEpoch() {
+    long epoch;
+    try (Connection c = pool.connection();
+        PreparedStatement q = c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1");
+        ResultSet rs = q.executeQuery()) {
+      epoch = rs.next() ? rs.getLong(1) : UNKNOWN_EPOCH;
+    } catch (SQLException | RuntimeException e) {
+      if (knownEpoch != UNKNOWN_EPOCH) {
+        log.warn("cannot read the credentials epoch ({}); caching no new credentials until it can be read", e.toString());
+      }
+      knownEpoch = UNKNOWN_EPOCH;
+      return;
+    }
+    if (epoch != knownEpoch) {
+      clearCache();
+      knownEpoch = epoch;
+    }
+  }
+
+  /** Within the caller's transaction: marks a change every node must drop its cached credentials for. */
+  private static void moveEpoch(Connection c) throws SQLException {
+    try (PreparedStatement update = c.prepareStatement(
+        "UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
+      update.executeUpdate();
+    }
   }
 
   // ---- users -------------------------------------------------------------------------------------
@@ -265,7 +319,7 @@ public final class UserStore {
         log.info("user {} (role {}) created by {}", name, role.apiName(), by.name());
         return userRow(c, name);
       }
-    })).thenApply(this::changed);
+    }));
   }
 
   /** Changes a user's role and/or password (null: unchanged). */
@@ -290,6 +344,7 @@ public final class UserStore {
             update.setString(4, name);
             update.executeUpdate();
           }
+          moveEpoch(c);
           c.commit();
           log.info("user {} changed by {}{}{}", name, by.name(), role == null ? "" : ": role " + role.apiName(),
               newHash == null ? "" : ": new password");
@@ -331,6 +386,7 @@ public final class UserStore {
             delete.setString(1, name);
             delete.executeUpdate();
           }
+          moveEpoch(c);
           c.commit();
           log.info("user {} deleted by {} (their tokens revoked)", name, by.name());
           return (Void) null;
@@ -428,14 +484,23 @@ public final class UserStore {
             }
           }
         }
+        c.setAutoCommit(false);
         try (PreparedStatement revoke = c.prepareStatement("UPDATE deploy_tokens SET revoked_at_ms = ?, "
             + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
           revoke.setLong(1, System.currentTimeMillis());
           revoke.setString(2, by.name());
           revoke.setString(3, id);
-          if (revoke.executeUpdate() > 0) {
+          boolean revoked = revoke.executeUpdate() > 0;
+          if (revoked) {
+            moveEpoch(c);
+          }
+          c.commit();
+          if (revoked) {
             log.info("token {} revoked by {}", id, by.name());
           }
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
         }
         return (Void) null;
       }
@@ -444,10 +509,11 @@ public final class UserStore {
 
   // ---- helpers -----------------------------------------------------------------------------------
 
-  /** Clears this node's cache now and tells every other node to clear theirs. */
+  /**
+   * Clears this node's cache now; the others clear theirs when they see the epoch the change moved.
+   */
   private <T> T changed(T result) {
-    cache.clear();
-    topic.tell(Topic.publish(new CredentialsChanged(nodeName)));
+    clearCache();
     return result;
   }
 
