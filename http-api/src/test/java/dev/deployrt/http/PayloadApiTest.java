@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.testkit.Tarball;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.javadsl.ProjectionManagement;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -135,6 +138,37 @@ class PayloadApiTest {
     assertTrue(node.node.blobs().contains(second.get("sha256").asText()), "the active release's bytes stay");
     assertFalse(node.get("/deployments/" + first).get("payload_present").asBoolean());
     assertEquals(200, download(second.get("deployment_id").asText(), null).statusCode());
+  }
+
+  /**
+   * The read model (which lists what every deployment keeps) lags the journal; with its projections
+   * paused it cannot know of the other project's deployment at all, so only the release register can
+   * save the bytes here.
+   */
+  @Test
+  void bytesAnotherProjectJustDeployedStayBeforeTheReadModelKnowsOfIt() {
+    byte[] payload = Tarball.builder().file("shared", "across projects").toBytes();
+    String older = deploy("first-project", payload).get("deployment_id").asText();
+    deploy("first-project", Tarball.builder().file("v", "2").toBytes());
+    setReadModelPaused(true);
+    try {
+      JsonNode other = deploy("second-project", payload);
+      HttpResponse<String> r = delete(older);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
+      assertTrue(node.node.blobs().contains(other.get("sha256").asText()), "the other project's bytes stay");
+      assertEquals(200, download(other.get("deployment_id").asText(), null).statusCode());
+    } finally {
+      setReadModelPaused(false);
+    }
+  }
+
+  private void setReadModelPaused(boolean paused) {
+    ProjectionManagement management = ProjectionManagement.get(node.testKit.system());
+    for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
+      ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, "deployment-" + i);
+      (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
+    }
   }
 
   @Test

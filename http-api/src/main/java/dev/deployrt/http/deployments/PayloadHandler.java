@@ -35,8 +35,14 @@ import org.apache.pekko.stream.javadsl.FileIO;
  *
  * <p>Delete rules: only a terminal deployment; never the active release of its project (409); the
  * record is marked first ({@code payload_present} false, an event in its log), then the bytes are
- * removed from every node that is up, unless another deployment still needs the same bytes (a
- * rollback to it, or an identical upload). Repeating the call changes nothing and frees 0 bytes.
+ * removed from every node that is up, unless another deployment still needs the same bytes. Two
+ * sources say which do: the release register, for the release each project runs or is being moved
+ * to (an identical upload or a rollback in any project, in flight or done: a deployment publishes
+ * its release as soon as its payload is stored, written to every reachable node at once), and the
+ * read model, for every other deployment that keeps its payload (it lags the journal by up to a
+ * poll, which is harmless for those). Left open: a payload stored in the milliseconds between the
+ * register's answer and the deletion loses its bytes (its deployment then fails and can be redone).
+ * Repeating the call changes nothing and frees 0 bytes.
  */
 final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -109,10 +115,11 @@ final class PayloadHandler {
             + "project '" + d.project() + "': deploy or roll back to another release first")
             .with("deployment_id", d.deploymentId());
       }
-      boolean activeBytes = current != null && d.sha256() != null && d.sha256().equals(current.sha256());
+      boolean releasedBytes = d.sha256() != null
+          && releases.values().stream().anyMatch(release -> d.sha256().equals(release.sha256()));
       return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
               replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
-          .thenCompose(after -> d.payloadPresent() && !activeBytes ? reclaim(d) : CompletableFuture.completedFuture(0L))
+          .thenCompose(after -> d.payloadPresent() && !releasedBytes ? reclaim(d) : CompletableFuture.completedFuture(0L))
           .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
               .put("deployment_id", d.deploymentId()).put("freed_bytes", freed))));
     });
