@@ -50,6 +50,11 @@ class SchemaMigrationsTest {
     assertEquals(6, SchemaMigrations.migrate(config), "V1 to V6 on an empty database");
     assertTrue(tables(config).containsAll(TABLES), tables(config).toString());
     assertEquals(0, SchemaMigrations.migrate(config), "nothing to do the second time");
+    try (Connection c = DatabaseConfig.connect(config); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
+      assertTrue(rs.next(), "the credentials epoch's one row is seeded");
+      assertEquals(0, rs.getLong(1));
+    }
   }
 
   @Test

@@ -33,14 +33,15 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.concurrent.ExecutionContext;
 
 /**
  * Users and API tokens, kept in the shared database ({@code deploy_users}, {@code deploy_tokens}), so
@@ -55,11 +56,14 @@ import scala.concurrent.ExecutionContext;
  * at most {@link #CACHE_TTL_MS}. A change that can make a cached credential wrong (a password or role
  * changed, a user deleted, a token revoked) clears this node's cache at once and, in the same
  * transaction, moves the credentials epoch in the database ({@code deploy_credentials_epoch}); every
- * node reads the epoch every {@code deploy.credentials-check-interval} (1 s) and clears its cache when
- * it moved. So a change takes effect on every node within about that interval, however recently the
- * node joined. A node that cannot read the database caches nothing new, and what it cached before
- * lapses within the TTL. A lookup that overlapped a clearing is answered but not cached, so it cannot
- * bring back what the clearing removed. Password verification runs on {@link #VERIFIERS} threads
+ * node reads the epoch every {@code deploy.credentials-check-interval} (1 s, on a thread of its own)
+ * and clears its cache when it moved. So a change takes effect on every node within about that
+ * interval, however recently the node joined. The cache is used only while the last successful read
+ * is at most {@link #STALE_AFTER_CHECKS} intervals old: a node that cannot read the epoch (database
+ * unreachable, check stuck) checks every credential against the database instead. A lookup that
+ * overlapped a clearing is answered but not cached, so it cannot bring back what the clearing
+ * removed. A token is created, and a user deleted, with the user's row locked, so no token can be
+ * created for a user being deleted and outlive it. Password verification runs on {@link #VERIFIERS} threads
  * with a short queue: a flood of logins gets 429 instead of exhausting memory (19 MiB each) or CPU.
  *
  * <p>On first start with no users in the database, creates {@code admin} with
@@ -88,6 +92,8 @@ public final class UserStore {
 
   /** {@link #knownEpoch} before the first successful read, and after a failed one. */
   private static final long UNKNOWN_EPOCH = -1;
+  /** The cache is trusted only while the epoch was read successfully within this many intervals. */
+  static final int STALE_AFTER_CHECKS = 3;
 
   private final SharedPool pool;
   private final Executor blocking;
@@ -95,8 +101,13 @@ public final class UserStore {
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
   /** Moves on every clearing of the cache; a lookup is cached only if it did not move meanwhile. */
   private final AtomicLong generation = new AtomicLong();
-  /** The database's credentials epoch as last read; written by the epoch check only. */
+  /** The database's credentials epoch as last read, and when ({@link System#nanoTime}); written by the check only. */
   private volatile long knownEpoch = UNKNOWN_EPOCH;
+  private volatile long epochReadAt;
+  /** Whether the last check could read the epoch (for logging only the changes). */
+  private volatile boolean epochReadable = true;
+  private final Duration checkEvery;
+  private final ScheduledExecutorService epochChecker;
   private final CompletableFuture<Void> bootstrapped;
   private final String nodeName;
 
@@ -110,21 +121,31 @@ public final class UserStore {
           t.setDaemon(true);
           return t;
         });
-    node.system().getWhenTerminated().thenRun(verifiers::shutdown);
+    this.checkEvery = node.system().settings().config().getDuration("deploy.credentials-check-interval");
+    // Its own thread: on the shared blocking pool, a burst of uploads could delay the check until the
+    // cache is no longer trusted, sending every request's credentials to the database.
+    this.epochChecker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "credentials-epoch");
+      t.setDaemon(true);
+      return t;
+    });
+    node.system().getWhenTerminated().thenRun(() -> {
+      verifiers.shutdown();
+      epochChecker.shutdownNow();
+    });
     Path dataDir = node.settings().dataDir();
     // Lookups wait for this, so the first of them already knows the epoch and can be cached.
     this.bootstrapped = node.journalReady().toCompletableFuture()
         .thenRunAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking)
-        .thenRunAsync(this::checkEpoch, blocking);
-    Duration checkEvery = node.system().settings().config().getDuration("deploy.credentials-check-interval");
+        .thenRunAsync(this::checkEpoch, epochChecker);
     bootstrapped.whenComplete((done, e) -> {
       if (e != null) {
         log.error("could not create the initial admin user", e);
         return;
       }
       // Fixed delay: a check that hangs on the database is not overlapped by the next one.
-      node.system().scheduler().scheduleWithFixedDelay(checkEvery, checkEvery, this::checkEpoch,
-          ExecutionContext.fromExecutor(blocking));
+      epochChecker.scheduleWithFixedDelay(this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(),
+          TimeUnit.MILLISECONDS);
     });
   }
 
@@ -211,19 +232,25 @@ public final class UserStore {
 
   private User cached(String key) {
     Cached c = cache.get(key);
-    if (c == null || c.until() < System.currentTimeMillis()) {
+    if (c == null || c.until() <= System.currentTimeMillis() || !epochFresh()) {
       return null;
     }
     return c.user();
   }
 
+  /** Whether the epoch was read recently enough for the cache to be trusted. */
+  private boolean epochFresh() {
+    return knownEpoch != UNKNOWN_EPOCH
+        && System.nanoTime() - epochReadAt <= checkEvery.toNanos() * STALE_AFTER_CHECKS;
+  }
+
   /**
    * Caches a verified credential until {@code notAfter} (at most the TTL), unless the cache was cleared
    * since the lookup began ({@code lookedUpIn}: it may have read what the clearing was about) or the
-   * node does not know the current epoch (it could not tell when to clear it).
+   * node has not read the epoch recently (it could not tell when to clear it).
    */
   private User remember(String key, User user, long notAfter, long lookedUpIn) {
-    if (knownEpoch == UNKNOWN_EPOCH || generation.get() != lookedUpIn) {
+    if (!epochFresh() || generation.get() != lookedUpIn) {
       return user;
     }
     if (cache.size() >= MAX_CACHED) {
@@ -251,27 +278,42 @@ public final class UserStore {
   private void checkEpoch() {
     long epoch;
     try (Connection c = pool.connection();
-        PreparedStatement q = c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1");
-        ResultSet rs = q.executeQuery()) {
-      epoch = rs.next() ? rs.getLong(1) : UNKNOWN_EPOCH;
-    } catch (SQLException | RuntimeException e) {
-      if (knownEpoch != UNKNOWN_EPOCH) {
-        log.warn("cannot read the credentials epoch ({}); caching no new credentials until it can be read", e.toString());
+        PreparedStatement q = c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
+      q.setQueryTimeout((int) Math.max(1, checkEvery.toSeconds() * STALE_AFTER_CHECKS));
+      try (ResultSet rs = q.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("deploy_credentials_epoch has no row 1 (it is created by migration V6)");
+        }
+        epoch = rs.getLong(1);
       }
+    } catch (SQLException | RuntimeException e) {
+      if (epochReadable) {
+        log.warn("cannot read the credentials epoch ({}); every credential is checked against the database "
+            + "until it can be read", e.toString());
+      }
+      epochReadable = false;
       knownEpoch = UNKNOWN_EPOCH;
       return;
+    }
+    if (!epochReadable) {
+      log.info("the credentials epoch can be read again; verified credentials are cached again");
+      epochReadable = true;
     }
     if (epoch != knownEpoch) {
       clearCache();
       knownEpoch = epoch;
     }
+    epochReadAt = System.nanoTime();
   }
 
   /** Within the caller's transaction: marks a change every node must drop its cached credentials for. */
   private static void moveEpoch(Connection c) throws SQLException {
     try (PreparedStatement update = c.prepareStatement(
         "UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
-      update.executeUpdate();
+      if (update.executeUpdate() == 0) {
+        // Fail the change rather than let other nodes trust credentials it made wrong.
+        throw new SQLException("deploy_credentials_epoch has no row 1 (it is created by migration V6)");
+      }
     }
   }
 
@@ -357,13 +399,21 @@ public final class UserStore {
     })).thenApply(this::changed);
   }
 
-  /** The user's row, or 404 when there is none. */
+  /**
+   * Within the caller's transaction: the user's row, locked until the transaction ends (so a delete,
+   * an update and a token's creation for one user run one after another), or 404 when there is none.
+   */
   private static UserInfo existingUser(Connection c, String name) throws SQLException {
-    UserInfo user = userRow(c, name);
-    if (user == null) {
-      throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+    try (PreparedStatement q = c.prepareStatement("SELECT name, role, created_at_ms, created_by, updated_at_ms "
+        + "FROM deploy_users WHERE name = ? FOR UPDATE")) {
+      q.setString(1, name);
+      try (ResultSet rs = q.executeQuery()) {
+        if (!rs.next()) {
+          throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+        }
+        return userInfo(rs);
+      }
     }
-    return user;
   }
 
   /** Deletes a user and revokes their tokens. */
@@ -429,11 +479,12 @@ public final class UserStore {
       String id = UUID.randomUUID().toString();
       long now = System.currentTimeMillis();
       try (Connection c = pool.connection()) {
-        if (userRow(c, userName) == null) {
-          throw new ApiException(404, "NOT_FOUND", "no user '" + userName + "'").with("user", userName);
-        }
+        c.setAutoCommit(false);
+        // The user's row stays locked until the token is in: a concurrent delete of the user waits,
+        // then revokes it with the others (or this finds the user gone).
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_tokens (token_id, token_sha256, "
             + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          existingUser(c, userName);
           insert.setString(1, id);
           insert.setString(2, sha256(secret));
           insert.setString(3, userName);
@@ -446,6 +497,10 @@ public final class UserStore {
             insert.setLong(7, expiresAt.toEpochMilli());
           }
           insert.executeUpdate();
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
         }
       }
       log.info("token {} for user {} created by {}", id, userName, by.name());
