@@ -150,8 +150,8 @@ class PayloadApiTest {
     byte[] payload = Tarball.builder().file("shared", "across projects").toBytes();
     String older = deploy("first-project", payload).get("deployment_id").asText();
     deploy("first-project", Tarball.builder().file("v", "2").toBytes());
-    setReadModelPaused(true);
     try {
+      setReadModelPaused(true);
       JsonNode other = deploy("second-project", payload);
       HttpResponse<String> r = delete(older);
       assertEquals(200, r.statusCode(), r.body());
@@ -163,11 +163,22 @@ class PayloadApiTest {
     }
   }
 
+  /** Pauses or resumes every instance of the read model's projection; tries them all before failing. */
   private void setReadModelPaused(boolean paused) {
     ProjectionManagement management = ProjectionManagement.get(node.testKit.system());
+    IllegalStateException failed = null;
     for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
       ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, "deployment-" + i);
-      (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
+      try {
+        (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
+      } catch (RuntimeException e) {
+        failed = failed != null ? failed : new IllegalStateException("could not " + (paused ? "pause" : "resume")
+            + " the read model's projections");
+        failed.addSuppressed(e);
+      }
+    }
+    if (failed != null) {
+      throw failed;
     }
   }
 

@@ -37,12 +37,15 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * record is marked first ({@code payload_present} false, an event in its log), then the bytes are
  * removed from every node that is up, unless another deployment still needs the same bytes. Two
  * sources say which do: the release register, for the release each project runs or is being moved
- * to (an identical upload or a rollback in any project, in flight or done: a deployment publishes
- * its release as soon as its payload is stored, written to every reachable node at once), and the
- * read model, for every other deployment that keeps its payload (it lags the journal by up to a
- * poll, which is harmless for those). Left open: a payload stored in the milliseconds between the
- * register's answer and the deletion loses its bytes (its deployment then fails and can be redone).
- * Repeating the call changes nothing and frees 0 bytes.
+ * to (an identical upload or a rollback in any project, in flight or done), and the read model, for
+ * every other deployment that keeps its payload (it lags the journal by up to a poll, which is
+ * harmless for those, as they are older). A deployment publishes its release right after its payload
+ * is stored (a message to its node's register, which writes it to every reachable node at once);
+ * this node's replica is read when the request arrives and again right before the bytes go. Left
+ * open: a release that reaches this node's replica only after that second read (published in the
+ * same milliseconds, or on a node the write missed, until gossip brings it) loses its bytes; its
+ * deployment then fails its fetch and can be redone. Repeating the call changes nothing and frees 0
+ * bytes.
  */
 final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -106,17 +109,14 @@ final class PayloadHandler {
       throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is " + d.status().apiName()
           + ": its payload can be deleted once it has finished").with("deployment_id", d.deploymentId());
     }
-    CompletionStage<Map<String, DesiredRelease>> desired = AskPattern.ask(node.register(),
-        ReleaseRegister.GetAll::new, ASK_TIMEOUT, node.system().scheduler());
-    return desired.thenCompose(releases -> {
+    return desiredReleases().thenCompose(releases -> {
       DesiredRelease current = releases.get(d.project());
       if (current != null && current.deploymentId().equals(d.deploymentId())) {
         throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is the active release of "
             + "project '" + d.project() + "': deploy or roll back to another release first")
             .with("deployment_id", d.deploymentId());
       }
-      boolean releasedBytes = d.sha256() != null
-          && releases.values().stream().anyMatch(release -> d.sha256().equals(release.sha256()));
+      boolean releasedBytes = d.sha256() != null && released(releases, d.sha256());
       return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
               replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
           .thenCompose(after -> d.payloadPresent() && !releasedBytes ? reclaim(d) : CompletableFuture.completedFuture(0L))
@@ -133,8 +133,20 @@ final class PayloadHandler {
         throw new CompletionException(e);
       }
     }, node.blocking()).thenCompose(needed -> needed
-        ? CompletableFuture.completedFuture(0L)
-        : node.reclaimer().reclaimEverywhere(d.sha256()));
+        ? CompletableFuture.completedFuture(false)
+        : desiredReleases().thenApply(releases -> released(releases, d.sha256())))
+        .thenCompose(kept -> kept
+            ? CompletableFuture.completedFuture(0L)
+            : node.reclaimer().reclaimEverywhere(d.sha256()));
+  }
+
+  private CompletionStage<Map<String, DesiredRelease>> desiredReleases() {
+    return AskPattern.ask(node.register(), ReleaseRegister.GetAll::new, ASK_TIMEOUT, node.system().scheduler());
+  }
+
+  /** Whether some project's current or incoming release uses the bytes {@code sha256}. */
+  private static boolean released(Map<String, DesiredRelease> releases, String sha256) {
+    return releases.values().stream().anyMatch(release -> sha256.equals(release.sha256()));
   }
 
   private static void requirePayload(Deployment d) {
