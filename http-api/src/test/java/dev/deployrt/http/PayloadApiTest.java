@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
-import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.testkit.Tarball;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,8 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.pekko.projection.ProjectionId;
-import org.apache.pekko.projection.javadsl.ProjectionManagement;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -151,7 +148,7 @@ class PayloadApiTest {
     String older = deploy("first-project", payload).get("deployment_id").asText();
     deploy("first-project", Tarball.builder().file("v", "2").toBytes());
     try {
-      setReadModelPaused(true);
+      node.setReadModelPaused(true);
       JsonNode other = deploy("second-project", payload);
       HttpResponse<String> r = delete(older);
       assertEquals(200, r.statusCode(), r.body());
@@ -159,26 +156,7 @@ class PayloadApiTest {
       assertTrue(node.node.blobs().contains(other.get("sha256").asText()), "the other project's bytes stay");
       assertEquals(200, download(other.get("deployment_id").asText(), null).statusCode());
     } finally {
-      setReadModelPaused(false);
-    }
-  }
-
-  /** Pauses or resumes every instance of the read model's projection; tries them all before failing. */
-  private void setReadModelPaused(boolean paused) {
-    ProjectionManagement management = ProjectionManagement.get(node.testKit.system());
-    IllegalStateException failed = null;
-    for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
-      ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, "deployment-" + i);
-      try {
-        (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
-      } catch (RuntimeException e) {
-        failed = failed != null ? failed : new IllegalStateException("could not " + (paused ? "pause" : "resume")
-            + " the read model's projections");
-        failed.addSuppressed(e);
-      }
-    }
-    if (failed != null) {
-      throw failed;
+      node.setReadModelPaused(false);
     }
   }
 

@@ -3,9 +3,11 @@ package dev.deployrt.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,9 +21,12 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.projection.ProjectionId;
+import org.apache.pekko.projection.javadsl.ProjectionManagement;
 
 /**
  * One node in this JVM, as {@code bin/deploy-node} starts it (same config layers, same wiring), on
@@ -136,6 +141,37 @@ public final class TestNode implements AutoCloseable {
       return ApiJson.MAPPER.readTree(response.body());
     } catch (IOException e) {
       throw new AssertionError("not JSON (" + response.statusCode() + "): " + response.body(), e);
+    }
+  }
+
+  /**
+   * Pauses or resumes every instance of the read model's projection (the state is kept in the database,
+   * so a restarted node's stay paused); tries them all before failing.
+   */
+  public void setReadModelPaused(boolean paused) {
+    setReadModelPaused(paused, tag -> true);
+  }
+
+  /** The same for the projection instances of the event tags {@code which} accepts. */
+  public void setReadModelPaused(boolean paused, Predicate<String> which) {
+    ProjectionManagement management = ProjectionManagement.get(testKit.system());
+    IllegalStateException failed = null;
+    for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
+      String tag = "deployment-" + i;
+      if (!which.test(tag)) {
+        continue;
+      }
+      ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, tag);
+      try {
+        (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
+      } catch (RuntimeException e) {
+        failed = failed != null ? failed : new IllegalStateException("could not " + (paused ? "pause" : "resume")
+            + " the read model's projections");
+        failed.addSuppressed(e);
+      }
+    }
+    if (failed != null) {
+      throw failed;
     }
   }
 

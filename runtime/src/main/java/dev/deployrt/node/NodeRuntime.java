@@ -20,6 +20,7 @@ import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.DeploymentRows;
 import dev.deployrt.readmodel.SharedPool;
+import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.release.ReleaseStore;
 import java.util.List;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.stream.Collectors;
 import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.pattern.Patterns;
@@ -76,6 +78,7 @@ public final class NodeRuntime {
   private final BlobReclaimer reclaimer;
   private final PeerClient peers;
   private final CompletionStage<Done> readModelReady;
+  private final CompletionStage<Done> startupSweepDone;
   private final NodeMetrics metrics = new NodeMetrics();
   private final SharedPool pool;
   private final TlsSettings tls;
@@ -168,7 +171,10 @@ public final class NodeRuntime {
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    readModelReady.thenRunAsync(this::reclaimPrunedBlobs, blocking);
+    this.startupSweepDone = readModelReady.thenApplyAsync(ready -> {
+      reclaimPrunedBlobs(releaseStore);
+      return Done.getInstance();
+    }, blocking);
     NodeReporter reporter = new EntityReporter();
     PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
         settings.upload(), settings.distribution(), reporter, blocking);
@@ -291,12 +297,20 @@ public final class NodeRuntime {
 
   /**
    * Deletes local blobs whose every deployment gave its payload up while this node was down. Only
-   * blobs the read model knows: a blob no row mentions yet (the projection lags) stays.
+   * blobs the read model knows: a blob no row mentions yet (the projection lags) stays, and so does
+   * one that a project's stored desired release uses (a deployment the lagging read model may not show).
    */
-  private void reclaimPrunedBlobs() {
+  private void reclaimPrunedBlobs(ReleaseStore releaseStore) {
+    Set<String> released;
+    try {
+      released = releaseStore.loadAll().stream().map(DesiredRelease::sha256).collect(Collectors.toSet());
+    } catch (Exception e) {
+      system.log().warn("could not read the desired releases ({}): no blob is deleted at this start", e.toString());
+      return;
+    }
     for (String sha : blobs.all()) {
       try {
-        if (queries.blobReclaimable(sha)) {
+        if (!released.contains(sha) && queries.blobReclaimable(sha)) {
           long freed = reclaimer.reclaimLocally(sha);
           system.log().info("deleted blob {} ({} bytes): its payload was deleted while this node was down", sha, freed);
         }
@@ -304,6 +318,11 @@ public final class NodeRuntime {
         system.log().warn("could not check or delete blob {}: {}", sha, e.toString());
       }
     }
+  }
+
+  /** Completes once the start-up sweep of blobs whose payloads were deleted while this node was down ran. */
+  public CompletionStage<Done> startupSweepDone() {
+    return startupSweepDone;
   }
 
   /** Completes once the read model's table exists and its projection runs. */
