@@ -137,6 +137,23 @@ class PayloadApiTest {
     assertEquals(200, download(second.get("deployment_id").asText(), null).statusCode());
   }
 
+  /** Neither deployment of the shared bytes is a release any more; the one that keeps its payload needs them. */
+  @Test
+  void bytesAnOlderDeploymentStillKeepsStay() {
+    byte[] payload = Tarball.builder().file("kept", "by the other").toBytes();
+    String first = deploy("history", payload).get("deployment_id").asText();
+    String second = deploy("history", payload).get("deployment_id").asText();
+    deploy("history", Tarball.builder().file("v", "3").toBytes());
+    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(3, node.get("/deployments?project=history").get("total").asLong(), "the read model shows all three");
+      return null;
+    });
+    HttpResponse<String> r = delete(first);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
+    assertEquals(200, download(second, null).statusCode(), "the second deployment's payload is still there");
+  }
+
   /**
    * The read model (which lists what every deployment keeps) lags the journal; with its projections
    * paused it cannot know of the other project's deployment at all, so only the release register can

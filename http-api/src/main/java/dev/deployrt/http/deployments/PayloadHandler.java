@@ -133,7 +133,7 @@ final class PayloadHandler {
         throw new CompletionException(e);
       }
     }, node.blocking()).thenCompose(needed -> needed
-        ? CompletableFuture.completedFuture(false)
+        ? CompletableFuture.completedFuture(true)
         : desiredReleases().thenApply(releases -> released(releases, d.sha256())))
         .thenCompose(kept -> kept
             ? CompletableFuture.completedFuture(0L)
