@@ -94,6 +94,7 @@ public final class UserStore {
   private static final long UNKNOWN_EPOCH = -1;
   /** The cache is trusted only while the epoch was read successfully within this many intervals. */
   static final int STALE_AFTER_CHECKS = 3;
+  private static final String NO_EPOCH_ROW = "deploy_credentials_epoch has no row 1 (it is created by migration V6)";
 
   private final SharedPool pool;
   private final Executor blocking;
@@ -282,7 +283,7 @@ public final class UserStore {
       q.setQueryTimeout((int) Math.max(1, checkEvery.toSeconds() * STALE_AFTER_CHECKS));
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
-          throw new SQLException("deploy_credentials_epoch has no row 1 (it is created by migration V6)");
+          throw new SQLException(NO_EPOCH_ROW);
         }
         epoch = rs.getLong(1);
       }
@@ -312,7 +313,7 @@ public final class UserStore {
         "UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
       if (update.executeUpdate() == 0) {
         // Fail the change rather than let other nodes trust credentials it made wrong.
-        throw new SQLException("deploy_credentials_epoch has no row 1 (it is created by migration V6)");
+        throw new SQLException(NO_EPOCH_ROW);
       }
     }
   }

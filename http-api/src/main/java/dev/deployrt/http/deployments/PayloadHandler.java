@@ -41,8 +41,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * every other deployment that keeps its payload (it lags the journal by up to a poll, which is
  * harmless for those, as they are older). A deployment publishes its release right after its payload
  * is stored (a message to its node's register, which writes it to every reachable node at once);
- * this node's replica is read when the request arrives and again right before the bytes go. Left
- * open: a release that reaches this node's replica only after that second read (published in the
+ * this node's replica is read right before the bytes go, after the record was marked. Left
+ * open: a release that reaches this node's replica only after that read (published in the
  * same milliseconds, or on a node the write missed, until gossip brings it) loses its bytes; its
  * deployment then fails its fetch and can be redone. Repeating the call changes nothing and frees 0
  * bytes.
@@ -116,10 +116,9 @@ final class PayloadHandler {
             + "project '" + d.project() + "': deploy or roll back to another release first")
             .with("deployment_id", d.deploymentId());
       }
-      boolean releasedBytes = d.sha256() != null && released(releases, d.sha256());
       return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
               replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
-          .thenCompose(after -> d.payloadPresent() && !releasedBytes ? reclaim(d) : CompletableFuture.completedFuture(0L))
+          .thenCompose(after -> d.payloadPresent() ? reclaim(d) : CompletableFuture.completedFuture(0L))
           .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
               .put("deployment_id", d.deploymentId()).put("freed_bytes", freed))));
     });
