@@ -40,7 +40,8 @@ import org.apache.pekko.util.ByteString;
  * to the block size, and the file is then truncated to the exact length. Guarantees are those of
  * the page-cache path: the file holds exactly the bytes received, in order, once the sink's result
  * completes; the blob store's commit syncs it (for direct I/O that flushes the disk's cache and the
- * file's metadata). Memory: {@code IN_FLIGHT + 1} aligned buffers per upload, from a shared pool.
+ * file's metadata; {@link WriteBehind} flushes that cache every few MiB while the upload runs, so
+ * the commit's sync has little left). Memory: {@code IN_FLIGHT + 1} aligned buffers per upload, from a shared pool.
  *
  * <p>{@link #open} returns empty where the file system refuses direct I/O (tmpfs before Linux 6.6,
  * some FUSE and overlay mounts) or has blocks larger than the alignment; the caller then writes

@@ -43,8 +43,8 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
  * store's staging file, written with direct I/O ({@link DirectStagingWriter}) or, where the file
- * system refuses it, through the page cache and synced behind the writer ({@link WriteBehind}), so
- * the commit's final sync is short either way. The size limit trips as soon as the running count
+ * system refuses it, through the page cache; either way synced behind the writer ({@link
+ * WriteBehind}), so the commit's final sync is short. The size limit trips as soon as the running count
  * passes it, not after the body is read. The result is a {@link StagedPayload} only if every byte
  * arrived, the archive is valid and the declared digest (if any) matches; otherwise the future
  * fails with an {@link UploadFailure} and the staging file is already deleted. If the validator
@@ -132,7 +132,7 @@ public final class PayloadUpload {
             ignored -> CompletableFuture.<IOResult>failedFuture(e));
       }
       if (direct.isPresent()) {
-        writeBehind.disable();
+        writeBehind.directIo();
         return direct.get().sink();
       }
       return FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));

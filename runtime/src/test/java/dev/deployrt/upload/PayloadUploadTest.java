@@ -80,7 +80,7 @@ class PayloadUploadTest {
   @ValueSource(booleans = {true, false})
   void aPayloadLargerThanTheWriteBehindStepIsStagedIntact(boolean directIo) throws Exception {
     BlobStore store = BlobStore.open(root);
-    long size = WriteBehind.STEP * 5 / 2;
+    long size = WriteBehind.PAGE_CACHE_STEP * 5 / 2;
     UploadSettings large = new UploadSettings(
         2 * size, new ArchiveLimits(1000, 2 * size, 4096, 200), SETTINGS.stallTimeout(), directIo);
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();

@@ -17,14 +17,31 @@ class WriteBehindTest {
   void startsASyncEveryStepOfBytesAndOnlyOneAtATime() throws Exception {
     Path file = Files.write(dir.resolve("staging.part"), new byte[4096]);
     WriteBehind writeBehind = new WriteBehind(file);
-    writeBehind.received(WriteBehind.STEP - 1);
+    writeBehind.received(WriteBehind.PAGE_CACHE_STEP - 1);
     assertEquals(0, writeBehind.started(), "nothing before the first step");
-    writeBehind.received(WriteBehind.STEP);
+    writeBehind.received(WriteBehind.PAGE_CACHE_STEP);
     assertEquals(1, writeBehind.started());
-    writeBehind.received(WriteBehind.STEP + 1);
+    writeBehind.received(WriteBehind.PAGE_CACHE_STEP + 1);
     assertEquals(1, writeBehind.started(), "the next one waits for another step");
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    writeBehind.received(2 * WriteBehind.STEP + 1);
+    writeBehind.received(2 * WriteBehind.PAGE_CACHE_STEP + 1);
+    assertEquals(2, writeBehind.started());
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void withDirectIoItSyncsEverySmallerStep() throws Exception {
+    Path file = Files.write(dir.resolve("direct.part"), new byte[4096]);
+    WriteBehind writeBehind = new WriteBehind(file);
+    writeBehind.directIo();
+    writeBehind.received(WriteBehind.DIRECT_IO_STEP - 1);
+    assertEquals(0, writeBehind.started(), "nothing before the first step");
+    writeBehind.received(WriteBehind.DIRECT_IO_STEP);
+    assertEquals(1, writeBehind.started(), "a direct-I/O step is smaller than the page cache's");
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    writeBehind.received(2 * WriteBehind.DIRECT_IO_STEP - 1);
+    assertEquals(1, writeBehind.started(), "the next one a step after the last");
+    writeBehind.received(2 * WriteBehind.DIRECT_IO_STEP);
     assertEquals(2, writeBehind.started());
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -32,7 +49,7 @@ class WriteBehindTest {
   @Test
   void aSyncThatFailsIsIgnoredBecauseTheCommitSyncsAgain() throws Exception {
     WriteBehind writeBehind = new WriteBehind(dir.resolve("gone.part"));
-    writeBehind.received(WriteBehind.STEP);
+    writeBehind.received(WriteBehind.PAGE_CACHE_STEP);
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(1, writeBehind.started());
     assertFalse(Files.exists(dir.resolve("gone.part")), "a sync never creates the file");
