@@ -9,9 +9,12 @@ import dev.deployrt.testkit.Tarball;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -172,6 +175,27 @@ class AccountsApiTest {
         "{\"role\":\"deployer\"}");
     assertEquals(200, demoted.statusCode(), "an admin may demote themself while another admin exists");
     assertEquals("deployer", TestNode.json(demoted).get("role").asText());
+  }
+
+  @Test
+  void adminsDeletedAtOnceAreDeletedOneAfterTheOther() {
+    // Each delete's last-admin check locks the other admins' rows: without one order for those locks,
+    // two deletes at once each held the row the other needed (a deadlock in the database, 503).
+    for (int round = 0; round < 10; round++) {
+      String first = createUser("admin");
+      String second = createUser("admin");
+      List<CompletableFuture<HttpResponse<String>>> deletes = Stream.of(first, second)
+          .map(name -> node.client.sendAsync(node.request("/users/" + name).DELETE().build(),
+              HttpResponse.BodyHandlers.ofString()))
+          .toList();
+      for (CompletableFuture<HttpResponse<String>> delete : deletes) {
+        HttpResponse<String> r = delete.orTimeout(30, TimeUnit.SECONDS).join();
+        assertEquals(204, r.statusCode(), "round " + round + ": " + r.body());
+      }
+      assertError(asAdmin("GET", "/users/" + first, null), 404, "NOT_FOUND");
+      assertError(asAdmin("GET", "/users/" + second, null), 404, "NOT_FOUND");
+    }
+    assertError(asAdmin("DELETE", "/users/admin", null), 409, "CONFLICT");
   }
 
   @Test

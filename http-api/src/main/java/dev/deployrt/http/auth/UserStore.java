@@ -375,7 +375,7 @@ public final class UserStore {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
-          UserInfo current = existingUser(c, name);
+          UserInfo current = role == null ? existingUser(c, name) : existingUserAdminsLockedFirst(c, name);
           if (role != null && current.role() == Role.ADMIN && role != Role.ADMIN) {
             requireAnotherAdmin(c, name);
           }
@@ -417,13 +417,31 @@ public final class UserStore {
     }
   }
 
+  /**
+   * Within the caller's transaction: locks every admin's row, in name order, and then returns the
+   * user's row as {@link #existingUser} does. For changes that can take away an admin (a delete, a
+   * role change): they all take the admins' locks first and in one order, so two of them run one
+   * after the other instead of each holding the row the other's last-admin check needs (two admins
+   * deleted at once deadlocked in the database before, and one of the two got 503).
+   */
+  private static UserInfo existingUserAdminsLockedFirst(Connection c, String name) throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(
+            "SELECT name FROM deploy_users WHERE role = 'ADMIN' ORDER BY name FOR UPDATE");
+        ResultSet rs = q.executeQuery()) {
+      while (rs.next()) {
+        // Reading every row takes every lock.
+      }
+    }
+    return existingUser(c, name);
+  }
+
   /** Deletes a user and revokes their tokens. */
   public CompletionStage<Void> deleteUser(String name, User by) {
     return supply(() -> {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
-          UserInfo current = existingUser(c, name);
+          UserInfo current = existingUserAdminsLockedFirst(c, name);
           if (current.role() == Role.ADMIN) {
             requireAnotherAdmin(c, name);
           }
@@ -449,11 +467,14 @@ public final class UserStore {
     }).thenApply(this::changed);
   }
 
-  /** Within the caller's transaction: fails with 409 unless an admin other than {@code name} exists. */
+  /**
+   * Within the caller's transaction, after {@link #existingUserAdminsLockedFirst}: fails with 409
+   * unless an admin other than {@code name} exists. The admins' rows are locked, so two concurrent
+   * demotions or deletes cannot both pass.
+   */
   private static void requireAnotherAdmin(Connection c, String name) throws SQLException {
-    // Locks the admins' rows (PostgreSQL, H2), so two concurrent demotions cannot both pass.
     try (PreparedStatement q = c.prepareStatement(
-        "SELECT name FROM deploy_users WHERE role = 'ADMIN' AND name <> ? FOR UPDATE")) {
+        "SELECT name FROM deploy_users WHERE role = 'ADMIN' AND name <> ?")) {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
@@ -621,6 +642,11 @@ public final class UserStore {
         return work.run();
       } catch (SQLException e) {
         log.warn("user store: {}", e.toString());
+        if (e.getSQLState() != null && e.getSQLState().startsWith("40")) {
+          // Class 40, transaction rollback (serialization failure, deadlock): the database is fine.
+          throw new CompletionException(ApiException.unavailable(
+              "the change collided with a concurrent one and was rolled back: retry it").with("retry_after", 1));
+        }
         throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
             .with("retry_after", 5));
       }
