@@ -35,6 +35,10 @@ public final class NodeMain {
     String property = "java.util.concurrent.ForkJoinPool.common.parallelism";
     if (System.getProperty(property) == null && Runtime.getRuntime().availableProcessors() < 3) {
       System.setProperty(property, "2");
+      if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
+        log.warn("the common pool was set up before {} could be set (a Java agent?): async callbacks of "
+            + "libraries each start a new thread", property);
+      }
     }
   }
 

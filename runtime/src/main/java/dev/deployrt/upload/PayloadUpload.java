@@ -156,15 +156,21 @@ public final class PayloadUpload {
     // The background syncs finish before the file is committed or deleted.
     return CompletableFuture.allOf(v, w).handle((ignored, error) -> null)
         .thenCompose(ignored -> writeBehind.drained())
-        .thenApply(ignored -> settle(v, w, store, staging, digest, received, declaredSha256, settings));
+        .thenApply(ignored -> settle(v, w, writeBehind, store, staging, digest, received, declaredSha256, settings));
   }
 
   private static StagedPayload settle(CompletableFuture<ArchiveSummary> v, CompletableFuture<IOResult> w,
-      BlobStore store, Path staging, MessageDigest digest, AtomicLong received, String declaredSha256,
-      UploadSettings settings) {
+      WriteBehind writeBehind, BlobStore store, Path staging, MessageDigest digest, AtomicLong received,
+      String declaredSha256, UploadSettings settings) {
     if (v.isCompletedExceptionally() || w.isCompletedExceptionally()) {
       store.discard(staging);
       throw new CompletionException(classify(v, w, settings));
+    }
+    Optional<IOException> syncFailed = writeBehind.failure();
+    if (syncFailed.isPresent()) {
+      // The disk refused bytes already handed to it; the commit's sync might not say so again.
+      store.discard(staging);
+      throw new CompletionException(UploadFailure.storage(syncFailed.get()));
     }
     String actual = HexFormat.of().formatHex(digest.digest());
     if (declaredSha256 != null && !declaredSha256.equals(actual)) {

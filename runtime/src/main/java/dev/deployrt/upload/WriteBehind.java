@@ -2,8 +2,10 @@ package dev.deployrt.upload;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -29,9 +31,12 @@ import java.util.concurrent.Executors;
  *       and leaves the commit a few milliseconds.
  * </ul>
  *
- * <p>Best effort: a failed background sync is ignored, because the commit syncs the whole file again
- * and that sync is the durability guarantee. Callers wait for {@link #drained()} before they commit or
- * delete the file. Not thread-safe: {@link #received} is called from one stream stage.
+ * <p>A background sync that fails is remembered ({@link #failure()}) and the upload must then fail:
+ * Linux reports a write-back error to one sync per open file and marks the pages clean, so the
+ * commit's own sync, on a channel opened later, could succeed over bytes that never reached the disk.
+ * A sync that finds no file (deleted meanwhile) is no failure. Callers wait for {@link #drained()}
+ * before they commit or delete the file. Not thread-safe: {@link #received} is called from one
+ * stream stage.
  */
 final class WriteBehind {
   static final long PAGE_CACHE_STEP = 32L << 20;
@@ -52,6 +57,7 @@ final class WriteBehind {
   private volatile long nextAt = PAGE_CACHE_STEP;
   private int started;
   private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+  private volatile IOException failure;
 
   WriteBehind(Path file) {
     this.file = file;
@@ -83,11 +89,20 @@ final class WriteBehind {
     return inFlight;
   }
 
+  /** The first background sync's failure, if one failed; read after {@link #drained()}. */
+  Optional<IOException> failure() {
+    return Optional.ofNullable(failure);
+  }
+
   private void sync() {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ch.force(false);
-    } catch (IOException | RuntimeException e) {
-      // Best effort, see the class comment: the commit's own sync decides.
+    } catch (NoSuchFileException e) {
+      // Deleted meanwhile: the upload was discarded, nothing to make durable.
+    } catch (IOException e) {
+      if (failure == null) {
+        failure = e;
+      }
     }
   }
 }

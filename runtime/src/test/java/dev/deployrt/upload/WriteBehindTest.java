@@ -2,6 +2,7 @@ package dev.deployrt.upload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ class WriteBehindTest {
     writeBehind.received(2 * WriteBehind.PAGE_CACHE_STEP + 1);
     assertEquals(2, writeBehind.started());
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertTrue(writeBehind.failure().isEmpty(), "both syncs succeeded");
   }
 
   @Test
@@ -47,11 +49,22 @@ class WriteBehindTest {
   }
 
   @Test
-  void aSyncThatFailsIsIgnoredBecauseTheCommitSyncsAgain() throws Exception {
+  void aSyncThatFindsNoFileIsNoFailureAndCreatesNone() throws Exception {
     WriteBehind writeBehind = new WriteBehind(dir.resolve("gone.part"));
     writeBehind.received(WriteBehind.PAGE_CACHE_STEP);
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(1, writeBehind.started());
     assertFalse(Files.exists(dir.resolve("gone.part")), "a sync never creates the file");
+    assertTrue(writeBehind.failure().isEmpty(), "a deleted file is a discarded upload, not a disk error");
+  }
+
+  @Test
+  void aSyncThatFailsIsRememberedSoTheUploadFails() throws Exception {
+    // A path under a regular file: opening it fails with ENOTDIR, an I/O error other than "no such file".
+    Path notADirectory = Files.write(dir.resolve("plain"), new byte[1]);
+    WriteBehind writeBehind = new WriteBehind(notADirectory.resolve("staging.part"));
+    writeBehind.received(WriteBehind.PAGE_CACHE_STEP);
+    writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertTrue(writeBehind.failure().isPresent(), "the failure is kept for the upload's outcome");
   }
 }

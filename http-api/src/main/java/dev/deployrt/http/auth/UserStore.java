@@ -26,6 +26,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +72,12 @@ import org.slf4j.LoggerFactory;
  * (mode 0600) and never logged. Several nodes starting at once create it once.
  */
 public final class UserStore {
+  /**
+   * SQLSTATEs that mean a concurrent transaction was in the way and nothing was changed: serialization
+   * failure and deadlock (40001, 40P01), a lock not obtained in time (PostgreSQL 55P03, H2 HYT00).
+   */
+  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03", "HYT00");
+
   private static final Logger log = LoggerFactory.getLogger(UserStore.class);
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
   public static final int MIN_PASSWORD = 12;
@@ -642,10 +649,9 @@ public final class UserStore {
         return work.run();
       } catch (SQLException e) {
         log.warn("user store: {}", e.toString());
-        if (e.getSQLState() != null && e.getSQLState().startsWith("40")) {
-          // Class 40, transaction rollback (serialization failure, deadlock): the database is fine.
+        if (CONCURRENCY_STATES.contains(String.valueOf(e.getSQLState()))) {
           throw new CompletionException(ApiException.unavailable(
-              "the change collided with a concurrent one and was rolled back: retry it").with("retry_after", 1));
+              "the change collided with a concurrent one and was not made: retry it").with("retry_after", 1));
         }
         throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
             .with("retry_after", 5));
