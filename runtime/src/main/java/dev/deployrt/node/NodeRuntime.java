@@ -19,6 +19,7 @@ import dev.deployrt.persistence.SchemaMigrations;
 import dev.deployrt.readmodel.DeploymentProjection;
 import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.DeploymentRows;
+import dev.deployrt.readmodel.ReadModelCatchUp;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
@@ -79,6 +80,7 @@ public final class NodeRuntime {
   private final PeerClient peers;
   private final CompletionStage<Done> readModelReady;
   private final CompletionStage<Done> startupSweepDone;
+  private final ReadModelCatchUp readModelCatchUp;
   private final NodeMetrics metrics = new NodeMetrics();
   private final SharedPool pool;
   private final TlsSettings tls;
@@ -171,7 +173,8 @@ public final class NodeRuntime {
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.startupSweepDone = readModelReady.thenApplyAsync(ready -> {
+    this.readModelCatchUp = new ReadModelCatchUp(system, pool, blocking);
+    this.startupSweepDone = readModelReady.thenCompose(ready -> readModelCaughtUp()).thenApplyAsync(ready -> {
       reclaimPrunedBlobs(releaseStore);
       return Done.getInstance();
     }, blocking);
@@ -296,9 +299,31 @@ public final class NodeRuntime {
   }
 
   /**
-   * Deletes local blobs whose every deployment gave its payload up while this node was down. Only
-   * blobs the read model knows: a blob no row mentions yet (the projection lags) stays, and so does
-   * one that a project's stored desired release uses (a deployment the lagging read model may not show).
+   * Completes once the read model shows every event the journal held when this was called, however
+   * long that takes (a paused projection, a database that does not answer), saying so every minute.
+   */
+  private CompletionStage<Done> readModelCaughtUp() {
+    return readModelCatchUp.await(Duration.ofSeconds(1), Duration.ofMinutes(1))
+        .exceptionallyCompose(e -> {
+          system.log().warn("the start-up sweep could not compare the read model with the journal: {}", e.toString());
+          // A database that fails at once would otherwise be asked again at once, in a tight loop.
+          Executor later = CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS, blocking);
+          return CompletableFuture.supplyAsync(() -> false, later);
+        })
+        .thenCompose(caughtUp -> {
+          if (caughtUp || system.getWhenTerminated().toCompletableFuture().isDone()) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+          system.log().info("the start-up sweep of deleted payloads waits for the read model to catch up with the journal");
+          return readModelCaughtUp();
+        });
+  }
+
+  /**
+   * Deletes local blobs whose every deployment gave its payload up while this node was down. Runs
+   * once the read model has caught up with the journal as it was at start, so no deployment that
+   * still keeps the bytes is missing from it; a blob no row mentions stays, and so does one that a
+   * project's stored desired release uses.
    */
   private void reclaimPrunedBlobs(ReleaseStore releaseStore) {
     Set<String> released;
@@ -318,6 +343,11 @@ public final class NodeRuntime {
         system.log().warn("could not check or delete blob {}: {}", sha, e.toString());
       }
     }
+  }
+
+  /** Waits for the read model to show what the journal holds now (see {@link ReadModelCatchUp}). */
+  public ReadModelCatchUp readModelCatchUp() {
+    return readModelCatchUp;
   }
 
   /** Completes once the start-up sweep of blobs whose payloads were deleted while this node was down ran. */

@@ -36,20 +36,23 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * <p>Delete rules: only a terminal deployment; never the active release of its project (409); the
  * record is marked first ({@code payload_present} false, an event in its log), then the bytes are
  * removed from every node that is up, unless another deployment still needs the same bytes. Two
- * sources say which do: the release register, for the release each project runs or is being moved
- * to (an identical upload or a rollback in any project, in flight or done), and the read model, for
- * every other deployment that keeps its payload (it lags the journal by up to a poll, which is
- * harmless for those, as they are older). A deployment publishes its release right after its payload
- * is stored (a message to its node's register, which writes it to every reachable node at once);
- * this node's replica is read right before the bytes go, after the record was marked. Left
- * open: a release that reaches this node's replica only after that read (published in the
- * same milliseconds, or on a node the write missed, until gossip brings it) loses its bytes; its
- * deployment then fails its fetch and can be redone. Repeating the call changes nothing and frees 0
- * bytes.
+ * sources say which do: the read model, for every deployment that keeps its payload or still runs,
+ * and the release register, for the release each project runs or is being moved to (an identical
+ * upload or a rollback in any project, in flight or done). The read model lags the journal by up to
+ * a poll, so the delete first waits until it shows everything the journal holds (at most {@link
+ * #CATCH_UP_LIMIT}; else 503 and nothing changes). A deployment publishes its release right after its
+ * payload is stored (a message to its node's register, which writes it to every reachable node at
+ * once); this node's replica is read right before the bytes go, after the record was marked. Left
+ * open: a deployment of the same bytes stored after the read model was found caught up and not yet
+ * a release on this node's replica when it is read (the same milliseconds, or a node the register's
+ * write missed, until gossip brings it) loses its bytes; it then fails its fetch and can be redone.
+ * Repeating the call changes nothing and frees 0 bytes.
  */
 final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
+  private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
   private static final ContentType GZIP =
       MediaTypes.applicationBinary("gzip", MediaTypes.NOT_COMPRESSIBLE).toContentType();
 
@@ -116,11 +119,23 @@ final class PayloadHandler {
             + "project '" + d.project() + "': deploy or roll back to another release first")
             .with("deployment_id", d.deploymentId());
       }
-      return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
-              replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
+      return readModelCaughtUp()
+          .thenCompose(caughtUp -> node.deployment(d.deploymentId()).<Deployment>askWithStatus(
+              replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT))
           .thenCompose(after -> d.payloadPresent() ? reclaim(d) : CompletableFuture.completedFuture(0L))
           .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
               .put("deployment_id", d.deploymentId()).put("freed_bytes", freed))));
+    });
+  }
+
+  /** Waits for the read model to show every deployment the journal holds now; 503 if it does not in time. */
+  private CompletionStage<Boolean> readModelCaughtUp() {
+    return node.readModelCatchUp().await(CATCH_UP_POLL, CATCH_UP_LIMIT).thenApply(caughtUp -> {
+      if (!caughtUp) {
+        throw ApiException.unavailable("the deployment history is behind the journal (a projection is paused or "
+            + "its node is down): nothing was deleted, retry later").with("retry_after", 10);
+      }
+      return true;
     });
   }
 
