@@ -33,7 +33,7 @@ class PayloadApiTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of());
+    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.http.payload-delete-wait", "3s"));
   }
 
   @AfterAll

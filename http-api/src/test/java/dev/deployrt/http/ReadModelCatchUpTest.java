@@ -42,7 +42,7 @@ class ReadModelCatchUpTest {
   private static void setPaused(TestNode node, boolean paused) throws Exception {
     ProjectionManagement management = ProjectionManagement.get(node.testKit.system());
     for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
-      ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, "deployment-" + i);
+      ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, DeploymentEntity.tag(i));
       (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }

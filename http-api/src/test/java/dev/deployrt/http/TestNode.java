@@ -157,7 +157,7 @@ public final class TestNode implements AutoCloseable {
     ProjectionManagement management = ProjectionManagement.get(testKit.system());
     IllegalStateException failed = null;
     for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
-      String tag = "deployment-" + i;
+      String tag = DeploymentEntity.tag(i);
       if (!which.test(tag)) {
         continue;
       }

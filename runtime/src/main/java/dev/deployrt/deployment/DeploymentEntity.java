@@ -204,7 +204,12 @@ public final class DeploymentEntity
   }
 
   public static String tagFor(String deploymentId) {
-    return "deployment-" + Math.floorMod(deploymentId.hashCode(), TAG_COUNT);
+    return tag(Math.floorMod(deploymentId.hashCode(), TAG_COUNT));
+  }
+
+  /** The event tag number {@code i} of {@link #TAG_COUNT} (each has its own projection instance). */
+  public static String tag(int i) {
+    return "deployment-" + i;
   }
 
   @Override

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -173,7 +174,7 @@ public final class NodeRuntime {
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.readModelCatchUp = new ReadModelCatchUp(system, pool, blocking);
+    this.readModelCatchUp = new ReadModelCatchUp(pool, blocking);
     this.startupSweepDone = readModelReady.thenCompose(ready -> readModelCaughtUp()).thenApplyAsync(ready -> {
       reclaimPrunedBlobs(releaseStore);
       return Done.getInstance();
@@ -311,7 +312,11 @@ public final class NodeRuntime {
           return CompletableFuture.supplyAsync(() -> false, later);
         })
         .thenCompose(caughtUp -> {
-          if (caughtUp || system.getWhenTerminated().toCompletableFuture().isDone()) {
+          if (system.getWhenTerminated().toCompletableFuture().isDone()) {
+            // Not caught up for sure: the sweep must not run (the dispatchers still take work).
+            return CompletableFuture.failedFuture(new CancellationException("the node stopped before the sweep"));
+          }
+          if (caughtUp) {
             return CompletableFuture.completedFuture(Done.getInstance());
           }
           system.log().info("the start-up sweep of deleted payloads waits for the read model to catch up with the journal");
@@ -350,7 +355,10 @@ public final class NodeRuntime {
     return readModelCatchUp;
   }
 
-  /** Completes once the start-up sweep of blobs whose payloads were deleted while this node was down ran. */
+  /**
+   * Completes once the start-up sweep of blobs whose payloads were deleted while this node was down
+   * ran; fails if the node stopped before the read model had caught up (nothing was swept).
+   */
   public CompletionStage<Done> startupSweepDone() {
     return startupSweepDone;
   }

@@ -42,7 +42,7 @@ public final class DeploymentProjection {
   public static void start(ActorSystem<?> system, SharedPool pool) {
     DeploymentRows rows = new DeploymentRows(system);
     ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, DeploymentEntity.TAG_COUNT,
-        i -> ProjectionBehavior.create(projection(system, pool, rows, "deployment-" + i)),
+        i -> ProjectionBehavior.create(projection(system, pool, rows, DeploymentEntity.tag(i))),
         ProjectionBehavior.stopMessage());
   }
 

@@ -8,19 +8,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
-import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.query.Sequence;
-import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * Waits until the read model shows everything the journal held when asked: for each tag, the
@@ -29,22 +21,22 @@ import org.apache.pekko.stream.javadsl.Sink;
  * (by up to a poll, or for as long as a projection is paused or its node is down): deleting bytes
  * that no deployment keeps any more.
  *
- * <p>Guarantee: when {@link #await} completes with true, every event written before the call is in
- * the read model; events written after it may not be. Reads the projection's offset table and the
- * journal (through the read journal, as the projection does); never blocks a thread while it waits.
+ * <p>Guarantee: when {@link #await} completes with true, every event committed before the call is in
+ * the read model (the projection stores its offset in the same transaction as the rows it wrote);
+ * events written after it may not be. Two indexed queries per tag and poll (the offset table, and the
+ * journal's tag table from the stored offset on), on the blocking executor, each with a query
+ * timeout; never holds a thread while it waits between polls. Reads the tables under the names this
+ * project's migrations give them (the projection's and the journal's default names).
  */
 public final class ReadModelCatchUp {
-  private final ActorSystem<?> system;
+  private static final int QUERY_TIMEOUT_SECONDS = 10;
+
   private final SharedPool pool;
   private final Executor blocking;
-  private final JdbcReadJournal journal;
 
-  public ReadModelCatchUp(ActorSystem<?> system, SharedPool pool, Executor blocking) {
-    this.system = system;
+  public ReadModelCatchUp(SharedPool pool, Executor blocking) {
     this.pool = pool;
     this.blocking = blocking;
-    this.journal = PersistenceQuery.get(system)
-        .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
   }
 
   /**
@@ -54,8 +46,7 @@ public final class ReadModelCatchUp {
    */
   public CompletionStage<Boolean> await(Duration poll, Duration limit) {
     long deadline = System.nanoTime() + limit.toNanos();
-    return CompletableFuture.supplyAsync(this::storedOffsets, blocking)
-        .thenCompose(this::targets)
+    return CompletableFuture.supplyAsync(() -> targets(storedOffsets()), blocking)
         .thenCompose(targets -> poll(targets, poll, deadline));
   }
 
@@ -73,21 +64,29 @@ public final class ReadModelCatchUp {
     });
   }
 
-  /** For each tag with events its projection has not stored yet: the offset of its last one now. */
-  private CompletionStage<Map<String, Long>> targets(Map<String, Long> stored) {
+  /**
+   * For each tag with events its projection has not stored yet: the journal ordering of its last
+   * one now (the offset the projection stores once it has applied that event).
+   */
+  private Map<String, Long> targets(Map<String, Long> stored) {
     Map<String, Long> targets = new HashMap<>();
-    CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-    for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
-      String tag = "deployment-" + i;
-      long from = stored.getOrDefault(tag, 0L);
-      CompletionStage<Optional<EventEnvelope>> last =
-          journal.currentEventsByTag(tag, Offset.sequence(from)).runWith(Sink.lastOption(), system);
-      all = all.thenCombine(last, (ignored, envelope) -> {
-        envelope.ifPresent(e -> targets.put(tag, ((Sequence) e.offset()).value()));
-        return null;
-      });
+    try (Connection c = pool.connection(); PreparedStatement q = c.prepareStatement(
+        "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ? AND \"event_id\" > ?")) {
+      q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+      for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
+        String tag = DeploymentEntity.tag(i);
+        q.setString(1, tag);
+        q.setLong(2, stored.getOrDefault(tag, 0L));
+        try (ResultSet rs = q.executeQuery()) {
+          if (rs.next() && rs.getObject(1) != null) {
+            targets.put(tag, rs.getLong(1));
+          }
+        }
+      }
+      return targets;
+    } catch (SQLException e) {
+      throw new CompletionException(e);
     }
-    return all.thenApply(ignored -> targets);
   }
 
   /** The projection's stored offset per tag (a tag it has not stored one for is absent). */
@@ -96,6 +95,7 @@ public final class ReadModelCatchUp {
     try (Connection c = pool.connection(); PreparedStatement q = c.prepareStatement(
         "SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" "
             + "WHERE \"projection_name\" = ? AND \"manifest\" = 'SEQ'")) {
+      q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
       q.setString(1, DeploymentProjection.NAME);
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next()) {

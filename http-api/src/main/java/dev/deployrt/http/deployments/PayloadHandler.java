@@ -39,8 +39,9 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * sources say which do: the read model, for every deployment that keeps its payload or still runs,
  * and the release register, for the release each project runs or is being moved to (an identical
  * upload or a rollback in any project, in flight or done). The read model lags the journal by up to
- * a poll, so the delete first waits until it shows everything the journal holds (at most {@link
- * #CATCH_UP_LIMIT}; else 503 and nothing changes). A deployment publishes its release right after its
+ * a poll, so the delete first waits until it shows everything the journal holds (at most {@code
+ * deploy.http.payload-delete-wait}; else 503 and nothing changes), and decides the rest from the
+ * record as it is after the wait. A deployment publishes its release right after its
  * payload is stored (a message to its node's register, which writes it to every reachable node at
  * once); this node's replica is read right before the bytes go, after the record was marked. Left
  * open: a deployment of the same bytes stored after the read model was found caught up and not yet
@@ -52,14 +53,15 @@ final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
-  private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
   private static final ContentType GZIP =
       MediaTypes.applicationBinary("gzip", MediaTypes.NOT_COMPRESSIBLE).toContentType();
 
   private final NodeRuntime node;
+  private final Duration catchUpLimit;
 
   PayloadHandler(NodeRuntime node) {
     this.node = node;
+    this.catchUpLimit = node.system().settings().config().getDuration("deploy.http.payload-delete-wait");
   }
 
   CompletionStage<HttpResponse> get(Deployment d, HttpRequest request) {
@@ -107,30 +109,47 @@ final class PayloadHandler {
         .with("retry_after", 10).with("deployment_id", d.deploymentId());
   }
 
-  CompletionStage<HttpResponse> delete(Deployment d, User user) {
+  CompletionStage<HttpResponse> delete(Deployment found, User user) {
+    requireFinished(found);
+    // The wait can take seconds: what is decided after it is decided from the record as it is then.
+    return readModelCaughtUp()
+        .thenCompose(caughtUp -> node.deployment(found.deploymentId()).<Deployment>ask(DeploymentEntity.Get::new, ASK_TIMEOUT))
+        .thenCompose(d -> {
+          requireFinished(d);
+          return desiredReleases().thenCompose(releases -> {
+            DesiredRelease current = releases.get(d.project());
+            if (current != null && current.deploymentId().equals(d.deploymentId())) {
+              throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is the active release of "
+                  + "project '" + d.project() + "': deploy or roll back to another release first")
+                  .with("deployment_id", d.deploymentId());
+            }
+            return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
+                    replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
+                .thenCompose(after -> d.payloadPresent() ? reclaim(d) : CompletableFuture.completedFuture(0L));
+          });
+        })
+        .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
+            .put("deployment_id", found.deploymentId()).put("freed_bytes", freed))));
+  }
+
+  private static void requireFinished(Deployment d) {
     if (!d.isTerminal()) {
       throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is " + d.status().apiName()
           + ": its payload can be deleted once it has finished").with("deployment_id", d.deploymentId());
     }
-    return desiredReleases().thenCompose(releases -> {
-      DesiredRelease current = releases.get(d.project());
-      if (current != null && current.deploymentId().equals(d.deploymentId())) {
-        throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is the active release of "
-            + "project '" + d.project() + "': deploy or roll back to another release first")
-            .with("deployment_id", d.deploymentId());
-      }
-      return readModelCaughtUp()
-          .thenCompose(caughtUp -> node.deployment(d.deploymentId()).<Deployment>askWithStatus(
-              replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT))
-          .thenCompose(after -> d.payloadPresent() ? reclaim(d) : CompletableFuture.completedFuture(0L))
-          .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
-              .put("deployment_id", d.deploymentId()).put("freed_bytes", freed))));
-    });
   }
 
-  /** Waits for the read model to show every deployment the journal holds now; 503 if it does not in time. */
+  /**
+   * Waits for the read model to show every deployment the journal holds now; 503 if it does not in
+   * time or the database cannot say.
+   */
   private CompletionStage<Boolean> readModelCaughtUp() {
-    return node.readModelCatchUp().await(CATCH_UP_POLL, CATCH_UP_LIMIT).thenApply(caughtUp -> {
+    return node.readModelCatchUp().await(CATCH_UP_POLL, catchUpLimit).handle((caughtUp, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        throw ApiException.unavailable("the deployment history could not be compared with the journal ("
+            + cause.getMessage() + "): nothing was deleted, retry later").with("retry_after", 10);
+      }
       if (!caughtUp) {
         throw ApiException.unavailable("the deployment history is behind the journal (a projection is paused or "
             + "its node is down): nothing was deleted, retry later").with("retry_after", 10);
