@@ -10,7 +10,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Inflates a gzip stream on a thread of its own and hands the inflated bytes over through a small
  * bounded queue, so decompression and file writing use two cores, as {@code tar xzf} does with its
- * gzip child process. Memory is bounded by {@value #CHUNKS} chunks of {@value #CHUNK} bytes.
+ * gzip child process. Memory is bounded by {@value #CHUNKS} chunks of {@value #CHUNK} bytes in the
+ * queue, plus the one being read and the one being filled; the chunks are reused (an archive of many
+ * small files inflates to hundreds of MB, which as fresh arrays meant a young collection every
+ * ~100 ms and chunks still queued promoted to the old generation).
  *
  * <p>Errors of the inflating thread (not gzip, truncated, CRC mismatch) are rethrown by {@link #read};
  * {@link #close} stops the thread and closes the source.
@@ -18,12 +21,17 @@ import java.util.concurrent.TimeUnit;
 final class ParallelGunzip extends InputStream {
   private static final int CHUNK = 256 * 1024;
   private static final int CHUNKS = 8;
-  private static final byte[] END = new byte[0];
+  private static final Chunk END = new Chunk(new byte[0], 0);
 
-  private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(CHUNKS);
+  /** {@code length} bytes of {@code bytes} (the last chunk of a stream is usually short). */
+  private record Chunk(byte[] bytes, int length) {}
+
+  private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(CHUNKS);
+  /** Chunks the reader is done with, for the inflater to fill again. */
+  private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(CHUNKS + 2);
   private final Thread inflater;
   private volatile IOException failure;
-  private byte[] current = new byte[0];
+  private Chunk current = END;
   private int pos;
   private boolean ended;
 
@@ -37,7 +45,10 @@ final class ParallelGunzip extends InputStream {
     try (compressed) {
       InputStream gz = ArchiveValidator.openGzip(compressed, maxCompressionRatio);
       while (true) {
-        byte[] chunk = new byte[CHUNK];
+        byte[] chunk = free.poll();
+        if (chunk == null) {
+          chunk = new byte[CHUNK];
+        }
         int filled = 0;
         int n;
         while (filled < CHUNK && (n = gz.read(chunk, filled, CHUNK - filled)) > 0) {
@@ -46,7 +57,7 @@ final class ParallelGunzip extends InputStream {
         if (filled == 0) {
           break;
         }
-        queue.put(filled == CHUNK ? chunk : java.util.Arrays.copyOf(chunk, filled));
+        queue.put(new Chunk(chunk, filled));
       }
     } catch (IOException e) {
       failure = e;
@@ -66,14 +77,19 @@ final class ParallelGunzip extends InputStream {
     if (ended) {
       return false;
     }
-    while (pos >= current.length) {
+    while (pos >= current.length()) {
       try {
-        byte[] next = queue.poll(10, TimeUnit.MINUTES);
+        if (current != END) {
+          free.offer(current.bytes());
+          current = END;
+        }
+        Chunk next = queue.poll(10, TimeUnit.MINUTES);
         if (next == null) {
           throw new IOException("decompression stalled");
         }
         if (next == END) {
           ended = true;
+          current = END;
           if (failure != null) {
             throw failure;
           }
@@ -91,7 +107,7 @@ final class ParallelGunzip extends InputStream {
 
   @Override
   public int read() throws IOException {
-    return fill() ? current[pos++] & 0xff : -1;
+    return fill() ? current.bytes()[pos++] & 0xff : -1;
   }
 
   @Override
@@ -102,8 +118,8 @@ final class ParallelGunzip extends InputStream {
     if (!fill()) {
       return -1;
     }
-    int n = Math.min(len, current.length - pos);
-    System.arraycopy(current, pos, b, off, n);
+    int n = Math.min(len, current.length() - pos);
+    System.arraycopy(current.bytes(), pos, b, off, n);
     pos += n;
     return n;
   }
