@@ -89,7 +89,6 @@ final class ParallelGunzip extends InputStream {
         }
         if (next == END) {
           ended = true;
-          current = END;
           if (failure != null) {
             throw failure;
           }

@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.time.Duration;
 import org.apache.pekko.Done;
@@ -194,7 +195,7 @@ public final class NodeRuntime {
    */
   private void awaitSchema(Duration limit) {
     try {
-      journalReady.toCompletableFuture().get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      journalReady.toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       system.log().warn("the database did not answer within {}: starting anyway, not ready until it does", limit);
     } catch (java.util.concurrent.ExecutionException e) {
@@ -308,7 +309,7 @@ public final class NodeRuntime {
         .exceptionallyCompose(e -> {
           system.log().warn("the start-up sweep could not compare the read model with the journal: {}", e.toString());
           // A database that fails at once would otherwise be asked again at once, in a tight loop.
-          Executor later = CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS, blocking);
+          Executor later = CompletableFuture.delayedExecutor(10, TimeUnit.SECONDS, blocking);
           return CompletableFuture.supplyAsync(() -> false, later);
         })
         .thenCompose(caughtUp -> {
