@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -182,6 +183,46 @@ class PayloadApiTest {
     assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
     assertTrue(node.node.blobs().contains(hidden.get("sha256").asText()), "the other project's bytes stay");
     assertEquals(200, download(hidden.get("deployment_id").asText(), null).statusCode());
+  }
+
+  /**
+   * The node-to-node half of a payload delete: a copy committed again after the delete took this
+   * node's claim mark (a new upload of the same bytes that the delete's checks could not see) stays.
+   */
+  @Test
+  void aCopyCommittedAgainAfterTheDeletesClaimMarkStays() throws Exception {
+    byte[] payload = Tarball.builder().file("claimed", "again").randomFile("a.bin", 20_000, 7).toBytes();
+    String sha = deploy("claim-first", payload).get("sha256").asText();
+    deploy("claim-first", Tarball.builder().file("v", "2").toBytes());
+    String secret = "Cluster " + node.node.clusterSecret().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    String beforeChecks = claimMark(sha, secret);
+
+    deploy("claim-second", payload);
+    HttpResponse<String> kept = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since=" + beforeChecks)
+        .setHeader("Authorization", secret).DELETE().build());
+    assertEquals(200, kept.statusCode(), kept.body());
+    assertEquals(0, TestNode.json(kept).get("freed_bytes").asLong());
+    assertTrue(TestNode.json(kept).get("kept").asBoolean());
+    assertTrue(node.node.blobs().contains(sha), "the second upload's bytes stay");
+
+    HttpResponse<String> bad = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since=yesterday")
+        .setHeader("Authorization", secret).DELETE().build());
+    assertEquals(400, bad.statusCode(), bad.body());
+    assertEquals("INVALID_REQUEST", TestNode.json(bad).get("code").asText());
+
+    HttpResponse<String> freed = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since="
+        + claimMark(sha, secret)).setHeader("Authorization", secret).DELETE().build());
+    assertEquals(200, freed.statusCode(), freed.body());
+    assertEquals(payload.length, TestNode.json(freed).get("freed_bytes").asLong(), "decided after that upload");
+    assertFalse(TestNode.json(freed).get("kept").asBoolean());
+    assertFalse(node.node.blobs().contains(sha));
+  }
+
+  private String claimMark(String sha, String secret) {
+    HttpResponse<String> r = node.send(node.request("/internal/blobs/" + sha + "/claim-mark")
+        .setHeader("Authorization", secret).GET().build());
+    assertEquals(200, r.statusCode(), r.body());
+    return TestNode.json(r).get("mark").asText();
   }
 
   @Test

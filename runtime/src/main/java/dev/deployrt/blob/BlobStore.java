@@ -10,13 +10,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -30,8 +34,17 @@ import java.util.stream.Stream;
  * address or absent. Staging files left by a crash are deleted by {@link #open}. Committing bytes
  * that are already present discards the new copy (the address says they are the same).
  *
- * <p>Thread-safe: every method works on distinct paths or relies on atomic renames. Waiters
- * ({@link #whenPresent}) and the commit listener are told after the blob is visible.
+ * <p>Deletion never races a new use of the same bytes: a caller that decides from other facts (the
+ * deployment history, the release register) that a blob is unused takes a {@link #mark()} before it
+ * gathers them, and {@link #deleteUnclaimedSince} removes the blob only if nothing claimed it after
+ * that mark. A claim is every {@link #commit} of those bytes (also of bytes already present: a new
+ * upload of the same content, a fetched or pushed replica) and every {@link #hold} taken or released
+ * (an upload holds its blob from before its commit until its record names the blob). A mark of an
+ * earlier run of the store (before a restart) protects everything: the claims it counted are gone.
+ *
+ * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and the
+ * removal of {@link #deleteUnclaimedSince} and a commit's check and rename are atomic per digest.
+ * Waiters ({@link #whenPresent}) and the commit listener are told after the blob is visible.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
@@ -41,11 +54,20 @@ public final class BlobStore {
   private final Path staging;
   private final Consumer<String> onCommitted;
   private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters = new ConcurrentHashMap<>();
+  /** Names this run of the store in its marks. */
+  private final String run = Long.toHexString(new SecureRandom().nextLong() | Long.MIN_VALUE);
+  private final AtomicLong claimCount = new AtomicLong();
+  /** Per digest: the last claim's number and the holds open; guarded by {@link #lockFor}. */
+  private final ConcurrentHashMap<String, Claims> claims = new ConcurrentHashMap<>();
+  private final Object[] locks = new Object[64];
 
   private BlobStore(Path root, Consumer<String> onCommitted) {
     this.blobs = root.resolve("sha256");
     this.staging = root.resolve("staging");
     this.onCommitted = onCommitted;
+    for (int i = 0; i < locks.length; i++) {
+      locks[i] = new Object();
+    }
   }
 
   /** Opens (creating if needed) the store under {@code root} and removes leftover staging files. */
@@ -81,25 +103,32 @@ public final class BlobStore {
 
   /**
    * Publishes a fully written staging file under {@code sha256}. The caller has verified that the
-   * file's digest is {@code sha256}. The staging file is gone afterwards, whatever the outcome.
+   * file's digest is {@code sha256}. The staging file is gone afterwards, whatever the outcome. Counts
+   * as a claim of the blob, also when the bytes were already present.
    */
   public Path commit(Path stagedFile, String sha256) throws IOException {
     requireDigest(sha256);
     Path target = pathOf(sha256);
     try {
-      if (Files.exists(target)) {
-        return target;
+      synchronized (lockFor(sha256)) {
+        if (Files.exists(target)) {
+          claim(sha256, 0);
+          return target;
+        }
       }
       try (FileChannel ch = FileChannel.open(stagedFile, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
       Files.createDirectories(target.getParent());
-      try {
-        Files.move(stagedFile, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-        if (!Files.exists(target)) {
-          throw e;
+      synchronized (lockFor(sha256)) {
+        try {
+          Files.move(stagedFile, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+          if (!Files.exists(target)) {
+            throw e;
+          }
         }
+        claim(sha256, 0);
       }
       syncDirectory(target.getParent());
       onCommitted.accept(sha256);
@@ -110,6 +139,67 @@ public final class BlobStore {
       return target;
     } finally {
       Files.deleteIfExists(stagedFile);
+    }
+  }
+
+  /**
+   * Keeps the blob {@code sha256} (present or still to be committed) from {@link
+   * #deleteUnclaimedSince} until the hold is closed; taking and closing it both count as claims.
+   */
+  public Hold hold(String sha256) {
+    requireDigest(sha256);
+    synchronized (lockFor(sha256)) {
+      claim(sha256, 1);
+    }
+    return new Hold(sha256);
+  }
+
+  /** A {@link #hold} on one blob; closing it more than once changes nothing. */
+  public final class Hold implements AutoCloseable {
+    private final String sha256;
+    private final AtomicBoolean open = new AtomicBoolean(true);
+
+    private Hold(String sha256) {
+      this.sha256 = sha256;
+    }
+
+    @Override
+    public void close() {
+      if (open.compareAndSet(true, false)) {
+        synchronized (lockFor(sha256)) {
+          claim(sha256, -1);
+        }
+      }
+    }
+  }
+
+  /** Where this store's claims stand now; see {@link #deleteUnclaimedSince}. */
+  public ClaimMark mark() {
+    return new ClaimMark(run, claimCount.get());
+  }
+
+  /**
+   * A point in one run of a store's claims, as text for node-to-node calls: {@code <run>.<count>}.
+   */
+  public record ClaimMark(String run, long count) {
+    public String token() {
+      return run + "." + count;
+    }
+
+    /** The mark a {@link #token()} names; empty if the text is not one. */
+    public static Optional<ClaimMark> parse(String token) {
+      int dot = token == null ? -1 : token.indexOf('.');
+      if (dot <= 0 || dot > 16 || dot == token.length() - 1 || token.length() - dot > 20) {
+        return Optional.empty();
+      }
+      try {
+        long count = Long.parseLong(token.substring(dot + 1));
+        String run = token.substring(0, dot);
+        Long.parseUnsignedLong(run, 16);
+        return count < 0 ? Optional.empty() : Optional.of(new ClaimMark(run, count));
+      } catch (NumberFormatException e) {
+        return Optional.empty();
+      }
     }
   }
 
@@ -172,22 +262,52 @@ public final class BlobStore {
     return contains(sha256) ? Optional.of(pathOf(sha256)) : Optional.empty();
   }
 
-  /** Removes a blob; returns the bytes freed (0 if it was not there). Idempotent. */
-  public long delete(String sha256) throws IOException {
+  /**
+   * Removes a blob unless something claimed it after {@code since} (a commit of the same bytes, a
+   * hold taken, open or released) or {@code since} is from an earlier run of the store. Returns the
+   * bytes freed (0 if it was not there), or empty if it was kept. Idempotent.
+   */
+  public OptionalLong deleteUnclaimedSince(String sha256, ClaimMark since) throws IOException {
     requireDigest(sha256);
     Path p = pathOf(sha256);
-    try {
-      long size = Files.size(p);
-      Files.delete(p);
-      return size;
-    } catch (NoSuchFileException e) {
-      return 0;
+    synchronized (lockFor(sha256)) {
+      Claims c = claims.get(sha256);
+      if (!since.run().equals(run) || c != null && (c.holds > 0 || c.last > since.count())) {
+        return OptionalLong.empty();
+      }
+      claims.remove(sha256);
+      try {
+        long size = Files.size(p);
+        Files.delete(p);
+        return OptionalLong.of(size);
+      } catch (NoSuchFileException e) {
+        return OptionalLong.of(0);
+      }
     }
   }
 
   /** Paths currently in the staging area (for tests and diagnostics). */
   public Path stagingDirectory() {
     return staging;
+  }
+
+  /** Records a claim of {@code sha256} and changes its open holds by {@code holdDelta}; under its lock. */
+  private void claim(String sha256, int holdDelta) {
+    Claims c = claims.computeIfAbsent(sha256, k -> new Claims());
+    c.last = claimCount.incrementAndGet();
+    c.holds += holdDelta;
+    if (c.holds == 0 && !Files.exists(pathOf(sha256))) {
+      claims.remove(sha256); // a released hold of bytes never committed: nothing left to protect
+    }
+  }
+
+  private Object lockFor(String sha256) {
+    return locks[Integer.parseInt(sha256.substring(0, 2), 16) % locks.length];
+  }
+
+  private static final class Claims {
+    long last;
+    int holds;
   }
 
   private Path pathOf(String sha256) {

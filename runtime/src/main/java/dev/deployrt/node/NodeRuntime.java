@@ -176,8 +176,10 @@ public final class NodeRuntime {
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
     this.readModelCatchUp = new ReadModelCatchUp(pool, blocking);
+    // Marked before the checks: bytes an upload or a fetch claims meanwhile are not swept.
+    BlobStore.ClaimMark beforeSweep = blobs.mark();
     this.startupSweepDone = readModelReady.thenCompose(ready -> readModelCaughtUp()).thenApplyAsync(ready -> {
-      reclaimPrunedBlobs(releaseStore);
+      reclaimPrunedBlobs(releaseStore, beforeSweep);
       return Done.getInstance();
     }, blocking);
     NodeReporter reporter = new EntityReporter();
@@ -329,9 +331,9 @@ public final class NodeRuntime {
    * Deletes local blobs whose every deployment gave its payload up while this node was down. Runs
    * once the read model has caught up with the journal as it was at start, so no deployment that
    * still keeps the bytes is missing from it; a blob no row mentions stays, and so does one that a
-   * project's stored desired release uses.
+   * project's stored desired release uses, and so does one committed or held after {@code since}.
    */
-  private void reclaimPrunedBlobs(ReleaseStore releaseStore) {
+  private void reclaimPrunedBlobs(ReleaseStore releaseStore, BlobStore.ClaimMark since) {
     Set<String> released;
     try {
       released = releaseStore.loadAll().stream().map(DesiredRelease::sha256).collect(Collectors.toSet());
@@ -342,8 +344,10 @@ public final class NodeRuntime {
     for (String sha : blobs.all()) {
       try {
         if (!released.contains(sha) && queries.blobReclaimable(sha)) {
-          long freed = reclaimer.reclaimLocally(sha);
-          system.log().info("deleted blob {} ({} bytes): its payload was deleted while this node was down", sha, freed);
+          long freed = reclaimer.reclaimLocally(sha, since);
+          if (freed > 0) {
+            system.log().info("deleted blob {} ({} bytes): its payload was deleted while this node was down", sha, freed);
+          }
         }
       } catch (Exception e) {
         system.log().warn("could not check or delete blob {}: {}", sha, e.toString());

@@ -3,9 +3,14 @@ package dev.deployrt.peer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.blob.BlobStore.ClaimMark;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -21,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * according to the peer directory, holds them ({@code DELETE /internal/blobs/{sha256}}). A node that
  * is down keeps its copy until it starts again: then {@code NodeRuntime} deletes every local blob
  * that the read model says no deployment needs any more.
+ *
+ * <p>Two steps, so that a new use of the same bytes that the caller's checks could not see yet keeps
+ * them: {@link #markEverywhere} takes each holder's claim mark ({@link BlobStore#mark()}) before the
+ * caller checks that no deployment needs the bytes, and {@link #reclaimEverywhere} then deletes only
+ * copies that nothing claimed since (a node that gave no mark keeps its copy).
  */
 public final class BlobReclaimer {
   private static final Logger log = LoggerFactory.getLogger(BlobReclaimer.class);
@@ -44,41 +54,89 @@ public final class BlobReclaimer {
     this.blocking = blocking;
   }
 
-  /** Blocking: deletes the local copy; the bytes freed (0 if there was none). */
-  public long reclaimLocally(String sha256) throws IOException {
-    long freed = blobs.delete(sha256);
-    directory.updateSelf(s -> s.withBlob(sha256, false));
-    return freed;
+  /** The claim marks of this node and of every node that is up and holds the blob, by node name. */
+  public CompletionStage<Map<String, ClaimMark>> markEverywhere(String sha256) {
+    return CompletableFuture.supplyAsync(() -> {
+      Map<String, ClaimMark> marks = new TreeMap<>();
+      marks.put(self, blobs.mark());
+      for (String node : upNodes.get()) {
+        if (!node.equals(self) && directory.peer(node).blobs().contains(sha256)) {
+          markOn(node, sha256).ifPresent(mark -> marks.put(node, mark));
+        }
+      }
+      return marks;
+    }, blocking);
   }
 
-  /** Deletes every reachable copy; completes with the bytes freed on all nodes together. */
-  public CompletionStage<Long> reclaimEverywhere(String sha256) {
+  /**
+   * Blocking: deletes the local copy unless it was claimed after {@code since}; the bytes freed (0 if
+   * there was none or it was kept).
+   */
+  public long reclaimLocally(String sha256, ClaimMark since) throws IOException {
+    OptionalLong freed = blobs.deleteUnclaimedSince(sha256, since);
+    if (freed.isEmpty()) {
+      log.info("kept blob {}: it was committed or held again after its deletion was decided", sha256);
+      return 0;
+    }
+    directory.updateSelf(s -> s.withBlob(sha256, false));
+    return freed.getAsLong();
+  }
+
+  /**
+   * Deletes every reachable copy that nothing claimed after its node's mark in {@code marks}
+   * ({@link #markEverywhere}); completes with the bytes freed on all nodes together.
+   */
+  public CompletionStage<Long> reclaimEverywhere(String sha256, Map<String, ClaimMark> marks) {
     return CompletableFuture.supplyAsync(() -> {
       long freed = 0;
       try {
-        freed += reclaimLocally(sha256);
+        ClaimMark local = marks.get(self);
+        if (local != null) {
+          freed += reclaimLocally(sha256, local);
+        }
       } catch (IOException e) {
         log.warn("could not delete blob {} on this node: {}", sha256, e.toString());
       }
       for (String node : upNodes.get()) {
-        if (node.equals(self) || !directory.peer(node).blobs().contains(sha256)) {
+        ClaimMark mark = marks.get(node);
+        if (node.equals(self) || mark == null || !directory.peer(node).blobs().contains(sha256)) {
           continue;
         }
-        freed += reclaimOn(node, sha256);
+        freed += reclaimOn(node, sha256, mark);
       }
       return freed;
     }, blocking);
   }
 
-  private long reclaimOn(String node, String sha256) {
+  private Optional<ClaimMark> markOn(String node, String sha256) {
     try {
-      HttpResponse response = peers.send(node,
-          HttpRequest.create("/internal/blobs/" + sha256).withMethod(HttpMethods.DELETE), CALL_TIMEOUT);
+      HttpResponse response = peers.send(node, HttpRequest.create("/internal/blobs/" + sha256 + "/claim-mark"),
+          CALL_TIMEOUT);
+      String problem;
       if (response.status().isSuccess()) {
-        String body = response.entity().toStrict(CALL_TIMEOUT.toMillis(), peers.materializer())
-            .toCompletableFuture().get().getData().utf8String();
-        JsonNode json = JSON.readTree(body);
-        return json.path("freed_bytes").asLong(0);
+        Optional<ClaimMark> mark = ClaimMark.parse(json(response).path("mark").asText(null));
+        if (mark.isPresent()) {
+          return mark;
+        }
+        problem = "an answer without a valid mark";
+      } else {
+        problem = peers.describe(response);
+      }
+      log.warn("node {} gave no claim mark for blob {} ({}): it keeps its copy until it restarts", node, sha256,
+          problem);
+    } catch (Exception e) {
+      log.warn("node {} gave no claim mark for blob {} ({}): it keeps its copy until it restarts", node, sha256,
+          e.toString());
+    }
+    return Optional.empty();
+  }
+
+  private long reclaimOn(String node, String sha256, ClaimMark mark) {
+    try {
+      HttpResponse response = peers.send(node, HttpRequest.create("/internal/blobs/" + sha256
+          + "?unclaimed_since=" + mark.token()).withMethod(HttpMethods.DELETE), CALL_TIMEOUT);
+      if (response.status().isSuccess()) {
+        return json(response).path("freed_bytes").asLong(0);
       }
       log.warn("node {} did not delete blob {}: {} (it is deleted when that node restarts)", node, sha256,
           peers.describe(response));
@@ -87,5 +145,11 @@ public final class BlobReclaimer {
           e.toString());
     }
     return 0;
+  }
+
+  private JsonNode json(HttpResponse response) throws Exception {
+    String body = response.entity().toStrict(CALL_TIMEOUT.toMillis(), peers.materializer())
+        .toCompletableFuture().get().getData().utf8String();
+    return JSON.readTree(body);
   }
 }

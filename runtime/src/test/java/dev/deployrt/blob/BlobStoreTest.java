@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,8 +63,75 @@ class BlobStoreTest {
     byte[] bytes = new byte[1000];
     String sha = FileTrees.sha256(bytes);
     store.commit(Files.write(store.newStagingFile(), bytes), sha);
-    assertEquals(1000, store.delete(sha));
-    assertEquals(0, store.delete(sha));
+    BlobStore.ClaimMark mark = store.mark();
+    assertEquals(OptionalLong.of(1000), store.deleteUnclaimedSince(sha, mark));
+    assertEquals(OptionalLong.of(0), store.deleteUnclaimedSince(sha, mark));
     assertFalse(store.contains(sha));
+  }
+
+  @Test
+  void bytesCommittedAgainAfterTheMarkAreKept() throws IOException {
+    BlobStore store = BlobStore.open(root);
+    byte[] bytes = "shared".getBytes(StandardCharsets.UTF_8);
+    String sha = FileTrees.sha256(bytes);
+    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    BlobStore.ClaimMark beforeChecks = store.mark();
+    store.commit(Files.write(store.newStagingFile(), bytes), sha); // a new upload of the same bytes
+    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
+    assertTrue(store.contains(sha));
+    assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()),
+        "a delete decided after that commit removes them");
+  }
+
+  @Test
+  void aHoldKeepsTheBytesWhileOpenAndFromDeletesMarkedBeforeItClosed() throws IOException {
+    BlobStore store = BlobStore.open(root);
+    byte[] bytes = "held".getBytes(StandardCharsets.UTF_8);
+    String sha = FileTrees.sha256(bytes);
+    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    BlobStore.Hold hold = store.hold(sha);
+    BlobStore.ClaimMark whileHeld = store.mark();
+    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld), "held");
+    hold.close();
+    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld),
+        "released after the mark: the deleter's checks may not have seen the holder's record");
+    hold.close();
+    assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()));
+  }
+
+  @Test
+  void aHoldTakenBeforeTheBytesArriveCoversTheirCommit() throws IOException {
+    BlobStore store = BlobStore.open(root);
+    byte[] bytes = "later".getBytes(StandardCharsets.UTF_8);
+    String sha = FileTrees.sha256(bytes);
+    try (BlobStore.Hold hold = store.hold(sha)) {
+      store.commit(Files.write(store.newStagingFile(), bytes), sha);
+      assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, store.mark()));
+    }
+    assertTrue(store.contains(sha));
+  }
+
+  @Test
+  void aMarkFromBeforeARestartDeletesNothing() throws IOException {
+    BlobStore before = BlobStore.open(root);
+    byte[] bytes = "restart".getBytes(StandardCharsets.UTF_8);
+    String sha = FileTrees.sha256(bytes);
+    before.commit(Files.write(before.newStagingFile(), bytes), sha);
+    BlobStore.ClaimMark old = before.mark();
+    BlobStore after = BlobStore.open(root);
+    assertEquals(OptionalLong.empty(), after.deleteUnclaimedSince(sha, old));
+    assertTrue(after.contains(sha));
+  }
+
+  @Test
+  void claimMarksSurviveTheirTextFormAndRejectOtherText() {
+    BlobStore store = BlobStore.open(root);
+    BlobStore.ClaimMark mark = store.mark();
+    assertEquals(Optional.of(mark), BlobStore.ClaimMark.parse(mark.token()));
+    for (String bad : new String[] {"", ".", "abc", "abc.", ".5", "zz.5", "abc.-1", "abc.x", "a".repeat(17) + ".1",
+        "abc.1234567890123456789012"}) {
+      assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(bad), bad);
+    }
+    assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(null));
   }
 }

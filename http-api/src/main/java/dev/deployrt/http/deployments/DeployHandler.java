@@ -1,6 +1,7 @@
 package dev.deployrt.http.deployments;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.LogEntry;
@@ -14,6 +15,7 @@ import dev.deployrt.peer.FanOutPlan;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -445,7 +447,10 @@ public final class DeployHandler {
    */
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
-    return CompletableFuture
+    // Until the record names the bytes, a payload delete's checks cannot see that this upload needs
+    // them: the hold keeps them (BlobStore, "claims").
+    BlobStore.Hold hold = node.blobs().hold(staged.sha256());
+    CompletionStage<Map.Entry<Path, Deployment>> committedAndNamed = CompletableFuture
         .supplyAsync(() -> {
           try {
             return staged.commit();
@@ -454,12 +459,15 @@ public final class DeployHandler {
           }
         }, node.blocking())
         .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
-            .thenCompose(stored -> node.replicator()
-                .replicate(staged.sha256(), path, FanOutPlan.of(node.nodeName(), targets), node.upNodes())
-                .thenApply(replicas -> {
-                  recordReplicas(id, replicas, targets.size());
-                  return stored;
-                })))
+            .thenApply(stored -> Map.entry(path, stored)))
+        .whenComplete((done, e) -> hold.close());
+    return committedAndNamed
+        .thenCompose(done -> node.replicator()
+            .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+            .thenApply(replicas -> {
+              recordReplicas(id, replicas, targets.size());
+              return done.getValue();
+            }))
         .thenCompose(stored -> respondStored(id, stored, params))
         .exceptionallyCompose(e -> fail(id, asApi(e)));
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.blob.BlobStore.ClaimMark;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.http.ApiException;
@@ -43,11 +44,14 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * deploy.http.payload-delete-wait}; else 503 and nothing changes), and decides the rest from the
  * record as it is after the wait. A deployment publishes its release right after its
  * payload is stored (a message to its node's register, which writes it to every reachable node at
- * once); this node's replica is read right before the bytes go, after the record was marked. Left
- * open: a deployment of the same bytes stored after the read model was found caught up and not yet
- * a release on this node's replica when it is read (the same milliseconds, or a node the register's
- * write missed, until gossip brings it) loses its bytes; it then fails its fetch and can be redone.
- * Repeating the call changes nothing and frees 0 bytes.
+ * once); this node's replica is read right before the bytes go, after the record was marked. What
+ * neither can show yet is covered by the blob stores' claim marks, taken on every holder before the
+ * first check ({@link dev.deployrt.peer.BlobReclaimer}): a copy committed again after its node's
+ * mark (a new upload of the same bytes, a replica pushed or fetched) or held by an upload whose
+ * record does not name the bytes yet stays. Left open: a rollback to this very deployment that read
+ * its record just before it was marked may find the bytes gone; it then fails its fetch (the delete
+ * won) and can be redone from another deployment of the same bytes. Repeating the call changes
+ * nothing and frees 0 bytes.
  */
 final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -111,8 +115,12 @@ final class PayloadHandler {
 
   CompletionStage<HttpResponse> delete(Deployment found, User user) {
     requireFinished(found);
+    // Marked before anything is checked: a copy committed or held after its node's mark stays (a new
+    // upload of the same bytes that the checks below cannot see yet).
+    CompletionStage<Map<String, ClaimMark>> marks = found.payloadPresent() && found.sha256() != null
+        ? node.reclaimer().markEverywhere(found.sha256()) : CompletableFuture.completedFuture(Map.of());
     // The wait can take seconds: what is decided after it is decided from the record as it is then.
-    return readModelCaughtUp()
+    return marks.thenCompose(marked -> readModelCaughtUp()
         .thenCompose(caughtUp -> node.deployment(found.deploymentId()).<Deployment>ask(DeploymentEntity.Get::new, ASK_TIMEOUT))
         .thenCompose(d -> {
           requireFinished(d);
@@ -125,9 +133,9 @@ final class PayloadHandler {
             }
             return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
                     replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
-                .thenCompose(after -> d.payloadPresent() ? reclaim(d) : CompletableFuture.completedFuture(0L));
+                .thenCompose(after -> d.payloadPresent() ? reclaim(d, marked) : CompletableFuture.completedFuture(0L));
           });
-        })
+        }))
         .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
             .put("deployment_id", found.deploymentId()).put("freed_bytes", freed))));
   }
@@ -158,7 +166,7 @@ final class PayloadHandler {
     });
   }
 
-  private CompletionStage<Long> reclaim(Deployment d) {
+  private CompletionStage<Long> reclaim(Deployment d, Map<String, ClaimMark> marks) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         return node.queries().blobStillNeeded(d.sha256(), d.deploymentId());
@@ -170,7 +178,7 @@ final class PayloadHandler {
         : desiredReleases().thenApply(releases -> released(releases, d.sha256())))
         .thenCompose(kept -> kept
             ? CompletableFuture.completedFuture(0L)
-            : node.reclaimer().reclaimEverywhere(d.sha256()));
+            : node.reclaimer().reclaimEverywhere(d.sha256(), marks));
   }
 
   private CompletionStage<Map<String, DesiredRelease>> desiredReleases() {

@@ -43,8 +43,12 @@ import org.apache.pekko.util.ByteString;
  *       seconds), which lets a fan-out child ask its parent before the parent has it.
  *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after the
  *       bytes matched the digest and were committed (201), or were already there (200).
- *   <li>{@code DELETE /internal/blobs/{sha256}}: the payload was deleted; answers {@code freed_bytes}
- *       (0 if this node held no copy).
+ *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: this node's blob store claim mark ({@code
+ *       mark}), taken by a payload delete before it checks that no deployment needs the bytes.
+ *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: the payload was deleted;
+ *       answers {@code freed_bytes} (0 if this node held no copy) and {@code kept} (true if the
+ *       bytes were committed or held here after the mark, so they stay). Without a mark (a caller of
+ *       an earlier version) the copy is deleted unconditionally.
  * </ul>
  */
 public final class InternalRoutes extends AllDirectives {
@@ -61,15 +65,19 @@ public final class InternalRoutes extends AllDirectives {
   public Route route() {
     return pathPrefix("internal", () -> extractCredentials(credentials -> {
       requireClusterSecret(credentials);
-      return pathPrefix("blobs", () -> path(segment(), sha -> {
+      return pathPrefix("blobs", () -> pathPrefix(segment(), sha -> {
         if (!BlobStore.isValidDigest(sha)) {
           throw ApiException.notFound("no blob " + DeployRequest.printable(sha));
         }
         return concat(
-            get(() -> parameterOptional("wait", wait -> serve(sha, waitSeconds(wait)))),
-            put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
-                completeWithFuture(receive(sha, entity.getDataBytes()))))),
-            delete(() -> completeWithFuture(reclaim(sha))));
+            path("claim-mark", () -> get(() -> complete(HttpResponse.create().withEntity(ApiJson.entity(
+                ApiJson.MAPPER.createObjectNode().put("sha256", sha).put("mark", node.blobs().mark().token())))))),
+            pathEnd(() -> concat(
+                get(() -> parameterOptional("wait", wait -> serve(sha, waitSeconds(wait)))),
+                put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
+                    completeWithFuture(receive(sha, entity.getDataBytes()))))),
+                delete(() -> parameterOptional("unclaimed_since", since ->
+                    completeWithFuture(reclaim(sha, since)))))));
       }));
     }));
   }
@@ -163,12 +171,17 @@ public final class InternalRoutes extends AllDirectives {
         });
   }
 
-  private CompletionStage<HttpResponse> reclaim(String sha) {
+  private CompletionStage<HttpResponse> reclaim(String sha, Optional<String> unclaimedSince) {
+    // Without a mark: a caller from before marks existed, which checked everything itself.
+    BlobStore.ClaimMark since = unclaimedSince.map(token -> BlobStore.ClaimMark.parse(token).orElseThrow(() ->
+        ApiException.invalid("'unclaimed_since' must be a claim mark from GET /internal/blobs/{sha256}/claim-mark")))
+        .orElseGet(() -> node.blobs().mark());
     return CompletableFuture.supplyAsync(() -> {
       try {
-        long freed = node.reclaimer().reclaimLocally(sha);
-        return HttpResponse.create().withEntity(ApiJson.entity(
-            ApiJson.MAPPER.createObjectNode().put("sha256", sha).put("freed_bytes", freed)));
+        boolean held = node.blobs().contains(sha);
+        long freed = node.reclaimer().reclaimLocally(sha, since);
+        return HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
+            .put("sha256", sha).put("freed_bytes", freed).put("kept", held && node.blobs().contains(sha))));
       } catch (java.io.IOException e) {
         throw new CompletionException(e);
       }
