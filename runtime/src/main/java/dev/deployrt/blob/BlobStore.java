@@ -38,8 +38,9 @@ import java.util.stream.Stream;
  * deployment history, the release register) that a blob is unused takes a {@link #mark()} before it
  * gathers them, and {@link #deleteUnclaimedSince} removes the blob only if nothing claimed it after
  * that mark. A claim is every {@link #commit} of those bytes (also of bytes already present: a new
- * upload of the same content, a fetched or pushed replica) and every {@link #hold} taken or released
- * (an upload holds its blob from before its commit until its record names the blob). A mark of an
+ * upload of the same content, a fetched or pushed replica), every {@link #claimIfPresent} that found
+ * them, and every {@link #hold} taken or released (an upload holds its blob from before its commit
+ * until its record names the blob). A mark of an
  * earlier run of the store (before a restart) protects everything: the claims it counted are gone.
  *
  * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and the
@@ -139,6 +140,22 @@ public final class BlobStore {
       return target;
     } finally {
       Files.deleteIfExists(stagedFile);
+    }
+  }
+
+  /**
+   * The blob's path if it is present, counting as a claim of it: for a user of bytes already held (a
+   * release about to be extracted from them, a replica pushed again), whom a delete decided from
+   * older facts must not take them from.
+   */
+  public Optional<Path> claimIfPresent(String sha256) {
+    requireDigest(sha256);
+    synchronized (lockFor(sha256)) {
+      if (!Files.isRegularFile(pathOf(sha256))) {
+        return Optional.empty();
+      }
+      claim(sha256, 0);
+      return Optional.of(pathOf(sha256));
     }
   }
 

@@ -103,7 +103,7 @@ public final class PeerBlobFetcher implements BlobSource {
       }
     }
     while (true) {
-      Optional<Path> local = blobs.find(sha);
+      Optional<Path> local = blobs.claimIfPresent(sha);
       if (local.isPresent()) {
         return extractLocal(local.get(), fetched, extraction);
       }
@@ -124,7 +124,7 @@ public final class PeerBlobFetcher implements BlobSource {
           reporter.log(release.deploymentId(), LogEntry.WARNING, "fetch",
               "could not fetch the payload from " + candidate.node() + ": " + reason(e), Map.of());
         }
-        local = blobs.find(sha);
+        local = blobs.claimIfPresent(sha);
         if (local.isPresent()) {
           return extractLocal(local.get(), fetched, extraction);
         }

@@ -84,6 +84,19 @@ class BlobStoreTest {
   }
 
   @Test
+  void bytesFoundByAClaimAfterTheMarkAreKept() throws IOException {
+    BlobStore store = BlobStore.open(root);
+    byte[] bytes = "in use".getBytes(StandardCharsets.UTF_8);
+    String sha = FileTrees.sha256(bytes);
+    assertEquals(Optional.empty(), store.claimIfPresent(sha));
+    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    BlobStore.ClaimMark beforeChecks = store.mark();
+    assertTrue(store.claimIfPresent(sha).isPresent(), "a release about to be extracted from them");
+    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
+    assertTrue(store.contains(sha));
+  }
+
+  @Test
   void aHoldKeepsTheBytesWhileOpenAndFromDeletesMarkedBeforeItClosed() throws IOException {
     BlobStore store = BlobStore.open(root);
     byte[] bytes = "held".getBytes(StandardCharsets.UTF_8);

@@ -150,7 +150,7 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> receive(String sha, Source<ByteString, ?> bytes) {
-    if (node.blobs().contains(sha)) {
+    if (node.blobs().claimIfPresent(sha).isPresent()) {
       bytes.runWith(Sink.ignore(), mat);
       return CompletableFuture.completedFuture(created(200, sha));
     }
