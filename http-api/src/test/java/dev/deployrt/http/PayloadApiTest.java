@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.testkit.Tarball;
@@ -205,6 +206,10 @@ class PayloadApiTest {
     assertTrue(TestNode.json(kept).get("kept").asBoolean());
     assertTrue(node.node.blobs().contains(sha), "the second upload's bytes stay");
 
+    for (String wrong : new String[] {"/internal/blobs/" + sha + "/other", "/internal/blobs/nodigest/claim-mark"}) {
+      HttpResponse<String> r = node.send(node.request(wrong).setHeader("Authorization", secret).GET().build());
+      assertEquals(404, r.statusCode(), wrong + ": " + r.body());
+    }
     HttpResponse<String> bad = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since=yesterday")
         .setHeader("Authorization", secret).DELETE().build());
     assertEquals(400, bad.statusCode(), bad.body());
@@ -215,6 +220,29 @@ class PayloadApiTest {
     assertEquals(200, freed.statusCode(), freed.body());
     assertEquals(payload.length, TestNode.json(freed).get("freed_bytes").asLong(), "decided after that upload");
     assertFalse(TestNode.json(freed).get("kept").asBoolean());
+    assertFalse(node.node.blobs().contains(sha));
+  }
+
+  @Test
+  void aCopyHeldByAnUploadStaysAndARepeatedDeleteFreesItOnceReleased() {
+    byte[] payload = Tarball.builder().file("held", "by an upload").randomFile("b.bin", 30_000, 9).toBytes();
+    JsonNode older = deploy("held-bytes", payload);
+    String id = older.get("deployment_id").asText();
+    String sha = older.get("sha256").asText();
+    deploy("held-bytes", Tarball.builder().file("v", "2").toBytes());
+
+    HttpResponse<String> whileHeld;
+    try (BlobStore.Hold upload = node.node.blobs().hold(sha)) { // an upload whose record does not name them yet
+      whileHeld = delete(id);
+    }
+    assertEquals(200, whileHeld.statusCode(), whileHeld.body());
+    assertEquals(0, TestNode.json(whileHeld).get("freed_bytes").asLong());
+    assertTrue(node.node.blobs().contains(sha));
+    assertFalse(node.get("/deployments/" + id).get("payload_present").asBoolean(), "the record is marked");
+
+    HttpResponse<String> again = delete(id);
+    assertEquals(200, again.statusCode(), again.body());
+    assertEquals(payload.length, TestNode.json(again).get("freed_bytes").asLong(), "the copy left last time");
     assertFalse(node.node.blobs().contains(sha));
   }
 

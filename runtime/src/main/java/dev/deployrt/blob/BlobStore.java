@@ -292,14 +292,15 @@ public final class BlobStore {
       if (!since.run().equals(run) || c != null && (c.holds > 0 || c.last > since.count())) {
         return OptionalLong.empty();
       }
-      claims.remove(sha256);
+      long size;
       try {
-        long size = Files.size(p);
+        size = Files.size(p);
         Files.delete(p);
-        return OptionalLong.of(size);
       } catch (NoSuchFileException e) {
-        return OptionalLong.of(0);
+        size = 0;
       }
+      claims.remove(sha256);
+      return OptionalLong.of(size);
     }
   }
 

@@ -344,7 +344,7 @@ public final class NodeRuntime {
     for (String sha : blobs.all()) {
       try {
         if (!released.contains(sha) && queries.blobReclaimable(sha)) {
-          long freed = reclaimer.reclaimLocally(sha, since);
+          long freed = reclaimer.reclaimLocally(sha, since).orElse(0);
           if (freed > 0) {
             system.log().info("deleted blob {} ({} bytes): its payload was deleted while this node was down", sha, freed);
           }

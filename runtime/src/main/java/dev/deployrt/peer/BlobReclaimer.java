@@ -54,32 +54,39 @@ public final class BlobReclaimer {
     this.blocking = blocking;
   }
 
-  /** The claim marks of this node and of every node that is up and holds the blob, by node name. */
+  /**
+   * The claim marks of this node and of every node that is up and holds the blob, by node name; a
+   * node that does not give one in time is left out (it keeps its copy).
+   */
   public CompletionStage<Map<String, ClaimMark>> markEverywhere(String sha256) {
-    return CompletableFuture.supplyAsync(() -> {
-      Map<String, ClaimMark> marks = new TreeMap<>();
-      marks.put(self, blobs.mark());
-      for (String node : upNodes.get()) {
-        if (!node.equals(self) && directory.peer(node).blobs().contains(sha256)) {
-          markOn(node, sha256).ifPresent(mark -> marks.put(node, mark));
-        }
+    Map<String, CompletableFuture<Optional<ClaimMark>>> asked = new TreeMap<>();
+    for (String node : upNodes.get()) {
+      if (!node.equals(self) && directory.peer(node).blobs().contains(sha256)) {
+        asked.put(node, CompletableFuture.supplyAsync(() -> markOn(node, sha256), blocking));
       }
+    }
+    ClaimMark local = blobs.mark();
+    return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new)).thenApply(all -> {
+      Map<String, ClaimMark> marks = new TreeMap<>();
+      marks.put(self, local);
+      asked.forEach((node, mark) -> mark.join().ifPresent(m -> marks.put(node, m)));
       return marks;
-    }, blocking);
+    });
   }
 
   /**
    * Blocking: deletes the local copy unless it was claimed after {@code since}; the bytes freed (0 if
-   * there was none or it was kept).
+   * there was none), or empty if it was kept.
    */
-  public long reclaimLocally(String sha256, ClaimMark since) throws IOException {
+  public OptionalLong reclaimLocally(String sha256, ClaimMark since) throws IOException {
     OptionalLong freed = blobs.deleteUnclaimedSince(sha256, since);
     if (freed.isEmpty()) {
       log.info("kept blob {}: it was committed or held again after its deletion was decided", sha256);
-      return 0;
+    } else {
+      // Read when applied: a commit of the same bytes right after the delete may be told first.
+      directory.updateSelf(s -> s.withBlob(sha256, blobs.contains(sha256)));
     }
-    directory.updateSelf(s -> s.withBlob(sha256, false));
-    return freed.getAsLong();
+    return freed;
   }
 
   /**
@@ -92,7 +99,7 @@ public final class BlobReclaimer {
       try {
         ClaimMark local = marks.get(self);
         if (local != null) {
-          freed += reclaimLocally(sha256, local);
+          freed += reclaimLocally(sha256, local).orElse(0);
         }
       } catch (IOException e) {
         log.warn("could not delete blob {} on this node: {}", sha256, e.toString());

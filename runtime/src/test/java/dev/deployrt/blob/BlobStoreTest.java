@@ -102,13 +102,16 @@ class BlobStoreTest {
     byte[] bytes = "held".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
     store.commit(Files.write(store.newStagingFile(), bytes), sha);
-    BlobStore.Hold hold = store.hold(sha);
+    BlobStore.Hold first = store.hold(sha);
+    BlobStore.Hold second = store.hold(sha);
     BlobStore.ClaimMark whileHeld = store.mark();
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld), "held");
-    hold.close();
+    first.close();
+    first.close(); // closing twice must not release the other hold
+    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, store.mark()), "still held by the other");
+    second.close();
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld),
         "released after the mark: the deleter's checks may not have seen the holder's record");
-    hold.close();
     assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()));
   }
 

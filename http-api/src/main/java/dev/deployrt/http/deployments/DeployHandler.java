@@ -448,28 +448,36 @@ public final class DeployHandler {
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
     // Until the record names the bytes, a payload delete's checks cannot see that this upload needs
-    // them: the hold keeps them (BlobStore, "claims").
+    // them: the hold keeps them (BlobStore, "claims"). Closed once the record names them or, on
+    // failure, once fail() was answered: the entity handles that after a MarkPayloadStored whose ask
+    // timed out but which still arrives, so the record then names them or never will.
     BlobStore.Hold hold = node.blobs().hold(staged.sha256());
-    CompletionStage<Map.Entry<Path, Deployment>> committedAndNamed = CompletableFuture
-        .supplyAsync(() -> {
-          try {
-            return staged.commit();
-          } catch (Exception e) {
-            throw new CompletionException(UploadFailure.storage(e));
-          }
-        }, node.blocking())
-        .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
-            .thenApply(stored -> Map.entry(path, stored)))
-        .whenComplete((done, e) -> hold.close());
-    return committedAndNamed
-        .thenCompose(done -> node.replicator()
-            .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
-            .thenApply(replicas -> {
-              recordReplicas(id, replicas, targets.size());
-              return done.getValue();
-            }))
-        .thenCompose(stored -> respondStored(id, stored, params))
-        .exceptionallyCompose(e -> fail(id, asApi(e)));
+    try {
+      CompletionStage<Map.Entry<Path, Deployment>> committedAndNamed = CompletableFuture
+          .supplyAsync(() -> {
+            try {
+              return staged.commit();
+            } catch (Exception e) {
+              throw new CompletionException(UploadFailure.storage(e));
+            }
+          }, node.blocking())
+          .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
+              .thenApply(stored -> Map.entry(path, stored)));
+      committedAndNamed.thenRun(hold::close);
+      return committedAndNamed
+          .thenCompose(done -> node.replicator()
+              .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+              .thenApply(replicas -> {
+                recordReplicas(id, replicas, targets.size());
+                return done.getValue();
+              }))
+          .thenCompose(stored -> respondStored(id, stored, params))
+          .exceptionallyCompose(e -> fail(id, asApi(e)))
+          .whenComplete((response, e) -> hold.close());
+    } catch (RuntimeException e) {
+      hold.close(); // the executor refused the commit (the node is stopping)
+      throw e;
+    }
   }
 
   private void recordReplicas(String id, List<String> replicas, int targets) {

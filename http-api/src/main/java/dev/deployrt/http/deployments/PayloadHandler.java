@@ -51,7 +51,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * record does not name the bytes yet stays. Left open: a rollback to this very deployment that read
  * its record just before it was marked may find the bytes gone; it then fails its fetch (the delete
  * won) and can be redone from another deployment of the same bytes. Repeating the call changes
- * nothing and frees 0 bytes.
+ * the record no further and deletes the copies the last call left (nodes that were unreachable or
+ * kept a claimed copy), if no deployment needs them; otherwise it frees 0 bytes.
  */
 final class PayloadHandler {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
@@ -117,7 +118,7 @@ final class PayloadHandler {
     requireFinished(found);
     // Marked before anything is checked: a copy committed or held after its node's mark stays (a new
     // upload of the same bytes that the checks below cannot see yet).
-    CompletionStage<Map<String, ClaimMark>> marks = found.payloadPresent() && found.sha256() != null
+    CompletionStage<Map<String, ClaimMark>> marks = found.sha256() != null
         ? node.reclaimer().markEverywhere(found.sha256()) : CompletableFuture.completedFuture(Map.of());
     // The wait can take seconds: what is decided after it is decided from the record as it is then.
     return marks.thenCompose(marked -> readModelCaughtUp()
@@ -133,7 +134,9 @@ final class PayloadHandler {
             }
             return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
                     replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
-                .thenCompose(after -> d.payloadPresent() ? reclaim(d, marked) : CompletableFuture.completedFuture(0L));
+                // Also on a repeat: copies kept last time (a node that did not answer, a claim that
+                // has ended) go now, unless a deployment needs them.
+                .thenCompose(after -> d.sha256() != null ? reclaim(d, marked) : CompletableFuture.completedFuture(0L));
           });
         }))
         .thenApply(freed -> HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()

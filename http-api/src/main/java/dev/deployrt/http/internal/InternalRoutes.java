@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -48,7 +49,7 @@ import org.apache.pekko.util.ByteString;
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: the payload was deleted;
  *       answers {@code freed_bytes} (0 if this node held no copy) and {@code kept} (true if the
  *       bytes were committed or held here after the mark, so they stay). Without a mark (a caller of
- *       an earlier version) the copy is deleted unconditionally.
+ *       an earlier version) only an open hold keeps the copy.
  * </ul>
  */
 public final class InternalRoutes extends AllDirectives {
@@ -172,16 +173,16 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> reclaim(String sha, Optional<String> unclaimedSince) {
-    // Without a mark: a caller from before marks existed, which checked everything itself.
+    // Without a mark: a caller from before marks existed, which checked everything itself (open holds
+    // still keep the copy).
     BlobStore.ClaimMark since = unclaimedSince.map(token -> BlobStore.ClaimMark.parse(token).orElseThrow(() ->
         ApiException.invalid("'unclaimed_since' must be a claim mark from GET /internal/blobs/{sha256}/claim-mark")))
         .orElseGet(() -> node.blobs().mark());
     return CompletableFuture.supplyAsync(() -> {
       try {
-        boolean held = node.blobs().contains(sha);
-        long freed = node.reclaimer().reclaimLocally(sha, since);
+        OptionalLong freed = node.reclaimer().reclaimLocally(sha, since);
         return HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
-            .put("sha256", sha).put("freed_bytes", freed).put("kept", held && node.blobs().contains(sha))));
+            .put("sha256", sha).put("freed_bytes", freed.orElse(0)).put("kept", freed.isEmpty())));
       } catch (java.io.IOException e) {
         throw new CompletionException(e);
       }
