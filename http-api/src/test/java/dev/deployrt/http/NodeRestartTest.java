@@ -101,4 +101,38 @@ class NodeRestartTest {
       assertEquals(200, payload.statusCode());
     }
   }
+
+  /**
+   * The sweep marks the blob store before it waits: bytes its checks call unneeded but that something
+   * claimed meanwhile (a release about to be extracted from them, a new upload) stay.
+   */
+  @Test
+  void theStartUpSweepKeepsBytesClaimedWhileItWaited(@TempDir Path data) throws Exception {
+    byte[] bytes = Tarball.builder().file("c.txt", "claimed during the sweep").toBytes();
+    String sha;
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      JsonNode old = TestNode.json(node.deployRaw("project=claimed", bytes));
+      sha = old.get("sha256").asText();
+      node.deployRaw("project=claimed", Tarball.builder().file("v", "2").toBytes());
+      String id = old.get("deployment_id").asText();
+      assertEquals(200, node.send(node.request("/deployments/" + id + "/payload").DELETE().build()).statusCode());
+      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
+        assertEquals(false, node.get("/deployments?project=claimed").get("deployments").get(1).get("payload_present")
+            .asBoolean(), "the read model shows the payload deleted");
+        return null;
+      });
+      // The copy a node that was down would still hold, and a journal ahead of the read model.
+      node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), bytes), sha);
+      node.setReadModelPaused(true);
+      node.deployRaw("project=elsewhere", Tarball.builder().file("e", "1").toBytes());
+    }
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      CompletableFuture<Done> sweep = node.node.startupSweepDone().toCompletableFuture();
+      assertThrows(TimeoutException.class, () -> sweep.get(2, TimeUnit.SECONDS), "the sweep waits for the read model");
+      assertTrue(node.node.blobs().claimIfPresent(sha).isPresent(), "claimed while the sweep waits");
+      node.setReadModelPaused(false);
+      sweep.get(30, TimeUnit.SECONDS);
+      assertTrue(node.node.blobs().contains(sha), "kept: claimed after the sweep's mark");
+    }
+  }
 }
