@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
@@ -12,7 +13,6 @@ import dev.deployrt.http.metrics.MetricsRoutes;
 import dev.deployrt.node.NodeRuntime;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
@@ -112,10 +112,7 @@ public final class OperationsApi extends AllDirectives {
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
         .matchAny(t -> {
-          Throwable cause = t;
-          while (cause instanceof CompletionException && cause.getCause() != null) {
-            cause = cause.getCause();
-          }
+          Throwable cause = Failures.cause(t);
           if (cause instanceof ApiException api) {
             return complete(errorResponse(api));
           }

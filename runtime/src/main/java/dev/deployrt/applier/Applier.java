@@ -3,6 +3,7 @@ package dev.deployrt.applier;
 import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.archive.InvalidArchiveException;
+import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
@@ -125,7 +126,7 @@ public final class Applier {
     running.put(release.project(), new Job(release, cancelled));
     ActorRef<Command> self = ctx.getSelf();
     CompletableFuture.runAsync(() -> apply(release, cancelled), blocking)
-        .whenComplete((ok, failure) -> self.tell(new JobEnded(release, unwrap(failure))));
+        .whenComplete((ok, failure) -> self.tell(new JobEnded(release, Failures.cause(failure))));
   }
 
   private Behavior<Command> onJobEnded(JobEnded ended) {
@@ -241,13 +242,6 @@ public final class Applier {
       return new ErrorInfo(message, code, p.phase, node);
     }
     return new ErrorInfo(String.valueOf(failure), "APPLY_FAILED", "distribute", node);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   private static final class PhaseFailure extends Exception {

@@ -3,6 +3,7 @@ package dev.deployrt.peer;
 import dev.deployrt.applier.BlobSource;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
+import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.release.DesiredRelease;
@@ -270,7 +271,7 @@ public final class PeerBlobFetcher implements BlobSource {
       extracted.get();
     } catch (ExecutionException e) {
       checkCancelled(cancelled);
-      Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
+      Throwable cause = Failures.cause(e.getCause());
       if (cause instanceof CancellationException ce) {
         throw ce;
       }

@@ -1,6 +1,7 @@
 package dev.deployrt.http.deployments;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
@@ -320,8 +321,7 @@ public final class DeployHandler {
     return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(ASK_TIMEOUT.toMillis(), mat)
         .handle((strict, error) -> {
           if (error != null) {
-            return Map.of(BODY_PROBLEM, error instanceof CompletionException c && c.getCause() != null
-                ? rootMessage(c) : rootMessage(error));
+            return Map.of(BODY_PROBLEM, rootMessage(error));
           }
           return jsonFields(strict.getData().utf8String());
         })
@@ -381,7 +381,7 @@ public final class DeployHandler {
           }
         })
         .exceptionally(e -> {
-          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          Throwable cause = Failures.cause(e);
           log.error("could not record deployment {}: {}", id, cause.toString());
           if (cause instanceof java.util.concurrent.TimeoutException) {
             // The Create may still be delivered once the shard has moved (sharding buffers it). This
@@ -545,10 +545,7 @@ public final class DeployHandler {
   // ---- helpers --------------------------------------------------------------------------------
 
   public static ApiException asApi(Throwable e) {
-    Throwable t = e;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = Failures.cause(e);
     if (t instanceof ApiException api) {
       return api;
     }

@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.http.ApiException;
@@ -99,7 +100,7 @@ public final class DeploymentRoutes extends AllDirectives {
           }
         }, node.blocking())
         .exceptionally(e -> {
-          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          Throwable cause = Failures.cause(e);
           if (cause instanceof ApiException api) {
             throw api;
           }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore.ClaimMark;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
@@ -157,7 +158,7 @@ final class PayloadHandler {
   private CompletionStage<Boolean> readModelCaughtUp() {
     return node.readModelCatchUp().await(CATCH_UP_POLL, catchUpLimit).handle((caughtUp, failure) -> {
       if (failure != null) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = Failures.cause(failure);
         throw ApiException.unavailable("the deployment history could not be compared with the journal ("
             + cause.getMessage() + "): nothing was deleted, retry later").with("retry_after", 10);
       }
