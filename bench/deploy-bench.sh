@@ -10,10 +10,11 @@
 #   - extraction of a payload of many small files: the node's extract phase vs tar xzf of the same file.
 # Every figure is the best of ROUNDS runs (the machine is shared and noisy), after WARMUP uncounted
 # deploys of each size so the node's JIT is warm, as it is on a node that has been running (a fresh
-# node's first 200 MiB deploys took 2.4, 1.1 and 1.0 CPU-s, then 0.7 from the fourth on).
+# node's first 200 MiB deploys took 2.4, 1.1 and 1.0 CPU-s, then 0.7 from the fourth on; the JIT
+# still compiled 300-450 methods during each of deploys 3-5 and ~150-250 from the eighth on, so 8).
 # The warm-up deploys' ingest times are printed too (the first is the node's first of that size).
 # Usage: bench/deploy-bench.sh [sizes in MiB, default "1 200 1024"]
-#        env: SMALL_FILES=40000 HEAP=256m ROUNDS=3 WARMUP=3
+#        env: SMALL_FILES=40000 HEAP=256m ROUNDS=3 WARMUP=8
 #             BENCH_DIR=<dir> puts the node's data and tar's output there (default bench/out); use a
 #             tmpfs such as /dev/shm to compare the extractors without the disk's own noise.
 # Extraction rounds alternate which of tar and the node goes first and delete nothing between timed
@@ -25,7 +26,7 @@ sizes="${1:-1 200 1024}"
 small_files="${SMALL_FILES:-40000}"
 heap="${HEAP:-256m}"
 rounds="${ROUNDS:-3}"
-warmup="${WARMUP:-3}"
+warmup="${WARMUP:-8}"
 http_port=19925
 cluster_port=12551
 sink_port=19926
