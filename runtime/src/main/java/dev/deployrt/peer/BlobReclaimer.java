@@ -6,6 +6,8 @@ import dev.deployrt.blob.BlobStore;
 import dev.deployrt.blob.BlobStore.ClaimMark;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -94,25 +96,26 @@ public final class BlobReclaimer {
    * ({@link #markEverywhere}); completes with the bytes freed on all nodes together.
    */
   public CompletionStage<Long> reclaimEverywhere(String sha256, Map<String, ClaimMark> marks) {
-    return CompletableFuture.supplyAsync(() -> {
-      long freed = 0;
-      try {
-        ClaimMark local = marks.get(self);
-        if (local != null) {
-          freed += reclaimLocally(sha256, local).orElse(0);
-        }
-      } catch (IOException e) {
-        log.warn("could not delete blob {} on this node: {}", sha256, e.toString());
+    List<CompletableFuture<Long>> each = new ArrayList<>();
+    for (String node : upNodes.get()) {
+      ClaimMark mark = marks.get(node);
+      if (!node.equals(self) && mark != null && directory.peer(node).blobs().contains(sha256)) {
+        each.add(CompletableFuture.supplyAsync(() -> reclaimOn(node, sha256, mark), blocking));
       }
-      for (String node : upNodes.get()) {
-        ClaimMark mark = marks.get(node);
-        if (node.equals(self) || mark == null || !directory.peer(node).blobs().contains(sha256)) {
-          continue;
+    }
+    ClaimMark local = marks.get(self);
+    if (local != null) {
+      each.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return reclaimLocally(sha256, local).orElse(0);
+        } catch (IOException e) {
+          log.warn("could not delete blob {} on this node: {}", sha256, e.toString());
+          return 0L;
         }
-        freed += reclaimOn(node, sha256, mark);
-      }
-      return freed;
-    }, blocking);
+      }, blocking));
+    }
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(all -> each.stream().mapToLong(CompletableFuture::join).sum());
   }
 
   private Optional<ClaimMark> markOn(String node, String sha256) {
