@@ -40,8 +40,8 @@ import java.util.stream.Stream;
  * that mark. A claim is every {@link #commit} of those bytes (also of bytes already present: a new
  * upload of the same content, a fetched or pushed replica), every {@link #claimIfPresent} that found
  * them, and every {@link #hold} taken or released (an upload holds its blob from before its commit
- * until its record names the blob). A mark of an
- * earlier run of the store (before a restart) protects everything: the claims it counted are gone.
+ * until its record names the blob). A mark of an earlier run of the store (before a restart)
+ * protects everything: the claims it counted are gone.
  *
  * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and the
  * removal of {@link #deleteUnclaimedSince} and a commit's check and rename are atomic per digest.
