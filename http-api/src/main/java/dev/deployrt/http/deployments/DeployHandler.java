@@ -354,12 +354,30 @@ public final class DeployHandler {
       return fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " never stored a payload"));
     }
     if (!earlier.payloadPresent() || !anyUpNodeHolds(earlier.sha256())) {
-      return fail(id, new ApiException(404, "PAYLOAD_PRUNED",
-          "the payload of deployment " + params.rollbackOf() + " was reclaimed").with("rollback_of",
-          params.rollbackOf()));
+      return fail(id, pruned(params));
     }
-    return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes())
-        .thenCompose(stored -> respondStored(id, stored, params));
+    // A payload delete of the earlier deployment may be under way. This node's copy is held from
+    // before a second read of that record until the new record names the bytes: the delete either
+    // marked the record first (then this rollback fails PAYLOAD_PRUNED) or keeps this copy (the hold
+    // is a claim after its mark), which the other nodes then fetch. (A node without a local copy has
+    // nothing to hold: there the delete may still win between the reads and the other nodes' fetch.)
+    BlobStore.Hold hold = node.blobs().hold(earlier.sha256());
+    CompletionStage<Deployment> named = get(params.rollbackOf()).thenCompose(again -> {
+      if (!again.payloadPresent()) {
+        throw pruned(params);
+      }
+      return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
+    });
+    named.thenRun(hold::close);
+    return named
+        .thenCompose(stored -> respondStored(id, stored, params))
+        .exceptionallyCompose(e -> fail(id, asApi(e)))
+        .whenComplete((response, e) -> hold.close());
+  }
+
+  private static ApiException pruned(DeployRequest params) {
+    return new ApiException(404, "PAYLOAD_PRUNED", "the payload of deployment " + params.rollbackOf()
+        + " was reclaimed").with("rollback_of", params.rollbackOf());
   }
 
   private boolean anyUpNodeHolds(String sha256) {

@@ -49,9 +49,11 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * neither can show yet is covered by the blob stores' claim marks, taken on every holder before the
  * first check ({@link dev.deployrt.peer.BlobReclaimer}): a copy committed again after its node's
  * mark (a new upload of the same bytes, a replica pushed or fetched) or held by an upload whose
- * record does not name the bytes yet stays. Left open: a rollback to this very deployment that read
- * its record just before it was marked may find the bytes gone; it then fails its fetch (the delete
- * won) and can be redone from another deployment of the same bytes. Repeating the call changes
+ * record does not name the bytes yet stays, and so does a copy a rollback to this very deployment
+ * holds (it reads the record again after taking the hold, so it fails PAYLOAD_PRUNED if the record
+ * was marked first). Left open: such a rollback sent to a node without a copy, that read the record
+ * just before it was marked, may find the bytes gone; it then fails its fetch (the delete won) and
+ * can be redone from another deployment of the same bytes. Repeating the call changes
  * the record no further and deletes the copies the last call left (nodes that were unreachable or
  * kept a claimed copy), if no deployment needs them; otherwise it frees 0 bytes.
  */
