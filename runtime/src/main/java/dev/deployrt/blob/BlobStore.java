@@ -314,7 +314,7 @@ public final class BlobStore {
     Claims c = claims.computeIfAbsent(sha256, k -> new Claims());
     c.last = claimCount.incrementAndGet();
     c.holds += holdDelta;
-    if (c.holds == 0 && !Files.exists(pathOf(sha256))) {
+    if (holdDelta < 0 && c.holds == 0 && !Files.exists(pathOf(sha256))) {
       claims.remove(sha256); // a released hold of bytes never committed: nothing left to protect
     }
   }

@@ -119,25 +119,24 @@ public final class BlobReclaimer {
   }
 
   private Optional<ClaimMark> markOn(String node, String sha256) {
+    String problem;
     try {
       HttpResponse response = peers.send(node, HttpRequest.create("/internal/blobs/" + sha256 + "/claim-mark"),
           CALL_TIMEOUT);
-      String problem;
-      if (response.status().isSuccess()) {
+      if (!response.status().isSuccess()) {
+        problem = peers.describe(response);
+      } else {
         Optional<ClaimMark> mark = ClaimMark.parse(json(response).path("mark").asText(null));
         if (mark.isPresent()) {
           return mark;
         }
         problem = "an answer without a valid mark";
-      } else {
-        problem = peers.describe(response);
       }
-      log.warn("node {} gave no claim mark for blob {} ({}): it keeps its copy until it restarts", node, sha256,
-          problem);
     } catch (Exception e) {
-      log.warn("node {} gave no claim mark for blob {} ({}): it keeps its copy until it restarts", node, sha256,
-          e.toString());
+      problem = e.toString();
     }
+    log.warn("node {} gave no claim mark for blob {} ({}): it keeps its copy until it restarts", node, sha256,
+        problem);
     return Optional.empty();
   }
 

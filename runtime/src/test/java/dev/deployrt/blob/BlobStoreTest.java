@@ -51,8 +51,8 @@ class BlobStoreTest {
     BlobStore store = BlobStore.open(root);
     byte[] bytes = "same".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    commit(store, bytes);
+    commit(store, bytes);
     assertEquals(2, FileTrees.list(root.resolve("sha256")).size(), "one fan-out directory and one blob");
     assertEquals(List.of(), FileTrees.list(store.stagingDirectory()));
   }
@@ -62,7 +62,7 @@ class BlobStoreTest {
     BlobStore store = BlobStore.open(root);
     byte[] bytes = new byte[1000];
     String sha = FileTrees.sha256(bytes);
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    commit(store, bytes);
     BlobStore.ClaimMark mark = store.mark();
     assertEquals(OptionalLong.of(1000), store.deleteUnclaimedSince(sha, mark));
     assertEquals(OptionalLong.of(0), store.deleteUnclaimedSince(sha, mark));
@@ -74,9 +74,9 @@ class BlobStoreTest {
     BlobStore store = BlobStore.open(root);
     byte[] bytes = "shared".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    commit(store, bytes);
     BlobStore.ClaimMark beforeChecks = store.mark();
-    store.commit(Files.write(store.newStagingFile(), bytes), sha); // a new upload of the same bytes
+    commit(store, bytes); // a new upload of the same bytes
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
     assertTrue(store.contains(sha));
     assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()),
@@ -89,7 +89,7 @@ class BlobStoreTest {
     byte[] bytes = "in use".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
     assertEquals(Optional.empty(), store.claimIfPresent(sha));
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    commit(store, bytes);
     BlobStore.ClaimMark beforeChecks = store.mark();
     assertTrue(store.claimIfPresent(sha).isPresent(), "a release about to be extracted from them");
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
@@ -101,7 +101,7 @@ class BlobStoreTest {
     BlobStore store = BlobStore.open(root);
     byte[] bytes = "held".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
-    store.commit(Files.write(store.newStagingFile(), bytes), sha);
+    commit(store, bytes);
     BlobStore.Hold first = store.hold(sha);
     BlobStore.Hold second = store.hold(sha);
     BlobStore.ClaimMark whileHeld = store.mark();
@@ -121,7 +121,7 @@ class BlobStoreTest {
     byte[] bytes = "later".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
     try (BlobStore.Hold hold = store.hold(sha)) {
-      store.commit(Files.write(store.newStagingFile(), bytes), sha);
+      commit(store, bytes);
       assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, store.mark()));
     }
     assertTrue(store.contains(sha));
@@ -132,7 +132,7 @@ class BlobStoreTest {
     BlobStore before = BlobStore.open(root);
     byte[] bytes = "restart".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
-    before.commit(Files.write(before.newStagingFile(), bytes), sha);
+    commit(before, bytes);
     BlobStore.ClaimMark old = before.mark();
     BlobStore after = BlobStore.open(root);
     assertEquals(OptionalLong.empty(), after.deleteUnclaimedSince(sha, old));
@@ -149,5 +149,10 @@ class BlobStoreTest {
       assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(bad), bad);
     }
     assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(null));
+  }
+
+  /** Commits {@code bytes} (whose digest the test named {@code sha}) through a staging file. */
+  private static void commit(BlobStore store, byte[] bytes) throws IOException {
+    store.commit(Files.write(store.newStagingFile(), bytes), FileTrees.sha256(bytes));
   }
 }

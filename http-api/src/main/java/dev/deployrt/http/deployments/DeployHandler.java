@@ -16,7 +16,6 @@ import dev.deployrt.peer.FanOutPlan;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -356,23 +357,16 @@ public final class DeployHandler {
     if (!earlier.payloadPresent() || !anyUpNodeHolds(earlier.sha256())) {
       return fail(id, pruned(params));
     }
-    // A payload delete of the earlier deployment may be under way. This node's copy is held from
-    // before a second read of that record until the new record names the bytes: the delete either
-    // marked the record first (then this rollback fails PAYLOAD_PRUNED) or keeps this copy (the hold
-    // is a claim after its mark), which the other nodes then fetch. (A node without a local copy has
-    // nothing to hold: there the delete may still win between the reads and the other nodes' fetch.)
-    BlobStore.Hold hold = node.blobs().hold(earlier.sha256());
-    CompletionStage<Deployment> named = get(params.rollbackOf()).thenCompose(again -> {
+    // A payload delete of the earlier deployment may be under way. This node's copy is held while the
+    // record is read again, so the delete either marked it first (then this rollback fails
+    // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. (A node without a local
+    // copy has nothing to hold: there the delete may still win before the other nodes' fetch.)
+    return whileHeld(id, earlier.sha256(), () -> get(params.rollbackOf()).thenCompose(again -> {
       if (!again.payloadPresent()) {
         throw pruned(params);
       }
       return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
-    });
-    named.thenRun(hold::close);
-    return named
-        .thenCompose(stored -> respondStored(id, stored, params))
-        .exceptionallyCompose(e -> fail(id, asApi(e)))
-        .whenComplete((response, e) -> hold.close());
+    }), stored -> respondStored(id, stored, params));
   }
 
   private static ApiException pruned(DeployRequest params) {
@@ -465,35 +459,44 @@ public final class DeployHandler {
    */
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
-    // Until the record names the bytes, a payload delete's checks cannot see that this upload needs
-    // them: the hold keeps them (BlobStore, "claims"). Closed once the record names them or, on
-    // failure, once fail() was answered: the entity handles that after a MarkPayloadStored whose ask
-    // timed out but which still arrives, so the record then names them or never will.
-    BlobStore.Hold hold = node.blobs().hold(staged.sha256());
+    return whileHeld(id, staged.sha256(), () -> CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return staged.commit();
+          } catch (Exception e) {
+            throw new CompletionException(UploadFailure.storage(e));
+          }
+        }, node.blocking())
+        .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
+            .thenApply(stored -> Map.entry(path, stored))),
+        done -> node.replicator()
+            .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+            .thenApply(replicas -> {
+              recordReplicas(id, replicas, targets.size());
+              return done.getValue();
+            })
+            .thenCompose(stored -> respondStored(id, stored, params)));
+  }
+
+  /**
+   * Runs {@code naming} (the steps until deployment {@code id}'s record names the bytes {@code
+   * sha256}), then {@code rest}; a failure of either ends the record failed. Until the record names
+   * the bytes, a payload delete's checks cannot see that this deployment needs them, so this node
+   * holds them (BlobStore, "claims"): until {@code naming} completes or, if it fails, until {@code
+   * fail()} was answered (the entity handles that after a MarkPayloadStored whose ask timed out but
+   * which still arrives, so the record then names them or never will).
+   */
+  private <T> CompletionStage<HttpResponse> whileHeld(String id, String sha256, Supplier<CompletionStage<T>> naming,
+      Function<T, CompletionStage<HttpResponse>> rest) {
+    BlobStore.Hold hold = node.blobs().hold(sha256);
     try {
-      CompletionStage<Map.Entry<Path, Deployment>> committedAndNamed = CompletableFuture
-          .supplyAsync(() -> {
-            try {
-              return staged.commit();
-            } catch (Exception e) {
-              throw new CompletionException(UploadFailure.storage(e));
-            }
-          }, node.blocking())
-          .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
-              .thenApply(stored -> Map.entry(path, stored)));
-      committedAndNamed.thenRun(hold::close);
-      return committedAndNamed
-          .thenCompose(done -> node.replicator()
-              .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
-              .thenApply(replicas -> {
-                recordReplicas(id, replicas, targets.size());
-                return done.getValue();
-              }))
-          .thenCompose(stored -> respondStored(id, stored, params))
+      CompletionStage<T> named = naming.get();
+      named.thenRun(hold::close);
+      return named.thenCompose(rest)
           .exceptionallyCompose(e -> fail(id, asApi(e)))
           .whenComplete((response, e) -> hold.close());
     } catch (RuntimeException e) {
-      hold.close(); // the executor refused the commit (the node is stopping)
+      hold.close(); // e.g. the executor refused the commit (the node is stopping)
       throw e;
     }
   }
