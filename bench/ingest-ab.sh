@@ -6,6 +6,8 @@
 # and the medians.
 # Usage: bench/ingest-ab.sh [size MiB, default 1024]
 #        env: ROUNDS=4 WARMUP=3 HEAP=256m A_OPTS=-Ddeploy.upload.direct-io=false B_OPTS=-Ddeploy.upload.direct-io=true
+#             A_SMALL_WARMUP=0 B_SMALL_WARMUP=0: that many extra fresh 1 MiB deploys to that node first (to
+#             compare a node whose control plane the JIT has compiled with one that only saw WARMUP deploys)
 #             (an empty A_OPTS or B_OPTS means no extra options, not the default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,8 +39,8 @@ for n in a b; do
   jpid[$n]="$(for p in $(pgrep java); do grep -qz "DEPLOY_HTTP_PORT=${port[$n]}" "/proc/$p/environ" 2>/dev/null && echo "$p"; done | head -1 || true)"
 done
 
-payload() {
-  mkdir -p "$work/gen" && head -c "$((mib * 1048576))" /dev/urandom > "$work/gen/data.bin"
+payload() { # [size MiB, default the measured size]
+  mkdir -p "$work/gen" && head -c "$((${1:-$mib} * 1048576))" /dev/urandom > "$work/gen/data.bin"
   tar cf - -C "$work/gen" data.bin | gzip -1 > "$work/p.tgz" && rm -rf "$work/gen" && sync
 }
 cpu() { awk '{print $14 + $15}' "/proc/${jpid[$1]}/stat"; }
@@ -52,6 +54,10 @@ deploy() { # node, project -> "seconds cpu_seconds"
   python3 -c "print(f'{$t1 - $t0:.3f} {($c1 - $c0) / 100:.2f}')"
 }
 
+for n in a b; do
+  small="$([ "$n" = a ] && echo "${A_SMALL_WARMUP:-0}" || echo "${B_SMALL_WARMUP:-0}")"
+  for _ in $(seq 1 "$small"); do payload 1; deploy "$n" small >/dev/null; done
+done
 for _ in $(seq 1 "${WARMUP:-3}"); do payload; deploy a warm >/dev/null; deploy b warm >/dev/null; done   # JIT warm-up, unreported
 declare -A times=() cpus=()
 for r in $(seq 1 "$rounds"); do
