@@ -328,8 +328,79 @@ class ClusterDistributionTest {
     });
   }
 
+  /** Rolls back through {@code via} to {@code earlierId}, not waiting for the nodes. */
+  private HttpResponse<String> rollbackVia(String via, String project, String earlierId) {
+    return node(via).send(node(via).request("/deployments?wait=false")
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\": \"" + project + "\", \"rollback_of\": \"" + earlierId + "\"}"))
+        .build());
+  }
+
+  /** Takes {@code sha256} out of the node's blob store, as on a node that joined later or lost its copy. */
+  private void withoutCopy(String name, String sha256) throws IOException {
+    assertTrue(node(name).node.reclaimer().reclaimLocally(sha256, node(name).node.blobs().mark()).isPresent(),
+        name + " held " + sha256);
+    await(Duration.ofSeconds(10), () -> assertFalse(
+        node("node-1").node.directory().peer(name).blobs().contains(sha256), "directory still lists " + name));
+  }
+
   @Test
   @Order(6)
+  void aRollbackThroughANodeWithoutTheBytesCopiesThemThereBeforeAnswering() throws IOException {
+    JsonNode older = deploy(node("node-1"), "project=copyback", component("copyback-1"), 201);
+    deploy(node("node-1"), "project=copyback", component("copyback-2"), 201);
+    String sha = older.get("sha256").asText();
+    withoutCopy("node-3", sha);
+
+    HttpResponse<String> r = rollbackVia("node-3", "copyback", older.get("deployment_id").asText());
+    assertEquals(202, r.statusCode(), r.body());
+    // Held on the answering node before its record named the bytes: a payload delete racing this
+    // rollback keeps that copy (claimed after its mark) instead of leaving the rollback without bytes.
+    assertTrue(node("node-3").node.blobs().contains(sha), "node-3 holds the bytes when it answers");
+    String rollbackId = TestNode.json(r).get("deployment_id").asText();
+    JsonNode done = awaitTerminal(rollbackId);
+    assertEquals("succeeded", done.get("status").asText(), done.toPrettyString());
+    assertTrue(messages(done, "log", "node-3").stream().anyMatch(m -> m.startsWith("fetched")),
+        "node-3 logged its copy: " + messages(done, "log", "node-3"));
+    for (String n : List.of("node-1", "node-2", "node-3")) {
+      assertEquals(rollbackId, activeId(n, "copyback"), n);
+    }
+  }
+
+  @Test
+  @Order(7)
+  void aRollbackThroughANodeThatCannotGetIntactBytesFailsUnavailableAndKeepsNothing() throws IOException {
+    JsonNode older = deploy(node("node-2"), "project=nocopy", component("nocopy-1"), 201);
+    String newerId = deploy(node("node-2"), "project=nocopy", component("nocopy-2"), 201).get("deployment_id").asText();
+    String sha = older.get("sha256").asText();
+    // The two holders serve other bytes of the same size under that digest.
+    for (String holder : List.of("node-1", "node-2")) {
+      Path copy = node(holder).dataDir.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha);
+      byte[] bytes = Files.readAllBytes(copy);
+      bytes[bytes.length / 2] ^= 0x5a;
+      Files.write(copy, bytes);
+    }
+    withoutCopy("node-3", sha);
+
+    HttpResponse<String> r = rollbackVia("node-3", "nocopy", older.get("deployment_id").asText());
+    assertEquals(503, r.statusCode(), r.body());
+    JsonNode error = TestNode.json(r);
+    assertEquals("UNAVAILABLE", error.get("code").asText(), r.body());
+    assertTrue(error.get("error").asText().contains("do not match"), r.body());
+    JsonNode failed = get(error.get("deployment_id").asText());
+    assertEquals("failed", failed.get("status").asText(), failed.toPrettyString());
+    assertEquals("UNAVAILABLE", failed.get("error").get("code").asText(), failed.toPrettyString());
+    assertFalse(node("node-3").node.blobs().contains(sha), "no copy of other bytes kept");
+    assertFalse(FileTrees.list(node("node-3").dataDir.resolve("blobs/staging")).iterator().hasNext(),
+        "no staging file left behind");
+    for (String n : List.of("node-1", "node-2", "node-3")) {
+      assertEquals(newerId, activeId(n, "nocopy"), "the failed rollback switched nothing on " + n);
+    }
+  }
+
+  @Test
+  @Order(8)
   void deletingAPayloadReclaimsItsBytesOnEveryNode() {
     byte[] first = component("reclaim-1");
     JsonNode older = deploy(node("node-2"), "project=reclaim", first, 201);
@@ -350,7 +421,7 @@ class ClusterDistributionTest {
   }
 
   @Test
-  @Order(7)
+  @Order(9)
   void anAdminAsksANodeToLeaveAndTheClusterLetsItGo() {
     HttpResponse<String> unknown = node("node-1").send(node("node-1").request("/cluster/nodes/node-9/leave")
         .POST(HttpRequest.BodyPublishers.noBody()).build());

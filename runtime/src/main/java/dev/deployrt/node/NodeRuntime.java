@@ -79,6 +79,7 @@ public final class NodeRuntime {
   private final PayloadReplicator replicator;
   private final DeploymentQueries queries;
   private final BlobReclaimer reclaimer;
+  private final PeerBlobFetcher fetcher;
   private final PeerClient peers;
   private final CompletionStage<Done> readModelReady;
   private final CompletionStage<Done> startupSweepDone;
@@ -183,7 +184,7 @@ public final class NodeRuntime {
       return Done.getInstance();
     }, blocking);
     NodeReporter reporter = new EntityReporter();
-    PeerBlobFetcher fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
+    this.fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
         settings.upload(), settings.distribution(), reporter, blocking);
     this.applier = system.systemActorOf(
         Applier.create(settings.nodeName(), releases, fetcher, settings.archiveLimits(), blocking, reporter, register),
@@ -300,6 +301,11 @@ public final class NodeRuntime {
 
   public BlobReclaimer reclaimer() {
     return reclaimer;
+  }
+
+  /** Gets payloads onto this node from the nodes that hold them. */
+  public PeerBlobFetcher fetcher() {
+    return fetcher;
   }
 
   /**

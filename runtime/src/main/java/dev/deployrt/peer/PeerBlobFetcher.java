@@ -144,6 +144,36 @@ public final class PeerBlobFetcher implements BlobSource {
     }
   }
 
+  /**
+   * Copies the verified payload {@code sha256} ({@code size} bytes) into this node's blob store from
+   * the first node that is up, holds it and serves it intact, trying each holder once; each attempt is
+   * logged in deployment {@code deploymentId}'s events. Returns the committed copy (at once if this
+   * node already holds one). Blocking. Throws if no holder served it: nothing of a failed attempt stays.
+   */
+  public Path copyFromHolders(String deploymentId, String sha256, long size) throws IOException {
+    DesiredRelease wanted = new DesiredRelease(null, deploymentId, sha256, size, Instant.now(), null, List.of(), null);
+    List<String> failures = new ArrayList<>();
+    for (Candidate candidate : candidates(wanted)) {
+      Optional<Path> local = blobs.claimIfPresent(sha256);
+      if (local.isPresent()) {
+        return local.get();
+      }
+      try {
+        return fetchFrom(candidate, wanted, () -> false, () -> { }, compressed -> { });
+      } catch (Exception e) {
+        String why = candidate.node() + ": " + reason(e);
+        failures.add(why);
+        reporter.log(deploymentId, LogEntry.WARNING, "fetch", "could not fetch the payload from " + why, Map.of());
+      }
+    }
+    Optional<Path> local = blobs.claimIfPresent(sha256);
+    if (local.isPresent()) {
+      return local.get();
+    }
+    throw new IOException("no node that is up could serve payload " + sha256
+        + (failures.isEmpty() ? " (none holds it)" : " (" + String.join("; ", failures) + ")"));
+  }
+
   /** True if the origin pushes this payload to this node (a replica in the plan) instead of it fetching. */
   private boolean awaitsPush(DesiredRelease release) {
     if (release.sourceDeploymentId() != null || release.origin() == null || settings.minCopies() < 2) {

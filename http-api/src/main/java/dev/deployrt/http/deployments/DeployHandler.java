@@ -16,6 +16,7 @@ import dev.deployrt.peer.FanOutPlan;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -359,14 +360,41 @@ public final class DeployHandler {
     }
     // A payload delete of the earlier deployment may be under way. This node's copy is held while the
     // record is read again, so the delete either marked it first (then this rollback fails
-    // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. (A node without a local
-    // copy has nothing to hold: there the delete may still win before the other nodes' fetch.)
-    return whileHeld(id, earlier.sha256(), () -> get(params.rollbackOf()).thenCompose(again -> {
+    // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. A node without a copy
+    // first copies the bytes from a node that holds them, under the same hold: a copy committed
+    // after the delete's claim mark, or on a node the delete did not mark, stays.
+    return whileHeld(id, earlier.sha256(), () -> copyHere(id, earlier, params)
+        .thenCompose(copied -> get(params.rollbackOf()))
+        .thenCompose(again -> {
+          if (!again.payloadPresent()) {
+            throw pruned(params);
+          }
+          return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
+        }), stored -> respondStored(id, stored, params));
+  }
+
+  /**
+   * Completes once this node holds the earlier deployment's bytes, copying them from a holder if it
+   * does not; if none could serve them, fails PAYLOAD_PRUNED when the earlier record was marked
+   * meanwhile (a delete won), else UNAVAILABLE.
+   */
+  private CompletionStage<Void> copyHere(String id, Deployment earlier, DeployRequest params) {
+    if (node.blobs().contains(earlier.sha256())) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return CompletableFuture.runAsync(() -> {
+      try {
+        node.fetcher().copyFromHolders(id, earlier.sha256(), earlier.payloadSize());
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, node.blocking()).exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
       if (!again.payloadPresent()) {
         throw pruned(params);
       }
-      return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
-    }), stored -> respondStored(id, stored, params));
+      throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
+          + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
+    }));
   }
 
   private static ApiException pruned(DeployRequest params) {

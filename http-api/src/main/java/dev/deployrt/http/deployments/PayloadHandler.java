@@ -51,9 +51,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * mark (a new upload of the same bytes, a replica pushed or fetched) or held by an upload whose
  * record does not name the bytes yet stays, and so does a copy a rollback to this very deployment
  * holds (it reads the record again after taking the hold, so it fails PAYLOAD_PRUNED if the record
- * was marked first). Left open: such a rollback sent to a node without a copy, that read the record
- * just before it was marked, may find the bytes gone; it then fails its fetch (the delete won) and
- * can be redone from another deployment of the same bytes. Repeating the call changes
+ * was marked first; a node without a copy first copies the bytes from a holder under that hold, and
+ * fails PAYLOAD_PRUNED if the delete removed them first). Repeating the call changes
  * the record no further and deletes the copies the last call left (nodes that were unreachable or
  * kept a claimed copy), if no deployment needs them; otherwise it frees 0 bytes.
  */
