@@ -42,6 +42,7 @@ import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.UniqueKillSwitch;
@@ -375,20 +376,25 @@ public final class DeployHandler {
 
   /**
    * Completes once this node holds the earlier deployment's bytes, copying them from a holder if it
-   * does not; if none could serve them, fails PAYLOAD_PRUNED when the earlier record was marked
-   * meanwhile (a delete won), else UNAVAILABLE.
+   * does not (renewing the pending record's upload lease meanwhile, as an upload does); if none could
+   * serve them, fails PAYLOAD_PRUNED when the earlier record was marked meanwhile (a delete won), else
+   * UNAVAILABLE.
    */
   private CompletionStage<Void> copyHere(String id, Deployment earlier, DeployRequest params) {
     if (node.blobs().contains(earlier.sha256())) {
       return CompletableFuture.completedFuture(null);
     }
+    var ref = node.deployment(id);
+    Duration every = node.settings().progressInterval();
+    Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
+        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(0)), node.system().executionContext());
     return CompletableFuture.runAsync(() -> {
       try {
         node.fetcher().copyFromHolders(id, earlier.sha256(), earlier.payloadSize());
       } catch (IOException e) {
         throw new CompletionException(e);
       }
-    }, node.blocking()).exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
+    }, node.blocking()).whenComplete((done, e) -> heartbeat.cancel()).exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
       if (!again.payloadPresent()) {
         throw pruned(params);
       }
@@ -604,6 +610,11 @@ public final class DeployHandler {
     }
     if (t instanceof TimeoutException) {
       return ApiException.unavailable("the cluster did not answer in time").with("retry_after", 5);
+    }
+    if (t instanceof StatusReply.ErrorMessage refused) {
+      // The record refused the step: it ended meanwhile (e.g. its upload lease ran out), which its
+      // error says; the record keeps that outcome.
+      return new ApiException(409, "CONFLICT", "the deployment ended before this step: " + refused.getMessage());
     }
     if (t instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
         || t.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing.")) {

@@ -1,0 +1,101 @@
+package dev.deployrt.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.testkit.Tarball;
+import dev.deployrt.testkit.TestDatabase;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rollback taken by a node without the earlier payload copies it there before answering. Here the
+ * copy is throttled to take about three times the upload lease: the pending rollback's lease is
+ * renewed while it copies, as an upload's is while bytes arrive, so it is not ended as abandoned.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RollbackCopyTest {
+  private static final long FETCH_BYTES_PER_SECOND = 1024 * 1024;
+  private static final Duration LEASE = Duration.ofSeconds(2);
+
+  private TestNode first;
+  private TestNode second;
+
+  @BeforeAll
+  void startTwoNodes(@TempDir Path dir) {
+    Map<String, Object> database = TestDatabase.shared("rollback-copy");
+    first = TestNode.start(dir.resolve("node-1"), "node-1", settings(database, null));
+    second = TestNode.start(dir.resolve("node-2"), "node-2", settings(database, first.clusterHostPort()));
+    TestProbe<Object> probe = first.testKit.createTestProbe();
+    for (TestNode n : new TestNode[] {first, second}) {
+      probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+        long up = StreamSupport.stream(Cluster.get(n.testKit.system()).state().getMembers().spliterator(), false)
+            .filter(m -> m.status() == MemberStatus.up()).count();
+        assertEquals(2, up);
+        return null;
+      });
+    }
+  }
+
+  private static Map<String, Object> settings(Map<String, Object> database, String seed) {
+    Map<String, Object> settings = new HashMap<>(database);
+    settings.put("deploy.distribution.fetch-bytes-per-second", FETCH_BYTES_PER_SECOND);
+    settings.put("deploy.upload.lease", LEASE.toMillis() + "ms");
+    settings.put("deploy.upload.progress-interval", "300ms");
+    if (seed != null) {
+      settings.put("deploy.cluster.seed-nodes", seed);
+    }
+    return settings;
+  }
+
+  @AfterAll
+  void stop() {
+    second.close();
+    first.close();
+  }
+
+  private JsonNode deployAndAwait(TestNode via, byte[] payload) {
+    HttpResponse<String> r = via.deployRaw("project=slow", payload);
+    assertEquals(201, r.statusCode(), r.body());
+    JsonNode d = TestNode.json(r);
+    assertEquals("succeeded", d.get("status").asText(), d.toPrettyString());
+    return d;
+  }
+
+  @Test
+  void aRollbackWhoseCopyOutlastsTheUploadLeaseStillSucceeds() throws IOException {
+    // Random data: ~6 MiB compressed, so the throttled copy takes about 6 s, three leases.
+    byte[] older = Tarball.builder().randomFile("data.bin", 6L * 1024 * 1024, 7).file("v", "1").toBytes();
+    JsonNode earlier = deployAndAwait(first, older);
+    deployAndAwait(first, Tarball.builder().file("v", "2").toBytes());
+    String sha = earlier.get("sha256").asText();
+    assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
+    assertFalse(second.node.blobs().contains(sha));
+
+    HttpResponse<String> r = second.send(second.request("/deployments?wait=false")
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\": \"slow\", \"rollback_of\": \"" + earlier.get("deployment_id").asText() + "\"}"))
+        .build());
+    assertEquals(202, r.statusCode(), r.body());
+    JsonNode rollback = TestNode.json(r);
+    assertEquals("distributing", rollback.get("status").asText(), rollback.toPrettyString());
+    assertTrue(second.node.blobs().contains(sha), "node-2 holds the bytes when it answers");
+  }
+}
