@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -85,13 +83,7 @@ class ClusterDistributionTest {
   }
 
   private void awaitMembersUp(int count) {
-    for (TestNode n : nodes.values()) {
-      await(Duration.ofSeconds(30), () -> {
-        long up = StreamSupport.stream(Cluster.get(n.testKit.system()).state().getMembers().spliterator(), false)
-            .filter(m -> m.status() == MemberStatus.up()).count();
-        assertEquals(count, up, "members up as seen by " + n.node.nodeName());
-      });
-    }
+    nodes.values().forEach(n -> n.awaitMembersUp(count));
   }
 
   private void await(Duration max, Runnable assertion) {
@@ -239,10 +231,7 @@ class ClusterDistributionTest {
     TreeMap<String, String> firstTree = activeTree("node-2", "api");
     assertEquals(firstTree.size(), activeTree("node-2", "api").size());
 
-    HttpResponse<String> r = node("node-3").send(node("node-3").request("/deployments")
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"api\", \"rollback_of\": \"" + first + "\"}"))
-        .build());
+    HttpResponse<String> r = node("node-3").rollback("", "api", first);
     assertEquals(201, r.statusCode(), r.body());
     JsonNode rollback = TestNode.json(r);
     String rollbackId = rollback.get("deployment_id").asText();
@@ -328,15 +317,6 @@ class ClusterDistributionTest {
     });
   }
 
-  /** Rolls back through {@code via} to {@code earlierId}, not waiting for the nodes. */
-  private HttpResponse<String> rollbackVia(String via, String project, String earlierId) {
-    return node(via).send(node(via).request("/deployments?wait=false")
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"project\": \"" + project + "\", \"rollback_of\": \"" + earlierId + "\"}"))
-        .build());
-  }
-
   /** Takes {@code sha256} out of the node's blob store, as on a node that joined later or lost its copy. */
   private void withoutCopy(String name, String sha256) throws IOException {
     assertTrue(node(name).node.reclaimer().reclaimLocally(sha256, node(name).node.blobs().mark()).isPresent(),
@@ -353,7 +333,7 @@ class ClusterDistributionTest {
     String sha = older.get("sha256").asText();
     withoutCopy("node-3", sha);
 
-    HttpResponse<String> r = rollbackVia("node-3", "copyback", older.get("deployment_id").asText());
+    HttpResponse<String> r = node("node-3").rollback("wait=false", "copyback", older.get("deployment_id").asText());
     assertEquals(202, r.statusCode(), r.body());
     // Held on the answering node before its record named the bytes: a payload delete racing this
     // rollback keeps that copy (claimed after its mark) instead of leaving the rollback without bytes.
@@ -383,7 +363,7 @@ class ClusterDistributionTest {
     }
     withoutCopy("node-3", sha);
 
-    HttpResponse<String> r = rollbackVia("node-3", "nocopy", older.get("deployment_id").asText());
+    HttpResponse<String> r = node("node-3").rollback("wait=false", "nocopy", older.get("deployment_id").asText());
     assertEquals(503, r.statusCode(), r.body());
     JsonNode error = TestNode.json(r);
     assertEquals("UNAVAILABLE", error.get("code").asText(), r.body());

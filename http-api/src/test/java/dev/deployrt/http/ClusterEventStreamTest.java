@@ -23,10 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,15 +46,7 @@ class ClusterEventStreamTest {
     TestNode first = start(dir, "node-1", null);
     start(dir, "node-2", first.clusterHostPort());
     start(dir, "node-3", first.clusterHostPort());
-    TestProbe<Object> probe = first.testKit.createTestProbe();
-    for (TestNode n : nodes.values()) {
-      probe.awaitAssert(Duration.ofSeconds(30), () -> {
-        long up = StreamSupport.stream(Cluster.get(n.testKit.system()).state().getMembers().spliterator(), false)
-            .filter(m -> m.status() == MemberStatus.up()).count();
-        assertEquals(3, up);
-        return null;
-      });
-    }
+    nodes.values().forEach(n -> n.awaitMembersUp(3));
   }
 
   private TestNode start(Path dir, String name, String seed) {

@@ -132,8 +132,7 @@ class DeployApiTest {
     JsonNode first = TestNode.json(node.deployRaw("project=rb", component("v1")));
     node.deployRaw("project=rb", component("v2"));
     String firstId = first.get("deployment_id").asText();
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"project\":\"rb\",\"rollback_of\":\"" + firstId + "\"}")).build());
+    HttpResponse<String> r = node.rollback("", "rb", firstId);
     assertEquals(201, r.statusCode(), r.body());
     JsonNode rollback = TestNode.json(r);
     assertEquals("succeeded", rollback.get("status").asText());

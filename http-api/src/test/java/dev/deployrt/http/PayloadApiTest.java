@@ -112,9 +112,7 @@ class PayloadApiTest {
     assertEquals(404, gone.statusCode());
     assertTrue(new String(gone.body()).contains("PAYLOAD_PRUNED"));
 
-    HttpResponse<String> rollback = node.send(node.request("/deployments").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"pruned\", \"rollback_of\": \"" + id + "\"}"))
-        .build());
+    HttpResponse<String> rollback = node.rollback("", "pruned", id);
     assertEquals(404, rollback.statusCode(), rollback.body());
     assertEquals("PAYLOAD_PRUNED", TestNode.json(rollback).get("code").asText());
 

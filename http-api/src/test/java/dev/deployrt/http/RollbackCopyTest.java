@@ -8,16 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.Tarball;
 import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.StreamSupport;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,15 +37,8 @@ class RollbackCopyTest {
     Map<String, Object> database = TestDatabase.shared("rollback-copy");
     first = TestNode.start(dir.resolve("node-1"), "node-1", settings(database, null));
     second = TestNode.start(dir.resolve("node-2"), "node-2", settings(database, first.clusterHostPort()));
-    TestProbe<Object> probe = first.testKit.createTestProbe();
-    for (TestNode n : new TestNode[] {first, second}) {
-      probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-        long up = StreamSupport.stream(Cluster.get(n.testKit.system()).state().getMembers().spliterator(), false)
-            .filter(m -> m.status() == MemberStatus.up()).count();
-        assertEquals(2, up);
-        return null;
-      });
-    }
+    first.awaitMembersUp(2);
+    second.awaitMembersUp(2);
   }
 
   private static Map<String, Object> settings(Map<String, Object> database, String seed) {
@@ -88,11 +76,7 @@ class RollbackCopyTest {
     assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
     assertFalse(second.node.blobs().contains(sha));
 
-    HttpResponse<String> r = second.send(second.request("/deployments?wait=false")
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"project\": \"slow\", \"rollback_of\": \"" + earlier.get("deployment_id").asText() + "\"}"))
-        .build());
+    HttpResponse<String> r = second.rollback("wait=false", "slow", earlier.get("deployment_id").asText());
     assertEquals(202, r.statusCode(), r.body());
     JsonNode rollback = TestNode.json(r);
     assertEquals("distributing", rollback.get("status").asText(), rollback.toPrettyString());

@@ -22,6 +22,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -130,6 +131,27 @@ public final class TestNode implements AutoCloseable {
   public HttpResponse<String> deployRaw(String query, byte[] body) {
     return send(request("/deployments?" + query).header("Content-Type", "application/gzip")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+  }
+
+  /** {@code POST /deployments?query} with a JSON rollback of {@code project} to {@code earlierId}. */
+  public HttpResponse<String> rollback(String query, String project, String earlierId) {
+    return send(request("/deployments" + (query.isEmpty() ? "" : "?" + query))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"project\": \"" + project + "\", \"rollback_of\": \"" + earlierId + "\"}"))
+        .build());
+  }
+
+  /** Waits until this node sees {@code count} members up. */
+  public void awaitMembersUp(int count) {
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      long up = StreamSupport.stream(Cluster.get(testKit.system()).state().getMembers().spliterator(), false)
+          .filter(m -> m.status() == MemberStatus.up()).count();
+      if (up != count) {
+        throw new AssertionError(count + " members up expected as seen by " + node.nodeName() + ", got " + up);
+      }
+      return null;
+    });
   }
 
   public JsonNode get(String path) {

@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -384,23 +385,33 @@ public final class DeployHandler {
     if (node.blobs().contains(earlier.sha256())) {
       return CompletableFuture.completedFuture(null);
     }
-    var ref = node.deployment(id);
-    Duration every = node.settings().progressInterval();
-    Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
-        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(0)), node.system().executionContext());
+    Cancellable heartbeat = renewLease(id, () -> 0);
     return CompletableFuture.runAsync(() -> {
       try {
         node.fetcher().copyFromHolders(id, earlier.sha256(), earlier.payloadSize());
       } catch (IOException e) {
         throw new CompletionException(e);
       }
-    }, node.blocking()).whenComplete((done, e) -> heartbeat.cancel()).exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
-      if (!again.payloadPresent()) {
-        throw pruned(params);
-      }
-      throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
-          + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
-    }));
+    }, node.blocking())
+        .whenComplete((done, e) -> heartbeat.cancel())
+        .exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
+          if (!again.payloadPresent()) {
+            throw pruned(params);
+          }
+          throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
+              + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
+        }));
+  }
+
+  /**
+   * Renews pending deployment {@code id}'s upload lease every progress interval, reporting {@code
+   * bytesSoFar} (a count no higher than the last one only renews), until cancelled.
+   */
+  private Cancellable renewLease(String id, LongSupplier bytesSoFar) {
+    var ref = node.deployment(id);
+    Duration every = node.settings().progressInterval();
+    return node.system().scheduler().scheduleAtFixedRate(every, every,
+        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(bytesSoFar.getAsLong())), node.system().executionContext());
   }
 
   private static ApiException pruned(DeployRequest params) {
@@ -460,9 +471,7 @@ public final class DeployHandler {
       AtomicReference<UniqueKillSwitch> abort) {
     AtomicLong received = new AtomicLong();
     var ref = node.deployment(id);
-    Duration every = node.settings().progressInterval();
-    Cancellable heartbeat = node.system().scheduler().scheduleAtFixedRate(every, every,
-        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(received.get())), node.system().executionContext());
+    Cancellable heartbeat = renewLease(id, received::get);
     NodeMetrics.UploadInFlight inFlight = node.metrics().uploadStarted();
     Pair<UniqueKillSwitch, CompletionStage<StagedPayload>> running = bytes
         .map(chunk -> {
