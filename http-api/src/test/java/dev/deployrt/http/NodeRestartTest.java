@@ -1,16 +1,19 @@
 package dev.deployrt.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -34,9 +37,7 @@ class NodeRestartTest {
       before = TestNode.json(node.deployRaw("project=keep", Tarball.builder().file("a.txt", "kept").toBytes()));
       assertEquals("succeeded", before.get("status").asText());
       // A deployment whose upload is under way when the node goes down: created, never finished.
-      node.node.deployment(interrupted).<Object>askWithStatus(replyTo -> new DeploymentEntity.Create("keep", null,
-          "admin", "node-1", null, replyTo.unsafeUpcast()), Duration.ofSeconds(10))
-          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      create(node, interrupted);
     }
     try (TestNode node = TestNode.start(data, "node-1", SHORT_LEASE)) {
       String id = before.get("deployment_id").asText();
@@ -49,6 +50,84 @@ class NodeRestartTest {
         return null;
       });
     }
+  }
+
+  /**
+   * An upload whose bytes were committed but not yet named by its record when the node stopped (the
+   * blob store still holds its pending-name note): the next start ends the record failed at once and
+   * deletes the bytes no deployment names. Bytes no deployment names and no upload noted (they may
+   * have been recorded in another database) stay.
+   */
+  @Test
+  void aRestartEndsAnUploadCutBetweenItsCommitAndItsRecordAndDeletesItsBytes(@TempDir Path data) throws Exception {
+    byte[] cut = Tarball.builder().file("cut.txt", "committed, never named").toBytes();
+    byte[] foreign = Tarball.builder().file("f.txt", "never noted").toBytes();
+    String cutSha = FileTrees.sha256(cut);
+    String foreignSha = FileTrees.sha256(foreign);
+    String interrupted = UUID.randomUUID().toString();
+    String kept;
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      JsonNode deployed = TestNode.json(node.deployRaw("project=keep", Tarball.builder().file("a", "1").toBytes()));
+      assertEquals("succeeded", deployed.get("status").asText());
+      kept = deployed.get("sha256").asText();
+      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+        assertEquals(List.of(), node.node.blobs().pendingNames(), "a stored upload forgets its note");
+        return null;
+      });
+      // What the deploy handler leaves when the process dies after the commit, before the record names it.
+      create(node, interrupted);
+      node.node.blobs().notePendingName(cutSha, interrupted);
+      node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), cut), cutSha);
+      node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), foreign), foreignSha);
+    }
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      node.node.startupSweepDone().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      JsonNode d = node.get("/deployments/" + interrupted);
+      assertEquals("failed", d.get("status").asText(), d.toString());
+      assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
+      assertTrue(d.get("error").get("message").asText().contains("restarted before the payload was recorded"),
+          "ended at start, not by the upload lease: " + d);
+      assertFalse(node.node.blobs().contains(cutSha), "no deployment names the cut upload's bytes");
+      assertTrue(node.node.blobs().contains(kept));
+      assertTrue(node.node.blobs().contains(foreignSha), "bytes no upload noted stay");
+      assertEquals(List.of(), node.node.blobs().pendingNames());
+    }
+  }
+
+  /**
+   * A note left by a node that stopped after the record named the bytes, and one of a cut upload of
+   * bytes another deployment keeps: the named record and the bytes stay as they are.
+   */
+  @Test
+  void aRestartKeepsNotedBytesThatADeploymentNames(@TempDir Path data) throws Exception {
+    JsonNode deployed;
+    String sha;
+    String cutSameBytes = UUID.randomUUID().toString();
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      deployed = TestNode.json(node.deployRaw("project=named", Tarball.builder().file("n", "named").toBytes()));
+      assertEquals("succeeded", deployed.get("status").asText());
+      sha = deployed.get("sha256").asText();
+      // Superseded, so only the deployment keeps the bytes (for a rollback), not the project's release.
+      assertEquals("succeeded", TestNode.json(node.deployRaw("project=named", Tarball.builder().file("n", "next")
+          .toBytes())).get("status").asText());
+      node.node.blobs().notePendingName(sha, deployed.get("deployment_id").asText());
+      create(node, cutSameBytes);
+      node.node.blobs().notePendingName(sha, cutSameBytes);
+    }
+    try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
+      node.node.startupSweepDone().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      assertEquals(deployed, node.get("/deployments/" + deployed.get("deployment_id").asText()));
+      assertEquals("failed", node.get("/deployments/" + cutSameBytes).get("status").asText());
+      assertTrue(node.node.blobs().contains(sha), "the superseded deployment keeps its bytes");
+      assertEquals(List.of(), node.node.blobs().pendingNames());
+    }
+  }
+
+  /** A pending deployment, as the deploy handler creates it before the first byte. */
+  private static void create(TestNode node, String id) throws Exception {
+    node.node.deployment(id).<Object>askWithStatus(replyTo -> new DeploymentEntity.Create("keep", null,
+        "admin", "node-1", null, replyTo.unsafeUpcast()), Duration.ofSeconds(10))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   /**

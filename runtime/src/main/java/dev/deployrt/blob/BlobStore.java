@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -22,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -43,6 +46,12 @@ import java.util.stream.Stream;
  * until its record names the blob). A mark of an earlier run of the store (before a restart)
  * protects everything: the claims it counted are gone.
  *
+ * <p>Pending names: an upload notes {@link #notePendingName} before it commits its bytes and {@link
+ * #forgetPendingName} once its deployment's record names them. A note still here at start-up means the
+ * process stopped (or the record refused the bytes) in between, so the blob may be named by nothing:
+ * the node's start-up sweep settles each one ({@link #pendingNames}). The notes are plain files,
+ * kept across a crash of the process; a power loss may lose one, and then its blob simply stays.
+ *
  * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and the
  * removal of {@link #deleteUnclaimedSince} and a commit's check and rename are atomic per digest.
  * Waiters ({@link #whenPresent}) and the commit listener are told after the blob is visible.
@@ -50,9 +59,11 @@ import java.util.stream.Stream;
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
   private static final String STAGING_SUFFIX = ".part";
+  private static final Pattern PENDING_NAME = Pattern.compile("^([A-Za-z0-9_-]{1,128})\\.([0-9a-f]{64})$");
 
   private final Path blobs;
   private final Path staging;
+  private final Path pendingNames;
   private final Consumer<String> onCommitted;
   private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters = new ConcurrentHashMap<>();
   /** Names this run of the store in its marks. */
@@ -65,6 +76,7 @@ public final class BlobStore {
   private BlobStore(Path root, Consumer<String> onCommitted) {
     this.blobs = root.resolve("sha256");
     this.staging = root.resolve("staging");
+    this.pendingNames = root.resolve("pending-names");
     this.onCommitted = onCommitted;
     for (int i = 0; i < locks.length; i++) {
       locks[i] = new Object();
@@ -82,6 +94,7 @@ public final class BlobStore {
     try {
       Files.createDirectories(store.blobs);
       Files.createDirectories(store.staging);
+      Files.createDirectories(store.pendingNames);
       try (Stream<Path> leftovers = Files.list(store.staging)) {
         for (Path p : (Iterable<Path>) leftovers::iterator) {
           Files.deleteIfExists(p);
@@ -188,6 +201,56 @@ public final class BlobStore {
         }
       }
     }
+  }
+
+  /** An upload of {@code sha256} for deployment {@code deploymentId} whose record may not name the bytes. */
+  public record PendingName(String sha256, String deploymentId) {}
+
+  /**
+   * Notes that deployment {@code deploymentId} is about to commit {@code sha256} and its record does
+   * not name the bytes yet. Call before {@link #commit}, so a blob never becomes visible unnamed and
+   * unnoted.
+   */
+  public void notePendingName(String sha256, String deploymentId) throws IOException {
+    Path note = pendingNameFile(sha256, deploymentId);
+    try {
+      Files.createFile(note);
+    } catch (FileAlreadyExistsException e) {
+      // noted already (a repeated commit of the same upload)
+    }
+  }
+
+  /** Removes the note of {@link #notePendingName}: the record names the bytes, or nothing was committed. */
+  public void forgetPendingName(String sha256, String deploymentId) {
+    try {
+      Files.deleteIfExists(pendingNameFile(sha256, deploymentId));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Every note left by {@link #notePendingName}; a file there that is not one is ignored. */
+  public List<PendingName> pendingNames() {
+    List<PendingName> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(pendingNames)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Matcher m = PENDING_NAME.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          out.add(new PendingName(m.group(2), m.group(1)));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  private Path pendingNameFile(String sha256, String deploymentId) {
+    String name = deploymentId + "." + sha256;
+    if (!PENDING_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("not a deployment id and a SHA-256: " + name);
+    }
+    return pendingNames.resolve(name);
   }
 
   /** Where this store's claims stand now; see {@link #deleteUnclaimedSince}. */

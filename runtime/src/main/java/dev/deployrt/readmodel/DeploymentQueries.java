@@ -99,18 +99,31 @@ public final class DeploymentQueries {
     }
   }
 
+  /** How the deployments the read model shows use one blob. */
+  public record BlobUse(long naming, long keeping) {
+    /** At least one deployment named the bytes, and every one that did gave its payload up and finished. */
+    public boolean pruned() {
+      return naming > 0 && keeping == 0;
+    }
+
+    /** No deployment keeps the bytes: none names them, or every one that does gave them up. */
+    public boolean unkept() {
+      return keeping == 0;
+    }
+  }
+
   /**
-   * Whether the blob {@code sha256} can go: at least one deployment used it, and every one that did
-   * has given its payload up and finished.
+   * The deployments naming the blob {@code sha256}, and those of them that keep it (the payload is
+   * present, or the deployment is still pending or distributing).
    */
-  public boolean blobReclaimable(String sha256) throws SQLException {
+  public BlobUse blobUse(String sha256) throws SQLException {
     try (Connection c = pool.connection(); PreparedStatement s = c.prepareStatement("SELECT COUNT(*), "
         + "SUM(CASE WHEN payload_present OR status IN ('pending', 'distributing') THEN 1 ELSE 0 END) FROM " + T
         + " WHERE sha256 = ?")) {
       s.setString(1, sha256);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
-        return rs.getLong(1) > 0 && rs.getLong(2) == 0;
+        return new BlobUse(rs.getLong(1), rs.getLong(2));
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.deployrt.blob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deployrt.testkit.FileTrees;
@@ -44,6 +45,24 @@ class BlobStoreTest {
     BlobStore reopened = BlobStore.open(root);
     assertEquals(List.of(), FileTrees.list(reopened.stagingDirectory()));
     assertEquals(List.of(), FileTrees.list(root.resolve("sha256")));
+  }
+
+  @Test
+  void pendingNamesOutliveTheProcessUntilForgotten() throws IOException {
+    BlobStore store = BlobStore.open(root);
+    String sha = FileTrees.sha256("noted".getBytes(StandardCharsets.UTF_8));
+    String id = "6f1c2e0a-8d7b-4c55-9a0e-3b2f1d4c5e6f";
+    store.notePendingName(sha, id);
+    store.notePendingName(sha, id); // a repeated note is one note
+    Files.writeString(root.resolve("pending-names/not-a-note"), "ignored");
+
+    BlobStore reopened = BlobStore.open(root);
+    assertEquals(List.of(new BlobStore.PendingName(sha, id)), reopened.pendingNames());
+    reopened.forgetPendingName(sha, id);
+    reopened.forgetPendingName(sha, id); // forgetting twice changes nothing
+    assertEquals(List.of(), reopened.pendingNames());
+    assertThrows(IllegalArgumentException.class, () -> reopened.notePendingName(sha, "../escape"));
+    assertThrows(IllegalArgumentException.class, () -> reopened.notePendingName("ABC", id));
   }
 
   @Test

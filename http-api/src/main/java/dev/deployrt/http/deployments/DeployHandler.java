@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -502,16 +503,34 @@ public final class DeployHandler {
    */
   private CompletionStage<HttpResponse> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
-    return whileHeld(id, staged.sha256(), () -> CompletableFuture
+    BlobStore blobs = node.blobs();
+    String sha256 = staged.sha256();
+    return whileHeld(id, sha256, () -> CompletableFuture
         .supplyAsync(() -> {
+          // Noted first: if this node stops before the record names the bytes, its next start ends the
+          // record and deletes the bytes no deployment names (NodeRuntime's start-up sweep).
+          try {
+            blobs.notePendingName(sha256, id);
+          } catch (Exception e) {
+            staged.discard();
+            throw new CompletionException(UploadFailure.storage(e));
+          }
           try {
             return staged.commit();
           } catch (Exception e) {
+            blobs.forgetPendingName(sha256, id);
             throw new CompletionException(UploadFailure.storage(e));
           }
         }, node.blocking())
-        .thenCompose(path -> markStored(id, staged.sha256(), staged.size(), targets)
-            .thenApply(stored -> Map.entry(path, stored))),
+        .thenCompose(path -> markStored(id, sha256, staged.size(), targets)
+            .thenApply(stored -> {
+              try {
+                node.blocking().execute(() -> blobs.forgetPendingName(sha256, id));
+              } catch (RejectedExecutionException stopping) {
+                // the note stays; the next start finds the record naming the bytes and forgets it
+              }
+              return Map.entry(path, stored);
+            })),
         done -> node.replicator()
             .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
             .thenApply(replicas -> {
