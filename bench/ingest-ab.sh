@@ -3,7 +3,7 @@
 # same fresh random payloads in alternating order. By default node "a" writes staging files through
 # the page cache (deploy.upload.direct-io=false) and node "b" with direct I/O (the default). Reports
 # each deploy's ingest time (upload until stored, wait=false answer), the node's CPU seconds for it,
-# and the medians.
+# the medians, and each node's peak RSS (VmHWM) at the end.
 # Usage: bench/ingest-ab.sh [size MiB, default 1024]
 #        env: ROUNDS=4 WARMUP=3 HEAP=256m A_OPTS=-Ddeploy.upload.direct-io=false B_OPTS=-Ddeploy.upload.direct-io=true
 #             A_SMALL_WARMUP=0 B_SMALL_WARMUP=0: that many extra fresh 1 MiB deploys to that node first (to
@@ -70,6 +70,7 @@ for r in $(seq 1 "$rounds"); do
     printf 'round %d %s %6.3f s %5.0f MB/s  node cpu %5.2f s\n' "$r" "$n" "$s" "$(python3 -c "print($mib * 1.048576 / $s)")" "$c"
   done
 done
+for n in a b; do echo "node $n peak RSS $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/${jpid[$n]}/status")"; done
 python3 - "$mib" "${times[a]}" "${times[b]}" "${cpus[a]}" "${cpus[b]}" <<'PY'
 import statistics as st, sys
 mib = int(sys.argv[1]); a, b, ca, cb = ([float(x) for x in v.split()] for v in sys.argv[2:])
