@@ -47,6 +47,7 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -214,14 +215,22 @@ public final class DeployHandler {
         .exceptionallyCompose(reading::fail);
   }
 
-  /** Reads multipart parts in order; the record is created when the payload part starts. */
+  /**
+   * Reads multipart parts in order; the record is created when the payload part starts, or when the
+   * body fails before it. The body's failure can arrive while a field part is still being read (on
+   * another thread), so the fields, the record and the staged payload are guarded by this object.
+   */
   private final class MultipartReading {
     private final String id;
     private final User user;
     private final Map<String, String> query;
+    /** Guarded by this. */
     private final Map<String, String> fields = new HashMap<>();
+    /** Guarded by this. */
     private DeployRequest params;
+    /** Guarded by this. */
     private CompletionStage<Deployment> recorded;
+    /** Guarded by this. */
     private StagedPayload staged;
     /** Fails the payload part's upload if the request fails while it is still receiving. */
     private final AtomicReference<UniqueKillSwitch> uploading = new AtomicReference<>();
@@ -236,14 +245,24 @@ public final class DeployHandler {
 
     CompletionStage<Object> onPart(Multipart.FormData.BodyPart part) {
       String name = part.getName();
-      if (recorded != null) {
+      boolean payloadSeen;
+      synchronized (this) {
+        payloadSeen = recorded != null;
+      }
+      if (payloadSeen) {
         part.getEntity().discardBytes(mat);
         throw ApiException.invalid("the file part 'payload' must be the last part; found '"
             + DeployRequest.printable(name) + "' after it");
       }
       if (name.equals("payload")) {
-        params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
-        recorded = record(id, params, user, null);
+        DeployRequest params;
+        CompletionStage<Deployment> recorded;
+        synchronized (this) {
+          params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+          recorded = record(id, params, user, null);
+          this.params = params;
+          this.recorded = recorded;
+        }
         return recorded.thenCompose(created -> {
           if (params.problem() != null) {
             part.getEntity().discardBytes(mat);
@@ -268,7 +287,11 @@ public final class DeployHandler {
         throw ApiException.invalid("unexpected file part '" + DeployRequest.printable(name)
             + "': the payload part must be named 'payload'");
       }
-      if (fields.containsKey(name)) {
+      boolean twice;
+      synchronized (this) {
+        twice = fields.containsKey(name);
+      }
+      if (twice) {
         part.getEntity().discardBytes(mat);
         throw ApiException.invalid("field '" + DeployRequest.printable(name) + "' is given twice");
       }
@@ -277,18 +300,24 @@ public final class DeployHandler {
           .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
           .handle((bytes, e) -> {
             if (e != null) {
-              throw ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
-                  + MAX_FIELD_BYTES + " bytes");
+              throw Failures.cause(e) instanceof StreamLimitReachedException
+                  ? ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
+                      + MAX_FIELD_BYTES + " bytes")
+                  : ApiException.invalid("malformed multipart body: " + rootMessage(e));
             }
-            fields.put(name, bytes.utf8String());
+            synchronized (this) {
+              fields.put(name, bytes.utf8String());
+            }
             return bytes;
           });
     }
 
     CompletionStage<HttpResponse> finish() {
       StagedPayload payload;
+      DeployRequest params;
       synchronized (this) {
         payload = staged;
+        params = this.params;
       }
       if (payload == null) {
         return fail(ApiException.invalid("the multipart body has no file part named 'payload'"));
@@ -304,19 +333,22 @@ public final class DeployHandler {
         upload.abort(new java.io.IOException("the multipart body failed: " + rootMessage(error)));
       }
       StagedPayload toDiscard;
+      CompletionStage<Deployment> recorded;
       synchronized (this) {
         failed = true;
         toDiscard = staged;
         staged = null;
+        if (this.recorded == null) {
+          // Every attempt is on record: with the fields that arrived before the body failed.
+          DeployRequest best = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+          this.recorded = record(id, best, user, null);
+        }
+        recorded = this.recorded;
       }
       if (toDiscard != null) {
         toDiscard.discard();
       }
       ApiException api = asApi(error);
-      if (recorded == null) {
-        DeployRequest best = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
-        recorded = record(id, best, user, null);
-      }
       return recorded.thenCompose(created -> DeployHandler.this.fail(id, api));
     }
   }
