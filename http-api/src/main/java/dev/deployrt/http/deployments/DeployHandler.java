@@ -676,14 +676,26 @@ public final class DeployHandler {
       // error says; the record keeps that outcome.
       return new ApiException(409, "CONFLICT", "the deployment ended before this step: " + refused.getMessage());
     }
-    if (t instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
-        || t.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing.")) {
+    if (fromBodyParsing(t)) {
       // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk): the
-      // client's fault. (Pekko's multipart parser throws an internal ParsingException for part headers.)
+      // client's fault. (Pekko's multipart parser throws an internal ParsingException for part headers,
+      // and an IllegalStateException caused by its NotEnoughDataException for a body that ends inside
+      // a boundary line.)
       return ApiException.invalid("malformed request body: " + DeployRequest.printable(String.valueOf(t.getMessage())));
     }
     log.error("unexpected failure while deploying", t);
     return new ApiException(500, "INTERNAL", "internal error: " + t.getClass().getSimpleName());
+  }
+
+  /** Whether {@code t} or one of its causes is Pekko HTTP's report of a body it could not parse. */
+  private static boolean fromBodyParsing(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
+          || c.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing.")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Map<String, String> singleValued(Map<String, List<String>> multi) {
