@@ -41,6 +41,27 @@ public final class StagedPayload {
     return store.commit(stagingFile, sha256);
   }
 
+  /**
+   * {@link #commit()} for deployment {@code deploymentId}'s upload, noting first that its record does
+   * not name the bytes yet ({@link BlobStore#notePendingName}): if the node stops before the caller
+   * has the record name them and forgets the note, its next start settles the upload. If this fails,
+   * nothing is noted and the staging file is gone.
+   */
+  public Path commitFor(String deploymentId) throws IOException {
+    try {
+      store.notePendingName(sha256, deploymentId);
+    } catch (IOException | RuntimeException e) {
+      discard();
+      throw e;
+    }
+    try {
+      return commit();
+    } catch (IOException | RuntimeException e) {
+      store.forgetPendingName(sha256, deploymentId);
+      throw e;
+    }
+  }
+
   public void discard() {
     store.discard(stagingFile);
   }

@@ -539,18 +539,11 @@ public final class DeployHandler {
     String sha256 = staged.sha256();
     return whileHeld(id, sha256, () -> CompletableFuture
         .supplyAsync(() -> {
-          // Noted first: if this node stops before the record names the bytes, its next start ends the
-          // record and deletes the bytes no deployment names (NodeRuntime's start-up sweep).
+          // If this node stops before the record names the bytes, its next start ends the record and
+          // deletes the bytes no deployment names (NodeRuntime's start-up sweep).
           try {
-            blobs.notePendingName(sha256, id);
+            return staged.commitFor(id);
           } catch (Exception e) {
-            staged.discard();
-            throw new CompletionException(UploadFailure.storage(e));
-          }
-          try {
-            return staged.commit();
-          } catch (Exception e) {
-            blobs.forgetPendingName(sha256, id);
             throw new CompletionException(UploadFailure.storage(e));
           }
         }, node.blocking())
@@ -564,7 +557,7 @@ public final class DeployHandler {
               return Map.entry(path, stored);
             })),
         done -> node.replicator()
-            .replicate(staged.sha256(), done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+            .replicate(sha256, done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
             .thenApply(replicas -> {
               recordReplicas(id, replicas, targets.size());
               return done.getValue();
@@ -678,9 +671,9 @@ public final class DeployHandler {
     }
     if (fromBodyParsing(t)) {
       // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk): the
-      // client's fault. (Pekko's multipart parser throws an internal ParsingException for part headers,
-      // and an IllegalStateException caused by its NotEnoughDataException for a body that ends inside
-      // a boundary line.)
+      // client's fault. (Pekko's multipart parser throws an internal ParsingException for bad part
+      // headers, and an IllegalStateException caused by its NotEnoughDataException for a body that ends
+      // inside a part's headers.)
       return ApiException.invalid("malformed request body: " + DeployRequest.printable(String.valueOf(t.getMessage())));
     }
     log.error("unexpected failure while deploying", t);
