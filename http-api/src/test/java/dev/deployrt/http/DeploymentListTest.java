@@ -43,7 +43,8 @@ class DeploymentListTest {
 
   @BeforeAll
   void createDeployments(@TempDir Path dir) {
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of());
+    // A lease far longer than the test, so the pending ones stay pending however slow the machine.
+    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.lease", "1h"));
     List<CompletableFuture<Deployment>> created = new ArrayList<>();
     for (int i = 0; i < COUNT; i++) {
       String project = PROJECTS.get(i % PROJECTS.size());

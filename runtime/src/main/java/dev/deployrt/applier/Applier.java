@@ -9,7 +9,9 @@ import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.upload.UploadFailure;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -231,17 +233,42 @@ public final class Applier {
     }
   }
 
+  /**
+   * The code a node's failure is reported with (API.md): {@code STORAGE_ERROR} whenever this node's
+   * disk refused (whatever the phase), else the phase's own code: {@code FETCH_FAILED}, {@code
+   * EXTRACT_FAILED} (also for an archive this node's limits refuse), {@code ACTIVATE_FAILED}.
+   */
   private ErrorInfo errorOf(Throwable failure) {
     if (failure instanceof PhaseFailure p) {
       Throwable cause = p.getCause();
-      String code = cause instanceof InvalidArchiveException ? "INVALID_ARCHIVE"
-          : p.phase.toUpperCase(java.util.Locale.ROOT) + "_FAILED";
-      String message = cause instanceof IOException && !(cause instanceof InvalidArchiveException)
-          ? p.phase + " failed: " + cause
-          : String.valueOf(cause.getMessage());
-      return new ErrorInfo(message, code, p.phase, node);
+      if (storageError(cause) != null) {
+        return new ErrorInfo(p.phase + " failed: this node's disk refused: " + storageError(cause).getMessage(),
+            "STORAGE_ERROR", p.phase, node);
+      }
+      String code = switch (p.phase) {
+        case "fetch" -> "FETCH_FAILED";
+        case "extract" -> "EXTRACT_FAILED";
+        default -> "ACTIVATE_FAILED";
+      };
+      String message = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+      return new ErrorInfo(cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
+          code, p.phase, node);
     }
     return new ErrorInfo(String.valueOf(failure), "APPLY_FAILED", "distribute", node);
+  }
+
+  /** The file-system error in {@code failure}'s causes, if the failure is the disk's. */
+  private static FileSystemException storageError(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof FileSystemException fs) {
+        return fs;
+      }
+      if (t instanceof UploadFailure f && f.reason() == UploadFailure.Reason.STORAGE_ERROR && t.getCause() != null) {
+        FileSystemException inner = storageError(t.getCause());
+        return inner != null ? inner : new FileSystemException(null, null, String.valueOf(t.getCause().getMessage()));
+      }
+    }
+    return null;
   }
 
   private static final class PhaseFailure extends Exception {

@@ -10,11 +10,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
+import java.nio.file.NotLinkException;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A node's releases on disk: {@code projects/<project>/releases/<deployment_id>/} and the
@@ -24,10 +29,19 @@ import java.util.stream.Stream;
  * into a {@code .staging-*} sibling and renamed), and is never modified afterwards. {@code current}
  * is switched by renaming a new symlink over the old one, so a reader sees the old release or the new
  * one, never a mix and never no link. Staging leftovers of a crash are removed by {@link #open}.
+ *
+ * <p>Removal never depends on the modes a release's archive gave its directories: {@link #deleteTree}
+ * gives each directory back its owner's {@code rwx} before emptying it. A leftover that still cannot be
+ * removed (e.g. made by another user) is renamed aside and reported, never a reason not to start.
  */
 public final class ReleaseDirectory {
   private static final String STAGING_PREFIX = ".staging-";
   private static final String LINK_STAGING_PREFIX = ".current-";
+  private static final Set<PosixFilePermission> OWNER_RWX = EnumSet.of(
+      PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+  /** A leftover that could not be removed is renamed with this prefix, which no sweep looks at again. */
+  static final String SET_ASIDE_PREFIX = ".unremovable-";
+  private static final Logger log = LoggerFactory.getLogger(ReleaseDirectory.class);
 
   /** Fills an empty directory with a release's files. */
   @FunctionalInterface
@@ -55,6 +69,27 @@ public final class ReleaseDirectory {
       throw new UncheckedIOException("cannot open releases under " + dataDir, e);
     }
     return dirs;
+  }
+
+  /**
+   * Removes {@code path} ({@code what} says what it is, for the log); if that fails, renames it aside
+   * (a rename within its own directory needs no permission on the thing renamed) so that no later
+   * start or sweep trips over it again. Never throws.
+   */
+  static void removeOrSetAside(Path path, String what) {
+    try {
+      deleteTree(path);
+      return;
+    } catch (IOException e) {
+      Path aside = path.resolveSibling(SET_ASIDE_PREFIX + path.getFileName() + "-" + UUID.randomUUID());
+      try {
+        Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
+        log.warn("could not remove {} {} ({}); moved it to {}: remove it by hand", what, path, e.toString(), aside);
+      } catch (IOException moveFailed) {
+        log.error("could not remove {} {} ({}), nor move it aside ({}): remove it by hand", what, path,
+            e.toString(), moveFailed.toString());
+      }
+    }
   }
 
   public Path root() {
@@ -116,7 +151,7 @@ public final class ReleaseDirectory {
       syncDirectory(releases);
       return true;
     } catch (IOException | RuntimeException e) {
-      deleteTree(staging);
+      removeOrSetAside(staging, "the staging directory of a failed release,");
       throw e;
     }
   }
@@ -144,7 +179,8 @@ public final class ReleaseDirectory {
     Path link = projects.resolve(project).resolve("current");
     try {
       return Optional.of(Files.readSymbolicLink(link).getFileName().toString());
-    } catch (NoSuchFileException e) {
+    } catch (NoSuchFileException | NotLinkException e) {
+      // none, or something that is not ours (the next switch renames a link over it)
       return Optional.empty();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -157,7 +193,9 @@ public final class ReleaseDirectory {
     try (DirectoryStream<Path> all = Files.newDirectoryStream(projects)) {
       for (Path project : all) {
         String name = project.getFileName().toString();
-        activeRelease(name).ifPresent(id -> out.put(name, id));
+        if (Files.isDirectory(project, LinkOption.NOFOLLOW_LINKS)) {
+          activeRelease(name).ifPresent(id -> out.put(name, id));
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -174,24 +212,45 @@ public final class ReleaseDirectory {
     }
   }
 
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+  /**
+   * Deletes a file, a symlink (not what it points to) or a directory with everything in it. A
+   * directory whose owner lacks {@code rwx} on it (an archive can make one {@code 0000}) is given
+   * them first, so whatever this process created it can also remove.
+   */
+  public static void deleteTree(Path path) throws IOException {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
       return;
     }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
+    if (attributes.isDirectory()) {
+      ownerMayEnter(path);
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+        for (Path p : entries) {
+          deleteTree(p);
+        }
       }
+    }
+    Files.deleteIfExists(path);
+  }
+
+  private static void ownerMayEnter(Path dir) throws IOException {
+    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+    if (!permissions.containsAll(OWNER_RWX)) {
+      permissions.addAll(OWNER_RWX);
+      Files.setPosixFilePermissions(dir, permissions);
     }
   }
 
   private static void removeStaging(Path dir, String prefix) throws IOException {
-    if (!Files.isDirectory(dir)) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, prefix + "*")) {
       for (Path p : entries) {
-        deleteTree(p);
+        log.info("removing {}, left by an earlier run", p);
+        removeOrSetAside(p, "a leftover of an earlier run,");
       }
     }
   }

@@ -8,11 +8,13 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.ArrayList;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.HashSet;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -26,7 +28,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * <p>It does not clean up after a failure: the caller extracts into a staging directory and deletes
  * it on any exception, then publishes by renaming (see the applier). Never follows a symlink when
  * writing: the rules guarantee no entry's parent is a symlink and no path is written twice.
- * Permission bits are kept (without set-id and sticky bits); owners are not.
+ * Permission bits are kept, except set-id, sticky and world-write bits ({@link EntryRules}); owners
+ * are not. Every directory stays owner-{@code rwx} while the archive is extracted and gets its own
+ * mode only at the end, deepest first, so an archive that lists a directory's contents before a
+ * read-only directory, or a directory after its children, extracts the same for an ordinary user
+ * as for root.
  *
  * <p>Errors: a problem of the archive is an {@link InvalidArchiveException}; a problem of the file
  * system (a full disk, a refused path) is a {@link FileSystemException}, so it is not reported as a
@@ -35,6 +41,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 public final class ArchiveExtractor {
   private static final int DEFAULT_FILE_MODE = 0644;
   private static final int DEFAULT_DIR_MODE = 0755;
+  /** Every directory's mode while the archive is being extracted. */
+  private static final FileAttribute<Set<PosixFilePermission>> WHILE_EXTRACTING =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
   private ArchiveExtractor() {}
 
@@ -51,11 +60,11 @@ public final class ArchiveExtractor {
   public static ArchiveSummary extract(InputStream compressed, Path root, ArchiveLimits limits,
       BooleanSupplier cancelled) throws IOException {
     EntryRules rules = new EntryRules(limits);
-    Set<String> createdDirs = new HashSet<>();
-    List<SafeEntry> dirs = new ArrayList<>();
+    // Every directory created, with the entry that gives its final mode (null: implied by a path).
+    Map<String, SafeEntry> createdDirs = new HashMap<>();
     byte[] buf = new byte[256 * 1024];
     try (InputStream gz = new ParallelGunzip(compressed, limits.maxCompressionRatio())) {
-      TarArchiveInputStream tar = new TarArchiveInputStream(gz);
+      TarArchiveInputStream tar = new BoundedTarInputStream(gz, limits);
       TarArchiveEntry entry;
       while ((entry = ArchiveValidator.nextEntry(tar)) != null) {
         if (cancelled.getAsBoolean()) {
@@ -69,10 +78,10 @@ public final class ArchiveExtractor {
         ensureParent(root, safe.path(), createdDirs);
         switch (safe.kind()) {
           case DIRECTORY -> {
-            if (createdDirs.add(safe.path())) {
-              Files.createDirectory(target);
+            if (!createdDirs.containsKey(safe.path())) {
+              Files.createDirectory(target, WHILE_EXTRACTING);
             }
-            dirs.add(safe);
+            createdDirs.put(safe.path(), safe);
           }
           case FILE -> writeFile(tar, target, safe, buf);
           case SYMLINK -> Files.createSymbolicLink(target, Path.of(safe.linkTarget()));
@@ -91,16 +100,27 @@ public final class ArchiveExtractor {
       }
       throw ArchiveValidator.asInvalid(e);
     }
-    // Directory modes last (deepest first), so a read-only directory does not block its own contents.
-    for (int i = dirs.size() - 1; i >= 0; i--) {
-      SafeEntry d = dirs.get(i);
-      Path p = root.resolve(d.path());
-      if (d.mode() != DEFAULT_DIR_MODE) {
-        Files.setPosixFilePermissions(p, permissions(d.mode()));
-      }
-      p.toFile().setLastModified(d.modifiedMillis());
-    }
+    applyDirectoryModes(root, createdDirs);
     return new ArchiveSummary(rules.entries(), rules.expandedBytes());
+  }
+
+  /**
+   * Gives each directory its final mode and time, children before parents (a path sorts after its
+   * parent's, so reverse order is deepest first): a directory made read-only no longer needs to be
+   * entered.
+   */
+  private static void applyDirectoryModes(Path root, Map<String, SafeEntry> createdDirs) throws IOException {
+    var deepestFirst = createdDirs.entrySet().stream()
+        .sorted(Map.Entry.<String, SafeEntry>comparingByKey(Comparator.reverseOrder()))
+        .toList();
+    for (Map.Entry<String, SafeEntry> dir : deepestFirst) {
+      Path p = root.resolve(dir.getKey());
+      SafeEntry entry = dir.getValue();
+      Files.setPosixFilePermissions(p, permissions(entry == null ? DEFAULT_DIR_MODE : entry.mode()));
+      if (entry != null) {
+        p.toFile().setLastModified(entry.modifiedMillis());
+      }
+    }
   }
 
   private static void writeFile(TarArchiveInputStream tar, Path target, SafeEntry safe, byte[] buf)
@@ -165,18 +185,18 @@ public final class ArchiveExtractor {
     }
   }
 
-  private static void ensureParent(Path root, String path, Set<String> createdDirs) throws IOException {
+  private static void ensureParent(Path root, String path, Map<String, SafeEntry> createdDirs) throws IOException {
     int slash = path.lastIndexOf('/');
     if (slash < 0) {
       return;
     }
     String parent = path.substring(0, slash);
-    if (createdDirs.contains(parent)) {
+    if (createdDirs.containsKey(parent)) {
       return;
     }
     ensureParent(root, parent, createdDirs);
-    Files.createDirectory(root.resolve(parent));
-    createdDirs.add(parent);
+    Files.createDirectory(root.resolve(parent), WHILE_EXTRACTING);
+    createdDirs.put(parent, null);
   }
 
   static Set<PosixFilePermission> permissions(int mode) {

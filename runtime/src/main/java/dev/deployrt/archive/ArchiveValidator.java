@@ -29,7 +29,7 @@ public final class ArchiveValidator {
     EntryRules rules = new EntryRules(limits);
     try {
       InputStream gz = openGzip(guarded, limits.maxCompressionRatio());
-      TarArchiveInputStream tar = new TarArchiveInputStream(gz);
+      TarArchiveInputStream tar = new BoundedTarInputStream(gz, limits);
       TarArchiveEntry entry;
       byte[] buf = new byte[256 * 1024];
       while ((entry = nextEntry(tar)) != null) {

@@ -22,10 +22,17 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  * content (checked against the declared size before any content is read, so a gzip bomb is refused
  * without being inflated).
  *
+ * <p>Modes: only {@link #INSTALLED_MODE_BITS} of an entry's mode are kept.
+ *
  * <p>Not thread-safe: one instance per archive pass.
  */
 public final class EntryRules {
   private static final int MAX_SYMLINK_HOPS = 40;
+  /**
+   * Permission bits a release keeps from its archive: never set-user-id, set-group-id, sticky or
+   * writable by others, whatever the archive says (a release is code other users may run).
+   */
+  static final int INSTALLED_MODE_BITS = 0775;
 
   private final ArchiveLimits limits;
   private final Map<String, EntryKind> seen = new HashMap<>();
@@ -89,7 +96,7 @@ public final class EntryRules {
       linkTarget = target;
     }
     seen.put(path, kind);
-    int mode = entry.getMode() & 0777;
+    int mode = entry.getMode() & INSTALLED_MODE_BITS;
     // Times before 1970 (a negative or corrupt header field) become the epoch: files cannot carry them.
     long modified = Math.max(0, entry.getModTime().getTime());
     return new SafeEntry(path, kind, size, mode, linkTarget, modified);

@@ -8,7 +8,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * List queries over the read model. Every filter is a column with an index that ends in the sort
@@ -22,64 +28,183 @@ public final class DeploymentQueries {
    * What to list. Null filters are not applied; {@code since} and {@code until} bound {@code
    * created_at}, both inclusive.
    */
-  public record Filter(String project, String status, Instant since, Instant until, int limit, int offset) {}
+  public record Filter(String project, String status, Instant since, Instant until, int limit, int offset) {
+    /** Whether {@code d} matches, as the SQL of {@link Where} decides it for its row. */
+    boolean matches(Deployment d) {
+      long created = d.createdAt().toEpochMilli();
+      return (project == null || project.equals(d.project()))
+          && (status == null || status.equals(d.status().apiName()))
+          && (since == null || created >= since.toEpochMilli())
+          && (until == null || created <= until.toEpochMilli());
+    }
+  }
 
   /** One page, newest first, and how many deployments match the filter in all. */
   public record Page(List<Deployment> deployments, long total) {}
 
+  /** Sort order of every list: newest first, then by id. */
+  static final Comparator<Deployment> LIST_ORDER = Comparator
+      .comparingLong((Deployment d) -> -d.createdAt().toEpochMilli())
+      .thenComparing(Deployment::deploymentId);
+
   private final SharedPool pool;
   private final DeploymentRows rows;
+  private final RecentWrites recentWrites = new RecentWrites();
 
   public DeploymentQueries(SharedPool pool, DeploymentRows rows) {
     this.pool = pool;
     this.rows = rows;
   }
 
+  /**
+   * Notes a deployment as this node just answered with it, so that this node's lists show it in
+   * that state at least until the read model has caught up with it ({@link RecentWrites}).
+   */
+  public void answered(Deployment d) {
+    recentWrites.remember(d);
+  }
+
+  /**
+   * One page of the read model, with what this node answered recently and the read model does not
+   * show yet merged in exactly: such a deployment appears at its place in the order (or leaves a
+   * filter it no longer matches), and the total counts it.
+   */
   public Page list(Filter f) throws SQLException {
-    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
-    List<Object> args = new ArrayList<>();
-    if (f.project() != null) {
-      where.append(" AND project = ?");
-      args.add(f.project());
-    }
-    if (f.status() != null) {
-      where.append(" AND status = ?");
-      args.add(f.status());
-    }
-    if (f.since() != null) {
-      where.append(" AND created_at_ms >= ?");
-      args.add(f.since().toEpochMilli());
-    }
-    if (f.until() != null) {
-      where.append(" AND created_at_ms <= ?");
-      args.add(f.until().toEpochMilli());
-    }
+    Where where = Where.of(f);
     try (Connection c = pool.connection()) {
-      List<Deployment> page = new ArrayList<>();
-      try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + where
-          + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?")) {
-        int i = bind(s, args);
-        s.setInt(i++, f.limit());
-        s.setInt(i, f.offset());
+      List<Deployment> recent = recentWrites.snapshot();
+      if (recent.isEmpty()) {
+        return page(c, where, f.offset(), f.limit());
+      }
+      Map<String, Deployment> inTable = loadAll(c, recent.stream().map(Deployment::deploymentId).toList());
+      List<Deployment> added = new ArrayList<>();
+      List<Deployment> removed = new ArrayList<>();
+      for (Deployment mine : recent) {
+        Deployment row = inTable.get(mine.deploymentId());
+        if (row != null && row.eventCount() >= mine.eventCount()) {
+          recentWrites.caughtUp(mine, row);
+          continue;
+        }
+        if (row != null && f.matches(row)) {
+          removed.add(row);
+        }
+        if (f.matches(mine)) {
+          added.add(mine);
+        }
+      }
+      if (added.isEmpty() && removed.isEmpty()) {
+        return page(c, where, f.offset(), f.limit());
+      }
+      return merged(c, where, f, added, removed);
+    }
+  }
+
+  /**
+   * The page of (table rows - {@code removed} + {@code added}). Reads the table's rows from {@code
+   * offset - |added|} to {@code offset + limit + |removed|}: every row that can land on the page is
+   * among them, and each one's place in the merged order follows from how many removed and added
+   * deployments sort before it.
+   */
+  private Page merged(Connection c, Where where, Filter f, List<Deployment> added, List<Deployment> removed)
+      throws SQLException {
+    int lo = Math.max(0, f.offset() - added.size());
+    int want = f.offset() + f.limit() + removed.size() - lo;
+    Page window = page(c, where, lo, want);
+    List<Deployment> rowsRead = window.deployments();
+    Set<String> removedIds = new HashSet<>();
+    removed.forEach(d -> removedIds.add(d.deploymentId()));
+    TreeMap<Long, Deployment> byPlace = new TreeMap<>();
+    for (int i = 0; i < rowsRead.size(); i++) {
+      Deployment row = rowsRead.get(i);
+      if (!removedIds.contains(row.deploymentId())) {
+        byPlace.put((long) lo + i - before(removed, row) + before(added, row), row);
+      }
+    }
+    boolean tableEnds = rowsRead.size() < want;
+    for (Deployment mine : added) {
+      long rowsBefore = rowsRead.stream().filter(r -> LIST_ORDER.compare(r, mine) < 0).count();
+      boolean beforeWindow = lo > 0 && (rowsRead.isEmpty() || LIST_ORDER.compare(mine, rowsRead.get(0)) < 0);
+      boolean afterWindow = !tableEnds && rowsBefore == rowsRead.size();
+      if (!beforeWindow && !afterWindow) {
+        byPlace.put(lo + rowsBefore - before(removed, mine) + before(added, mine), mine);
+      }
+    }
+    List<Deployment> page = new ArrayList<>(byPlace.subMap((long) f.offset(), (long) f.offset() + f.limit()).values());
+    return new Page(page, window.total() - removed.size() + added.size());
+  }
+
+  /** How many of {@code ds} sort before {@code d}. */
+  private static long before(List<Deployment> ds, Deployment d) {
+    return ds.stream().filter(x -> LIST_ORDER.compare(x, d) < 0).count();
+  }
+
+  private Page page(Connection c, Where where, int offset, int limit) throws SQLException {
+    List<Deployment> page = new ArrayList<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + where.sql()
+        + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?")) {
+      int i = bind(s, where.args());
+      s.setInt(i++, limit);
+      s.setInt(i, offset);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          page.add(rows.parse(rs.getString(1)));
+        }
+      }
+    }
+    long total;
+    if (offset == 0 && page.size() < limit) {
+      total = page.size(); // the page holds every match: no need to count
+    } else {
+      try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + T + where.sql())) {
+        bind(s, where.args());
         try (ResultSet rs = s.executeQuery()) {
-          while (rs.next()) {
-            page.add(rows.parse(rs.getString(1)));
-          }
+          rs.next();
+          total = rs.getLong(1);
         }
       }
-      long total;
-      if (f.offset() == 0 && page.size() < f.limit()) {
-        total = page.size(); // the page holds every match: no need to count
-      } else {
-        try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + T + where)) {
-          bind(s, args);
-          try (ResultSet rs = s.executeQuery()) {
-            rs.next();
-            total = rs.getLong(1);
-          }
+    }
+    return new Page(page, total);
+  }
+
+  private Map<String, Deployment> loadAll(Connection c, List<String> ids) throws SQLException {
+    Map<String, Deployment> out = new HashMap<>();
+    String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+    try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id IN (" + marks + ")")) {
+      for (int i = 0; i < ids.size(); i++) {
+        s.setString(i + 1, ids.get(i));
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          Deployment d = rows.parse(rs.getString(1));
+          out.put(d.deploymentId(), d);
         }
       }
-      return new Page(page, total);
+    }
+    return out;
+  }
+
+  /** A filter as SQL: the WHERE clause and its arguments. */
+  private record Where(String sql, List<Object> args) {
+    static Where of(Filter f) {
+      StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+      List<Object> args = new ArrayList<>();
+      if (f.project() != null) {
+        where.append(" AND project = ?");
+        args.add(f.project());
+      }
+      if (f.status() != null) {
+        where.append(" AND status = ?");
+        args.add(f.status());
+      }
+      if (f.since() != null) {
+        where.append(" AND created_at_ms >= ?");
+        args.add(f.since().toEpochMilli());
+      }
+      if (f.until() != null) {
+        where.append(" AND created_at_ms <= ?");
+        args.add(f.until().toEpochMilli());
+      }
+      return new Where(where.toString(), args);
     }
   }
 

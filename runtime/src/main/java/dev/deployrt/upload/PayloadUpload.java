@@ -195,8 +195,7 @@ public final class PayloadUpload {
     }
     TimeoutException stalled = find(TimeoutException.class, v, w);
     if (stalled != null) {
-      return UploadFailure.aborted(
-          "no bytes received for " + settings.stallTimeout().toSeconds() + " s: upload aborted", stalled);
+      return UploadFailure.stalled(settings.stallTimeout(), stalled);
     }
     if (w != null && !sharesRootCause(v, w)) {
       // The file sink failed on its own, not because the bytes stopped coming: a disk problem.

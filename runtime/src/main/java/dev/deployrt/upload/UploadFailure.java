@@ -11,10 +11,12 @@ public final class UploadFailure extends IOException {
     PAYLOAD_TOO_LARGE(413),
     DIGEST_MISMATCH(400),
     INVALID_ARCHIVE(422),
-    /** The client stopped sending (closed the connection, or stalled past the stall timeout). */
+    /** The client went away (closed the connection before the body ended). */
     UPLOAD_ABORTED(400),
+    /** No byte arrived for {@code deploy.upload.stall-timeout}. */
+    UPLOAD_STALLED(408),
     /** The node could not write or sync the bytes. */
-    STORAGE_FAILED(500);
+    STORAGE_ERROR(500);
 
     public final int httpStatus;
 
@@ -54,8 +56,13 @@ public final class UploadFailure extends IOException {
     return new UploadFailure(Reason.UPLOAD_ABORTED, message, null, null, null, cause);
   }
 
+  public static UploadFailure stalled(java.time.Duration stallTimeout, Throwable cause) {
+    return new UploadFailure(Reason.UPLOAD_STALLED, "no bytes received for " + stallTimeout.toSeconds()
+        + " s (deploy.upload.stall-timeout): upload abandoned", null, null, null, cause);
+  }
+
   public static UploadFailure storage(Throwable cause) {
-    return new UploadFailure(Reason.STORAGE_FAILED, "the node could not store the payload", null, null, null, cause);
+    return new UploadFailure(Reason.STORAGE_ERROR, "the node could not store the payload", null, null, null, cause);
   }
 
   public Reason reason() {

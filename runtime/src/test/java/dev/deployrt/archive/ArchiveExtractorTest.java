@@ -180,6 +180,32 @@ class ArchiveExtractorTest {
   }
 
   @Test
+  void installedModesAreNeverWorldWritableSetIdOrSticky() throws IOException {
+    byte[] script = "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8);
+    Path archive = Tarball.builder()
+        .file("setuid-tool", script, 04777)
+        .file("setgid-tool", script, 02755)
+        .file("shared.txt", script, 0666)
+        .file("private.txt", script, 0600)
+        .dir("scratch", 01777)
+        .dir("group", 02775)
+        .writeTo(tmp.resolve("modes.tar.gz"));
+    Path root = Files.createDirectory(tmp.resolve("root"));
+    ArchiveExtractor.extract(archive, root, LIMITS, () -> false);
+    assertEquals(0775, mode(root.resolve("setuid-tool")));
+    assertEquals(0755, mode(root.resolve("setgid-tool")));
+    assertEquals(0664, mode(root.resolve("shared.txt")));
+    assertEquals(0600, mode(root.resolve("private.txt")));
+    assertEquals(0775, mode(root.resolve("scratch")));
+    assertEquals(0775, mode(root.resolve("group")));
+  }
+
+  /** Every mode bit, set-id and sticky included. */
+  private static int mode(Path p) throws IOException {
+    return (Integer) Files.getAttribute(p, "unix:mode") & 07777;
+  }
+
+  @Test
   void stopsWhenCancelled() throws IOException {
     Path archive = manyFiles(50).writeTo(tmp.resolve("many.tar.gz"));
     Path root = Files.createDirectory(tmp.resolve("root"));

@@ -89,9 +89,14 @@ public final class Tarball {
   }
 
   public Tarball dir(String name) {
+    return dir(name, 0755);
+  }
+
+  /** A directory entry with permission bits {@code mode} (e.g. 0700, or 01777 with the sticky bit). */
+  public Tarball dir(String name, int mode) {
     entries.add(tar -> {
       TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
-      e.setMode(040755);
+      e.setMode(040000 | mode);
       tar.putArchiveEntry(e);
       tar.closeArchiveEntry();
     });

@@ -465,6 +465,9 @@ public final class DeployHandler {
         .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(params.project(), params.description(),
             user.name(), node.nodeName(), rollbackOf, replyTo), ASK_TIMEOUT)
         .whenComplete((created, e) -> {
+          if (created != null) {
+            node.queries().answered(created);
+          }
           CompletableFuture<Deployment> waiting = created == null ? null : streamed.remove(id);
           if (waiting != null) {
             waiting.complete(created);
@@ -609,13 +612,17 @@ public final class DeployHandler {
 
   private CompletionStage<HttpResponse> respondStored(String id, Deployment stored, DeployRequest params) {
     if (!params.waitForResult()) {
+      node.queries().answered(stored);
       return CompletableFuture.completedFuture(respond(202, ApiJson.deployment(stored, true), id));
     }
     return node.deployment(id)
         .<Deployment>ask(DeploymentEntity.AwaitTerminal::new, params.timeout())
         .handle((terminal, e) -> terminal)
         .thenCompose(terminal -> terminal != null ? CompletableFuture.completedFuture(terminal) : get(id))
-        .thenApply(d -> respond(d.isTerminal() ? 201 : 202, ApiJson.deployment(d, true), id));
+        .thenApply(d -> {
+          node.queries().answered(d);
+          return respond(d.isTerminal() ? 201 : 202, ApiJson.deployment(d, true), id);
+        });
   }
 
   private CompletionStage<Deployment> get(String id) {
@@ -631,6 +638,8 @@ public final class DeployHandler {
         .handle((d, e) -> {
           if (e != null) {
             log.warn("could not mark deployment {} failed ({})", id, error.code(), e);
+          } else {
+            node.queries().answered(d);
           }
           return respond(error.status(), ApiJson.error(error), id);
         });
