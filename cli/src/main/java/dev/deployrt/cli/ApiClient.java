@@ -3,6 +3,7 @@ package dev.deployrt.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deployrt.cli.view.Format;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -146,8 +147,8 @@ final class ApiClient {
     } catch (IOException e) {
       error = null;
     }
-    String message = error != null && error.hasNonNull("error") ? error.get("error").asText() : body;
-    String code = error != null && error.hasNonNull("code") ? error.get("code").asText() : "HTTP " + status;
+    String message = Format.printable(error != null && error.hasNonNull("error") ? error.get("error").asText() : body);
+    String code = error != null && error.hasNonNull("code") ? Format.text(error, "code") : "HTTP " + status;
     String text = message + " (" + code + ")";
     return switch (status) {
       case 401 -> new CliException(CliException.AUTH, "not authenticated at " + target.url() + ": " + text
@@ -155,7 +156,7 @@ final class ApiClient {
       case 403 -> new CliException(CliException.AUTH, "as " + target.who() + ": " + text);
       case 404 -> new CliException(CliException.NOT_FOUND, text);
       case 429, 502, 503, 504 -> new CliException(CliException.UNAVAILABLE, text
-          + (error != null && error.has("retry_after") ? "; retry in " + error.get("retry_after").asText() + " s" : ""));
+          + (error != null && error.has("retry_after") ? "; retry in " + Format.text(error, "retry_after") + " s" : ""));
       case 400, 413, 414, 415, 431 -> new CliException(CliException.USAGE, text);
       default -> new CliException(CliException.FAILED, text);
     };

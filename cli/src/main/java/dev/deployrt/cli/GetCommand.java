@@ -48,7 +48,7 @@ final class GetCommand extends ReadCommand {
     for (Iterator<Map.Entry<String, JsonNode>> it = d.path("nodes").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> n = it.next();
       JsonNode error = n.getValue().get("error");
-      rows.add(List.of(n.getKey(), Format.text(n.getValue(), "status"), Format.text(n.getValue(), "updated_at"),
+      rows.add(List.of(Format.printable(n.getKey()), Format.text(n.getValue(), "status"), Format.text(n.getValue(), "updated_at"),
           error == null || error.isNull() ? "" : Format.text(error, "code") + ": " + Format.text(error, "message")));
     }
     if (!rows.isEmpty()) {

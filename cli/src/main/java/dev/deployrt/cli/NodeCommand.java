@@ -1,6 +1,7 @@
 package dev.deployrt.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.cli.view.Format;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,7 +27,7 @@ final class NodeCommand {
       DeployCtl root = DeployCtl.of(spec);
       JsonNode answer = root.client().postJson("/cluster/nodes/" + name + "/" + action(), null);
       root.session.out().println("asked the cluster to " + action() + " " + name + " ("
-          + answer.path("address").asText() + "); follow it with: deployctl nodes");
+          + Format.text(answer, "address") + "); follow it with: deployctl nodes");
       return 0;
     }
   }

@@ -23,12 +23,12 @@ final class NodesCommand extends ReadCommand {
     List<List<String>> rows = new ArrayList<>();
     for (JsonNode n : cluster.path("nodes")) {
       List<String> roles = new ArrayList<>();
-      n.path("roles").forEach(r -> roles.add(r.asText()));
+      n.path("roles").forEach(r -> roles.add(Format.printable(r.asText())));
       List<String> projects = new ArrayList<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = n.path("projects").fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> p = it.next();
-        String id = p.getValue().asText();
-        projects.add(p.getKey() + "=" + (id.length() > 8 ? id.substring(0, 8) : id));
+        String id = Format.printable(p.getValue().asText());
+        projects.add(Format.printable(p.getKey()) + "=" + (id.length() > 8 ? id.substring(0, 8) : id));
       }
       String name = Format.text(n, "node");
       rows.add(List.of(name + (name.equals(self) ? " *" : ""), Format.text(n, "address"), Format.text(n, "status"),

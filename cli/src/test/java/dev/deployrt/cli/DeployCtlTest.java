@@ -326,6 +326,37 @@ class DeployCtlTest {
     Files.delete(config);
   }
 
+  /**
+   * A record holding raw control characters (written before the API refused them, or by a hostile
+   * node) reaches the terminal escaped: no escape sequence, line break or reordering survives.
+   */
+  @Test
+  void serverTextIsPrintedWithItsControlCharactersEscaped() {
+    String id = java.util.UUID.randomUUID().toString();
+    String hostile = "\u001b]0;owned\u0007\u001b[2Jfine\nFAKE LINE\u202e";
+    node.node.deployment(id).<dev.deployrt.deployment.Deployment>askWithStatus(r ->
+        new dev.deployrt.deployment.DeploymentEntity.Create("escapes", hostile, "admin", "node-1", null, r),
+        Duration.ofSeconds(10)).toCompletableFuture().join();
+    node.node.deployment(id).<dev.deployrt.deployment.Deployment>askWithStatus(r ->
+        new dev.deployrt.deployment.DeploymentEntity.FailUpload("INVALID_ARCHIVE", "entry '\u001b[31mred' refused",
+            "upload", r), Duration.ofSeconds(10)).toCompletableFuture().join();
+    CliRun get = run("get", id);
+    assertEscaped(get);
+    assertTrue(get.out().contains("entry '\\u001b[31mred' refused"), get.out());
+    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
+      assertEscaped(run("list", "--project", "escapes")); // once the read model shows it
+      return null;
+    });
+  }
+
+  private static void assertEscaped(CliRun shown) {
+    assertEquals(0, shown.exit(), shown.toString());
+    String all = shown.out() + shown.err();
+    assertFalse(all.contains("\u001b") || all.contains("\u0007") || all.contains("\u202e"), all);
+    assertFalse(all.contains("\nFAKE LINE"), all);
+    assertTrue(all.contains("\\u001b]0;owned\\u0007\\u001b[2Jfine\\u000aFAKE LINE\\u202e"), all);
+  }
+
   @Test
   void everyCommandHasHelpAndThereIsShellCompletion() {
     List<String[]> commands = new ArrayList<>();

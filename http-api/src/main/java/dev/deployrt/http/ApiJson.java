@@ -21,11 +21,23 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
  * internal records.
  */
 public final class ApiJson {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Reads client bodies strictly: a key given twice in one object is an error, not "last one wins". */
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private ApiJson() {}
+
+  /** What is wrong with a body {@link #MAPPER} could not read, for a 400: never the parser's own text. */
+  public static String describeParseError(Exception e) {
+    if (e instanceof com.fasterxml.jackson.core.JsonParseException p
+        && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
+      String field = String.valueOf(p.getOriginalMessage()).replaceFirst("^Duplicate field '(.*)'$", "$1");
+      return "field '" + dev.deployrt.text.ClientText.printable(field, 100) + "' is given more than once";
+    }
+    return "the body is not valid JSON";
+  }
 
   public static String time(Instant t) {
     return t == null ? null : TIME.format(t);

@@ -244,6 +244,75 @@ class DeployApiTest {
     assertTrue(message.startsWith("malformed") && !message.contains("longer than"), message);
   }
 
+  /**
+   * A multipart body past its field limit is answered as soon as the limit is passed, while the client
+   * still sends: no field beyond it is kept (the client below never sends the rest it announced).
+   */
+  @Test
+  void aMultipartBodyWithMoreFieldsThanTheFormHasIsAnsweredAtOnce() throws Exception {
+    Multipart fields = new Multipart().field("project", "many-fields");
+    for (int i = 0; i < 20; i++) {
+      fields.field("f" + i, "v");
+    }
+    byte[] start = fields.build();
+    start = java.util.Arrays.copyOf(start, start.length - ("--" + Multipart.BOUNDARY + "--\r\n").length());
+    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /deployments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+          + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\n"
+          + "Content-Type: " + Multipart.contentType() + "\r\nContent-Length: " + (start.length + 1_000_000)
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(start);
+      out.flush();
+      dev.deployrt.testkit.RawHttp.Answer answer = dev.deployrt.testkit.RawHttp.read(socket.getInputStream());
+      assertEquals(400, answer.status(), answer.body());
+      JsonNode error = ApiJson.MAPPER.readTree(answer.body());
+      assertEquals("more than " + 8 + " fields before the file part 'payload'", error.get("error").asText());
+      JsonNode d = node.get("/deployments/" + error.get("deployment_id").asText());
+      assertEquals("failed", d.get("status").asText());
+      assertEquals("many-fields", d.get("project").asText(), "recorded with the fields read before the limit");
+    }
+  }
+
+  /** The handler once kept an unreadable body's problem under a map key that a client could send too. */
+  @Test
+  void aRollbackBodyCannotForgeTheRecordedError() {
+    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"\\u0000body\": \"all good, nothing to see\"}")).build());
+    assertEquals(400, r.statusCode(), r.body());
+    JsonNode error = TestNode.json(r);
+    assertEquals("INVALID_REQUEST", error.get("code").asText());
+    assertFalse(error.get("error").asText().contains("nothing to see"), error.toString());
+    JsonNode d = node.get("/deployments/" + error.get("deployment_id").asText());
+    assertFalse(d.get("error").get("message").asText().contains("nothing to see"), d.toString());
+  }
+
+  @Test
+  void duplicateJsonKeysAreRefusedNotResolvedByTheLastOne() {
+    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"web\", \"rollback_of\": \"x\", "
+            + "\"rollback_of\": \"00000000-0000-0000-0000-000000000000\"}")).build());
+    assertEquals(400, r.statusCode(), r.body());
+    assertEquals("field 'rollback_of' is given more than once", TestNode.json(r).get("error").asText());
+    HttpResponse<String> token = node.send(node.request("/tokens").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"description\": \"a\", \"description\": \"b\"}")).build());
+    assertEquals(400, token.statusCode(), token.body());
+  }
+
+  @Test
+  void aDescriptionWithControlCharactersIsRefusedAndRecordedEscaped() {
+    HttpResponse<String> r = node.deployRaw("project=escapes&description=%1B%5B31mred", component("e"));
+    assertEquals(400, r.statusCode(), r.body());
+    JsonNode error = TestNode.json(r);
+    assertEquals("description", error.get("field").asText());
+    JsonNode d = node.get("/deployments/" + error.get("deployment_id").asText());
+    assertEquals("\\u001b[31mred", d.get("description").asText(), "the record keeps it escaped, never raw");
+    HttpResponse<String> token = node.send(node.request("/tokens").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"description\": \"\\u001b[2J\"}")).build());
+    assertEquals(400, token.statusCode(), token.body());
+  }
+
   @Test
   void aClientThatDisconnectsMidUploadLeavesAFailedRecordAndNoBytes() throws Exception {
     byte[] payload = Tarball.builder().randomFile("big.bin", 1_500_000, 8).toBytes();

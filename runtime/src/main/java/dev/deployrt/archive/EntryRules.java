@@ -1,5 +1,6 @@
 package dev.deployrt.archive;
 
+import dev.deployrt.text.ClientText;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -73,13 +74,13 @@ public final class EntryRules {
     long size = kind == EntryKind.FILE ? entry.getSize() : 0;
     if (size < 0 || size > limits.maxExpandedBytes() - expandedBytes) {
       throw new InvalidArchiveException(
-          "archive expands to more than " + limits.maxExpandedBytes() + " bytes (entry '" + path + "')");
+          "archive expands to more than " + limits.maxExpandedBytes() + " bytes (entry '" + printable(path) + "')");
     }
     expandedBytes += size;
     checkAncestors(path);
     EntryKind before = seen.get(path);
     if (before != null && !(before == EntryKind.DIRECTORY && kind == EntryKind.DIRECTORY)) {
-      throw new InvalidArchiveException("duplicate entry '" + path + "'");
+      throw new InvalidArchiveException("duplicate entry '" + printable(path) + "'");
     }
     String linkTarget = null;
     if (kind == EntryKind.SYMLINK) {
@@ -90,7 +91,7 @@ public final class EntryRules {
       String target = normalise(entry.getLinkName());
       if (seen.get(target) != EntryKind.FILE) {
         throw new InvalidArchiveException(
-            "hard link '" + path + "' must point to a regular file earlier in the archive, not '"
+            "hard link '" + printable(path) + "' must point to a regular file earlier in the archive, not '"
                 + printable(entry.getLinkName()) + "'");
       }
       linkTarget = target;
@@ -110,7 +111,7 @@ public final class EntryRules {
     for (Map.Entry<String, String> link : symlinks.entrySet()) {
       if (!staysInsideRoot(link.getKey(), link.getValue())) {
         throw new InvalidArchiveException(
-            "symlink '" + link.getKey() + "' -> '" + printable(link.getValue()) + "' leads outside the release");
+            "symlink '" + printable(link.getKey()) + "' -> '" + printable(link.getValue()) + "' leads outside the release");
       }
     }
   }
@@ -188,10 +189,10 @@ public final class EntryRules {
       String ancestor = path.substring(0, slash);
       EntryKind kind = seen.get(ancestor);
       if (kind == EntryKind.SYMLINK) {
-        throw new InvalidArchiveException("entry '" + path + "' is placed under symlink '" + ancestor + "'");
+        throw new InvalidArchiveException("entry '" + printable(path) + "' is placed under symlink '" + printable(ancestor) + "'");
       }
       if (kind != null && kind != EntryKind.DIRECTORY) {
-        throw new InvalidArchiveException("entry '" + path + "' is placed under non-directory '" + ancestor + "'");
+        throw new InvalidArchiveException("entry '" + printable(path) + "' is placed under non-directory '" + printable(ancestor) + "'");
       }
       if (kind == null) {
         implicitDirs.add(ancestor);
@@ -205,13 +206,13 @@ public final class EntryRules {
 
   private static void checkSymlinkTarget(String path, String target) throws InvalidArchiveException {
     if (target == null || target.isEmpty()) {
-      throw new InvalidArchiveException("symlink '" + path + "' has an empty target");
+      throw new InvalidArchiveException("symlink '" + printable(path) + "' has an empty target");
     }
     if (target.indexOf('\0') >= 0 || target.indexOf('\\') >= 0) {
-      throw new InvalidArchiveException("symlink '" + path + "' has a target with a NUL or a backslash");
+      throw new InvalidArchiveException("symlink '" + printable(path) + "' has a target with a NUL or a backslash");
     }
     if (target.startsWith("/")) {
-      throw new InvalidArchiveException("symlink '" + path + "' -> '" + printable(target) + "' is absolute");
+      throw new InvalidArchiveException("symlink '" + printable(path) + "' -> '" + printable(target) + "' is absolute");
     }
   }
 
@@ -243,7 +244,7 @@ public final class EntryRules {
       String next = symlinks.get(String.join("/", stack));
       if (next != null) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new InvalidArchiveException("symlink '" + linkPath + "' is part of a loop");
+          throw new InvalidArchiveException("symlink '" + printable(linkPath) + "' is part of a loop");
         }
         stack.removeLast();
         if (next.startsWith("/")) {
@@ -258,10 +259,6 @@ public final class EntryRules {
   }
 
   static String printable(String s) {
-    if (s == null) {
-      return "";
-    }
-    String cleaned = s.replaceAll("\\p{Cntrl}", "?");
-    return cleaned.length() > 200 ? cleaned.substring(0, 200) + "…" : cleaned;
+    return ClientText.printable(s, 200);
   }
 }

@@ -119,6 +119,9 @@ public final class BadInputCorpus {
     archive("path over the length limit", Tarball.builder().file("d/".repeat(2100) + "f", "x"));
     archive("a name part over 255 bytes", Tarball.builder().file("n".repeat(256), "x"));
     archive("too many entries", manyFiles(1001));
+    // Refused from the header's declared size, before the name is read (the node never buffers it).
+    archive("GNU long name over the path limit", Tarball.builder().gnuLongName(64 * 1024, "x"));
+    archive("PAX header over its limit", Tarball.builder().paxHeader(200 * 1024, "x"));
     // Declares 40 MiB of zeros: over the expanded-size limit, refused from the header, never inflated.
     archive("gzip bomb (expanded size)", Tarball.builder().zeroFile("bomb", MAX_EXPANDED_BYTES + 8L * 1024 * 1024));
     // 20 MiB of zeros is within the expanded-size limit but inflates about 1000:1.
@@ -177,6 +180,15 @@ public final class BadInputCorpus {
     String end = "--" + Multipart.BOUNDARY + "--\r\n";
     byte[] brokenEnd = Arrays.copyOf(whole, whole.length - end.length() + ("--" + Multipart.BOUNDARY).length() - 1);
     multipart("multipart whose closing boundary is broken", Multipart.contentType(), brokenEnd);
+    Multipart manyFields = new Multipart().field("project", project());
+    for (int i = 0; i < 40; i++) {
+      manyFields.field("f" + i, "v");
+    }
+    multipart("multipart with more fields than the form has", Multipart.contentType(),
+        manyFields.file("payload", "c.tar.gz", ok).build());
+    multipart("multipart description with an escape sequence", Multipart.contentType(),
+        new Multipart().field("project", project()).field("description", "\u001b]0;pwned\u0007\u001b[2J")
+            .file("payload", "c.tar.gz", ok).build());
     multipart("multipart that is cut off", Multipart.contentType(),
         Arrays.copyOf(new Multipart().field("project", project()).file("payload", "c.tar.gz", ok).build(), 150));
   }
@@ -202,11 +214,18 @@ public final class BadInputCorpus {
     query("bad wait", "wait=sometimes", ok, 400, "INVALID_REQUEST");
     query("bad timeout", "timeout=-5", ok, 400, "INVALID_REQUEST");
     query("description over 512 characters", "description=" + "d".repeat(513), ok, 400, "INVALID_REQUEST");
+    query("description with a terminal escape", "description=%1B%5B31mred", ok, 400, "INVALID_REQUEST");
+    query("description with a line break", "description=one%0Atwo", ok, 400, "INVALID_REQUEST");
+    query("description with a bidirectional override", "description=%E2%80%AEevil", ok, 400, "INVALID_REQUEST");
     json("rollback with a reserved field", "{\"project\":\"" + project() + "\",\"rollback_of\":\""
         + "00000000-0000-0000-0000-000000000000\",\"user\":\"mallory\"}", 400, "INVALID_REQUEST");
     json("rollback with an underscore field", "{\"project\":\"" + project() + "\",\"_origin\":\"x\"}",
         400, "INVALID_REQUEST");
     json("rollback body that is not JSON", "{\"project\": ", 400, "INVALID_REQUEST");
+    json("rollback with a key given twice", "{\"project\":\"" + project() + "\",\"project\":\"other\","
+        + "\"rollback_of\":\"00000000-0000-0000-0000-000000000000\"}", 400, "INVALID_REQUEST");
+    json("rollback naming the server's internal body key", "{\"\\u0000body\":\"forged error text\"}", 400,
+        "INVALID_REQUEST");
   }
 
   private void credentials() {

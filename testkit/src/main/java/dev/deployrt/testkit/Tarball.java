@@ -103,6 +103,34 @@ public final class Tarball {
     return this;
   }
 
+  /**
+   * A GNU long-name entry ({@code ././@LongLink}, type {@code L}) holding a name of {@code nameBytes}
+   * letters, for the file {@code file} that follows it (as GNU tar writes a name over 100 bytes).
+   */
+  public Tarball gnuLongName(int nameBytes, String file) {
+    return metadata(TarConstants.LF_GNUTYPE_LONGNAME, "a".repeat(nameBytes) + "\0", file);
+  }
+
+  /** A PAX extended header (type {@code x}) of about {@code bytes} bytes (one comment record), then {@code file}. */
+  public Tarball paxHeader(int bytes, String file) {
+    String body = " comment=" + "c".repeat(Math.max(0, bytes - 20)) + "\n";
+    int length = body.length() + String.valueOf(body.length()).length();
+    length += String.valueOf(length).length() - String.valueOf(body.length()).length();
+    return metadata(TarConstants.LF_PAX_EXTENDED_HEADER_LC, length + body, file);
+  }
+
+  private Tarball metadata(byte type, String content, String file) {
+    entries.add(tar -> {
+      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry meta = new TarArchiveEntry("././@LongLink", type, true);
+      meta.setSize(bytes.length);
+      tar.putArchiveEntry(meta);
+      tar.write(bytes);
+      tar.closeArchiveEntry();
+    });
+    return file(file, "after the header");
+  }
+
   public Tarball symlink(String name, String target) {
     return link(name, target, TarConstants.LF_SYMLINK);
   }

@@ -27,9 +27,30 @@ public final class Format {
     return String.format(java.util.Locale.ROOT, v >= 100 ? "%.0f %s" : "%.1f %s", v, units[u]);
   }
 
+  /** A field of the server's answer, made safe for a terminal ({@link #printable}); "" when absent. */
   public static String text(JsonNode node, String field) {
     JsonNode v = node == null ? null : node.get(field);
-    return v == null || v.isNull() ? "" : v.asText();
+    return v == null || v.isNull() ? "" : printable(v.asText());
+  }
+
+  /**
+   * Server text as the terminal should show it: control characters (escape sequences, line breaks,
+   * C1 controls) and the characters that reorder a line (bidirectional overrides) written as {@code
+   * \\uXXXX}, so that text a client once sent (a description, an archive entry's name in an error)
+   * cannot move the cursor, retitle the window or hide a line.
+   */
+  public static String printable(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    s.codePoints().forEach(c -> {
+      boolean unsafe = Character.getType(c) == Character.CONTROL
+          || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f;
+      if (unsafe) {
+        out.append(String.format("\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return out.toString();
   }
 
   /** {@code 14:03:07.123 node-1 phase extract: message} — the time part of the ISO timestamp. */
@@ -63,12 +84,12 @@ public final class Format {
         Map.Entry<String, JsonNode> n = it.next();
         JsonNode nodeError = n.getValue().get("error");
         if (nodeError != null && !nodeError.isNull()) {
-          String line = n.getKey() + " " + text(n.getValue(), "status") + " in " + errorTextWithoutNode(nodeError);
+          String line = printable(n.getKey()) + " " + text(n.getValue(), "status") + " in " + errorTextWithoutNode(nodeError);
           if (!lines.contains(line)) {
             lines.add(line);
           }
         } else if (!"active".equals(text(n.getValue(), "status"))) {
-          lines.add(n.getKey() + " " + text(n.getValue(), "status"));
+          lines.add(printable(n.getKey()) + " " + text(n.getValue(), "status"));
         }
       }
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
+import dev.deployrt.text.ClientText;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -130,7 +131,7 @@ public final class AccountRoutes extends AllDirectives {
     try {
       node = ApiJson.MAPPER.readTree(body.getBytes(StandardCharsets.UTF_8));
     } catch (Exception e) {
-      throw ApiException.invalid("the body is not valid JSON");
+      throw ApiException.invalid(ApiJson.describeParseError(e));
     }
     if (node == null || !node.isObject()) {
       throw ApiException.invalid("the body must be a JSON object");
@@ -141,7 +142,7 @@ public final class AccountRoutes extends AllDirectives {
       Map.Entry<String, JsonNode> e = it.next();
       String name = e.getKey();
       if (!allowed.contains(name)) {
-        String shown = name.replaceAll("\\p{Cntrl}", "?");
+        String shown = ClientText.printable(name, 100);
         throw ApiException.invalid(name.startsWith("_")
             ? "field '" + shown + "' is reserved and cannot be sent"
             : "unknown field '" + shown + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")")

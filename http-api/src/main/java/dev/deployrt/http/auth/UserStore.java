@@ -498,6 +498,9 @@ public final class UserStore {
     if (description != null && description.length() > 512) {
       throw ApiException.invalid("description: at most 512 characters").with("field", "description");
     }
+    if (description != null && dev.deployrt.text.ClientText.hasControlCharacters(description)) {
+      throw ApiException.invalid("description: must not contain control characters").with("field", "description");
+    }
     if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
       throw ApiException.invalid("expires_at: must be in the future").with("field", "expires_at");
     }

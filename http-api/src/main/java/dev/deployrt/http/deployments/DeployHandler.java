@@ -71,9 +71,9 @@ public final class DeployHandler {
   private static final Logger log = LoggerFactory.getLogger(DeployHandler.class);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final int MAX_FIELD_BYTES = 4096;
+  /** Text fields a multipart body may hold before its payload part (the form has three). */
+  static final int MAX_FIELDS = 8;
   private static final int MAX_JSON_BYTES = 64 * 1024;
-  /** Key under which {@link #jsonFields} reports an unreadable body; no client field can have it. */
-  private static final String BODY_PROBLEM = "\u0000body";
 
   private final NodeRuntime node;
   private final Materializer mat;
@@ -110,6 +110,20 @@ public final class DeployHandler {
       answer.whenComplete((r, e) -> slot.release());
     }
     return answer;
+  }
+
+  /**
+   * The same entity, failing with {@code UPLOAD_STALLED} once no byte arrived for the stall timeout: a
+   * multipart body's fields come before its payload part (whose bytes the upload graph checks itself),
+   * and a client must not hold a request open by sending them slowly, or not at all.
+   */
+  private RequestEntity stallChecked(RequestEntity entity) {
+    Duration stall = node.settings().upload().stallTimeout();
+    Flow<ByteString, ByteString, Object> checked = Flow.<ByteString>create()
+        .idleTimeout(stall)
+        .mapError(TimeoutException.class, e -> (Throwable) UploadFailure.stalled(stall, e))
+        .mapMaterializedValue(notUsed -> (Object) notUsed);
+    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity).transformDataBytes(checked.asScala());
   }
 
   /** The same entity, releasing {@code slot} when its bytes end, fail or are cancelled. */
@@ -205,7 +219,7 @@ public final class DeployHandler {
       Map<String, String> query) {
     MultipartReading reading = new MultipartReading(id, user, query);
     CompletionStage<Multipart.FormData> form =
-        Unmarshaller.entityToMultipartFormData().unmarshal(request.entity(), mat);
+        Unmarshaller.entityToMultipartFormData().unmarshal(stallChecked(request.entity()), mat);
     return form
         .exceptionally(e -> {
           throw ApiException.invalid("malformed multipart body: " + rootMessage(e));
@@ -288,18 +302,29 @@ public final class DeployHandler {
             + "': the payload part must be named 'payload'");
       }
       boolean twice;
+      boolean tooMany;
       synchronized (this) {
         twice = fields.containsKey(name);
+        tooMany = fields.size() >= MAX_FIELDS;
       }
       if (twice) {
         part.getEntity().discardBytes(mat);
         throw ApiException.invalid("field '" + DeployRequest.printable(name) + "' is given twice");
+      }
+      if (tooMany) {
+        part.getEntity().discardBytes(mat);
+        throw ApiException.invalid("more than " + MAX_FIELDS + " fields before the file part 'payload'")
+            .with("limit", MAX_FIELDS);
       }
       return part.getEntity().getDataBytes()
           .limitWeighted(MAX_FIELD_BYTES, b -> (long) b.size())
           .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
           .handle((bytes, e) -> {
             if (e != null) {
+              UploadFailure stalled = causeOfType(e, UploadFailure.class);
+              if (stalled != null) {
+                throw new CompletionException(stalled);
+              }
               throw Failures.cause(e) instanceof StreamLimitReachedException
                   ? ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
                       + MAX_FIELD_BYTES + " bytes")
@@ -356,19 +381,14 @@ public final class DeployHandler {
   private CompletionStage<HttpResponse> rollback(String id, HttpRequest request, User user,
       Map<String, String> query) {
     return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(ASK_TIMEOUT.toMillis(), mat)
-        .handle((strict, error) -> {
-          if (error != null) {
-            return Map.of(BODY_PROBLEM, rootMessage(error));
-          }
-          return jsonFields(strict.getData().utf8String());
-        })
-        .thenCompose(fields -> {
-          String bodyProblem = fields.get(BODY_PROBLEM);
-          Map<String, String> cleanFields = bodyProblem == null ? fields : Map.of();
-          DeployRequest parsed = DeployRequest.parse(cleanFields, DeployRequest.ROLLBACK_FIELDS, query, maxWait);
-          DeployRequest params = bodyProblem == null ? parsed
+        .handle((strict, error) -> error != null
+            ? JsonFields.unreadable("the body could not be read: " + rootMessage(error))
+            : JsonFields.parse(strict.getData().utf8String()))
+        .thenCompose(body -> {
+          DeployRequest parsed = DeployRequest.parse(body.fields(), DeployRequest.ROLLBACK_FIELDS, query, maxWait);
+          DeployRequest params = body.problem() == null ? parsed
               : new DeployRequest(null, null, null, null, parsed.waitForResult(), parsed.timeout(),
-                  ApiException.invalid(bodyProblem));
+                  ApiException.invalid(body.problem()));
           return record(id, params, user, params.rollbackOf()).thenCompose(created -> {
             if (params.problem() != null) {
               return fail(id, params.problem());
@@ -666,7 +686,9 @@ public final class DeployHandler {
     if (t instanceof ApiException api) {
       return api;
     }
-    if (t instanceof UploadFailure f) {
+    UploadFailure f = causeOfType(t, UploadFailure.class);
+    if (f != null) {
+      // Also when it comes wrapped, e.g. by the multipart parser reading a body that stalled.
       ApiException api = new ApiException(f.reason().httpStatus, f.code(), f.getMessage());
       return api.with("limit", f.limit()).with("expected", f.expected()).with("actual", f.actual());
     }
@@ -687,6 +709,15 @@ public final class DeployHandler {
     }
     log.error("unexpected failure while deploying", t);
     return new ApiException(500, "INTERNAL", "internal error: " + t.getClass().getSimpleName());
+  }
+
+  private static <T extends Throwable> T causeOfType(Throwable t, Class<T> type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (type.isInstance(c)) {
+        return type.cast(c);
+      }
+    }
+    return null;
   }
 
   /** Whether {@code t} or one of its causes is Pekko HTTP's report of a body it could not parse. */
@@ -711,25 +742,35 @@ public final class DeployHandler {
     return out;
   }
 
-  /** A flat JSON object of strings; anything else is reported under the key BODY_PROBLEM. */
-  private static Map<String, String> jsonFields(String body) {
-    try {
-      JsonNode node = ApiJson.MAPPER.readTree(body);
+  /**
+   * A rollback's JSON body: a flat object of strings, or the problem that makes it not one (then no
+   * field is taken from it).
+   */
+  record JsonFields(Map<String, String> fields, String problem) {
+    static JsonFields unreadable(String problem) {
+      return new JsonFields(Map.of(), problem);
+    }
+
+    static JsonFields parse(String body) {
+      JsonNode node;
+      try {
+        node = ApiJson.MAPPER.readTree(body);
+      } catch (Exception e) {
+        return unreadable(ApiJson.describeParseError(e));
+      }
       if (node == null || !node.isObject()) {
-        return Map.of(BODY_PROBLEM, "the body must be a JSON object");
+        return unreadable("the body must be a JSON object");
       }
       Map<String, String> out = new HashMap<>();
       var it = node.fields();
       while (it.hasNext()) {
         var e = it.next();
         if (!e.getValue().isTextual()) {
-          return Map.of(BODY_PROBLEM, "field '" + DeployRequest.printable(e.getKey()) + "' must be a string");
+          return unreadable("field '" + DeployRequest.printable(e.getKey()) + "' must be a string");
         }
         out.put(e.getKey(), e.getValue().asText());
       }
-      return out;
-    } catch (Exception e) {
-      return Map.of(BODY_PROBLEM, "the body is not valid JSON");
+      return new JsonFields(out, null);
     }
   }
 

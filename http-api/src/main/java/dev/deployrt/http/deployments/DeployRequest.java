@@ -2,6 +2,7 @@ package dev.deployrt.http.deployments;
 
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.http.ApiException;
+import dev.deployrt.text.ClientText;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -73,6 +74,11 @@ public record DeployRequest(
           .with("field", "description").with("limit", MAX_DESCRIPTION));
       description = description.substring(0, MAX_DESCRIPTION);
     }
+    if (description != null && ClientText.hasControlCharacters(description)) {
+      problem = first(problem, ApiException.invalid("parameter 'description' must not contain control characters "
+          + "(line breaks, tabs, escape sequences, bidirectional overrides)").with("field", "description"));
+      description = ClientText.printable(description, MAX_DESCRIPTION);
+    }
 
     String rollbackOf = null;
     if (allowedFields.contains("rollback_of")) {
@@ -117,7 +123,8 @@ public record DeployRequest(
 
   private static ApiException checkName(String name, Set<String> allowed) {
     if (RESERVED.contains(name) || name.startsWith("_")) {
-      return ApiException.invalid("field '" + name + "' is set by the server and cannot be sent").with("field", name);
+      return ApiException.invalid("field '" + printable(name) + "' is set by the server and cannot be sent")
+          .with("field", printable(name));
     }
     if (!allowed.contains(name)) {
       return ApiException.invalid("unknown parameter '" + printable(name) + "'").with("field", printable(name));
@@ -129,8 +136,8 @@ public record DeployRequest(
     return current != null ? current : candidate;
   }
 
+  /** Client text for a message: escaped ({@link ClientText}), at most 100 characters. */
   public static String printable(String s) {
-    String cleaned = s.replaceAll("\\p{Cntrl}", "?");
-    return cleaned.length() > 100 ? cleaned.substring(0, 100) + "…" : cleaned;
+    return ClientText.printable(s, 100);
   }
 }
