@@ -35,12 +35,12 @@ echo "<h1>bench</h1>" > "$work/component/index.html"
 sync
 
 DEPLOY_DATA_DIR="$work/node" DEPLOY_HTTP_PORT=$http_port DEPLOY_CLUSTER_PORT=$cluster_port \
-  DEPLOY_ADMIN_PASSWORD=bench DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx256m -XX:+UseSerialGC" \
+  DEPLOY_ADMIN_PASSWORD=bench-admin-pw DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx256m -XX:+UseSerialGC" \
   "$root/bin/deploy-node" > "$work/node.log" 2>&1 & node_pid=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null && break; sleep 1; done
 curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null || { cat "$work/node.log"; exit 1; }
 
-export DEPLOY_URL="http://127.0.0.1:$http_port" DEPLOY_USER=admin DEPLOY_PASSWORD=bench
+export DEPLOY_URL="http://127.0.0.1:$http_port" DEPLOY_USER=admin DEPLOY_PASSWORD=bench-admin-pw
 cli_run() { # round
   /usr/bin/time -f "%e %M" -o "$work/time" "$root/bin/deployctl" deploy "$work/component" --project "cli$1" \
     > "$work/cli.out" 2>&1 || { cat "$work/cli.out"; exit 1; }
@@ -50,7 +50,7 @@ cli_run() { # round
 pipe_run() { # round
   local t0 t1
   t0=$(date +%s.%N)
-  tar cf - -C "$work/component" . | gzip -1 | curl -sS -f -u admin:bench -X POST -T - -H 'Content-Type: application/gzip' \
+  tar cf - -C "$work/component" . | gzip -1 | curl -sS -f -u admin:bench-admin-pw -X POST -T - -H 'Content-Type: application/gzip' \
     "http://127.0.0.1:$http_port/deployments?project=pipe$1&timeout=600" > "$work/pipe.out"
   t1=$(date +%s.%N)
   grep -q '"status":"succeeded"' "$work/pipe.out" || { cat "$work/pipe.out"; exit 1; }

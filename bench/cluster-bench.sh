@@ -67,38 +67,38 @@ start_cluster() { # size
   for i in $(seq 1 "$n"); do
     local seeds=""; [ "$i" -gt 1 ] && seeds="127.0.0.1:$((12560 + 1))"
     DEPLOY_NODE_NAME="node-$i" DEPLOY_DATA_DIR="$work/c$n/node-$i" DEPLOY_HTTP_PORT="$(port "$i")" \
-      DEPLOY_CLUSTER_PORT=$((12560 + i)) DEPLOY_SEED_NODES="$seeds" DEPLOY_ADMIN_PASSWORD=bench \
+      DEPLOY_CLUSTER_PORT=$((12560 + i)) DEPLOY_SEED_NODES="$seeds" DEPLOY_ADMIN_PASSWORD=bench-admin-pw \
       DEPLOY_DB_URL="jdbc:postgresql://127.0.0.1:5432/$db" DEPLOY_DB_USER=postgres JAVA_OPTS="-Xmx$heap ${NODE_JAVA_OPTS:-}" \
       "$root/bin/deploy-node" > "$work/c$n-node-$i.log" 2>&1 &
     pids+=($!)
   done
   for _ in $(seq 1 300); do
-    up=$(curl -s -u admin:bench "http://127.0.0.1:$(port 1)/cluster/nodes" 2>/dev/null \
+    up=$(curl -s -u admin:bench-admin-pw "http://127.0.0.1:$(port 1)/cluster/nodes" 2>/dev/null \
       | python3 -c "import json,sys; print(sum(1 for m in json.load(sys.stdin)['nodes'] if m['status']=='up'))" 2>/dev/null || echo 0)
     ready=1; for i in $(seq 1 "$n"); do curl -sf "http://127.0.0.1:$(port "$i")/health/ready" >/dev/null || ready=0; done
     [ "$up" = "$n" ] && [ "$ready" = 1 ] && return 0
     sleep 0.5
   done
   echo "cluster of $n did not form (up: $up, ready: $ready); logs in $work" >&2
-  curl -s -u admin:bench "http://127.0.0.1:$(port 1)/cluster/nodes" >&2 || true
+  curl -s -u admin:bench-admin-pw "http://127.0.0.1:$(port 1)/cluster/nodes" >&2 || true
   for i in $(seq 1 "$n"); do curl -s "http://127.0.0.1:$(port "$i")/health/ready" >&2 || true; done
   exit 1
 }
 
 deploy() { # file, project -> deployment id (answer once stored and replicated: wait=false)
-  curl -sS -u admin:bench -X POST -T "$1" -H 'Content-Type: application/gzip' \
+  curl -sS -u admin:bench-admin-pw -X POST -T "$1" -H 'Content-Type: application/gzip' \
     "http://127.0.0.1:$(port 1)/deployments?project=$2&wait=false" \
     | python3 -c "import json,sys; print(json.load(sys.stdin)['deployment_id'])"
 }
 await_done() { # id
   for _ in $(seq 1 6000); do
-    s=$(curl -s -u admin:bench "http://127.0.0.1:$(port 1)/deployments/$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")
+    s=$(curl -s -u admin:bench-admin-pw "http://127.0.0.1:$(port 1)/deployments/$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")
     case "$s" in succeeded) return 0;; failed|partial|superseded) echo "deployment $1 ended $s" >&2; exit 1;; esac
     sleep 0.05
   done
 }
 analyse() { # id, payload bytes -> "apply_s store_s distribute_s origin_copies peer_copies"
-  curl -s -u admin:bench "http://127.0.0.1:$(port 1)/deployments/$1" | tee "$out/cluster-last-deployment.json" | python3 -c "
+  curl -s -u admin:bench-admin-pw "http://127.0.0.1:$(port 1)/deployments/$1" | tee "$out/cluster-last-deployment.json" | python3 -c "
 import json, sys, datetime
 d = json.load(sys.stdin); size = int(sys.argv[1])
 t = lambda s: datetime.datetime.fromisoformat(s.replace('Z', '+00:00'))

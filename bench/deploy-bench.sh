@@ -91,7 +91,7 @@ python3 "$root/bench/discard_server.py" "$sink_port" & sink_pid=$!
 java -Xmx64m "$root/bench/IngestCeiling.java" "$ceiling_port" "$work/ceiling" > "$work/ceiling.log" 2>&1 & ceiling_pid=$!
 
 DEPLOY_DATA_DIR="$work/node" DEPLOY_HTTP_PORT=$http_port DEPLOY_CLUSTER_PORT=$cluster_port \
-  DEPLOY_ADMIN_PASSWORD=bench DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx$heap -XX:+UseSerialGC" \
+  DEPLOY_ADMIN_PASSWORD=bench-admin-pw DEPLOY_NODE_NAME=bench-node JAVA_OPTS="-Xms64m -Xmx$heap -XX:+UseSerialGC" \
   "$root/bin/deploy-node" > "$work/node.log" 2>&1 & node_pid=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null && break; sleep 1; done
 java_pid="$(pgrep -f "DEPLOY_HTTP_PORT|dev.deployrt.http.NodeMain" | while read -r p; do
@@ -101,7 +101,7 @@ java_pid="$(pgrep -f "DEPLOY_HTTP_PORT|dev.deployrt.http.NodeMain" | while read 
 # Deploys authenticate with an API token, as automation does: a password costs an Argon2id
 # verification (~50 ms, by design) whenever the node's 30 s credential cache has lapsed, which would
 # land in the ingest figure of every round.
-token="$(curl -sS -u admin:bench -H 'Content-Type: application/json' -d '{"description":"deploy-bench"}' \
+token="$(curl -sS -u admin:bench-admin-pw -H 'Content-Type: application/json' -d '{"description":"deploy-bench"}' \
   "http://127.0.0.1:$http_port/tokens" | python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")"
 deploy() { # file, project, wait -> prints the JSON response
   curl -sS -H "Authorization: Bearer $token" -X POST -T "$1" -H 'Content-Type: application/gzip' \
@@ -123,7 +123,7 @@ await_done() { # deployment id
   done
 }
 phase_ms() { # deployment id, phase -> ms between "<phase> started" and "<phase> finished"
-  curl -s -u admin:bench "http://127.0.0.1:$http_port/deployments/$1" | python3 -c "
+  curl -s -u admin:bench-admin-pw "http://127.0.0.1:$http_port/deployments/$1" | python3 -c "
 import json, sys, datetime
 d = json.load(sys.stdin); t = {}
 for e in d['events']:

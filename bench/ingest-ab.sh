@@ -25,7 +25,7 @@ echo "building..." >&2
 touch "$root/http-api/target/.built"
 
 start() { # name, http port, cluster port, JVM options
-  DEPLOY_DATA_DIR="$work/$1" DEPLOY_HTTP_PORT=$2 DEPLOY_CLUSTER_PORT=$3 DEPLOY_ADMIN_PASSWORD=bench \
+  DEPLOY_DATA_DIR="$work/$1" DEPLOY_HTTP_PORT=$2 DEPLOY_CLUSTER_PORT=$3 DEPLOY_ADMIN_PASSWORD=bench-admin-pw \
     DEPLOY_NODE_NAME="$1" JAVA_OPTS="-Xms64m -Xmx$heap -XX:+UseSerialGC $4" \
     exec "$root/bin/deploy-node" > "$work/$1.log" 2>&1
 }
@@ -34,7 +34,7 @@ start b 19942 12572 "$b_opts" & pids+=($!)
 declare -A port=([a]=19941 [b]=19942) token=() jpid=()
 for n in a b; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:${port[$n]}/health/ready" >/dev/null && break; sleep 1; done
-  token[$n]="$(curl -sS -u admin:bench -H 'Content-Type: application/json' -d '{"description":"ab"}' \
+  token[$n]="$(curl -sS -u admin:bench-admin-pw -H 'Content-Type: application/json' -d '{"description":"ab"}' \
     "http://127.0.0.1:${port[$n]}/tokens" | python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")"
   jpid[$n]="$(for p in $(pgrep java); do grep -qz "DEPLOY_HTTP_PORT=${port[$n]}" "/proc/$p/environ" 2>/dev/null && echo "$p"; done | head -1 || true)"
 done

@@ -43,7 +43,7 @@ cp="$root/http-api/target/classes:$root/config:$root/http-api/target/lib/*"
 
 start_node() { # name http-port cluster-port seeds db-url
   DEPLOY_DATA_DIR="$work/$1" DEPLOY_NODE_NAME="$1" DEPLOY_HTTP_PORT="$2" DEPLOY_CLUSTER_PORT="$3" \
-    DEPLOY_SEED_NODES="$4" DEPLOY_DB_URL="$5" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench \
+    DEPLOY_SEED_NODES="$4" DEPLOY_DB_URL="$5" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench-admin-pw \
     DEPLOY_CLUSTER_SECRET=bench-secret JAVA_OPTS="-Xmx$heap" \
     "$root/bin/deploy-node" > "$work/$1.log" 2>&1 &
   pids+=("$!")
@@ -57,7 +57,7 @@ list_bench() { # label db-url
   local data="$work/list-$1"
   java -cp "$cp" "$root/bench/ReadModelSeed.java" "$data" "$2" "$rows" "$projects" >&2
   DEPLOY_DATA_DIR="$data" DEPLOY_NODE_NAME=list DEPLOY_HTTP_PORT=19951 DEPLOY_CLUSTER_PORT=12581 \
-    DEPLOY_DB_URL="$2" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench JAVA_OPTS="-Xmx$heap" \
+    DEPLOY_DB_URL="$2" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench-admin-pw JAVA_OPTS="-Xmx$heap" \
     "$root/bin/deploy-node" > "$work/list-$1.log" 2>&1 &
   pids+=("$!")
   await_ready 19951
@@ -82,7 +82,7 @@ for i in $(seq 1 "$sse_nodes"); do
 done
 for i in $(seq 1 "$sse_nodes"); do await_ready $((19960 + i)); done
 for _ in $(seq 1 60); do
-  [ "$(curl -s -u admin:bench http://127.0.0.1:19961/cluster/nodes | python3 -c \
+  [ "$(curl -s -u admin:bench-admin-pw http://127.0.0.1:19961/cluster/nodes | python3 -c \
     "import json,sys; print(sum(n['status'] == 'up' for n in json.load(sys.stdin)['nodes']))")" = "$sse_nodes" ] && break
   sleep 1
 done

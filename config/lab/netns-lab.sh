@@ -26,7 +26,7 @@ NET=10.77.0
 HOST_IP="$NET.1"
 BRIDGE=dlab0
 DB=deploy_lab
-PASSWORD=lab-admin
+PASSWORD=lab-admin-password
 SECRET=lab-cluster-secret-not-for-production
 CONVERGE_TIMEOUT="${CONVERGE_TIMEOUT:-180}"
 

@@ -109,6 +109,15 @@ public record Target(URI url, String authorization, String who) {
     return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The password these credentials sign in with, if they are a user's (HTTP Basic), not a token's. */
+  java.util.Optional<String> password() {
+    if (!authorization.startsWith("Basic ")) {
+      return java.util.Optional.empty();
+    }
+    String pair = new String(Base64.getDecoder().decode(authorization.substring(6)), StandardCharsets.UTF_8);
+    return java.util.Optional.of(pair.substring(pair.indexOf(':') + 1));
+  }
+
   private static String first(String... values) {
     for (String v : values) {
       if (v != null && !v.isEmpty()) {

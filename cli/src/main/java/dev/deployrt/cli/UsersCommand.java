@@ -126,6 +126,13 @@ final class UsersCommand {
       }
       if (password != null) {
         body.put("password", password);
+        ApiClient client = root.client();
+        if (name.equals(client.target().who())) {
+          // One's own password: the server wants the current one, which these credentials hold.
+          body.put("current_password", client.target().password().orElseThrow(() -> new CliException(
+              CliException.USAGE, "changing your own password needs your current one: sign in with "
+                  + "--user and --password (or DEPLOY_USER and DEPLOY_PASSWORD), not a token")));
+        }
       }
       JsonNode user = root.client().sendJson("PATCH", "/users/" + name, body);
       root.session.out().println("user " + Format.text(user, "name") + " updated (role " + Format.text(user, "role") + ")");

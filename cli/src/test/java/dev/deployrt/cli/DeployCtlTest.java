@@ -249,6 +249,11 @@ class DeployCtlTest {
     Map<String, String> vic = new HashMap<>(Map.of("DEPLOY_URL", node.url(""), "DEPLOY_USER", "vic",
         "DEPLOY_PASSWORD", "viewer-pass-12"));
     assertEquals(0, run(vic, "", "list").exit());
+    // Their own password: the CLI sends the current one, which vic signed in with.
+    CliRun own = run(vic, "viewer-pass-13\n", "users", "set", "vic", "--new-password-stdin");
+    assertEquals(0, own.exit(), own.toString());
+    vic.put("DEPLOY_PASSWORD", "viewer-pass-13");
+    assertEquals(0, run(vic, "", "list").exit());
     Path file = Files.write(work.resolve("vic.tar.gz"), Tarball.builder().file("a", "1").toBytes());
     CliRun forbidden = run(vic, "", "deploy", file.toString(), "--project", "nope");
     assertEquals(3, forbidden.exit(), "a viewer may not deploy: " + forbidden);

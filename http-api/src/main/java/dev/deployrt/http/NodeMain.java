@@ -45,6 +45,12 @@ public final class NodeMain {
   public static void main(String[] args) throws Exception {
     useCommonPoolForAsyncCallbacks();
     Config config = NodeConfig.load();
+    try {
+      UserStore.checkAdminPassword(config.getString("deploy.admin-password"));
+    } catch (IllegalArgumentException e) {
+      log.error("node failed to start: {}", e.getMessage());
+      System.exit(2);
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
       NodeRuntime node = NodeRuntime.init(system);

@@ -4,6 +4,7 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
+import dev.deployrt.http.limits.LoginLimits;
 import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.cluster.ClusterRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
@@ -46,7 +47,7 @@ public final class OperationsApi extends AllDirectives {
     this.node = node;
     this.users = users;
     this.limits = RequestLimits.fromConfig(node.system().settings().config());
-    this.auth = new Authentication(users, limits);
+    this.auth = new Authentication(users, limits, LoginLimits.fromConfig(node.system().settings().config()));
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
   }
 
@@ -74,6 +75,7 @@ public final class OperationsApi extends AllDirectives {
    * advertised as the cluster host).
    */
   public CompletionStage<ServerBinding> bind(String host, int port) {
+    plainTextWarning(host, node.tls().enabled()).ifPresent(log::warn);
     var server = Http.get(node.system()).newServerAt(host, port);
     if (node.tls().server().isPresent()) {
       server = server.enableHttps(ConnectionContext.httpsServer(node.tls().server().get()));
@@ -83,6 +85,26 @@ public final class OperationsApi extends AllDirectives {
           node.announceEndpoint(node.tls().scheme() + "://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
           return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());
         });
+  }
+
+  /**
+   * The warning a node logs at start when its API is reachable from other hosts without TLS: every
+   * password, token and the cluster secret would cross the network in the clear.
+   */
+  static java.util.Optional<String> plainTextWarning(String host, boolean tls) {
+    if (tls) {
+      return java.util.Optional.empty();
+    }
+    try {
+      if (java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+        return java.util.Optional.empty();
+      }
+    } catch (java.net.UnknownHostException e) {
+      // not resolvable here: warn, it is not known to be loopback
+    }
+    return java.util.Optional.of("the operations API listens on " + host + " without TLS: passwords, tokens and "
+        + "the cluster secret cross the network in the clear. Set DEPLOY_TLS_KEYSTORE (deploy.http.tls), or bind "
+        + "to 127.0.0.1 behind a TLS-terminating proxy");
   }
 
   private String advertisedHost(String bound) {

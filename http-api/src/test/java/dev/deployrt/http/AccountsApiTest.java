@@ -151,11 +151,36 @@ class AccountsApiTest {
     assertError(as(TestNode.basic(viewer, GOOD_PASSWORD), "PATCH", "/users/" + viewer, "{\"role\":\"admin\"}"),
         403, "FORBIDDEN");
     HttpResponse<String> changed = as(TestNode.basic(viewer, GOOD_PASSWORD), "PATCH", "/users/" + viewer,
-        "{\"password\":\"" + newPassword + "\"}");
+        "{\"password\":\"" + newPassword + "\",\"current_password\":\"" + GOOD_PASSWORD + "\"}");
     assertEquals(200, changed.statusCode(), changed.body());
     assertError(as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/users/" + viewer, null), 401, "UNAUTHORIZED");
     assertEquals(200, as(TestNode.basic(viewer, newPassword), "GET", "/users/" + viewer, null).statusCode());
     assertError(as(TestNode.basic(viewer, newPassword), "GET", "/users/admin", null), 403, "FORBIDDEN");
+  }
+
+  /** A leaked token (or an unattended session) must not be enough to take an account over. */
+  @Test
+  void changingOnesOwnPasswordNeedsTheCurrentOne() {
+    String deployer = createUser("deployer");
+    String token = TestNode.json(asAdmin("POST", "/tokens", "{\"user\":\"" + deployer + "\"}")).get("token").asText();
+    String next = "a password of my own choosing";
+    HttpResponse<String> none = as("Bearer " + token, "PATCH", "/users/" + deployer, "{\"password\":\"" + next + "\"}");
+    assertError(none, 400, "INVALID_REQUEST");
+    assertEquals("current_password", TestNode.json(none).get("field").asText());
+    HttpResponse<String> wrong = as("Bearer " + token, "PATCH", "/users/" + deployer,
+        "{\"password\":\"" + next + "\",\"current_password\":\"a guess of the attacker\"}");
+    assertError(wrong, 403, "FORBIDDEN");
+    assertEquals(200, as(TestNode.basic(deployer, GOOD_PASSWORD), "GET", "/users/" + deployer, null).statusCode(),
+        "the password is unchanged");
+    HttpResponse<String> ok = as("Bearer " + token, "PATCH", "/users/" + deployer,
+        "{\"password\":\"" + next + "\",\"current_password\":\"" + GOOD_PASSWORD + "\"}");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals(200, as(TestNode.basic(deployer, next), "GET", "/users/" + deployer, null).statusCode());
+
+    // An admin's own password too; another user's needs only the admin's role.
+    assertError(asAdmin("PATCH", "/users/admin", "{\"password\":\"" + next + "\"}"), 400, "INVALID_REQUEST");
+    HttpResponse<String> reset = asAdmin("PATCH", "/users/" + deployer, "{\"password\":\"" + GOOD_PASSWORD + "\"}");
+    assertEquals(200, reset.statusCode(), reset.body());
   }
 
   @Test

@@ -146,7 +146,9 @@ class HealthAndMetricsTest {
       assertEquals(503, ready.statusCode(), ready.body());
       JsonNode error = TestNode.json(ready);
       assertEquals("UNAVAILABLE", error.get("code").asText());
-      assertTrue(error.get("error").asText().contains("journal"), error.toString());
+      assertEquals("journal", error.get("check").asText(), error.toString());
+      assertEquals("not ready: journal: the journal database is not reachable or its schema is not ready",
+          error.get("error").asText(), "the check named in the node's words, no driver or exception text");
       assertEquals("5", ready.headers().firstValue("Retry-After").orElseThrow());
     }
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.testkit.Unprivileged;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -58,13 +59,41 @@ final class NodeProcess {
     return "http://127.0.0.1:" + httpPort + path;
   }
 
+  /**
+   * Runs the node as an ordinary user ({@link Unprivileged}: uid 65534 when this JVM is root), from a
+   * readable copy of the class path under {@code classpathCopy}; its data directory is handed to it.
+   */
+  NodeProcess asOrdinaryUser(Path classpathCopy) throws IOException {
+    this.ordinaryUserClasspath = classpathCopy;
+    java.nio.file.Files.createDirectories(dataDir);
+    Unprivileged.handOver(dataDir);
+    return this;
+  }
+
+  private Path ordinaryUserClasspath;
+
+  /** The exit code once the process has ended by itself within {@code seconds}; -1 if it still runs. */
+  int awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
+  /** Everything the node printed so far. */
+  String log() throws IOException {
+    return java.nio.file.Files.readString(dataDir.resolveSibling(name + ".log"));
+  }
+
   NodeProcess start() {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.deployrt.http.NodeMain");
+    List<String> command;
+    if (ordinaryUserClasspath != null) {
+      command = Unprivileged.javaCommand(ordinaryUserClasspath, jvmOptions, "dev.deployrt.http.NodeMain", List.of());
+    } else {
+      command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(jvmOptions);
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path"));
+      command.add("dev.deployrt.http.NodeMain");
+    }
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(name + ".log").toFile()));

@@ -36,18 +36,20 @@ import org.apache.pekko.projection.javadsl.ProjectionManagement;
  * data directory, or a PostgreSQL schema of its own in the build's PostgreSQL run).
  */
 public final class TestNode implements AutoCloseable {
-  public static final String PASSWORD = "test-secret";
+  public static final String PASSWORD = "test-secret-pw";
 
   public final ActorTestKit testKit;
   public final NodeRuntime node;
+  public final UserStore users;
   public final int port;
   public final Path dataDir;
   /** Speaks https, trusting what the node trusts, when the node has TLS on. */
   public final HttpClient client;
 
-  private TestNode(ActorTestKit testKit, NodeRuntime node, int port, Path dataDir) {
+  private TestNode(ActorTestKit testKit, NodeRuntime node, UserStore users, int port, Path dataDir) {
     this.testKit = testKit;
     this.node = node;
+    this.users = users;
     this.port = port;
     this.dataDir = dataDir;
     HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
@@ -76,12 +78,13 @@ public final class TestNode implements AutoCloseable {
         "pekko.actor.testkit.typed.system-shutdown-default", "30s")));
     ActorTestKit testKit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, NodeConfig.load(overrides));
     NodeRuntime node = NodeRuntime.init(testKit.system());
-    UserStore users = UserStore.start(node, PASSWORD);
+    // The admin's password is PASSWORD unless the settings give one ("" = generated, in the data dir).
+    UserStore users = UserStore.start(node, (String) settings.getOrDefault("deploy.admin-password", PASSWORD));
     try {
       int port = new OperationsApi(node, users).bind("127.0.0.1", 0).toCompletableFuture()
           .get(30, TimeUnit.SECONDS).localAddress().getPort();
       if (!awaitReady) {
-        return new TestNode(testKit, node, port, dataDir);
+        return new TestNode(testKit, node, users, port, dataDir);
       }
       node.journalReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
       users.ready().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -91,7 +94,7 @@ public final class TestNode implements AutoCloseable {
         }
         return null;
       });
-      return new TestNode(testKit, node, port, dataDir);
+      return new TestNode(testKit, node, users, port, dataDir);
     } catch (Exception e) {
       testKit.shutdownTestKit();
       throw new IllegalStateException("node did not start", e);

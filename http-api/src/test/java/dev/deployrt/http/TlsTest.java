@@ -99,6 +99,35 @@ class TlsTest {
     assertEquals("<h1>tls</h1>", read(second.dataDir.resolve("projects/web/current/index.html")));
   }
 
+  /**
+   * A peer whose directory entry says plain http (misconfigured, or forged) never receives the
+   * cluster secret from a node with TLS on: the call fails before a connection is made.
+   */
+  @Test
+  void theClusterSecretIsNeverSentOverPlainHttp() throws Exception {
+    String https = second.url("");
+    try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      listener.setSoTimeout(1);
+      String plain = "http://127.0.0.1:" + listener.getLocalPort();
+      second.node.announceEndpoint(plain);
+      first.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+        assertEquals(java.util.Optional.of(plain), first.node.peers().endpoint("node-2"));
+        return null;
+      });
+      IOException refused = assertThrows(IOException.class, () -> first.node.peers().send("node-2",
+          org.apache.pekko.http.javadsl.model.HttpRequest.GET("/internal/blobs/" + "ab".repeat(32)),
+          Duration.ofSeconds(5)));
+      assertTrue(refused.getMessage().contains("not sending the cluster secret"), refused.getMessage());
+      assertThrows(java.net.SocketTimeoutException.class, listener::accept, "nothing connected to the http endpoint");
+    } finally {
+      second.node.announceEndpoint(https);
+      first.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+        assertEquals(java.util.Optional.of(https), first.node.peers().endpoint("node-2"));
+        return null;
+      });
+    }
+  }
+
   @Test
   void plainHttpIsNotServed() {
     HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -39,6 +39,8 @@ public final class ReleaseDirectory {
   private static final String LINK_STAGING_PREFIX = ".current-";
   private static final Set<PosixFilePermission> OWNER_RWX = EnumSet.of(
       PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+  private static final Set<PosixFilePermission> RELEASE_ROOT =
+      java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
   /** A leftover that could not be removed is renamed with this prefix, which no sweep looks at again. */
   static final String SET_ASIDE_PREFIX = ".unremovable-";
   private static final Logger log = LoggerFactory.getLogger(ReleaseDirectory.class);
@@ -146,6 +148,8 @@ public final class ReleaseDirectory {
     Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());
     Files.createDirectory(staging);
     try {
+      // The release's root has the usual directory mode, whatever the umask (its contents get theirs).
+      Files.setPosixFilePermissions(staging, RELEASE_ROOT);
       filler.fill(staging);
       Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
       syncDirectory(releases);

@@ -32,15 +32,16 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * are not. Every directory stays owner-{@code rwx} while the archive is extracted and gets its own
  * mode only at the end, deepest first, so an archive that lists a directory's contents before a
  * read-only directory, or a directory after its children, extracts the same for an ordinary user
- * as for root.
+ * as for root. Modes do not depend on the process umask: what the umask would change is set.
  *
  * <p>Errors: a problem of the archive is an {@link InvalidArchiveException}; a problem of the file
  * system (a full disk, a refused path) is a {@link FileSystemException}, so it is not reported as a
  * bad payload.
  */
 public final class ArchiveExtractor {
-  private static final int DEFAULT_FILE_MODE = 0644;
   private static final int DEFAULT_DIR_MODE = 0755;
+  /** What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets 077). */
+  private static final int CREATED_FILE_MODE = 0666 & ~umask();
   /** Every directory's mode while the archive is being extracted. */
   private static final FileAttribute<Set<PosixFilePermission>> WHILE_EXTRACTING =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
@@ -138,7 +139,7 @@ public final class ArchiveExtractor {
     if (written != safe.size()) {
       throw new InvalidArchiveException("entry '" + safe.path() + "' is truncated");
     }
-    if (safe.mode() != DEFAULT_FILE_MODE) {
+    if (safe.mode() != CREATED_FILE_MODE) {
       Files.setPosixFilePermissions(target, permissions(safe.mode()));
     }
     target.toFile().setLastModified(safe.modifiedMillis());
@@ -197,6 +198,20 @@ public final class ArchiveExtractor {
     ensureParent(root, parent, createdDirs);
     Files.createDirectory(root.resolve(parent), WHILE_EXTRACTING);
     createdDirs.put(parent, null);
+  }
+
+  /** The process umask (Linux: /proc/self/status), or 077 if it cannot be read (then every file is chmod'ed). */
+  private static int umask() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Umask:")) {
+          return Integer.parseInt(line.substring(6).strip(), 8);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or no /proc
+    }
+    return 077;
   }
 
   static Set<PosixFilePermission> permissions(int mode) {

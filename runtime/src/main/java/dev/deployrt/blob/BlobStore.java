@@ -31,7 +31,8 @@ import java.util.stream.Stream;
 /**
  * A content-addressed store of payloads on the local filesystem: {@code sha256/ab/abcd…}.
  *
- * <p>Guarantee: a blob is visible under its address only once complete, synced and verified. Bytes
+ * <p>Guarantee: a blob is visible under its address only once complete, synced and verified (and
+ * readable by its owner only: mode {@code 0600}). Bytes
  * are written to a staging file under {@code staging/}; {@link #commit} syncs the file, renames it
  * atomically into place and syncs the directory, so after a crash a blob is either whole under its
  * address or absent. Staging files left by a crash are deleted by {@link #open}. Committing bytes
@@ -59,6 +60,8 @@ import java.util.stream.Stream;
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
   private static final String STAGING_SUFFIX = ".part";
+  private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+      java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
   private static final Pattern PENDING_NAME = Pattern.compile("^([A-Za-z0-9_-]{1,128})\\.([0-9a-f]{64})$");
 
   private final Path blobs;
@@ -133,6 +136,8 @@ public final class BlobStore {
       try (FileChannel ch = FileChannel.open(stagedFile, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
+      // Whatever the writer and the umask made of it: a payload is its owner's only.
+      Files.setPosixFilePermissions(stagedFile, OWNER_ONLY);
       Files.createDirectories(target.getParent());
       synchronized (lockFor(sha256)) {
         try {

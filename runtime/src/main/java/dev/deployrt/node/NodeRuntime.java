@@ -98,6 +98,7 @@ public final class NodeRuntime {
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
     this.settings = settings;
+    DataDirectory.makePrivate(settings.dataDir());
     this.tls = TlsSettings.fromConfig(system.settings().config());
     this.directory = PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
     this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),
@@ -118,6 +119,8 @@ public final class NodeRuntime {
           }
         }, blocking), Integer.MAX_VALUE, Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2,
         system.classicSystem().scheduler(), system.executionContext());
+    // The embedded database (password hashes, the cluster secret) is created by the first migration.
+    journalReady.thenRunAsync(() -> DataDirectory.makeFilesPrivate(settings.dataDir().resolve("db")), blocking);
     this.clusterSecret = journalReady.thenApplyAsync(done -> {
       try {
         return ClusterSecretStore.loadOrCreate(system.settings().config());

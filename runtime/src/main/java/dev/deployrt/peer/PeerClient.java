@@ -19,7 +19,8 @@ import org.apache.pekko.stream.Materializer;
 /**
  * Node-to-node HTTP calls to the internal endpoints ({@code /internal/...}) of another node's
  * operations API, authenticated with the cluster secret (scheme {@value #SCHEME}), which user
- * endpoints refuse and users never hold.
+ * endpoints refuse and users never hold. With TLS on, the secret is only ever sent over https: a
+ * call to a peer that advertises a plain-http endpoint fails before anything is sent.
  */
 public final class PeerClient {
   public static final String SCHEME = "Cluster";
@@ -57,6 +58,12 @@ public final class PeerClient {
   /** Blocking: sends {@code request} (a path under the node's endpoint) and waits for the response headers. */
   public HttpResponse send(String node, HttpRequest request, Duration timeout) throws Exception {
     String base = endpoint(node).orElseThrow(() -> new IOException("node " + node + " has no known API endpoint"));
+    if (https != null && !base.startsWith("https:")) {
+      // This node runs TLS, so the secret may only travel encrypted: a peer advertising plain http is
+      // misconfigured (or an impostor's directory entry), and gets nothing.
+      throw new IOException("not sending the cluster secret to node " + node + " over plain http (" + base
+          + "): this node has TLS on; give every node deploy.http.tls");
+    }
     String key = secret.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     HttpRequest addressed = request.withUri(base + request.getUri().toString())
         .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));

@@ -30,7 +30,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * GET    /users                  {"users": [user...]}
  * POST   /users                  {"name", "role", "password"}            201 user
  * GET    /users/{name}           user (admin, or the user themself)
- * PATCH  /users/{name}           {"role"?, "password"?}                 200 user
+ * PATCH  /users/{name}           {"role"?, "password"?, "current_password"?}  200 user
+ *                                (one's own password only with the current one)
  * DELETE /users/{name}           204; their tokens are revoked
  * GET    /tokens                 {"tokens": [token...]}  (never the secret)
  * POST   /tokens                 {"user"?, "description"?, "expires_at"?}  201 token + "token": secret, once
@@ -80,18 +81,34 @@ public final class AccountRoutes extends AllDirectives {
                   .findFirst().map(u -> ok(200, user(u)))
                   .orElseThrow(() -> ApiException.notFound("no user '" + name + "'").with("user", name)));
             }),
-            patch(() -> body(Set.of("role", "password"), fields -> {
+            patch(() -> auth.withClientAddress(address -> body(Set.of("role", "password", "current_password"), fields -> {
               Role role = role(fields, false);
               String password = text(fields, "password", false);
-              boolean ownPassword = caller.name().equals(name) && role == null && password != null;
+              String current = text(fields, "current_password", false);
+              boolean own = caller.name().equals(name);
+              boolean ownPassword = own && role == null && password != null;
               if (!caller.role().isAdmin() && !ownPassword) {
                 throw new ApiException(403, "FORBIDDEN", "this needs role 'admin' (a user may change their own password)");
               }
               if (role == null && password == null) {
                 throw ApiException.invalid("nothing to change: give 'role' and/or 'password'");
               }
-              return onSuccess(users.updateUser(name, role, password, caller), u -> ok(200, user(u)));
-            })),
+              if (!own || password == null) {
+                return onSuccess(users.updateUser(name, role, password, caller), u -> ok(200, user(u)));
+              }
+              // One's own password, also an admin's: a leaked token must not be enough to take the account.
+              if (current == null) {
+                throw ApiException.invalid("changing your own password needs 'current_password'")
+                    .with("field", "current_password");
+              }
+              return onSuccess(auth.checkPassword(name, current, address).thenCompose(matches -> {
+                if (!matches) {
+                  throw new ApiException(403, "FORBIDDEN", "'current_password' is not your current password")
+                      .with("field", "current_password");
+                }
+                return users.updateUser(name, role, password, caller);
+              }), u -> ok(200, user(u)));
+            }))),
             delete(() -> auth.requireAdmin(caller, () ->
                 onSuccess(users.deleteUser(name, caller), done -> noContent()))))));
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.SharedPool;
@@ -26,6 +27,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -117,6 +119,10 @@ public final class UserStore {
   private final Duration checkEvery;
   private final ScheduledExecutorService epochChecker;
   private final CompletableFuture<Void> bootstrapped;
+  private final AtomicLong passwordChecks = new AtomicLong();
+  private final CompletableFuture<?> terminated;
+  private static final Duration BOOTSTRAP_RETRY_MIN = Duration.ofSeconds(1);
+  private static final Duration BOOTSTRAP_RETRY_MAX = Duration.ofSeconds(30);
   private final String nodeName;
 
   private UserStore(NodeRuntime node, String adminPassword) {
@@ -143,23 +149,61 @@ public final class UserStore {
     });
     Path dataDir = node.settings().dataDir();
     // Lookups wait for this, so the first of them already knows the epoch and can be cached.
-    this.bootstrapped = node.journalReady().toCompletableFuture()
-        .thenRunAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking)
-        .thenRunAsync(this::checkEpoch, epochChecker);
-    bootstrapped.whenComplete((done, e) -> {
-      if (e != null) {
-        log.error("could not create the initial admin user", e);
-        return;
-      }
-      // Fixed delay: a check that hangs on the database is not overlapped by the next one.
-      epochChecker.scheduleWithFixedDelay(this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(),
-          TimeUnit.MILLISECONDS);
-    });
+    this.bootstrapped = new CompletableFuture<>();
+    this.terminated = node.system().getWhenTerminated().toCompletableFuture();
+    node.journalReady().thenRun(() -> bootstrap(dataDir, adminPassword, BOOTSTRAP_RETRY_MIN));
+    bootstrapped.thenRun(() ->
+        // Fixed delay: a check that hangs on the database is not overlapped by the next one.
+        epochChecker.scheduleWithFixedDelay(this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(),
+            TimeUnit.MILLISECONDS));
   }
 
-  /** The node's user store; creates {@code admin} in the background once the database is ready. */
+  /**
+   * Creates the initial admin (if the store is empty) and reads the epoch; retried with doubling
+   * pauses until it succeeds, so a database hiccup or a data directory that refused the password file
+   * at the first try does not leave the node unable to sign anyone in until it restarts. Meanwhile
+   * sign-ins answer 503.
+   */
+  private void bootstrap(Path dataDir, String adminPassword, Duration retryIn) {
+    CompletableFuture.runAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking)
+        .thenRunAsync(this::checkEpoch, epochChecker)
+        .whenComplete((done, e) -> {
+          if (e == null) {
+            bootstrapped.complete(null);
+            return;
+          }
+          if (terminated.isDone()) {
+            return;
+          }
+          log.error("could not create the initial admin user ({}); retrying in {} s", Failures.cause(e).toString(),
+              retryIn.toSeconds());
+          Duration next = retryIn.multipliedBy(2).compareTo(BOOTSTRAP_RETRY_MAX) > 0 ? BOOTSTRAP_RETRY_MAX
+              : retryIn.multipliedBy(2);
+          CompletableFuture.delayedExecutor(retryIn.toMillis(), TimeUnit.MILLISECONDS, blocking)
+              .execute(() -> bootstrap(dataDir, adminPassword, next));
+        });
+  }
+
+  /**
+   * The node's user store; creates {@code admin} in the background once the database is ready.
+   *
+   * @throws IllegalArgumentException if {@code adminPassword} is set but not a valid password
+   */
   public static UserStore start(NodeRuntime node, String adminPassword) {
+    checkAdminPassword(adminPassword);
     return new UserStore(node, adminPassword);
+  }
+
+  /**
+   * Refuses a {@code DEPLOY_ADMIN_PASSWORD} (deploy.admin-password) that the API would refuse for any
+   * user: checked when the node starts, so a weak one is a clear start-up error, not a weak admin.
+   */
+  public static void checkAdminPassword(String adminPassword) {
+    if (adminPassword != null && !adminPassword.isEmpty()
+        && (adminPassword.length() < MIN_PASSWORD || adminPassword.length() > MAX_PASSWORD)) {
+      throw new IllegalArgumentException("DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be " + MIN_PASSWORD
+          + " to " + MAX_PASSWORD + " characters long, as every user's password; it has " + adminPassword.length());
+    }
   }
 
   /** Completes once the initial admin exists (or the database already had users). */
@@ -177,21 +221,51 @@ public final class UserStore {
       return CompletableFuture.completedFuture(known);
     }
     long lookedUpIn = generation.get();
-    return bootstrapped.thenCompose(ignored -> supply(() -> {
-          try (Connection c = pool.connection();
-              PreparedStatement q = c.prepareStatement("SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
-            q.setString(1, name);
-            try (ResultSet rs = q.executeQuery()) {
-              return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : null;
-            }
-          }
-        }))
-        .thenCompose(row -> verify(password, row == null ? null : row[1]).thenApply(ok -> {
+    return whenBootstrapped(() -> passwordRow(name))
+        .thenCompose(row -> verify(password, row == null ? null : row.hash()).thenApply(ok -> {
           if (!ok || row == null) {
             throw Authentication.unauthorized("wrong user name or password");
           }
-          return remember(key, new User(name, Role.valueOf(row[0])), Long.MAX_VALUE, lookedUpIn);
+          return remember(key, new User(name, row.role()), Long.MAX_VALUE, lookedUpIn);
         }));
+  }
+
+  /** Whether {@code password} is {@code name}'s (hashed on the verifiers: 429 when they are busy). */
+  public CompletionStage<Boolean> passwordMatches(String name, String password) {
+    return whenBootstrapped(() -> passwordRow(name))
+        .thenCompose(row -> verify(password, row == null ? null : row.hash()).thenApply(ok -> ok && row != null));
+  }
+
+  private record PasswordRow(Role role, String hash) {}
+
+  private CompletionStage<PasswordRow> passwordRow(String name) {
+    return supply(() -> {
+      try (Connection c = pool.connection();
+          PreparedStatement q = c.prepareStatement("SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
+        q.setString(1, name);
+        try (ResultSet rs = q.executeQuery()) {
+          return rs.next() ? new PasswordRow(Role.valueOf(rs.getString(1)), rs.getString(2)) : null;
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs {@code work} once the initial admin exists; until then (a database that is not reachable
+   * yet, a bootstrap being retried) answers 503 at once instead of making the request wait.
+   */
+  private <T> CompletionStage<T> whenBootstrapped(java.util.function.Supplier<CompletionStage<T>> work) {
+    if (!bootstrapped.isDone() || bootstrapped.isCompletedExceptionally()) {
+      return CompletableFuture.failedFuture(ApiException.unavailable(
+          "the user store is not ready yet (the database is not reachable, or the first admin is being created)")
+          .with("retry_after", 5));
+    }
+    return work.get();
+  }
+
+  /** The token's user if it was verified recently (no database query, no limit spent). */
+  public Optional<User> knownToken(String token) {
+    return Optional.ofNullable(cached("t:" + sha256(token)));
   }
 
   /** The token's user, or a failed stage with 401 (unknown, revoked, expired) or 503. */
@@ -203,7 +277,7 @@ public final class UserStore {
       return CompletableFuture.completedFuture(known);
     }
     long lookedUpIn = generation.get();
-    return bootstrapped.thenCompose(ignored -> supply(() -> {
+    return whenBootstrapped(() -> supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement("SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
               + "FROM deploy_tokens t JOIN deploy_users u ON u.name = t.user_name WHERE t.token_sha256 = ?")) {
@@ -229,9 +303,17 @@ public final class UserStore {
     }));
   }
 
+  /** Passwords hashed for checking so far (every check hashes, also for an unknown user). */
+  public long passwordChecks() {
+    return passwordChecks.get();
+  }
+
   private CompletionStage<Boolean> verify(String password, String hash) {
     try {
-      return CompletableFuture.supplyAsync(() -> PasswordHashing.verify(password, hash), verifiers);
+      return CompletableFuture.supplyAsync(() -> {
+        passwordChecks.incrementAndGet();
+        return PasswordHashing.verify(password, hash);
+      }, verifiers);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(new ApiException(429, "TOO_MANY_REQUESTS",
           "too many logins are being checked at once; retry shortly").with("retry_after", 1));
@@ -672,6 +754,11 @@ public final class UserStore {
       }
       boolean generated = adminPassword == null || adminPassword.isEmpty();
       String password = generated ? randomPassword() : adminPassword;
+      if (generated) {
+        // Before the user exists: a password file that cannot be written fails this attempt, which
+        // is retried, instead of creating an admin whose password nobody can ever read.
+        writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
+      }
       long now = System.currentTimeMillis();
       try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
           + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
@@ -684,12 +771,20 @@ public final class UserStore {
         insert.executeUpdate();
       } catch (SQLException e) {
         if (userRow(c, "admin") != null) {
-          return; // another node created it at the same moment
+          // Another node created it at the same moment: its password file is on that node.
+          if (generated) {
+            try {
+              Files.deleteIfExists(dataDir.resolve("initial-admin-password"));
+            } catch (IOException ignored) {
+              // the file names a password that was never set; the log line below says where it is
+            }
+          }
+          log.info("user admin was created by another node at the same moment: its password is on that node");
+          return;
         }
         throw e;
       }
       if (generated) {
-        writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
         log.info("created user admin; its password is in {} (mode 0600)", dataDir.resolve("initial-admin-password"));
       } else {
         log.info("created user admin with the password from DEPLOY_ADMIN_PASSWORD");

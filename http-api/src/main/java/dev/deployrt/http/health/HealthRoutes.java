@@ -18,9 +18,11 @@ import org.apache.pekko.management.javadsl.HealthChecks;
  * /health/ready} (every readiness check passes: the node is Up in the cluster and its journal answers).
  * The checks are Pekko Management's, configured under {@code pekko.management.health-checks}; each is
  * given {@code check-timeout}. No authentication, as load balancers and orchestrators call them. A
- * failure is 503 {@code UNAVAILABLE} naming the check that failed.
+ * failure is 503 {@code UNAVAILABLE} naming the check that failed ({@code "check"}) and what that
+ * means, never the check's own error text.
  */
 public final class HealthRoutes extends AllDirectives {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HealthRoutes.class);
   private final HealthChecks checks;
 
   public HealthRoutes(NodeRuntime node) {
@@ -34,33 +36,51 @@ public final class HealthRoutes extends AllDirectives {
           if (failed.isEmpty()) {
             return complete(status("alive"));
           }
-          throw ApiException.unavailable("not alive: " + failed.get());
+          throw ApiException.unavailable("not alive: " + failed.get().check() + ": " + failed.get().reason())
+              .with("check", failed.get().check());
         }))),
         path("ready", () -> get(() -> onSuccess(failure(checks.readyResult()), failed -> {
           if (failed.isEmpty()) {
             return complete(status("ready"));
           }
-          throw ApiException.unavailable("not ready: " + failed.get()).with("retry_after", 5);
+          throw ApiException.unavailable("not ready: " + failed.get().check() + ": " + failed.get().reason())
+              .with("check", failed.get().check()).with("retry_after", 5);
         })))));
   }
 
-  /** Empty when every check passed, else what failed, in words (a check that threw fails the stage). */
-  private static CompletionStage<Optional<String>> failure(CompletionStage<CheckResult> result) {
+  /** A check that failed: its name as configured, and why in the node's own words. */
+  record Failed(String check, String reason) {}
+
+  /**
+   * Empty when every check passed, else the first check that failed. The answer names the check and
+   * says what it means; the check's own text (a database driver's message, an exception) goes to the
+   * log only, as unauthenticated callers read these answers.
+   */
+  private static CompletionStage<Optional<Failed>> failure(CompletionStage<CheckResult> result) {
     return result.handle((r, error) -> {
-      if (error == null) {
-        return r.isSuccess() ? Optional.empty() : Optional.of(describe(r.failure().orElse("a check failed")));
+      if (error == null && r.isSuccess()) {
+        return Optional.empty();
       }
-      Throwable root = error;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
-      String text = root.getMessage() != null ? root.getMessage() : root.toString();
-      return Optional.of(describe(text.lines().findFirst().orElse(text)));
+      String text = error != null ? String.valueOf(error.getMessage()) : r.failure().orElse("");
+      log.debug("health check failed: {}", text, error);
+      return Optional.of(describe(text, error));
     });
   }
 
-  private static String describe(String failure) {
-    return failure.contains("ClusterMembershipCheck") ? "this node is not Up in the cluster" : failure;
+  static Failed describe(String failure, Throwable error) {
+    boolean timedOut = failure.contains("timed out");
+    boolean journal = failure.contains(JournalReadinessCheck.class.getName());
+    for (Throwable t = error; t != null && !journal; t = t.getCause() == t ? null : t.getCause()) {
+      journal = t instanceof JournalReadinessCheck.NotReady;
+    }
+    if (failure.contains("ClusterMembershipCheck")) {
+      return new Failed("cluster-membership", "this node is not Up in the cluster");
+    }
+    if (journal) {
+      return new Failed("journal", timedOut ? "the journal database did not answer in time"
+          : "the journal database is not reachable or its schema is not ready");
+    }
+    return new Failed("unknown", timedOut ? "a check did not answer in time" : "a check failed");
   }
 
   private static HttpResponse status(String status) {

@@ -27,6 +27,13 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
     this.blocking = system.dispatchers().lookup("deploy.blocking-dispatcher");
   }
 
+  /** This check's failure: {@link HealthRoutes} names the check by it and logs, never shows, its text. */
+  static final class NotReady extends IllegalStateException {
+    NotReady(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Less than {@code check-timeout} (3 s), so a hanging pool gives this check's own message. */
   private static final long ANSWER_WITHIN_MS = 2500;
 
@@ -38,12 +45,12 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
         query.execute("SELECT 1 FROM \"event_journal\" WHERE 1 = 0");
         return true;
       } catch (SQLException e) {
-        throw new CompletionException(new IllegalStateException("the journal is not reachable: " + e.getMessage().lines().findFirst().orElse(""), e));
+        throw new CompletionException(new NotReady("the journal is not reachable: " + e.getMessage(), e));
       }
     }, blocking);
     return answer.completeOnTimeout(null, ANSWER_WITHIN_MS, TimeUnit.MILLISECONDS).thenApply(ok -> {
       if (ok == null) {
-        throw new IllegalStateException("the journal did not answer within " + ANSWER_WITHIN_MS + " ms");
+        throw new NotReady("the journal did not answer within " + ANSWER_WITHIN_MS + " ms", null);
       }
       return ok;
     });
