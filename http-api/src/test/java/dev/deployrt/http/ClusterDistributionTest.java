@@ -2,6 +2,8 @@ package dev.deployrt.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -227,9 +229,9 @@ class ClusterDistributionTest {
   @Order(3)
   void aRollbackToTheFirstOfTwoReleasesSwitchesBackWithoutFetchingOrExtracting() {
     String first = deploy(node("node-1"), "project=api", component("api-1"), 201).get("deployment_id").asText();
-    deploy(node("node-2"), "project=api", component("api-2"), 201);
     TreeMap<String, String> firstTree = activeTree("node-2", "api");
-    assertEquals(firstTree.size(), activeTree("node-2", "api").size());
+    deploy(node("node-2"), "project=api", component("api-2"), 201);
+    assertNotEquals(firstTree, activeTree("node-2", "api"), "the second release is another tree");
 
     HttpResponse<String> r = node("node-3").rollback("", "api", first);
     assertEquals(201, r.statusCode(), r.body());
@@ -239,6 +241,7 @@ class ClusterDistributionTest {
     assertEquals(first, rollback.get("rollback_of").asText());
     for (String n : List.of("node-1", "node-2", "node-3")) {
       assertEquals(rollbackId, activeId(n, "api"), n);
+      assertEquals(firstTree, activeTree(n, "api"), "the first release's files are active again on " + n);
       Path release = node(n).dataDir.resolve("projects/api/releases").resolve(rollbackId);
       assertTrue(Files.isSymbolicLink(release), "the rollback reuses the first release on " + n);
       try {
@@ -377,6 +380,14 @@ class ClusterDistributionTest {
     for (String n : List.of("node-1", "node-2", "node-3")) {
       assertEquals(newerId, activeId(n, "nocopy"), "the failed rollback switched nothing on " + n);
     }
+
+    // A download through node-3 relays a holder's bytes, checked as they pass: the connection is cut
+    // before the body is complete, so no client ends up with other bytes under this digest.
+    TestNode via = node("node-3");
+    java.net.http.HttpRequest download = via.request("/deployments/" + older.get("deployment_id").asText() + "/payload")
+        .GET().build();
+    assertThrows(IOException.class, () -> via.client.send(download, HttpResponse.BodyHandlers.ofByteArray()),
+        "a relayed payload that does not match its digest never arrives whole");
   }
 
   @Test

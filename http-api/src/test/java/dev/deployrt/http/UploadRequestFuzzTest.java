@@ -82,24 +82,57 @@ class UploadRequestFuzzTest {
       (data.consumeBoolean() ? fields : options).put(key, value);
     }
     DeployRequest r = DeployRequest.parse(fields, allowed, options, Duration.ofSeconds(600));
+    boolean valid = followsApiRules(fields, options, rollback);
+    assertEquals(valid, r.problem() == null, "API.md's rules say " + (valid ? "valid" : "invalid") + ": fields "
+        + fields + ", query " + options + (r.problem() == null ? "" : ", problem: " + r.problem().getMessage()));
     if (r.problem() == null) {
-      assertTrue(allowed.containsAll(fields.keySet()), "only allowed fields: " + fields);
-      assertTrue(Set.of("wait", "timeout").containsAll(options.keySet()), "only response options: " + options);
-      assertNotNull(r.project());
-      assertTrue(DeployRequest.PROJECT.matcher(r.project()).matches(), r.project());
-      assertTrue(r.sha256() == null || r.sha256().matches("[0-9a-f]{64}"), r.sha256());
-      assertTrue(r.description() == null || r.description().length() <= DeployRequest.MAX_DESCRIPTION);
-      assertTrue(r.timeout().toSeconds() >= 1 && r.timeout().toSeconds() <= 600);
-      assertTrue(!rollback || DeployRequest.DEPLOYMENT_ID.matcher(r.rollbackOf()).matches());
+      assertEquals(fields.get("project"), r.project());
+      assertEquals(fields.get("sha256"), r.sha256());
+      assertEquals(fields.get("description"), r.description());
+      assertEquals(rollback ? fields.get("rollback_of") : null, r.rollbackOf());
     } else {
       assertEquals("INVALID_REQUEST", r.problem().code());
       assertEquals(400, r.problem().status());
     }
-    for (String key : fields.keySet()) {
-      if (key.startsWith("_") || List.of("user", "status", "deployment_id", "origin_node").contains(key)) {
-        assertNotNull(r.problem(), "a reserved field is always refused: " + key);
-      }
+  }
+
+  /**
+   * API.md's rules for POST /deployments, written out here independently of the code under test:
+   * only the form's fields ({@code project}, {@code sha256} or {@code rollback_of}, {@code
+   * description}) and the query's {@code wait} and {@code timeout}; project {@code
+   * ^[a-z0-9][a-z0-9._-]{0,63}$}; sha256 64 lowercase hex; description at most 512 characters, no
+   * control characters; wait true or false; timeout whole seconds from 1 to the maximum (600 here);
+   * rollback_of a deployment id (a lowercase UUID).
+   */
+  private static boolean followsApiRules(Map<String, String> fields, Map<String, String> query, boolean rollback) {
+    Set<String> form = rollback ? Set.of("project", "rollback_of", "description") : Set.of("project", "sha256", "description");
+    if (!form.containsAll(fields.keySet()) || !Set.of("wait", "timeout").containsAll(query.keySet())) {
+      return false;
     }
+    String project = fields.get("project");
+    if (project == null || !project.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+      return false;
+    }
+    String sha = fields.get("sha256");
+    if (sha != null && !sha.matches("[0-9a-f]{64}")) {
+      return false;
+    }
+    String description = fields.get("description");
+    if (description != null && (description.length() > 512 || description.codePoints().anyMatch(c ->
+        Character.getType(c) == Character.CONTROL || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+            || c == 0x200e || c == 0x200f))) {
+      return false;
+    }
+    String wait = query.get("wait");
+    if (wait != null && !wait.equals("true") && !wait.equals("false")) {
+      return false;
+    }
+    String timeout = query.get("timeout");
+    if (timeout != null && (!timeout.matches("[0-9]{1,9}") || Long.parseLong(timeout) < 1 || Long.parseLong(timeout) > 600)) {
+      return false;
+    }
+    return !rollback || (fields.get("rollback_of") != null
+        && fields.get("rollback_of").matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
   }
 
   /** Arbitrary multipart bodies (boundary {@value #BOUNDARY}) posted to a live node. */
@@ -125,6 +158,18 @@ class UploadRequestFuzzTest {
     int status = answer.status();
     String json = answer.body();
     if (status == 201 || status == 202) {
+      // Accepted: the record is stored, and the bytes it names are in the blob store under their digest
+      // and came from this body (the payload part's content appears in it verbatim).
+      JsonNode accepted = ApiJson.MAPPER.readTree(json);
+      JsonNode d = node.get("/deployments/" + accepted.get("deployment_id").asText());
+      assertTrue(Set.of("distributing", "succeeded").contains(d.get("status").asText()), d.toPrettyString());
+      String sha = d.get("sha256").asText();
+      Path blob = node.dataDir.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha);
+      byte[] stored = Files.readAllBytes(blob);
+      assertEquals(sha, FileTrees.sha256(stored), "stored under its own digest");
+      assertEquals(d.get("payload_size").asLong(), stored.length);
+      assertTrue(indexOf(body, stored) >= 0, "the stored payload is the body's payload part");
+      assertEquals(List.of(), FileTrees.list(node.dataDir.resolve("blobs/staging")), "no staging file left");
       return;
     }
     assertTrue(CLIENT_ERRORS.contains(status), "a documented client error, not " + answer.head() + "\n" + json);
@@ -135,6 +180,19 @@ class UploadRequestFuzzTest {
       assertEquals(List.of(), FileTrees.list(node.dataDir.resolve("blobs/staging")), "no staging file left");
       return null;
     });
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
 }

@@ -104,12 +104,7 @@ public record DeployRequest(
     Duration timeout = DEFAULT_TIMEOUT;
     String timeoutText = options.get("timeout");
     if (timeoutText != null) {
-      long seconds = -1;
-      try {
-        seconds = Long.parseLong(timeoutText);
-      } catch (NumberFormatException ignored) {
-        // reported below
-      }
+      long seconds = timeoutText.matches("[0-9]{1,9}") ? Long.parseLong(timeoutText) : -1;
       if (seconds < 1 || seconds > maxTimeout.toSeconds()) {
         problem = first(problem, ApiException.invalid(
             "parameter 'timeout' must be a whole number of seconds from 1 to " + maxTimeout.toSeconds())

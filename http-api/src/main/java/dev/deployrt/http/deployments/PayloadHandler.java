@@ -9,6 +9,7 @@ import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.PeerClient;
+import dev.deployrt.peer.VerifiedRelay;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import java.nio.file.Files;
@@ -32,7 +33,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
 
 /**
  * {@code GET /deployments/{id}/payload} (the stored {@code .tar.gz}, from this node's blob store or
- * streamed through from a node that holds it) and {@code DELETE /deployments/{id}/payload} (API.md,
+ * streamed through from a node that holds it, checked against its digest as it passes: {@link
+ * VerifiedRelay}) and {@code DELETE /deployments/{id}/payload} (API.md,
  * "Reading").
  *
  * <p>Delete rules: only a terminal deployment; never the active release of its project (409); the
@@ -103,9 +105,11 @@ final class PayloadHandler {
       }
       try {
         HttpResponse response = peers.send(other, HttpRequest.create("/internal/blobs/" + d.sha256()), PEER_TIMEOUT);
-        if (response.status().isSuccess() && response.entity().getContentLengthOption().isPresent()) {
-          return HttpResponse.create().addHeaders(headers).withEntity(HttpEntities.create(GZIP,
-              response.entity().getContentLengthOption().getAsLong(), response.entity().getDataBytes()));
+        var length = response.entity().getContentLengthOption();
+        if (response.status().isSuccess() && length.isPresent() && length.getAsLong() == d.payloadSize()) {
+          // Checked while relayed: other bytes cut the connection before the body is complete.
+          return HttpResponse.create().addHeaders(headers).withEntity(HttpEntities.create(GZIP, d.payloadSize(),
+              VerifiedRelay.of(response.entity().getDataBytes(), d.sha256(), d.payloadSize())));
         }
         response.discardEntityBytes(peers.materializer());
       } catch (Exception e) {
