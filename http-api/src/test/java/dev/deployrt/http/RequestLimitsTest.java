@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
+import java.util.List;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -159,6 +160,20 @@ class RequestLimitsTest {
     awaitListed("limits", 3); // the refused upload left no record
   }
 
+  /** A rollback may copy a whole payload here: it takes an upload slot like an upload does. */
+  @Test
+  void aRollbackTakesAnUploadSlot() throws Exception {
+    byte[] tarball = Tarball.builder().file("index.html", "slot").toBytes();
+    try (HeldUpload held = new HeldUpload("up1", "rollback-slot", tarball)) {
+      awaitListed("rollback-slot", 1);
+      HttpResponse<String> rollback = node.send(as("up1", "/deployments").header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"rollback-slot\", \"rollback_of\": \""
+              + java.util.UUID.randomUUID() + "\"}")).build());
+      assertEquals(429, rollback.statusCode(), rollback.body());
+      assertTrue(held.finish().startsWith("HTTP/1.1 201"));
+    }
+  }
+
   @Test
   void theNodeLimitHoldsAcrossUsers() throws Exception {
     byte[] tarball = Tarball.builder().file("a", "b").toBytes();
@@ -171,6 +186,49 @@ class RequestLimitsTest {
       assertTrue(TestNode.json(third).get("error").asText().contains("this node"), third.body());
       assertTrue(first.finish().startsWith("HTTP/1.1 201"));
       assertTrue(second.finish().startsWith("HTTP/1.1 201"));
+    }
+  }
+
+  /**
+   * Sixteen uploads held open (each keeps a thread while its bytes arrive) leave sign-ins, lists,
+   * health and metrics their own threads: each still answers within 5 s.
+   */
+  @Test
+  void uploadsInProgressDoNotStarveSignInsListsOrHealth(@TempDir Path dir) throws Exception {
+    try (TestNode crowded = TestNode.start(dir.resolve("crowded"), "crowded", Map.of(
+        "deploy.limits.requests-per-second-per-user", 0,
+        "deploy.limits.max-concurrent-uploads", 16,
+        "deploy.limits.max-concurrent-uploads-per-user", 16))) {
+      createUser(crowded, "late");
+      byte[] tarball = Tarball.builder().randomFile("data.bin", 100_000, 5).toBytes();
+      List<Socket> held = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 16; i++) {
+          Socket socket = new Socket("127.0.0.1", crowded.port);
+          held.add(socket);
+          OutputStream out = socket.getOutputStream();
+          out.write(("POST /deployments?project=crowd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+              + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\nContent-Type: application/gzip\r\n"
+              + "Content-Length: " + tarball.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(tarball, 0, 1000);
+          out.flush();
+        }
+        crowded.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(20), () -> {
+          assertEquals(16, crowded.node.metrics().registry().scrape().stream()
+              .filter(m -> m.getMetadata().getName().equals("deploy_uploads_in_flight"))
+              .mapToDouble(m -> ((io.prometheus.metrics.model.snapshots.GaugeSnapshot) m).getDataPoints().get(0).getValue())
+              .sum(), 0.0);
+          return null;
+        });
+        for (String path : List.of("/deployments?project=crowd", "/users/late", "/health/ready", "/metrics")) {
+          HttpResponse<String> r = crowded.send(as(crowded, "late", path).timeout(java.time.Duration.ofSeconds(5)).build());
+          assertEquals(200, r.statusCode(), path + ": " + r.body());
+        }
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
     }
   }
 

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,5 +82,38 @@ class RollbackCopyTest {
     JsonNode rollback = TestNode.json(r);
     assertEquals("distributing", rollback.get("status").asText(), rollback.toPrettyString());
     assertTrue(second.node.blobs().contains(sha), "node-2 holds the bytes when it answers");
+  }
+
+  /** Two rollbacks to the same missing bytes at once copy them once: the second waits for the first's copy. */
+  @Test
+  void concurrentRollbacksToTheSameMissingBytesShareOneCopy() throws Exception {
+    byte[] older = Tarball.builder().randomFile("data.bin", 2L * 1024 * 1024, 9).file("v", "shared").toBytes();
+    JsonNode earlier = deployAndAwait(first, older);
+    deployAndAwait(first, Tarball.builder().file("v", "after-shared").toBytes());
+    String sha = earlier.get("sha256").asText();
+    assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
+
+    String earlierId = earlier.get("deployment_id").asText();
+    var one = java.util.concurrent.CompletableFuture.supplyAsync(() -> second.rollback("wait=false", "slow", earlierId));
+    var two = java.util.concurrent.CompletableFuture.supplyAsync(() -> second.rollback("wait=false", "slow", earlierId));
+    List<String> ids = new java.util.ArrayList<>();
+    for (HttpResponse<String> r : List.of(one.get(), two.get())) {
+      assertEquals(202, r.statusCode(), r.body());
+      ids.add(TestNode.json(r).get("deployment_id").asText());
+    }
+    second.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
+      long copies = 0;
+      long waited = 0;
+      for (String id : ids) {
+        for (JsonNode e : second.get("/deployments/" + id).get("events")) {
+          String message = e.path("message").asText();
+          copies += "node-2".equals(e.path("node").asText()) && message.startsWith("fetched") ? 1 : 0;
+          waited += message.contains("already being copied") ? 1 : 0;
+        }
+      }
+      assertEquals(1, copies, "one copy to node-2 for both rollbacks");
+      assertEquals(1, waited, "the other rollback waited for it");
+      return null;
+    });
   }
 }

@@ -72,6 +72,9 @@ public final class BlobStore {
   /** Names this run of the store in its marks. */
   private final String run = Long.toHexString(new SecureRandom().nextLong() | Long.MIN_VALUE);
   private final AtomicLong claimCount = new AtomicLong();
+  /** Committed blobs and their bytes, counted at open and kept up to date by commits and deletes. */
+  private final AtomicLong blobCount = new AtomicLong();
+  private final AtomicLong blobBytes = new AtomicLong();
   /** Per digest: the last claim's number and the holds open; guarded by {@link #lockFor}. */
   private final ConcurrentHashMap<String, Claims> claims = new ConcurrentHashMap<>();
   private final Object[] locks = new Object[64];
@@ -100,11 +103,25 @@ public final class BlobStore {
       Files.createDirectories(store.pendingNames);
       try (Stream<Path> leftovers = Files.list(store.staging)) {
         for (Path p : (Iterable<Path>) leftovers::iterator) {
-          Files.deleteIfExists(p);
+          try {
+            Files.deleteIfExists(p);
+          } catch (IOException e) {
+            // not a staging file of ours (a directory, another user's): it stays, and is never read
+            org.slf4j.LoggerFactory.getLogger(BlobStore.class).warn("could not remove {} from the staging area: {}",
+                p, e.toString());
+          }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open blob store at " + root, e);
+    }
+    for (String sha : store.all()) {
+      try {
+        store.blobBytes.addAndGet(Files.size(store.pathOf(sha)));
+        store.blobCount.incrementAndGet();
+      } catch (IOException e) {
+        // gone meanwhile
+      }
     }
     return store;
   }
@@ -139,13 +156,20 @@ public final class BlobStore {
       // Whatever the writer and the umask made of it: a payload is its owner's only.
       Files.setPosixFilePermissions(stagedFile, OWNER_ONLY);
       Files.createDirectories(target.getParent());
+      long size = Files.size(stagedFile);
       synchronized (lockFor(sha256)) {
+        boolean added = !Files.exists(target);
         try {
           Files.move(stagedFile, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
           if (!Files.exists(target)) {
             throw e;
           }
+          added = false;
+        }
+        if (added) {
+          blobCount.incrementAndGet();
+          blobBytes.addAndGet(size);
         }
         claim(sha256, 0);
       }
@@ -316,6 +340,13 @@ public final class BlobStore {
     return out;
   }
 
+  /** How many blobs are committed, and their bytes: counts kept up to date, no disk access. */
+  public record Usage(long blobs, long bytes) {}
+
+  public Usage usage() {
+    return new Usage(blobCount.get(), blobBytes.get());
+  }
+
   /** Bytes of every committed blob (a blob deleted while this runs is skipped). */
   public long totalBytes() {
     long total = 0;
@@ -364,6 +395,8 @@ public final class BlobStore {
       try {
         size = Files.size(p);
         Files.delete(p);
+        blobCount.decrementAndGet();
+        blobBytes.addAndGet(-size);
       } catch (NoSuchFileException e) {
         size = 0;
       }

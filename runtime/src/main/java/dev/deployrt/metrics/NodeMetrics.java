@@ -37,7 +37,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  *   <li>the client library's standard JVM metrics ({@code jvm_memory_*}, {@code jvm_gc_*}, ...).
  * </ul>
  *
- * Gauges that read the disk or the cluster state are computed when scraped, never in the background.
+ * Every figure is kept in memory (the blob store counts its blobs as it commits and deletes them), so a
+ * scrape, which needs no credentials, costs no disk or database access.
  */
 public final class NodeMetrics {
   /** Member statuses exported, in lifecycle order; each always present, so series do not vanish. */
@@ -89,12 +90,12 @@ public final class NodeMetrics {
     GaugeWithCallback.builder()
         .name("deploy_blob_store_bytes")
         .help("Bytes of committed payloads in this node's blob store")
-        .callback(cb -> cb.call(blobs.totalBytes()))
+        .callback(cb -> cb.call(blobs.usage().bytes()))
         .register(registry);
     GaugeWithCallback.builder()
         .name("deploy_blob_store_blobs")
         .help("Committed payloads in this node's blob store")
-        .callback(cb -> cb.call(blobs.all().size()))
+        .callback(cb -> cb.call(blobs.usage().blobs()))
         .register(registry);
   }
 

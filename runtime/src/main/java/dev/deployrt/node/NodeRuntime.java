@@ -81,6 +81,8 @@ public final class NodeRuntime {
   private final ActorRef<Applier.Command> applier;
   private final ClusterSharding sharding;
   private final Executor blocking;
+  private final Executor uploads;
+  private final Executor database;
   private final CompletionStage<Done> journalReady;
   private final CompletionStage<String> clusterSecret;
   private final PayloadReplicator replicator;
@@ -107,6 +109,8 @@ public final class NodeRuntime {
     metrics.watchBlobStore(blobs);
     metrics.watchCluster(() -> Cluster.get(system));
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
+    this.uploads = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.upload-dispatcher"));
+    this.database = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.database-dispatcher"));
     // Retried with back-off until the database answers: a node started before its database becomes
     // ready once the database is up, without a restart.
     this.journalReady = Patterns.retry(() -> CompletableFuture.supplyAsync(() -> {
@@ -186,7 +190,7 @@ public final class NodeRuntime {
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.readModelCatchUp = new ReadModelCatchUp(pool, blocking);
+    this.readModelCatchUp = new ReadModelCatchUp(pool, database);
     // Marked before the checks: bytes an upload or a fetch claims meanwhile are not swept.
     BlobStore.ClaimMark beforeSweep = blobs.mark();
     this.startupSweepDone = readModelReady
@@ -260,7 +264,7 @@ public final class NodeRuntime {
     return system;
   }
 
-  /** Connections to the shared database (the journal's pool). Blocking: use {@link #blocking()}. */
+  /** Connections to the shared database (the journal's pool). Blocking: use {@link #database()}. */
   public SharedPool sharedPool() {
     return pool;
   }
@@ -298,11 +302,22 @@ public final class NodeRuntime {
     return applier;
   }
 
+  /** Blocking file work: extraction, fetches, commits. */
   public Executor blocking() {
     return blocking;
   }
 
-  /** List queries over the read model (blocking; use {@link #blocking()}). */
+  /** Client uploads and rollback copies, one thread each for as long as they run. */
+  public Executor uploads() {
+    return uploads;
+  }
+
+  /** Short database work on the request path (credentials, lists, health). */
+  public Executor database() {
+    return database;
+  }
+
+  /** List queries over the read model (blocking; use {@link #database()}). */
   public DeploymentQueries queries() {
     return queries;
   }

@@ -127,7 +127,7 @@ public final class UserStore {
 
   private UserStore(NodeRuntime node, String adminPassword) {
     this.pool = node.sharedPool();
-    this.blocking = node.blocking();
+    this.blocking = node.database();
     this.nodeName = node.nodeName();
     this.verifiers = new ThreadPoolExecutor(VERIFIERS, VERIFIERS, 0, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(32), r -> {

@@ -79,6 +79,8 @@ public final class DeployHandler {
   private final Materializer mat;
   private final Duration maxWait;
   private final EventStreams streams;
+  /** Rollback copies to this node under way, by digest ({@link #sharedCopy}). */
+  private final Map<String, CompletableFuture<Void>> copiesInFlight = new ConcurrentHashMap<>();
   /** Deploys answered with an event stream, by id: completed once their record exists. */
   private final Map<String, CompletableFuture<Deployment>> streamed = new ConcurrentHashMap<>();
 
@@ -93,22 +95,19 @@ public final class DeployHandler {
   }
 
   public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
-    // An upload takes a slot of the node's and the user's concurrent-upload limits (429 before any
-    // record when full) until its body has been read or the request is answered, whichever is first.
-    RequestLimits.UploadSlot slot = isUpload(original) ? limits.startUpload(user.name()) : null;
-    HttpRequest request = slot == null ? original : original.withEntity(releasedWhenRead(original.entity(), slot));
+    // Every deploy takes a slot of the node's and the user's concurrent-upload limits (429 before any
+    // record when full): an upload until its body has been read or the request is answered, whichever
+    // is first; a rollback, which may copy a whole payload here, until it is answered.
+    RequestLimits.UploadSlot slot = limits.startUpload(user.name());
+    HttpRequest request = isUpload(original) ? original.withEntity(releasedWhenRead(original.entity(), slot)) : original;
     CompletionStage<HttpResponse> answer;
     try {
-      answer = deployAdmitted(request, user);
+      answer = deployAdmitted(request, user, slot);
     } catch (RuntimeException e) {
-      if (slot != null) {
-        slot.release();
-      }
+      slot.release();
       throw e;
     }
-    if (slot != null) {
-      answer.whenComplete((r, e) -> slot.release());
-    }
+    answer.whenComplete((r, e) -> slot.release());
     return answer;
   }
 
@@ -141,17 +140,17 @@ public final class DeployHandler {
     return !(mediaType.mainType() + "/" + mediaType.subType()).equals("application/json");
   }
 
-  private CompletionStage<HttpResponse> deployAdmitted(HttpRequest request, User user) {
+  private CompletionStage<HttpResponse> deployAdmitted(HttpRequest request, User user, RequestLimits.UploadSlot slot) {
     String id = UUID.randomUUID().toString();
     if (!EventStreams.wanted(request)) {
-      return deploy(id, request, user);
+      return deploy(id, request, user, slot);
     }
     // Accept: text/event-stream: the deploy runs as usual (its own answer is not sent), and the
     // client gets the deployment's event stream as soon as the record exists, upload progress
     // included. If the record cannot be written, the client gets that error instead.
     CompletableFuture<Deployment> recorded = new CompletableFuture<>();
     streamed.put(id, recorded);
-    CompletionStage<HttpResponse> outcome = deploy(id, request, user);
+    CompletionStage<HttpResponse> outcome = deploy(id, request, user, slot);
     outcome.whenComplete((response, error) -> {
       streamed.remove(id);
       recorded.completeExceptionally(new IllegalStateException("not recorded"));
@@ -162,7 +161,7 @@ public final class DeployHandler {
             : outcome);
   }
 
-  private CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user) {
+  private CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user, RequestLimits.UploadSlot slot) {
     Map<String, String> query;
     try {
       query = singleValued(request.getUri().query().toMultiMap());
@@ -179,7 +178,7 @@ public final class DeployHandler {
         return multipart(id, request, user, query);
       }
       case "application/json" -> {
-        return rollback(id, request, user, query);
+        return rollback(id, request, user, query, slot);
       }
       default -> { }
     }
@@ -379,7 +378,7 @@ public final class DeployHandler {
   }
 
   private CompletionStage<HttpResponse> rollback(String id, HttpRequest request, User user,
-      Map<String, String> query) {
+      Map<String, String> query, RequestLimits.UploadSlot slot) {
     return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(ASK_TIMEOUT.toMillis(), mat)
         .handle((strict, error) -> error != null
             ? JsonFields.unreadable("the body could not be read: " + rootMessage(error))
@@ -393,12 +392,14 @@ public final class DeployHandler {
             if (params.problem() != null) {
               return fail(id, params.problem());
             }
-            return get(params.rollbackOf()).thenCompose(earlier -> rollbackTo(id, earlier, params));
+            return get(params.rollbackOf()).thenCompose(earlier -> rollbackTo(id, earlier, params, slot));
           });
         });
   }
 
-  private CompletionStage<HttpResponse> rollbackTo(String id, Deployment earlier, DeployRequest params) {
+  /** @param slot this rollback's upload slot, released once the bytes are here and recorded */
+  private CompletionStage<HttpResponse> rollbackTo(String id, Deployment earlier, DeployRequest params,
+      RequestLimits.UploadSlot slot) {
     if (!earlier.exists()) {
       return fail(id, ApiException.notFound("deployment " + params.rollbackOf() + " does not exist")
           .with("rollback_of", params.rollbackOf()));
@@ -425,7 +426,7 @@ public final class DeployHandler {
             throw pruned(params);
           }
           return markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
-        }), stored -> respondStored(id, stored, params));
+        }).whenComplete((stored, e) -> slot.release()), stored -> respondStored(id, stored, params));
   }
 
   /**
@@ -439,13 +440,7 @@ public final class DeployHandler {
       return CompletableFuture.completedFuture(null);
     }
     Cancellable heartbeat = renewLease(id, () -> 0);
-    return CompletableFuture.runAsync(() -> {
-      try {
-        node.fetcher().copyFromHolders(id, earlier.sha256(), earlier.payloadSize());
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, node.blocking())
+    return sharedCopy(id, earlier)
         .whenComplete((done, e) -> heartbeat.cancel())
         .exceptionallyCompose(failure -> get(params.rollbackOf()).thenApply(again -> {
           if (!again.payloadPresent()) {
@@ -454,6 +449,38 @@ public final class DeployHandler {
           throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
               + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
         }));
+  }
+
+  /**
+   * Copies the earlier deployment's bytes to this node from a holder, once for all the rollbacks that
+   * need them at the same time: a second rollback to the same bytes while a copy runs waits for that
+   * copy instead of starting its own (and says so in its events).
+   */
+  private CompletableFuture<Void> sharedCopy(String id, Deployment earlier) {
+    String sha256 = earlier.sha256();
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> running = copiesInFlight.putIfAbsent(sha256, mine);
+    if (running != null) {
+      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "fetch", node.nodeName(),
+          "the payload is already being copied to " + node.nodeName() + " for another rollback: waiting for that copy",
+          Map.of()));
+      return running;
+    }
+    CompletableFuture.runAsync(() -> {
+      try {
+        node.fetcher().copyFromHolders(id, sha256, earlier.payloadSize());
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, node.uploads()).whenComplete((done, e) -> {
+      copiesInFlight.remove(sha256, mine);
+      if (e != null) {
+        mine.completeExceptionally(e);
+      } else {
+        mine.complete(null);
+      }
+    });
+    return mine;
   }
 
   /**
@@ -536,7 +563,7 @@ public final class DeployHandler {
         })
         .viaMat(KillSwitches.single(), Keep.right())
         .toMat(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
-            node.blocking()), Keep.both())
+            node.uploads()), Keep.both())
         .run(mat);
     abort.set(running.first());
     return running.second()

@@ -98,7 +98,7 @@ public final class DeploymentRoutes extends AllDirectives {
             throw new CompletionException(
                 ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", 5));
           }
-        }, node.blocking())
+        }, node.database())
         .exceptionally(e -> {
           Throwable cause = Failures.cause(e);
           if (cause instanceof ApiException api) {

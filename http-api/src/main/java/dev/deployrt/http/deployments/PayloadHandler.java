@@ -182,7 +182,7 @@ final class PayloadHandler {
       } catch (Exception e) {
         throw new CompletionException(e);
       }
-    }, node.blocking()).thenCompose(needed -> needed
+    }, node.database()).thenCompose(needed -> needed
         ? CompletableFuture.completedFuture(true)
         : desiredReleases().thenApply(releases -> released(releases, d.sha256())))
         .thenCompose(kept -> kept

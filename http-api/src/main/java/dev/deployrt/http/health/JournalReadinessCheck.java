@@ -16,7 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 /**
  * Readiness check (loaded by Pekko Management from {@code pekko.management.health-checks}): the
  * journal's table answers a query on a connection from the node's shared pool. Fails while the
- * database is unreachable or its schema is not created yet. The query runs on the blocking dispatcher.
+ * database is unreachable or its schema is not created yet. The query runs on the database dispatcher.
  */
 public final class JournalReadinessCheck implements Supplier<CompletionStage<Boolean>> {
   private final SharedPool pool;
@@ -24,7 +24,7 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
 
   public JournalReadinessCheck(ActorSystem system) {
     this.pool = SharedPool.of(Adapter.toTyped(system));
-    this.blocking = system.dispatchers().lookup("deploy.blocking-dispatcher");
+    this.blocking = system.dispatchers().lookup("deploy.database-dispatcher");
   }
 
   /** This check's failure: {@link HealthRoutes} names the check by it and logs, never shows, its text. */

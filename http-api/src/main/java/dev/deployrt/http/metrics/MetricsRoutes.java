@@ -5,7 +5,6 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -17,7 +16,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * {@code GET /metrics}: this node's metrics ({@link dev.deployrt.metrics.NodeMetrics}) in the
  * Prometheus text format, written by the Prometheus client library. No authentication, like the health
  * endpoints, so a scraper needs no user; it shows counts and sizes, never project names or users.
- * Scraping reads the blob store's directory, so it runs on the blocking dispatcher.
+ * Every figure is in memory ({@link dev.deployrt.metrics.NodeMetrics}): a scrape reads no disk and
+ * no database, so it is answered on the spot.
  */
 public final class MetricsRoutes extends AllDirectives {
   private static final ContentType TEXT_FORMAT = ContentTypes.parse(PrometheusTextFormatWriter.CONTENT_TYPE);
@@ -29,14 +29,14 @@ public final class MetricsRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path("metrics", () -> get(() -> completeWithFuture(CompletableFuture.supplyAsync(() -> {
+    return path("metrics", () -> get(() -> {
       ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
       try {
         writer.write(out, node.metrics().registry().scrape());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      return HttpResponse.create().withEntity(HttpEntities.create(TEXT_FORMAT, out.toByteArray()));
-    }, node.blocking()))));
+      return complete(HttpResponse.create().withEntity(HttpEntities.create(TEXT_FORMAT, out.toByteArray())));
+    }));
   }
 }
