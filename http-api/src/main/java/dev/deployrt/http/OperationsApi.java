@@ -5,6 +5,7 @@ import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.http.limits.LoginLimits;
+import dev.deployrt.http.limits.RequestHeaderTimeout;
 import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.cluster.ClusterRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
@@ -80,7 +81,8 @@ public final class OperationsApi extends AllDirectives {
     if (node.tls().server().isPresent()) {
       server = server.enableHttps(ConnectionContext.httpsServer(node.tls().server().get()));
     }
-    return server.bind(route())
+    Duration headerTimeout = node.system().settings().config().getDuration("deploy.http.request-header-timeout");
+    return server.bindFlow(RequestHeaderTimeout.around(route().flow(node.system()), headerTimeout))
         .thenApply(binding -> {
           node.announceEndpoint(node.tls().scheme() + "://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
           return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());

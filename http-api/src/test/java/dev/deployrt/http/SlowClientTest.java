@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Clients that send slowly or stop sending cannot hold a node's connections: an upload that receives
  * no byte for {@code deploy.upload.stall-timeout} (here 1 s) ends {@code failed} with {@code
- * UPLOAD_STALLED} (408), also when it stalls among a multipart body's fields.
+ * UPLOAD_STALLED} (408), also when it stalls among a multipart body's fields; a connection whose
+ * request headers are not complete within {@code deploy.http.request-header-timeout} (here 2 s) is
+ * closed however slowly its bytes keep coming; connections beyond the cap wait until one closes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SlowClientTest {
@@ -31,7 +33,8 @@ class SlowClientTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.stall-timeout", "1s"));
+    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.stall-timeout", "1s",
+        "deploy.http.request-header-timeout", "2s"));
   }
 
   @AfterAll
@@ -60,6 +63,66 @@ class SlowClientTest {
     assertEquals("failed", d.get("status").asText());
     assertEquals("UPLOAD_STALLED", d.get("error").get("code").asText());
     assertEquals(List.of(), FileTrees.list(node.dataDir.resolve("blobs/staging")), "no staging file left");
+  }
+
+  /** Slowloris: headers sent a byte every 200 ms, never completed. */
+  @Test
+  void aConnectionDribblingItsHeadersIsClosed() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+      socket.setSoTimeout(200);
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /health/alive HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      boolean closed = false;
+      while (!closed && System.nanoTime() < deadline) {
+        try {
+          out.write('a');
+          out.flush();
+          closed = socket.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+          // nothing to read yet: keep dribbling
+        } catch (java.io.IOException reset) {
+          closed = true;
+        }
+      }
+      org.junit.jupiter.api.Assertions.assertTrue(closed, "the node closed the connection while headers dribbled in");
+    }
+  }
+
+  @Test
+  void anIdleConnectionIsClosedAfterTheHeaderTimeoutAndAnsweredOnesStayUsable() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      // One complete request on a keep-alive connection is answered, then the idle connection is closed.
+      out.write("GET /health/alive HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] answer = new byte[12];
+      assertEquals(12, socket.getInputStream().readNBytes(answer, 0, 12));
+      assertEquals("HTTP/1.1 200", new String(answer, StandardCharsets.US_ASCII));
+      byte[] rest = socket.getInputStream().readAllBytes(); // the rest of the answer, then the close
+      org.junit.jupiter.api.Assertions.assertTrue(new String(rest, StandardCharsets.US_ASCII).contains("alive"));
+    }
+  }
+
+  /** Past {@code max-connections} (here 2) a new connection is not served until a held one closes. */
+  @Test
+  void connectionsBeyondTheCapWaitForOneToClose(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    try (TestNode capped = TestNode.start(dir.resolve("capped"), "capped", Map.of(
+        "pekko.http.server.max-connections", 2, "deploy.http.request-header-timeout", "60s"));
+        Socket first = new Socket("127.0.0.1", capped.port);
+        Socket second = new Socket("127.0.0.1", capped.port);
+        Socket third = new Socket("127.0.0.1", capped.port)) {
+      third.getOutputStream().write("GET /health/alive HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      third.setSoTimeout(1500);
+      org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketTimeoutException.class,
+          () -> third.getInputStream().read(), "not served while two connections are held");
+      first.close();
+      third.setSoTimeout(20_000);
+      RawHttp.Answer answer = RawHttp.read(third.getInputStream());
+      assertEquals(200, answer.status(), "served once one closed");
+    }
   }
 
   @Test
