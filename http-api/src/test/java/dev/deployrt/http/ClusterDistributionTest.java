@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * node gets the verified payload and switches; supersession, rollback, a corrupted peer, a late
  * joiner, and the origin stopped right after the upload. The tests run in order on one cluster.
  */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterDistributionTest {
@@ -353,7 +355,7 @@ class ClusterDistributionTest {
 
   @Test
   @Order(7)
-  void aRollbackThroughANodeThatCannotGetIntactBytesFailsUnavailableAndKeepsNothing() throws IOException {
+  void aRollbackThroughANodeThatCannotGetIntactBytesFailsUnavailableAndKeepsNothing() throws Exception {
     JsonNode older = deploy(node("node-2"), "project=nocopy", component("nocopy-1"), 201);
     String newerId = deploy(node("node-2"), "project=nocopy", component("nocopy-2"), 201).get("deployment_id").asText();
     String sha = older.get("sha256").asText();
@@ -381,13 +383,18 @@ class ClusterDistributionTest {
       assertEquals(newerId, activeId(n, "nocopy"), "the failed rollback switched nothing on " + n);
     }
 
-    // A download through node-3 relays a holder's bytes, checked as they pass: the connection is cut
-    // before the body is complete, so no client ends up with other bytes under this digest.
+    // A download through node-3 relays a holder's bytes, checked as they pass: the last chunk is held
+    // until the digest matched, so the client gets a cut connection (or, when the failure comes before
+    // the answer's head was written, an error status), never a complete body of other bytes.
     TestNode via = node("node-3");
     java.net.http.HttpRequest download = via.request("/deployments/" + older.get("deployment_id").asText() + "/payload")
         .GET().build();
-    assertThrows(IOException.class, () -> via.client.send(download, HttpResponse.BodyHandlers.ofByteArray()),
-        "a relayed payload that does not match its digest never arrives whole");
+    try {
+      HttpResponse<byte[]> got = via.client.send(download, HttpResponse.BodyHandlers.ofByteArray());
+      assertNotEquals(200, got.statusCode(), "a relayed payload that does not match its digest is never served whole");
+    } catch (IOException cut) {
+      // the connection was cut before the body was complete
+    }
   }
 
   @Test

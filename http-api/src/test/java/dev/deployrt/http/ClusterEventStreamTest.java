@@ -28,6 +28,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Event streams in a 3-node cluster (in this JVM, one shared H2 database): the same stream from every
  * node, whichever hosts the deployment, and an exactly-once resume with {@code Last-Event-ID}.
  */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterEventStreamTest {
   private final Map<String, Object> database = TestDatabase.shared("sse");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.testkit.TestDatabase;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
 import java.io.IOException;
@@ -27,22 +28,25 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three node JVMs on 127.0.0.1 sharing a journal in an H2 server run by this test. A node is killed
+ * Three node JVMs on 127.0.0.1 sharing a journal (in an H2 server run by this test, or a PostgreSQL
+ * schema in the build's PostgreSQL run). A node is killed
  * with SIGKILL mid-distribution, then restarted on the same data directory: first one that is
  * fetching the payload, then the origin itself (the oldest node, which also hosts the shard
  * coordinator). Nothing half-done is visible, no record is lost, and every node converges.
  * All nodes are given the same seed list, as in production, so a restarted first seed rejoins.
  */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiProcessCrashTest {
-  private static final String PASSWORD = "crash-test";
+  private static final String PASSWORD = "crash-test-admin";
   private static final Duration WAIT = Duration.ofSeconds(90);
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -52,11 +56,17 @@ class MultiProcessCrashTest {
 
   @BeforeAll
   void startCluster(@TempDir Path root) throws Exception {
-    db = Server.createTcpServer("-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists").start();
-    Map<String, String> env = Map.of(
-        "DEPLOY_DB_URL", "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1",
-        "DEPLOY_DB_USER", "sa",
-        "DEPLOY_ADMIN_PASSWORD", PASSWORD);
+    Map<String, String> env = new java.util.HashMap<>(Map.of("DEPLOY_ADMIN_PASSWORD", PASSWORD));
+    if (TestDatabase.postgres()) {
+      Map<String, Object> shared = TestDatabase.shared("crash");
+      env.put("DEPLOY_DB_URL", (String) shared.get("deploy.db.url"));
+      env.put("DEPLOY_DB_USER", (String) shared.get("deploy.db.user"));
+      env.put("DEPLOY_DB_PASSWORD", (String) shared.get("deploy.db.password"));
+    } else {
+      db = Server.createTcpServer("-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists").start();
+      env.put("DEPLOY_DB_URL", "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1");
+      env.put("DEPLOY_DB_USER", "sa");
+    }
     // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is killed.
     // The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under target/.
     List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",

@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Node-to-node endpoints take the cluster secret and nothing else; user endpoints never take it. */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeTrustTest {
   private TestNode node;

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * copy is throttled to take about three times the upload lease: the pending rollback's lease is
  * renewed while it copies, as an upload's is while bytes arrive, so it is not ended as abandoned.
  */
+@Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RollbackCopyTest {
   private static final long FETCH_BYTES_PER_SECOND = 1024 * 1024;

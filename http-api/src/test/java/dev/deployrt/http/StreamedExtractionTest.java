@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * node, not a bad source: it is not retried elsewhere, nothing half-extracted stays, and the
  * deployment ends partial with the node's phase and reason.
  */
+@Tag("database")
 class StreamedExtractionTest {
   @Test
   void verifiedBytesThatThisNodeCannotExtractFailInTheExtractPhaseWithoutRetries(@TempDir Path root) {
@@ -47,7 +49,7 @@ class StreamedExtractionTest {
       assertEquals("partial", d.get("status").asText(), d.toPrettyString());
       JsonNode failed = d.get("nodes").get("node-2");
       assertEquals("failed", failed.get("status").asText());
-      assertEquals("INVALID_ARCHIVE", failed.get("error").get("code").asText());
+      assertEquals("EXTRACT_FAILED", failed.get("error").get("code").asText(), "a node's own extraction failure (API.md)");
       assertEquals("extract", failed.get("error").get("phase").asText());
       for (JsonNode e : d.get("events")) {
         assertFalse(e.get("type").asText().equals("warning") && "node-2".equals(e.path("node").asText()),
