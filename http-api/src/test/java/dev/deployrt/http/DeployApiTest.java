@@ -245,6 +245,24 @@ class DeployApiTest {
   }
 
   /**
+   * The node's own disk refusing (here: a file where the project's releases directory belongs) fails the
+   * node with STORAGE_ERROR, never as a bad archive or a failed fetch, and the node keeps serving.
+   */
+  @Test
+  void aDiskThatRefusesFailsTheNodeWithStorageError() throws Exception {
+    Files.createDirectories(projectDir("disk-refuses"));
+    Files.writeString(projectDir("disk-refuses").resolve("releases"), "not a directory");
+    HttpResponse<String> r = node.deployRaw("project=disk-refuses", component("disk"));
+    assertEquals(201, r.statusCode(), r.body());
+    JsonNode d = TestNode.json(r);
+    assertEquals("failed", d.get("status").asText(), d.toPrettyString());
+    JsonNode error = d.get("nodes").get("node-1").get("error");
+    assertEquals("STORAGE_ERROR", error.get("code").asText(), d.toPrettyString());
+    assertTrue(error.get("message").asText().contains("disk refused"), error.toString());
+    assertEquals(201, node.deployRaw("project=disk-fine", component("fine")).statusCode(), "the node keeps serving");
+  }
+
+  /**
    * A multipart body past its field limit is answered as soon as the limit is passed, while the client
    * still sends: no field beyond it is kept (the client below never sends the rest it announced).
    */

@@ -97,7 +97,8 @@ public final class DeployHandler {
   public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
     // Every deploy takes a slot of the node's and the user's concurrent-upload limits (429 before any
     // record when full): an upload until its body has been read or the request is answered, whichever
-    // is first; a rollback, which may copy a whole payload here, until it is answered.
+    // is first; a rollback, which may copy a whole payload here, until its bytes are here and recorded
+    // or it is answered, whichever is first.
     RequestLimits.UploadSlot slot = limits.startUpload(user.name());
     HttpRequest request = isUpload(original) ? original.withEntity(releasedWhenRead(original.entity(), slot)) : original;
     CompletionStage<HttpResponse> answer;
