@@ -18,6 +18,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rows="${ROWS:-100000}"; projects="${PROJECTS:-100}"; requests="${REQUESTS:-2000}"; deploys="${DEPLOYS:-30}"
 sse_nodes="${SSE_NODES:-2}"; warmup="${WARMUP:-200}"
 heap="${HEAP:-256m}"
+# One client sends as fast as the node answers: the per-user request rate (100/s) would measure itself.
+no_rate_limit="-Ddeploy.limits.requests-per-second-per-user=0"
 pgurl="${PGURL:-postgresql://postgres@127.0.0.1:5432}"
 out="$root/bench/out"; mkdir -p "$out"
 bench_dir="${BENCH_DIR:-$out}"; mkdir -p "$bench_dir"
@@ -44,7 +46,7 @@ cp="$root/http-api/target/classes:$root/config:$root/http-api/target/lib/*"
 start_node() { # name http-port cluster-port seeds db-url
   DEPLOY_DATA_DIR="$work/$1" DEPLOY_NODE_NAME="$1" DEPLOY_HTTP_PORT="$2" DEPLOY_CLUSTER_PORT="$3" \
     DEPLOY_SEED_NODES="$4" DEPLOY_DB_URL="$5" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench-admin-pw \
-    DEPLOY_CLUSTER_SECRET=bench-secret JAVA_OPTS="-Xmx$heap" \
+    DEPLOY_CLUSTER_SECRET=bench-secret JAVA_OPTS="-Xmx$heap $no_rate_limit" \
     "$root/bin/deploy-node" > "$work/$1.log" 2>&1 &
   pids+=("$!")
 }
@@ -57,11 +59,11 @@ list_bench() { # label db-url
   local data="$work/list-$1"
   java -cp "$cp" "$root/bench/ReadModelSeed.java" "$data" "$2" "$rows" "$projects" >&2
   DEPLOY_DATA_DIR="$data" DEPLOY_NODE_NAME=list DEPLOY_HTTP_PORT=19951 DEPLOY_CLUSTER_PORT=12581 \
-    DEPLOY_DB_URL="$2" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench-admin-pw JAVA_OPTS="-Xmx$heap" \
+    DEPLOY_DB_URL="$2" DEPLOY_DB_USER=postgres DEPLOY_ADMIN_PASSWORD=bench-admin-pw JAVA_OPTS="-Xmx$heap $no_rate_limit" \
     "$root/bin/deploy-node" > "$work/list-$1.log" 2>&1 &
   pids+=("$!")
   await_ready 19951
-  printf '%-10s ' "$1"; python3 "$root/bench/list_latency.py" 127.0.0.1 19951 bench "$projects" "$requests"
+  printf '%-10s ' "$1"; python3 "$root/bench/list_latency.py" 127.0.0.1 19951 bench-admin-pw "$projects" "$requests"
   stop_nodes
 }
 
@@ -86,5 +88,5 @@ for _ in $(seq 1 60); do
     "import json,sys; print(sum(n['status'] == 'up' for n in json.load(sys.stdin)['nodes']))")" = "$sse_nodes" ] && break
   sleep 1
 done
-python3 "$root/bench/sse_latency.py" bench "$warmup" "${urls[@]}" > /dev/null
-python3 "$root/bench/sse_latency.py" bench "$deploys" "${urls[@]}"
+python3 "$root/bench/sse_latency.py" bench-admin-pw "$warmup" "${urls[@]}" > /dev/null
+python3 "$root/bench/sse_latency.py" bench-admin-pw "$deploys" "${urls[@]}"

@@ -69,15 +69,29 @@ class RollbackCopyTest {
     return d;
   }
 
+  /**
+   * Deploys a release of {@code bytes} random bytes, then a newer one, and takes the older payload out
+   * of node-2's blob store (its release directory stays): a rollback through node-2 must copy it.
+   */
+  private JsonNode earlierReleaseMissingOnSecond(long bytes, long seed) {
+    JsonNode earlier = deployAndAwait(first, Tarball.builder().randomFile("data.bin", bytes, seed).file("v", "old-" + seed)
+        .toBytes());
+    deployAndAwait(first, Tarball.builder().file("v", "new-" + seed).toBytes());
+    String sha = earlier.get("sha256").asText();
+    try {
+      assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertFalse(second.node.blobs().contains(sha));
+    return earlier;
+  }
+
   @Test
   void aRollbackWhoseCopyOutlastsTheUploadLeaseStillSucceeds() throws IOException {
     // Random data: ~6 MiB compressed, so the throttled copy takes about 6 s, three leases.
-    byte[] older = Tarball.builder().randomFile("data.bin", 6L * 1024 * 1024, 7).file("v", "1").toBytes();
-    JsonNode earlier = deployAndAwait(first, older);
-    deployAndAwait(first, Tarball.builder().file("v", "2").toBytes());
+    JsonNode earlier = earlierReleaseMissingOnSecond(6L * 1024 * 1024, 7);
     String sha = earlier.get("sha256").asText();
-    assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
-    assertFalse(second.node.blobs().contains(sha));
 
     HttpResponse<String> r = second.rollback("wait=false", "slow", earlier.get("deployment_id").asText());
     assertEquals(202, r.statusCode(), r.body());
@@ -89,11 +103,7 @@ class RollbackCopyTest {
   /** Two rollbacks to the same missing bytes at once copy them once: the second waits for the first's copy. */
   @Test
   void concurrentRollbacksToTheSameMissingBytesShareOneCopy() throws Exception {
-    byte[] older = Tarball.builder().randomFile("data.bin", 2L * 1024 * 1024, 9).file("v", "shared").toBytes();
-    JsonNode earlier = deployAndAwait(first, older);
-    deployAndAwait(first, Tarball.builder().file("v", "after-shared").toBytes());
-    String sha = earlier.get("sha256").asText();
-    assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
+    JsonNode earlier = earlierReleaseMissingOnSecond(2L * 1024 * 1024, 9);
 
     String earlierId = earlier.get("deployment_id").asText();
     var one = java.util.concurrent.CompletableFuture.supplyAsync(() -> second.rollback("wait=false", "slow", earlierId));
