@@ -126,12 +126,11 @@ final class UsersCommand {
       }
       if (password != null) {
         body.put("password", password);
-        ApiClient client = root.client();
-        if (name.equals(client.target().who())) {
-          // One's own password: the server wants the current one, which these credentials hold.
-          body.put("current_password", client.target().password().orElseThrow(() -> new CliException(
-              CliException.USAGE, "changing your own password needs your current one: sign in with "
-                  + "--user and --password (or DEPLOY_USER and DEPLOY_PASSWORD), not a token")));
+        // One's own password needs the current one: signed in with a password, these credentials hold
+        // it. (Signed in with a token, the server's 400 says that a password sign-in is needed.)
+        Target target = root.client().target();
+        if (name.equals(target.who())) {
+          target.password().ifPresent(current -> body.put("current_password", current));
         }
       }
       JsonNode user = root.client().sendJson("PATCH", "/users/" + name, body);

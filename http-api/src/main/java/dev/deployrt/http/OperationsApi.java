@@ -106,7 +106,7 @@ public final class OperationsApi extends AllDirectives {
     }
     return java.util.Optional.of("the operations API listens on " + host + " without TLS: passwords, tokens and "
         + "the cluster secret cross the network in the clear. Set DEPLOY_TLS_KEYSTORE (deploy.http.tls), or bind "
-        + "to 127.0.0.1 behind a TLS-terminating proxy");
+        + "to 127.0.0.1 behind a TLS-terminating proxy (and list it in deploy.http.trusted-proxies)");
   }
 
   private String advertisedHost(String bound) {

@@ -332,11 +332,20 @@ class ClusterDistributionTest {
 
   @Test
   @Order(6)
-  void aRollbackThroughANodeWithoutTheBytesCopiesThemThereBeforeAnswering() throws IOException {
+  void aRollbackThroughANodeWithoutTheBytesCopiesThemThereBeforeAnswering() throws Exception {
     JsonNode older = deploy(node("node-1"), "project=copyback", component("copyback-1"), 201);
     deploy(node("node-1"), "project=copyback", component("copyback-2"), 201);
     String sha = older.get("sha256").asText();
     withoutCopy("node-3", sha);
+
+    // A download through node-3 relays a holder's intact bytes, with their length.
+    HttpResponse<byte[]> relayed = node("node-3").client.send(node("node-3")
+        .request("/deployments/" + older.get("deployment_id").asText() + "/payload").GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, relayed.statusCode());
+    assertEquals(Integer.toString(relayed.body().length), relayed.headers().firstValue("Content-Length").orElse("none"));
+    assertEquals(sha, FileTrees.sha256(relayed.body()));
+    assertFalse(node("node-3").node.blobs().contains(sha), "relayed, not stored");
 
     HttpResponse<String> r = node("node-3").rollback("wait=false", "copyback", older.get("deployment_id").asText());
     assertEquals(202, r.statusCode(), r.body());
@@ -383,17 +392,18 @@ class ClusterDistributionTest {
       assertEquals(newerId, activeId(n, "nocopy"), "the failed rollback switched nothing on " + n);
     }
 
-    // A download through node-3 relays a holder's bytes, checked as they pass: the last chunk is held
-    // until the digest matched, so the client gets a cut connection (or, when the failure comes before
-    // the answer's head was written, an error status), never a complete body of other bytes.
+    // A download through node-3 relays a holder's bytes (200 with the payload's length), checked as
+    // they pass: the last chunk is held until the digest matched, so the connection is cut before the
+    // body is complete, and no client ends up with other bytes under this digest.
     TestNode via = node("node-3");
     java.net.http.HttpRequest download = via.request("/deployments/" + older.get("deployment_id").asText() + "/payload")
         .GET().build();
-    try {
-      HttpResponse<byte[]> got = via.client.send(download, HttpResponse.BodyHandlers.ofByteArray());
-      assertNotEquals(200, got.statusCode(), "a relayed payload that does not match its digest is never served whole");
-    } catch (IOException cut) {
-      // the connection was cut before the body was complete
+    HttpResponse<java.io.InputStream> relayed = via.client.send(download, HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, relayed.statusCode());
+    assertEquals(Long.toString(older.get("payload_size").asLong()),
+        relayed.headers().firstValue("Content-Length").orElse("none"));
+    try (java.io.InputStream body = relayed.body()) {
+      assertThrows(IOException.class, body::readAllBytes, "a relayed payload of other bytes never arrives whole");
     }
   }
 

@@ -293,7 +293,7 @@ class DeployApiTest {
     }
   }
 
-  /** The handler once kept an unreadable body's problem under a map key that a client could send too. */
+  /** A client can name any key in a rollback body; none of them becomes the recorded error's text. */
   @Test
   void aRollbackBodyCannotForgeTheRecordedError() {
     HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")

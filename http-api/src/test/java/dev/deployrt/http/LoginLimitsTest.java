@@ -41,8 +41,9 @@ class LoginLimitsTest {
   @BeforeAll
   void start(@TempDir Path dir) {
     node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.limits.failed-logins-per-address", 5,
-        "deploy.limits.failed-logins-per-user", 3, "deploy.limits.requests-per-second-per-user", 0));
-    for (String user : List.of("target", "busy", "flooded")) {
+        "deploy.limits.failed-logins-per-user", 3, "deploy.limits.requests-per-second-per-user", 0,
+        "deploy.http.trusted-proxies", "127.0.0.50"));
+    for (String user : List.of("target", "busy", "flooded", "raced")) {
       HttpResponse<String> r = node.send(node.request("/users").header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + user + "\",\"role\":\"viewer\",\"password\":\""
               + PASSWORD + "\"}")).build());
@@ -57,14 +58,55 @@ class LoginLimitsTest {
 
   /** GET /projects from {@code source} (a 127.0.0.x address) with {@code authorization}. */
   private RawHttp.Answer get(String source, String authorization) throws Exception {
+    return get(source, authorization, "10.9.9.9");
+  }
+
+  /** The same, with an {@code X-Forwarded-For} header (which only a trusted proxy's requests are read by). */
+  private RawHttp.Answer get(String source, String authorization, String forwardedFor) throws Exception {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.port, InetAddress.getByName(source), 0)) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("GET /projects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Forwarded-For: 10.9.9.9\r\n"
-          + "Authorization: " + authorization + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(("GET /projects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Forwarded-For: " + forwardedFor
+          + "\r\nAuthorization: " + authorization + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       return RawHttp.read(socket.getInputStream());
     }
+  }
+
+  /** Attempts in flight at once each hold a failure: they cannot overdraw a budget. */
+  @Test
+  void parallelWrongAttemptsCannotOverdrawTheBudget() throws Exception {
+    ExecutorService clients = Executors.newFixedThreadPool(12);
+    try {
+      List<java.util.concurrent.Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < 24; i++) {
+        String source = "127.0.2." + (i + 1);
+        answers.add(clients.submit(() -> get(source, TestNode.basic("raced", "guess")).status()));
+      }
+      int judged = 0;
+      for (var answer : answers) {
+        int status = answer.get(60, TimeUnit.SECONDS);
+        assertTrue(status == 401 || status == 429, "status " + status);
+        judged += status == 401 ? 1 : 0;
+      }
+      assertTrue(judged <= 3, judged + " wrong passwords were checked; the user's budget is 3");
+    } finally {
+      clients.shutdown();
+    }
+  }
+
+  /** Behind a trusted proxy the client is the address it forwards; anyone else's header is ignored. */
+  @Test
+  void aTrustedProxysForwardedAddressIsTheClient() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertEquals(401, get("127.0.0.50", TestNode.basic("proxied-" + i, "wrong"), "192.0.2.7").status());
+    }
+    assertEquals(429, get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
+        "192.0.2.7 is out of failures");
+    assertEquals(200, get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.8").status(),
+        "another client behind the same proxy is not");
+    assertEquals(200, get("127.0.0.51", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
+        "a header from an untrusted peer is ignored: 127.0.0.51 is the client");
   }
 
   private static String retryAfter(RawHttp.Answer a) {
@@ -138,10 +180,16 @@ class LoginLimitsTest {
         Thread.onSpinWait();
       }
       for (int i = 0; i < 5; i++) {
+        // A change to the accounts empties this node's credential cache: each sign-in below is hashed.
+        String token = TestNode.json(node.send(node.request("/tokens").header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build())).get("id").asText();
+        assertEquals(204, node.send(node.request("/tokens/" + token).DELETE().build()).statusCode());
+        long hashed = node.users.passwordChecks();
         HttpResponse<String> r = node.client.send(HttpRequest.newBuilder(URI.create(node.url("/projects")))
             .timeout(Duration.ofSeconds(2)).header("Authorization", TestNode.basic("flooded", PASSWORD)).GET().build(),
             HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
+        assertTrue(node.users.passwordChecks() > hashed, "the sign-in was hashed, not answered from the cache");
       }
     } finally {
       flooding.set(false);

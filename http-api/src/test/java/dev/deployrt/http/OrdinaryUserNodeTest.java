@@ -86,7 +86,7 @@ class OrdinaryUserNodeTest {
     n.start();
     try {
       awaitReady(n);
-      // The 119-byte archive that once wedged every non-root node: a/b/ (0700) listed before a/ (0000).
+      // A read-only directory listed after its contents: a/b/ (0700), then a/ (0000).
       byte[] archive = Tarball.builder().dir("a/b/", 0700).file("a/b/f", "x").dir("a/", 0).toBytes();
       HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(n.url("/deployments?project=web")))
           .header("Authorization", TestNode.basic("admin", PASSWORD)).header("Content-Type", "application/gzip")

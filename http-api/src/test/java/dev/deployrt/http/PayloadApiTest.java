@@ -79,6 +79,8 @@ class PayloadApiTest {
     String etag = "\"sha256:" + d.get("sha256").asText() + "\"";
     assertEquals(etag, r.headers().firstValue("ETag").orElseThrow());
     assertEquals("application/gzip", r.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(Integer.toString(payload.length), r.headers().firstValue("Content-Length").orElse("none"),
+        "a download says its length");
     assertEquals(304, download(id, etag).statusCode(), "If-None-Match with the same digest");
   }
 

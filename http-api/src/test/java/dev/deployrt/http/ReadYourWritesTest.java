@@ -145,13 +145,15 @@ class ReadYourWritesTest {
 
   /** Every page of six filters, for the deployments created since {@code since} (which are {@code records}). */
   private void checkEveryPage(java.time.Instant since, Map<String, Deployment> records) {
+    // Every filter starts at `since`, so deployments of other tests on this node never count.
+    String from = "since=" + java.net.URLEncoder.encode(since.toString(), java.nio.charset.StandardCharsets.UTF_8);
     Map<String, Predicate<Deployment>> filters = Map.of(
-        "since=" + java.net.URLEncoder.encode(since.toString(), java.nio.charset.StandardCharsets.UTF_8), d -> true,
-        "project=merge", d -> d.project().equals("merge"),
-        "status=failed", d -> d.status().apiName().equals("failed"),
-        "status=pending", d -> d.status().apiName().equals("pending"),
-        "project=merge&status=pending", d -> d.project().equals("merge") && d.status().apiName().equals("pending"),
-        "project=other&status=failed", d -> d.project().equals("other") && d.status().apiName().equals("failed"));
+        from, d -> true,
+        from + "&project=merge", d -> d.project().equals("merge"),
+        from + "&status=failed", d -> d.status().apiName().equals("failed"),
+        from + "&status=pending", d -> d.status().apiName().equals("pending"),
+        from + "&project=merge&status=pending", d -> d.project().equals("merge") && d.status().apiName().equals("pending"),
+        from + "&project=other&status=failed", d -> d.project().equals("other") && d.status().apiName().equals("failed"));
     filters.forEach((query, filter) -> {
       List<String> want = records.values().stream().filter(filter)
           .sorted(Comparator.comparing((Deployment d) -> d.createdAt().toEpochMilli()).reversed()

@@ -9,6 +9,7 @@ import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.text.ClientText;
 import dev.deployrt.upload.UploadFailure;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -241,16 +242,18 @@ public final class Applier {
   private ErrorInfo errorOf(Throwable failure) {
     if (failure instanceof PhaseFailure p) {
       Throwable cause = p.getCause();
+      // Messages quote paths, which hold the archive's entry names: escaped (ClientText).
       if (storageError(cause) != null) {
-        return new ErrorInfo(p.phase + " failed: this node's disk refused: " + storageError(cause).getMessage(),
-            "STORAGE_ERROR", p.phase, node);
+        return new ErrorInfo(p.phase + " failed: this node's disk refused: "
+            + ClientText.printable(storageError(cause).getMessage(), 500), "STORAGE_ERROR", p.phase, node);
       }
       String code = switch (p.phase) {
         case "fetch" -> "FETCH_FAILED";
         case "extract" -> "EXTRACT_FAILED";
         default -> "ACTIVATE_FAILED";
       };
-      String message = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+      String message = ClientText.printable(cause.getMessage() != null ? cause.getMessage()
+          : cause.getClass().getSimpleName(), 500);
       return new ErrorInfo(cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
           code, p.phase, node);
     }
@@ -259,14 +262,13 @@ public final class Applier {
 
   /** The file-system error in {@code failure}'s causes, if the failure is the disk's. */
   private static FileSystemException storageError(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof FileSystemException fs) {
-        return fs;
-      }
-      if (t instanceof UploadFailure f && f.reason() == UploadFailure.Reason.STORAGE_ERROR && t.getCause() != null) {
-        FileSystemException inner = storageError(t.getCause());
-        return inner != null ? inner : new FileSystemException(null, null, String.valueOf(t.getCause().getMessage()));
-      }
+    FileSystemException fs = Failures.find(FileSystemException.class, failure);
+    if (fs != null) {
+      return fs;
+    }
+    UploadFailure upload = Failures.find(UploadFailure.class, failure);
+    if (upload != null && upload.reason() == UploadFailure.Reason.STORAGE_ERROR && upload.getCause() != null) {
+      return new FileSystemException(null, null, String.valueOf(upload.getCause().getMessage()));
     }
     return null;
   }

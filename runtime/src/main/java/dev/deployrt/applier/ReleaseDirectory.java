@@ -221,7 +221,7 @@ public final class ReleaseDirectory {
    * directory whose owner lacks {@code rwx} on it (an archive can make one {@code 0000}) is given
    * them first, so whatever this process created it can also remove.
    */
-  public static void deleteTree(Path path) throws IOException {
+  static void deleteTree(Path path) throws IOException {
     BasicFileAttributes attributes;
     try {
       attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

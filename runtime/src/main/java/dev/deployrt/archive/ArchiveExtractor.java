@@ -40,8 +40,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class ArchiveExtractor {
   private static final int DEFAULT_DIR_MODE = 0755;
-  /** What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets 077). */
-  private static final int CREATED_FILE_MODE = 0666 & ~umask();
+  /**
+   * What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets 077);
+   * -1 when the umask is unknown, so that every file is chmod'ed.
+   */
+  private static final int CREATED_FILE_MODE = umask() < 0 ? -1 : 0666 & ~umask();
   /** Every directory's mode while the archive is being extracted. */
   private static final FileAttribute<Set<PosixFilePermission>> WHILE_EXTRACTING =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
@@ -137,7 +140,7 @@ public final class ArchiveExtractor {
       }
     }
     if (written != safe.size()) {
-      throw new InvalidArchiveException("entry '" + safe.path() + "' is truncated");
+      throw new InvalidArchiveException("entry '" + EntryRules.printable(safe.path()) + "' is truncated");
     }
     if (safe.mode() != CREATED_FILE_MODE) {
       Files.setPosixFilePermissions(target, permissions(safe.mode()));
@@ -200,7 +203,7 @@ public final class ArchiveExtractor {
     createdDirs.put(parent, null);
   }
 
-  /** The process umask (Linux: /proc/self/status), or 077 if it cannot be read (then every file is chmod'ed). */
+  /** The process umask (Linux: /proc/self/status), or -1 if it cannot be read. */
   private static int umask() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -211,7 +214,7 @@ public final class ArchiveExtractor {
     } catch (IOException | RuntimeException e) {
       // not Linux, or no /proc
     }
-    return 077;
+    return -1;
   }
 
   static Set<PosixFilePermission> permissions(int mode) {

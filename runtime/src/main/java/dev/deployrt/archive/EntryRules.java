@@ -31,7 +31,8 @@ public final class EntryRules {
   private static final int MAX_SYMLINK_HOPS = 40;
   /**
    * Permission bits a release keeps from its archive: never set-user-id, set-group-id, sticky or
-   * writable by others, whatever the archive says (a release is code other users may run).
+   * writable by others, whatever the archive says (a release is code the host runs: it must not gain
+   * privileges from an upload, nor be changed by other users).
    */
   static final int INSTALLED_MODE_BITS = 0775;
 

@@ -19,4 +19,19 @@ public final class Failures {
     }
     return t;
   }
+
+  /**
+   * The first failure of type {@code type} along the cause chains of {@code failures} (in order), or
+   * null: for a failure that arrives wrapped (by a stage, a parser, a stream) but means one thing.
+   */
+  public static <T extends Throwable> T find(Class<T> type, Throwable... failures) {
+    for (Throwable failure : failures) {
+      for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (type.isInstance(t)) {
+          return type.cast(t);
+        }
+      }
+    }
+    return null;
+  }
 }

@@ -347,21 +347,6 @@ public final class BlobStore {
     return new Usage(blobCount.get(), blobBytes.get());
   }
 
-  /** Bytes of every committed blob (a blob deleted while this runs is skipped). */
-  public long totalBytes() {
-    long total = 0;
-    for (String sha : all()) {
-      try {
-        total += Files.size(pathOf(sha));
-      } catch (NoSuchFileException e) {
-        // deleted meanwhile
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return total;
-  }
-
   public void discard(Path stagedFile) {
     try {
       Files.deleteIfExists(stagedFile);

@@ -100,7 +100,7 @@ public final class NodeRuntime {
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
     this.settings = settings;
-    DataDirectory.makePrivate(settings.dataDir());
+    DataDirectory.makePrivate(settings.dataDir(), system.settings().config().getBoolean("deploy.data-dir-private"));
     this.tls = TlsSettings.fromConfig(system.settings().config());
     this.directory = PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
     this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),

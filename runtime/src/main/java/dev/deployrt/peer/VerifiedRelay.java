@@ -3,21 +3,37 @@ package dev.deployrt.peer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Optional;
-import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 /**
  * Relays a payload's bytes from another node to a client while checking them against the payload's
  * SHA-256 and size: each chunk is passed on only once the next one has arrived, and the last only once
- * the whole digest matched. Bytes that do not match (or are too many or too few) fail the stream before
- * the last chunk, so a client that was promised the payload's length gets a cut connection, never a
- * complete body of other bytes.
+ * the whole digest matched. Bytes that do not match (too many, too few, other bytes) fail the stream
+ * with a {@link MismatchException} before the last chunk, so a client that was promised the payload's
+ * length gets a cut connection, never a complete body of other bytes. A source that fails passes its
+ * own failure on; a client that hangs up cancels the relay quietly.
  */
-public final class VerifiedRelay {
-  private VerifiedRelay() {}
+public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteString>> {
+  private final Inlet<ByteString> in = Inlet.create("VerifiedRelay.in");
+  private final Outlet<ByteString> out = Outlet.create("VerifiedRelay.out");
+  private final FlowShape<ByteString, ByteString> shape = FlowShape.of(in, out);
+  private final String sha256;
+  private final long size;
+
+  private VerifiedRelay(String sha256, long size) {
+    this.sha256 = sha256;
+    this.size = size;
+  }
 
   /** Thrown into the stream when the relayed bytes are not the payload. */
   public static final class MismatchException extends IllegalStateException {
@@ -26,30 +42,64 @@ public final class VerifiedRelay {
     }
   }
 
-  private static final class State {
-    final MessageDigest digest = sha256();
-    long count;
-    ByteString held;
+  public static <M> Source<ByteString, M> of(Source<ByteString, M> bytes, String sha256, long size) {
+    return bytes.via(Flow.fromGraph(new VerifiedRelay(sha256, size)));
   }
 
-  public static <M> Source<ByteString, M> of(Source<ByteString, M> bytes, String sha256, long size) {
-    return bytes.statefulMap(State::new, (State s, ByteString chunk) -> {
-      s.count += chunk.size();
-      if (s.count > size) {
-        throw new MismatchException("the peer sent more than the payload's " + size + " bytes");
+  @Override
+  public FlowShape<ByteString, ByteString> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes attributes) {
+    return new GraphStageLogic(shape) {
+      private final MessageDigest digest = sha256();
+      private long count;
+      /** The chunk received last, held until the next one (or the verified end) releases it. */
+      private ByteString held;
+
+      {
+        setHandler(in, new AbstractInHandler() {
+          @Override
+          public void onPush() {
+            ByteString chunk = grab(in);
+            count += chunk.size();
+            if (count > size) {
+              failStage(new MismatchException("the peer sent more than the payload's " + size + " bytes"));
+              return;
+            }
+            digest.update(chunk.toArrayUnsafe());
+            ByteString previous = held;
+            held = chunk;
+            if (previous != null) {
+              push(out, previous);
+            } else {
+              pull(in);
+            }
+          }
+
+          @Override
+          public void onUpstreamFinish() {
+            String actual = HexFormat.of().formatHex(digest.digest());
+            if (count != size || !actual.equals(sha256)) {
+              failStage(new MismatchException("the peer's bytes are not payload " + sha256 + " (" + count
+                  + " bytes, sha256 " + actual + ")"));
+            } else if (held != null) {
+              emit(out, held, () -> completeStage());
+            } else {
+              completeStage();
+            }
+          }
+        });
+        setHandler(out, new AbstractOutHandler() {
+          @Override
+          public void onPull() {
+            pull(in);
+          }
+        });
       }
-      s.digest.update(chunk.toArrayUnsafe());
-      ByteString out = s.held;
-      s.held = chunk;
-      return Pair.create(s, Optional.ofNullable(out));
-    }, (State s) -> {
-      String actual = HexFormat.of().formatHex(s.digest.digest());
-      if (s.count != size || !actual.equals(sha256)) {
-        throw new MismatchException("the peer's bytes are not payload " + sha256 + " (" + s.count + " bytes, sha256 "
-            + actual + ")");
-      }
-      return Optional.of(Optional.ofNullable(s.held));
-    }).mapConcat(chunk -> chunk.map(List::of).orElse(List.of()));
+    };
   }
 
   private static MessageDigest sha256() {

@@ -8,12 +8,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -66,71 +65,62 @@ public final class DeploymentQueries {
 
   /**
    * One page of the read model, with what this node answered recently and the read model does not
-   * show yet merged in exactly: such a deployment appears at its place in the order (or leaves a
-   * filter it no longer matches), and the total counts it.
+   * show yet merged in exactly: such a deployment appears at its place in the order, in the newer of
+   * the two states (leaving a filter it no longer matches), and the total counts it once.
    */
   public Page list(Filter f) throws SQLException {
-    Where where = Where.of(f);
     try (Connection c = pool.connection()) {
       List<Deployment> recent = recentWrites.snapshot();
       if (recent.isEmpty()) {
-        return page(c, where, f.offset(), f.limit());
+        return page(c, Where.of(f, List.of()), f.offset(), f.limit());
       }
       Map<String, Deployment> inTable = loadAll(c, recent.stream().map(Deployment::deploymentId).toList());
+      List<String> recentIds = new ArrayList<>();
       List<Deployment> added = new ArrayList<>();
-      List<Deployment> removed = new ArrayList<>();
       for (Deployment mine : recent) {
         Deployment row = inTable.get(mine.deploymentId());
+        Deployment newer = mine;
         if (row != null && row.eventCount() >= mine.eventCount()) {
           recentWrites.caughtUp(mine, row);
-          continue;
+          newer = row;
         }
-        if (row != null && f.matches(row)) {
-          removed.add(row);
-        }
-        if (f.matches(mine)) {
-          added.add(mine);
+        recentIds.add(mine.deploymentId());
+        if (f.matches(newer)) {
+          added.add(newer);
         }
       }
-      if (added.isEmpty() && removed.isEmpty()) {
-        return page(c, where, f.offset(), f.limit());
-      }
-      return merged(c, where, f, added, removed);
+      return merged(c, Where.of(f, recentIds), f, added);
     }
   }
 
   /**
-   * The page of (table rows - {@code removed} + {@code added}). Reads the table's rows from {@code
-   * offset - |added|} to {@code offset + limit + |removed|}: every row that can land on the page is
-   * among them, and each one's place in the merged order follows from how many removed and added
-   * deployments sort before it.
+   * The page of (the table's rows, without the recent deployments) + {@code added} (the recent ones,
+   * in their newer state, that match). The recent ones are kept out of the table's queries, so a row
+   * the projection writes meanwhile is never counted twice nor missed. Reads the table's rows from
+   * {@code offset - |added|} to {@code offset + limit}: every row that can land on the page is among
+   * them, and each one's place in the merged order follows from how many added ones sort before it.
    */
-  private Page merged(Connection c, Where where, Filter f, List<Deployment> added, List<Deployment> removed)
-      throws SQLException {
+  private Page merged(Connection c, Where where, Filter f, List<Deployment> added) throws SQLException {
     int lo = Math.max(0, f.offset() - added.size());
-    int want = f.offset() + f.limit() + removed.size() - lo;
+    int want = f.offset() + f.limit() - lo;
     Page window = page(c, where, lo, want);
     List<Deployment> rowsRead = window.deployments();
-    Set<String> removedIds = new HashSet<>();
-    removed.forEach(d -> removedIds.add(d.deploymentId()));
     TreeMap<Long, Deployment> byPlace = new TreeMap<>();
     for (int i = 0; i < rowsRead.size(); i++) {
       Deployment row = rowsRead.get(i);
-      if (!removedIds.contains(row.deploymentId())) {
-        byPlace.put((long) lo + i - before(removed, row) + before(added, row), row);
-      }
+      byPlace.put((long) lo + i + before(added, row), row);
     }
     boolean tableEnds = rowsRead.size() < want;
     for (Deployment mine : added) {
-      long rowsBefore = rowsRead.stream().filter(r -> LIST_ORDER.compare(r, mine) < 0).count();
+      long rowsBefore = before(rowsRead, mine);
       boolean beforeWindow = lo > 0 && (rowsRead.isEmpty() || LIST_ORDER.compare(mine, rowsRead.get(0)) < 0);
       boolean afterWindow = !tableEnds && rowsBefore == rowsRead.size();
       if (!beforeWindow && !afterWindow) {
-        byPlace.put(lo + rowsBefore - before(removed, mine) + before(added, mine), mine);
+        byPlace.put(lo + rowsBefore + before(added, mine), mine);
       }
     }
     List<Deployment> page = new ArrayList<>(byPlace.subMap((long) f.offset(), (long) f.offset() + f.limit()).values());
-    return new Page(page, window.total() - removed.size() + added.size());
+    return new Page(page, window.total() + added.size());
   }
 
   /** How many of {@code ds} sort before {@code d}. */
@@ -168,7 +158,7 @@ public final class DeploymentQueries {
 
   private Map<String, Deployment> loadAll(Connection c, List<String> ids) throws SQLException {
     Map<String, Deployment> out = new HashMap<>();
-    String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+    String marks = String.join(", ", Collections.nCopies(ids.size(), "?"));
     try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id IN (" + marks + ")")) {
       for (int i = 0; i < ids.size(); i++) {
         s.setString(i + 1, ids.get(i));
@@ -183,9 +173,9 @@ public final class DeploymentQueries {
     return out;
   }
 
-  /** A filter as SQL: the WHERE clause and its arguments. */
+  /** A filter as SQL: the WHERE clause and its arguments, leaving out the deployments {@code except}. */
   private record Where(String sql, List<Object> args) {
-    static Where of(Filter f) {
+    static Where of(Filter f, List<String> except) {
       StringBuilder where = new StringBuilder(" WHERE 1 = 1");
       List<Object> args = new ArrayList<>();
       if (f.project() != null) {
@@ -203,6 +193,11 @@ public final class DeploymentQueries {
       if (f.until() != null) {
         where.append(" AND created_at_ms <= ?");
         args.add(f.until().toEpochMilli());
+      }
+      if (!except.isEmpty()) {
+        where.append(" AND deployment_id NOT IN (").append(String.join(", ", Collections.nCopies(except.size(), "?")))
+            .append(")");
+        args.addAll(except);
       }
       return new Where(where.toString(), args);
     }

@@ -1,5 +1,6 @@
 package dev.deployrt.upload;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.archive.ArchiveSummary;
 import dev.deployrt.archive.ArchiveValidator;
 import dev.deployrt.archive.InvalidArchiveException;
@@ -185,15 +186,15 @@ public final class PayloadUpload {
       CompletableFuture<ArchiveSummary> validated, CompletableFuture<IOResult> written, UploadSettings settings) {
     Throwable v = failureOf(validated);
     Throwable w = failureOf(written);
-    UploadFailure tooLarge = find(UploadFailure.class, v, w);
+    UploadFailure tooLarge = Failures.find(UploadFailure.class, v, w);
     if (tooLarge != null) {
       return tooLarge;
     }
-    InvalidArchiveException invalid = find(InvalidArchiveException.class, v, w);
+    InvalidArchiveException invalid = Failures.find(InvalidArchiveException.class, v, w);
     if (invalid != null) {
       return UploadFailure.invalidArchive(invalid.getMessage(), invalid);
     }
-    TimeoutException stalled = find(TimeoutException.class, v, w);
+    TimeoutException stalled = Failures.find(TimeoutException.class, v, w);
     if (stalled != null) {
       return UploadFailure.stalled(settings.stallTimeout(), stalled);
     }
@@ -230,20 +231,6 @@ public final class PayloadUpload {
     } catch (RuntimeException e) {
       return e;
     }
-  }
-
-  private static <T extends Throwable> T find(Class<T> type, Throwable... roots) {
-    for (Throwable root : roots) {
-      for (Throwable t = root; t != null; t = t.getCause()) {
-        if (type.isInstance(t)) {
-          return type.cast(t);
-        }
-        if (t.getCause() == t) {
-          break;
-        }
-      }
-    }
-    return null;
   }
 
   static MessageDigest sha256() {

@@ -56,7 +56,7 @@ class ReleaseDirectoryAsUserTest {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
   }
 
-  /** The 119-byte archive that once wedged every non-root node: a/b/ (0700) listed before a/ (0000). */
+  /** An archive listing a directory's contents before the directory, which is read-only: a/b/ (0700), then a/ (0000). */
   @Test
   void aReadOnlyDirectoryListedAfterItsContentsIsExtractedAndRemovedByAnOrdinaryUser() throws Exception {
     Path data = newDataDir("readonly");

@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.limits.LoginLimits;
 import dev.deployrt.http.limits.RequestLimits;
@@ -48,12 +49,15 @@ public final class Authentication extends AllDirectives {
   }
 
   /**
-   * Runs {@code inner} with the client's address: the TCP peer's, never a header's (which any client
-   * can set), so the failed-login limits count what the client cannot choose.
+   * Runs {@code inner} with the client's address: the TCP peer's, or what a trusted proxy says it saw
+   * ({@link LoginLimits#clientAddress}), never a header a client could set on its own.
    */
   public Route withClientAddress(Function<String, Route> inner) {
-    return extractRequest(request -> inner.apply(request.getAttribute(AttributeKeys.remoteAddress)
-        .flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown")));
+    return extractRequest(request -> {
+      String peer = request.getAttribute(AttributeKeys.remoteAddress)
+          .flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown");
+      return inner.apply(logins.clientAddress(peer, request.getHeader("X-Forwarded-For").map(h -> h.value())));
+    });
   }
 
   /**
@@ -61,14 +65,19 @@ public final class Authentication extends AllDirectives {
    * and of the user: 429 before any hashing when they are spent, and a wrong one spends from both.
    */
   public CompletionStage<Boolean> checkPassword(String user, String password, String address) {
+    LoginLimits.Attempt attempt;
     try {
-      logins.check(user, address);
+      attempt = logins.begin(user, address);
     } catch (ApiException limited) {
       return failed(limited);
     }
     return users.passwordMatches(user, password).whenComplete((matches, e) -> {
-      if (Boolean.FALSE.equals(matches)) {
-        logins.failed(user, address);
+      if (Boolean.TRUE.equals(matches)) {
+        attempt.succeeded();
+      } else if (Boolean.FALSE.equals(matches)) {
+        attempt.failed();
+      } else {
+        attempt.undecided();
       }
     });
   }
@@ -97,24 +106,22 @@ public final class Authentication extends AllDirectives {
         String name = basic.username();
         if (!UserStore.NAME.matcher(name).matches()) {
           // No such user can exist: refused without hashing, and spends from the address only.
-          logins.check(null, address);
-          logins.failed(null, address);
+          logins.begin(null, address).failed();
           return failed(unauthorized("wrong user name or password"));
         }
-        logins.check(name, address);
-        return counted(users.authenticatePassword(name, basic.password()), name, address);
+        return judged(logins.begin(name, address), users.authenticatePassword(name, basic.password()));
       }
       if (c.scheme().equalsIgnoreCase("bearer")) {
         Optional<User> known = users.knownToken(c.token());
         if (known.isPresent()) {
           return CompletableFuture.completedFuture(known.get());
         }
-        logins.check(null, address);
+        LoginLimits.Attempt attempt = logins.begin(null, address);
         if (!c.token().startsWith(UserStore.TOKEN_PREFIX)) {
-          logins.failed(null, address);
+          attempt.failed();
           return failed(unauthorized("unknown token"));
         }
-        return counted(users.authenticateToken(c.token()), null, address);
+        return judged(attempt, users.authenticateToken(c.token()));
       }
     } catch (ApiException limited) {
       return failed(limited);
@@ -122,13 +129,15 @@ public final class Authentication extends AllDirectives {
     return failed(unauthorized("unsupported authorization scheme '" + c.scheme() + "'"));
   }
 
-  /** Spends a failure on a 401, and remembers a password sign-in's address on success. */
-  private CompletionStage<User> counted(CompletionStage<User> attempt, String name, String address) {
-    return attempt.whenComplete((user, e) -> {
-      if (user != null && name != null) {
-        logins.succeeded(name, address);
-      } else if (e != null && dev.deployrt.async.Failures.cause(e) instanceof ApiException api && api.status() == 401) {
-        logins.failed(name, address);
+  /** Ends {@code attempt} by the outcome: a 401 spends its failures, success or no judgement gives them back. */
+  private static CompletionStage<User> judged(LoginLimits.Attempt attempt, CompletionStage<User> outcome) {
+    return outcome.whenComplete((user, e) -> {
+      if (user != null) {
+        attempt.succeeded();
+      } else if (Failures.cause(e) instanceof ApiException api && api.status() == 401) {
+        attempt.failed();
+      } else {
+        attempt.undecided();
       }
     });
   }

@@ -8,6 +8,7 @@ import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.EntityBytes;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.metrics.NodeMetrics;
@@ -96,20 +97,18 @@ public final class DeployHandler {
 
   public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
     // Every deploy takes a slot of the node's and the user's concurrent-upload limits (429 before any
-    // record when full): an upload until its body has been read or the request is answered, whichever
+    // record when full): an upload until its body has been read or the deploy has its answer, whichever
     // is first; a rollback, which may copy a whole payload here, until its bytes are here and recorded
-    // or it is answered, whichever is first.
+    // or the deploy has its answer. (With an event stream, the client's answer starts earlier: the
+    // slot is held until the deploy's own outcome.)
     RequestLimits.UploadSlot slot = limits.startUpload(user.name());
     HttpRequest request = isUpload(original) ? original.withEntity(releasedWhenRead(original.entity(), slot)) : original;
-    CompletionStage<HttpResponse> answer;
     try {
-      answer = deployAdmitted(request, user, slot);
+      return deployAdmitted(request, user, slot);
     } catch (RuntimeException e) {
       slot.release();
       throw e;
     }
-    answer.whenComplete((r, e) -> slot.release());
-    return answer;
   }
 
   /**
@@ -119,21 +118,14 @@ public final class DeployHandler {
    */
   private RequestEntity stallChecked(RequestEntity entity) {
     Duration stall = node.settings().upload().stallTimeout();
-    Flow<ByteString, ByteString, Object> checked = Flow.<ByteString>create()
+    return EntityBytes.via(entity, Flow.<ByteString>create()
         .idleTimeout(stall)
-        .mapError(TimeoutException.class, e -> (Throwable) UploadFailure.stalled(stall, e))
-        .mapMaterializedValue(notUsed -> (Object) notUsed);
-    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity).transformDataBytes(checked.asScala());
+        .mapError(TimeoutException.class, e -> (Throwable) UploadFailure.stalled(stall, e)));
   }
 
   /** The same entity, releasing {@code slot} when its bytes end, fail or are cancelled. */
   private static RequestEntity releasedWhenRead(RequestEntity entity, RequestLimits.UploadSlot slot) {
-    Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((notUsed, done) -> {
-      done.whenComplete((d, e) -> slot.release());
-      return notUsed;
-    });
-    // The Java DSL has no transformDataBytes; every RequestEntity is a Scala DSL one underneath.
-    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity).transformDataBytes(watched.asScala());
+    return EntityBytes.via(entity, EntityBytes.onEnd(e -> slot.release()));
   }
 
   private static boolean isUpload(HttpRequest request) {
@@ -144,7 +136,7 @@ public final class DeployHandler {
   private CompletionStage<HttpResponse> deployAdmitted(HttpRequest request, User user, RequestLimits.UploadSlot slot) {
     String id = UUID.randomUUID().toString();
     if (!EventStreams.wanted(request)) {
-      return deploy(id, request, user, slot);
+      return deploy(id, request, user, slot).whenComplete((r, e) -> slot.release());
     }
     // Accept: text/event-stream: the deploy runs as usual (its own answer is not sent), and the
     // client gets the deployment's event stream as soon as the record exists, upload progress
@@ -153,6 +145,7 @@ public final class DeployHandler {
     streamed.put(id, recorded);
     CompletionStage<HttpResponse> outcome = deploy(id, request, user, slot);
     outcome.whenComplete((response, error) -> {
+      slot.release();
       streamed.remove(id);
       recorded.completeExceptionally(new IllegalStateException("not recorded"));
     });
@@ -321,7 +314,7 @@ public final class DeployHandler {
           .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
           .handle((bytes, e) -> {
             if (e != null) {
-              UploadFailure stalled = causeOfType(e, UploadFailure.class);
+              UploadFailure stalled = Failures.find(UploadFailure.class, e);
               if (stalled != null) {
                 throw new CompletionException(stalled);
               }
@@ -714,7 +707,7 @@ public final class DeployHandler {
     if (t instanceof ApiException api) {
       return api;
     }
-    UploadFailure f = causeOfType(t, UploadFailure.class);
+    UploadFailure f = Failures.find(UploadFailure.class, t);
     if (f != null) {
       // Also when it comes wrapped, e.g. by the multipart parser reading a body that stalled.
       ApiException api = new ApiException(f.reason().httpStatus, f.code(), f.getMessage());
@@ -737,15 +730,6 @@ public final class DeployHandler {
     }
     log.error("unexpected failure while deploying", t);
     return new ApiException(500, "INTERNAL", "internal error: " + t.getClass().getSimpleName());
-  }
-
-  private static <T extends Throwable> T causeOfType(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return type.cast(c);
-      }
-    }
-    return null;
   }
 
   /** Whether {@code t} or one of its causes is Pekko HTTP's report of a body it could not parse. */
@@ -802,11 +786,12 @@ public final class DeployHandler {
     }
   }
 
+  /** The innermost cause's message, escaped: parsers quote the client's bytes in theirs. */
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
-    return Optional.ofNullable(t.getMessage()).orElse(t.getClass().getSimpleName());
+    return DeployRequest.printable(Optional.ofNullable(t.getMessage()).orElse(t.getClass().getSimpleName()));
   }
 }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.limits;
 
+import dev.deployrt.http.EntityBytes;
 import java.time.Duration;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
@@ -18,7 +19,6 @@ import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
-import org.apache.pekko.util.ByteString;
 
 /**
  * Closes a connection that does not present a complete request's headers within {@code timeout} of
@@ -149,13 +149,8 @@ public final class RequestHeaderTimeout
           responseEnded.invoke(Done.getInstance());
           return response;
         }
-        Flow<ByteString, ByteString, Object> watched = Flow.<ByteString>create().watchTermination((notUsed, done) -> {
-          done.whenComplete((d, e) -> responseEnded.invoke(Done.getInstance()));
-          return notUsed;
-        });
-        // The Java DSL has no transformDataBytes; every ResponseEntity is a Scala DSL one underneath.
-        return response.withEntity(((org.apache.pekko.http.scaladsl.model.ResponseEntity) entity)
-            .transformDataBytes(watched.asScala()));
+        return response.withEntity(EntityBytes.via(response.entity(),
+            EntityBytes.onEnd(e -> responseEnded.invoke(Done.getInstance()))));
       }
     };
   }
