@@ -1,17 +1,9 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.SharedPool;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -26,22 +18,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,23 +38,13 @@ import org.slf4j.LoggerFactory;
  * a fast hash is enough). The user a request acts as always comes from its credentials. The last
  * admin can be neither deleted nor demoted. A deleted user's tokens are revoked with it.
  *
- * <p>Verified credentials are cached (by a SHA-256 of name and password, or the token's SHA-256) for
- * at most {@link #CACHE_TTL_MS}. A change that can make a cached credential wrong (a password or role
- * changed, a user deleted, a token revoked) clears this node's cache at once and, in the same
- * transaction, moves the credentials epoch in the database ({@code deploy_credentials_epoch}); every
- * node reads the epoch every {@code deploy.credentials-check-interval} (1 s, on a thread of its own)
- * and clears its cache when it moved. So a change takes effect on every node within about that
- * interval, however recently the node joined. The cache is used only while the last successful read
- * is at most {@link #STALE_AFTER_CHECKS} intervals old: a node that cannot read the epoch (database
- * unreachable, check stuck) checks every credential against the database instead. A lookup that
- * overlapped a clearing is answered but not cached, so it cannot bring back what the clearing
- * removed. A token is created, and a user deleted, with the user's row locked, so no token can be
- * created for a user being deleted and outlive it. Password verification runs on {@link #VERIFIERS} threads
- * with a short queue: a flood of logins gets 429 instead of exhausting memory (19 MiB each) or CPU.
- *
- * <p>On first start with no users in the database, creates {@code admin} with
- * {@code DEPLOY_ADMIN_PASSWORD}, or a random password written to {@code <data>/initial-admin-password}
- * (mode 0600) and never logged. Several nodes starting at once create it once.
+ * <p>Verified credentials are cached ({@link CredentialCache}: by a SHA-256 of name and password, or
+ * the token's SHA-256, at most 30 s); a change that can make one wrong clears this node's cache at once
+ * and moves the credentials epoch in the same transaction, so every node drops its copy within about a
+ * second. A token is created, and a user deleted, with the user's row locked, so no token can be
+ * created for a user being deleted and outlive it. Passwords are checked by a {@link PasswordVerifier}
+ * (two threads, a short queue, 429 past it). The first admin is created by {@link AdminBootstrap};
+ * until it exists, sign-ins answer 503.
  */
 public final class UserStore {
   /**
@@ -84,9 +57,6 @@ public final class UserStore {
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
   public static final int MIN_PASSWORD = 12;
   public static final int MAX_PASSWORD = 1024;
-  static final long CACHE_TTL_MS = 30_000;
-  private static final int VERIFIERS = 2;
-  private static final int MAX_CACHED = 4096;
   static final String TOKEN_PREFIX = "dpt_";
 
   public record UserInfo(String name, Role role, Instant createdAt, String createdBy, Instant updatedAt) {}
@@ -97,91 +67,26 @@ public final class UserStore {
   /** A new token: {@code secret} is shown to its creator once and never stored. */
   public record NewToken(TokenInfo info, String secret) {}
 
-  private record Cached(User user, long until) {}
-
-  /** {@link #knownEpoch} before the first successful read, and after a failed one. */
-  private static final long UNKNOWN_EPOCH = -1;
-  /** The cache is trusted only while the epoch was read successfully within this many intervals. */
-  static final int STALE_AFTER_CHECKS = 3;
-  private static final String NO_EPOCH_ROW = "deploy_credentials_epoch has no row 1 (it is created by migration V6)";
-
   private final SharedPool pool;
   private final Executor blocking;
-  private final ThreadPoolExecutor verifiers;
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
-  /** Moves on every clearing of the cache; a lookup is cached only if it did not move meanwhile. */
-  private final AtomicLong generation = new AtomicLong();
-  /** The database's credentials epoch as last read, and when ({@link System#nanoTime}); written by the check only. */
-  private volatile long knownEpoch = UNKNOWN_EPOCH;
-  private volatile long epochReadAt;
-  /** Whether the last check could read the epoch (for logging only the changes). */
-  private volatile boolean epochReadable = true;
-  private final Duration checkEvery;
-  private final ScheduledExecutorService epochChecker;
+  private final PasswordVerifier verifier = new PasswordVerifier();
+  private final CredentialCache credentials;
   private final CompletableFuture<Void> bootstrapped;
-  private final AtomicLong passwordChecks = new AtomicLong();
-  private final CompletableFuture<?> terminated;
-  private static final Duration BOOTSTRAP_RETRY_MIN = Duration.ofSeconds(1);
-  private static final Duration BOOTSTRAP_RETRY_MAX = Duration.ofSeconds(30);
-  private final String nodeName;
 
   private UserStore(NodeRuntime node, String adminPassword) {
     this.pool = node.sharedPool();
     this.blocking = node.database();
-    this.nodeName = node.nodeName();
-    this.verifiers = new ThreadPoolExecutor(VERIFIERS, VERIFIERS, 0, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(32), r -> {
-          Thread t = new Thread(r, "password-verifier");
-          t.setDaemon(true);
-          return t;
-        });
-    this.checkEvery = node.system().settings().config().getDuration("deploy.credentials-check-interval");
-    // Its own thread: on the shared blocking pool, a burst of uploads could delay the check until the
-    // cache is no longer trusted, sending every request's credentials to the database.
-    this.epochChecker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "credentials-epoch");
-      t.setDaemon(true);
-      return t;
-    });
+    this.credentials = new CredentialCache(pool,
+        node.system().settings().config().getDuration("deploy.credentials-check-interval"));
     node.system().getWhenTerminated().thenRun(() -> {
-      verifiers.shutdown();
-      epochChecker.shutdownNow();
+      verifier.shutdown();
+      credentials.shutdown();
     });
-    Path dataDir = node.settings().dataDir();
     // Lookups wait for this, so the first of them already knows the epoch and can be cached.
-    this.bootstrapped = new CompletableFuture<>();
-    this.terminated = node.system().getWhenTerminated().toCompletableFuture();
-    node.journalReady().thenRun(() -> bootstrap(dataDir, adminPassword, BOOTSTRAP_RETRY_MIN));
-    bootstrapped.thenRun(() ->
-        // Fixed delay: a check that hangs on the database is not overlapped by the next one.
-        epochChecker.scheduleWithFixedDelay(this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(),
-            TimeUnit.MILLISECONDS));
-  }
-
-  /**
-   * Creates the initial admin (if the store is empty) and reads the epoch; retried with doubling
-   * pauses until it succeeds, so a database hiccup or a data directory that refused the password file
-   * at the first try does not leave the node unable to sign anyone in until it restarts. Meanwhile
-   * sign-ins answer 503.
-   */
-  private void bootstrap(Path dataDir, String adminPassword, Duration retryIn) {
-    CompletableFuture.runAsync(() -> bootstrapAdmin(dataDir, adminPassword), blocking)
-        .thenRunAsync(this::checkEpoch, epochChecker)
-        .whenComplete((done, e) -> {
-          if (e == null) {
-            bootstrapped.complete(null);
-            return;
-          }
-          if (terminated.isDone()) {
-            return;
-          }
-          log.error("could not create the initial admin user ({}); retrying in {} s", Failures.cause(e).toString(),
-              retryIn.toSeconds());
-          Duration next = retryIn.multipliedBy(2).compareTo(BOOTSTRAP_RETRY_MAX) > 0 ? BOOTSTRAP_RETRY_MAX
-              : retryIn.multipliedBy(2);
-          CompletableFuture.delayedExecutor(retryIn.toMillis(), TimeUnit.MILLISECONDS, blocking)
-              .execute(() -> bootstrap(dataDir, adminPassword, next));
-        });
+    this.bootstrapped = new AdminBootstrap(pool, node.settings().dataDir(), adminPassword, node.nodeName(), blocking,
+        credentials::checkEpoch, credentials.checker(), node.system().getWhenTerminated())
+        .startAfter(node.journalReady());
+    bootstrapped.thenRun(credentials::startChecking);
   }
 
   /**
@@ -196,14 +101,10 @@ public final class UserStore {
 
   /**
    * Refuses a {@code DEPLOY_ADMIN_PASSWORD} (deploy.admin-password) that the API would refuse for any
-   * user: checked when the node starts, so a weak one is a clear start-up error, not a weak admin.
+   * user: a clear start-up error, not a weak admin.
    */
   public static void checkAdminPassword(String adminPassword) {
-    if (adminPassword != null && !adminPassword.isEmpty()
-        && (adminPassword.length() < MIN_PASSWORD || adminPassword.length() > MAX_PASSWORD)) {
-      throw new IllegalArgumentException("DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be " + MIN_PASSWORD
-          + " to " + MAX_PASSWORD + " characters long, as every user's password; it has " + adminPassword.length());
-    }
+    AdminBootstrap.checkAdminPassword(adminPassword);
   }
 
   /** Completes once the initial admin exists (or the database already had users). */
@@ -216,24 +117,24 @@ public final class UserStore {
   /** The user, or a failed stage with 401 (wrong credentials), 429 (too many at once) or 503. */
   public CompletionStage<User> authenticatePassword(String name, String password) {
     String key = "p:" + sha256(name + "\u0000" + password);
-    User known = cached(key);
+    User known = credentials.get(key);
     if (known != null) {
       return CompletableFuture.completedFuture(known);
     }
-    long lookedUpIn = generation.get();
+    long lookedUpIn = credentials.lookupStarted();
     return whenBootstrapped(() -> passwordRow(name))
-        .thenCompose(row -> verify(password, row == null ? null : row.hash()).thenApply(ok -> {
+        .thenCompose(row -> verifier.verify(password, row == null ? null : row.hash()).thenApply(ok -> {
           if (!ok || row == null) {
             throw Authentication.unauthorized("wrong user name or password");
           }
-          return remember(key, new User(name, row.role()), Long.MAX_VALUE, lookedUpIn);
+          return credentials.remember(key, new User(name, row.role()), Long.MAX_VALUE, lookedUpIn);
         }));
   }
 
   /** Whether {@code password} is {@code name}'s (hashed on the verifiers: 429 when they are busy). */
   public CompletionStage<Boolean> passwordMatches(String name, String password) {
     return whenBootstrapped(() -> passwordRow(name))
-        .thenCompose(row -> verify(password, row == null ? null : row.hash()).thenApply(ok -> ok && row != null));
+        .thenCompose(row -> verifier.verify(password, row == null ? null : row.hash()).thenApply(ok -> ok && row != null));
   }
 
   private record PasswordRow(Role role, String hash) {}
@@ -265,18 +166,18 @@ public final class UserStore {
 
   /** The token's user if it was verified recently (no database query, no limit spent). */
   public Optional<User> knownToken(String token) {
-    return Optional.ofNullable(cached("t:" + sha256(token)));
+    return Optional.ofNullable(credentials.get("t:" + sha256(token)));
   }
 
   /** The token's user, or a failed stage with 401 (unknown, revoked, expired) or 503. */
   public CompletionStage<User> authenticateToken(String token) {
     String digest = sha256(token);
     String key = "t:" + digest;
-    User known = cached(key);
+    User known = credentials.get(key);
     if (known != null) {
       return CompletableFuture.completedFuture(known);
     }
-    long lookedUpIn = generation.get();
+    long lookedUpIn = credentials.lookupStarted();
     return whenBootstrapped(() -> supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement("SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
@@ -297,7 +198,7 @@ public final class UserStore {
           }
           User user = new User(rs.getString(1), Role.valueOf(rs.getString(2)));
           // An expiring token is cached no longer than it lives.
-          return remember(key, user, expiring ? expires : Long.MAX_VALUE, lookedUpIn);
+          return credentials.remember(key, user, expiring ? expires : Long.MAX_VALUE, lookedUpIn);
         }
       }
     }));
@@ -305,106 +206,7 @@ public final class UserStore {
 
   /** Passwords hashed for checking so far (every check hashes, also for an unknown user). */
   public long passwordChecks() {
-    return passwordChecks.get();
-  }
-
-  private CompletionStage<Boolean> verify(String password, String hash) {
-    try {
-      return CompletableFuture.supplyAsync(() -> {
-        passwordChecks.incrementAndGet();
-        return PasswordHashing.verify(password, hash);
-      }, verifiers);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new ApiException(429, "TOO_MANY_REQUESTS",
-          "too many logins are being checked at once; retry shortly").with("retry_after", 1));
-    }
-  }
-
-  private User cached(String key) {
-    Cached c = cache.get(key);
-    if (c == null || c.until() <= System.currentTimeMillis() || !epochFresh()) {
-      return null;
-    }
-    return c.user();
-  }
-
-  /** Whether the epoch was read recently enough for the cache to be trusted. */
-  private boolean epochFresh() {
-    return knownEpoch != UNKNOWN_EPOCH
-        && System.nanoTime() - epochReadAt <= checkEvery.toNanos() * STALE_AFTER_CHECKS;
-  }
-
-  /**
-   * Caches a verified credential until {@code notAfter} (at most the TTL), unless the cache was cleared
-   * since the lookup began ({@code lookedUpIn}: it may have read what the clearing was about) or the
-   * node has not read the epoch recently (it could not tell when to clear it).
-   */
-  private User remember(String key, User user, long notAfter, long lookedUpIn) {
-    if (!epochFresh() || generation.get() != lookedUpIn) {
-      return user;
-    }
-    if (cache.size() >= MAX_CACHED) {
-      cache.clear();
-    }
-    Cached entry = new Cached(user, Math.min(notAfter, System.currentTimeMillis() + CACHE_TTL_MS));
-    cache.put(key, entry);
-    if (generation.get() != lookedUpIn) {
-      // Cleared between the check and the put: take it out again.
-      cache.remove(key, entry);
-    }
-    return user;
-  }
-
-  /** Empties the cache; lookups running meanwhile will not cache their results. */
-  private void clearCache() {
-    generation.incrementAndGet();
-    cache.clear();
-  }
-
-  /**
-   * Reads the credentials epoch; clears the cache if it moved, or if it was unknown (a change may
-   * have happened while it could not be read).
-   */
-  private void checkEpoch() {
-    long epoch;
-    try (Connection c = pool.connection();
-        PreparedStatement q = c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
-      q.setQueryTimeout((int) Math.max(1, checkEvery.toSeconds() * STALE_AFTER_CHECKS));
-      try (ResultSet rs = q.executeQuery()) {
-        if (!rs.next()) {
-          throw new SQLException(NO_EPOCH_ROW);
-        }
-        epoch = rs.getLong(1);
-      }
-    } catch (SQLException | RuntimeException e) {
-      if (epochReadable) {
-        log.warn("cannot read the credentials epoch ({}); every credential is checked against the database "
-            + "until it can be read", e.toString());
-      }
-      epochReadable = false;
-      knownEpoch = UNKNOWN_EPOCH;
-      return;
-    }
-    if (!epochReadable) {
-      log.info("the credentials epoch can be read again; verified credentials are cached again");
-      epochReadable = true;
-    }
-    if (epoch != knownEpoch) {
-      clearCache();
-      knownEpoch = epoch;
-    }
-    epochReadAt = System.nanoTime();
-  }
-
-  /** Within the caller's transaction: marks a change every node must drop its cached credentials for. */
-  private static void moveEpoch(Connection c) throws SQLException {
-    try (PreparedStatement update = c.prepareStatement(
-        "UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
-      if (update.executeUpdate() == 0) {
-        // Fail the change rather than let other nodes trust credentials it made wrong.
-        throw new SQLException(NO_EPOCH_ROW);
-      }
-    }
+    return verifier.checks();
   }
 
   // ---- users -------------------------------------------------------------------------------------
@@ -476,7 +278,7 @@ public final class UserStore {
             update.setString(4, name);
             update.executeUpdate();
           }
-          moveEpoch(c);
+          CredentialCache.moveEpoch(c);
           c.commit();
           log.info("user {} changed by {}{}{}", name, by.name(), role == null ? "" : ": role " + role.apiName(),
               newHash == null ? "" : ": new password");
@@ -544,7 +346,7 @@ public final class UserStore {
             delete.setString(1, name);
             delete.executeUpdate();
           }
-          moveEpoch(c);
+          CredentialCache.moveEpoch(c);
           c.commit();
           log.info("user {} deleted by {} (their tokens revoked)", name, by.name());
           return (Void) null;
@@ -661,7 +463,7 @@ public final class UserStore {
           revoke.setString(3, id);
           boolean revoked = revoke.executeUpdate() > 0;
           if (revoked) {
-            moveEpoch(c);
+            CredentialCache.moveEpoch(c);
           }
           c.commit();
           if (revoked) {
@@ -682,7 +484,7 @@ public final class UserStore {
    * Clears this node's cache now; the others clear theirs when they see the epoch the change moved.
    */
   private <T> T changed(T result) {
-    clearCache();
+    credentials.clear();
     return result;
   }
 
@@ -703,7 +505,7 @@ public final class UserStore {
     }
   }
 
-  private static UserInfo userRow(Connection c, String name) throws SQLException {
+  static UserInfo userRow(Connection c, String name) throws SQLException {
     try (PreparedStatement q = c.prepareStatement(
         "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users WHERE name = ?")) {
       q.setString(1, name);
@@ -744,62 +546,6 @@ public final class UserStore {
     }, blocking);
   }
 
-  private void bootstrapAdmin(Path dataDir, String adminPassword) {
-    try (Connection c = pool.connection()) {
-      try (PreparedStatement q = c.prepareStatement("SELECT COUNT(*) FROM deploy_users"); ResultSet rs = q.executeQuery()) {
-        rs.next();
-        if (rs.getLong(1) > 0) {
-          return;
-        }
-      }
-      boolean generated = adminPassword == null || adminPassword.isEmpty();
-      String password = generated ? randomPassword() : adminPassword;
-      if (generated) {
-        // Before the user exists: a password file that cannot be written fails this attempt, which
-        // is retried, instead of creating an admin whose password nobody can ever read.
-        writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
-      }
-      long now = System.currentTimeMillis();
-      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
-          + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
-        insert.setString(1, "admin");
-        insert.setString(2, Role.ADMIN.name());
-        insert.setString(3, PasswordHashing.hash(password));
-        insert.setLong(4, now);
-        insert.setString(5, "bootstrap@" + nodeName);
-        insert.setLong(6, now);
-        insert.executeUpdate();
-      } catch (SQLException e) {
-        if (userRow(c, "admin") != null) {
-          // Another node created it at the same moment: its password file is on that node.
-          if (generated) {
-            try {
-              Files.deleteIfExists(dataDir.resolve("initial-admin-password"));
-            } catch (IOException ignored) {
-              // the file names a password that was never set; the log line below says where it is
-            }
-          }
-          log.info("user admin was created by another node at the same moment: its password is on that node");
-          return;
-        }
-        throw e;
-      }
-      if (generated) {
-        log.info("created user admin; its password is in {} (mode 0600)", dataDir.resolve("initial-admin-password"));
-      } else {
-        log.info("created user admin with the password from DEPLOY_ADMIN_PASSWORD");
-      }
-    } catch (SQLException e) {
-      throw new CompletionException(e);
-    }
-  }
-
-  private static String randomPassword() {
-    byte[] bytes = new byte[18];
-    new SecureRandom().nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
   static String sha256(String text) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
@@ -808,17 +554,5 @@ public final class UserStore {
     }
   }
 
-  /** Writes a file readable by its owner only, atomically. */
-  private static void writePrivate(Path file, String content) {
-    try {
-      Files.createDirectories(file.getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.deleteIfExists(tmp);
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, content, StandardOpenOption.WRITE);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+
 }
