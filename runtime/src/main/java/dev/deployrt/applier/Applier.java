@@ -48,9 +48,6 @@ public final class Applier {
   /** The whole register, as the release register publishes it. */
   public record DesiredChanged(Map<String, DesiredRelease> desired) implements Command {}
 
-  /** Replies with project → active deployment id on this node. */
-  public record GetActive(ActorRef<Map<String, String>> replyTo) implements Command {}
-
   private record JobEnded(DesiredRelease release, Throwable failure) implements Command {}
 
   private record Job(DesiredRelease release, AtomicBoolean cancelled) {}
@@ -93,10 +90,6 @@ public final class Applier {
     return Behaviors.receive(Command.class)
         .onMessage(DesiredChanged.class, this::onDesiredChanged)
         .onMessage(JobEnded.class, this::onJobEnded)
-        .onMessage(GetActive.class, get -> {
-          get.replyTo().tell(releases.activeReleases());
-          return Behaviors.same();
-        })
         .build();
   }
 

@@ -78,7 +78,6 @@ public final class NodeRuntime {
   private final BlobStore blobs;
   private final ReleaseDirectory releases;
   private final ActorRef<ReleaseRegister.Command> register;
-  private final ActorRef<Applier.Command> applier;
   private final ClusterSharding sharding;
   private final Executor blocking;
   private final Executor uploads;
@@ -203,7 +202,7 @@ public final class NodeRuntime {
     NodeReporter reporter = new EntityReporter();
     this.fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
         settings.upload(), settings.distribution(), reporter, blocking);
-    this.applier = system.systemActorOf(
+    system.systemActorOf(
         Applier.create(settings.nodeName(), releases, fetcher, settings.archiveLimits(), blocking, reporter, register),
         "applier", Props.empty());
   }
@@ -290,16 +289,8 @@ public final class NodeRuntime {
     return blobs;
   }
 
-  public ReleaseDirectory releases() {
-    return releases;
-  }
-
   public ActorRef<ReleaseRegister.Command> register() {
     return register;
-  }
-
-  public ActorRef<Applier.Command> applier() {
-    return applier;
   }
 
   /** Blocking file work: extraction, fetches, commits. */
@@ -513,10 +504,5 @@ public final class NodeRuntime {
   /** Names of the members that are up, this node included. */
   public Set<String> upNodes() {
     return Set.copyOf(targetNodes());
-  }
-
-  /** Active deployment id per project on this node. */
-  public Map<String, String> activeReleases() {
-    return releases.activeReleases();
   }
 }

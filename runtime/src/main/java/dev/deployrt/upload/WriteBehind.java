@@ -42,8 +42,7 @@ final class WriteBehind {
   static final long PAGE_CACHE_STEP = 32L << 20;
   /**
    * Smaller than the page cache's step: nothing here costs memory, and each MiB left unsynced is paid
-   * by the commit. 8 MiB against none: 0.82× the ingest time of 200 MiB; against 16 MiB: 0.91× at
-   * 1 GiB (bench/ingest-ab.sh, bench/RESULTS.md).
+   * by the commit (the step's figures: bench/RESULTS.md).
    */
   static final long DIRECT_IO_STEP = 8L << 20;
   private static final ExecutorService SYNCS = Executors.newCachedThreadPool(task -> {

@@ -36,13 +36,15 @@ import org.apache.pekko.http.javadsl.server.Route;
  * which each node updates as it applies; it may lag a change by a gossip round.
  */
 public final class ClusterRoutes extends AllDirectives {
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+  private final Duration askTimeout;
 
   private final NodeRuntime node;
   private final Authentication auth;
 
   public ClusterRoutes(NodeRuntime node, Authentication auth) {
     this.node = node;
+    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
     this.auth = auth;
   }
 
@@ -57,7 +59,7 @@ public final class ClusterRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> projects() {
     CompletionStage<Map<String, DesiredRelease>> desired = AskPattern.ask(node.register(),
-        ReleaseRegister.GetAll::new, ASK_TIMEOUT, node.system().scheduler());
+        ReleaseRegister.GetAll::new, askTimeout, node.system().scheduler());
     return desired.thenApply(all -> {
       Map<String, PeerState> peers = upPeers();
       ArrayNode list = ApiJson.MAPPER.createArrayNode();

@@ -70,7 +70,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeployHandler {
   private static final Logger log = LoggerFactory.getLogger(DeployHandler.class);
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+  private final Duration askTimeout;
   private static final int MAX_FIELD_BYTES = 4096;
   /** Text fields a multipart body may hold before its payload part (the form has three). */
   static final int MAX_FIELDS = 8;
@@ -89,6 +90,7 @@ public final class DeployHandler {
 
   public DeployHandler(NodeRuntime node, Duration maxWait, EventStreams streams, RequestLimits limits) {
     this.node = node;
+    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
     this.limits = limits;
     this.mat = Materializer.matFromSystem(node.system());
     this.maxWait = maxWait;
@@ -373,7 +375,7 @@ public final class DeployHandler {
 
   private CompletionStage<HttpResponse> rollback(String id, HttpRequest request, User user,
       Map<String, String> query, RequestLimits.UploadSlot slot) {
-    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(ASK_TIMEOUT.toMillis(), mat)
+    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(askTimeout.toMillis(), mat)
         .handle((strict, error) -> error != null
             ? JsonFields.unreadable("the body could not be read: " + rootMessage(error))
             : JsonFields.parse(strict.getData().utf8String()))
@@ -504,7 +506,7 @@ public final class DeployHandler {
   private CompletionStage<Deployment> record(String id, DeployRequest params, User user, String rollbackOf) {
     return node.deployment(id)
         .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(params.project(), params.description(),
-            user.name(), node.nodeName(), rollbackOf, replyTo), ASK_TIMEOUT)
+            user.name(), node.nodeName(), rollbackOf, replyTo), askTimeout)
         .whenComplete((created, e) -> {
           if (created != null) {
             node.queries().answered(created);
@@ -648,7 +650,7 @@ public final class DeployHandler {
 
   private CompletionStage<Deployment> markStored(String id, String sha256, long size, List<String> targets) {
     return node.deployment(id).askWithStatus(
-        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo), ASK_TIMEOUT);
+        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo), askTimeout);
   }
 
   private CompletionStage<HttpResponse> respondStored(String id, Deployment stored, DeployRequest params) {
@@ -667,7 +669,7 @@ public final class DeployHandler {
   }
 
   private CompletionStage<Deployment> get(String id) {
-    return node.deployment(id).ask(DeploymentEntity.Get::new, ASK_TIMEOUT);
+    return node.deployment(id).ask(DeploymentEntity.Get::new, askTimeout);
   }
 
   /** Ends the record as failed with the error's code, then answers with that error. */
@@ -675,7 +677,7 @@ public final class DeployHandler {
     error.with("deployment_id", id);
     return node.deployment(id)
         .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(error.code(), error.getMessage(),
-            "upload", replyTo), ASK_TIMEOUT)
+            "upload", replyTo), askTimeout)
         .handle((d, e) -> {
           if (e != null) {
             log.warn("could not mark deployment {} failed ({})", id, error.code(), e);

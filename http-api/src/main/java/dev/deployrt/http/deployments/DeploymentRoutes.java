@@ -27,7 +27,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * stream ({@link EventStreams}) and its payload ({@link PayloadHandler}). Thin: validate, ask, map.
  */
 public final class DeploymentRoutes extends AllDirectives {
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+  private final Duration askTimeout;
 
   private final NodeRuntime node;
   private final Authentication auth;
@@ -37,6 +38,7 @@ public final class DeploymentRoutes extends AllDirectives {
 
   public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration maxWait, RequestLimits limits) {
     this.node = node;
+    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
     this.auth = auth;
     this.streams = new EventStreams(node);
     this.deployHandler = new DeployHandler(node, maxWait, streams, limits);
@@ -121,7 +123,7 @@ public final class DeploymentRoutes extends AllDirectives {
     if (!DeployRequest.DEPLOYMENT_ID.matcher(id).matches()) {
       return CompletableFuture.failedFuture(ApiException.notFound("no deployment " + DeployRequest.printable(id)));
     }
-    return node.deployment(id).<Deployment>ask(DeploymentEntity.Get::new, ASK_TIMEOUT).thenApply(d -> {
+    return node.deployment(id).<Deployment>ask(DeploymentEntity.Get::new, askTimeout).thenApply(d -> {
       if (!d.exists()) {
         throw ApiException.notFound("no deployment " + id).with("deployment_id", id);
       }

@@ -59,7 +59,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * kept a claimed copy), if no deployment needs them; otherwise it frees 0 bytes.
  */
 final class PayloadHandler {
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+  private final Duration askTimeout;
   private static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
   private static final ContentType GZIP =
@@ -70,6 +71,7 @@ final class PayloadHandler {
 
   PayloadHandler(NodeRuntime node) {
     this.node = node;
+    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
     this.catchUpLimit = node.system().settings().config().getDuration("deploy.http.payload-delete-wait");
   }
 
@@ -128,7 +130,7 @@ final class PayloadHandler {
         ? node.reclaimer().markEverywhere(found.sha256()) : CompletableFuture.completedFuture(Map.of());
     // The wait can take seconds: what is decided after it is decided from the record as it is then.
     return marks.thenCompose(marked -> readModelCaughtUp()
-        .thenCompose(caughtUp -> node.deployment(found.deploymentId()).<Deployment>ask(DeploymentEntity.Get::new, ASK_TIMEOUT))
+        .thenCompose(caughtUp -> node.deployment(found.deploymentId()).<Deployment>ask(DeploymentEntity.Get::new, askTimeout))
         .thenCompose(d -> {
           requireFinished(d);
           return desiredReleases().thenCompose(releases -> {
@@ -139,7 +141,7 @@ final class PayloadHandler {
                   .with("deployment_id", d.deploymentId());
             }
             return node.deployment(d.deploymentId()).<Deployment>askWithStatus(
-                    replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), ASK_TIMEOUT)
+                    replyTo -> new DeploymentEntity.PrunePayload(user.name(), replyTo), askTimeout)
                 // Also on a repeat: copies kept last time (a node that did not answer, a claim that
                 // has ended) go now, unless a deployment needs them.
                 .thenCompose(after -> d.sha256() != null ? reclaim(d, marked) : CompletableFuture.completedFuture(0L));
@@ -191,7 +193,7 @@ final class PayloadHandler {
   }
 
   private CompletionStage<Map<String, DesiredRelease>> desiredReleases() {
-    return AskPattern.ask(node.register(), ReleaseRegister.GetAll::new, ASK_TIMEOUT, node.system().scheduler());
+    return AskPattern.ask(node.register(), ReleaseRegister.GetAll::new, askTimeout, node.system().scheduler());
   }
 
   /** Whether some project's current or incoming release uses the bytes {@code sha256}. */

@@ -48,8 +48,8 @@ import org.apache.pekko.util.ByteString;
  *       mark}), taken by a payload delete before it checks that no deployment needs the bytes.
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: the payload was deleted;
  *       answers {@code freed_bytes} (0 if this node held no copy) and {@code kept} (true if the
- *       bytes were committed or held here after the mark, so they stay). Without a mark (a caller of
- *       an earlier version) only an open hold keeps the copy.
+ *       bytes were committed or held here after the mark, so they stay). Without a mark only an open
+ *       hold keeps the copy.
  * </ul>
  */
 public final class InternalRoutes extends AllDirectives {

@@ -84,11 +84,6 @@ public final class RequestLimits {
     return new UploadSlot(mine);
   }
 
-  /** Uploads in progress on this node (for tests and metrics). */
-  public int uploadsInProgress() {
-    return uploads.get();
-  }
-
   /** One upload's place in the limits. */
   public final class UploadSlot {
     private final AtomicInteger mine;
