@@ -2,6 +2,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.DeploymentEventHandler;
 import dev.deployrt.deployment.DeploymentStatus;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
@@ -49,20 +50,20 @@ public class ReadModelSeed {
         String id = UUID.randomUUID().toString();
         Instant at = now.minusSeconds(30L * (rows - i));
         String project = "p" + random.nextInt(projects);
-        Deployment d = DeploymentEntity.applyEvent(Deployment.empty(id),
+        Deployment d = DeploymentEventHandler.apply(Deployment.empty(id),
             new DeploymentEntity.Created(project, "seeded " + i, "admin", "node-1", null, at));
         if (i % 4 == 3) {
-          d = DeploymentEntity.applyEvent(d, new DeploymentEntity.UploadFailed(
+          d = DeploymentEventHandler.apply(d, new DeploymentEntity.UploadFailed(
               new ErrorInfo("bad archive", "INVALID_ARCHIVE", "upload", "node-1"), at.plusSeconds(1)));
         } else {
           String sha = String.format("%064x", i);
-          d = DeploymentEntity.applyEvent(d, new DeploymentEntity.PayloadStored(sha, 1_000_000L, nodes,
+          d = DeploymentEventHandler.apply(d, new DeploymentEntity.PayloadStored(sha, 1_000_000L, nodes,
               at.plus(Duration.ofMinutes(10)), at.plusSeconds(1)));
           for (String node : nodes) {
-            d = DeploymentEntity.applyEvent(d,
+            d = DeploymentEventHandler.apply(d,
                 new DeploymentEntity.NodeStatusChanged(node, NodeStatus.ACTIVE, null, at.plusSeconds(2)));
           }
-          d = DeploymentEntity.applyEvent(d,
+          d = DeploymentEventHandler.apply(d,
               new DeploymentEntity.Completed(DeploymentStatus.SUCCEEDED, null, at.plusSeconds(2)));
         }
         writer.save(c, d);

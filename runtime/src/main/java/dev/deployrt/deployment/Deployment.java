@@ -109,6 +109,18 @@ public record Deployment(
         lastProgressBytes, log.append(entry));
   }
 
+  /** The first error among the target nodes' results, in target order; null if none failed. */
+  @JsonIgnore
+  ErrorInfo firstNodeError() {
+    for (String node : targetNodes) {
+      NodeResult r = nodes.get(node);
+      if (r != null && r.error() != null) {
+        return r.error();
+      }
+    }
+    return null;
+  }
+
   /**
    * The terminal status once every target node has a terminal node status, else null: all active →
    * succeeded; any superseded → superseded; some active → partial; none active → failed.

@@ -1,6 +1,5 @@
 package dev.deployrt.deployment;
 
-import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.serialization.JsonSerializable;
 import java.time.Duration;
@@ -10,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -102,12 +102,13 @@ public final class DeploymentEntity
    */
   public record PrunePayload(String user, ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
 
-  private record RegisterAnswered(ReleaseRegister.PublishResult result) implements Command {}
+  /**
+   * From the {@link RegisterLink}: a newer deployment of the project holds the release register (null:
+   * the register answered, but no newer one holds it).
+   */
+  record NewerRelease(String deploymentId) implements Command {}
 
-  private record SubscriberGone(ActorRef<TailMessage> subscriber) implements Command {}
-
-  /** The whole release register, while this deployment is distributing. */
-  private record RegisterChanged(Map<String, DesiredRelease> desired) implements Command {}
+  record SubscriberGone(ActorRef<TailMessage> subscriber) implements Command {}
 
   private enum UploadLeaseExpired implements Command { INSTANCE }
 
@@ -158,15 +159,12 @@ public final class DeploymentEntity
 
   private final String deploymentId;
   private final DeploymentSettings settings;
-  private final ActorRef<ReleaseRegister.Command> register;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private ActorRef<Map<String, DesiredRelease>> registerWatch;
-  private final Set<ActorRef<TailMessage>> subscribers = new java.util.LinkedHashSet<>();
-  /** The last seq that subscribers have been sent. */
-  private long publishedSeq;
+  private final RegisterLink register;
+  private final TailSubscribers subscribers;
   /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
   private final Consumer<DeploymentStatus> onFinished;
   private boolean finishReported;
@@ -196,11 +194,12 @@ public final class DeploymentEntity
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
     this.deploymentId = deploymentId;
     this.settings = settings;
-    this.register = register;
+    this.register = new RegisterLink(register, ctx);
     this.shard = shard;
     this.onFinished = onFinished;
     this.ctx = ctx;
     this.timers = timers;
+    this.subscribers = new TailSubscribers(ctx);
   }
 
   public static String tagFor(String deploymentId) {
@@ -231,7 +230,7 @@ public final class DeploymentEntity
   public SignalHandler<Deployment> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          publishedSeq = state.eventCount();
+          subscribers.recovered(state);
           finishReported = state.isTerminal();
           afterChange(state);
         })
@@ -250,14 +249,16 @@ public final class DeploymentEntity
         .onCommand(AppendLog.class, this::onAppendLog)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
-        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Subscribe.class, (state, cmd) -> {
+          subscribers.subscribe(state, cmd.subscriber());
+          return Effect().noReply();
+        })
         .onCommand(SubscriberGone.class, (state, cmd) -> {
-          subscribers.remove(cmd.subscriber());
+          subscribers.gone(cmd.subscriber());
           return Effect().noReply();
         })
         .onCommand(PrunePayload.class, this::onPrunePayload)
-        .onCommand(RegisterAnswered.class, this::onRegisterAnswered)
-        .onCommand(RegisterChanged.class, this::onRegisterChanged)
+        .onCommand(NewerRelease.class, this::onNewerRelease)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
         .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
         .onCommand(PassivateNow.class, (state, cmd) -> {
@@ -290,33 +291,7 @@ public final class DeploymentEntity
       finishReported = true;
       onFinished.accept(state.status());
     }
-    if (state.eventCount() > publishedSeq && !subscribers.isEmpty()) {
-      List<LogEntry> fresh = new ArrayList<>();
-      for (LogEntry e : state.events()) {
-        if (e.seq() > publishedSeq && !LogEntry.TRUNCATED.equals(e.type())) {
-          fresh.add(e);
-        }
-      }
-      Live live = new Live(List.copyOf(fresh));
-      subscribers.forEach(s -> s.tell(live));
-    }
-    publishedSeq = state.eventCount();
-    if (state.isTerminal() && !subscribers.isEmpty()) {
-      Finished finished = new Finished(state);
-      subscribers.forEach(s -> {
-        s.tell(finished);
-        ctx.unwatch(s);
-      });
-      subscribers.clear();
-    }
-  }
-
-  private ReplyEffect<Event, Deployment> onSubscribe(Deployment state, Subscribe cmd) {
-    cmd.subscriber().tell(new Snapshot(state.exists() ? state : null, ctx.getSelf()));
-    if (state.exists() && !state.isTerminal() && subscribers.add(cmd.subscriber())) {
-      ctx.watchWith(cmd.subscriber(), new SubscriberGone(cmd.subscriber()));
-    }
-    return Effect().noReply();
+    subscribers.publish(state);
   }
 
   private ReplyEffect<Event, Deployment> onPrunePayload(Deployment state, PrunePayload cmd) {
@@ -386,7 +361,7 @@ public final class DeploymentEntity
     if (outcome == null) {
       return acknowledged(persist(changed), cmd);
     }
-    return acknowledged(persist(List.of(changed, new Completed(outcome, firstNodeError(after), at)))
+    return acknowledged(persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
         .thenRun(this::afterChange), cmd);
   }
 
@@ -414,45 +389,38 @@ public final class DeploymentEntity
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, Deployment> onRegisterAnswered(Deployment state, RegisterAnswered cmd) {
-    if (!(cmd.result() instanceof ReleaseRegister.Superseded superseded)) {
-      return Effect().noReply();
-    }
-    return supersede(state, superseded.newer().deploymentId());
-  }
-
   /**
    * A newer deployment of the project took the register: whether this one was published first or
    * never reached some nodes (they see only the newest release), the nodes that have not finished
-   * will not apply it. Watching the register covers every order of events, including concurrent
-   * deploys of one project on different nodes.
+   * will not apply it.
    */
-  private ReplyEffect<Event, Deployment> onRegisterChanged(Deployment state, RegisterChanged cmd) {
-    DesiredRelease desired = cmd.desired().get(state.project());
-    if (desired == null || desired.deploymentId().equals(deploymentId)
-        || !desired.isNewerThan(releaseOf(state))) {
+  private ReplyEffect<Event, Deployment> onNewerRelease(Deployment state, NewerRelease cmd) {
+    String newerId = cmd.deploymentId();
+    if (newerId == null || state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return supersede(state, desired.deploymentId());
+    return endUnfinishedNodes(state, NodeStatus.SUPERSEDED,
+        (node, result) -> new ErrorInfo("superseded by deployment " + newerId, "SUPERSEDED", "distribute", node));
   }
 
-  private ReplyEffect<Event, Deployment> supersede(Deployment state, String newerId) {
-    if (state.status() != DeploymentStatus.DISTRIBUTING) {
-      return Effect().noReply();
-    }
+  /**
+   * Ends the distribution: every target node that has not reached a terminal status is given {@code
+   * status} with the error {@code why} names for it, then the deployment completes with the outcome.
+   */
+  private ReplyEffect<Event, Deployment> endUnfinishedNodes(Deployment state, NodeStatus status,
+      BiFunction<String, NodeResult, ErrorInfo> why) {
     Instant at = now();
-    ErrorInfo why = supersededBy(newerId);
     List<Event> events = new ArrayList<>();
     Deployment after = state;
     for (String node : state.targetNodes()) {
       NodeResult r = after.nodes().get(node);
       if (r == null || !r.status().isTerminal()) {
-        ErrorInfo onNode = new ErrorInfo(why.message(), why.code(), why.phase(), node);
-        events.add(new NodeStatusChanged(node, NodeStatus.SUPERSEDED, onNode, at));
-        after = after.withNode(node, NodeStatus.SUPERSEDED, onNode, at);
+        ErrorInfo error = why.apply(node, r);
+        events.add(new NodeStatusChanged(node, status, error, at));
+        after = after.withNode(node, status, error, at);
       }
     }
-    events.add(new Completed(after.outcome(), firstNodeError(after), at));
+    events.add(new Completed(after.outcome(), after.firstNodeError(), at));
     return persist(events).thenRun(this::afterChange).thenNoReply();
   }
 
@@ -471,21 +439,9 @@ public final class DeploymentEntity
     if (state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    Instant at = now();
-    List<Event> events = new ArrayList<>();
-    Deployment after = state;
-    for (String node : state.targetNodes()) {
-      NodeResult r = after.nodes().get(node);
-      if (r == null || !r.status().isTerminal()) {
-        ErrorInfo timeout = new ErrorInfo(
-            "node did not report within " + settings.distributionTimeout().toSeconds() + " s", "NODE_TIMEOUT",
-            phaseOf(r == null ? NodeStatus.PENDING : r.status()), node);
-        events.add(new NodeStatusChanged(node, NodeStatus.FAILED, timeout, at));
-        after = after.withNode(node, NodeStatus.FAILED, timeout, at);
-      }
-    }
-    events.add(new Completed(after.outcome(), firstNodeError(after), at));
-    return persist(events).thenRun(this::afterChange).thenNoReply();
+    return endUnfinishedNodes(state, NodeStatus.FAILED, (node, r) -> new ErrorInfo(
+        "node did not report within " + settings.distributionTimeout().toSeconds() + " s", "NODE_TIMEOUT",
+        DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()), node));
   }
 
   /** Side effects that follow from the state, run after each change and after recovery. */
@@ -505,42 +461,19 @@ public final class DeploymentEntity
           Duration left = Duration.between(Instant.now(), state.distributionDeadline());
           timers.startSingleTimer(DistributionDeadlinePassed.INSTANCE, DistributionDeadlinePassed.INSTANCE,
               left.isNegative() ? Duration.ZERO : left);
-          publishRelease(state);
+          register.publish(state);
         }
-        watchRegister();
+        register.watch(state);
       }
       default -> {
         timers.cancelAll();
         if (shard != null) {
           timers.startSingleTimer(PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
         }
-        if (registerWatch != null) {
-          register.tell(new ReleaseRegister.Unsubscribe(registerWatch));
-          registerWatch = null;
-        }
+        register.unwatch();
         waiters.forEach(w -> w.tell(state));
         waiters.clear();
       }
-    }
-  }
-
-  private DesiredRelease releaseOf(Deployment state) {
-    return new DesiredRelease(state.project(), deploymentId, state.sha256(), state.payloadSize(),
-        state.createdAt(), state.originNode(), state.targetNodes(), state.rollbackOf());
-  }
-
-  private void publishRelease(Deployment state) {
-    ActorRef<ReleaseRegister.PublishResult> answer =
-        ctx.messageAdapter(ReleaseRegister.PublishResult.class, RegisterAnswered::new);
-    register.tell(new ReleaseRegister.Publish(releaseOf(state), answer));
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private void watchRegister() {
-    if (registerWatch == null) {
-      ActorRef<Map> adapter = ctx.messageAdapter(Map.class, m -> new RegisterChanged((Map<String, DesiredRelease>) m));
-      registerWatch = (ActorRef) adapter;
-      register.tell(new ReleaseRegister.Subscribe(registerWatch));
     }
   }
 
@@ -548,33 +481,10 @@ public final class DeploymentEntity
     timers.startSingleTimer(UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
   }
 
-  private static ErrorInfo firstNodeError(Deployment state) {
-    for (String node : state.targetNodes()) {
-      NodeResult r = state.nodes().get(node);
-      if (r != null && r.error() != null) {
-        return r.error();
-      }
-    }
-    return null;
-  }
-
-  static ErrorInfo supersededBy(String newerId) {
-    return new ErrorInfo("superseded by deployment " + newerId, "SUPERSEDED", "distribute", null);
-  }
-
   private static String notPending(Deployment state) {
     return state.exists()
         ? "deployment " + state.deploymentId() + " is " + state.status().apiName() + ", not pending"
         : "deployment " + state.deploymentId() + " does not exist";
-  }
-
-  static String phaseOf(NodeStatus status) {
-    return switch (status) {
-      case PENDING, FETCHING -> "fetch";
-      case EXTRACTING -> "extract";
-      case ACTIVATING, ACTIVE -> "activate";
-      case FAILED, SUPERSEDED -> "distribute";
-    };
   }
 
   private static Instant now() {
@@ -585,85 +495,7 @@ public final class DeploymentEntity
 
   @Override
   public EventHandler<Deployment, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEntity::applyEvent);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEventHandler::apply);
   }
 
-  /**
-   * The event handler as a plain function, shared with the read model's projection so both derive
-   * the same state (status, nodes, event count) from the same events.
-   */
-  public static Deployment applyEvent(Deployment s, Event event) {
-    if (event instanceof Created e) {
-      return applyCreated(s, e);
-    } else if (event instanceof UploadProgressed e) {
-      return s.withProgress(e.bytes()).appendLog(e.at(), LogEntry.PROGRESS, "upload", s.originNode(),
-          e.bytes() + " bytes received", Map.of("bytes", e.bytes()));
-    } else if (event instanceof PayloadStored e) {
-      return applyPayloadStored(s, e);
-    } else if (event instanceof UploadFailed e) {
-      return s.completed(DeploymentStatus.FAILED, e.error(), e.at()).appendLog(e.at(), LogEntry.ERROR,
-          e.error().phase(), e.error().node(), e.error().code() + ": " + e.error().message(), Map.of());
-    } else if (event instanceof NodeStatusChanged e) {
-      return applyNodeStatus(s, e);
-    } else if (event instanceof Completed e) {
-      return s.completed(e.status(), e.error(), e.at()).appendLog(e.at(), LogEntry.PHASE, "distribute", null,
-          "distribution finished: " + e.status().apiName(), Map.of());
-    } else if (event instanceof Logged e) {
-      return s.appendLog(e.at(), e.type(), e.phase(), e.node(), e.message(), e.data());
-    } else if (event instanceof PayloadPruned e) {
-      return s.withPayloadPresent(false).appendLog(e.at(), LogEntry.LOG, null, null,
-          "payload deleted by " + e.user(), Map.of());
-    }
-    throw new IllegalArgumentException("unknown event " + event);
-  }
-
-  private static Deployment applyCreated(Deployment s, Created e) {
-    Deployment d = s.created(e.project(), e.description(), e.user(), e.originNode(), e.rollbackOf(), e.at());
-    if (e.rollbackOf() != null) {
-      return d.appendLog(e.at(), LogEntry.LOG, null, e.originNode(),
-          "rollback to the payload of deployment " + e.rollbackOf(), Map.of());
-    }
-    return d.appendLog(e.at(), LogEntry.PHASE, "upload", e.originNode(), "upload started", Map.of());
-  }
-
-  private static Deployment applyPayloadStored(Deployment s, PayloadStored e) {
-    Deployment d = s;
-    if (s.rollbackOf() == null) {
-      d = d.appendLog(e.at(), LogEntry.PHASE, "upload", s.originNode(), "upload finished",
-          Map.of("bytes", e.size()));
-    }
-    return d.distributing(e.sha256(), e.size(), e.targetNodes(), e.deadline(), e.at())
-        .appendLog(e.at(), LogEntry.PHASE, "store", s.originNode(), "payload verified and stored: sha256 "
-            + e.sha256(), Map.of("bytes", e.size()))
-        .appendLog(e.at(), LogEntry.PHASE, "distribute", null,
-            "distribution started to " + e.targetNodes().size() + " node(s)",
-            Map.of("nodes", (long) e.targetNodes().size()));
-  }
-
-  private static Deployment applyNodeStatus(Deployment s, NodeStatusChanged e) {
-    NodeResult before = s.nodes().get(e.node());
-    NodeStatus from = before == null ? NodeStatus.PENDING : before.status();
-    Deployment d = s.withNode(e.node(), e.status(), e.error(), e.at());
-    // The phase the node was in ends, the one it enters starts. A node may skip phases (a rollback to
-    // a release it holds goes from pending to activating): those were not run and are not logged.
-    if (isWorking(from) && e.status().ordinal() > from.ordinal()) {
-      d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(from), e.node(), phaseOf(from) + " finished", Map.of());
-    }
-    if (isWorking(e.status())) {
-      d = d.appendLog(e.at(), LogEntry.PHASE, phaseOf(e.status()), e.node(), phaseOf(e.status()) + " started",
-          Map.of());
-    }
-    String message = e.node() + " is " + e.status().apiName();
-    d = d.appendLog(e.at(), LogEntry.NODE, phaseOf(e.status() == NodeStatus.FAILED ? from : e.status()),
-        e.node(), message, Map.of());
-    if (e.error() != null && e.status() == NodeStatus.FAILED) {
-      d = d.appendLog(e.at(), LogEntry.ERROR, e.error().phase(), e.node(),
-          e.error().code() + ": " + e.error().message(), Map.of());
-    }
-    return d;
-  }
-
-  private static boolean isWorking(NodeStatus status) {
-    return status == NodeStatus.FETCHING || status == NodeStatus.EXTRACTING || status == NodeStatus.ACTIVATING;
-  }
 }

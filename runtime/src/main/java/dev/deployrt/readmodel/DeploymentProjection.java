@@ -2,6 +2,7 @@ package dev.deployrt.readmodel;
 
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.DeploymentEventHandler;
 import java.sql.Connection;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
@@ -26,7 +27,7 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
  * <p>Exactly once: each event's row update and the projection's offset are committed in one
  * transaction on a connection of the shared pool, so a crash between the two can neither skip nor
  * repeat an event; after downtime the projection resumes from its stored offset and catches up. A
- * row is derived with the entity's own event handler ({@link DeploymentEntity#applyEvent}), so the read
+ * row is derived with the entity's own event handler ({@link DeploymentEventHandler}), so the read
  * model shows exactly the status, nodes and event count that the entity has. All events of one
  * deployment carry one tag, so one projection instance is the only writer of a row, in seq order.
  */
@@ -73,7 +74,7 @@ public final class DeploymentProjection {
 
     private void apply(Connection c, String id, DeploymentEntity.Event event) throws Exception {
       Deployment before = rows.load(c, id).orElseGet(() -> Deployment.empty(id));
-      rows.save(c, DeploymentEntity.applyEvent(before, event));
+      rows.save(c, DeploymentEventHandler.apply(before, event));
     }
   }
 }

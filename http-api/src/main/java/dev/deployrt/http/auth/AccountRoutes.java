@@ -116,19 +116,19 @@ public final class AccountRoutes extends AllDirectives {
   private Route tokens(User caller) {
     return concat(
         pathEndOrSingleSlash(() -> concat(
-            get(() -> onSuccess(users.tokens(), list -> {
+            get(() -> onSuccess(users.tokenStore().tokens(), list -> {
               ArrayNode out = ApiJson.MAPPER.createArrayNode();
               list.forEach(t -> out.add(token(t)));
               return ok(200, wrap("tokens", out));
             })),
             post(() -> body(Set.of("user", "description", "expires_at"), fields -> {
               String owner = text(fields, "user", false);
-              CompletionStage<UserStore.NewToken> created = users.createToken(owner == null ? caller.name() : owner,
+              CompletionStage<TokenStore.NewToken> created = users.tokenStore().createToken(owner == null ? caller.name() : owner,
                   text(fields, "description", false), instant(fields, "expires_at"), caller);
               return onSuccess(created, t -> complete(HttpResponse.create().withStatus(201)
                   .withEntity(ApiJson.entity(token(t.info()).put("token", t.secret())))));
             })))),
-        path(segment(), id -> delete(() -> onSuccess(users.revokeToken(id, caller), done -> noContent()))));
+        path(segment(), id -> delete(() -> onSuccess(users.tokenStore().revokeToken(id, caller), done -> noContent()))));
   }
 
   private Route noContent() {
@@ -221,7 +221,7 @@ public final class AccountRoutes extends AllDirectives {
     return out;
   }
 
-  private static ObjectNode token(UserStore.TokenInfo t) {
+  private static ObjectNode token(TokenStore.TokenInfo t) {
     ObjectNode out = ApiJson.MAPPER.createObjectNode();
     out.put("id", t.id());
     out.put("user", t.user());

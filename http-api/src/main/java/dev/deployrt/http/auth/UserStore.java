@@ -6,23 +6,16 @@ import dev.deployrt.readmodel.SharedPool;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
@@ -47,11 +40,6 @@ import org.slf4j.LoggerFactory;
  * until it exists, sign-ins answer 503.
  */
 public final class UserStore {
-  /**
-   * SQLSTATEs that mean a concurrent transaction was in the way and nothing was changed: serialization
-   * failure and deadlock (40001, 40P01), a lock not obtained in time (PostgreSQL 55P03, H2 HYT00).
-   */
-  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03", "HYT00");
 
   private static final Logger log = LoggerFactory.getLogger(UserStore.class);
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
@@ -61,21 +49,18 @@ public final class UserStore {
 
   public record UserInfo(String name, Role role, Instant createdAt, String createdBy, Instant updatedAt) {}
 
-  public record TokenInfo(String id, String user, String description, Instant createdAt, String createdBy,
-      Instant expiresAt, Instant revokedAt, String revokedBy) {}
-
-  /** A new token: {@code secret} is shown to its creator once and never stored. */
-  public record NewToken(TokenInfo info, String secret) {}
-
   private final SharedPool pool;
   private final Executor blocking;
   private final PasswordVerifier verifier = new PasswordVerifier();
+  private final AccountsDatabase database;
+  private final TokenStore tokens;
   private final CredentialCache credentials;
   private final CompletableFuture<Void> bootstrapped;
 
   private UserStore(NodeRuntime node, String adminPassword) {
     this.pool = node.sharedPool();
     this.blocking = node.database();
+    this.database = new AccountsDatabase(blocking);
     this.credentials = new CredentialCache(pool,
         node.system().settings().config().getDuration("deploy.credentials-check-interval"));
     node.system().getWhenTerminated().thenRun(() -> {
@@ -87,6 +72,12 @@ public final class UserStore {
         credentials::checkEpoch, credentials.checker(), node.system().getWhenTerminated())
         .startAfter(node.journalReady());
     bootstrapped.thenRun(credentials::startChecking);
+    this.tokens = new TokenStore(pool, database, credentials);
+  }
+
+  /** The API tokens, in the same database. */
+  public TokenStore tokenStore() {
+    return tokens;
   }
 
   /**
@@ -140,7 +131,7 @@ public final class UserStore {
   private record PasswordRow(Role role, String hash) {}
 
   private CompletionStage<PasswordRow> passwordRow(String name) {
-    return supply(() -> {
+    return database.supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement("SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
         q.setString(1, name);
@@ -178,7 +169,7 @@ public final class UserStore {
       return CompletableFuture.completedFuture(known);
     }
     long lookedUpIn = credentials.lookupStarted();
-    return whenBootstrapped(() -> supply(() -> {
+    return whenBootstrapped(() -> database.supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement("SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
               + "FROM deploy_tokens t JOIN deploy_users u ON u.name = t.user_name WHERE t.token_sha256 = ?")) {
@@ -212,7 +203,7 @@ public final class UserStore {
   // ---- users -------------------------------------------------------------------------------------
 
   public CompletionStage<List<UserInfo>> users() {
-    return supply(() -> {
+    return database.supply(() -> {
       try (Connection c = pool.connection();
           PreparedStatement q = c.prepareStatement(
               "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users ORDER BY name");
@@ -229,7 +220,7 @@ public final class UserStore {
   public CompletionStage<UserInfo> createUser(String name, Role role, String password, User by) {
     checkName(name);
     checkPassword(password);
-    return hashPassword(password).thenCompose(hash -> supply(() -> {
+    return hashPassword(password).thenCompose(hash -> database.supply(() -> {
       long now = System.currentTimeMillis();
       try (Connection c = pool.connection()) {
         if (userRow(c, name) != null) {
@@ -262,7 +253,7 @@ public final class UserStore {
       checkPassword(password);
     }
     CompletionStage<String> hash = password == null ? CompletableFuture.completedFuture(null) : hashPassword(password);
-    return hash.thenCompose(newHash -> supply(() -> {
+    return hash.thenCompose(newHash -> database.supply(() -> {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
@@ -295,7 +286,7 @@ public final class UserStore {
    * Within the caller's transaction: the user's row, locked until the transaction ends (so a delete,
    * an update and a token's creation for one user run one after another), or 404 when there is none.
    */
-  private static UserInfo existingUser(Connection c, String name) throws SQLException {
+  static UserInfo existingUser(Connection c, String name) throws SQLException {
     try (PreparedStatement q = c.prepareStatement("SELECT name, role, created_at_ms, created_by, updated_at_ms "
         + "FROM deploy_users WHERE name = ? FOR UPDATE")) {
       q.setString(1, name);
@@ -328,7 +319,7 @@ public final class UserStore {
 
   /** Deletes a user and revokes their tokens. */
   public CompletionStage<Void> deleteUser(String name, User by) {
-    return supply(() -> {
+    return database.supply(() -> {
       try (Connection c = pool.connection()) {
         c.setAutoCommit(false);
         try {
@@ -376,108 +367,6 @@ public final class UserStore {
     }
   }
 
-  // ---- tokens ------------------------------------------------------------------------------------
-
-  public CompletionStage<NewToken> createToken(String userName, String description, Instant expiresAt, User by) {
-    if (description != null && description.length() > 512) {
-      throw ApiException.invalid("description: at most 512 characters").with("field", "description");
-    }
-    if (description != null && dev.deployrt.text.ClientText.hasControlCharacters(description)) {
-      throw ApiException.invalid("description: must not contain control characters").with("field", "description");
-    }
-    if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
-      throw ApiException.invalid("expires_at: must be in the future").with("field", "expires_at");
-    }
-    return supply(() -> {
-      byte[] random = new byte[32];
-      new SecureRandom().nextBytes(random);
-      String secret = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-      String id = UUID.randomUUID().toString();
-      long now = System.currentTimeMillis();
-      try (Connection c = pool.connection()) {
-        c.setAutoCommit(false);
-        // The user's row stays locked until the token is in: a concurrent delete of the user waits,
-        // then revokes it with the others (or this finds the user gone).
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_tokens (token_id, token_sha256, "
-            + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-          existingUser(c, userName);
-          insert.setString(1, id);
-          insert.setString(2, sha256(secret));
-          insert.setString(3, userName);
-          insert.setString(4, description);
-          insert.setLong(5, now);
-          insert.setString(6, by.name());
-          if (expiresAt == null) {
-            insert.setNull(7, Types.BIGINT);
-          } else {
-            insert.setLong(7, expiresAt.toEpochMilli());
-          }
-          insert.executeUpdate();
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-      }
-      log.info("token {} for user {} created by {}", id, userName, by.name());
-      return new NewToken(new TokenInfo(id, userName, description, Instant.ofEpochMilli(now), by.name(),
-          expiresAt, null, null), secret);
-    });
-  }
-
-  /** Every token (without secrets), newest first. */
-  public CompletionStage<List<TokenInfo>> tokens() {
-    return supply(() -> {
-      try (Connection c = pool.connection();
-          PreparedStatement q = c.prepareStatement("SELECT token_id, user_name, description, created_at_ms, "
-              + "created_by, expires_at_ms, revoked_at_ms, revoked_by FROM deploy_tokens "
-              + "ORDER BY created_at_ms DESC, token_id");
-          ResultSet rs = q.executeQuery()) {
-        List<TokenInfo> out = new ArrayList<>();
-        while (rs.next()) {
-          out.add(new TokenInfo(rs.getString(1), rs.getString(2), rs.getString(3), instant(rs, 4),
-              rs.getString(5), instant(rs, 6), instant(rs, 7), rs.getString(8)));
-        }
-        return out;
-      }
-    });
-  }
-
-  /** Revokes a token; revoking it again changes nothing. 404 if there is no such token. */
-  public CompletionStage<Void> revokeToken(String id, User by) {
-    return supply(() -> {
-      try (Connection c = pool.connection()) {
-        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM deploy_tokens WHERE token_id = ?")) {
-          exists.setString(1, id);
-          try (ResultSet rs = exists.executeQuery()) {
-            if (!rs.next()) {
-              throw new ApiException(404, "NOT_FOUND", "no token " + id);
-            }
-          }
-        }
-        c.setAutoCommit(false);
-        try (PreparedStatement revoke = c.prepareStatement("UPDATE deploy_tokens SET revoked_at_ms = ?, "
-            + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
-          revoke.setLong(1, System.currentTimeMillis());
-          revoke.setString(2, by.name());
-          revoke.setString(3, id);
-          boolean revoked = revoke.executeUpdate() > 0;
-          if (revoked) {
-            CredentialCache.moveEpoch(c);
-          }
-          c.commit();
-          if (revoked) {
-            log.info("token {} revoked by {}", id, by.name());
-          }
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-        return (Void) null;
-      }
-    }).thenApply(this::changed);
-  }
-
   // ---- helpers -----------------------------------------------------------------------------------
 
   /**
@@ -516,34 +405,8 @@ public final class UserStore {
   }
 
   private static UserInfo userInfo(ResultSet rs) throws SQLException {
-    return new UserInfo(rs.getString(1), Role.valueOf(rs.getString(2)), instant(rs, 3), rs.getString(4),
-        instant(rs, 5));
-  }
-
-  private static Instant instant(ResultSet rs, int column) throws SQLException {
-    long ms = rs.getLong(column);
-    return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
-  }
-
-  private interface Sql<T> {
-    T run() throws SQLException;
-  }
-
-  /** Runs blocking JDBC work on the blocking dispatcher; a database failure becomes 503. */
-  private <T> CompletionStage<T> supply(Sql<T> work) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return work.run();
-      } catch (SQLException e) {
-        log.warn("user store: {}", e.toString());
-        if (CONCURRENCY_STATES.contains(String.valueOf(e.getSQLState()))) {
-          throw new CompletionException(ApiException.unavailable(
-              "the change collided with a concurrent one and was not made: retry it").with("retry_after", 1));
-        }
-        throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
-            .with("retry_after", 5));
-      }
-    }, blocking);
+    return new UserInfo(rs.getString(1), Role.valueOf(rs.getString(2)), AccountsDatabase.instant(rs, 3), rs.getString(4),
+        AccountsDatabase.instant(rs, 5));
   }
 
   static String sha256(String text) {
@@ -553,6 +416,4 @@ public final class UserStore {
       throw new IllegalStateException(e);
     }
   }
-
-
 }

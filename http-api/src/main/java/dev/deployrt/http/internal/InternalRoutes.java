@@ -167,7 +167,7 @@ public final class InternalRoutes extends AllDirectives {
           }
         }, node.blocking())
         .exceptionally(e -> {
-          ApiException api = DeployHandler.asApi(e);
+          ApiException api = dev.deployrt.http.deployments.DeployErrors.asApi(e);
           return HttpResponse.create().withStatus(api.status()).withEntity(ApiJson.entity(ApiJson.error(api)));
         });
   }

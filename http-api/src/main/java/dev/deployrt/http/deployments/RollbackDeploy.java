@@ -1,0 +1,198 @@
+package dev.deployrt.http.deployments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.async.Failures;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.http.ApiException;
+import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.auth.User;
+import dev.deployrt.http.limits.RequestLimits;
+import dev.deployrt.node.NodeRuntime;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * {@code POST /deployments} with a JSON body {@code {"project", "rollback_of"}}: a new deployment of an
+ * earlier deployment's stored payload. The node taking it holds its copy of the bytes (copying them
+ * from a holder first if it has none, once for all rollbacks needing them at once) and reads the
+ * earlier record again under that hold, so a payload delete racing it either wins (404 {@code
+ * PAYLOAD_PRUNED}) or leaves the bytes in place.
+ */
+final class RollbackDeploy {
+  private static final int MAX_JSON_BYTES = 64 * 1024;
+
+  private final NodeRuntime node;
+  private final DeploySteps steps;
+  private final Materializer mat;
+  private final Duration maxWait;
+  /** Rollback copies to this node under way, by digest ({@link #sharedCopy}). */
+  private final Map<String, CompletableFuture<Void>> copiesInFlight = new ConcurrentHashMap<>();
+
+  RollbackDeploy(NodeRuntime node, DeploySteps steps, Materializer mat, Duration maxWait) {
+    this.node = node;
+    this.steps = steps;
+    this.mat = mat;
+    this.maxWait = maxWait;
+  }
+
+  CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user, Map<String, String> query,
+      RequestLimits.UploadSlot slot) {
+    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(steps.askTimeout().toMillis(), mat)
+        .handle((strict, error) -> error != null
+            ? JsonFields.unreadable("the body could not be read: " + DeployErrors.rootMessage(error))
+            : JsonFields.parse(strict.getData().utf8String()))
+        .thenCompose(body -> {
+          DeployRequest parsed = DeployRequest.parse(body.fields(), DeployRequest.ROLLBACK_FIELDS, query, maxWait);
+          DeployRequest params = body.problem() == null ? parsed
+              : new DeployRequest(null, null, null, null, parsed.waitForResult(), parsed.timeout(),
+                  ApiException.invalid(body.problem()));
+          return steps.record(id, params, user, params.rollbackOf()).thenCompose(created -> {
+            if (params.problem() != null) {
+              return steps.fail(id, params.problem());
+            }
+            return steps.get(params.rollbackOf()).thenCompose(earlier -> rollbackTo(id, earlier, params, slot));
+          });
+        });
+  }
+
+  /** @param slot this rollback's upload slot, released once the bytes are here and recorded */
+  private CompletionStage<HttpResponse> rollbackTo(String id, Deployment earlier, DeployRequest params,
+      RequestLimits.UploadSlot slot) {
+    if (!earlier.exists()) {
+      return steps.fail(id, ApiException.notFound("deployment " + params.rollbackOf() + " does not exist")
+          .with("rollback_of", params.rollbackOf()));
+    }
+    if (!earlier.project().equals(params.project())) {
+      return steps.fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " belongs to project '"
+          + earlier.project() + "', not '" + params.project() + "'"));
+    }
+    if (earlier.sha256() == null) {
+      return steps.fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " never stored a payload"));
+    }
+    if (!earlier.payloadPresent() || !anyUpNodeHolds(earlier.sha256())) {
+      return steps.fail(id, pruned(params));
+    }
+    // A payload delete of the earlier deployment may be under way. This node's copy is held while the
+    // record is read again, so the delete either marked it first (then this rollback fails
+    // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. A node without a copy
+    // first copies the bytes from a node that holds them, under the same hold: a copy committed
+    // after the delete's claim mark, or on a node the delete did not mark, stays.
+    return steps.whileHeld(id, earlier.sha256(), () -> copyHere(id, earlier, params)
+        .thenCompose(copied -> steps.get(params.rollbackOf()))
+        .thenCompose(again -> {
+          if (!again.payloadPresent()) {
+            throw pruned(params);
+          }
+          return steps.markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
+        }).whenComplete((stored, e) -> slot.release()), stored -> steps.respondStored(id, stored, params));
+  }
+
+  /**
+   * Completes once this node holds the earlier deployment's bytes, copying them from a holder if it
+   * does not (renewing the pending record's upload lease meanwhile, as an upload does); if none could
+   * serve them, fails PAYLOAD_PRUNED when the earlier record was marked meanwhile (a delete won), else
+   * UNAVAILABLE.
+   */
+  private CompletionStage<Void> copyHere(String id, Deployment earlier, DeployRequest params) {
+    if (node.blobs().contains(earlier.sha256())) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Cancellable heartbeat = steps.renewLease(id, () -> 0);
+    return sharedCopy(id, earlier)
+        .whenComplete((done, e) -> heartbeat.cancel())
+        .exceptionallyCompose(failure -> steps.get(params.rollbackOf()).thenApply(again -> {
+          if (!again.payloadPresent()) {
+            throw pruned(params);
+          }
+          throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
+              + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
+        }));
+  }
+
+  /**
+   * Copies the earlier deployment's bytes to this node from a holder, once for all the rollbacks that
+   * need them at the same time: a second rollback to the same bytes while a copy runs waits for that
+   * copy instead of starting its own (and says so in its events).
+   */
+  private CompletableFuture<Void> sharedCopy(String id, Deployment earlier) {
+    String sha256 = earlier.sha256();
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> running = copiesInFlight.putIfAbsent(sha256, mine);
+    if (running != null) {
+      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "fetch", node.nodeName(),
+          "the payload is already being copied to " + node.nodeName() + " for another rollback: waiting for that copy",
+          Map.of()));
+      return running;
+    }
+    CompletableFuture.runAsync(() -> {
+      try {
+        node.fetcher().copyFromHolders(id, sha256, earlier.payloadSize());
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, node.uploads()).whenComplete((done, e) -> {
+      copiesInFlight.remove(sha256, mine);
+      if (e != null) {
+        mine.completeExceptionally(e);
+      } else {
+        mine.complete(null);
+      }
+    });
+    return mine;
+  }
+
+  private static ApiException pruned(DeployRequest params) {
+    return new ApiException(404, "PAYLOAD_PRUNED", "the payload of deployment " + params.rollbackOf()
+        + " was reclaimed").with("rollback_of", params.rollbackOf());
+  }
+
+  private boolean anyUpNodeHolds(String sha256) {
+    return node.blobs().contains(sha256) || node.upNodes().stream()
+        .anyMatch(n -> node.directory().peer(n).blobs().contains(sha256));
+  }
+
+  /**
+   * A rollback's JSON body: a flat object of strings, or the problem that makes it not one (then no
+   * field is taken from it).
+   */
+  record JsonFields(Map<String, String> fields, String problem) {
+    static JsonFields unreadable(String problem) {
+      return new JsonFields(Map.of(), problem);
+    }
+
+    static JsonFields parse(String body) {
+      JsonNode node;
+      try {
+        node = ApiJson.MAPPER.readTree(body);
+      } catch (Exception e) {
+        return unreadable(ApiJson.describeParseError(e));
+      }
+      if (node == null || !node.isObject()) {
+        return unreadable("the body must be a JSON object");
+      }
+      Map<String, String> out = new HashMap<>();
+      var it = node.fields();
+      while (it.hasNext()) {
+        var e = it.next();
+        if (!e.getValue().isTextual()) {
+          return unreadable("field '" + DeployRequest.printable(e.getKey()) + "' must be a string");
+        }
+        out.put(e.getKey(), e.getValue().asText());
+      }
+      return new JsonFields(out, null);
+    }
+  }
+
+}
