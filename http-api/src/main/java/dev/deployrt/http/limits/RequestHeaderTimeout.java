@@ -2,6 +2,7 @@ package dev.deployrt.http.limits;
 
 import dev.deployrt.http.EntityBytes;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -84,60 +85,41 @@ public final class RequestHeaderTimeout
       {
         // Each direction ends on its own: a client that closes its side after a request still gets
         // the answer.
-        setHandler(requestsIn, new AbstractInHandler() {
+        relay(requestsIn, requestsOut, request -> {
+          cancelTimer(CLOCK);
+          open++;
+          return request;
+        });
+        relay(responsesIn, responsesOut, this::whenSent);
+      }
+
+      /** Passes one direction's elements through ({@code each} sees every one); each end is passed on. */
+      private <T> void relay(Inlet<T> in, Outlet<T> out, UnaryOperator<T> each) {
+        setHandler(in, new AbstractInHandler() {
           @Override
           public void onPush() {
-            cancelTimer(CLOCK);
-            open++;
-            push(requestsOut, grab(requestsIn));
+            push(out, each.apply(grab(in)));
           }
 
           @Override
           public void onUpstreamFinish() {
-            complete(requestsOut);
+            complete(out);
           }
 
           @Override
           public void onUpstreamFailure(Throwable ex) {
-            fail(requestsOut, ex);
+            fail(out, ex);
           }
         });
-        setHandler(requestsOut, new AbstractOutHandler() {
+        setHandler(out, new AbstractOutHandler() {
           @Override
           public void onPull() {
-            pull(requestsIn);
+            pull(in);
           }
 
           @Override
           public void onDownstreamFinish(Throwable cause) {
-            cancel(requestsIn, cause);
-          }
-        });
-        setHandler(responsesIn, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            push(responsesOut, whenSent(grab(responsesIn)));
-          }
-
-          @Override
-          public void onUpstreamFinish() {
-            complete(responsesOut);
-          }
-
-          @Override
-          public void onUpstreamFailure(Throwable ex) {
-            fail(responsesOut, ex);
-          }
-        });
-        setHandler(responsesOut, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            pull(responsesIn);
-          }
-
-          @Override
-          public void onDownstreamFinish(Throwable cause) {
-            cancel(responsesIn, cause);
+            cancel(in, cause);
           }
         });
       }
