@@ -42,6 +42,8 @@ public final class OperationsApi extends AllDirectives {
   private final Authentication auth;
   private final UserStore users;
   private final Duration maxWait;
+  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+  private final Duration askTimeout;
   private final RequestLimits limits;
 
   public OperationsApi(NodeRuntime node, UserStore users) {
@@ -50,6 +52,7 @@ public final class OperationsApi extends AllDirectives {
     this.limits = RequestLimits.fromConfig(node.system().settings().config());
     this.auth = new Authentication(users, limits, LoginLimits.fromConfig(node.system().settings().config()));
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
+    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
   }
 
   /**
@@ -62,9 +65,9 @@ public final class OperationsApi extends AllDirectives {
         new HealthRoutes(node).route(),
         new MetricsRoutes(node).route(),
         new InternalRoutes(node).route(),
-        new ClusterRoutes(node, auth).route(),
+        new ClusterRoutes(node, auth, askTimeout).route(),
         new AccountRoutes(users, auth).route(),
-        new DeploymentRoutes(node, auth, maxWait, limits).route());
+        new DeploymentRoutes(node, auth, askTimeout, maxWait, limits).route());
     ExceptionHandler exceptions = exceptions();
     RejectionHandler rejections = rejections();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));

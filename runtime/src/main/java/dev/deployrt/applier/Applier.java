@@ -236,9 +236,10 @@ public final class Applier {
     if (failure instanceof PhaseFailure p) {
       Throwable cause = p.getCause();
       // Messages quote paths, which hold the archive's entry names: escaped (ClientText).
-      if (storageError(cause) != null) {
-        return new ErrorInfo(p.phase + " failed: this node's disk refused: "
-            + ClientText.printable(storageError(cause).getMessage(), 500), "STORAGE_ERROR", p.phase, node);
+      String refused = storageFailure(cause);
+      if (refused != null) {
+        return new ErrorInfo(p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
+            "STORAGE_ERROR", p.phase, node);
       }
       String code = switch (p.phase) {
         case "fetch" -> "FETCH_FAILED";
@@ -253,15 +254,15 @@ public final class Applier {
     return new ErrorInfo(String.valueOf(failure), "APPLY_FAILED", "distribute", node);
   }
 
-  /** The file-system error in {@code failure}'s causes, if the failure is the disk's. */
-  private static FileSystemException storageError(Throwable failure) {
+  /** What the disk said, if {@code failure} is the disk's (a file-system error among its causes); else null. */
+  private static String storageFailure(Throwable failure) {
     FileSystemException fs = Failures.find(FileSystemException.class, failure);
     if (fs != null) {
-      return fs;
+      return fs.getMessage();
     }
     UploadFailure upload = Failures.find(UploadFailure.class, failure);
     if (upload != null && upload.reason() == UploadFailure.Reason.STORAGE_ERROR && upload.getCause() != null) {
-      return new FileSystemException(null, null, String.valueOf(upload.getCause().getMessage()));
+      return String.valueOf(upload.getCause().getMessage());
     }
     return null;
   }

@@ -44,7 +44,8 @@ public final class ArchiveExtractor {
    * What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets 077);
    * -1 when the umask is unknown, so that every file is chmod'ed.
    */
-  private static final int CREATED_FILE_MODE = umask() < 0 ? -1 : 0666 & ~umask();
+  private static final int UMASK = umask();
+  private static final int CREATED_FILE_MODE = UMASK < 0 ? -1 : 0666 & ~UMASK;
   /** Every directory's mode while the archive is being extracted. */
   private static final FileAttribute<Set<PosixFilePermission>> WHILE_EXTRACTING =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));

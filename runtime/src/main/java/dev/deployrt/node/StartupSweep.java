@@ -73,7 +73,7 @@ final class StartupSweep {
         .thenCompose(ready -> endInterruptedUploads())
         .thenCompose(interrupted -> readModelCaughtUp().thenApply(caughtUp -> interrupted))
         .thenApplyAsync(interrupted -> {
-          reclaimUnneededBlobs(releaseStore, beforeSweep, interrupted);
+          reclaimUnneededBlobs(beforeSweep, interrupted);
           return Done.getInstance();
         }, blocking);
   }
@@ -155,7 +155,7 @@ final class StartupSweep {
    * stays (the database may not be the one these bytes were recorded in), and so does one that a
    * project's stored desired release uses, and one committed or held after {@code since}.
    */
-  private void reclaimUnneededBlobs(ReleaseStore releaseStore, BlobStore.ClaimMark since,
+  private void reclaimUnneededBlobs(BlobStore.ClaimMark since,
       InterruptedUploads interrupted) {
     Set<String> released;
     try {

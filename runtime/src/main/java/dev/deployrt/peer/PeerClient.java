@@ -68,7 +68,7 @@ public final class PeerClient {
     HttpRequest addressed = request.withUri(base + request.getUri().toString())
         .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));
     Http http = Http.get(system);
-    CompletionStage<HttpResponse> response = https != null && base.startsWith("https:")
+    CompletionStage<HttpResponse> response = https != null
         ? http.singleRequest(addressed, https) : http.singleRequest(addressed);
     return response.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }

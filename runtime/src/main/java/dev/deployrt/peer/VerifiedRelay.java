@@ -1,7 +1,7 @@
 package dev.deployrt.peer;
 
+import dev.deployrt.upload.PayloadUpload;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
@@ -54,7 +54,7 @@ public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteSt
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
     return new GraphStageLogic(shape) {
-      private final MessageDigest digest = sha256();
+      private final MessageDigest digest = PayloadUpload.sha256();
       private long count;
       /** The chunk received last, held until the next one (or the verified end) releases it. */
       private ByteString held;
@@ -100,13 +100,5 @@ public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteSt
         });
       }
     };
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -13,7 +13,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * List queries over the read model. Every filter is a column with an index that ends in the sort
@@ -81,7 +80,7 @@ public final class DeploymentQueries {
         Deployment row = inTable.get(mine.deploymentId());
         Deployment newer = mine;
         if (row != null && row.eventCount() >= mine.eventCount()) {
-          recentWrites.caughtUp(mine, row);
+          recentWrites.caughtUp(row);
           newer = row;
         }
         recentIds.add(mine.deploymentId());
@@ -98,34 +97,31 @@ public final class DeploymentQueries {
    * in their newer state, that match). The recent ones are kept out of the table's queries, so a row
    * the projection writes meanwhile is never counted twice nor missed. Reads the table's rows from
    * {@code offset - |added|} to {@code offset + limit}: every row that can land on the page is among
-   * them, and each one's place in the merged order follows from how many added ones sort before it.
+   * them. The first row read stands in the merged order after the rows before it and the added ones
+   * that sort before it; sorted together with the other added ones, each one stands at that place plus
+   * its index (an added one past the last row read lands past the page).
    */
   private Page merged(Connection c, Where where, Filter f, List<Deployment> added) throws SQLException {
     int lo = Math.max(0, f.offset() - added.size());
-    int want = f.offset() + f.limit() - lo;
-    Page window = page(c, where, lo, want);
+    Page window = page(c, where, lo, f.offset() + f.limit() - lo);
     List<Deployment> rowsRead = window.deployments();
-    TreeMap<Long, Deployment> byPlace = new TreeMap<>();
-    for (int i = 0; i < rowsRead.size(); i++) {
-      Deployment row = rowsRead.get(i);
-      byPlace.put((long) lo + i + before(added, row), row);
+    long total = window.total() + added.size();
+    if (lo > 0 && rowsRead.isEmpty()) {
+      return new Page(List.of(), total); // fewer than offset - |added| rows: the page is past the end
     }
-    boolean tableEnds = rowsRead.size() < want;
+    List<Deployment> merged = new ArrayList<>(rowsRead);
+    long firstAt = lo;
     for (Deployment mine : added) {
-      long rowsBefore = before(rowsRead, mine);
-      boolean beforeWindow = lo > 0 && (rowsRead.isEmpty() || LIST_ORDER.compare(mine, rowsRead.get(0)) < 0);
-      boolean afterWindow = !tableEnds && rowsBefore == rowsRead.size();
-      if (!beforeWindow && !afterWindow) {
-        byPlace.put(lo + rowsBefore + before(added, mine), mine);
+      if (lo > 0 && LIST_ORDER.compare(mine, rowsRead.get(0)) < 0) {
+        firstAt++;
+      } else {
+        merged.add(mine);
       }
     }
-    List<Deployment> page = new ArrayList<>(byPlace.subMap((long) f.offset(), (long) f.offset() + f.limit()).values());
-    return new Page(page, window.total() + added.size());
-  }
-
-  /** How many of {@code ds} sort before {@code d}. */
-  private static long before(List<Deployment> ds, Deployment d) {
-    return ds.stream().filter(x -> LIST_ORDER.compare(x, d) < 0).count();
+    merged.sort(LIST_ORDER);
+    int from = (int) Math.min(merged.size(), f.offset() - firstAt);
+    int to = (int) Math.min(merged.size(), (long) from + f.limit());
+    return new Page(new ArrayList<>(merged.subList(from, to)), total);
   }
 
   private Page page(Connection c, Where where, int offset, int limit) throws SQLException {

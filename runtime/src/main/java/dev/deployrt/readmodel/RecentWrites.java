@@ -43,11 +43,8 @@ public final class RecentWrites {
     return byId.values().stream().map(Entry::deployment).toList();
   }
 
-  /** Forgets {@code kept} once the read model's row {@code row} is at least as new. */
-  void caughtUp(Deployment kept, Deployment row) {
-    if (row.eventCount() >= kept.eventCount()) {
-      byId.computeIfPresent(kept.deploymentId(),
-          (id, e) -> e.deployment().eventCount() <= row.eventCount() ? null : e);
-    }
+  /** Forgets the deployment once the read model's {@code row} is at least as new as what is kept. */
+  void caughtUp(Deployment row) {
+    byId.computeIfPresent(row.deploymentId(), (id, e) -> e.deployment().eventCount() <= row.eventCount() ? null : e);
   }
 }

@@ -113,19 +113,23 @@ public final class UserStore {
       return CompletableFuture.completedFuture(known);
     }
     long lookedUpIn = credentials.lookupStarted();
-    return whenBootstrapped(() -> passwordRow(name))
-        .thenCompose(row -> verifier.verify(password, row == null ? null : row.hash()).thenApply(ok -> {
-          if (!ok || row == null) {
-            throw Authentication.unauthorized("wrong user name or password");
-          }
-          return credentials.remember(key, new User(name, row.role()), Long.MAX_VALUE, lookedUpIn);
-        }));
+    return matchingRow(name, password).thenApply(row -> {
+      if (row == null) {
+        throw Authentication.unauthorized("wrong user name or password");
+      }
+      return credentials.remember(key, new User(name, row.role()), Long.MAX_VALUE, lookedUpIn);
+    });
   }
 
   /** Whether {@code password} is {@code name}'s (hashed on the verifiers: 429 when they are busy). */
   public CompletionStage<Boolean> passwordMatches(String name, String password) {
+    return matchingRow(name, password).thenApply(row -> row != null);
+  }
+
+  /** {@code name}'s row if {@code password} is its password, else null (also when there is no such user). */
+  private CompletionStage<PasswordRow> matchingRow(String name, String password) {
     return whenBootstrapped(() -> passwordRow(name))
-        .thenCompose(row -> verifier.verify(password, row == null ? null : row.hash()).thenApply(ok -> ok && row != null));
+        .thenCompose(row -> verifier.verify(password, row == null ? null : row.hash()).thenApply(ok -> ok ? row : null));
   }
 
   private record PasswordRow(Role role, String hash) {}

@@ -36,15 +36,14 @@ import org.apache.pekko.http.javadsl.server.Route;
  * which each node updates as it applies; it may lag a change by a gossip round.
  */
 public final class ClusterRoutes extends AllDirectives {
-  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
   private final Duration askTimeout;
 
   private final NodeRuntime node;
   private final Authentication auth;
 
-  public ClusterRoutes(NodeRuntime node, Authentication auth) {
+  public ClusterRoutes(NodeRuntime node, Authentication auth, Duration askTimeout) {
     this.node = node;
-    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
+    this.askTimeout = askTimeout;
     this.auth = auth;
   }
 

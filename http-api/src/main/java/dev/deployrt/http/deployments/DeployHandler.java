@@ -47,13 +47,14 @@ public final class DeployHandler {
   private final DeploySteps steps;
   private final RollbackDeploy rollbacks;
 
-  public DeployHandler(NodeRuntime node, Duration maxWait, EventStreams streams, RequestLimits limits) {
+  public DeployHandler(NodeRuntime node, Duration askTimeout, Duration maxWait, EventStreams streams,
+      RequestLimits limits) {
     this.node = node;
     this.limits = limits;
     this.mat = Materializer.matFromSystem(node.system());
     this.maxWait = maxWait;
     this.streams = streams;
-    this.steps = new DeploySteps(node);
+    this.steps = new DeploySteps(node, askTimeout);
     this.rollbacks = new RollbackDeploy(node, steps, mat, maxWait);
   }
 

@@ -53,15 +53,14 @@ final class DeploySteps {
 
   private final NodeRuntime node;
   private final Materializer mat;
-  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
   private final Duration askTimeout;
   /** Deploys answered with an event stream, by id: completed once their record exists. */
   private final Map<String, CompletableFuture<Deployment>> streamed = new ConcurrentHashMap<>();
 
-  DeploySteps(NodeRuntime node) {
+  DeploySteps(NodeRuntime node, Duration askTimeout) {
     this.node = node;
     this.mat = Materializer.matFromSystem(node.system());
-    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
+    this.askTimeout = askTimeout;
   }
 
   Duration askTimeout() {

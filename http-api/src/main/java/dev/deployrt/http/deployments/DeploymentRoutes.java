@@ -27,7 +27,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  * stream ({@link EventStreams}) and its payload ({@link PayloadHandler}). Thin: validate, ask, map.
  */
 public final class DeploymentRoutes extends AllDirectives {
-  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
   private final Duration askTimeout;
 
   private final NodeRuntime node;
@@ -36,13 +35,14 @@ public final class DeploymentRoutes extends AllDirectives {
   private final EventStreams streams;
   private final PayloadHandler payloads;
 
-  public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration maxWait, RequestLimits limits) {
+  public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration askTimeout, Duration maxWait,
+      RequestLimits limits) {
     this.node = node;
-    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
+    this.askTimeout = askTimeout;
     this.auth = auth;
     this.streams = new EventStreams(node);
-    this.deployHandler = new DeployHandler(node, maxWait, streams, limits);
-    this.payloads = new PayloadHandler(node);
+    this.deployHandler = new DeployHandler(node, askTimeout, maxWait, streams, limits);
+    this.payloads = new PayloadHandler(node, askTimeout);
   }
 
   public Route route() {

@@ -59,7 +59,6 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * kept a claimed copy), if no deployment needs them; otherwise it frees 0 bytes.
  */
 final class PayloadHandler {
-  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
   private final Duration askTimeout;
   private static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
@@ -69,9 +68,9 @@ final class PayloadHandler {
   private final NodeRuntime node;
   private final Duration catchUpLimit;
 
-  PayloadHandler(NodeRuntime node) {
+  PayloadHandler(NodeRuntime node, Duration askTimeout) {
     this.node = node;
-    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
+    this.askTimeout = askTimeout;
     this.catchUpLimit = node.system().settings().config().getDuration("deploy.http.payload-delete-wait");
   }
 

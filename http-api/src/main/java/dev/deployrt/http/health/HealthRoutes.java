@@ -1,5 +1,6 @@
 package dev.deployrt.http.health;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.node.NodeRuntime;
@@ -69,10 +70,8 @@ public final class HealthRoutes extends AllDirectives {
 
   static Failed describe(String failure, Throwable error) {
     boolean timedOut = failure.contains("timed out");
-    boolean journal = failure.contains(JournalReadinessCheck.class.getName());
-    for (Throwable t = error; t != null && !journal; t = t.getCause() == t ? null : t.getCause()) {
-      journal = t instanceof JournalReadinessCheck.NotReady;
-    }
+    boolean journal = failure.contains(JournalReadinessCheck.class.getName())
+        || Failures.find(JournalReadinessCheck.NotReady.class, error) != null;
     if (failure.contains("ClusterMembershipCheck")) {
       return new Failed("cluster-membership", "this node is not Up in the cluster");
     }

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Limits on failed authentications ({@code deploy.limits.failed-logins-*}), applied before a password
@@ -30,11 +31,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Per node: a cluster of n nodes allows n times the failures. Memory stays bounded: past {@link
  * #MAX_TRACKED} keys, buckets that have refilled (they say nothing) are dropped, and keys beyond that
- * share one overflow bucket; a bucket that still holds failures is never dropped.
+ * share one overflow bucket; a bucket that still holds failures is never dropped. A full map is swept
+ * at most once per {@link #SWEEP_EVERY}, so a flood of new keys does not scan it on every attempt.
  */
 public final class LoginLimits {
   static final int MAX_TRACKED = 10_000;
   static final Duration KNOWN_ADDRESS_TTL = Duration.ofHours(24);
+  static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
 
   private final Duration window;
   private final Set<String> trustedProxies;
@@ -42,6 +45,7 @@ public final class LoginLimits {
   private final Budgets byUser;
   /** "user\u0000address" → when that user last signed in from there (millis). */
   private final Map<String, Long> knownAddresses = new ConcurrentHashMap<>();
+  private final SweepThrottle knownAddressSweeps = new SweepThrottle();
 
   public LoginLimits(long perAddress, long perUser, Duration window, Set<String> trustedProxies) {
     if (perAddress < 0 || perUser < 0 || window.isNegative() || window.isZero()) {
@@ -136,12 +140,12 @@ public final class LoginLimits {
   }
 
   private void remember(String user, String address) {
-    if (knownAddresses.size() >= MAX_TRACKED) {
+    if (knownAddresses.size() >= MAX_TRACKED && knownAddressSweeps.due()) {
       long expired = System.currentTimeMillis() - KNOWN_ADDRESS_TTL.toMillis();
       knownAddresses.values().removeIf(t -> t < expired);
-      if (knownAddresses.size() >= MAX_TRACKED) {
-        return; // full of recent sign-ins: this one is simply not remembered
-      }
+    }
+    if (knownAddresses.size() >= MAX_TRACKED) {
+      return; // full of recent sign-ins: this one is simply not remembered
     }
     knownAddresses.put(user + "\u0000" + address, System.currentTimeMillis());
   }
@@ -165,6 +169,7 @@ public final class LoginLimits {
 
     private final long capacity;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final SweepThrottle sweeps = new SweepThrottle();
     private final Bucket overflow;
 
     Budgets(long capacity) {
@@ -179,7 +184,7 @@ public final class LoginLimits {
       }
       Bucket bucket = buckets.get(key);
       if (bucket == null) {
-        if (buckets.size() >= MAX_TRACKED) {
+        if (buckets.size() >= MAX_TRACKED && sweeps.due()) {
           buckets.values().removeIf(b -> b.getAvailableTokens() >= capacity);
         }
         bucket = buckets.size() >= MAX_TRACKED ? overflow : buckets.computeIfAbsent(key, k -> newBucket());
@@ -199,6 +204,17 @@ public final class LoginLimits {
 
     private Bucket newBucket() {
       return Bucket.builder().addLimit(limit -> limit.capacity(capacity).refillGreedy(capacity, window)).build();
+    }
+  }
+
+  /** Says when a full map may be swept: at most once per {@link #SWEEP_EVERY}, across threads. */
+  private static final class SweepThrottle {
+    private final AtomicLong nextAt = new AtomicLong(System.nanoTime());
+
+    boolean due() {
+      long now = System.nanoTime();
+      long next = nextAt.get();
+      return now - next >= 0 && nextAt.compareAndSet(next, now + SWEEP_EVERY.toNanos());
     }
   }
 }
