@@ -1,33 +1,40 @@
 package dev.deployrt.http;
 
+import dev.deployrt.errors.ErrorCode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * An error the API answers with: {@code {"error": <sentence>, "code": <CODE>, ...extra}} and the
- * given HTTP status (API.md, "Errors"). Thrown anywhere in a route or its futures; mapped in one place.
+ * code's HTTP status (API.md, "Errors"). Thrown anywhere in a route or its futures; {@link ApiErrors}
+ * turns it into the response.
  */
 public final class ApiException extends RuntimeException {
   private final int status;
-  private final String code;
+  private final ErrorCode code;
   private final Map<String, Object> extra = new LinkedHashMap<>();
 
-  public ApiException(int status, String code, String message) {
+  public ApiException(ErrorCode code, String message) {
+    this(code, code.httpStatus(), message);
+  }
+
+  /** An error whose status the HTTP layer chose (e.g. 405 or 431 with {@code INVALID_REQUEST}). */
+  public ApiException(ErrorCode code, int status, String message) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
   }
 
   public static ApiException invalid(String message) {
-    return new ApiException(400, "INVALID_REQUEST", message);
+    return new ApiException(ErrorCode.INVALID_REQUEST, message);
   }
 
   public static ApiException notFound(String message) {
-    return new ApiException(404, "NOT_FOUND", message);
+    return new ApiException(ErrorCode.NOT_FOUND, message);
   }
 
   public static ApiException unavailable(String message) {
-    return new ApiException(503, "UNAVAILABLE", message);
+    return new ApiException(ErrorCode.UNAVAILABLE, message);
   }
 
   public ApiException with(String field, Object value) {
@@ -41,7 +48,7 @@ public final class ApiException extends RuntimeException {
     return status;
   }
 
-  public String code() {
+  public ErrorCode code() {
     return code;
   }
 

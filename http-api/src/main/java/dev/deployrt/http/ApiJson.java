@@ -54,7 +54,7 @@ public final class ApiJson {
   public static ObjectNode error(ApiException e) {
     ObjectNode out = MAPPER.createObjectNode();
     out.put("error", e.getMessage());
-    out.put("code", e.code());
+    out.put("code", e.code().name());
     e.extra().forEach((k, v) -> out.set(k, MAPPER.valueToTree(v)));
     return out;
   }

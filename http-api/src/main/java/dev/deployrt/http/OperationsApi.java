@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
@@ -68,8 +69,8 @@ public final class OperationsApi extends AllDirectives {
         new ClusterRoutes(node, auth, askTimeout).route(),
         new AccountRoutes(users, auth).route(),
         new DeploymentRoutes(node, auth, askTimeout, maxWait, limits).route());
-    ExceptionHandler exceptions = exceptions();
-    RejectionHandler rejections = rejections();
+    ExceptionHandler exceptions = ApiErrors.exceptionHandler();
+    RejectionHandler rejections = ApiErrors.rejectionHandler();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));
   }
 
@@ -122,53 +123,5 @@ public final class OperationsApi extends AllDirectives {
       return config.getString("pekko.remote.artery.canonical.hostname");
     }
     return bound;
-  }
-
-  public static HttpResponse errorResponse(ApiException e) {
-    HttpResponse response = HttpResponse.create().withStatus(e.status()).withEntity(ApiJson.entity(ApiJson.error(e)));
-    if (e.status() == 401) {
-      response = response.addHeader(WWWAuthenticate.create(HttpChallenge.createBasic(Authentication.REALM)));
-    }
-    Object retry = e.extra().get("retry_after");
-    if (retry != null) {
-      response = response.addHeader(RawHeader.create("Retry-After", retry.toString()));
-    }
-    return response;
-  }
-
-  private ExceptionHandler exceptions() {
-    return ExceptionHandler.newBuilder()
-        .matchAny(t -> {
-          Throwable cause = Failures.cause(t);
-          if (cause instanceof ApiException api) {
-            return complete(errorResponse(api));
-          }
-          if (cause instanceof java.util.concurrent.TimeoutException) {
-            return complete(errorResponse(
-                ApiException.unavailable("the cluster did not answer in time").with("retry_after", 5)));
-          }
-          log.error("unhandled error", cause);
-          return complete(errorResponse(new ApiException(500, "INTERNAL", "internal error")));
-        })
-        .build();
-  }
-
-  /** Pekko's own rejections (unknown path, wrong method, …) keep their status but get a JSON body. */
-  private static RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      String text = response.entity() instanceof HttpEntity.Strict strict
-          ? strict.getData().decodeString(StandardCharsets.UTF_8) : response.status().reason();
-      int status = response.status().intValue();
-      String code = switch (status) {
-        case 401 -> "UNAUTHORIZED";
-        case 403 -> "FORBIDDEN";
-        case 404 -> "NOT_FOUND";
-        case 413 -> "PAYLOAD_TOO_LARGE";
-        case 415 -> "UNSUPPORTED_MEDIA_TYPE";
-        case 503 -> "UNAVAILABLE";
-        default -> status >= 500 ? "INTERNAL" : "INVALID_REQUEST";
-      };
-      return response.withEntity(ApiJson.entity(ApiJson.error(new ApiException(status, code, text))));
-    });
   }
 }

@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.errors.ErrorCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -91,7 +92,7 @@ class UploadRequestFuzzTest {
       assertEquals(fields.get("description"), r.description());
       assertEquals(rollback ? fields.get("rollback_of") : null, r.rollbackOf());
     } else {
-      assertEquals("INVALID_REQUEST", r.problem().code());
+      assertEquals(ErrorCode.INVALID_REQUEST, r.problem().code());
       assertEquals(400, r.problem().status());
     }
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.applier;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.archive.InvalidArchiveException;
@@ -134,7 +135,7 @@ public final class Applier {
       reportedActive.add(release.deploymentId());
     } else if (failure instanceof CancellationException && next != null) {
       reporter.report(release.project(), release.deploymentId(), NodeStatus.SUPERSEDED,
-          new ErrorInfo("superseded by deployment " + next.deploymentId(), "SUPERSEDED", "distribute", node));
+          ErrorInfo.of("superseded by deployment " + next.deploymentId(), ErrorCode.SUPERSEDED, "distribute", node));
     } else {
       ctx.getLog().warn("applying {} of project {} failed", release.deploymentId(), release.project(), failure);
       reporter.report(release.project(), release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
@@ -238,20 +239,20 @@ public final class Applier {
       // Messages quote paths, which hold the archive's entry names: escaped (ClientText).
       String refused = storageFailure(cause);
       if (refused != null) {
-        return new ErrorInfo(p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
-            "STORAGE_ERROR", p.phase, node);
+        return ErrorInfo.of(p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
+            ErrorCode.STORAGE_ERROR, p.phase, node);
       }
-      String code = switch (p.phase) {
-        case "fetch" -> "FETCH_FAILED";
-        case "extract" -> "EXTRACT_FAILED";
-        default -> "ACTIVATE_FAILED";
+      ErrorCode code = switch (p.phase) {
+        case "fetch" -> ErrorCode.FETCH_FAILED;
+        case "extract" -> ErrorCode.EXTRACT_FAILED;
+        default -> ErrorCode.ACTIVATE_FAILED;
       };
       String message = ClientText.printable(cause.getMessage() != null ? cause.getMessage()
           : cause.getClass().getSimpleName(), 500);
-      return new ErrorInfo(cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
+      return ErrorInfo.of(cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
           code, p.phase, node);
     }
-    return new ErrorInfo(String.valueOf(failure), "APPLY_FAILED", "distribute", node);
+    return ErrorInfo.of(String.valueOf(failure), ErrorCode.APPLY_FAILED, "distribute", node);
   }
 
   /** What the disk said, if {@code failure} is the disk's (a file-system error among its causes); else null. */
@@ -261,7 +262,7 @@ public final class Applier {
       return fs.getMessage();
     }
     UploadFailure upload = Failures.find(UploadFailure.class, failure);
-    if (upload != null && upload.reason() == UploadFailure.Reason.STORAGE_ERROR && upload.getCause() != null) {
+    if (upload != null && upload.code() == ErrorCode.STORAGE_ERROR && upload.getCause() != null) {
       return String.valueOf(upload.getCause().getMessage());
     }
     return null;

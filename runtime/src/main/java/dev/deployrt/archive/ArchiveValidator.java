@@ -1,5 +1,6 @@
 package dev.deployrt.archive;
 
+import dev.deployrt.async.Failures;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -129,12 +130,8 @@ public final class ArchiveValidator {
     }
 
     static IOException find(Throwable t) {
-      for (Throwable c = t; c != null; c = c.getCause()) {
-        if (c instanceof SourceFailure f) {
-          return f.getCause();
-        }
-      }
-      return null;
+      SourceFailure f = Failures.find(SourceFailure.class, t);
+      return f == null ? null : f.getCause();
     }
   }
 }

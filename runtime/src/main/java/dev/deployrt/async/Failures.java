@@ -1,6 +1,7 @@
 package dev.deployrt.async;
 
 import java.util.concurrent.CompletionException;
+import java.util.function.Predicate;
 
 /** What a failed {@code CompletionStage} is about, for code that reports or classifies it. */
 public final class Failures {
@@ -26,12 +27,36 @@ public final class Failures {
    */
   public static <T extends Throwable> T find(Class<T> type, Throwable... failures) {
     for (Throwable failure : failures) {
-      for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      for (Throwable t = failure; t != null; t = next(t)) {
         if (type.isInstance(t)) {
           return type.cast(t);
         }
       }
     }
     return null;
+  }
+
+  /** Whether {@code failure} or one of its causes matches {@code test}. */
+  public static boolean anyCause(Throwable failure, Predicate<Throwable> test) {
+    for (Throwable t = failure; t != null; t = next(t)) {
+      if (test.test(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The innermost cause of {@code failure} (itself if it has none). */
+  public static Throwable root(Throwable failure) {
+    Throwable t = failure;
+    while (next(t) != null) {
+      t = next(t);
+    }
+    return t;
+  }
+
+  /** The cause of {@code t}, or null at the end of the chain. */
+  private static Throwable next(Throwable t) {
+    return t.getCause() == t ? null : t.getCause();
   }
 }

@@ -1,5 +1,6 @@
 package dev.deployrt.deployment;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.serialization.JsonSerializable;
 import java.time.Duration;
@@ -400,7 +401,7 @@ public final class DeploymentEntity
       return Effect().noReply();
     }
     return endUnfinishedNodes(state, NodeStatus.SUPERSEDED,
-        (node, result) -> new ErrorInfo("superseded by deployment " + newerId, "SUPERSEDED", "distribute", node));
+        (node, result) -> ErrorInfo.of("superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
   }
 
   /**
@@ -428,10 +429,10 @@ public final class DeploymentEntity
     if (state.status() != DeploymentStatus.PENDING) {
       return Effect().noReply();
     }
-    ErrorInfo error = new ErrorInfo(
+    ErrorInfo error = ErrorInfo.of(
         "the upload stopped without completing: the node receiving it sent no heartbeat for "
             + settings.uploadLease().toSeconds() + " s (it may have restarted)",
-        "UPLOAD_ABORTED", "upload", state.originNode());
+        ErrorCode.UPLOAD_ABORTED, "upload", state.originNode());
     return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
   }
 
@@ -439,8 +440,8 @@ public final class DeploymentEntity
     if (state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return endUnfinishedNodes(state, NodeStatus.FAILED, (node, r) -> new ErrorInfo(
-        "node did not report within " + settings.distributionTimeout().toSeconds() + " s", "NODE_TIMEOUT",
+    return endUnfinishedNodes(state, NodeStatus.FAILED, (node, r) -> ErrorInfo.of(
+        "node did not report within " + settings.distributionTimeout().toSeconds() + " s", ErrorCode.NODE_TIMEOUT,
         DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()), node));
   }
 

@@ -1,5 +1,6 @@
 package dev.deployrt.node;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
@@ -119,7 +120,7 @@ final class StartupSweep {
     for (BlobStore.PendingName note : blobs.pendingNames()) {
       CompletionStage<StatusReply<Deployment>> ended = Patterns.retry(
           () -> deployment.apply(note.deploymentId()).<StatusReply<Deployment>>ask(
-              replyTo -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "the upload stopped without "
+              replyTo -> new DeploymentEntity.FailUpload(ErrorCode.UPLOAD_ABORTED.name(), "the upload stopped without "
                   + "completing: the node receiving it restarted before the payload was recorded as stored",
                   "upload", replyTo), Duration.ofSeconds(5)),
           INTERRUPTED_UPLOAD_ATTEMPTS, Duration.ofSeconds(2), system.classicSystem().scheduler(),

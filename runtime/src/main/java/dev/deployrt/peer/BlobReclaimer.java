@@ -121,7 +121,7 @@ public final class BlobReclaimer {
   private Optional<ClaimMark> markOn(String node, String sha256) {
     String problem;
     try {
-      HttpResponse response = peers.send(node, HttpRequest.create("/internal/blobs/" + sha256 + "/claim-mark"),
+      HttpResponse response = peers.send(node, HttpRequest.create(PeerPaths.claimMark(sha256)),
           CALL_TIMEOUT);
       if (!response.status().isSuccess()) {
         problem = peers.describe(response);
@@ -142,8 +142,7 @@ public final class BlobReclaimer {
 
   private long reclaimOn(String node, String sha256, ClaimMark mark) {
     try {
-      HttpResponse response = peers.send(node, HttpRequest.create("/internal/blobs/" + sha256
-          + "?unclaimed_since=" + mark.token()).withMethod(HttpMethods.DELETE), CALL_TIMEOUT);
+      HttpResponse response = peers.send(node, HttpRequest.create(PeerPaths.reclaim(sha256, mark)).withMethod(HttpMethods.DELETE), CALL_TIMEOUT);
       if (response.status().isSuccess()) {
         return json(response).path("freed_bytes").asLong(0);
       }

@@ -55,7 +55,7 @@ public final class PayloadReplicator {
         }
         try {
           long size = Files.size(blob);
-          HttpRequest put = HttpRequest.PUT("/internal/blobs/" + sha256)
+          HttpRequest put = HttpRequest.PUT(PeerPaths.blob(sha256))
               .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
           HttpResponse response = client.send(node, put, settings.pushTimeout());
           if (response.status().isSuccess()) {

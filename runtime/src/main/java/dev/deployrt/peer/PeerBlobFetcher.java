@@ -1,5 +1,6 @@
 package dev.deployrt.peer;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.applier.BlobSource;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
@@ -90,9 +91,23 @@ public final class PeerBlobFetcher implements BlobSource {
 
   private record Candidate(String node, Duration patience) {}
 
+  /**
+   * The payload a fetch is for: the deployment whose events it is logged in, the bytes it must verify,
+   * the node that stored it (asked last), and the fan-out plan that places this node (null when none
+   * applies: a rollback, whose payload the nodes may already hold, or a copy for a rollback request).
+   */
+  private record Wanted(String deploymentId, String sha256, long size, String origin, FanOutPlan plan) {
+    static Wanted of(DesiredRelease release) {
+      FanOutPlan plan = release.sourceDeploymentId() == null && release.origin() != null
+          ? FanOutPlan.of(release.origin(), release.targets()) : null;
+      return new Wanted(release.deploymentId(), release.sha256(), release.size(), release.origin(), plan);
+    }
+  }
+
   @Override
-  public Path obtain(DesiredRelease release, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+  public Path obtain(DesiredRelease desired, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
       throws Exception {
+    Wanted release = Wanted.of(desired);
     String sha = release.sha256();
     Instant deadline = Instant.now().plus(settings.timeout());
     Duration backoff = settings.retryBackoffMin();
@@ -151,7 +166,7 @@ public final class PeerBlobFetcher implements BlobSource {
    * node already holds one). Blocking. Throws if no holder served it: nothing of a failed attempt stays.
    */
   public Path copyFromHolders(String deploymentId, String sha256, long size) throws IOException {
-    DesiredRelease wanted = new DesiredRelease(null, deploymentId, sha256, size, Instant.now(), null, List.of(), null);
+    Wanted wanted = new Wanted(deploymentId, sha256, size, null, null);
     List<String> failures = new ArrayList<>();
     for (Candidate candidate : candidates(wanted)) {
       Optional<Path> local = blobs.claimIfPresent(sha256);
@@ -175,11 +190,11 @@ public final class PeerBlobFetcher implements BlobSource {
   }
 
   /** True if the origin pushes this payload to this node (a replica in the plan) instead of it fetching. */
-  private boolean awaitsPush(DesiredRelease release) {
-    if (release.sourceDeploymentId() != null || release.origin() == null || settings.minCopies() < 2) {
+  private boolean awaitsPush(Wanted release) {
+    if (release.plan() == null || settings.minCopies() < 2) {
       return false;
     }
-    int position = FanOutPlan.of(release.origin(), release.targets()).order().indexOf(self);
+    int position = release.plan().order().indexOf(self);
     return position >= 1 && position < settings.minCopies();
   }
 
@@ -209,11 +224,11 @@ public final class PeerBlobFetcher implements BlobSource {
   }
 
   /** The parent in the fan-out plan (waited for), then the holders by name, the origin last. */
-  private List<Candidate> candidates(DesiredRelease release) {
+  private List<Candidate> candidates(Wanted release) {
     Set<String> up = upNodes.get();
     List<Candidate> out = new ArrayList<>();
-    if (release.sourceDeploymentId() == null && release.origin() != null) {
-      FanOutPlan.of(release.origin(), release.targets()).parentOf(self)
+    if (release.plan() != null) {
+      release.plan().parentOf(self)
           .filter(up::contains)
           .ifPresent(parent -> out.add(new Candidate(parent, settings.parentWait())));
     }
@@ -232,12 +247,11 @@ public final class PeerBlobFetcher implements BlobSource {
    * verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread. The
    * blob is committed when its digest matched; the extraction's result counts only then.
    */
-  private Path fetchFrom(Candidate from, DesiredRelease release, BooleanSupplier cancelled, Runnable fetched,
+  private Path fetchFrom(Candidate from, Wanted release, BooleanSupplier cancelled, Runnable fetched,
       Extraction extraction) throws Exception {
     String sha = release.sha256();
-    String path = "/internal/blobs/" + sha + (from.patience().isZero() ? "" : "?wait=" + from.patience().toSeconds());
     Instant started = Instant.now();
-    HttpResponse response = client.send(from.node(), HttpRequest.GET(path), from.patience().plusSeconds(30));
+    HttpResponse response = client.send(from.node(), HttpRequest.GET(PeerPaths.blob(sha, from.patience())), from.patience().plusSeconds(30));
     if (response.status().intValue() != 200) {
       throw new IOException(client.describe(response));
     }
@@ -325,10 +339,10 @@ public final class PeerBlobFetcher implements BlobSource {
   }
 
   private static String reason(Exception e) {
-    if (e instanceof UploadFailure f && f.reason() == UploadFailure.Reason.DIGEST_MISMATCH) {
+    if (e instanceof UploadFailure f && f.code() == ErrorCode.DIGEST_MISMATCH) {
       return "its bytes do not match sha256 " + f.expected() + " (got " + f.actual() + "): rejected";
     }
-    if (e instanceof UploadFailure f && f.reason() == UploadFailure.Reason.PAYLOAD_TOO_LARGE) {
+    if (e instanceof UploadFailure f && f.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
       return "it served more bytes than the payload has: rejected";
     }
     return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();

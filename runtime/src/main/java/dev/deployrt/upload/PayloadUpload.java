@@ -207,16 +207,8 @@ public final class PayloadUpload {
   }
 
   private static boolean sharesRootCause(Throwable a, Throwable b) {
-    Throwable root = b;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    for (Throwable t = a; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t == root) {
-        return true;
-      }
-    }
-    return false;
+    Throwable root = Failures.root(b);
+    return Failures.anyCause(a, t -> t == root);
   }
 
   private static Throwable failureOf(CompletableFuture<?> f) {

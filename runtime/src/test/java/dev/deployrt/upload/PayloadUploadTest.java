@@ -1,5 +1,6 @@
 package dev.deployrt.upload;
 
+import dev.deployrt.errors.ErrorCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,7 +104,7 @@ class PayloadUploadTest {
       return b;
     });
     UploadFailure f = failure(endless, null, store);
-    assertEquals(UploadFailure.Reason.PAYLOAD_TOO_LARGE, f.reason());
+    assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, f.code());
     assertEquals(SETTINGS.maxBytes(), f.limit());
     assertTrue(pulled.get() < payload.length, "stopped early, read " + pulled.get());
   }
@@ -113,7 +114,7 @@ class PayloadUploadTest {
     BlobStore store = BlobStore.open(root);
     byte[] payload = Tarball.builder().file("a.txt", "hello").toBytes();
     UploadFailure f = failure(chunks(payload, 100), "0".repeat(64), store);
-    assertEquals(UploadFailure.Reason.DIGEST_MISMATCH, f.reason());
+    assertEquals(ErrorCode.DIGEST_MISMATCH, f.code());
     assertEquals(FileTrees.sha256(payload), f.actual());
   }
 
@@ -126,7 +127,7 @@ class PayloadUploadTest {
       pulled.addAndGet(b.size());
       return b;
     }), null, store);
-    assertEquals(UploadFailure.Reason.INVALID_ARCHIVE, f.reason());
+    assertEquals(ErrorCode.INVALID_ARCHIVE, f.code());
     assertTrue(f.getMessage().contains("'..'"), f.getMessage());
     assertTrue(pulled.get() < bad.length, "the stream was cancelled early, read " + pulled.get());
   }
@@ -138,13 +139,13 @@ class PayloadUploadTest {
     Source<ByteString, ?> broken = chunks(payload, 8192).take(20)
         .concat(Source.failed(new IllegalStateException("connection reset by peer")));
     UploadFailure f = failure(broken, null, store);
-    assertEquals(UploadFailure.Reason.UPLOAD_ABORTED, f.reason());
+    assertEquals(ErrorCode.UPLOAD_ABORTED, f.code());
   }
 
   @Test
   void refusesABodyThatIsNotGzip() {
     BlobStore store = BlobStore.open(root);
     UploadFailure f = failure(Source.single(ByteString.fromString("{\"not\": \"a tarball\"}")), null, store);
-    assertEquals(UploadFailure.Reason.INVALID_ARCHIVE, f.reason());
+    assertEquals(ErrorCode.INVALID_ARCHIVE, f.code());
   }
 }

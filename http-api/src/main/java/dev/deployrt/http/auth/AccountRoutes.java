@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.errors.ErrorCode;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,7 +76,7 @@ public final class AccountRoutes extends AllDirectives {
         path(segment(), name -> concat(
             get(() -> {
               if (!caller.role().isAdmin() && !caller.name().equals(name)) {
-                throw new ApiException(403, "FORBIDDEN", "this needs role 'admin'");
+                throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
               }
               return onSuccess(users.users(), list -> list.stream().filter(u -> u.name().equals(name))
                   .findFirst().map(u -> ok(200, user(u)))
@@ -88,7 +89,7 @@ public final class AccountRoutes extends AllDirectives {
               boolean own = caller.name().equals(name);
               boolean ownPassword = own && role == null && password != null;
               if (!caller.role().isAdmin() && !ownPassword) {
-                throw new ApiException(403, "FORBIDDEN", "this needs role 'admin' (a user may change their own password)");
+                throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin' (a user may change their own password)");
               }
               if (role == null && password == null) {
                 throw ApiException.invalid("nothing to change: give 'role' and/or 'password'");
@@ -103,7 +104,7 @@ public final class AccountRoutes extends AllDirectives {
               }
               return onSuccess(auth.checkPassword(name, current, address).thenCompose(matches -> {
                 if (!matches) {
-                  throw new ApiException(403, "FORBIDDEN", "'current_password' is not your current password")
+                  throw new ApiException(ErrorCode.FORBIDDEN, "'current_password' is not your current password")
                       .with("field", "current_password");
                 }
                 return users.updateUser(name, role, password, caller);

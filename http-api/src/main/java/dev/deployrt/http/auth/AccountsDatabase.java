@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.http.ApiErrors;
 import dev.deployrt.http.ApiException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -47,7 +48,7 @@ final class AccountsDatabase {
               "the change collided with a concurrent one and was not made: retry it").with("retry_after", 1));
         }
         throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
-            .with("retry_after", 5));
+            .with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
       }
     }, blocking);
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.limits.LoginLimits;
@@ -84,14 +85,14 @@ public final class Authentication extends AllDirectives {
 
   public Route requireDeploy(User user, Supplier<Route> inner) {
     if (!user.role().canDeploy()) {
-      throw new ApiException(403, "FORBIDDEN", "role '" + user.role().apiName() + "' may not deploy");
+      throw new ApiException(ErrorCode.FORBIDDEN, "role '" + user.role().apiName() + "' may not deploy");
     }
     return inner.get();
   }
 
   public Route requireAdmin(User user, Supplier<Route> inner) {
     if (!user.role().isAdmin()) {
-      throw new ApiException(403, "FORBIDDEN", "this needs role 'admin'");
+      throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
     }
     return inner.get();
   }
@@ -147,6 +148,6 @@ public final class Authentication extends AllDirectives {
   }
 
   public static ApiException unauthorized(String message) {
-    return new ApiException(401, "UNAUTHORIZED", message);
+    return new ApiException(ErrorCode.UNAUTHORIZED, message);
   }
 }

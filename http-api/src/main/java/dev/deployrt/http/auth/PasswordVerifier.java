@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +35,7 @@ final class PasswordVerifier {
         return PasswordHashing.verify(password, hash);
       }, verifiers);
     } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new ApiException(429, "TOO_MANY_REQUESTS",
+      return CompletableFuture.failedFuture(new ApiException(ErrorCode.TOO_MANY_REQUESTS,
           "too many logins are being checked at once; retry shortly").with("retry_after", 1));
     }
   }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.text.ClientText;
@@ -117,7 +118,7 @@ public final class TokenStore {
           exists.setString(1, id);
           try (ResultSet rs = exists.executeQuery()) {
             if (!rs.next()) {
-              throw new ApiException(404, "NOT_FOUND", "no token " + id);
+              throw new ApiException(ErrorCode.NOT_FOUND, "no token " + id);
             }
           }
         }

@@ -1,5 +1,7 @@
 package dev.deployrt.http.auth;
 
+import dev.deployrt.http.ApiErrors;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.SharedPool;
@@ -154,7 +156,7 @@ public final class UserStore {
     if (!bootstrapped.isDone() || bootstrapped.isCompletedExceptionally()) {
       return CompletableFuture.failedFuture(ApiException.unavailable(
           "the user store is not ready yet (the database is not reachable, or the first admin is being created)")
-          .with("retry_after", 5));
+          .with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
     }
     return work.get();
   }
@@ -228,7 +230,7 @@ public final class UserStore {
       long now = System.currentTimeMillis();
       try (Connection c = pool.connection()) {
         if (userRow(c, name) != null) {
-          throw new ApiException(409, "CONFLICT", "user '" + name + "' already exists").with("user", name);
+          throw new ApiException(ErrorCode.CONFLICT, "user '" + name + "' already exists").with("user", name);
         }
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
             + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
@@ -241,7 +243,7 @@ public final class UserStore {
           insert.executeUpdate();
         } catch (SQLException e) {
           if (userRow(c, name) != null) {
-            throw new ApiException(409, "CONFLICT", "user '" + name + "' already exists").with("user", name);
+            throw new ApiException(ErrorCode.CONFLICT, "user '" + name + "' already exists").with("user", name);
           }
           throw e;
         }
@@ -296,7 +298,7 @@ public final class UserStore {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
-          throw new ApiException(404, "NOT_FOUND", "no user '" + name + "'").with("user", name);
+          throw new ApiException(ErrorCode.NOT_FOUND, "no user '" + name + "'").with("user", name);
         }
         return userInfo(rs);
       }
@@ -364,7 +366,7 @@ public final class UserStore {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
-          throw new ApiException(409, "CONFLICT", "'" + name + "' is the last admin: create another admin first")
+          throw new ApiException(ErrorCode.CONFLICT, "'" + name + "' is the last admin: create another admin first")
               .with("user", name);
         }
       }

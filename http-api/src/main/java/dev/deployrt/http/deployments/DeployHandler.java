@@ -1,5 +1,7 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.http.ApiErrors;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.EntityBytes;
@@ -137,7 +139,7 @@ public final class DeployHandler {
       }
       default -> { }
     }
-    return rejectBeforeBody(id, user, query, new ApiException(415, "UNSUPPORTED_MEDIA_TYPE",
+    return rejectBeforeBody(id, user, query, new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         "content type '" + mediaType + "' is not accepted: send application/gzip, application/octet-stream, "
             + "multipart/form-data or application/json"), request);
   }
@@ -176,7 +178,7 @@ public final class DeployHandler {
         Unmarshaller.entityToMultipartFormData().unmarshal(stallChecked(request.entity()), mat);
     return form
         .exceptionally(e -> {
-          throw ApiException.invalid("malformed multipart body: " + DeployErrors.rootMessage(e));
+          throw ApiException.invalid("malformed multipart body: " + ApiErrors.rootMessage(e));
         })
         .thenCompose(fd -> fd.getParts().mapAsync(1, reading::onPart).runWith(Sink.ignore(), mat))
         .thenCompose(done -> reading.finish())

@@ -1,5 +1,7 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.http.ApiErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
@@ -102,7 +104,7 @@ final class DeploySteps {
             // follows it in order and ends such a late record failed at once, saying what the client
             // was told, instead of leaving it pending until its upload lease runs out. With no record
             // the entity ignores it.
-            node.deployment(id).tell(new DeploymentEntity.FailUpload("UNAVAILABLE",
+            node.deployment(id).tell(new DeploymentEntity.FailUpload(ErrorCode.UNAVAILABLE.name(),
                 "not recorded in time (a node or the journal did not answer); the client was told to retry",
                 "upload", node.system().ignoreRef()));
           }
@@ -111,7 +113,7 @@ final class DeploySteps {
           throw ApiException.unavailable(cause instanceof java.util.concurrent.TimeoutException
                   ? "the deployment could not be recorded in time: a node or the journal does not answer"
                   : "the deployment could not be recorded: the journal refused or failed the write")
-              .with("retry_after", 5);
+              .with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
         });
   }
 
@@ -254,7 +256,7 @@ final class DeploySteps {
   CompletionStage<HttpResponse> fail(String id, ApiException error) {
     error.with("deployment_id", id);
     return node.deployment(id)
-        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(error.code(), error.getMessage(),
+        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(error.code().name(), error.getMessage(),
             "upload", replyTo), askTimeout)
         .handle((d, e) -> {
           if (e != null) {
@@ -262,7 +264,7 @@ final class DeploySteps {
           } else {
             node.queries().answered(d);
           }
-          return respond(error.status(), ApiJson.error(error), id);
+          return ApiErrors.response(error).addHeader(Location.create("/deployments/" + id));
         });
   }
 

@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.http.ApiErrors;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -98,7 +99,7 @@ public final class DeploymentRoutes extends AllDirectives {
             return node.queries().list(filter);
           } catch (Exception e) {
             throw new CompletionException(
-                ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", 5));
+                ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
           }
         }, node.database())
         .exceptionally(e -> {
@@ -106,7 +107,7 @@ public final class DeploymentRoutes extends AllDirectives {
           if (cause instanceof ApiException api) {
             throw api;
           }
-          throw ApiException.unavailable("the deployment list is not available yet").with("retry_after", 5);
+          throw ApiException.unavailable("the deployment list is not available yet").with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
         })
         .thenApply(page -> {
           ObjectNode out = ApiJson.MAPPER.createObjectNode();

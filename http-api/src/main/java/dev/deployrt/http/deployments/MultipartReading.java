@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.http.ApiErrors;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.http.ApiException;
@@ -130,7 +131,7 @@ final class MultipartReading {
             throw Failures.cause(e) instanceof StreamLimitReachedException
                 ? ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
                     + MAX_FIELD_BYTES + " bytes")
-                : ApiException.invalid("malformed multipart body: " + DeployErrors.rootMessage(e));
+                : ApiException.invalid("malformed multipart body: " + ApiErrors.rootMessage(e));
           }
           synchronized (this) {
             fields.put(name, bytes.utf8String());
@@ -157,7 +158,7 @@ final class MultipartReading {
     if (upload != null) {
       // The body broke off around the payload part (e.g. no closing boundary): its byte stream may
       // never end, so end the upload here, which deletes its staging file.
-      upload.abort(new java.io.IOException("the multipart body failed: " + DeployErrors.rootMessage(error)));
+      upload.abort(new java.io.IOException("the multipart body failed: " + ApiErrors.rootMessage(error)));
     }
     StagedPayload toDiscard;
     CompletionStage<Deployment> recorded;

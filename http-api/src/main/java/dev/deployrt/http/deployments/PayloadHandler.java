@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore.ClaimMark;
 import dev.deployrt.deployment.Deployment;
@@ -8,6 +9,7 @@ import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.PeerPaths;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.VerifiedRelay;
 import dev.deployrt.release.DesiredRelease;
@@ -105,7 +107,7 @@ final class PayloadHandler {
         continue;
       }
       try {
-        HttpResponse response = peers.send(other, HttpRequest.create("/internal/blobs/" + d.sha256()), PEER_TIMEOUT);
+        HttpResponse response = peers.send(other, HttpRequest.create(PeerPaths.blob(d.sha256())), PEER_TIMEOUT);
         var length = response.entity().getContentLengthOption();
         if (response.status().isSuccess() && length.isPresent() && length.getAsLong() == d.payloadSize()) {
           // Checked while relayed: other bytes cut the connection before the body is complete.
@@ -135,7 +137,7 @@ final class PayloadHandler {
           return desiredReleases().thenCompose(releases -> {
             DesiredRelease current = releases.get(d.project());
             if (current != null && current.deploymentId().equals(d.deploymentId())) {
-              throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is the active release of "
+              throw new ApiException(ErrorCode.CONFLICT, "deployment " + d.deploymentId() + " is the active release of "
                   + "project '" + d.project() + "': deploy or roll back to another release first")
                   .with("deployment_id", d.deploymentId());
             }
@@ -152,7 +154,7 @@ final class PayloadHandler {
 
   private static void requireFinished(Deployment d) {
     if (!d.isTerminal()) {
-      throw new ApiException(409, "CONFLICT", "deployment " + d.deploymentId() + " is " + d.status().apiName()
+      throw new ApiException(ErrorCode.CONFLICT, "deployment " + d.deploymentId() + " is " + d.status().apiName()
           + ": its payload can be deleted once it has finished").with("deployment_id", d.deploymentId());
     }
   }
@@ -206,7 +208,7 @@ final class PayloadHandler {
           + "stored").with("deployment_id", d.deploymentId());
     }
     if (!d.payloadPresent()) {
-      throw new ApiException(404, "PAYLOAD_PRUNED", "the payload of deployment " + d.deploymentId()
+      throw new ApiException(ErrorCode.PAYLOAD_PRUNED, "the payload of deployment " + d.deploymentId()
           + " was deleted").with("deployment_id", d.deploymentId());
     }
   }

@@ -1,5 +1,7 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.http.ApiErrors;
+import dev.deployrt.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
@@ -51,7 +53,7 @@ final class RollbackDeploy {
       RequestLimits.UploadSlot slot) {
     return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(steps.askTimeout().toMillis(), mat)
         .handle((strict, error) -> error != null
-            ? JsonFields.unreadable("the body could not be read: " + DeployErrors.rootMessage(error))
+            ? JsonFields.unreadable("the body could not be read: " + ApiErrors.rootMessage(error))
             : JsonFields.parse(strict.getData().utf8String()))
         .thenCompose(body -> {
           DeployRequest parsed = DeployRequest.parse(body.fields(), DeployRequest.ROLLBACK_FIELDS, query, maxWait);
@@ -154,7 +156,7 @@ final class RollbackDeploy {
   }
 
   private static ApiException pruned(DeployRequest params) {
-    return new ApiException(404, "PAYLOAD_PRUNED", "the payload of deployment " + params.rollbackOf()
+    return new ApiException(ErrorCode.PAYLOAD_PRUNED, "the payload of deployment " + params.rollbackOf()
         + " was reclaimed").with("rollback_of", params.rollbackOf());
   }
 

@@ -1,5 +1,6 @@
 package dev.deployrt.http.health;
 
+import dev.deployrt.http.ApiErrors;
 import dev.deployrt.async.Failures;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
@@ -45,7 +46,7 @@ public final class HealthRoutes extends AllDirectives {
             return complete(status("ready"));
           }
           throw ApiException.unavailable("not ready: " + failed.get().check() + ": " + failed.get().reason())
-              .with("check", failed.get().check()).with("retry_after", 5);
+              .with("check", failed.get().check()).with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
         })))));
   }
 

@@ -1,5 +1,8 @@
 package dev.deployrt.http.internal;
 
+import dev.deployrt.peer.PeerPaths;
+import dev.deployrt.http.ApiErrors;
+import dev.deployrt.errors.ErrorCode;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import dev.deployrt.blob.BlobStore;
@@ -64,20 +67,20 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return pathPrefix("internal", () -> extractCredentials(credentials -> {
+    return pathPrefix(PeerPaths.INTERNAL, () -> extractCredentials(credentials -> {
       requireClusterSecret(credentials);
-      return pathPrefix("blobs", () -> pathPrefix(segment(), sha -> {
+      return pathPrefix(PeerPaths.BLOBS, () -> pathPrefix(segment(), sha -> {
         if (!BlobStore.isValidDigest(sha)) {
           throw ApiException.notFound("no blob " + DeployRequest.printable(sha));
         }
         return concat(
-            path("claim-mark", () -> get(() -> complete(HttpResponse.create().withEntity(ApiJson.entity(
+            path(PeerPaths.CLAIM_MARK, () -> get(() -> complete(HttpResponse.create().withEntity(ApiJson.entity(
                 ApiJson.MAPPER.createObjectNode().put("sha256", sha).put("mark", node.blobs().mark().token())))))),
             pathEnd(() -> concat(
-                get(() -> parameterOptional("wait", wait -> serve(sha, waitSeconds(wait)))),
+                get(() -> parameterOptional(PeerPaths.WAIT, wait -> serve(sha, waitSeconds(wait)))),
                 put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
                     completeWithFuture(receive(sha, entity.getDataBytes()))))),
-                delete(() -> parameterOptional("unclaimed_since", since ->
+                delete(() -> parameterOptional(PeerPaths.UNCLAIMED_SINCE, since ->
                     completeWithFuture(reclaim(sha, since)))))));
       }));
     }));
@@ -85,20 +88,20 @@ public final class InternalRoutes extends AllDirectives {
 
   private void requireClusterSecret(Optional<HttpCredentials> credentials) {
     if (credentials.isEmpty()) {
-      throw new ApiException(401, "UNAUTHORIZED", "node-to-node endpoint: the cluster secret is required");
+      throw new ApiException(ErrorCode.UNAUTHORIZED, "node-to-node endpoint: the cluster secret is required");
     }
     HttpCredentials c = credentials.get();
     if (!c.scheme().equalsIgnoreCase(PeerClient.SCHEME)) {
-      throw new ApiException(403, "FORBIDDEN", "node-to-node endpoint: user credentials are not accepted here");
+      throw new ApiException(ErrorCode.FORBIDDEN, "node-to-node endpoint: user credentials are not accepted here");
     }
     CompletableFuture<String> secret = node.clusterSecret().toCompletableFuture();
     if (!secret.isDone() || secret.isCompletedExceptionally()) {
-      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", 5);
+      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
     }
     byte[] expected = secret.join().getBytes(StandardCharsets.UTF_8);
     byte[] given = c.token().getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(expected, given)) {
-      throw new ApiException(401, "UNAUTHORIZED", "node-to-node endpoint: wrong cluster secret");
+      throw new ApiException(ErrorCode.UNAUTHORIZED, "node-to-node endpoint: wrong cluster secret");
     }
   }
 
@@ -167,8 +170,8 @@ public final class InternalRoutes extends AllDirectives {
           }
         }, node.blocking())
         .exceptionally(e -> {
-          ApiException api = dev.deployrt.http.deployments.DeployErrors.asApi(e);
-          return HttpResponse.create().withStatus(api.status()).withEntity(ApiJson.entity(ApiJson.error(api)));
+          ApiException api = ApiErrors.from(e);
+          return ApiErrors.response(api);
         });
   }
 

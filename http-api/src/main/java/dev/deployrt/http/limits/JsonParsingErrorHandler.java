@@ -1,5 +1,6 @@
 package dev.deployrt.http.limits;
 
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiException;
 import dev.deployrt.http.ApiJson;
 import org.apache.pekko.event.LoggingAdapter;
@@ -22,8 +23,8 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
     int code = status.intValue();
     String message = info.summary().isEmpty() ? status.reason() : info.summary();
     log.debug("refused an unparseable request: {} ({})", message, info.detail());
-    ApiException error = new ApiException(code, code == 413 ? "PAYLOAD_TOO_LARGE" : "INVALID_REQUEST",
-        "the request could not be read: " + message);
+    ApiException error = new ApiException(code == 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST,
+        code, "the request could not be read: " + message);
     return HttpResponse.create().withStatus(code).withEntity(ApiJson.entity(ApiJson.error(error)));
   }
 }

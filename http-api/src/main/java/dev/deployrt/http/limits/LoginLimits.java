@@ -1,5 +1,6 @@
 package dev.deployrt.http.limits;
 
+import dev.deployrt.errors.ErrorCode;
 import com.typesafe.config.Config;
 import dev.deployrt.http.ApiException;
 import io.github.bucket4j.Bucket;
@@ -158,7 +159,7 @@ public final class LoginLimits {
   private static ApiException refused(Bucket bucket, String whose) {
     long nanos = bucket == null ? TimeUnit.SECONDS.toNanos(1) : bucket.estimateAbilityToConsume(1).getNanosToWaitForRefill();
     long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(nanos + 999_999_999L));
-    return new ApiException(429, "TOO_MANY_REQUESTS", "too many failed sign-ins " + whose + "; retry after " + seconds
+    return new ApiException(ErrorCode.TOO_MANY_REQUESTS, "too many failed sign-ins " + whose + "; retry after " + seconds
         + " s").with("retry_after", seconds);
   }
 

@@ -1,5 +1,6 @@
 package dev.deployrt.http.limits;
 
+import dev.deployrt.errors.ErrorCode;
 import com.typesafe.config.Config;
 import dev.deployrt.http.ApiException;
 import io.github.bucket4j.Bucket;
@@ -58,7 +59,7 @@ public final class RequestLimits {
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
     if (!probe.isConsumed()) {
       long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(probe.getNanosToWaitForRefill() + 999_999_999L));
-      throw new ApiException(429, "TOO_MANY_REQUESTS", "more than " + requestsPerSecond
+      throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "more than " + requestsPerSecond
           + " requests per second from user '" + user + "'; retry after " + seconds + " s")
           .with("limit", requestsPerSecond).with("retry_after", seconds);
     }
@@ -72,13 +73,13 @@ public final class RequestLimits {
     AtomicInteger mine = uploadsByUser.computeIfAbsent(user, u -> new AtomicInteger());
     if (mine.incrementAndGet() > maxUploadsPerUser) {
       mine.decrementAndGet();
-      throw new ApiException(429, "TOO_MANY_REQUESTS", "user '" + user + "' already has " + maxUploadsPerUser
+      throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "user '" + user + "' already has " + maxUploadsPerUser
           + " uploads in progress on this node").with("limit", maxUploadsPerUser).with("retry_after", 2);
     }
     if (uploads.incrementAndGet() > maxUploads) {
       uploads.decrementAndGet();
       mine.decrementAndGet();
-      throw new ApiException(429, "TOO_MANY_REQUESTS", "this node already takes " + maxUploads
+      throw new ApiException(ErrorCode.TOO_MANY_REQUESTS, "this node already takes " + maxUploads
           + " uploads at once").with("limit", maxUploads).with("retry_after", 2);
     }
     return new UploadSlot(mine);

@@ -1,0 +1,48 @@
+package dev.deployrt.peer;
+
+import dev.deployrt.blob.BlobStore.ClaimMark;
+import java.time.Duration;
+
+/**
+ * The node-to-node blob protocol's paths, spelled once: the operations API serves them (its internal
+ * routes, which accept only the cluster secret) and {@link PeerBlobFetcher}, {@link PayloadReplicator},
+ * {@link BlobReclaimer} and a payload download on a node without the blob call them.
+ *
+ * <ul>
+ *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: the verified payload, waiting up to S seconds
+ *       for it to arrive;
+ *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin;
+ *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: the node's blob-store claim mark;
+ *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: reclaim the copy unless a
+ *       fetch or deploy claimed it since the mark.
+ * </ul>
+ */
+public final class PeerPaths {
+  public static final String INTERNAL = "internal";
+  public static final String BLOBS = "blobs";
+  public static final String CLAIM_MARK = "claim-mark";
+  public static final String WAIT = "wait";
+  public static final String UNCLAIMED_SINCE = "unclaimed_since";
+
+  private PeerPaths() {}
+
+  /** The blob {@code sha256}: GET to read it, PUT to push it. */
+  public static String blob(String sha256) {
+    return "/" + INTERNAL + "/" + BLOBS + "/" + sha256;
+  }
+
+  /** GET: the blob, the holder waiting up to {@code patience} for it to arrive (none if zero). */
+  public static String blob(String sha256, Duration patience) {
+    return patience.isZero() ? blob(sha256) : blob(sha256) + "?" + WAIT + "=" + patience.toSeconds();
+  }
+
+  /** GET: the holder's claim mark for a later {@link #reclaim}. */
+  public static String claimMark(String sha256) {
+    return blob(sha256) + "/" + CLAIM_MARK;
+  }
+
+  /** DELETE: the holder drops its copy unless it was claimed after {@code mark}. */
+  public static String reclaim(String sha256, ClaimMark mark) {
+    return blob(sha256) + "?" + UNCLAIMED_SINCE + "=" + mark.token();
+  }
+}
