@@ -1,13 +1,13 @@
 package dev.deployrt.http.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.deployrt.readmodel.SharedPool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Credentials this node verified recently (a password's user, a token's user), for up to {@link
- * #TTL_MS}, so a request does not pay a hash or a query each time.
+ * #TTL_MS} (and never past a token's expiry), so a request does not pay a hash or a query each time. At
+ * most {@link #MAX_CACHED} entries (Caffeine evicts the least useful).
  *
  * <p>Correctness across nodes: a change that could make a cached credential wrong (a password or role
  * changed, a user deleted, a token revoked) moves the database's credentials epoch in the same
@@ -41,7 +42,8 @@ final class CredentialCache {
 
   private final SharedPool pool;
   private final Duration checkEvery;
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final Cache<String, Cached> cache =
+      Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(Duration.ofMillis(TTL_MS)).build();
   /** Moves on every clearing of the cache; a lookup is cached only if it did not move meanwhile. */
   private final AtomicLong generation = new AtomicLong();
   /** The database's credentials epoch as last read, and when ({@link System#nanoTime}); written by the check only. */
@@ -85,7 +87,7 @@ final class CredentialCache {
 
   /** A credential verified recently (under {@code key}), while the cache can be trusted; else null. */
   User get(String key) {
-    Cached c = cache.get(key);
+    Cached c = cache.getIfPresent(key);
     if (c == null || c.until() <= System.currentTimeMillis() || !epochFresh()) {
       return null;
     }
@@ -107,14 +109,11 @@ final class CredentialCache {
     if (!epochFresh() || generation.get() != lookedUpIn) {
       return user;
     }
-    if (cache.size() >= MAX_CACHED) {
-      cache.clear();
-    }
     Cached entry = new Cached(user, Math.min(notAfter, System.currentTimeMillis() + TTL_MS));
     cache.put(key, entry);
     if (generation.get() != lookedUpIn) {
       // Cleared between the check and the put: take it out again.
-      cache.remove(key, entry);
+      cache.asMap().remove(key, entry);
     }
     return user;
   }
@@ -122,7 +121,7 @@ final class CredentialCache {
   /** Empties the cache; lookups running meanwhile will not cache their results. */
   void clear() {
     generation.incrementAndGet();
-    cache.clear();
+    cache.invalidateAll();
   }
 
   /**
