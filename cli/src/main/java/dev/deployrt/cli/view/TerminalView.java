@@ -8,6 +8,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Help.Ansi.Style;
 
 /**
  * For a person at a terminal: the upload as a progress bar (bytes, rate, ETA; the progressbar
@@ -15,11 +16,12 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * it happens, and the outcome. Upload progress events are not repeated: the bar showed them.
  */
 public final class TerminalView implements DeploymentView {
-  private static final String RESET = "\u001b[0m";
-  private static final String RED = "\u001b[31m";
-  private static final String GREEN = "\u001b[32m";
-  private static final String YELLOW = "\u001b[33m";
-  private static final String DIM = "\u001b[2m";
+  // picocli's terminal styles; the text between them is the server's, so it is never parsed as markup.
+  private static final String RESET = Style.reset.on();
+  private static final String RED = Style.fg_red.on();
+  private static final String GREEN = Style.fg_green.on();
+  private static final String YELLOW = Style.fg_yellow.on();
+  private static final String DIM = Style.faint.on();
 
   private final PrintStream out;
   private final PrintStream err;
