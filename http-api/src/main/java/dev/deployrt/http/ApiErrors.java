@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.async.Failures;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.auth.Authentication;
@@ -27,8 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
-  /** What a client is told to wait before it retries a request the cluster could not take. */
-  public static final int RETRY_AFTER_SECONDS = 5;
 
   private ApiErrors() {}
 
@@ -50,7 +49,7 @@ public final class ApiErrors {
           .with("limit", f.limit()).with("expected", f.expected()).with("actual", f.actual());
     }
     if (t instanceof TimeoutException) {
-      return ApiException.unavailable("the cluster did not answer in time").with("retry_after", RETRY_AFTER_SECONDS);
+      return ApiException.unavailable("the cluster did not answer in time").with("retry_after", ApiException.RETRY_AFTER_SECONDS);
     }
     if (fromBodyParsing(t)) {
       // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk): the

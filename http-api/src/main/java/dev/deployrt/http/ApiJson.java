@@ -1,5 +1,6 @@
 package dev.deployrt.http;
 
+import dev.deployrt.errors.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

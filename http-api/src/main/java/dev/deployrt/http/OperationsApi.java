@@ -63,12 +63,12 @@ public final class OperationsApi extends AllDirectives {
    */
   public Route route() {
     Route routes = concat(
-        new HealthRoutes(node).route(),
-        new MetricsRoutes(node).route(),
+        new HealthRoutes(node.system()).route(),
+        new MetricsRoutes(node.metrics()).route(),
         new InternalRoutes(node).route(),
         new ClusterRoutes(node, auth, askTimeout).route(),
         new AccountRoutes(users, auth).route(),
-        new DeploymentRoutes(node, auth, askTimeout, maxWait, limits).route());
+        DeploymentRoutes.of(node, auth, askTimeout, maxWait, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
     RejectionHandler rejections = ApiErrors.rejectionHandler();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));

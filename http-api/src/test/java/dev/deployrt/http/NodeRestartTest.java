@@ -165,7 +165,7 @@ class NodeRestartTest {
           Tarball.builder().file("v", "3").toBytes())).get("status").asText());
       assertTrue(node.node.blobs().contains(sha), "stored again, for the second project");
       // (Not through the list: the node that answered the deploys merges them into its lists.)
-      assertEquals(new dev.deployrt.readmodel.DeploymentQueries.BlobUse(1, 0), node.node.queries().blobUse(sha),
+      assertEquals(new dev.deployrt.readmodel.DeploymentQueries.BlobUse(1, 0), node.node.history().queries().blobUse(sha),
           "the read model shows only the old deployment, which gave the bytes up: not the new one");
     }
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {

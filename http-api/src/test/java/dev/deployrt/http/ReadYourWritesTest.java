@@ -114,12 +114,12 @@ class ReadYourWritesTest {
       for (Deployment d : pending) {
         Deployment failed = node.node.deployment(d.deploymentId()).<Deployment>askWithStatus(r ->
             new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), ASK).toCompletableFuture().join();
-        node.node.queries().answered(failed);
+        node.node.history().queries().answered(failed);
         records.put(failed.deploymentId(), failed);
       }
       for (int i = 0; i < 30; i++) {
         Deployment d = create(i % 3 == 0 ? "other" : project, i % 4 == 0);
-        node.node.queries().answered(d);
+        node.node.history().queries().answered(d);
         records.put(d.deploymentId(), d);
       }
       checkEveryPage(since, records);

@@ -12,7 +12,7 @@ import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.deployrt.http.deployments.DeployRequest;
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.RawHttp;
 import java.io.IOException;

@@ -1,7 +1,7 @@
-package dev.deployrt.http.deployments;
+package dev.deployrt.deploy;
 
 import dev.deployrt.blob.BlobStore;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.text.ClientText;
 import java.time.Duration;
 import java.util.Map;
@@ -25,14 +25,14 @@ public record DeployRequest(
   public static final Pattern DEPLOYMENT_ID =
       Pattern.compile("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
   public static final int MAX_DESCRIPTION = 512;
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
 
   /** Fields a client can never set, whatever the form of the request. */
-  static final Set<String> RESERVED = Set.of("deployment_id", "status", "user", "origin_node");
+  public static final Set<String> RESERVED = Set.of("deployment_id", "status", "user", "origin_node");
   /** Query parameters that steer the response, allowed with every form. */
-  static final Set<String> RESPONSE_OPTIONS = Set.of("wait", "timeout");
-  static final Set<String> PAYLOAD_FIELDS = Set.of("project", "sha256", "description");
-  static final Set<String> ROLLBACK_FIELDS = Set.of("project", "rollback_of", "description");
+  public static final Set<String> RESPONSE_OPTIONS = Set.of("wait", "timeout");
+  public static final Set<String> PAYLOAD_FIELDS = Set.of("project", "sha256", "description");
+  public static final Set<String> ROLLBACK_FIELDS = Set.of("project", "rollback_of", "description");
 
   /**
    * @param fields the deploy parameters as sent (query for a raw body, text fields for multipart,

@@ -1,15 +1,17 @@
-package dev.deployrt.http;
+package dev.deployrt.errors;
 
-import dev.deployrt.errors.ErrorCode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * An error the API answers with: {@code {"error": <sentence>, "code": <CODE>, ...extra}} and the
- * code's HTTP status (API.md, "Errors"). Thrown anywhere in a route or its futures; {@link ApiErrors}
- * turns it into the response.
+ * code's HTTP status (API.md, "Errors"). Thrown by a route, its futures or the deploy workflow it
+ * drives; the operations API's one error mapper ({@code ApiErrors}) turns it into the response.
  */
 public final class ApiException extends RuntimeException {
+  /** What a client is told to wait before it retries a request the cluster could not take. */
+  public static final int RETRY_AFTER_SECONDS = 5;
+
   private final int status;
   private final ErrorCode code;
   private final Map<String, Object> extra = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.applier.ReleaseDirectory;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.Deployments;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.metrics.NodeMetrics;
@@ -16,10 +17,7 @@ import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import dev.deployrt.persistence.ClusterSecretStore;
 import dev.deployrt.persistence.SchemaMigrations;
-import dev.deployrt.readmodel.DeploymentProjection;
-import dev.deployrt.readmodel.DeploymentQueries;
-import dev.deployrt.readmodel.DeploymentRows;
-import dev.deployrt.readmodel.ReadModelCatchUp;
+import dev.deployrt.readmodel.History;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.release.ReleaseStore;
@@ -68,20 +66,18 @@ public final class NodeRuntime {
   private final BlobStore blobs;
   private final ReleaseDirectory releases;
   private final ActorRef<ReleaseRegister.Command> register;
-  private final ClusterSharding sharding;
+  private final Deployments deployments;
   private final Executor blocking;
   private final Executor uploads;
   private final Executor database;
   private final CompletionStage<Done> journalReady;
   private final CompletionStage<String> clusterSecret;
   private final PayloadReplicator replicator;
-  private final DeploymentQueries queries;
+  private final History history;
   private final BlobReclaimer reclaimer;
   private final PeerBlobFetcher fetcher;
   private final PeerClient peers;
-  private final CompletionStage<Done> readModelReady;
   private final CompletionStage<Done> startupSweepDone;
-  private final ReadModelCatchUp readModelCatchUp;
   private final NodeMetrics metrics = new NodeMetrics();
   private final SharedPool pool;
   private final TlsSettings tls;
@@ -145,22 +141,10 @@ public final class NodeRuntime {
       }
     }, blocking);
     this.pool = SharedPool.of(system);
-    this.queries = new DeploymentQueries(pool, new DeploymentRows(system));
-    this.readModelReady = journalReady.thenApplyAsync(done -> {
-      try {
-        DeploymentProjection.start(system, pool);
-        return done;
-      } catch (Exception e) {
-        system.log().error("cannot start the deployments read model: listing deployments will fail", e);
-        throw new CompletionException("cannot start the deployments read model", e);
-      }
-    }, blocking);
+    this.history = History.init(system, pool, journalReady, blocking, database);
 
     awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
-    this.sharding = ClusterSharding.get(system);
-    sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
-        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings.deployment(), register, ctx.getShard(),
-            metrics::deploymentFinished)));
+    this.deployments = Deployments.init(system, settings.deployment(), register, metrics::deploymentFinished);
 
     Set<String> held = blobs.all();
     Map<String, String> active = releases.activeReleases();
@@ -179,9 +163,8 @@ public final class NodeRuntime {
         () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
     this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.readModelCatchUp = new ReadModelCatchUp(pool, database);
-    this.startupSweepDone = new StartupSweep(system, blobs, queries, reclaimer, releaseStore, readModelCatchUp,
-        this::deployment, blocking).startAfter(readModelReady);
+    this.startupSweepDone = new StartupSweep(system, blobs, history.queries(), reclaimer, releaseStore,
+        history.catchUp(), this::deployment, blocking).startAfter(history.ready());
     NodeReporter reporter = new EntityReporter();
     this.fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
         settings.upload(), settings.distribution(), reporter, blocking);
@@ -239,7 +222,7 @@ public final class NodeRuntime {
   }
 
   public EntityRef<DeploymentEntity.Command> deployment(String deploymentId) {
-    return sharding.entityRefFor(DeploymentEntity.ENTITY_TYPE_KEY, deploymentId);
+    return deployments.entity(deploymentId);
   }
 
   public ActorSystem<?> system() {
@@ -291,9 +274,14 @@ public final class NodeRuntime {
     return database;
   }
 
-  /** List queries over the read model (blocking; use {@link #database()}). */
-  public DeploymentQueries queries() {
-    return queries;
+  /** The deployment history: the read model, its queries and its catch-up with the journal. */
+  public History history() {
+    return history;
+  }
+
+  /** The cluster's deployment records (sharded entities). */
+  public Deployments deployments() {
+    return deployments;
   }
 
   /** HTTP calls to other nodes' internal endpoints. */
@@ -310,22 +298,12 @@ public final class NodeRuntime {
     return fetcher;
   }
 
-  /** Waits for the read model to show what the journal holds now (see {@link ReadModelCatchUp}). */
-  public ReadModelCatchUp readModelCatchUp() {
-    return readModelCatchUp;
-  }
-
   /**
    * Completes once the start-up sweep of blobs whose payloads were deleted while this node was down
    * ran; fails if the node stopped before the read model had caught up (nothing was swept).
    */
   public CompletionStage<Done> startupSweepDone() {
     return startupSweepDone;
-  }
-
-  /** Completes once the read model's table exists and its projection runs. */
-  public CompletionStage<Done> readModelReady() {
-    return readModelReady;
   }
 
   /** Completes once the journal's tables exist (the database is reachable). */

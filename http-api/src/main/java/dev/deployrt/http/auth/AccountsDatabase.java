@@ -1,7 +1,6 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.http.ApiErrors;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -48,7 +47,7 @@ final class AccountsDatabase {
               "the change collided with a concurrent one and was not made: retry it").with("retry_after", 1));
         }
         throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
-            .with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
+            .with("retry_after", ApiException.RETRY_AFTER_SECONDS));
       }
     }, blocking);
   }

@@ -2,7 +2,7 @@ package dev.deployrt.http.auth;
 
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.limits.LoginLimits;
 import dev.deployrt.http.limits.RequestLimits;
 import java.net.InetAddress;

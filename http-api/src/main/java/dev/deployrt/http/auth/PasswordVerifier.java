@@ -1,7 +1,7 @@
 package dev.deployrt.http.auth;
 
 import dev.deployrt.errors.ErrorCode;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

@@ -1,7 +1,7 @@
 package dev.deployrt.http.auth;
 
 import dev.deployrt.errors.ErrorCode;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.text.ClientText;
 import java.security.SecureRandom;

@@ -1,8 +1,7 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.http.ApiErrors;
 import dev.deployrt.errors.ErrorCode;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.readmodel.SharedPool;
 import java.nio.charset.StandardCharsets;
@@ -156,7 +155,7 @@ public final class UserStore {
     if (!bootstrapped.isDone() || bootstrapped.isCompletedExceptionally()) {
       return CompletableFuture.failedFuture(ApiException.unavailable(
           "the user store is not ready yet (the database is not reachable, or the first admin is being created)")
-          .with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
+          .with("retry_after", ApiException.RETRY_AFTER_SECONDS));
     }
     return work.get();
   }

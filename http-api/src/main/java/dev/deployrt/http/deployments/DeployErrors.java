@@ -3,7 +3,7 @@ package dev.deployrt.http.deployments;
 import dev.deployrt.async.Failures;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiErrors;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import org.apache.pekko.pattern.StatusReply;
 
 /**

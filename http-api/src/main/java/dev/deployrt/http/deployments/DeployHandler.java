@@ -1,13 +1,20 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.http.ApiErrors;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.deploy.DeployWorkflow;
+import dev.deployrt.deploy.DeployWorkflow.Outcome;
 import dev.deployrt.deployment.Deployment;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.http.ApiJson;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.EntityBytes;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.http.limits.RequestLimits;
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.upload.UploadSettings;
+import org.apache.pekko.actor.typed.ActorSystem;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.UploadFailure;
 import java.time.Duration;
@@ -35,29 +42,35 @@ import org.apache.pekko.util.ByteString;
  * payload} file part) and JSON rollback.
  *
  * <p>Audit guarantee: the deployment record is created as soon as the request is authorised, before
- * any payload byte is read, and every outcome ends on it ({@link DeploySteps}): stored and distributing, or {@code failed}
- * with the error code the client received. If the record cannot be written, nothing is read or
- * stored and the client gets 503. The payload goes through {@link PayloadUpload} in one pass and
- * is committed to the blob store only when the whole request has been read and checked.
+ * any payload byte is read, and every outcome ends on it ({@link DeployWorkflow}): stored and
+ * distributing, or {@code failed} with the error code the client received. If the record cannot be
+ * written, nothing is read or stored and the client gets 503. The payload goes through {@link
+ * PayloadUpload} in one pass and is committed to the blob store only when the whole request has been
+ * read and checked. This class reads the three request forms and answers with the workflow's
+ * outcome; the workflow owns every step between.
  */
 public final class DeployHandler {
-  private final NodeRuntime node;
+  private final UploadSettings upload;
   private final Materializer mat;
   private final Duration maxWait;
   private final EventStreams streams;
   private final RequestLimits limits;
-  private final DeploySteps steps;
+  private final DeployWorkflow workflow;
   private final RollbackDeploy rollbacks;
 
-  public DeployHandler(NodeRuntime node, Duration askTimeout, Duration maxWait, EventStreams streams,
-      RequestLimits limits) {
-    this.node = node;
+  /**
+   * @param readTimeout how long a rollback's JSON body may take to arrive
+   * @param maxWait the longest {@code timeout} a client may ask to wait for the outcome
+   */
+  public DeployHandler(DeployWorkflow workflow, ActorSystem<?> system, UploadSettings upload, Duration readTimeout,
+      Duration maxWait, EventStreams streams, RequestLimits limits) {
+    this.upload = upload;
     this.limits = limits;
-    this.mat = Materializer.matFromSystem(node.system());
+    this.mat = Materializer.matFromSystem(system);
     this.maxWait = maxWait;
     this.streams = streams;
-    this.steps = new DeploySteps(node, askTimeout);
-    this.rollbacks = new RollbackDeploy(node, steps, mat, maxWait);
+    this.workflow = workflow;
+    this.rollbacks = new RollbackDeploy(workflow, mat, maxWait, readTimeout);
   }
 
   public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
@@ -82,7 +95,7 @@ public final class DeployHandler {
    * and a client must not hold a request open by sending them slowly, or not at all.
    */
   private RequestEntity stallChecked(RequestEntity entity) {
-    Duration stall = node.settings().upload().stallTimeout();
+    Duration stall = upload.stallTimeout();
     return EntityBytes.via(entity, Flow.<ByteString>create()
         .idleTimeout(stall)
         .mapError(TimeoutException.class, e -> (Throwable) UploadFailure.stalled(stall, e)));
@@ -101,16 +114,16 @@ public final class DeployHandler {
   private CompletionStage<HttpResponse> deployAdmitted(HttpRequest request, User user, RequestLimits.UploadSlot slot) {
     String id = UUID.randomUUID().toString();
     if (!EventStreams.wanted(request)) {
-      return deploy(id, request, user, slot).whenComplete((r, e) -> slot.release());
+      return deploy(id, request, user, slot).thenApply(DeployHandler::answer).whenComplete((r, e) -> slot.release());
     }
     // Accept: text/event-stream: the deploy runs as usual (its own answer is not sent), and the
     // client gets the deployment's event stream as soon as the record exists, upload progress
     // included. If the record cannot be written, the client gets that error instead.
-    CompletableFuture<Deployment> recorded = steps.whenRecorded(id);
-    CompletionStage<HttpResponse> outcome = deploy(id, request, user, slot);
+    CompletableFuture<Deployment> recorded = workflow.whenRecorded(id);
+    CompletionStage<HttpResponse> outcome = deploy(id, request, user, slot).thenApply(DeployHandler::answer);
     outcome.whenComplete((response, error) -> {
       slot.release();
-      steps.forgetRecorded(id, recorded);
+      workflow.forgetRecorded(id, recorded);
     });
     return recorded.handle((created, notRecorded) -> created)
         .thenCompose(created -> created != null
@@ -118,7 +131,16 @@ public final class DeployHandler {
             : outcome);
   }
 
-  private CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user, RequestLimits.UploadSlot slot) {
+  /** The answer to a deploy: the deployment, or the error its record ended with; always with its Location. */
+  private static HttpResponse answer(Outcome outcome) {
+    HttpResponse response = outcome.error() != null
+        ? ApiErrors.response(outcome.error())
+        : HttpResponse.create().withStatus(outcome.complete() ? 201 : 202)
+            .withEntity(ApiJson.entity(ApiJson.deployment(outcome.deployment(), true)));
+    return response.addHeader(Location.create("/deployments/" + outcome.deploymentId()));
+  }
+
+  private CompletionStage<Outcome> deploy(String id, HttpRequest request, User user, RequestLimits.UploadSlot slot) {
     Map<String, String> query;
     try {
       query = singleValued(request.getUri().query().toMultiMap());
@@ -146,7 +168,7 @@ public final class DeployHandler {
 
   // ---- the three forms ------------------------------------------------------------------------
 
-  private CompletionStage<HttpResponse> raw(String id, HttpRequest request, User user, Map<String, String> query) {
+  private CompletionStage<Outcome> raw(String id, HttpRequest request, User user, Map<String, String> query) {
     Map<String, String> fields = new HashMap<>(query);
     Map<String, String> options = new HashMap<>();
     for (String option : DeployRequest.RESPONSE_OPTIONS) {
@@ -156,24 +178,24 @@ public final class DeployHandler {
     }
     DeployRequest params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, options, maxWait);
     HttpEntity entity = request.entity();
-    return steps.record(id, params, user, null).thenCompose(created -> {
+    return workflow.record(id, params, user.name(), null).thenCompose(created -> {
       if (params.problem() != null) {
-        return steps.fail(id, params.problem());
+        return workflow.fail(id, params.problem());
       }
       OptionalLong declared = entity.getContentLengthOption();
-      long max = node.settings().upload().maxBytes();
+      long max = upload.maxBytes();
       if (declared.isPresent() && declared.getAsLong() > max) {
-        return steps.fail(id, DeployErrors.asApi(UploadFailure.tooLarge(max)));
+        return workflow.fail(id, UploadFailure.tooLarge(max));
       }
-      return steps.upload(id, entity.getDataBytes(), params)
-          .thenCompose(staged -> steps.storeAndDistribute(id, staged, params))
-          .exceptionallyCompose(e -> steps.fail(id, DeployErrors.asApi(e)));
+      return workflow.upload(id, entity.getDataBytes(), params, new AtomicReference<>())
+          .thenCompose(staged -> workflow.storeAndDistribute(id, staged, params))
+          .exceptionallyCompose(e -> workflow.fail(id, e));
     });
   }
 
-  private CompletionStage<HttpResponse> multipart(String id, HttpRequest request, User user,
+  private CompletionStage<Outcome> multipart(String id, HttpRequest request, User user,
       Map<String, String> query) {
-    MultipartReading reading = new MultipartReading(steps, mat, maxWait, id, user, query);
+    MultipartReading reading = new MultipartReading(workflow, mat, maxWait, id, user, query);
     CompletionStage<Multipart.FormData> form =
         Unmarshaller.entityToMultipartFormData().unmarshal(stallChecked(request.entity()), mat);
     return form
@@ -185,11 +207,11 @@ public final class DeployHandler {
         .exceptionallyCompose(reading::fail);
   }
 
-  private CompletionStage<HttpResponse> rejectBeforeBody(String id, User user, Map<String, String> query,
+  private CompletionStage<Outcome> rejectBeforeBody(String id, User user, Map<String, String> query,
       ApiException error, HttpRequest request) {
     request.entity().discardBytes(mat);
     DeployRequest best = DeployRequest.parse(query, DeployRequest.PAYLOAD_FIELDS, Map.of(), maxWait);
-    return steps.record(id, best, user, null).thenCompose(created -> steps.fail(id, error));
+    return workflow.record(id, best, user.name(), null).thenCompose(created -> workflow.fail(id, error));
   }
 
   private static Map<String, String> singleValued(Map<String, List<String>> multi) {

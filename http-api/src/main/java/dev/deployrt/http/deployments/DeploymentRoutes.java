@@ -1,6 +1,6 @@
 package dev.deployrt.http.deployments;
 
-import dev.deployrt.http.ApiErrors;
+import dev.deployrt.deploy.DeployRequest;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,11 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.limits.RequestLimits;
+import dev.deployrt.deploy.DeployWorkflow;
+import dev.deployrt.deployment.Deployments;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.readmodel.History;
 import dev.deployrt.readmodel.DeploymentQueries;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -30,20 +33,33 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class DeploymentRoutes extends AllDirectives {
   private final Duration askTimeout;
 
-  private final NodeRuntime node;
+  private final Deployments deployments;
+  private final History history;
   private final Authentication auth;
   private final DeployHandler deployHandler;
   private final EventStreams streams;
   private final PayloadHandler payloads;
 
-  public DeploymentRoutes(NodeRuntime node, Authentication auth, Duration askTimeout, Duration maxWait,
+  /** The routes, each handler given the parts of the node it uses. */
+  public static DeploymentRoutes of(NodeRuntime node, Authentication auth, Duration askTimeout, Duration maxWait,
       RequestLimits limits) {
-    this.node = node;
+    EventStreams streams = new EventStreams(node.system(), node.deployments());
+    DeployWorkflow workflow = new DeployWorkflow(node, askTimeout, DeployErrors::asApi);
+    DeployHandler deploys = new DeployHandler(workflow, node.system(), node.settings().upload(), askTimeout, maxWait,
+        streams, limits);
+    return new DeploymentRoutes(node.deployments(), node.history(), auth, askTimeout, deploys, streams,
+        new PayloadHandler(node, askTimeout));
+  }
+
+  private DeploymentRoutes(Deployments deployments, History history, Authentication auth, Duration askTimeout,
+      DeployHandler deployHandler, EventStreams streams, PayloadHandler payloads) {
+    this.deployments = deployments;
+    this.history = history;
     this.askTimeout = askTimeout;
     this.auth = auth;
-    this.streams = new EventStreams(node);
-    this.deployHandler = new DeployHandler(node, askTimeout, maxWait, streams, limits);
-    this.payloads = new PayloadHandler(node, askTimeout);
+    this.streams = streams;
+    this.deployHandler = deployHandler;
+    this.payloads = payloads;
   }
 
   public Route route() {
@@ -93,21 +109,21 @@ public final class DeploymentRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> list(HttpRequest request) {
     DeploymentQueries.Filter filter = ListParams.parse(request.getUri().query().toMultiMap());
-    return node.readModelReady()
+    return history.ready()
         .thenApplyAsync(ready -> {
           try {
-            return node.queries().list(filter);
+            return history.queries().list(filter);
           } catch (Exception e) {
             throw new CompletionException(
-                ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", ApiErrors.RETRY_AFTER_SECONDS));
+                ApiException.unavailable("the deployment list is not available: " + e.getMessage()).with("retry_after", ApiException.RETRY_AFTER_SECONDS));
           }
-        }, node.database())
+        }, history.database())
         .exceptionally(e -> {
           Throwable cause = Failures.cause(e);
           if (cause instanceof ApiException api) {
             throw api;
           }
-          throw ApiException.unavailable("the deployment list is not available yet").with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
+          throw ApiException.unavailable("the deployment list is not available yet").with("retry_after", ApiException.RETRY_AFTER_SECONDS);
         })
         .thenApply(page -> {
           ObjectNode out = ApiJson.MAPPER.createObjectNode();
@@ -124,7 +140,7 @@ public final class DeploymentRoutes extends AllDirectives {
     if (!DeployRequest.DEPLOYMENT_ID.matcher(id).matches()) {
       return CompletableFuture.failedFuture(ApiException.notFound("no deployment " + DeployRequest.printable(id)));
     }
-    return node.deployment(id).<Deployment>ask(DeploymentEntity.Get::new, askTimeout).thenApply(d -> {
+    return deployments.entity(id).<Deployment>ask(DeploymentEntity.Get::new, askTimeout).thenApply(d -> {
       if (!d.exists()) {
         throw ApiException.notFound("no deployment " + id).with("deployment_id", id);
       }

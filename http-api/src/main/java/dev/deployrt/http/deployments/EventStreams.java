@@ -1,9 +1,11 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.deployment.LiveTail;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.deployment.Deployments;
+import org.apache.pekko.actor.typed.ActorSystem;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -29,13 +31,15 @@ public final class EventStreams {
   private static final ContentType CONTENT_TYPE = MediaTypes.TEXT_EVENT_STREAM.toContentType();
   private static final ByteString HEARTBEAT = ByteString.fromString(": keep-alive\n\n");
 
-  private final NodeRuntime node;
+  private final ActorSystem<?> system;
+  private final Deployments deployments;
   private final Duration heartbeat;
   private final int buffer;
 
-  public EventStreams(NodeRuntime node) {
-    this.node = node;
-    var config = node.system().settings().config();
+  public EventStreams(ActorSystem<?> system, Deployments deployments) {
+    this.system = system;
+    this.deployments = deployments;
+    var config = system.settings().config();
     this.heartbeat = config.getDuration("deploy.http.sse-heartbeat");
     this.buffer = config.getInt("deploy.http.sse-buffer");
   }
@@ -69,7 +73,7 @@ public final class EventStreams {
    */
   public HttpResponse response(String deploymentId, long afterSeq, boolean awaitCreation) {
     Source<ByteString, NotUsed> frames = LiveTail
-        .source(node.system(), node::deployment, deploymentId, afterSeq, buffer, awaitCreation)
+        .source(system, deployments::entity, deploymentId, afterSeq, buffer, awaitCreation)
         .map(EventStreams::frame)
         .keepAlive(heartbeat, () -> HEARTBEAT);
     return HttpResponse.create()

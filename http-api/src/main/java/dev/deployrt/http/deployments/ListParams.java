@@ -1,7 +1,8 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.deployment.DeploymentStatus;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.readmodel.DeploymentQueries;
 import java.time.Instant;
 import java.time.OffsetDateTime;

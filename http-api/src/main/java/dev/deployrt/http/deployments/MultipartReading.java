@@ -1,9 +1,10 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.http.ApiErrors;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
@@ -14,7 +15,8 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
+import dev.deployrt.deploy.DeployWorkflow;
+import dev.deployrt.deploy.DeployWorkflow.Outcome;
 import org.apache.pekko.http.javadsl.model.Multipart;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamLimitReachedException;
@@ -31,7 +33,7 @@ final class MultipartReading {
   /** Text fields a multipart body may hold before its payload part (the form has three). */
   static final int MAX_FIELDS = 8;
 
-  private final DeploySteps steps;
+  private final DeployWorkflow workflow;
   private final Materializer mat;
   private final Duration maxWait;
   private final String id;
@@ -50,9 +52,9 @@ final class MultipartReading {
   /** Set once the request failed; an upload finishing after that discards its payload. Guarded by this. */
   private boolean failed;
 
-  MultipartReading(DeploySteps steps, Materializer mat, Duration maxWait, String id, User user,
+  MultipartReading(DeployWorkflow workflow, Materializer mat, Duration maxWait, String id, User user,
       Map<String, String> query) {
-    this.steps = steps;
+    this.workflow = workflow;
     this.mat = mat;
     this.maxWait = maxWait;
     this.id = id;
@@ -76,7 +78,7 @@ final class MultipartReading {
       CompletionStage<Deployment> recorded;
       synchronized (this) {
         params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
-        recorded = steps.record(id, params, user, null);
+        recorded = workflow.record(id, params, user.name(), null);
         this.params = params;
         this.recorded = recorded;
       }
@@ -85,7 +87,7 @@ final class MultipartReading {
           part.getEntity().discardBytes(mat);
           throw params.problem();
         }
-        return steps.upload(id, part.getEntity().getDataBytes(), params, uploading).thenApply(s -> {
+        return workflow.upload(id, part.getEntity().getDataBytes(), params, uploading).thenApply(s -> {
           synchronized (this) {
             if (!failed) {
               staged = s;
@@ -140,7 +142,7 @@ final class MultipartReading {
         });
   }
 
-  CompletionStage<HttpResponse> finish() {
+  CompletionStage<Outcome> finish() {
     StagedPayload payload;
     DeployRequest params;
     synchronized (this) {
@@ -150,10 +152,10 @@ final class MultipartReading {
     if (payload == null) {
       return fail(ApiException.invalid("the multipart body has no file part named 'payload'"));
     }
-    return steps.storeAndDistribute(id, payload, params);
+    return workflow.storeAndDistribute(id, payload, params);
   }
 
-  CompletionStage<HttpResponse> fail(Throwable error) {
+  CompletionStage<Outcome> fail(Throwable error) {
     UniqueKillSwitch upload = uploading.getAndSet(null);
     if (upload != null) {
       // The body broke off around the payload part (e.g. no closing boundary): its byte stream may
@@ -169,14 +171,13 @@ final class MultipartReading {
       if (this.recorded == null) {
         // Every attempt is on record: with the fields that arrived before the body failed.
         DeployRequest best = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
-        this.recorded = steps.record(id, best, user, null);
+        this.recorded = workflow.record(id, best, user.name(), null);
       }
       recorded = this.recorded;
     }
     if (toDiscard != null) {
       toDiscard.discard();
     }
-    ApiException api = DeployErrors.asApi(error);
-    return recorded.thenCompose(created -> steps.fail(id, api));
+    return recorded.thenCompose(created -> workflow.fail(id, error));
   }
 }

@@ -5,7 +5,7 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore.ClaimMark;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.node.NodeRuntime;
@@ -164,7 +164,7 @@ final class PayloadHandler {
    * time or the database cannot say.
    */
   private CompletionStage<Boolean> readModelCaughtUp() {
-    return node.readModelCatchUp().await(CATCH_UP_POLL, catchUpLimit).handle((caughtUp, failure) -> {
+    return node.history().catchUp().await(CATCH_UP_POLL, catchUpLimit).handle((caughtUp, failure) -> {
       if (failure != null) {
         Throwable cause = Failures.cause(failure);
         throw ApiException.unavailable("the deployment history could not be compared with the journal ("
@@ -181,7 +181,7 @@ final class PayloadHandler {
   private CompletionStage<Long> reclaim(Deployment d, Map<String, ClaimMark> marks) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        return node.queries().blobStillNeeded(d.sha256(), d.deploymentId());
+        return node.history().queries().blobStillNeeded(d.sha256(), d.deploymentId());
       } catch (Exception e) {
         throw new CompletionException(e);
       }

@@ -1,5 +1,6 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.http.ApiErrors;
 import dev.deployrt.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,11 +8,12 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.LogEntry;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.http.limits.RequestLimits;
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.deploy.DeployWorkflow;
+import dev.deployrt.deploy.DeployWorkflow.Outcome;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -26,32 +28,29 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.stream.Materializer;
 
 /**
- * {@code POST /deployments} with a JSON body {@code {"project", "rollback_of"}}: a new deployment of an
- * earlier deployment's stored payload. The node taking it holds its copy of the bytes (copying them
- * from a holder first if it has none, once for all rollbacks needing them at once) and reads the
- * earlier record again under that hold, so a payload delete racing it either wins (404 {@code
- * PAYLOAD_PRUNED}) or leaves the bytes in place.
+ * {@code POST /deployments} with a JSON body {@code {"project", "rollback_of"}}: reads and checks the
+ * body, records the attempt and hands it to the deploy workflow ({@code RollbackCopies} says what a
+ * rollback guarantees).
  */
 final class RollbackDeploy {
   private static final int MAX_JSON_BYTES = 64 * 1024;
 
-  private final NodeRuntime node;
-  private final DeploySteps steps;
+  private final DeployWorkflow workflow;
   private final Materializer mat;
   private final Duration maxWait;
-  /** Rollback copies to this node under way, by digest ({@link #sharedCopy}). */
-  private final Map<String, CompletableFuture<Void>> copiesInFlight = new ConcurrentHashMap<>();
+  private final Duration readTimeout;
 
-  RollbackDeploy(NodeRuntime node, DeploySteps steps, Materializer mat, Duration maxWait) {
-    this.node = node;
-    this.steps = steps;
+  RollbackDeploy(DeployWorkflow workflow, Materializer mat, Duration maxWait, Duration readTimeout) {
+    this.workflow = workflow;
     this.mat = mat;
     this.maxWait = maxWait;
+    this.readTimeout = readTimeout;
   }
 
-  CompletionStage<HttpResponse> deploy(String id, HttpRequest request, User user, Map<String, String> query,
+  /** @param slot this rollback's upload slot, released once the bytes are here and recorded */
+  CompletionStage<Outcome> deploy(String id, HttpRequest request, User user, Map<String, String> query,
       RequestLimits.UploadSlot slot) {
-    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(steps.askTimeout().toMillis(), mat)
+    return request.entity().withSizeLimit(MAX_JSON_BYTES).toStrict(readTimeout.toMillis(), mat)
         .handle((strict, error) -> error != null
             ? JsonFields.unreadable("the body could not be read: " + ApiErrors.rootMessage(error))
             : JsonFields.parse(strict.getData().utf8String()))
@@ -60,109 +59,11 @@ final class RollbackDeploy {
           DeployRequest params = body.problem() == null ? parsed
               : new DeployRequest(null, null, null, null, parsed.waitForResult(), parsed.timeout(),
                   ApiException.invalid(body.problem()));
-          return steps.record(id, params, user, params.rollbackOf()).thenCompose(created -> {
-            if (params.problem() != null) {
-              return steps.fail(id, params.problem());
-            }
-            return steps.get(params.rollbackOf()).thenCompose(earlier -> rollbackTo(id, earlier, params, slot));
-          });
+          return workflow.record(id, params, user.name(), params.rollbackOf()).thenCompose(created ->
+              params.problem() != null
+                  ? workflow.fail(id, params.problem())
+                  : workflow.rollback(id, params, slot::release));
         });
-  }
-
-  /** @param slot this rollback's upload slot, released once the bytes are here and recorded */
-  private CompletionStage<HttpResponse> rollbackTo(String id, Deployment earlier, DeployRequest params,
-      RequestLimits.UploadSlot slot) {
-    if (!earlier.exists()) {
-      return steps.fail(id, ApiException.notFound("deployment " + params.rollbackOf() + " does not exist")
-          .with("rollback_of", params.rollbackOf()));
-    }
-    if (!earlier.project().equals(params.project())) {
-      return steps.fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " belongs to project '"
-          + earlier.project() + "', not '" + params.project() + "'"));
-    }
-    if (earlier.sha256() == null) {
-      return steps.fail(id, ApiException.invalid("deployment " + params.rollbackOf() + " never stored a payload"));
-    }
-    if (!earlier.payloadPresent() || !anyUpNodeHolds(earlier.sha256())) {
-      return steps.fail(id, pruned(params));
-    }
-    // A payload delete of the earlier deployment may be under way. This node's copy is held while the
-    // record is read again, so the delete either marked it first (then this rollback fails
-    // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. A node without a copy
-    // first copies the bytes from a node that holds them, under the same hold: a copy committed
-    // after the delete's claim mark, or on a node the delete did not mark, stays.
-    return steps.whileHeld(id, earlier.sha256(), () -> copyHere(id, earlier, params)
-        .thenCompose(copied -> steps.get(params.rollbackOf()))
-        .thenCompose(again -> {
-          if (!again.payloadPresent()) {
-            throw pruned(params);
-          }
-          return steps.markStored(id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
-        }).whenComplete((stored, e) -> slot.release()), stored -> steps.respondStored(id, stored, params));
-  }
-
-  /**
-   * Completes once this node holds the earlier deployment's bytes, copying them from a holder if it
-   * does not (renewing the pending record's upload lease meanwhile, as an upload does); if none could
-   * serve them, fails PAYLOAD_PRUNED when the earlier record was marked meanwhile (a delete won), else
-   * UNAVAILABLE.
-   */
-  private CompletionStage<Void> copyHere(String id, Deployment earlier, DeployRequest params) {
-    if (node.blobs().contains(earlier.sha256())) {
-      return CompletableFuture.completedFuture(null);
-    }
-    Cancellable heartbeat = steps.renewLease(id, () -> 0);
-    return sharedCopy(id, earlier)
-        .whenComplete((done, e) -> heartbeat.cancel())
-        .exceptionallyCompose(failure -> steps.get(params.rollbackOf()).thenApply(again -> {
-          if (!again.payloadPresent()) {
-            throw pruned(params);
-          }
-          throw ApiException.unavailable("could not copy the payload of deployment " + params.rollbackOf()
-              + " to this node: " + Failures.cause(failure).getMessage()).with("retry_after", 10);
-        }));
-  }
-
-  /**
-   * Copies the earlier deployment's bytes to this node from a holder, once for all the rollbacks that
-   * need them at the same time: a second rollback to the same bytes while a copy runs waits for that
-   * copy instead of starting its own (and says so in its events).
-   */
-  private CompletableFuture<Void> sharedCopy(String id, Deployment earlier) {
-    String sha256 = earlier.sha256();
-    CompletableFuture<Void> mine = new CompletableFuture<>();
-    CompletableFuture<Void> running = copiesInFlight.putIfAbsent(sha256, mine);
-    if (running != null) {
-      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "fetch", node.nodeName(),
-          "the payload is already being copied to " + node.nodeName() + " for another rollback: waiting for that copy",
-          Map.of()));
-      return running;
-    }
-    CompletableFuture.runAsync(() -> {
-      try {
-        node.fetcher().copyFromHolders(id, sha256, earlier.payloadSize());
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, node.uploads()).whenComplete((done, e) -> {
-      copiesInFlight.remove(sha256, mine);
-      if (e != null) {
-        mine.completeExceptionally(e);
-      } else {
-        mine.complete(null);
-      }
-    });
-    return mine;
-  }
-
-  private static ApiException pruned(DeployRequest params) {
-    return new ApiException(ErrorCode.PAYLOAD_PRUNED, "the payload of deployment " + params.rollbackOf()
-        + " was reclaimed").with("rollback_of", params.rollbackOf());
-  }
-
-  private boolean anyUpNodeHolds(String sha256) {
-    return node.blobs().contains(sha256) || node.upNodes().stream()
-        .anyMatch(n -> node.directory().peer(n).blobs().contains(sha256));
   }
 
   /**

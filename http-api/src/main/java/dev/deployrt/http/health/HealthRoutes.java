@@ -1,10 +1,9 @@
 package dev.deployrt.http.health;
 
-import dev.deployrt.http.ApiErrors;
 import dev.deployrt.async.Failures;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
-import dev.deployrt.node.NodeRuntime;
+import org.apache.pekko.actor.typed.ActorSystem;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -27,9 +26,9 @@ public final class HealthRoutes extends AllDirectives {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HealthRoutes.class);
   private final HealthChecks checks;
 
-  public HealthRoutes(NodeRuntime node) {
-    this.checks = new HealthChecks((ExtendedActorSystem) node.system().classicSystem(), HealthCheckSettings.create(
-        node.system().settings().config().getConfig("pekko.management.health-checks")));
+  public HealthRoutes(ActorSystem<?> system) {
+    this.checks = new HealthChecks((ExtendedActorSystem) system.classicSystem(), HealthCheckSettings.create(
+        system.settings().config().getConfig("pekko.management.health-checks")));
   }
 
   public Route route() {
@@ -46,7 +45,7 @@ public final class HealthRoutes extends AllDirectives {
             return complete(status("ready"));
           }
           throw ApiException.unavailable("not ready: " + failed.get().check() + ": " + failed.get().reason())
-              .with("check", failed.get().check()).with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
+              .with("check", failed.get().check()).with("retry_after", ApiException.RETRY_AFTER_SECONDS);
         })))));
   }
 

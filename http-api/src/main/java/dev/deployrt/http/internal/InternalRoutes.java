@@ -6,10 +6,10 @@ import dev.deployrt.errors.ErrorCode;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import dev.deployrt.blob.BlobStore;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.deployments.DeployHandler;
-import dev.deployrt.http.deployments.DeployRequest;
+import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.upload.PayloadUpload;
@@ -96,7 +96,7 @@ public final class InternalRoutes extends AllDirectives {
     }
     CompletableFuture<String> secret = node.clusterSecret().toCompletableFuture();
     if (!secret.isDone() || secret.isCompletedExceptionally()) {
-      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", ApiErrors.RETRY_AFTER_SECONDS);
+      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", ApiException.RETRY_AFTER_SECONDS);
     }
     byte[] expected = secret.join().getBytes(StandardCharsets.UTF_8);
     byte[] given = c.token().getBytes(StandardCharsets.UTF_8);

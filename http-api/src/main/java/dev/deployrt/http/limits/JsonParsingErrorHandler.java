@@ -1,7 +1,7 @@
 package dev.deployrt.http.limits;
 
 import dev.deployrt.errors.ErrorCode;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.ParsingErrorHandler;

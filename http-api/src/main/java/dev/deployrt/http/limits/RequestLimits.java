@@ -2,7 +2,7 @@ package dev.deployrt.http.limits;
 
 import dev.deployrt.errors.ErrorCode;
 import com.typesafe.config.Config;
-import dev.deployrt.http.ApiException;
+import dev.deployrt.errors.ApiException;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.deployrt.http.metrics;
 
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.metrics.NodeMetrics;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,18 +21,18 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class MetricsRoutes extends AllDirectives {
   private static final ContentType TEXT_FORMAT = ContentTypes.parse(PrometheusTextFormatWriter.CONTENT_TYPE);
-  private final NodeRuntime node;
+  private final NodeMetrics metrics;
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
-  public MetricsRoutes(NodeRuntime node) {
-    this.node = node;
+  public MetricsRoutes(NodeMetrics metrics) {
+    this.metrics = metrics;
   }
 
   public Route route() {
     return path("metrics", () -> get(() -> {
       ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
       try {
-        writer.write(out, node.metrics().registry().scrape());
+        writer.write(out, metrics.registry().scrape());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
