@@ -24,9 +24,9 @@ import java.util.stream.Stream;
 import javax.net.ssl.SSLException;
 
 /**
- * The operations API as the CLI uses it, over the JDK's HTTP client. Every failure becomes a
- * {@link CliException} whose exit code follows API.md (auth 3, not found 4, unreachable or 503/429
- * 5) and whose message says what to do. Event streams are read line by line as they arrive.
+ * The operations API as the CLI uses it, over the JDK's HTTP client. Every failure becomes a {@link
+ * CliException} whose exit code follows API.md (auth 3, not found 4, unreachable or 503/429 5) and
+ * whose message says what to do. Event streams are read line by line as they arrive.
  */
 final class ApiClient {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -37,8 +37,11 @@ final class ApiClient {
 
   ApiClient(Target target) {
     this.target = target;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-        .followRedirects(HttpClient.Redirect.NEVER).build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
   }
 
   Target target() {
@@ -47,12 +50,15 @@ final class ApiClient {
 
   static String query(Map<String, ?> params) {
     StringBuilder q = new StringBuilder();
-    params.forEach((k, v) -> {
-      if (v != null) {
-        q.append(q.length() == 0 ? '?' : '&').append(k).append('=')
-            .append(URLEncoder.encode(v.toString(), StandardCharsets.UTF_8));
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (v != null) {
+            q.append(q.length() == 0 ? '?' : '&')
+                .append(k)
+                .append('=')
+                .append(URLEncoder.encode(v.toString(), StandardCharsets.UTF_8));
+          }
+        });
     return q.toString();
   }
 
@@ -65,8 +71,9 @@ final class ApiClient {
   }
 
   HttpRequest.Builder request(String pathAndQuery) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target.url() + pathAndQuery))
-        .header("User-Agent", "deployctl");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(target.url() + pathAndQuery))
+            .header("User-Agent", "deployctl");
     if (target.authorization() != null) {
       b.header("Authorization", target.authorization());
     }
@@ -86,9 +93,15 @@ final class ApiClient {
   }
 
   JsonNode sendJson(String method, String pathAndQuery, JsonNode body) {
-    return call(request(pathAndQuery).timeout(CALL_TIMEOUT).header("Content-Type", "application/json")
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.toString())));
+    return call(
+        request(pathAndQuery)
+            .timeout(CALL_TIMEOUT)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body.toString())));
   }
 
   /** Sends and returns the JSON body of a 2xx answer (an empty object for 204); fails otherwise. */
@@ -106,11 +119,18 @@ final class ApiClient {
     } catch (ConnectException | HttpConnectTimeoutException e) {
       throw unreachable(e);
     } catch (SSLException e) {
-      throw new CliException(CliException.UNAVAILABLE, "TLS with " + target.url() + " failed: " + e.getMessage()
-          + " (for a self-signed node certificate, give java the trust store: JAVA_OPTS=-Djavax.net.ssl.trustStore=…)");
+      throw new CliException(
+          CliException.UNAVAILABLE,
+          "TLS with "
+              + target.url()
+              + " failed: "
+              + e.getMessage()
+              + " (for a self-signed node certificate, give java the trust store: JAVA_OPTS=-Djavax.net.ssl.trustStore=…)");
     } catch (IOException e) {
-      throw new CliException(CliException.UNAVAILABLE, "lost the connection to " + target.url() + ": "
-          + describe(e), e);
+      throw new CliException(
+          CliException.UNAVAILABLE,
+          "lost the connection to " + target.url() + ": " + describe(e),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(CliException.FAILED, "interrupted");
@@ -118,8 +138,12 @@ final class ApiClient {
   }
 
   CliException unreachable(Exception e) {
-    return new CliException(CliException.UNAVAILABLE, "cannot reach " + target.url()
-        + ": is a node running? start one with bin/deploy-node, or point --url / DEPLOY_URL at one", e);
+    return new CliException(
+        CliException.UNAVAILABLE,
+        "cannot reach "
+            + target.url()
+            + ": is a node running? start one with bin/deploy-node, or point --url / DEPLOY_URL at one",
+        e);
   }
 
   static String describe(Throwable e) {
@@ -134,12 +158,16 @@ final class ApiClient {
     try {
       return JSON.readTree(body);
     } catch (IOException e) {
-      throw new CliException(CliException.FAILED, "the server answered something that is not JSON: "
-          + body.substring(0, Math.min(200, body.length())));
+      throw new CliException(
+          CliException.FAILED,
+          "the server answered something that is not JSON: "
+              + body.substring(0, Math.min(200, body.length())));
     }
   }
 
-  /** The CLI's reading of an error answer: API.md's error JSON, mapped to an exit code and advice. */
+  /**
+   * The CLI's reading of an error answer: API.md's error JSON, mapped to an exit code and advice.
+   */
   CliException failure(int status, String body) {
     JsonNode error;
     try {
@@ -147,16 +175,30 @@ final class ApiClient {
     } catch (IOException e) {
       error = null;
     }
-    String message = Format.printable(error != null && error.hasNonNull("error") ? error.get("error").asText() : body);
-    String code = error != null && error.hasNonNull("code") ? Format.text(error, "code") : "HTTP " + status;
+    String message =
+        Format.printable(
+            error != null && error.hasNonNull("error") ? error.get("error").asText() : body);
+    String code =
+        error != null && error.hasNonNull("code") ? Format.text(error, "code") : "HTTP " + status;
     String text = message + " (" + code + ")";
     return switch (status) {
-      case 401 -> new CliException(CliException.AUTH, "not authenticated at " + target.url() + ": " + text
-          + "; give --user/--password or --token, set DEPLOY_USER/DEPLOY_PASSWORD or DEPLOY_TOKEN, or use the config file");
+      case 401 ->
+          new CliException(
+              CliException.AUTH,
+              "not authenticated at "
+                  + target.url()
+                  + ": "
+                  + text
+                  + "; give --user/--password or --token, set DEPLOY_USER/DEPLOY_PASSWORD or DEPLOY_TOKEN, or use the config file");
       case 403 -> new CliException(CliException.AUTH, "as " + target.who() + ": " + text);
       case 404 -> new CliException(CliException.NOT_FOUND, text);
-      case 429, 502, 503, 504 -> new CliException(CliException.UNAVAILABLE, text
-          + (error != null && error.has("retry_after") ? "; retry in " + Format.text(error, "retry_after") + " s" : ""));
+      case 429, 502, 503, 504 ->
+          new CliException(
+              CliException.UNAVAILABLE,
+              text
+                  + (error != null && error.has("retry_after")
+                      ? "; retry in " + Format.text(error, "retry_after") + " s"
+                      : ""));
       case 400, 413, 414, 415, 431 -> new CliException(CliException.USAGE, text);
       default -> new CliException(CliException.FAILED, text);
     };
@@ -166,8 +208,8 @@ final class ApiClient {
   record Sse(String id, String event, JsonNode data) {}
 
   /**
-   * Reads an event stream until {@code handler} returns false or the server closes it. Returns the id
-   * of the last event read, for a resume with {@code Last-Event-ID}.
+   * Reads an event stream until {@code handler} returns false or the server closes it. Returns the
+   * id of the last event read, for a resume with {@code Last-Event-ID}.
    */
   String events(String path, String lastEventId, Predicate<Sse> handler) {
     HttpRequest.Builder b = request(path).header("Accept", "text/event-stream").GET();
@@ -195,7 +237,8 @@ final class ApiClient {
             if (id != null) {
               last = id;
             }
-            if (!handler.test(new Sse(id, event == null ? "message" : event, parse(data.toString())))) {
+            if (!handler.test(
+                new Sse(id, event == null ? "message" : event, parse(data.toString())))) {
               return last;
             }
           }
@@ -216,14 +259,18 @@ final class ApiClient {
         }
       }
     } catch (UncheckedIOException e) {
-      throw new CliException(CliException.UNAVAILABLE, "lost the event stream from " + target.url() + ": "
-          + describe(e.getCause()), e);
+      throw new CliException(
+          CliException.UNAVAILABLE,
+          "lost the event stream from " + target.url() + ": " + describe(e.getCause()),
+          e);
     }
     return last;
   }
 
   private static String field(String line, int from) {
-    return line.length() > from && line.charAt(from) == ' ' ? line.substring(from + 1) : line.substring(from);
+    return line.length() > from && line.charAt(from) == ' '
+        ? line.substring(from + 1)
+        : line.substring(from);
   }
 
   static ObjectNode object() {
@@ -232,7 +279,8 @@ final class ApiClient {
 
   /** A streamed 200 answer (e.g. a payload); any other status fails with the server's error. */
   HttpResponse<InputStream> download(String path) {
-    HttpResponse<InputStream> r = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> r =
+        send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
     if (r.statusCode() != 200) {
       String body;
       try (InputStream in = r.body()) {

@@ -31,30 +31,50 @@ import picocli.CommandLine.Spec;
  * archive; a file is streamed as it is. The node records the attempt before the first byte, so a
  * failure at any point is on record and is reported with its phase and reason.
  */
-@Command(name = "deploy", mixinStandardHelpOptions = true,
-    description = "Upload a directory (packed as tar.gz on the fly, honouring .deployignore) or a .tar.gz and follow the deployment.")
+@Command(
+    name = "deploy",
+    mixinStandardHelpOptions = true,
+    description =
+        "Upload a directory (packed as tar.gz on the fly, honouring .deployignore) or a .tar.gz and follow the deployment.")
 final class DeployCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DIR|FILE", description = "A directory to pack, or a .tar.gz file.")
+  @Parameters(
+      index = "0",
+      paramLabel = "DIR|FILE",
+      description = "A directory to pack, or a .tar.gz file.")
   Path source;
 
-  @Option(names = {"-p", "--project"}, required = true, paramLabel = "PROJECT",
+  @Option(
+      names = {"-p", "--project"},
+      required = true,
+      paramLabel = "PROJECT",
       description = "Project name (^[a-z0-9][a-z0-9._-]{0,63}$).")
   String project;
 
-  @Option(names = {"-d", "--description"}, paramLabel = "TEXT", description = "What this deploy is (at most 512 characters).")
+  @Option(
+      names = {"-d", "--description"},
+      paramLabel = "TEXT",
+      description = "What this deploy is (at most 512 characters).")
   String description;
 
-  @Option(names = "--no-wait", description = "Return once the payload is stored and distribution started.")
+  @Option(
+      names = "--no-wait",
+      description = "Return once the payload is stored and distribution started.")
   boolean noWait;
 
-  @Option(names = "--json", description = "Print only the final deployment as JSON (with --no-wait: the accepted deployment).")
+  @Option(
+      names = "--json",
+      description =
+          "Print only the final deployment as JSON (with --no-wait: the accepted deployment).")
   boolean json;
 
-  @Option(names = "--compression-level", paramLabel = "0-9", defaultValue = "1",
-      description = "gzip level when packing a directory (default ${DEFAULT-VALUE}: fast; 9: smallest).")
+  @Option(
+      names = "--compression-level",
+      paramLabel = "0-9",
+      defaultValue = "1",
+      description =
+          "gzip level when packing a directory (default ${DEFAULT-VALUE}: fast; 9: smallest).")
   int compressionLevel;
 
   @Override
@@ -65,46 +85,61 @@ final class DeployCommand implements Callable<Integer> {
       throw new CliException(CliException.USAGE, "no such file or directory: " + source);
     }
     if (compressionLevel < 0 || compressionLevel > 9) {
-      throw new CliException(CliException.USAGE, "--compression-level must be 0 to 9, not " + compressionLevel);
+      throw new CliException(
+          CliException.USAGE, "--compression-level must be 0 to 9, not " + compressionLevel);
     }
     ApiClient api = root.client();
     DeploymentView view = views(session, json);
 
-    String query = ApiClient.query(ApiClient.params("project", project, "description", description, "wait", "false"));
-    HttpRequest.Builder request = api.request("/deployments" + query).header("Content-Type", "application/gzip");
+    String query =
+        ApiClient.query(
+            ApiClient.params("project", project, "description", description, "wait", "false"));
+    HttpRequest.Builder request =
+        api.request("/deployments" + query).header("Content-Type", "application/gzip");
     AtomicReference<Throwable> packFailure = new AtomicReference<>();
     ChunkPipe pipe = null;
     CountingInput sent;
     if (Files.isDirectory(source)) {
       DirectoryPacker packer;
       try {
-        packer = DirectoryPacker.scan(source, compressionLevel,
-            skipped -> session.err().println("deployctl: skipping " + skipped));
+        packer =
+            DirectoryPacker.scan(
+                source,
+                compressionLevel,
+                skipped -> session.err().println("deployctl: skipping " + skipped));
       } catch (IllegalArgumentException e) {
         throw new CliException(CliException.USAGE, e.getMessage());
       } catch (IOException e) {
-        throw new CliException(CliException.USAGE, "cannot read " + source + ": " + ApiClient.describe(e));
+        throw new CliException(
+            CliException.USAGE, "cannot read " + source + ": " + ApiClient.describe(e));
       }
       ChunkPipe p = new ChunkPipe(256 * 1024, 8);
       pipe = p;
       sent = new CountingInput(p.input());
-      Thread writer = new Thread(() -> {
-        try (var out = p.output()) {
-          packer.writeTo(out);
-        } catch (Throwable t) {
-          packFailure.set(t);
-          p.fail(t);
-        }
-      }, "deployctl-pack");
+      Thread writer =
+          new Thread(
+              () -> {
+                try (var out = p.output()) {
+                  packer.writeTo(out);
+                } catch (Throwable t) {
+                  packFailure.set(t);
+                  p.fail(t);
+                }
+              },
+              "deployctl-pack");
       writer.setDaemon(true);
       request.POST(HttpRequest.BodyPublishers.ofInputStream(() -> sent));
-      view.uploadStarted(source + " (" + packer.entries() + " entries, packed while sending)", packer.totalBytes(),
+      view.uploadStarted(
+          source + " (" + packer.entries() + " entries, packed while sending)",
+          packer.totalBytes(),
           packer::packedBytes);
       writer.start();
     } else {
       long size = Files.size(source);
       sent = new CountingInput(Files.newInputStream(source));
-      request.POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> sent), size));
+      request.POST(
+          HttpRequest.BodyPublishers.fromPublisher(
+              HttpRequest.BodyPublishers.ofInputStream(() -> sent), size));
       view.uploadStarted(source.toString(), size, (LongSupplier) sent::count);
     }
 
@@ -115,8 +150,14 @@ final class DeployCommand implements Callable<Integer> {
     } catch (CliException e) {
       Throwable packing = packFailure.get();
       if (packing != null) {
-        throw new CliException(CliException.FAILED, "could not pack " + source + ": " + ApiClient.describe(packing)
-            + " (the node records the attempt as aborted)", packing);
+        throw new CliException(
+            CliException.FAILED,
+            "could not pack "
+                + source
+                + ": "
+                + ApiClient.describe(packing)
+                + " (the node records the attempt as aborted)",
+            packing);
       }
       throw e;
     } finally {
@@ -127,7 +168,8 @@ final class DeployCommand implements Callable<Integer> {
       view.uploadFinished(sent.count(), (System.nanoTime() - start) / 1e9);
     }
 
-    JsonNode body = response.body().isEmpty() ? ApiClient.object() : ApiClient.parse(response.body());
+    JsonNode body =
+        response.body().isEmpty() ? ApiClient.object() : ApiClient.parse(response.body());
     if (response.statusCode() / 100 != 2) {
       if (!body.hasNonNull("deployment_id")) {
         throw api.failure(response.statusCode(), response.body());
@@ -139,16 +181,28 @@ final class DeployCommand implements Callable<Integer> {
     }
     String id = body.get("deployment_id").asText();
     if (noWait) {
-      session.out().println(json ? body.toPrettyString()
-          : "deployment " + id + " accepted (" + Format.text(body, "status") + "); follow it with: deployctl tail " + id);
+      session
+          .out()
+          .println(
+              json
+                  ? body.toPrettyString()
+                  : "deployment "
+                      + id
+                      + " accepted ("
+                      + Format.text(body, "status")
+                      + "); follow it with: deployctl tail "
+                      + id);
       return 0;
     }
     return Follower.finish(session, Follower.follow(api, id, view), json);
   }
 
   static DeploymentView views(Session session, boolean json) {
-    return json ? DeploymentView.silent()
-        : session.terminal() ? new TerminalView(session.out(), session.err()) : new PlainView(session.out());
+    return json
+        ? DeploymentView.silent()
+        : session.terminal()
+            ? new TerminalView(session.out(), session.err())
+            : new PlainView(session.out());
   }
 
   /** Counts the bytes the HTTP client has read, i.e. sent (compressed, for a directory). */

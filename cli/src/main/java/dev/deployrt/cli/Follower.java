@@ -7,8 +7,8 @@ import dev.deployrt.cli.view.Format;
 /**
  * Follows one deployment's event stream to its end and returns the final deployment. The stream
  * replays the retained events first, so nothing is missed however late it is opened; if the
- * connection drops it resumes after the last event seen ({@code Last-Event-ID}), a few times, before
- * giving up with exit code 5.
+ * connection drops it resumes after the last event seen ({@code Last-Event-ID}), a few times,
+ * before giving up with exit code 5.
  */
 final class Follower {
   private static final int RESUMES = 5;
@@ -20,14 +20,18 @@ final class Follower {
     JsonNode[] done = {null};
     for (int attempt = 0; ; attempt++) {
       try {
-        last = api.events("/deployments/" + id + "/events", last, sse -> {
-          if (sse.event().equals("done")) {
-            done[0] = sse.data();
-            return false;
-          }
-          view.event(sse.data());
-          return true;
-        });
+        last =
+            api.events(
+                "/deployments/" + id + "/events",
+                last,
+                sse -> {
+                  if (sse.event().equals("done")) {
+                    done[0] = sse.data();
+                    return false;
+                  }
+                  view.event(sse.data());
+                  return true;
+                });
       } catch (CliException e) {
         if (e.exitCode() != CliException.UNAVAILABLE || attempt >= RESUMES) {
           throw e;
@@ -41,13 +45,20 @@ final class Follower {
         return deployment;
       }
       if (attempt >= RESUMES) {
-        throw new CliException(CliException.UNAVAILABLE, "the event stream of " + id
-            + " kept ending before the deployment did; follow it with: deployctl tail " + id);
+        throw new CliException(
+            CliException.UNAVAILABLE,
+            "the event stream of "
+                + id
+                + " kept ending before the deployment did; follow it with: deployctl tail "
+                + id);
       }
     }
   }
 
-  /** The end of a deploy or rollback: the deployment as JSON if asked, why it failed on stderr, the exit code. */
+  /**
+   * The end of a deploy or rollback: the deployment as JSON if asked, why it failed on stderr, the
+   * exit code.
+   */
   static int finish(Session session, JsonNode deployment, boolean json) {
     if (json) {
       session.out().println(deployment.toPrettyString());

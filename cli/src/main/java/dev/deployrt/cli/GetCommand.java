@@ -27,10 +27,18 @@ final class GetCommand extends ReadCommand {
 
   @Override
   void print(JsonNode d, PrintStream out) {
-    String[][] fields = {{"deployment", "deployment_id"}, {"project", "project"}, {"status", "status"},
-        {"description", "description"}, {"user", "user"}, {"origin node", "origin_node"},
-        {"rollback of", "rollback_of"}, {"sha256", "sha256"}, {"created", "created_at"},
-        {"completed", "completed_at"}};
+    String[][] fields = {
+      {"deployment", "deployment_id"},
+      {"project", "project"},
+      {"status", "status"},
+      {"description", "description"},
+      {"user", "user"},
+      {"origin node", "origin_node"},
+      {"rollback of", "rollback_of"},
+      {"sha256", "sha256"},
+      {"created", "created_at"},
+      {"completed", "completed_at"}
+    };
     for (String[] f : fields) {
       String v = Format.text(d, f[1]);
       if (!v.isEmpty()) {
@@ -38,7 +46,10 @@ final class GetCommand extends ReadCommand {
       }
     }
     if (d.hasNonNull("payload_size")) {
-      out.printf("%-12s %s%s%n", "payload:", Format.bytes(d.get("payload_size").asLong()),
+      out.printf(
+          "%-12s %s%s%n",
+          "payload:",
+          Format.bytes(d.get("payload_size").asLong()),
           d.path("payload_present").asBoolean(true) ? "" : " (pruned)");
     }
     for (String failure : Format.failures(d)) {
@@ -48,8 +59,14 @@ final class GetCommand extends ReadCommand {
     for (Iterator<Map.Entry<String, JsonNode>> it = d.path("nodes").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> n = it.next();
       JsonNode error = n.getValue().get("error");
-      rows.add(List.of(Format.printable(n.getKey()), Format.text(n.getValue(), "status"), Format.text(n.getValue(), "updated_at"),
-          error == null || error.isNull() ? "" : Format.text(error, "code") + ": " + Format.text(error, "message")));
+      rows.add(
+          List.of(
+              Format.printable(n.getKey()),
+              Format.text(n.getValue(), "status"),
+              Format.text(n.getValue(), "updated_at"),
+              error == null || error.isNull()
+                  ? ""
+                  : Format.text(error, "code") + ": " + Format.text(error, "message")));
     }
     if (!rows.isEmpty()) {
       out.println();

@@ -9,15 +9,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code deployctl node leave|down NAME}: ask the cluster to remove a member (admin). */
-@Command(name = "node", mixinStandardHelpOptions = true, description = "Remove a member from the cluster (admin).",
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = "Remove a member from the cluster (admin).",
     subcommands = {NodeCommand.Leave.class, NodeCommand.Down.class})
 final class NodeCommand {
 
   abstract static class Removal implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The node's name, as `deployctl nodes` shows it.")
+    @Parameters(
+        index = "0",
+        paramLabel = "NAME",
+        description = "The node's name, as `deployctl nodes` shows it.")
     String name;
 
     abstract String action();
@@ -26,13 +31,23 @@ final class NodeCommand {
     public Integer call() {
       DeployCtl root = DeployCtl.of(spec);
       JsonNode answer = root.client().postJson("/cluster/nodes/" + name + "/" + action(), null);
-      root.session.out().println("asked the cluster to " + action() + " " + name + " ("
-          + Format.text(answer, "address") + "); follow it with: deployctl nodes");
+      root.session
+          .out()
+          .println(
+              "asked the cluster to "
+                  + action()
+                  + " "
+                  + name
+                  + " ("
+                  + Format.text(answer, "address")
+                  + "); follow it with: deployctl nodes");
       return 0;
     }
   }
 
-  @Command(name = "leave", mixinStandardHelpOptions = true,
+  @Command(
+      name = "leave",
+      mixinStandardHelpOptions = true,
       description = "Ask NAME to leave gracefully: it hands its work over, then exits.")
   static final class Leave extends Removal {
     @Override
@@ -41,8 +56,11 @@ final class NodeCommand {
     }
   }
 
-  @Command(name = "down", mixinStandardHelpOptions = true,
-      description = "Mark NAME down: for a node that is gone and will not come back (it must not be running).")
+  @Command(
+      name = "down",
+      mixinStandardHelpOptions = true,
+      description =
+          "Mark NAME down: for a node that is gone and will not come back (it must not be running).")
   static final class Down extends Removal {
     @Override
     String action() {

@@ -20,7 +20,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code deployctl payload get ID -o FILE} and {@code payload delete ID}. */
-@Command(name = "payload", mixinStandardHelpOptions = true, description = "Download or reclaim a deployment's stored payload.",
+@Command(
+    name = "payload",
+    mixinStandardHelpOptions = true,
+    description = "Download or reclaim a deployment's stored payload.",
     subcommands = {PayloadCommand.Get.class, PayloadCommand.Delete.class})
 final class PayloadCommand {
 
@@ -28,15 +31,21 @@ final class PayloadCommand {
    * Streams the payload into a temporary file next to FILE while hashing it, and renames it over
    * FILE only when the SHA-256 matches the node's ETag: FILE is never left half-written.
    */
-  @Command(name = "get", mixinStandardHelpOptions = true, description = "Download the payload (.tar.gz), verified against its SHA-256.")
+  @Command(
+      name = "get",
+      mixinStandardHelpOptions = true,
+      description = "Download the payload (.tar.gz), verified against its SHA-256.")
   static final class Get implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "ID")
     String id;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Where to write it (- for stdout).")
+    @Option(
+        names = {"-o", "--output"},
+        required = true,
+        paramLabel = "FILE",
+        description = "Where to write it (- for stdout).")
     String output;
 
     @Override
@@ -57,19 +66,24 @@ final class PayloadCommand {
       Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
       try {
         long n;
-        try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(temp)) {
+        try (InputStream in = r.body();
+            OutputStream out = Files.newOutputStream(temp)) {
           n = copy(in, out, sha);
         }
         check(expected, sha, temp);
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        root.session.out().println("wrote " + Format.bytes(n) + " to " + output + " (sha256 " + expected + ")");
+        Files.move(
+            temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        root.session
+            .out()
+            .println("wrote " + Format.bytes(n) + " to " + output + " (sha256 " + expected + ")");
         return 0;
       } finally {
         Files.deleteIfExists(temp);
       }
     }
 
-    private static long copy(InputStream in, OutputStream out, MessageDigest sha) throws IOException {
+    private static long copy(InputStream in, OutputStream out, MessageDigest sha)
+        throws IOException {
       byte[] buffer = new byte[256 * 1024];
       long total = 0;
       for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -83,8 +97,13 @@ final class PayloadCommand {
     private static void check(String expected, MessageDigest sha, Path temp) {
       String actual = HexFormat.of().formatHex(sha.digest());
       if (expected != null && !expected.equals(actual)) {
-        throw new CliException(CliException.FAILED, "the download's SHA-256 is " + actual + ", the node says "
-            + expected + (temp == null ? "" : "; nothing was written"));
+        throw new CliException(
+            CliException.FAILED,
+            "the download's SHA-256 is "
+                + actual
+                + ", the node says "
+                + expected
+                + (temp == null ? "" : "; nothing was written"));
       }
     }
 
@@ -97,11 +116,13 @@ final class PayloadCommand {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true,
-      description = "Reclaim the payload's space on every node (admin; not for a running deployment or a project's active release).")
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description =
+          "Reclaim the payload's space on every node (admin; not for a running deployment or a project's active release).")
   static final class Delete implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "ID")
     String id;
@@ -110,8 +131,14 @@ final class PayloadCommand {
     public Integer call() {
       DeployCtl root = DeployCtl.of(spec);
       JsonNode answer = root.client().delete("/deployments/" + id + "/payload");
-      root.session.out().println("payload of " + id + " deleted: " + Format.bytes(answer.path("freed_bytes").asLong())
-          + " freed");
+      root.session
+          .out()
+          .println(
+              "payload of "
+                  + id
+                  + " deleted: "
+                  + Format.bytes(answer.path("freed_bytes").asLong())
+                  + " freed");
       return 0;
     }
   }

@@ -10,7 +10,10 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code deployctl projects}: each project's current release and where each node stands. */
-@Command(name = "projects", mixinStandardHelpOptions = true, description = "Each project's current release and each node's state.")
+@Command(
+    name = "projects",
+    mixinStandardHelpOptions = true,
+    description = "Each project's current release and each node's state.")
 final class ProjectsCommand extends ReadCommand {
   @Override
   String path() {
@@ -24,12 +27,21 @@ final class ProjectsCommand extends ReadCommand {
       List<String> nodes = new ArrayList<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = p.path("nodes").fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> n = it.next();
-        boolean current = Format.text(n.getValue(), "deployment_id").equals(Format.text(p, "deployment_id"));
-        nodes.add(n.getKey() + ":" + Format.text(n.getValue(), "status") + (current ? "" : "(other release)"));
+        boolean current =
+            Format.text(n.getValue(), "deployment_id").equals(Format.text(p, "deployment_id"));
+        nodes.add(
+            n.getKey()
+                + ":"
+                + Format.text(n.getValue(), "status")
+                + (current ? "" : "(other release)"));
       }
       String sha = Format.text(p, "sha256");
-      rows.add(List.of(Format.text(p, "project"), Format.text(p, "deployment_id"),
-          sha.length() > 12 ? sha.substring(0, 12) : sha, String.join(" ", nodes)));
+      rows.add(
+          List.of(
+              Format.text(p, "project"),
+              Format.text(p, "deployment_id"),
+              sha.length() > 12 ? sha.substring(0, 12) : sha,
+              String.join(" ", nodes)));
     }
     out.print(Format.table(List.of("PROJECT", "DEPLOYMENT", "SHA256", "NODES"), rows));
   }

@@ -7,10 +7,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** A command that reads one resource and prints it for people, or as the API returns it with {@code --json}. */
+/**
+ * A command that reads one resource and prints it for people, or as the API returns it with {@code
+ * --json}.
+ */
 abstract class ReadCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "--json", description = "Print it as the API returns it.")
   boolean json;

@@ -10,14 +10,20 @@ import java.util.Map;
  * stdin, the environment, the home directory and whether stdout is an interactive terminal (which
  * selects the progress bar and live status over plain one-line-per-event output).
  */
-public record Session(PrintStream out, PrintStream err, InputStream in, Map<String, String> env, Path home,
-                      boolean terminal) {
+public record Session(
+    PrintStream out,
+    PrintStream err,
+    InputStream in,
+    Map<String, String> env,
+    Path home,
+    boolean terminal) {
 
   /** The real process: a terminal when the JVM has a console and TERM is not "dumb". */
   public static Session ofProcess() {
     Map<String, String> env = System.getenv();
     boolean terminal = System.console() != null && !"dumb".equals(env.get("TERM"));
-    return new Session(System.out, System.err, System.in, env, Path.of(System.getProperty("user.home")), terminal);
+    return new Session(
+        System.out, System.err, System.in, env, Path.of(System.getProperty("user.home")), terminal);
   }
 
   String env(String name) {

@@ -12,18 +12,23 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code deployctl tail ID}: the deployment's events from the first retained one, then live ones,
- * until it ends; exits like deploy (0 succeeded, 1 otherwise). {@code --json}: one JSON event per line.
+ * until it ends; exits like deploy (0 succeeded, 1 otherwise). {@code --json}: one JSON event per
+ * line.
  */
-@Command(name = "tail", mixinStandardHelpOptions = true,
-    description = "Print a deployment's events, replayed then live, until it ends; the exit code says how it ended.")
+@Command(
+    name = "tail",
+    mixinStandardHelpOptions = true,
+    description =
+        "Print a deployment's events, replayed then live, until it ends; the exit code says how it ended.")
 final class TailCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "ID")
   String id;
 
-  @Option(names = "--json", description = "One event per line as JSON (the last line is the final deployment).")
+  @Option(
+      names = "--json",
+      description = "One event per line as JSON (the last line is the final deployment).")
   boolean json;
 
   @Override

@@ -19,12 +19,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code deployctl users list|add|set|delete}. A new password is read from stdin
- * ({@code --new-password-stdin}, for scripts) or asked for twice on the terminal, never taken as an
+ * {@code deployctl users list|add|set|delete}. A new password is read from stdin ({@code
+ * --new-password-stdin}, for scripts) or asked for twice on the terminal, never taken as an
  * argument, where other local users could see it.
  */
-@Command(name = "users", mixinStandardHelpOptions = true, description = "Manage users (admin; anyone may change their own password).",
-    subcommands = {UsersCommand.ListUsers.class, UsersCommand.Add.class, UsersCommand.Set.class, UsersCommand.Delete.class})
+@Command(
+    name = "users",
+    mixinStandardHelpOptions = true,
+    description = "Manage users (admin; anyone may change their own password).",
+    subcommands = {
+      UsersCommand.ListUsers.class,
+      UsersCommand.Add.class,
+      UsersCommand.Set.class,
+      UsersCommand.Delete.class
+    })
 final class UsersCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List users.")
@@ -38,23 +46,32 @@ final class UsersCommand {
     void print(JsonNode page, java.io.PrintStream out) {
       List<List<String>> rows = new ArrayList<>();
       for (JsonNode u : page.path("users")) {
-        rows.add(List.of(Format.text(u, "name"), Format.text(u, "role"), Format.text(u, "created_at"),
-            Format.text(u, "created_by")));
+        rows.add(
+            List.of(
+                Format.text(u, "name"),
+                Format.text(u, "role"),
+                Format.text(u, "created_at"),
+                Format.text(u, "created_by")));
       }
       out.print(Format.table(List.of("USER", "ROLE", "CREATED", "CREATED BY"), rows));
     }
   }
 
   abstract static class WithNewPassword {
-    @Option(names = "--new-password-stdin", description = "Read the new password from the first line of stdin.")
+    @Option(
+        names = "--new-password-stdin",
+        description = "Read the new password from the first line of stdin.")
     boolean passwordFromStdin;
 
     String newPassword(Session session, boolean required) {
       if (passwordFromStdin) {
         try {
-          String line = new BufferedReader(new InputStreamReader(session.in(), StandardCharsets.UTF_8)).readLine();
+          String line =
+              new BufferedReader(new InputStreamReader(session.in(), StandardCharsets.UTF_8))
+                  .readLine();
           if (line == null || line.isEmpty()) {
-            throw new CliException(CliException.USAGE, "--new-password-stdin: stdin held no password");
+            throw new CliException(
+                CliException.USAGE, "--new-password-stdin: stdin held no password");
           }
           return line;
         } catch (IOException e) {
@@ -66,7 +83,8 @@ final class UsersCommand {
       }
       Console console = System.console();
       if (!session.terminal() || console == null) {
-        throw new CliException(CliException.USAGE, "no terminal to ask for the password: use --new-password-stdin");
+        throw new CliException(
+            CliException.USAGE, "no terminal to ask for the password: use --new-password-stdin");
       }
       char[] first = console.readPassword("new password: ");
       char[] again = console.readPassword("again: ");
@@ -79,30 +97,44 @@ final class UsersCommand {
 
   @Command(name = "add", mixinStandardHelpOptions = true, description = "Create a user.")
   static final class Add extends WithNewPassword implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
 
-    @Option(names = "--role", required = true, paramLabel = "ROLE", description = "admin, deployer or viewer.")
+    @Option(
+        names = "--role",
+        required = true,
+        paramLabel = "ROLE",
+        description = "admin, deployer or viewer.")
     String role;
 
     @Override
     public Integer call() {
       DeployCtl root = DeployCtl.of(spec);
       String password = newPassword(root.session, true);
-      JsonNode user = root.client().postJson("/users",
-          ApiClient.object().put("name", name).put("role", role).put("password", password));
-      root.session.out().println("user " + Format.text(user, "name") + " created with role " + Format.text(user, "role"));
+      JsonNode user =
+          root.client()
+              .postJson(
+                  "/users",
+                  ApiClient.object().put("name", name).put("role", role).put("password", password));
+      root.session
+          .out()
+          .println(
+              "user "
+                  + Format.text(user, "name")
+                  + " created with role "
+                  + Format.text(user, "role"));
       return 0;
     }
   }
 
-  @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a user's role and/or password.")
+  @Command(
+      name = "set",
+      mixinStandardHelpOptions = true,
+      description = "Change a user's role and/or password.")
   static final class Set extends WithNewPassword implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -118,7 +150,9 @@ final class UsersCommand {
       DeployCtl root = DeployCtl.of(spec);
       String password = newPassword(root.session, askPassword);
       if (role == null && password == null) {
-        throw new CliException(CliException.USAGE, "nothing to change: give --role, --new-password or --new-password-stdin");
+        throw new CliException(
+            CliException.USAGE,
+            "nothing to change: give --role, --new-password or --new-password-stdin");
       }
       ObjectNode body = ApiClient.object();
       if (role != null) {
@@ -126,7 +160,8 @@ final class UsersCommand {
       }
       if (password != null) {
         body.put("password", password);
-        // One's own password needs the current one: signed in with a password, these credentials hold
+        // One's own password needs the current one: signed in with a password, these credentials
+        // hold
         // it. (Signed in with a token, the server's 400 says that a password sign-in is needed.)
         Target target = root.client().target();
         if (name.equals(target.who())) {
@@ -134,15 +169,24 @@ final class UsersCommand {
         }
       }
       JsonNode user = root.client().sendJson("PATCH", "/users/" + name, body);
-      root.session.out().println("user " + Format.text(user, "name") + " updated (role " + Format.text(user, "role") + ")");
+      root.session
+          .out()
+          .println(
+              "user "
+                  + Format.text(user, "name")
+                  + " updated (role "
+                  + Format.text(user, "role")
+                  + ")");
       return 0;
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a user and revoke their tokens.")
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = "Delete a user and revoke their tokens.")
   static final class Delete implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;

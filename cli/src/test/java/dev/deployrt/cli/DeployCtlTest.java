@@ -28,8 +28,8 @@ import picocli.CommandLine;
 
 /**
  * deployctl against a live node in this JVM: every command, both output modes that run without a
- * terminal (plain lines, --json), exit codes and the order in which target and credentials are taken.
- * The terminal mode is tested through a pseudo-terminal in {@link TerminalModeTest}.
+ * terminal (plain lines, --json), exit codes and the order in which target and credentials are
+ * taken. The terminal mode is tested through a pseudo-terminal in {@link TerminalModeTest}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeployCtlTest {
@@ -40,7 +40,8 @@ class DeployCtlTest {
   void start(@TempDir Path dir) {
     work = dir;
     // A small upload limit, so that one test can send more than the node takes.
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.max-bytes", "4 MiB"));
+    node =
+        TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.upload.max-bytes", "4 MiB"));
   }
 
   @AfterAll
@@ -49,8 +50,14 @@ class DeployCtlTest {
   }
 
   private Map<String, String> adminEnv() {
-    return new HashMap<>(Map.of("DEPLOY_URL", node.url(""), "DEPLOY_USER", "admin",
-        "DEPLOY_PASSWORD", TestNode.PASSWORD));
+    return new HashMap<>(
+        Map.of(
+            "DEPLOY_URL",
+            node.url(""),
+            "DEPLOY_USER",
+            "admin",
+            "DEPLOY_PASSWORD",
+            TestNode.PASSWORD));
   }
 
   private CliRun run(String... args) {
@@ -66,7 +73,9 @@ class DeployCtlTest {
     return Files.writeString(file, content);
   }
 
-  /** A component directory with nesting, a link inside it, and files that .deployignore leaves out. */
+  /**
+   * A component directory with nesting, a link inside it, and files that .deployignore leaves out.
+   */
   private Path component(String name, String version) throws IOException {
     Path dir = work.resolve(name);
     write(dir.resolve("index.html"), "<h1>" + version + "</h1>");
@@ -96,15 +105,21 @@ class DeployCtlTest {
     assertEquals("", r.err());
 
     TreeMap<String, String> expected = FileTrees.describe(dir);
-    expected.keySet().removeIf(p -> p.endsWith(".log") && !p.equals("keep.log") || p.startsWith("tmp")
-        || p.equals(".deployignore"));
+    expected
+        .keySet()
+        .removeIf(
+            p ->
+                p.endsWith(".log") && !p.equals("keep.log")
+                    || p.startsWith("tmp")
+                    || p.equals(".deployignore"));
     assertEquals(expected, FileTrees.describe(current("site").toRealPath()));
     assertTrue(expected.containsKey("keep.log") && expected.containsKey("home.html"));
   }
 
   @Test
   void jsonPrintsOnlyTheFinalDeployment() throws IOException {
-    Path file = Files.write(work.resolve("api.tar.gz"), Tarball.builder().file("VERSION", "1").toBytes());
+    Path file =
+        Files.write(work.resolve("api.tar.gz"), Tarball.builder().file("VERSION", "1").toBytes());
     CliRun r = run("deploy", file.toString(), "--project", "api", "--json");
     assertEquals(0, r.exit(), r.toString());
     JsonNode d = r.json();
@@ -117,12 +132,17 @@ class DeployCtlTest {
 
   @Test
   void aFailingDeployExitsOneWithThePhaseAndReasonOnStderr() throws IOException {
-    Path bad = Files.write(work.resolve("bad.tar.gz"), Tarball.builder().symlink("escape", "../../../etc/passwd").toBytes());
+    Path bad =
+        Files.write(
+            work.resolve("bad.tar.gz"),
+            Tarball.builder().symlink("escape", "../../../etc/passwd").toBytes());
     CliRun r = run("deploy", bad.toString(), "--project", "broken");
     assertEquals(1, r.exit(), r.toString());
     assertTrue(r.err().contains("failed in upload"), r.toString());
     assertTrue(r.err().contains("INVALID_ARCHIVE"), r.toString());
-    assertTrue(r.out().contains("broken failed"), "the outcome is also the last line of the output:\n" + r);
+    assertTrue(
+        r.out().contains("broken failed"),
+        "the outcome is also the last line of the output:\n" + r);
     assertFalse(Files.exists(current("broken")));
   }
 
@@ -163,22 +183,33 @@ class DeployCtlTest {
       assertEquals(seq + 1, next, "gapless replay: " + json.out());
       seq = next;
     }
-    assertEquals("succeeded", ApiClient.parse(jsonLines.get(jsonLines.size() - 1)).get("status").asText());
+    assertEquals(
+        "succeeded", ApiClient.parse(jsonLines.get(jsonLines.size() - 1)).get("status").asText());
   }
 
   @Test
   void readCommandsShowHistoryProjectsAndNodes() throws IOException {
-    Path file = Files.write(work.resolve("read.tar.gz"), Tarball.builder().file("a", "1").toBytes());
-    String id = run("deploy", file.toString(), "--project", "read", "--json").json().get("deployment_id").asText();
+    Path file =
+        Files.write(work.resolve("read.tar.gz"), Tarball.builder().file("a", "1").toBytes());
+    String id =
+        run("deploy", file.toString(), "--project", "read", "--json")
+            .json()
+            .get("deployment_id")
+            .asText();
 
     // The list is served from the read model, which follows the records within a moment.
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      CliRun list = run("list", "--project", "read");
-      assertEquals(0, list.exit(), list.toString());
-      assertTrue(list.out().startsWith("DEPLOYMENT"), list.toString());
-      assertTrue(list.out().contains(id) && list.out().contains("succeeded"), list.toString());
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              CliRun list = run("list", "--project", "read");
+              assertEquals(0, list.exit(), list.toString());
+              assertTrue(list.out().startsWith("DEPLOYMENT"), list.toString());
+              assertTrue(
+                  list.out().contains(id) && list.out().contains("succeeded"), list.toString());
+              return null;
+            });
     assertEquals(1, run("list", "--project", "read", "--json").json().get("total").asInt());
 
     CliRun get = run("get", id, "--events");
@@ -188,20 +219,34 @@ class DeployCtlTest {
     assertTrue(get.out().contains("events in all"), get.toString());
 
     CliRun projects = run("projects");
-    assertTrue(projects.out().lines().anyMatch(l -> l.startsWith("read ") && l.contains(id) && l.contains("node-1:active")),
+    assertTrue(
+        projects
+            .out()
+            .lines()
+            .anyMatch(l -> l.startsWith("read ") && l.contains(id) && l.contains("node-1:active")),
         projects.toString());
 
     CliRun nodes = run("nodes");
     assertEquals(0, nodes.exit(), nodes.toString());
-    assertTrue(nodes.out().lines().anyMatch(l -> l.startsWith("node-1 *") && l.contains("up") && l.contains("read=")),
+    assertTrue(
+        nodes
+            .out()
+            .lines()
+            .anyMatch(l -> l.startsWith("node-1 *") && l.contains("up") && l.contains("read=")),
         nodes.toString());
   }
 
   @Test
   void rollbackDeploysTheEarlierPayloadAgain() throws IOException {
-    Path v1 = Files.write(work.resolve("rb1.tar.gz"), Tarball.builder().file("VERSION", "1").toBytes());
-    Path v2 = Files.write(work.resolve("rb2.tar.gz"), Tarball.builder().file("VERSION", "2").toBytes());
-    String first = run("deploy", v1.toString(), "--project", "rb", "--json").json().get("deployment_id").asText();
+    Path v1 =
+        Files.write(work.resolve("rb1.tar.gz"), Tarball.builder().file("VERSION", "1").toBytes());
+    Path v2 =
+        Files.write(work.resolve("rb2.tar.gz"), Tarball.builder().file("VERSION", "2").toBytes());
+    String first =
+        run("deploy", v1.toString(), "--project", "rb", "--json")
+            .json()
+            .get("deployment_id")
+            .asText();
     assertEquals(0, run("deploy", v2.toString(), "--project", "rb").exit());
     assertEquals("2", Files.readString(current("rb").resolve("VERSION")));
 
@@ -209,23 +254,36 @@ class DeployCtlTest {
     assertEquals(0, r.exit(), r.toString());
     assertEquals(first, r.json().get("rollback_of").asText());
     assertEquals("1", Files.readString(current("rb").resolve("VERSION")));
-    assertEquals(4, run("rollback", "--project", "rb", "--to", "00000000-0000-0000-0000-000000000000").exit());
+    assertEquals(
+        4,
+        run("rollback", "--project", "rb", "--to", "00000000-0000-0000-0000-000000000000").exit());
   }
 
   @Test
   void payloadGetVerifiesAndDeleteReclaims() throws IOException {
     byte[] v1 = Tarball.builder().file("VERSION", "1").toBytes();
     Path file1 = Files.write(work.resolve("pl1.tar.gz"), v1);
-    Path file2 = Files.write(work.resolve("pl2.tar.gz"), Tarball.builder().file("VERSION", "2").toBytes());
-    String first = run("deploy", file1.toString(), "--project", "pl", "--json").json().get("deployment_id").asText();
-    String second = run("deploy", file2.toString(), "--project", "pl", "--json").json().get("deployment_id").asText();
+    Path file2 =
+        Files.write(work.resolve("pl2.tar.gz"), Tarball.builder().file("VERSION", "2").toBytes());
+    String first =
+        run("deploy", file1.toString(), "--project", "pl", "--json")
+            .json()
+            .get("deployment_id")
+            .asText();
+    String second =
+        run("deploy", file2.toString(), "--project", "pl", "--json")
+            .json()
+            .get("deployment_id")
+            .asText();
 
     Path out = work.resolve("downloaded.tar.gz");
     CliRun get = run("payload", "get", first, "-o", out.toString());
     assertEquals(0, get.exit(), get.toString());
     assertEquals(FileTrees.sha256(v1), FileTrees.sha256(Files.readAllBytes(out)));
     try (var siblings = Files.list(work)) {
-      assertTrue(siblings.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
+      assertTrue(
+          siblings.noneMatch(p -> p.getFileName().toString().endsWith(".part")),
+          "no temporary file left");
     }
 
     CliRun active = run("payload", "delete", second);
@@ -242,12 +300,32 @@ class DeployCtlTest {
 
   @Test
   void usersAndTokens() throws IOException {
-    CliRun add = run(adminEnv(), "viewer-pass-12\n", "users", "add", "vic", "--role", "viewer", "--new-password-stdin");
+    CliRun add =
+        run(
+            adminEnv(),
+            "viewer-pass-12\n",
+            "users",
+            "add",
+            "vic",
+            "--role",
+            "viewer",
+            "--new-password-stdin");
     assertEquals(0, add.exit(), add.toString());
-    assertTrue(run("users", "list").out().lines().anyMatch(l -> l.startsWith("vic ") && l.contains("viewer")));
+    assertTrue(
+        run("users", "list")
+            .out()
+            .lines()
+            .anyMatch(l -> l.startsWith("vic ") && l.contains("viewer")));
 
-    Map<String, String> vic = new HashMap<>(Map.of("DEPLOY_URL", node.url(""), "DEPLOY_USER", "vic",
-        "DEPLOY_PASSWORD", "viewer-pass-12"));
+    Map<String, String> vic =
+        new HashMap<>(
+            Map.of(
+                "DEPLOY_URL",
+                node.url(""),
+                "DEPLOY_USER",
+                "vic",
+                "DEPLOY_PASSWORD",
+                "viewer-pass-12"));
     assertEquals(0, run(vic, "", "list").exit());
     // Their own password: the CLI sends the current one, which vic signed in with.
     CliRun own = run(vic, "viewer-pass-13\n", "users", "set", "vic", "--new-password-stdin");
@@ -257,7 +335,9 @@ class DeployCtlTest {
     Path file = Files.write(work.resolve("vic.tar.gz"), Tarball.builder().file("a", "1").toBytes());
     CliRun forbidden = run(vic, "", "deploy", file.toString(), "--project", "nope");
     assertEquals(3, forbidden.exit(), "a viewer may not deploy: " + forbidden);
-    assertTrue(forbidden.err().contains("FORBIDDEN") && forbidden.err().contains("vic"), forbidden.toString());
+    assertTrue(
+        forbidden.err().contains("FORBIDDEN") && forbidden.err().contains("vic"),
+        forbidden.toString());
 
     CliRun token = run("tokens", "create", "--for", "vic", "--description", "ci", "--quiet");
     assertEquals(0, token.exit(), token.toString());
@@ -266,14 +346,25 @@ class DeployCtlTest {
     Map<String, String> byToken = Map.of("DEPLOY_URL", node.url(""), "DEPLOY_TOKEN", secret);
     assertEquals(0, run(byToken, "", "projects").exit());
 
-    String tokenId = run("tokens", "list", "--json").json().get("tokens").findValuesAsText("id").stream()
-        .filter(id -> run("tokens", "list").out().lines().anyMatch(l -> l.startsWith(id) && l.contains("ci")))
-        .findFirst().orElseThrow();
+    String tokenId =
+        run("tokens", "list", "--json").json().get("tokens").findValuesAsText("id").stream()
+            .filter(
+                id ->
+                    run("tokens", "list")
+                        .out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith(id) && l.contains("ci")))
+            .findFirst()
+            .orElseThrow();
     assertEquals(0, run("tokens", "revoke", tokenId).exit());
     assertEquals(3, run(byToken, "", "projects").exit(), "a revoked token is refused");
 
     assertEquals(0, run("users", "set", "vic", "--role", "deployer").exit());
-    assertTrue(run("users", "list").out().lines().anyMatch(l -> l.startsWith("vic ") && l.contains("deployer")));
+    assertTrue(
+        run("users", "list")
+            .out()
+            .lines()
+            .anyMatch(l -> l.startsWith("vic ") && l.contains("deployer")));
     assertEquals(0, run("users", "delete", "vic").exit());
     assertEquals(3, run(vic, "", "list").exit());
   }
@@ -291,7 +382,9 @@ class DeployCtlTest {
     wrong.put("DEPLOY_PASSWORD", "wrong");
     CliRun auth = run(wrong, "", "list");
     assertEquals(3, auth.exit(), auth.toString());
-    assertTrue(auth.err().contains("not authenticated") && auth.err().contains("DEPLOY_USER"), auth.toString());
+    assertTrue(
+        auth.err().contains("not authenticated") && auth.err().contains("DEPLOY_USER"),
+        auth.toString());
 
     CliRun unknown = run("get", "00000000-0000-0000-0000-000000000000");
     assertEquals(4, unknown.exit(), unknown.toString());
@@ -305,23 +398,38 @@ class DeployCtlTest {
     nowhere.put("DEPLOY_URL", "http://127.0.0.1:" + closed);
     CliRun unreachable = run(nowhere, "", "list");
     assertEquals(5, unreachable.exit(), unreachable.toString());
-    assertTrue(unreachable.err().contains("cannot reach http://127.0.0.1:" + closed)
-        && unreachable.err().contains("bin/deploy-node"), unreachable.toString());
+    assertTrue(
+        unreachable.err().contains("cannot reach http://127.0.0.1:" + closed)
+            && unreachable.err().contains("bin/deploy-node"),
+        unreachable.toString());
   }
 
   @Test
   void targetAndCredentialsComeFromFlagsThenEnvironmentThenConfigFile() throws IOException {
     Path config = work.resolve("home/.config/deployctl/config.json");
-    write(config, "{\"url\": \"" + node.url("") + "\", \"user\": \"admin\", \"password\": \"" + TestNode.PASSWORD + "\"}");
+    write(
+        config,
+        "{\"url\": \""
+            + node.url("")
+            + "\", \"user\": \"admin\", \"password\": \""
+            + TestNode.PASSWORD
+            + "\"}");
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
     assertEquals(0, run(Map.of(), "", "projects").exit(), "the config file alone is enough");
 
     Map<String, String> wrongEnv = Map.of("DEPLOY_USER", "admin", "DEPLOY_PASSWORD", "wrong");
     assertEquals(3, run(wrongEnv, "", "projects").exit(), "the environment wins over the file");
-    assertEquals(0, run(wrongEnv, "", "projects", "--password", TestNode.PASSWORD).exit(), "a flag wins over both");
-    assertEquals(0, run(wrongEnv, "", "--user", "admin", "--password", TestNode.PASSWORD, "projects").exit(),
+    assertEquals(
+        0,
+        run(wrongEnv, "", "projects", "--password", TestNode.PASSWORD).exit(),
+        "a flag wins over both");
+    assertEquals(
+        0,
+        run(wrongEnv, "", "--user", "admin", "--password", TestNode.PASSWORD, "projects").exit(),
         "global options go before or after the command");
-    assertEquals(5, run(Map.of("DEPLOY_URL", "http://127.0.0.1:1"), "", "projects").exit(),
+    assertEquals(
+        5,
+        run(Map.of("DEPLOY_URL", "http://127.0.0.1:1"), "", "projects").exit(),
         "the URL from the environment wins over the file's");
 
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
@@ -339,19 +447,35 @@ class DeployCtlTest {
   void serverTextIsPrintedWithItsControlCharactersEscaped() {
     String id = java.util.UUID.randomUUID().toString();
     String hostile = "\u001b]0;owned\u0007\u001b[2Jfine\nFAKE LINE\u202e";
-    node.node.deployment(id).<dev.deployrt.deployment.Deployment>askWithStatus(r ->
-        new dev.deployrt.deployment.DeploymentEntity.Create("escapes", hostile, "admin", "node-1", null, r),
-        Duration.ofSeconds(10)).toCompletableFuture().join();
-    node.node.deployment(id).<dev.deployrt.deployment.Deployment>askWithStatus(r ->
-        new dev.deployrt.deployment.DeploymentEntity.FailUpload("INVALID_ARCHIVE", "entry '\u001b[31mred' refused",
-            "upload", r), Duration.ofSeconds(10)).toCompletableFuture().join();
+    node.node
+        .deployment(id)
+        .<dev.deployrt.deployment.Deployment>askWithStatus(
+            r ->
+                new dev.deployrt.deployment.DeploymentEntity.Create(
+                    "escapes", hostile, "admin", "node-1", null, r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
+    node.node
+        .deployment(id)
+        .<dev.deployrt.deployment.Deployment>askWithStatus(
+            r ->
+                new dev.deployrt.deployment.DeploymentEntity.FailUpload(
+                    "INVALID_ARCHIVE", "entry '\u001b[31mred' refused", "upload", r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     CliRun get = run("get", id);
     assertEscaped(get);
     assertTrue(get.out().contains("entry '\\u001b[31mred' refused"), get.out());
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-      assertEscaped(run("list", "--project", "escapes")); // once the read model shows it
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(20),
+            () -> {
+              assertEscaped(run("list", "--project", "escapes")); // once the read model shows it
+              return null;
+            });
   }
 
   private static void assertEscaped(CliRun shown) {
@@ -365,8 +489,11 @@ class DeployCtlTest {
   @Test
   void everyCommandHasHelpAndThereIsShellCompletion() {
     List<String[]> commands = new ArrayList<>();
-    collect(DeployCtl.commandLine(new Session(System.out, System.err, System.in, Map.of(), work, false)),
-        new ArrayList<>(), commands);
+    collect(
+        DeployCtl.commandLine(
+            new Session(System.out, System.err, System.in, Map.of(), work, false)),
+        new ArrayList<>(),
+        commands);
     assertTrue(commands.size() >= 20, "every command and subcommand: " + commands.size());
     for (String[] path : commands) {
       String[] args = java.util.Arrays.copyOf(path, path.length + 1);
@@ -382,12 +509,14 @@ class DeployCtlTest {
 
   private static void collect(CommandLine cl, List<String> path, List<String[]> out) {
     out.add(path.toArray(String[]::new));
-    cl.getSubcommands().forEach((name, sub) -> {
-      if (sub.getCommandName().equals(name)) { // aliases once
-        List<String> next = new ArrayList<>(path);
-        next.add(name);
-        collect(sub, next, out);
-      }
-    });
+    cl.getSubcommands()
+        .forEach(
+            (name, sub) -> {
+              if (sub.getCommandName().equals(name)) { // aliases once
+                List<String> next = new ArrayList<>(path);
+                next.add(name);
+                collect(sub, next, out);
+              }
+            });
   }
 }

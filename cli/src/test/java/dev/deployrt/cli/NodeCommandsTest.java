@@ -50,23 +50,38 @@ class NodeCommandsTest {
   }
 
   private CliRun run(String... args) {
-    Map<String, String> env = Map.of("DEPLOY_URL", nodes.get(0).url(""), "DEPLOY_USER", "admin",
-        "DEPLOY_PASSWORD", TestNode.PASSWORD);
+    Map<String, String> env =
+        Map.of(
+            "DEPLOY_URL",
+            nodes.get(0).url(""),
+            "DEPLOY_USER",
+            "admin",
+            "DEPLOY_PASSWORD",
+            TestNode.PASSWORD);
     return CliRun.run(env, root.resolve("home"), "", args);
   }
 
   private void awaitMembers(List<String> expected) {
-    nodes.get(0).testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), () -> {
-      CliRun r = run("nodes", "--json");
-      List<String> names = new ArrayList<>();
-      r.json().get("nodes").forEach(n -> {
-        if (n.get("status").asText().equals("up")) {
-          names.add(n.get("node").asText());
-        }
-      });
-      assertEquals(expected, names, r.toString());
-      return null;
-    });
+    nodes
+        .get(0)
+        .testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            () -> {
+              CliRun r = run("nodes", "--json");
+              List<String> names = new ArrayList<>();
+              r.json()
+                  .get("nodes")
+                  .forEach(
+                      n -> {
+                        if (n.get("status").asText().equals("up")) {
+                          names.add(n.get("node").asText());
+                        }
+                      });
+              assertEquals(expected, names, r.toString());
+              return null;
+            });
   }
 
   @Test
@@ -74,8 +89,12 @@ class NodeCommandsTest {
     awaitMembers(List.of("node-1", "node-2", "node-3"));
     CliRun table = run("nodes");
     assertEquals(0, table.exit(), table.toString());
-    assertTrue(table.out().lines().anyMatch(l -> l.startsWith("node-1 *") && l.contains(" up")), table.toString());
-    assertTrue(table.out().lines().anyMatch(l -> l.startsWith("node-3 ") && l.contains("pekko://")), table.toString());
+    assertTrue(
+        table.out().lines().anyMatch(l -> l.startsWith("node-1 *") && l.contains(" up")),
+        table.toString());
+    assertTrue(
+        table.out().lines().anyMatch(l -> l.startsWith("node-3 ") && l.contains("pekko://")),
+        table.toString());
 
     CliRun leave = run("node", "leave", "node-3");
     assertEquals(0, leave.exit(), leave.toString());

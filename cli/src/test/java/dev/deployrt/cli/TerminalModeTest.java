@@ -43,18 +43,37 @@ class TerminalModeTest {
 
   private Terminal inTerminal(String... args) throws IOException, InterruptedException {
     StringBuilder command = new StringBuilder();
-    for (String part : List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
-        "-cp", System.getProperty("java.class.path"), DeployCtl.class.getName())) {
+    for (String part :
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx64m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            DeployCtl.class.getName())) {
       command.append(quote(part)).append(' ');
     }
     for (String a : args) {
       command.append(quote(a)).append(' ');
     }
     Path screen = work.resolve("screen.txt");
-    ProcessBuilder pb = new ProcessBuilder("script", "-qefc", command.toString(), "/dev/null")
-        .redirectErrorStream(true).redirectOutput(screen.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
-    pb.environment().putAll(Map.of("DEPLOY_URL", node.url(""), "DEPLOY_USER", "admin",
-        "DEPLOY_PASSWORD", TestNode.PASSWORD, "TERM", "xterm-256color", "COLUMNS", "120"));
+    ProcessBuilder pb =
+        new ProcessBuilder("script", "-qefc", command.toString(), "/dev/null")
+            .redirectErrorStream(true)
+            .redirectOutput(screen.toFile())
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
+    pb.environment()
+        .putAll(
+            Map.of(
+                "DEPLOY_URL",
+                node.url(""),
+                "DEPLOY_USER",
+                "admin",
+                "DEPLOY_PASSWORD",
+                TestNode.PASSWORD,
+                "TERM",
+                "xterm-256color",
+                "COLUMNS",
+                "120"));
     Process p = pb.start();
     assertTrue(p.waitFor(3, TimeUnit.MINUTES), "deployctl in a terminal did not finish");
     return new Terminal(p.exitValue(), Files.readString(screen, StandardCharsets.UTF_8));
@@ -76,7 +95,8 @@ class TerminalModeTest {
     Terminal t = inTerminal("deploy", dir.toString(), "--project", "term");
     assertEquals(0, t.exit(), t.screen());
     String s = t.screen();
-    assertTrue(s.contains("upload") && s.contains("%") && s.contains("MiB"), "a progress bar:\n" + s);
+    assertTrue(
+        s.contains("upload") && s.contains("%") && s.contains("MiB"), "a progress bar:\n" + s);
     assertTrue(s.contains("\r"), "redrawn in place:\n" + s);
     assertTrue(s.contains("\u001b[32m● "), "a node turning active, in green:\n" + s);
     assertTrue(s.contains("▸ ") && s.contains("phase extract"), "phase lines:\n" + s);
@@ -86,7 +106,8 @@ class TerminalModeTest {
 
   @Test
   void aFailureInATerminalIsRedWithItsReasonAndExitsOne() throws Exception {
-    Path bad = Files.write(work.resolve("bad.tar.gz"), "not a tarball".getBytes(StandardCharsets.UTF_8));
+    Path bad =
+        Files.write(work.resolve("bad.tar.gz"), "not a tarball".getBytes(StandardCharsets.UTF_8));
     Terminal t = inTerminal("deploy", bad.toString(), "--project", "term-bad");
     assertEquals(1, t.exit(), t.screen());
     assertTrue(t.screen().contains("\u001b[31m✖ "), t.screen());

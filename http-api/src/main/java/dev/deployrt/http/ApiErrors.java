@@ -1,7 +1,7 @@
 package dev.deployrt.http;
 
-import dev.deployrt.errors.ApiException;
 import dev.deployrt.async.Failures;
+import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.text.ClientText;
@@ -21,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where a failure becomes the API's answer (API.md, "Errors"): a JSON body
- * {@code {"error", "code", ...}} with the code's status, {@code WWW-Authenticate} on 401 and
- * {@code Retry-After} when the error says when to retry. Never an empty body, never a stack trace: a
+ * The one place where a failure becomes the API's answer (API.md, "Errors"): a JSON body {@code
+ * {"error", "code", ...}} with the code's status, {@code WWW-Authenticate} on 401 and {@code
+ * Retry-After} when the error says when to retry. Never an empty body, never a stack trace: a
  * failure nobody expected is logged here and answered 500 {@code INTERNAL}.
  */
 public final class ApiErrors {
@@ -32,10 +32,10 @@ public final class ApiErrors {
   private ApiErrors() {}
 
   /**
-   * The API error for a failure, wherever it came from: an {@link ApiException} as it is, an
-   * {@link UploadFailure} with its code and figures, an ask that timed out as {@code UNAVAILABLE}, a body
-   * Pekko HTTP could not parse as {@code INVALID_REQUEST}; anything else as {@code INTERNAL}. Wrapped
-   * failures (completion, stream, parser) are unwrapped first.
+   * The API error for a failure, wherever it came from: an {@link ApiException} as it is, an {@link
+   * UploadFailure} with its code and figures, an ask that timed out as {@code UNAVAILABLE}, a body
+   * Pekko HTTP could not parse as {@code INVALID_REQUEST}; anything else as {@code INTERNAL}.
+   * Wrapped failures (completion, stream, parser) are unwrapped first.
    */
   public static ApiException from(Throwable e) {
     Throwable t = Failures.cause(e);
@@ -46,17 +46,23 @@ public final class ApiErrors {
     if (f != null) {
       // Also when it comes wrapped, e.g. by the multipart parser reading a body that stalled.
       return new ApiException(f.code(), f.getMessage())
-          .with("limit", f.limit()).with("expected", f.expected()).with("actual", f.actual());
+          .with("limit", f.limit())
+          .with("expected", f.expected())
+          .with("actual", f.actual());
     }
     if (t instanceof TimeoutException) {
-      return ApiException.unavailable("the cluster did not answer in time").with("retry_after", ApiException.RETRY_AFTER_SECONDS);
+      return ApiException.unavailable("the cluster did not answer in time")
+          .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
     }
     if (fromBodyParsing(t)) {
-      // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk): the
+      // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk):
+      // the
       // client's fault. (Pekko's multipart parser throws an internal ParsingException for bad part
-      // headers, and an IllegalStateException caused by its NotEnoughDataException for a body that ends
+      // headers, and an IllegalStateException caused by its NotEnoughDataException for a body that
+      // ends
       // inside a part's headers.)
-      return ApiException.invalid("malformed request body: " + ClientText.printable(String.valueOf(t.getMessage()), 100));
+      return ApiException.invalid(
+          "malformed request body: " + ClientText.printable(String.valueOf(t.getMessage()), 100));
     }
     log.error("unexpected failure", t);
     return new ApiException(ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName());
@@ -64,9 +70,12 @@ public final class ApiErrors {
 
   /** The response for an API error. */
   public static HttpResponse response(ApiException e) {
-    HttpResponse response = HttpResponse.create().withStatus(e.status()).withEntity(ApiJson.entity(ApiJson.error(e)));
+    HttpResponse response =
+        HttpResponse.create().withStatus(e.status()).withEntity(ApiJson.entity(ApiJson.error(e)));
     if (e.status() == 401) {
-      response = response.addHeader(WWWAuthenticate.create(HttpChallenge.createBasic(Authentication.REALM)));
+      response =
+          response.addHeader(
+              WWWAuthenticate.create(HttpChallenge.createBasic(Authentication.REALM)));
     }
     Object retry = e.extra().get("retry_after");
     if (retry != null) {
@@ -77,29 +86,43 @@ public final class ApiErrors {
 
   /** The route tree's handler of failures thrown by routes or failed futures: {@link #from}. */
   static ExceptionHandler exceptionHandler() {
-    return ExceptionHandler.newBuilder().matchAny(t -> Directives.complete(response(from(t)))).build();
+    return ExceptionHandler.newBuilder()
+        .matchAny(t -> Directives.complete(response(from(t))))
+        .build();
   }
 
-  /** Pekko's own rejections (unknown path, wrong method, …) keep their status but get a JSON body. */
+  /**
+   * Pekko's own rejections (unknown path, wrong method, …) keep their status but get a JSON body.
+   */
   static RejectionHandler rejectionHandler() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      String text = response.entity() instanceof HttpEntity.Strict strict
-          ? strict.getData().decodeString(StandardCharsets.UTF_8) : response.status().reason();
-      int status = response.status().intValue();
-      return response.withEntity(ApiJson.entity(ApiJson.error(
-          new ApiException(ErrorCode.forRejection(status), status, text))));
-    });
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              String text =
+                  response.entity() instanceof HttpEntity.Strict strict
+                      ? strict.getData().decodeString(StandardCharsets.UTF_8)
+                      : response.status().reason();
+              int status = response.status().intValue();
+              return response.withEntity(
+                  ApiJson.entity(
+                      ApiJson.error(
+                          new ApiException(ErrorCode.forRejection(status), status, text))));
+            });
   }
 
   /** The innermost cause's message, escaped: parsers quote the client's bytes in theirs. */
   public static String rootMessage(Throwable e) {
     Throwable t = Failures.root(e);
-    return ClientText.printable(Optional.ofNullable(t.getMessage()).orElse(t.getClass().getSimpleName()), 100);
+    return ClientText.printable(
+        Optional.ofNullable(t.getMessage()).orElse(t.getClass().getSimpleName()), 100);
   }
 
   /** Whether {@code t} or one of its causes is Pekko HTTP's report of a body it could not parse. */
   private static boolean fromBodyParsing(Throwable t) {
-    return Failures.anyCause(t, c -> c instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
-        || c.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing."));
+    return Failures.anyCause(
+        t,
+        c ->
+            c instanceof org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo
+                || c.getClass().getName().startsWith("org.apache.pekko.http.impl.engine.parsing."));
   }
 }

@@ -1,6 +1,5 @@
 package dev.deployrt.http;
 
-import dev.deployrt.errors.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,6 +7,7 @@ import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeResult;
+import dev.deployrt.errors.ApiException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -22,20 +22,30 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
  * internal records.
  */
 public final class ApiJson {
-  /** Reads client bodies strictly: a key given twice in one object is an error, not "last one wins". */
-  public static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * Reads client bodies strictly: a key given twice in one object is an error, not "last one wins".
+   */
+  public static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private ApiJson() {}
 
-  /** What is wrong with a body {@link #MAPPER} could not read, for a 400: never the parser's own text. */
+  /**
+   * What is wrong with a body {@link #MAPPER} could not read, for a 400: never the parser's own
+   * text.
+   */
   public static String describeParseError(Exception e) {
     if (e instanceof com.fasterxml.jackson.core.JsonParseException p
         && String.valueOf(p.getOriginalMessage()).startsWith("Duplicate field")) {
-      String field = String.valueOf(p.getOriginalMessage()).replaceFirst("^Duplicate field '(.*)'$", "$1");
-      return "field '" + dev.deployrt.text.ClientText.printable(field, 100) + "' is given more than once";
+      String field =
+          String.valueOf(p.getOriginalMessage()).replaceFirst("^Duplicate field '(.*)'$", "$1");
+      return "field '"
+          + dev.deployrt.text.ClientText.printable(field, 100)
+          + "' is given more than once";
     }
     return "the body is not valid JSON";
   }

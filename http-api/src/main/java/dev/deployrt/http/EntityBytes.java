@@ -19,28 +19,36 @@ public final class EntityBytes {
 
   public static RequestEntity via(RequestEntity entity, Flow<ByteString, ByteString, ?> flow) {
     if (entity instanceof HttpEntity.Default d) {
-      return HttpEntities.create(d.getContentType(), d.getContentLength(), d.getDataBytes().via(flow));
+      return HttpEntities.create(
+          d.getContentType(), d.getContentLength(), d.getDataBytes().via(flow));
     }
     // The Java DSL has no transformDataBytes; every RequestEntity is a Scala DSL one underneath.
-    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity).transformDataBytes(anyMat(flow).asScala());
+    return ((org.apache.pekko.http.scaladsl.model.RequestEntity) entity)
+        .transformDataBytes(anyMat(flow).asScala());
   }
 
   public static ResponseEntity via(ResponseEntity entity, Flow<ByteString, ByteString, ?> flow) {
     if (entity instanceof HttpEntity.Default d) {
-      return HttpEntities.create(d.getContentType(), d.getContentLength(), d.getDataBytes().via(flow));
+      return HttpEntities.create(
+          d.getContentType(), d.getContentLength(), d.getDataBytes().via(flow));
     }
-    return ((org.apache.pekko.http.scaladsl.model.ResponseEntity) entity).transformDataBytes(anyMat(flow).asScala());
+    return ((org.apache.pekko.http.scaladsl.model.ResponseEntity) entity)
+        .transformDataBytes(anyMat(flow).asScala());
   }
 
   private static Flow<ByteString, ByteString, Object> anyMat(Flow<ByteString, ByteString, ?> flow) {
     return flow.mapMaterializedValue(m -> (Object) m);
   }
 
-  /** A flow that passes bytes on and tells {@code onEnd} when they ended: null, or how they failed. */
+  /**
+   * A flow that passes bytes on and tells {@code onEnd} when they ended: null, or how they failed.
+   */
   public static Flow<ByteString, ByteString, ?> onEnd(Consumer<Throwable> onEnd) {
-    return Flow.<ByteString>create().watchTermination((notUsed, done) -> {
-      done.whenComplete((d, e) -> onEnd.accept(e));
-      return notUsed;
-    });
+    return Flow.<ByteString>create()
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete((d, e) -> onEnd.accept(e));
+              return notUsed;
+            });
   }
 }

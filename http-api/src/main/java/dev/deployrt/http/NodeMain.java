@@ -15,8 +15,9 @@ import sun.misc.Signal;
 
 /**
  * Starts one node in the foreground: actor system and cluster membership, runtime, operations API.
- * SIGTERM (and SIGINT) run Pekko's coordinated shutdown (leave the cluster, hand over shards, unbind,
- * stop) and then exit 0. If the node stops for any other reason (the cluster downed it), it exits 1.
+ * SIGTERM (and SIGINT) run Pekko's coordinated shutdown (leave the cluster, hand over shards,
+ * unbind, stop) and then exit 0. If the node stops for any other reason (the cluster downed it), it
+ * exits 1.
  */
 public final class NodeMain {
   private static final Logger log = LoggerFactory.getLogger(NodeMain.class);
@@ -36,8 +37,10 @@ public final class NodeMain {
     if (System.getProperty(property) == null && Runtime.getRuntime().availableProcessors() < 3) {
       System.setProperty(property, "2");
       if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
-        log.warn("the common pool was set up before {} could be set (a Java agent?): async callbacks of "
-            + "libraries each start a new thread", property);
+        log.warn(
+            "the common pool was set up before {} could be set (a Java agent?): async callbacks of "
+                + "libraries each start a new thread",
+            property);
       }
     }
   }
@@ -51,14 +54,23 @@ public final class NodeMain {
       log.error("node failed to start: {}", e.getMessage());
       System.exit(2);
     }
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
       NodeRuntime node = NodeRuntime.init(system);
       UserStore users = UserStore.start(node, config.getString("deploy.admin-password"));
       String host = config.getString("deploy.http.host");
       int port = config.getInt("deploy.http.port");
-      new OperationsApi(node, users).bind(host, port).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      log.info("node {} serving the operations API at {}://{}:{}/ (data: {})", node.nodeName(), node.tls().scheme(), host, port,
+      new OperationsApi(node, users)
+          .bind(host, port)
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+      log.info(
+          "node {} serving the operations API at {}://{}:{}/ (data: {})",
+          node.nodeName(),
+          node.tls().scheme(),
+          host,
+          port,
           node.settings().dataDir());
     } catch (Exception e) {
       log.error("node failed to start", e);
@@ -66,19 +78,24 @@ public final class NodeMain {
       System.exit(1);
     }
     AtomicBoolean signalled = new AtomicBoolean();
-    Runnable shutdown = () -> {
-      signalled.set(true);
-      log.info("shutting down: leaving the cluster");
-      CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason())
-          .whenComplete((done, e) -> System.exit(0));
-    };
+    Runnable shutdown =
+        () -> {
+          signalled.set(true);
+          log.info("shutting down: leaving the cluster");
+          CoordinatedShutdown.get(system)
+              .runAll(CoordinatedShutdown.jvmExitReason())
+              .whenComplete((done, e) -> System.exit(0));
+        };
     Signal.handle(new Signal("TERM"), s -> shutdown.run());
     Signal.handle(new Signal("INT"), s -> shutdown.run());
     system.getWhenTerminated().toCompletableFuture().join();
     if (!signalled.get()) {
-      // Not asked to stop: the cluster removed this node (e.g. the split-brain resolver downed it on the
-      // minority side of a partition). Exit non-zero so a supervisor starts it again; it then rejoins.
-      log.error("the actor system stopped without a signal (this node was removed from the cluster): exiting 1");
+      // Not asked to stop: the cluster removed this node (e.g. the split-brain resolver downed it
+      // on the
+      // minority side of a partition). Exit non-zero so a supervisor starts it again; it then
+      // rejoins.
+      log.error(
+          "the actor system stopped without a signal (this node was removed from the cluster): exiting 1");
       System.exit(1);
     }
   }

@@ -1,30 +1,22 @@
 package dev.deployrt.http;
 
-import dev.deployrt.errors.ErrorCode;
-import dev.deployrt.async.Failures;
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.auth.UserStore;
-import dev.deployrt.http.limits.LoginLimits;
-import dev.deployrt.http.limits.RequestHeaderTimeout;
-import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.cluster.ClusterRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
 import dev.deployrt.http.health.HealthRoutes;
 import dev.deployrt.http.internal.InternalRoutes;
+import dev.deployrt.http.limits.LoginLimits;
+import dev.deployrt.http.limits.RequestHeaderTimeout;
+import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.metrics.MetricsRoutes;
 import dev.deployrt.node.NodeRuntime;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
@@ -43,15 +35,22 @@ public final class OperationsApi extends AllDirectives {
   private final Authentication auth;
   private final UserStore users;
   private final Duration maxWait;
-  /** How long an ask of an actor (an entity, the register) may take: {@code deploy.http.ask-timeout}. */
+
+  /**
+   * How long an ask of an actor (an entity, the register) may take: {@code
+   * deploy.http.ask-timeout}.
+   */
   private final Duration askTimeout;
+
   private final RequestLimits limits;
 
   public OperationsApi(NodeRuntime node, UserStore users) {
     this.node = node;
     this.users = users;
     this.limits = RequestLimits.fromConfig(node.system().settings().config());
-    this.auth = new Authentication(users, limits, LoginLimits.fromConfig(node.system().settings().config()));
+    this.auth =
+        new Authentication(
+            users, limits, LoginLimits.fromConfig(node.system().settings().config()));
     this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
     this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
   }
@@ -62,22 +61,23 @@ public final class OperationsApi extends AllDirectives {
    * handler (and Pekko Management's health checks, which log as they load) on every request.
    */
   public Route route() {
-    Route routes = concat(
-        new HealthRoutes(node.system()).route(),
-        new MetricsRoutes(node.metrics()).route(),
-        new InternalRoutes(node).route(),
-        new ClusterRoutes(node, auth, askTimeout).route(),
-        new AccountRoutes(users, auth).route(),
-        DeploymentRoutes.of(node, auth, askTimeout, maxWait, limits).route());
+    Route routes =
+        concat(
+            new HealthRoutes(node.system()).route(),
+            new MetricsRoutes(node.metrics()).route(),
+            new InternalRoutes(node).route(),
+            new ClusterRoutes(node, auth, askTimeout).route(),
+            new AccountRoutes(users, auth).route(),
+            DeploymentRoutes.of(node, auth, askTimeout, maxWait, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
     RejectionHandler rejections = ApiErrors.rejectionHandler();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));
   }
 
   /**
-   * Binds the API at {@code host:port}, unbinds it when the system shuts down, and tells the cluster
-   * where it answers ({@code deploy.http.advertised-host}, else the bound host; a wildcard bind is
-   * advertised as the cluster host).
+   * Binds the API at {@code host:port}, unbinds it when the system shuts down, and tells the
+   * cluster where it answers ({@code deploy.http.advertised-host}, else the bound host; a wildcard
+   * bind is advertised as the cluster host).
    */
   public CompletionStage<ServerBinding> bind(String host, int port) {
     plainTextWarning(host, node.tls().enabled()).ifPresent(log::warn);
@@ -85,12 +85,20 @@ public final class OperationsApi extends AllDirectives {
     if (node.tls().server().isPresent()) {
       server = server.enableHttps(ConnectionContext.httpsServer(node.tls().server().get()));
     }
-    Duration headerTimeout = node.system().settings().config().getDuration("deploy.http.request-header-timeout");
-    return server.bindFlow(RequestHeaderTimeout.around(route().flow(node.system()), headerTimeout))
-        .thenApply(binding -> {
-          node.announceEndpoint(node.tls().scheme() + "://" + advertisedHost(host) + ":" + binding.localAddress().getPort());
-          return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());
-        });
+    Duration headerTimeout =
+        node.system().settings().config().getDuration("deploy.http.request-header-timeout");
+    return server
+        .bindFlow(RequestHeaderTimeout.around(route().flow(node.system()), headerTimeout))
+        .thenApply(
+            binding -> {
+              node.announceEndpoint(
+                  node.tls().scheme()
+                      + "://"
+                      + advertisedHost(host)
+                      + ":"
+                      + binding.localAddress().getPort());
+              return binding.addToCoordinatedShutdown(Duration.ofSeconds(10), node.system());
+            });
   }
 
   /**
@@ -108,9 +116,12 @@ public final class OperationsApi extends AllDirectives {
     } catch (java.net.UnknownHostException e) {
       // not resolvable here: warn, it is not known to be loopback
     }
-    return java.util.Optional.of("the operations API listens on " + host + " without TLS: passwords, tokens and "
-        + "the cluster secret cross the network in the clear. Set DEPLOY_TLS_KEYSTORE (deploy.http.tls), or bind "
-        + "to 127.0.0.1 behind a TLS-terminating proxy (and list it in deploy.http.trusted-proxies)");
+    return java.util.Optional.of(
+        "the operations API listens on "
+            + host
+            + " without TLS: passwords, tokens and "
+            + "the cluster secret cross the network in the clear. Set DEPLOY_TLS_KEYSTORE (deploy.http.tls), or bind "
+            + "to 127.0.0.1 behind a TLS-terminating proxy (and list it in deploy.http.trusted-proxies)");
   }
 
   private String advertisedHost(String bound) {

@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Users, roles and API tokens (issue 6) against a live node: who may do what, and as whom it is recorded. */
+/**
+ * Users, roles and API tokens (issue 6) against a live node: who may do what, and as whom it is
+ * recorded.
+ */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AccountsApiTest {
@@ -44,15 +47,26 @@ class AccountsApiTest {
   }
 
   private HttpResponse<String> asAdmin(String method, String path, String json) {
-    return node.send(node.request(path).header("Content-Type", "application/json")
-        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
-        .build());
+    return node.send(
+        node.request(path)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json))
+            .build());
   }
 
   private HttpResponse<String> as(String authorization, String method, String path, String json) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create(node.url(path)))
-        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
-        .header("Content-Type", "application/json");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(java.net.URI.create(node.url(path)))
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json))
+            .header("Content-Type", "application/json");
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
@@ -60,23 +74,38 @@ class AccountsApiTest {
   }
 
   private HttpResponse<String> deployAs(String authorization, String project) {
-    byte[] payload = Tarball.builder().file("index.html", project + " " + UUID.randomUUID()).toBytes();
-    return node.send(HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments?project=" + project)))
-        .header("Authorization", authorization).header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build());
+    byte[] payload =
+        Tarball.builder().file("index.html", project + " " + UUID.randomUUID()).toBytes();
+    return node.send(
+        HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments?project=" + project)))
+            .header("Authorization", authorization)
+            .header("Content-Type", "application/gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
+            .build());
   }
 
   private String createUser(String role) {
     String name = unique(role);
-    HttpResponse<String> r = asAdmin("POST", "/users",
-        "{\"name\":\"" + name + "\",\"role\":\"" + role + "\",\"password\":\"" + GOOD_PASSWORD + "\"}");
+    HttpResponse<String> r =
+        asAdmin(
+            "POST",
+            "/users",
+            "{\"name\":\""
+                + name
+                + "\",\"role\":\""
+                + role
+                + "\",\"password\":\""
+                + GOOD_PASSWORD
+                + "\"}");
     assertEquals(201, r.statusCode(), r.body());
     JsonNode u = TestNode.json(r);
     assertEquals(name, u.get("name").asText());
     assertEquals(role, u.get("role").asText());
     assertEquals("admin", u.get("created_by").asText());
     assertEquals("/users/" + name, r.headers().firstValue("Location").orElseThrow());
-    assertFalse(r.body().contains(GOOD_PASSWORD) || r.body().contains("argon2"), "no password or hash in answers");
+    assertFalse(
+        r.body().contains(GOOD_PASSWORD) || r.body().contains("argon2"),
+        "no password or hash in answers");
     return name;
   }
 
@@ -94,21 +123,33 @@ class AccountsApiTest {
     assertEquals(deployer, TestNode.json(deployed).get("user").asText());
 
     assertError(deployAs(TestNode.basic(viewer, GOOD_PASSWORD), "roles"), 403, "FORBIDDEN");
-    assertEquals(200, as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/deployments?project=roles", null).statusCode());
+    assertEquals(
+        200,
+        as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/deployments?project=roles", null)
+            .statusCode());
     assertError(as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/users", null), 403, "FORBIDDEN");
-    assertError(as(TestNode.basic(deployer, GOOD_PASSWORD), "POST", "/tokens", "{}"), 403, "FORBIDDEN");
-    assertError(deployAs(TestNode.basic(deployer, "wrong password!"), "roles"), 401, "UNAUTHORIZED");
-    assertError(deployAs(TestNode.basic("nobody-" + UUID.randomUUID(), GOOD_PASSWORD), "roles"), 401, "UNAUTHORIZED");
+    assertError(
+        as(TestNode.basic(deployer, GOOD_PASSWORD), "POST", "/tokens", "{}"), 403, "FORBIDDEN");
+    assertError(
+        deployAs(TestNode.basic(deployer, "wrong password!"), "roles"), 401, "UNAUTHORIZED");
+    assertError(
+        deployAs(TestNode.basic("nobody-" + UUID.randomUUID(), GOOD_PASSWORD), "roles"),
+        401,
+        "UNAUTHORIZED");
 
     JsonNode list = TestNode.json(asAdmin("GET", "/users", null));
-    assertTrue(list.get("users").findValuesAsText("name").containsAll(java.util.List.of("admin", deployer, viewer)));
+    assertTrue(
+        list.get("users")
+            .findValuesAsText("name")
+            .containsAll(java.util.List.of("admin", deployer, viewer)));
   }
 
   @Test
   void aTokenActsAsItsUserUntilRevoked() {
     String deployer = createUser("deployer");
-    HttpResponse<String> created = asAdmin("POST", "/tokens",
-        "{\"user\":\"" + deployer + "\",\"description\":\"ci pipeline\"}");
+    HttpResponse<String> created =
+        asAdmin(
+            "POST", "/tokens", "{\"user\":\"" + deployer + "\",\"description\":\"ci pipeline\"}");
     assertEquals(201, created.statusCode(), created.body());
     JsonNode t = TestNode.json(created);
     String secret = t.get("token").asText();
@@ -125,10 +166,14 @@ class AccountsApiTest {
 
     assertEquals(204, asAdmin("DELETE", "/tokens/" + id, null).statusCode());
     assertError(deployAs("Bearer " + secret, "tokens"), 401, "UNAUTHORIZED");
-    assertEquals(204, asAdmin("DELETE", "/tokens/" + id, null).statusCode(), "revoking again is harmless");
+    assertEquals(
+        204, asAdmin("DELETE", "/tokens/" + id, null).statusCode(), "revoking again is harmless");
     assertError(asAdmin("DELETE", "/tokens/" + UUID.randomUUID(), null), 404, "NOT_FOUND");
-    JsonNode revoked = TestNode.json(asAdmin("GET", "/tokens", null)).get("tokens").findParents("id").stream()
-        .filter(n -> n.get("id").asText().equals(id)).findFirst().orElseThrow();
+    JsonNode revoked =
+        TestNode.json(asAdmin("GET", "/tokens", null)).get("tokens").findParents("id").stream()
+            .filter(n -> n.get("id").asText().equals(id))
+            .findFirst()
+            .orElseThrow();
     assertEquals("admin", revoked.get("revoked_by").asText());
     assertFalse(revoked.get("active").asBoolean());
 
@@ -148,45 +193,86 @@ class AccountsApiTest {
   void aUserChangesTheirOwnPasswordAndTheOldOneStopsWorking() {
     String viewer = createUser("viewer");
     String newPassword = "another long password";
-    assertError(as(TestNode.basic(viewer, GOOD_PASSWORD), "PATCH", "/users/" + viewer, "{\"role\":\"admin\"}"),
-        403, "FORBIDDEN");
-    HttpResponse<String> changed = as(TestNode.basic(viewer, GOOD_PASSWORD), "PATCH", "/users/" + viewer,
-        "{\"password\":\"" + newPassword + "\",\"current_password\":\"" + GOOD_PASSWORD + "\"}");
+    assertError(
+        as(
+            TestNode.basic(viewer, GOOD_PASSWORD),
+            "PATCH",
+            "/users/" + viewer,
+            "{\"role\":\"admin\"}"),
+        403,
+        "FORBIDDEN");
+    HttpResponse<String> changed =
+        as(
+            TestNode.basic(viewer, GOOD_PASSWORD),
+            "PATCH",
+            "/users/" + viewer,
+            "{\"password\":\""
+                + newPassword
+                + "\",\"current_password\":\""
+                + GOOD_PASSWORD
+                + "\"}");
     assertEquals(200, changed.statusCode(), changed.body());
-    assertError(as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/users/" + viewer, null), 401, "UNAUTHORIZED");
-    assertEquals(200, as(TestNode.basic(viewer, newPassword), "GET", "/users/" + viewer, null).statusCode());
-    assertError(as(TestNode.basic(viewer, newPassword), "GET", "/users/admin", null), 403, "FORBIDDEN");
+    assertError(
+        as(TestNode.basic(viewer, GOOD_PASSWORD), "GET", "/users/" + viewer, null),
+        401,
+        "UNAUTHORIZED");
+    assertEquals(
+        200, as(TestNode.basic(viewer, newPassword), "GET", "/users/" + viewer, null).statusCode());
+    assertError(
+        as(TestNode.basic(viewer, newPassword), "GET", "/users/admin", null), 403, "FORBIDDEN");
   }
 
   /** A leaked token (or an unattended session) must not be enough to take an account over. */
   @Test
   void changingOnesOwnPasswordNeedsTheCurrentOne() {
     String deployer = createUser("deployer");
-    String token = TestNode.json(asAdmin("POST", "/tokens", "{\"user\":\"" + deployer + "\"}")).get("token").asText();
+    String token =
+        TestNode.json(asAdmin("POST", "/tokens", "{\"user\":\"" + deployer + "\"}"))
+            .get("token")
+            .asText();
     String next = "a password of my own choosing";
-    HttpResponse<String> none = as("Bearer " + token, "PATCH", "/users/" + deployer, "{\"password\":\"" + next + "\"}");
+    HttpResponse<String> none =
+        as("Bearer " + token, "PATCH", "/users/" + deployer, "{\"password\":\"" + next + "\"}");
     assertError(none, 400, "INVALID_REQUEST");
     assertEquals("current_password", TestNode.json(none).get("field").asText());
-    HttpResponse<String> wrong = as("Bearer " + token, "PATCH", "/users/" + deployer,
-        "{\"password\":\"" + next + "\",\"current_password\":\"a guess of the attacker\"}");
+    HttpResponse<String> wrong =
+        as(
+            "Bearer " + token,
+            "PATCH",
+            "/users/" + deployer,
+            "{\"password\":\"" + next + "\",\"current_password\":\"a guess of the attacker\"}");
     assertError(wrong, 403, "FORBIDDEN");
-    assertEquals(200, as(TestNode.basic(deployer, GOOD_PASSWORD), "GET", "/users/" + deployer, null).statusCode(),
+    assertEquals(
+        200,
+        as(TestNode.basic(deployer, GOOD_PASSWORD), "GET", "/users/" + deployer, null).statusCode(),
         "the password is unchanged");
-    HttpResponse<String> ok = as("Bearer " + token, "PATCH", "/users/" + deployer,
-        "{\"password\":\"" + next + "\",\"current_password\":\"" + GOOD_PASSWORD + "\"}");
+    HttpResponse<String> ok =
+        as(
+            "Bearer " + token,
+            "PATCH",
+            "/users/" + deployer,
+            "{\"password\":\"" + next + "\",\"current_password\":\"" + GOOD_PASSWORD + "\"}");
     assertEquals(200, ok.statusCode(), ok.body());
-    assertEquals(200, as(TestNode.basic(deployer, next), "GET", "/users/" + deployer, null).statusCode());
+    assertEquals(
+        200, as(TestNode.basic(deployer, next), "GET", "/users/" + deployer, null).statusCode());
 
     // An admin's own password too; another user's needs only the admin's role.
-    assertError(asAdmin("PATCH", "/users/admin", "{\"password\":\"" + next + "\"}"), 400, "INVALID_REQUEST");
-    HttpResponse<String> reset = asAdmin("PATCH", "/users/" + deployer, "{\"password\":\"" + GOOD_PASSWORD + "\"}");
+    assertError(
+        asAdmin("PATCH", "/users/admin", "{\"password\":\"" + next + "\"}"),
+        400,
+        "INVALID_REQUEST");
+    HttpResponse<String> reset =
+        asAdmin("PATCH", "/users/" + deployer, "{\"password\":\"" + GOOD_PASSWORD + "\"}");
     assertEquals(200, reset.statusCode(), reset.body());
   }
 
   @Test
   void deletingAUserRevokesTheirTokensAndTheLastAdminStays() {
     String deployer = createUser("deployer");
-    String secret = TestNode.json(asAdmin("POST", "/tokens", "{\"user\":\"" + deployer + "\"}")).get("token").asText();
+    String secret =
+        TestNode.json(asAdmin("POST", "/tokens", "{\"user\":\"" + deployer + "\"}"))
+            .get("token")
+            .asText();
     assertEquals(201, deployAs("Bearer " + secret, "deleted").statusCode());
     assertEquals(204, asAdmin("DELETE", "/users/" + deployer, null).statusCode());
     assertError(deployAs("Bearer " + secret, "deleted"), 401, "UNAUTHORIZED");
@@ -196,24 +282,34 @@ class AccountsApiTest {
     assertError(asAdmin("DELETE", "/users/admin", null), 409, "CONFLICT");
     assertError(asAdmin("PATCH", "/users/admin", "{\"role\":\"viewer\"}"), 409, "CONFLICT");
     String second = createUser("admin");
-    HttpResponse<String> demoted = as(TestNode.basic(second, GOOD_PASSWORD), "PATCH", "/users/" + second,
-        "{\"role\":\"deployer\"}");
-    assertEquals(200, demoted.statusCode(), "an admin may demote themself while another admin exists");
+    HttpResponse<String> demoted =
+        as(
+            TestNode.basic(second, GOOD_PASSWORD),
+            "PATCH",
+            "/users/" + second,
+            "{\"role\":\"deployer\"}");
+    assertEquals(
+        200, demoted.statusCode(), "an admin may demote themself while another admin exists");
     assertEquals("deployer", TestNode.json(demoted).get("role").asText());
   }
 
   @Test
   void adminsDeletedAtOnceAreDeletedOneAfterTheOther() {
-    // Each delete's last-admin check needs the other admins' rows locked: taken in one order, before
+    // Each delete's last-admin check needs the other admins' rows locked: taken in one order,
+    // before
     // the target's own row, two deletes at once run one after the other (before: each held the row
     // the other needed, a deadlock in the database, and one got 503).
     for (int round = 0; round < 10; round++) {
       String first = createUser("admin");
       String second = createUser("admin");
-      List<CompletableFuture<HttpResponse<String>>> deletes = Stream.of(first, second)
-          .map(name -> node.client.sendAsync(node.request("/users/" + name).DELETE().build(),
-              HttpResponse.BodyHandlers.ofString()))
-          .toList();
+      List<CompletableFuture<HttpResponse<String>>> deletes =
+          Stream.of(first, second)
+              .map(
+                  name ->
+                      node.client.sendAsync(
+                          node.request("/users/" + name).DELETE().build(),
+                          HttpResponse.BodyHandlers.ofString()))
+              .toList();
       for (CompletableFuture<HttpResponse<String>> delete : deletes) {
         HttpResponse<String> r = delete.orTimeout(30, TimeUnit.SECONDS).join();
         assertEquals(204, r.statusCode(), "round " + round + ": " + r.body());
@@ -228,31 +324,84 @@ class AccountsApiTest {
   void badBodiesAreRefusedNamingTheField() {
     String name = unique("bad");
     record Case(String method, String path, String body, String field) {}
-    for (Case c : new Case[] {
-        new Case("POST", "/users", "{\"name\":\"" + name + "\",\"role\":\"viewer\",\"password\":\"short\"}", "password"),
-        new Case("POST", "/users", "{\"name\":\"Bad Name\",\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}", "name"),
-        new Case("POST", "/users", "{\"name\":\"" + name + "\",\"role\":\"root\",\"password\":\"" + GOOD_PASSWORD + "\"}", "role"),
-        new Case("POST", "/users", "{\"name\":\"" + name + "\",\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD
-            + "\",\"created_by\":\"mallory\"}", "created_by"),
-        new Case("POST", "/users", "{\"name\":\"" + name + "\",\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD
-            + "\",\"_admin\":true}", "_admin"),
-        new Case("POST", "/users", "{\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}", "name"),
-        new Case("POST", "/users", "{\"name\":7,\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}", "name"),
-        new Case("POST", "/tokens", "{\"expires_at\":\"2000-01-01T00:00:00Z\"}", "expires_at"),
-        new Case("POST", "/tokens", "{\"expires_at\":\"tomorrow\"}", "expires_at"),
-        new Case("POST", "/tokens", "{\"token\":\"dpt_chosen\"}", "token"),
-        new Case("PATCH", "/users/admin", "{\"name\":\"root\"}", "name")}) {
+    for (Case c :
+        new Case[] {
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":\"" + name + "\",\"role\":\"viewer\",\"password\":\"short\"}",
+              "password"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":\"Bad Name\",\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}",
+              "name"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":\""
+                  + name
+                  + "\",\"role\":\"root\",\"password\":\""
+                  + GOOD_PASSWORD
+                  + "\"}",
+              "role"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":\""
+                  + name
+                  + "\",\"role\":\"viewer\",\"password\":\""
+                  + GOOD_PASSWORD
+                  + "\",\"created_by\":\"mallory\"}",
+              "created_by"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":\""
+                  + name
+                  + "\",\"role\":\"viewer\",\"password\":\""
+                  + GOOD_PASSWORD
+                  + "\",\"_admin\":true}",
+              "_admin"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}",
+              "name"),
+          new Case(
+              "POST",
+              "/users",
+              "{\"name\":7,\"role\":\"viewer\",\"password\":\"" + GOOD_PASSWORD + "\"}",
+              "name"),
+          new Case("POST", "/tokens", "{\"expires_at\":\"2000-01-01T00:00:00Z\"}", "expires_at"),
+          new Case("POST", "/tokens", "{\"expires_at\":\"tomorrow\"}", "expires_at"),
+          new Case("POST", "/tokens", "{\"token\":\"dpt_chosen\"}", "token"),
+          new Case("PATCH", "/users/admin", "{\"name\":\"root\"}", "name")
+        }) {
       HttpResponse<String> r = asAdmin(c.method(), c.path(), c.body());
       assertError(r, 400, "INVALID_REQUEST");
       assertEquals(c.field(), TestNode.json(r).get("field").asText(), c.body());
     }
     assertError(asAdmin("POST", "/users", "not json"), 400, "INVALID_REQUEST");
     assertError(asAdmin("POST", "/users", "[1,2]"), 400, "INVALID_REQUEST");
-    assertError(asAdmin("POST", "/tokens", "{\"user\":\"nobody-" + UUID.randomUUID() + "\"}"), 404, "NOT_FOUND");
+    assertError(
+        asAdmin("POST", "/tokens", "{\"user\":\"nobody-" + UUID.randomUUID() + "\"}"),
+        404,
+        "NOT_FOUND");
     String existing = createUser("viewer");
-    assertError(asAdmin("POST", "/users", "{\"name\":\"" + existing + "\",\"role\":\"viewer\",\"password\":\""
-        + GOOD_PASSWORD + "\"}"), 409, "CONFLICT");
+    assertError(
+        asAdmin(
+            "POST",
+            "/users",
+            "{\"name\":\""
+                + existing
+                + "\",\"role\":\"viewer\",\"password\":\""
+                + GOOD_PASSWORD
+                + "\"}"),
+        409,
+        "CONFLICT");
     JsonNode users = TestNode.json(asAdmin("GET", "/users", null));
-    assertFalse(users.get("users").findValuesAsText("name").contains(name), "no refused user was created");
+    assertFalse(
+        users.get("users").findValuesAsText("name").contains(name), "no refused user was created");
   }
 }

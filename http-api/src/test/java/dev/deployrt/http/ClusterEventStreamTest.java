@@ -19,9 +19,9 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -34,8 +34,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Event streams in a 3-node cluster (in this JVM, one shared H2 database): the same stream from every
- * node, whichever hosts the deployment, and an exactly-once resume with {@code Last-Event-ID}.
+ * Event streams in a 3-node cluster (in this JVM, one shared H2 database): the same stream from
+ * every node, whichever hosts the deployment, and an exactly-once resume with {@code
+ * Last-Event-ID}.
  */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,23 +76,34 @@ class ClusterEventStreamTest {
 
   private String create(String project) {
     String id = UUID.randomUUID().toString();
-    node("node-1").node.deployment(id).<Deployment>askWithStatus(
-        r -> new DeploymentEntity.Create(project, null, "admin", "node-1", null, r), Duration.ofSeconds(10))
-        .toCompletableFuture().join();
+    node("node-1")
+        .node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.Create(project, null, "admin", "node-1", null, r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     return id;
   }
 
   private void log(String id, int from, int count) {
     var entity = node("node-1").node.deployment(id);
     for (int i = from; i < from + count; i++) {
-      entity.tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
+      entity.tell(
+          new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
     }
   }
 
   private Deployment finish(String id) {
-    return node("node-1").node.deployment(id).<Deployment>askWithStatus(
-        r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), Duration.ofSeconds(10))
-        .toCompletableFuture().join();
+    return node("node-1")
+        .node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
   }
 
   /** The node whose JVM-local system hosts the deployment's entity. */
@@ -111,24 +123,35 @@ class ClusterEventStreamTest {
   }
 
   private static java.net.http.HttpRequest.Builder events(TestNode via, String id) {
-    return via.request("/deployments/" + id + "/events").header("Accept", "text/event-stream").GET();
+    return via.request("/deployments/" + id + "/events")
+        .header("Accept", "text/event-stream")
+        .GET();
   }
 
   private static List<Long> seqs(List<SseClient.Frame> frames) {
-    return frames.stream().filter(f -> f.id() != null).map(SseClient.Frame::seq).collect(Collectors.toList());
+    return frames.stream()
+        .filter(f -> f.id() != null)
+        .map(SseClient.Frame::seq)
+        .collect(Collectors.toList());
   }
 
-  private List<SseClient.Result> readOnEveryNode(String id, Runnable whileReading) throws Exception {
+  private List<SseClient.Result> readOnEveryNode(String id, Runnable whileReading)
+      throws Exception {
     CountDownLatch subscribed = new CountDownLatch(nodes.size());
     List<CompletableFuture<SseClient.Result>> readers = new ArrayList<>();
     for (TestNode n : nodes.values()) {
       AtomicBoolean first = new AtomicBoolean(true);
-      readers.add(CompletableFuture.supplyAsync(() -> SseClient.read(events(n, id).build(),
-          f -> "done".equals(f.event()), f -> {
-            if (first.getAndSet(false)) {
-              subscribed.countDown();
-            }
-          })));
+      readers.add(
+          CompletableFuture.supplyAsync(
+              () ->
+                  SseClient.read(
+                      events(n, id).build(),
+                      f -> "done".equals(f.event()),
+                      f -> {
+                        if (first.getAndSet(false)) {
+                          subscribed.countDown();
+                        }
+                      })));
     }
     assertTrue(subscribed.await(30, TimeUnit.SECONDS), "every reader got its first event");
     whileReading.run();
@@ -143,13 +166,17 @@ class ClusterEventStreamTest {
   }
 
   @Test
-  void threeReadersOnThreeNodesSeeTheSameStreamLiveAndInReplayWithTheTruncatedMarker() throws Exception {
+  void threeReadersOnThreeNodesSeeTheSameStreamLiveAndInReplayWithTheTruncatedMarker()
+      throws Exception {
     String id = create("busy");
     AtomicReference<Deployment> last = new AtomicReference<>();
-    List<SseClient.Result> live = readOnEveryNode(id, () -> {
-      log(id, 0, 300);
-      last.set(finish(id));
-    });
+    List<SseClient.Result> live =
+        readOnEveryNode(
+            id,
+            () -> {
+              log(id, 0, 300);
+              last.set(finish(id));
+            });
     // Readers that were there from the start saw every event as it happened.
     for (SseClient.Result r : live) {
       assertEquals(live.get(0).frames(), r.frames(), "every node streams the same sequence");
@@ -161,7 +188,7 @@ class ClusterEventStreamTest {
     assertEquals(expected, seqs(live.get(0).frames()));
 
     // Readers that come after the log was capped get the retained events and the marker.
-    List<SseClient.Result> replay = readOnEveryNode(id, () -> { });
+    List<SseClient.Result> replay = readOnEveryNode(id, () -> {});
     List<SseClient.Frame> reference = replay.get(0).frames();
     for (SseClient.Result r : replay) {
       assertEquals(reference, r.frames(), "every node replays the same sequence");
@@ -172,28 +199,43 @@ class ClusterEventStreamTest {
     List<Long> seq = seqs(events);
     for (int i = 1; i < seq.size(); i++) {
       if (i != EventLog.HEAD_SIZE) {
-        assertEquals(seq.get(i - 1) + 1, seq.get(i), "gapless except where the marker stands for dropped events");
+        assertEquals(
+            seq.get(i - 1) + 1,
+            seq.get(i),
+            "gapless except where the marker stands for dropped events");
       }
     }
-    assertEquals(seq.get(EventLog.HEAD_SIZE) + 1, seq.get(EventLog.HEAD_SIZE + 1), "the tail follows the marker");
+    assertEquals(
+        seq.get(EventLog.HEAD_SIZE) + 1,
+        seq.get(EventLog.HEAD_SIZE + 1),
+        "the tail follows the marker");
     assertEquals(last.get().eventCount(), seq.get(seq.size() - 1));
   }
 
   @Test
-  void aReaderOnANodeThatDoesNotHostTheDeploymentResumesWithLastEventIdExactlyOnce() throws Exception {
+  void aReaderOnANodeThatDoesNotHostTheDeploymentResumesWithLastEventIdExactlyOnce()
+      throws Exception {
     String id = create("resumed");
     String host = host(id);
-    TestNode reader = nodes.entrySet().stream().filter(e -> !e.getKey().equals(host)).findFirst().orElseThrow()
-        .getValue();
+    TestNode reader =
+        nodes.entrySet().stream()
+            .filter(e -> !e.getKey().equals(host))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
     assertNotEquals(host, reader.node.nodeName());
     log(id, 0, 40);
-    SseClient.Result first = SseClient.read(events(reader, id).build(), f -> f.id() != null && f.seq() == 25);
+    SseClient.Result first =
+        SseClient.read(events(reader, id).build(), f -> f.id() != null && f.seq() == 25);
     assertTrue(!first.ended(), "the client hung up mid-deploy");
     long lastSeen = first.frames().get(first.frames().size() - 1).seq();
 
     log(id, 40, 40);
-    CompletableFuture<SseClient.Result> second = CompletableFuture.supplyAsync(() ->
-        SseClient.readToDone(events(reader, id).header("Last-Event-ID", Long.toString(lastSeen)).build()));
+    CompletableFuture<SseClient.Result> second =
+        CompletableFuture.supplyAsync(
+            () ->
+                SseClient.readToDone(
+                    events(reader, id).header("Last-Event-ID", Long.toString(lastSeen)).build()));
     log(id, 80, 40);
     Deployment last = finish(id);
     SseClient.Result rest = second.get(60, TimeUnit.SECONDS);

@@ -85,7 +85,10 @@ class DeployApiTest {
     assertEquals(payload.length, d.get("payload_size").asLong());
     assertTrue(d.get("payload_present").asBoolean());
     assertEquals("active", d.get("nodes").get("node-1").get("status").asText());
-    assertTrue(d.get("created_at").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
+    assertTrue(
+        d.get("created_at")
+            .asText()
+            .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
     assertEquals(d.get("event_count").asInt(), d.get("events").size());
 
     Path current = projectDir("web").resolve("current");
@@ -97,13 +100,22 @@ class DeployApiTest {
 
   @Test
   void aMultipartUploadWithFieldsBeforeThePayloadSucceeds() throws Exception {
-    byte[] body = new Multipart().field("project", "api").field("description", "via form")
-        .file("payload", "c.tar.gz", component("multipart")).build();
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", Multipart.contentType())
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    byte[] body =
+        new Multipart()
+            .field("project", "api")
+            .field("description", "via form")
+            .file("payload", "c.tar.gz", component("multipart"))
+            .build();
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
     assertEquals(201, r.statusCode(), r.body());
     assertEquals("succeeded", TestNode.json(r).get("status").asText());
-    assertEquals("<h1>multipart</h1>", Files.readString(projectDir("api").resolve("current/index.html")));
+    assertEquals(
+        "<h1>multipart</h1>", Files.readString(projectDir("api").resolve("current/index.html")));
   }
 
   @Test
@@ -111,20 +123,35 @@ class DeployApiTest {
     HttpResponse<String> r = node.deployRaw("project=nowait&wait=false", component("nowait"));
     assertEquals(202, r.statusCode(), r.body());
     String location = r.headers().firstValue("Location").orElseThrow();
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-      assertEquals("succeeded", node.get(location).get("status").asText());
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(20),
+            () -> {
+              assertEquals("succeeded", node.get(location).get("status").asText());
+              return null;
+            });
   }
 
   @Test
   void aSecondDeploySwitchesCurrentAndKeepsTheFirstRelease() throws Exception {
-    String first = TestNode.json(node.deployRaw("project=twice", component("one"))).get("deployment_id").asText();
-    String second = TestNode.json(node.deployRaw("project=twice", component("two"))).get("deployment_id").asText();
+    String first =
+        TestNode.json(node.deployRaw("project=twice", component("one")))
+            .get("deployment_id")
+            .asText();
+    String second =
+        TestNode.json(node.deployRaw("project=twice", component("two")))
+            .get("deployment_id")
+            .asText();
     assertNotEquals(first, second);
-    assertEquals(Path.of("releases", second), Files.readSymbolicLink(projectDir("twice").resolve("current")));
-    assertEquals("<h1>two</h1>", Files.readString(projectDir("twice").resolve("current/index.html")));
-    assertEquals("<h1>one</h1>", Files.readString(projectDir("twice").resolve("releases/" + first + "/index.html")));
+    assertEquals(
+        Path.of("releases", second),
+        Files.readSymbolicLink(projectDir("twice").resolve("current")));
+    assertEquals(
+        "<h1>two</h1>", Files.readString(projectDir("twice").resolve("current/index.html")));
+    assertEquals(
+        "<h1>one</h1>",
+        Files.readString(projectDir("twice").resolve("releases/" + first + "/index.html")));
   }
 
   @Test
@@ -146,33 +173,93 @@ class DeployApiTest {
     byte[] big = Tarball.builder().randomFile("big.bin", 3 * 1024 * 1024, 5).toBytes();
     return Stream.of(
         Arguments.of("missing project", "", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("bad project name", "project=Web!", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("unknown field", "project=web&color=red", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("reserved user", "project=web&user=mallory", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("reserved status", "project=web&status=succeeded", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("reserved id", "project=web&deployment_id=x", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("reserved origin", "project=web&origin_node=n", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("underscore field", "project=web&_internal=1", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("bad sha256", "project=web&sha256=xyz", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("bad wait", "project=web&wait=maybe", "application/gzip", ok, 400, "INVALID_REQUEST"),
-        Arguments.of("digest mismatch", "project=web&sha256=" + "0".repeat(64), "application/gzip", ok, 400,
+        Arguments.of(
+            "bad project name", "project=Web!", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of(
+            "unknown field",
+            "project=web&color=red",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "reserved user",
+            "project=web&user=mallory",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "reserved status",
+            "project=web&status=succeeded",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "reserved id",
+            "project=web&deployment_id=x",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "reserved origin",
+            "project=web&origin_node=n",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "underscore field",
+            "project=web&_internal=1",
+            "application/gzip",
+            ok,
+            400,
+            "INVALID_REQUEST"),
+        Arguments.of(
+            "bad sha256", "project=web&sha256=xyz", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of(
+            "bad wait", "project=web&wait=maybe", "application/gzip", ok, 400, "INVALID_REQUEST"),
+        Arguments.of(
+            "digest mismatch",
+            "project=web&sha256=" + "0".repeat(64),
+            "application/gzip",
+            ok,
+            400,
             "DIGEST_MISMATCH"),
-        Arguments.of("unsafe archive", "project=web", "application/gzip",
-            Tarball.builder().file("../../evil", "x").toBytes(), 422, "INVALID_ARCHIVE"),
-        Arguments.of("not gzip", "project=web", "application/octet-stream",
-            "plain text".getBytes(StandardCharsets.UTF_8), 422, "INVALID_ARCHIVE"),
-        Arguments.of("empty body", "project=web", "application/gzip", new byte[0], 422, "INVALID_ARCHIVE"),
+        Arguments.of(
+            "unsafe archive",
+            "project=web",
+            "application/gzip",
+            Tarball.builder().file("../../evil", "x").toBytes(),
+            422,
+            "INVALID_ARCHIVE"),
+        Arguments.of(
+            "not gzip",
+            "project=web",
+            "application/octet-stream",
+            "plain text".getBytes(StandardCharsets.UTF_8),
+            422,
+            "INVALID_ARCHIVE"),
+        Arguments.of(
+            "empty body", "project=web", "application/gzip", new byte[0], 422, "INVALID_ARCHIVE"),
         Arguments.of("too large", "project=web", "application/gzip", big, 413, "PAYLOAD_TOO_LARGE"),
-        Arguments.of("unsupported type", "project=web", "text/plain", ok, 415, "UNSUPPORTED_MEDIA_TYPE"));
+        Arguments.of(
+            "unsupported type", "project=web", "text/plain", ok, 415, "UNSUPPORTED_MEDIA_TYPE"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badRawRequests")
-  void aBadRequestIsRecordedAsFailedAndLeavesNothingBehind(String name, String query, String contentType,
-      byte[] body, int status, String code) {
+  void aBadRequestIsRecordedAsFailedAndLeavesNothingBehind(
+      String name, String query, String contentType, byte[] body, int status, String code) {
     List<String> blobsBefore = blobs();
-    HttpResponse<String> r = node.send(node.request("/deployments?" + query).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments?" + query)
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
     assertFailedAndClean(r, status, code, blobsBefore);
   }
 
@@ -181,9 +268,12 @@ class DeployApiTest {
     byte[] big = Tarball.builder().randomFile("big.bin", 3 * 1024 * 1024, 6).toBytes();
     List<String> blobsBefore = blobs();
     // ofInputStream has no known length, so the client sends it chunked.
-    HttpResponse<String> r = node.send(node.request("/deployments?project=chunked")
-        .header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments?project=chunked")
+                .header("Content-Type", "application/gzip")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)))
+                .build());
     JsonNode error = assertFailedAndClean(r, 413, "PAYLOAD_TOO_LARGE", blobsBefore);
     assertEquals(MAX_BYTES, error.get("limit").asLong());
   }
@@ -191,62 +281,115 @@ class DeployApiTest {
   static Stream<Arguments> badMultipartRequests() {
     byte[] ok = component("mp");
     return Stream.of(
-        Arguments.of("file before fields", new Multipart().file("payload", "c.tar.gz", ok).field("project", "web")
-            .build(), Multipart.contentType()),
-        Arguments.of("two file parts", new Multipart().field("project", "web").file("payload", "a.tar.gz", ok)
-            .file("payload", "b.tar.gz", ok).build(), Multipart.contentType()),
-        Arguments.of("missing file part", new Multipart().field("project", "web").build(), Multipart.contentType()),
-        Arguments.of("file part misnamed", new Multipart().field("project", "web").file("file", "a.tar.gz", ok)
-            .build(), Multipart.contentType()),
-        Arguments.of("reserved field", new Multipart().field("project", "web").field("user", "mallory")
-            .file("payload", "a.tar.gz", ok).build(), Multipart.contentType()),
-        Arguments.of("no boundary", new Multipart().field("project", "web").build(), "multipart/form-data"),
-        // Found by the fuzzer: Pekko's parser fails this body with an IllegalStateException (was a 500).
-        Arguments.of("body ends inside a part's headers", ("--" + Multipart.BOUNDARY + "\r\nContent-Disposition: "
-            + "form-data; name=\"project\"\r\n\r\nweb\r\n--" + Multipart.BOUNDARY + "\r\nContent-Disposition: form-data; "
-            + "name=\"d\"\r\n--" + Multipart.BOUNDARY + "\r").getBytes(StandardCharsets.US_ASCII), Multipart.contentType()));
+        Arguments.of(
+            "file before fields",
+            new Multipart().file("payload", "c.tar.gz", ok).field("project", "web").build(),
+            Multipart.contentType()),
+        Arguments.of(
+            "two file parts",
+            new Multipart()
+                .field("project", "web")
+                .file("payload", "a.tar.gz", ok)
+                .file("payload", "b.tar.gz", ok)
+                .build(),
+            Multipart.contentType()),
+        Arguments.of(
+            "missing file part",
+            new Multipart().field("project", "web").build(),
+            Multipart.contentType()),
+        Arguments.of(
+            "file part misnamed",
+            new Multipart().field("project", "web").file("file", "a.tar.gz", ok).build(),
+            Multipart.contentType()),
+        Arguments.of(
+            "reserved field",
+            new Multipart()
+                .field("project", "web")
+                .field("user", "mallory")
+                .file("payload", "a.tar.gz", ok)
+                .build(),
+            Multipart.contentType()),
+        Arguments.of(
+            "no boundary", new Multipart().field("project", "web").build(), "multipart/form-data"),
+        // Found by the fuzzer: Pekko's parser fails this body with an IllegalStateException (was a
+        // 500).
+        Arguments.of(
+            "body ends inside a part's headers",
+            ("--"
+                    + Multipart.BOUNDARY
+                    + "\r\nContent-Disposition: "
+                    + "form-data; name=\"project\"\r\n\r\nweb\r\n--"
+                    + Multipart.BOUNDARY
+                    + "\r\nContent-Disposition: form-data; "
+                    + "name=\"d\"\r\n--"
+                    + Multipart.BOUNDARY
+                    + "\r")
+                .getBytes(StandardCharsets.US_ASCII),
+            Multipart.contentType()));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badMultipartRequests")
   void aMalformedMultipartRequestIsRecordedAsFailed(String name, byte[] body, String contentType) {
     List<String> blobsBefore = blobs();
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
     assertFailedAndClean(r, 400, "INVALID_REQUEST", blobsBefore);
   }
 
   @Test
   void aFieldOverItsSizeLimitIsRefusedByName() {
-    byte[] body = new Multipart().field("project", "web").field("description", "d".repeat(5000))
-        .file("payload", "c.tar.gz", component("long")).build();
+    byte[] body =
+        new Multipart()
+            .field("project", "web")
+            .field("description", "d".repeat(5000))
+            .file("payload", "c.tar.gz", component("long"))
+            .build();
     List<String> blobsBefore = blobs();
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", Multipart.contentType())
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
     JsonNode error = assertFailedAndClean(r, 400, "INVALID_REQUEST", blobsBefore);
     assertEquals("field 'description' is longer than 4096 bytes", error.get("error").asText());
   }
 
   /**
-   * A body that breaks off inside a field part (found by the multipart fuzzer, where the failure also
-   * raced the field's reading): a malformed body, not a field over its size limit, and never a 500.
+   * A body that breaks off inside a field part (found by the multipart fuzzer, where the failure
+   * also raced the field's reading): a malformed body, not a field over its size limit, and never a
+   * 500.
    */
   @Test
   void aBodyThatEndsInsideAFieldIsMalformedNotTooLong() {
-    byte[] body = ("--" + Multipart.BOUNDARY + "\r\nContent-Disposition: form-data; name=\"project\"\r\n\r\nweb\r\n--"
-        + Multipart.BOUNDARY + "\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nthe body ends here")
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] body =
+        ("--"
+                + Multipart.BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"project\"\r\n\r\nweb\r\n--"
+                + Multipart.BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nthe body ends here")
+            .getBytes(StandardCharsets.US_ASCII);
     List<String> blobsBefore = blobs();
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", Multipart.contentType())
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", Multipart.contentType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
     JsonNode error = assertFailedAndClean(r, 400, "INVALID_REQUEST", blobsBefore);
     String message = error.get("error").asText();
     assertTrue(message.startsWith("malformed") && !message.contains("longer than"), message);
   }
 
   /**
-   * The node's own disk refusing (here: a file where the project's releases directory belongs) fails the
-   * node with STORAGE_ERROR, never as a bad archive or a failed fetch, and the node keeps serving.
+   * The node's own disk refusing (here: a file where the project's releases directory belongs)
+   * fails the node with STORAGE_ERROR, never as a bad archive or a failed fetch, and the node keeps
+   * serving.
    */
   @Test
   void aDiskThatRefusesFailsTheNodeWithStorageError() throws Exception {
@@ -259,12 +402,16 @@ class DeployApiTest {
     JsonNode error = d.get("nodes").get("node-1").get("error");
     assertEquals("STORAGE_ERROR", error.get("code").asText(), d.toPrettyString());
     assertTrue(error.get("message").asText().contains("disk refused"), error.toString());
-    assertEquals(201, node.deployRaw("project=disk-fine", component("fine")).statusCode(), "the node keeps serving");
+    assertEquals(
+        201,
+        node.deployRaw("project=disk-fine", component("fine")).statusCode(),
+        "the node keeps serving");
   }
 
   /**
-   * A multipart body past its field limit is answered as soon as the limit is passed, while the client
-   * still sends: no field beyond it is kept (the client below never sends the rest it announced).
+   * A multipart body past its field limit is answered as soon as the limit is passed, while the
+   * client still sends: no field beyond it is kept (the client below never sends the rest it
+   * announced).
    */
   @Test
   void aMultipartBodyWithMoreFieldsThanTheFormHasIsAnsweredAtOnce() throws Exception {
@@ -273,31 +420,53 @@ class DeployApiTest {
       fields.field("f" + i, "v");
     }
     byte[] start = fields.build();
-    start = java.util.Arrays.copyOf(start, start.length - ("--" + Multipart.BOUNDARY + "--\r\n").length());
+    start =
+        java.util.Arrays.copyOf(
+            start, start.length - ("--" + Multipart.BOUNDARY + "--\r\n").length());
     try (Socket socket = new Socket("127.0.0.1", node.port)) {
       socket.setSoTimeout(20_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /deployments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-          + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\n"
-          + "Content-Type: " + Multipart.contentType() + "\r\nContent-Length: " + (start.length + 1_000_000)
-          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /deployments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  + "Authorization: "
+                  + TestNode.basic("admin", TestNode.PASSWORD)
+                  + "\r\n"
+                  + "Content-Type: "
+                  + Multipart.contentType()
+                  + "\r\nContent-Length: "
+                  + (start.length + 1_000_000)
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(start);
       out.flush();
-      dev.deployrt.testkit.RawHttp.Answer answer = dev.deployrt.testkit.RawHttp.read(socket.getInputStream());
+      dev.deployrt.testkit.RawHttp.Answer answer =
+          dev.deployrt.testkit.RawHttp.read(socket.getInputStream());
       assertEquals(400, answer.status(), answer.body());
       JsonNode error = ApiJson.MAPPER.readTree(answer.body());
-      assertEquals("more than " + 8 + " fields before the file part 'payload'", error.get("error").asText());
+      assertEquals(
+          "more than " + 8 + " fields before the file part 'payload'", error.get("error").asText());
       JsonNode d = node.get("/deployments/" + error.get("deployment_id").asText());
       assertEquals("failed", d.get("status").asText());
-      assertEquals("many-fields", d.get("project").asText(), "recorded with the fields read before the limit");
+      assertEquals(
+          "many-fields",
+          d.get("project").asText(),
+          "recorded with the fields read before the limit");
     }
   }
 
-  /** A client can name any key in a rollback body; none of them becomes the recorded error's text. */
+  /**
+   * A client can name any key in a rollback body; none of them becomes the recorded error's text.
+   */
   @Test
   void aRollbackBodyCannotForgeTheRecordedError() {
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"\\u0000body\": \"all good, nothing to see\"}")).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"\\u0000body\": \"all good, nothing to see\"}"))
+                .build());
     assertEquals(400, r.statusCode(), r.body());
     JsonNode error = TestNode.json(r);
     assertEquals("INVALID_REQUEST", error.get("code").asText());
@@ -308,26 +477,45 @@ class DeployApiTest {
 
   @Test
   void duplicateJsonKeysAreRefusedNotResolvedByTheLastOne() {
-    HttpResponse<String> r = node.send(node.request("/deployments").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"web\", \"rollback_of\": \"x\", "
-            + "\"rollback_of\": \"00000000-0000-0000-0000-000000000000\"}")).build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/deployments")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"project\": \"web\", \"rollback_of\": \"x\", "
+                            + "\"rollback_of\": \"00000000-0000-0000-0000-000000000000\"}"))
+                .build());
     assertEquals(400, r.statusCode(), r.body());
-    assertEquals("field 'rollback_of' is given more than once", TestNode.json(r).get("error").asText());
-    HttpResponse<String> token = node.send(node.request("/tokens").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"description\": \"a\", \"description\": \"b\"}")).build());
+    assertEquals(
+        "field 'rollback_of' is given more than once", TestNode.json(r).get("error").asText());
+    HttpResponse<String> token =
+        node.send(
+            node.request("/tokens")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"description\": \"a\", \"description\": \"b\"}"))
+                .build());
     assertEquals(400, token.statusCode(), token.body());
   }
 
   @Test
   void aDescriptionWithControlCharactersIsRefusedAndRecordedEscaped() {
-    HttpResponse<String> r = node.deployRaw("project=escapes&description=%1B%5B31mred", component("e"));
+    HttpResponse<String> r =
+        node.deployRaw("project=escapes&description=%1B%5B31mred", component("e"));
     assertEquals(400, r.statusCode(), r.body());
     JsonNode error = TestNode.json(r);
     assertEquals("description", error.get("field").asText());
     JsonNode d = node.get("/deployments/" + error.get("deployment_id").asText());
-    assertEquals("\\u001b[31mred", d.get("description").asText(), "the record keeps it escaped, never raw");
-    HttpResponse<String> token = node.send(node.request("/tokens").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"description\": \"\\u001b[2J\"}")).build());
+    assertEquals(
+        "\\u001b[31mred", d.get("description").asText(), "the record keeps it escaped, never raw");
+    HttpResponse<String> token =
+        node.send(
+            node.request("/tokens")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"description\": \"\\u001b[2J\"}"))
+                .build());
     assertEquals(400, token.statusCode(), token.body());
   }
 
@@ -338,24 +526,38 @@ class DeployApiTest {
     String status;
     try (Socket socket = new Socket("127.0.0.1", node.port)) {
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /deployments?project=aborted HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Authorization: " + TestNode.basic("admin", TestNode.PASSWORD) + "\r\n"
-          + "Content-Type: application/gzip\r\nContent-Length: " + payload.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /deployments?project=aborted HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Authorization: "
+                  + TestNode.basic("admin", TestNode.PASSWORD)
+                  + "\r\n"
+                  + "Content-Type: application/gzip\r\nContent-Length: "
+                  + payload.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(payload, 0, payload.length / 3);
       out.flush();
       socket.shutdownOutput(); // the client goes away mid-body
       InputStream in = socket.getInputStream();
       status = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
     }
-    String location = status.lines().filter(l -> l.startsWith("Location: ")).findFirst()
-        .map(l -> l.substring("Location: ".length())).orElseThrow(() -> new AssertionError(status));
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      JsonNode d = node.get(location);
-      assertEquals("failed", d.get("status").asText());
-      assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
-      return null;
-    });
+    String location =
+        status
+            .lines()
+            .filter(l -> l.startsWith("Location: "))
+            .findFirst()
+            .map(l -> l.substring("Location: ".length()))
+            .orElseThrow(() -> new AssertionError(status));
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              JsonNode d = node.get(location);
+              assertEquals("failed", d.get("status").asText());
+              assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
+              return null;
+            });
     assertEquals(blobsBefore, blobs());
     assertEquals(List.of(), FileTrees.list(data.resolve("blobs/staging")));
     assertFalse(Files.exists(projectDir("aborted")));
@@ -363,22 +565,31 @@ class DeployApiTest {
 
   @Test
   void requestsWithoutValidCredentialsAreRefused() {
-    HttpResponse<String> none = node.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-        node.url("/deployments?project=web"))).header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(component("x"))).build());
+    HttpResponse<String> none =
+        node.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(node.url("/deployments?project=web")))
+                .header("Content-Type", "application/gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(component("x")))
+                .build());
     assertEquals(401, none.statusCode());
     assertEquals("UNAUTHORIZED", TestNode.json(none).get("code").asText());
     assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"));
 
-    HttpResponse<String> wrong = node.send(node.request("/deployments/" + java.util.UUID.randomUUID())
-        .setHeader("Authorization", TestNode.basic("admin", "wrong")).GET().build());
+    HttpResponse<String> wrong =
+        node.send(
+            node.request("/deployments/" + java.util.UUID.randomUUID())
+                .setHeader("Authorization", TestNode.basic("admin", "wrong"))
+                .GET()
+                .build());
     assertEquals(401, wrong.statusCode());
     assertEquals("UNAUTHORIZED", TestNode.json(wrong).get("code").asText());
   }
 
   @Test
   void anUnknownDeploymentIs404WithAJsonError() {
-    HttpResponse<String> r = node.send(node.request("/deployments/" + java.util.UUID.randomUUID()).GET().build());
+    HttpResponse<String> r =
+        node.send(node.request("/deployments/" + java.util.UUID.randomUUID()).GET().build());
     assertEquals(404, r.statusCode());
     assertEquals("NOT_FOUND", TestNode.json(r).get("code").asText());
     HttpResponse<String> notAnId = node.send(node.request("/deployments/../../etc").GET().build());
@@ -389,14 +600,18 @@ class DeployApiTest {
   @Test
   void healthEndpointsNeedNoCredentials() {
     for (String path : List.of("/health/alive", "/health/ready")) {
-      HttpResponse<String> r = node.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.url(path)))
-          .GET().build());
+      HttpResponse<String> r =
+          node.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.url(path)))
+                  .GET()
+                  .build());
       assertEquals(200, r.statusCode(), path);
     }
   }
 
   /** The error answer, its record (failed, same code) and an untouched blob store and releases. */
-  private JsonNode assertFailedAndClean(HttpResponse<String> r, int status, String code, List<String> blobsBefore) {
+  private JsonNode assertFailedAndClean(
+      HttpResponse<String> r, int status, String code, List<String> blobsBefore) {
     assertEquals(status, r.statusCode(), r.body());
     JsonNode error = TestNode.json(r);
     assertEquals(code, error.get("code").asText(), r.body());
@@ -412,7 +627,9 @@ class DeployApiTest {
     try (var projects = Files.list(data.resolve("projects"))) {
       for (Path p : (Iterable<Path>) projects::iterator) {
         try (var releases = Files.list(p.resolve("releases"))) {
-          assertTrue(releases.noneMatch(rel -> rel.getFileName().toString().equals(id)), "no release for " + id);
+          assertTrue(
+              releases.noneMatch(rel -> rel.getFileName().toString().equals(id)),
+              "no release for " + id);
         }
       }
     } catch (java.io.IOException e) {

@@ -51,21 +51,40 @@ class DeploymentListTest {
       String id = UUID.randomUUID().toString();
       boolean fail = i % 4 == 0;
       String description = "no " + i;
-      created.add(node.node.deployment(id).<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(
-              project, description, "admin", "node-1", null, replyTo), Duration.ofSeconds(30))
-          .thenCompose(d -> !fail ? CompletableFuture.completedFuture(d)
-              : node.node.deployment(id).<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(
-                  "INVALID_ARCHIVE", "bad archive", "upload", replyTo), Duration.ofSeconds(30)))
-          .toCompletableFuture());
+      created.add(
+          node.node
+              .deployment(id)
+              .<Deployment>askWithStatus(
+                  replyTo ->
+                      new DeploymentEntity.Create(
+                          project, description, "admin", "node-1", null, replyTo),
+                  Duration.ofSeconds(30))
+              .thenCompose(
+                  d ->
+                      !fail
+                          ? CompletableFuture.completedFuture(d)
+                          : node.node
+                              .deployment(id)
+                              .<Deployment>askWithStatus(
+                                  replyTo ->
+                                      new DeploymentEntity.FailUpload(
+                                          "INVALID_ARCHIVE", "bad archive", "upload", replyTo),
+                                  Duration.ofSeconds(30)))
+              .toCompletableFuture());
     }
     created.forEach(f -> all.add(f.join()));
     TestProbe<Object> probe = node.testKit.createTestProbe();
-    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      JsonNode page = node.get("/deployments?status=failed&limit=1");
-      assertEquals(COUNT / 4, page.get("total").asLong(), "failed deployments projected so far");
-      assertEquals(COUNT, node.get("/deployments?limit=1").get("total").asLong(), "projected so far");
-      return null;
-    });
+    probe.awaitAssert(
+        Duration.ofSeconds(30),
+        Duration.ofMillis(200),
+        () -> {
+          JsonNode page = node.get("/deployments?status=failed&limit=1");
+          assertEquals(
+              COUNT / 4, page.get("total").asLong(), "failed deployments projected so far");
+          assertEquals(
+              COUNT, node.get("/deployments?limit=1").get("total").asLong(), "projected so far");
+          return null;
+        });
   }
 
   @AfterAll
@@ -74,8 +93,12 @@ class DeploymentListTest {
   }
 
   private List<Deployment> expected(Predicate<Deployment> filter) {
-    return all.stream().filter(filter)
-        .sorted(Comparator.comparing(Deployment::createdAt).reversed().thenComparing(Deployment::deploymentId))
+    return all.stream()
+        .filter(filter)
+        .sorted(
+            Comparator.comparing(Deployment::createdAt)
+                .reversed()
+                .thenComparing(Deployment::deploymentId))
         .collect(Collectors.toList());
   }
 
@@ -137,7 +160,9 @@ class DeploymentListTest {
     assertEquals(allFailed.size(), failed.get("total").asLong());
 
     JsonNode both = node.get("/deployments?project=api&status=pending&limit=1000");
-    assertEquals(ids(expected(d -> d.project().equals("api") && d.status().apiName().equals("pending"))), ids(both));
+    assertEquals(
+        ids(expected(d -> d.project().equals("api") && d.status().apiName().equals("pending"))),
+        ids(both));
 
     JsonNode none = node.get("/deployments?project=nothing-here");
     assertEquals(0, none.get("total").asLong());
@@ -150,30 +175,55 @@ class DeploymentListTest {
     Instant until = ordered.get(40).createdAt();
     Instant since = ordered.get(200).createdAt();
     JsonNode page = node.get("/deployments?limit=1000&since=" + q(since) + "&until=" + q(until));
-    List<Deployment> want = expected(d -> !d.createdAt().isBefore(since) && !d.createdAt().isAfter(until));
+    List<Deployment> want =
+        expected(d -> !d.createdAt().isBefore(since) && !d.createdAt().isAfter(until));
     assertEquals(ids(want), ids(page));
     assertTrue(ids(page).contains(ordered.get(40).deploymentId()), "until is inclusive");
     assertTrue(ids(page).contains(ordered.get(200).deploymentId()), "since is inclusive");
-    JsonNode offset = node.get("/deployments?limit=1&until=" + URLEncoder.encode(
-        until.atOffset(java.time.ZoneOffset.ofHours(2)).toString(), StandardCharsets.UTF_8));
-    assertEquals(expected(d -> !d.createdAt().isAfter(until)).get(0).deploymentId(), ids(offset).get(0),
+    JsonNode offset =
+        node.get(
+            "/deployments?limit=1&until="
+                + URLEncoder.encode(
+                    until.atOffset(java.time.ZoneOffset.ofHours(2)).toString(),
+                    StandardCharsets.UTF_8));
+    assertEquals(
+        expected(d -> !d.createdAt().isAfter(until)).get(0).deploymentId(),
+        ids(offset).get(0),
         "a time with an offset means the same instant");
   }
 
   @Test
   void badParametersAreRejectedWithTheParameterNamed() {
-    Map<String, String> cases = Map.of(
-        "limit=0", "limit", "limit=1001", "limit", "limit=ten", "limit", "offset=-1", "offset",
-        "status=done", "status", "since=yesterday", "since", "project=Web!", "project", "user=admin", "user",
-        "project=web&project=api", "project",
-        "since=2026-11-23T10:00:00Z&until=2026-11-23T09:00:00Z", "since");
-    cases.forEach((query, field) -> {
-      var r = node.send(node.request("/deployments?" + query).GET().build());
-      assertEquals(400, r.statusCode(), query + ": " + r.body());
-      JsonNode error = TestNode.json(r);
-      assertEquals("INVALID_REQUEST", error.get("code").asText(), query);
-      assertEquals(field, error.get("field").asText(), query);
-    });
+    Map<String, String> cases =
+        Map.of(
+            "limit=0",
+            "limit",
+            "limit=1001",
+            "limit",
+            "limit=ten",
+            "limit",
+            "offset=-1",
+            "offset",
+            "status=done",
+            "status",
+            "since=yesterday",
+            "since",
+            "project=Web!",
+            "project",
+            "user=admin",
+            "user",
+            "project=web&project=api",
+            "project",
+            "since=2026-11-23T10:00:00Z&until=2026-11-23T09:00:00Z",
+            "since");
+    cases.forEach(
+        (query, field) -> {
+          var r = node.send(node.request("/deployments?" + query).GET().build());
+          assertEquals(400, r.statusCode(), query + ": " + r.body());
+          JsonNode error = TestNode.json(r);
+          assertEquals("INVALID_REQUEST", error.get("code").asText(), query);
+          assertEquals(field, error.get("field").asText(), query);
+        });
     JsonNode max = node.get("/deployments?limit=1000");
     assertEquals(1000, max.get("limit").asInt(), "1000 is allowed");
     assertEquals(COUNT, max.get("deployments").size());
@@ -181,7 +231,11 @@ class DeploymentListTest {
 
   @Test
   void listingNeedsCredentials() {
-    var r = node.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments"))).GET().build());
+    var r =
+        node.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments")))
+                .GET()
+                .build());
     assertEquals(401, r.statusCode());
   }
 }

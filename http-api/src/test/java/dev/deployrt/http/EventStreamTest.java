@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Event streams (SSE) of one node: replay, resume, live tail of a deploy, truncation, slow readers. */
+/**
+ * Event streams (SSE) of one node: replay, resume, live tail of a deploy, truncation, slow readers.
+ */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EventStreamTest {
@@ -58,13 +60,16 @@ class EventStreamTest {
   }
 
   private static List<SseClient.Frame> withoutDone(SseClient.Result r) {
-    assertEquals("done", r.frames().get(r.frames().size() - 1).event(), "the stream ends with done");
+    assertEquals(
+        "done", r.frames().get(r.frames().size() - 1).event(), "the stream ends with done");
     return r.frames().subList(0, r.frames().size() - 1);
   }
 
   private JsonNode deploySucceeded(String project) {
-    HttpResponse<String> r = node.deployRaw("project=" + project,
-        Tarball.builder().file("index.html", "<h1>" + project + "</h1>").toBytes());
+    HttpResponse<String> r =
+        node.deployRaw(
+            "project=" + project,
+            Tarball.builder().file("index.html", "<h1>" + project + "</h1>").toBytes());
     assertEquals(201, r.statusCode(), r.body());
     return TestNode.json(r);
   }
@@ -74,31 +79,43 @@ class EventStreamTest {
     JsonNode deployed = deploySucceeded("replay");
     String id = deployed.get("deployment_id").asText();
     // Read without ever hanging up: the server must close the stream itself once it sent done.
-    SseClient.Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
-        () -> SseClient.read(node.request("/deployments/" + id + "/events").GET().build(), frame -> false));
+    SseClient.Result r =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            () ->
+                SseClient.read(
+                    node.request("/deployments/" + id + "/events").GET().build(), frame -> false));
     assertEquals(200, r.status());
     assertTrue(r.contentType().startsWith("text/event-stream"), r.contentType());
     assertTrue(r.ended(), "the server closed the stream");
-    assertEquals("done", r.frames().get(r.frames().size() - 1).event(), "after sending done, as its last frame");
+    assertEquals(
+        "done",
+        r.frames().get(r.frames().size() - 1).event(),
+        "after sending done, as its last frame");
     List<SseClient.Frame> events = withoutDone(r);
     assertGapless(events, 1);
     assertEquals(deployed.get("event_count").asLong(), events.size());
     for (int i = 0; i < events.size(); i++) {
-      assertEquals(deployed.get("events").get(i), events.get(i).json(), "the stream carries the same events");
+      assertEquals(
+          deployed.get("events").get(i),
+          events.get(i).json(),
+          "the stream carries the same events");
     }
     JsonNode done = r.frames().get(r.frames().size() - 1).json();
     assertEquals("succeeded", done.get("status").asText());
     assertEquals(id, done.get("deployment_id").asText());
 
     SseClient.Result negotiated = SseClient.readToDone(stream("/deployments/" + id).build());
-    assertEquals(r.frames(), negotiated.frames(), "GET /deployments/{id} with Accept: text/event-stream");
+    assertEquals(
+        r.frames(), negotiated.frames(), "GET /deployments/{id} with Accept: text/event-stream");
   }
 
   @Test
   void resumesAfterTheLastEventId() {
     String id = deploySucceeded("resume").get("deployment_id").asText();
-    SseClient.Result r = SseClient.readToDone(stream("/deployments/" + id + "/events")
-        .header("Last-Event-ID", "7").build());
+    SseClient.Result r =
+        SseClient.readToDone(
+            stream("/deployments/" + id + "/events").header("Last-Event-ID", "7").build());
     List<SseClient.Frame> events = withoutDone(r);
     assertEquals(8, events.get(0).seq());
     assertGapless(events, 8);
@@ -110,7 +127,9 @@ class EventStreamTest {
     assertEquals(404, unknown.statusCode());
     assertEquals("NOT_FOUND", TestNode.json(unknown).get("code").asText());
     String id = deploySucceeded("bad-resume").get("deployment_id").asText();
-    var bad = node.send(stream("/deployments/" + id + "/events").header("Last-Event-ID", "seven").build());
+    var bad =
+        node.send(
+            stream("/deployments/" + id + "/events").header("Last-Event-ID", "seven").build());
     assertEquals(400, bad.statusCode());
     assertEquals("INVALID_REQUEST", TestNode.json(bad).get("code").asText());
   }
@@ -118,16 +137,26 @@ class EventStreamTest {
   @Test
   void aDeployAskedForAnEventStreamStreamsItsUploadAndLifecycle() {
     byte[] payload = Tarball.builder().randomFile("data.bin", 2_000_000, 5).toBytes();
-    SseClient.Result r = SseClient.readToDone(node.request("/deployments?project=streamed")
-        .header("Accept", "text/event-stream").header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build());
+    SseClient.Result r =
+        SseClient.readToDone(
+            node.request("/deployments?project=streamed")
+                .header("Accept", "text/event-stream")
+                .header("Content-Type", "application/gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
+                .build());
     assertEquals(200, r.status());
     List<SseClient.Frame> events = withoutDone(r);
     assertGapless(events, 1);
     assertEquals("upload started", events.get(0).json().get("message").asText());
-    assertTrue(events.stream().anyMatch(f -> f.event().equals("progress")
-        && f.json().get("data").get("bytes").asLong() == payload.length), "a progress event with every byte");
-    assertTrue(events.stream().anyMatch(f -> f.json().get("message").asText().equals("node-1 is active")));
+    assertTrue(
+        events.stream()
+            .anyMatch(
+                f ->
+                    f.event().equals("progress")
+                        && f.json().get("data").get("bytes").asLong() == payload.length),
+        "a progress event with every byte");
+    assertTrue(
+        events.stream().anyMatch(f -> f.json().get("message").asText().equals("node-1 is active")));
     JsonNode done = r.frames().get(r.frames().size() - 1).json();
     assertEquals("succeeded", done.get("status").asText());
     assertEquals(done.get("event_count").asLong(), events.size());
@@ -135,9 +164,13 @@ class EventStreamTest {
 
   @Test
   void aFailedDeployAskedForAnEventStreamEndsWithItsError() {
-    SseClient.Result r = SseClient.readToDone(node.request("/deployments?project=broken")
-        .header("Accept", "text/event-stream").header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray("not a tarball".getBytes())).build());
+    SseClient.Result r =
+        SseClient.readToDone(
+            node.request("/deployments?project=broken")
+                .header("Accept", "text/event-stream")
+                .header("Content-Type", "application/gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray("not a tarball".getBytes()))
+                .build());
     assertEquals(200, r.status());
     JsonNode done = r.frames().get(r.frames().size() - 1).json();
     assertEquals("failed", done.get("status").asText());
@@ -149,13 +182,22 @@ class EventStreamTest {
   private String deploymentWithEvents(int logs) {
     String id = UUID.randomUUID().toString();
     var entity = node.node.deployment(id);
-    entity.<Deployment>askWithStatus(r -> new DeploymentEntity.Create("busy", null, "admin", "node-1", null, r),
-        Duration.ofSeconds(10)).toCompletableFuture().join();
+    entity
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.Create("busy", null, "admin", "node-1", null, r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     for (int i = 0; i < logs; i++) {
-      entity.tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
+      entity.tell(
+          new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
     }
-    entity.<Deployment>askWithStatus(r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r),
-        Duration.ofSeconds(10)).toCompletableFuture().join();
+    entity
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     return id;
   }
 
@@ -169,7 +211,8 @@ class EventStreamTest {
     SseClient.Frame marker = events.get(EventLog.HEAD_SIZE);
     assertEquals("truncated", marker.event());
     long total = r.frames().get(r.frames().size() - 1).json().get("event_count").asLong();
-    assertEquals(total - EventLog.RETAINED + 1, marker.json().get("data").get("dropped_events").asLong());
+    assertEquals(
+        total - EventLog.RETAINED + 1, marker.json().get("data").get("dropped_events").asLong());
     assertGapless(events.subList(EventLog.HEAD_SIZE + 1, events.size()), marker.seq() + 1);
     assertEquals(total, events.get(events.size() - 1).seq());
   }
@@ -178,28 +221,39 @@ class EventStreamTest {
   void aReaderThatDoesNotReadNeitherSlowsTheDeploymentNorBuffersWithoutBound() {
     String id = UUID.randomUUID().toString();
     var entity = node.node.deployment(id);
-    entity.<Deployment>askWithStatus(r -> new DeploymentEntity.Create("slow", null, "admin", "node-1", null, r),
-        Duration.ofSeconds(10)).toCompletableFuture().join();
+    entity
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.Create("slow", null, "admin", "node-1", null, r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     int buffer = 16;
     // A reader that takes one item ahead and then nothing until pulled.
-    SinkQueueWithCancel<LiveTail.Item> reader = LiveTail
-        .source(node.testKit.system(), node.node::deployment, id, 0, buffer, false)
-        .runWith(Sink.queue(1), node.testKit.system());
+    SinkQueueWithCancel<LiveTail.Item> reader =
+        LiveTail.source(node.testKit.system(), node.node::deployment, id, 0, buffer, false)
+            .runWith(Sink.queue(1), node.testKit.system());
     for (int i = 0; i < 300; i++) {
-      entity.tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
+      entity.tell(
+          new DeploymentEntity.AppendLog(LogEntry.LOG, "upload", "node-1", "line " + i, Map.of()));
     }
-    Deployment failed = entity.<Deployment>askWithStatus(
-        r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), Duration.ofSeconds(10))
-        .toCompletableFuture().join();
+    Deployment failed =
+        entity
+            .<Deployment>askWithStatus(
+                r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r),
+                Duration.ofSeconds(10))
+            .toCompletableFuture()
+            .join();
     assertEquals(302, failed.eventCount(), "every event recorded while the reader read nothing");
 
     List<LiveTail.Item> items = new ArrayList<>();
     LiveTail.Item last = null;
     while (!(last instanceof LiveTail.End)) {
-      last = reader.pull().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join().orElseThrow();
+      last =
+          reader.pull().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join().orElseThrow();
       items.add(last);
     }
-    assertTrue(reader.pull().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join().isEmpty(),
+    assertTrue(
+        reader.pull().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join().isEmpty(),
         "the stream completes after the end");
     // What was buffered (16), then caught up from the retained log: head rest, marker, tail, end.
     assertTrue(items.size() <= buffer + EventLog.RETAINED + 1, "items delivered: " + items.size());
@@ -207,8 +261,11 @@ class EventStreamTest {
     for (LiveTail.Item item : items) {
       if (item instanceof LiveTail.Entry e) {
         assertTrue(e.entry().seq() > previous, "increasing seq");
-        if (!e.entry().type().equals(LogEntry.TRUNCATED) && previous > 0 && e.entry().seq() != previous + 1) {
-          throw new AssertionError("gap before " + e.entry().seq() + " not covered by a truncated marker");
+        if (!e.entry().type().equals(LogEntry.TRUNCATED)
+            && previous > 0
+            && e.entry().seq() != previous + 1) {
+          throw new AssertionError(
+              "gap before " + e.entry().seq() + " not covered by a truncated marker");
         }
         previous = e.entry().seq();
       }

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failed sign-ins are limited per client address and per user name before any password is hashed
- * (here 5 per address and 3 per user a minute). Each test signs in as a user of its own. Clients come from different loopback addresses
- * (127.0.0.x), which is what the node counts: the TCP peer, never a header.
+ * (here 5 per address and 3 per user a minute). Each test signs in as a user of its own. Clients
+ * come from different loopback addresses (127.0.0.x), which is what the node counts: the TCP peer,
+ * never a header.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LoginLimitsTest {
@@ -40,13 +41,32 @@ class LoginLimitsTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.limits.failed-logins-per-address", 5,
-        "deploy.limits.failed-logins-per-user", 3, "deploy.limits.requests-per-second-per-user", 0,
-        "deploy.http.trusted-proxies", "127.0.0.50"));
+    node =
+        TestNode.start(
+            dir.resolve("node"),
+            "node-1",
+            Map.of(
+                "deploy.limits.failed-logins-per-address",
+                5,
+                "deploy.limits.failed-logins-per-user",
+                3,
+                "deploy.limits.requests-per-second-per-user",
+                0,
+                "deploy.http.trusted-proxies",
+                "127.0.0.50"));
     for (String user : List.of("target", "busy", "flooded", "raced")) {
-      HttpResponse<String> r = node.send(node.request("/users").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + user + "\",\"role\":\"viewer\",\"password\":\""
-              + PASSWORD + "\"}")).build());
+      HttpResponse<String> r =
+          node.send(
+              node.request("/users")
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"name\":\""
+                              + user
+                              + "\",\"role\":\"viewer\",\"password\":\""
+                              + PASSWORD
+                              + "\"}"))
+                  .build());
       assertEquals(201, r.statusCode(), r.body());
     }
   }
@@ -61,13 +81,23 @@ class LoginLimitsTest {
     return get(source, authorization, "10.9.9.9");
   }
 
-  /** The same, with an {@code X-Forwarded-For} header (which only a trusted proxy's requests are read by). */
-  private RawHttp.Answer get(String source, String authorization, String forwardedFor) throws Exception {
-    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.port, InetAddress.getByName(source), 0)) {
+  /**
+   * The same, with an {@code X-Forwarded-For} header (which only a trusted proxy's requests are
+   * read by).
+   */
+  private RawHttp.Answer get(String source, String authorization, String forwardedFor)
+      throws Exception {
+    try (Socket socket =
+        new Socket(InetAddress.getLoopbackAddress(), node.port, InetAddress.getByName(source), 0)) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("GET /projects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Forwarded-For: " + forwardedFor
-          + "\r\nAuthorization: " + authorization + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET /projects HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Forwarded-For: "
+                  + forwardedFor
+                  + "\r\nAuthorization: "
+                  + authorization
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       return RawHttp.read(socket.getInputStream());
     }
@@ -95,22 +125,36 @@ class LoginLimitsTest {
     }
   }
 
-  /** Behind a trusted proxy the client is the address it forwards; anyone else's header is ignored. */
+  /**
+   * Behind a trusted proxy the client is the address it forwards; anyone else's header is ignored.
+   */
   @Test
   void aTrustedProxysForwardedAddressIsTheClient() throws Exception {
     for (int i = 0; i < 5; i++) {
-      assertEquals(401, get("127.0.0.50", TestNode.basic("proxied-" + i, "wrong"), "192.0.2.7").status());
+      assertEquals(
+          401, get("127.0.0.50", TestNode.basic("proxied-" + i, "wrong"), "192.0.2.7").status());
     }
-    assertEquals(429, get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
+    assertEquals(
+        429,
+        get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
         "192.0.2.7 is out of failures");
-    assertEquals(200, get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.8").status(),
+    assertEquals(
+        200,
+        get("127.0.0.50", TestNode.basic("target", PASSWORD), "192.0.2.8").status(),
         "another client behind the same proxy is not");
-    assertEquals(200, get("127.0.0.51", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
+    assertEquals(
+        200,
+        get("127.0.0.51", TestNode.basic("target", PASSWORD), "192.0.2.7").status(),
         "a header from an untrusted peer is ignored: 127.0.0.51 is the client");
   }
 
   private static String retryAfter(RawHttp.Answer a) {
-    return a.head().lines().filter(l -> l.startsWith("Retry-After: ")).findFirst().map(l -> l.substring(13)).orElse("");
+    return a.head()
+        .lines()
+        .filter(l -> l.startsWith("Retry-After: "))
+        .findFirst()
+        .map(l -> l.substring(13))
+        .orElse("");
   }
 
   @Test
@@ -122,24 +166,32 @@ class LoginLimitsTest {
     long hashed = node.users.passwordChecks();
     for (int i = 0; i < 10; i++) {
       RawHttp.Answer limited = get("127.0.0.3", TestNode.basic("target", PASSWORD));
-      assertEquals(429, limited.status(), "right or wrong, once the address is out: " + limited.body());
+      assertEquals(
+          429, limited.status(), "right or wrong, once the address is out: " + limited.body());
       assertTrue(limited.body().contains("TOO_MANY_REQUESTS"), limited.body());
       assertTrue(Integer.parseInt(retryAfter(limited)) >= 1, limited.head());
     }
-    assertEquals(hashed, node.users.passwordChecks(), "no password was hashed for a refused attempt");
-    assertEquals(200, get("127.0.0.4", TestNode.basic("target", PASSWORD)).status(), "other addresses are not held");
+    assertEquals(
+        hashed, node.users.passwordChecks(), "no password was hashed for a refused attempt");
+    assertEquals(
+        200,
+        get("127.0.0.4", TestNode.basic("target", PASSWORD)).status(),
+        "other addresses are not held");
   }
 
   @Test
   void aUserOutOfFailuresIsRefusedExceptFromAnAddressTheyUse() throws Exception {
-    assertEquals(200, get("127.0.0.20", TestNode.basic("busy", PASSWORD)).status(), "busy's own machine");
+    assertEquals(
+        200, get("127.0.0.20", TestNode.basic("busy", PASSWORD)).status(), "busy's own machine");
     for (int i = 0; i < 3; i++) {
       assertEquals(401, get("127.0.0." + (21 + i), TestNode.basic("busy", "guess " + i)).status());
     }
     RawHttp.Answer limited = get("127.0.0.30", TestNode.basic("busy", PASSWORD));
     assertEquals(429, limited.status(), limited.body());
     assertTrue(limited.body().contains("for user 'busy'"), limited.body());
-    assertEquals(200, get("127.0.0.20", TestNode.basic("busy", PASSWORD)).status(),
+    assertEquals(
+        200,
+        get("127.0.0.20", TestNode.basic("busy", PASSWORD)).status(),
         "guessing from elsewhere does not lock the user out of their own machine");
   }
 
@@ -153,8 +205,8 @@ class LoginLimitsTest {
   }
 
   /**
-   * A flood of wrong passwords from other addresses (for the same user and for made-up ones) does not
-   * keep a real user waiting: every one of their sign-ins is answered 200 within 2 s.
+   * A flood of wrong passwords from other addresses (for the same user and for made-up ones) does
+   * not keep a real user waiting: every one of their sign-ins is answered 200 within 2 s.
    */
   @Test
   void aCorrectSignInDuringAFloodOfWrongOnesIsAnsweredWithinTwoSeconds() throws Exception {
@@ -165,31 +217,48 @@ class LoginLimitsTest {
     for (int t = 0; t < 16; t++) {
       String source = "127.0.1." + (t + 1);
       String user = t % 2 == 0 ? "flooded" : "made-up-" + t;
-      attackers.execute(() -> {
-        while (flooding.get()) {
-          try {
-            get(source, TestNode.basic(user, "wrong " + sent.incrementAndGet()));
-          } catch (Exception e) {
-            // the node may refuse or drop a connection under the flood; keep sending
-          }
-        }
-      });
+      attackers.execute(
+          () -> {
+            while (flooding.get()) {
+              try {
+                get(source, TestNode.basic(user, "wrong " + sent.incrementAndGet()));
+              } catch (Exception e) {
+                // the node may refuse or drop a connection under the flood; keep sending
+              }
+            }
+          });
     }
     try {
       while (sent.get() < 200) {
         Thread.onSpinWait();
       }
       for (int i = 0; i < 5; i++) {
-        // A change to the accounts empties this node's credential cache: each sign-in below is hashed.
-        String token = TestNode.json(node.send(node.request("/tokens").header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{}")).build())).get("id").asText();
-        assertEquals(204, node.send(node.request("/tokens/" + token).DELETE().build()).statusCode());
+        // A change to the accounts empties this node's credential cache: each sign-in below is
+        // hashed.
+        String token =
+            TestNode.json(
+                    node.send(
+                        node.request("/tokens")
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                            .build()))
+                .get("id")
+                .asText();
+        assertEquals(
+            204, node.send(node.request("/tokens/" + token).DELETE().build()).statusCode());
         long hashed = node.users.passwordChecks();
-        HttpResponse<String> r = node.client.send(HttpRequest.newBuilder(URI.create(node.url("/projects")))
-            .timeout(Duration.ofSeconds(2)).header("Authorization", TestNode.basic("flooded", PASSWORD)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            node.client.send(
+                HttpRequest.newBuilder(URI.create(node.url("/projects")))
+                    .timeout(Duration.ofSeconds(2))
+                    .header("Authorization", TestNode.basic("flooded", PASSWORD))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
-        assertTrue(node.users.passwordChecks() > hashed, "the sign-in was hashed, not answered from the cache");
+        assertTrue(
+            node.users.passwordChecks() > hashed,
+            "the sign-in was hashed, not answered from the cache");
       }
     } finally {
       flooding.set(false);
@@ -198,28 +267,51 @@ class LoginLimitsTest {
     }
   }
 
-  /** A bootstrap that failed (here: the password file could not be written) is retried, not final. */
+  /**
+   * A bootstrap that failed (here: the password file could not be written) is retried, not final.
+   */
   @Test
   void aFailedAdminBootstrapIsRetriedAndSignInsSay503Meanwhile(@TempDir Path dir) throws Exception {
     Path data = Files.createDirectories(dir.resolve("fresh"));
     Path obstacle = Files.createDirectories(data.resolve("initial-admin-password.tmp/in-the-way"));
-    try (TestNode fresh = TestNode.startWithoutWaiting(data, "node-b", Map.of("deploy.admin-password", ""))) {
-      fresh.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-        HttpResponse<String> r = fresh.send(HttpRequest.newBuilder(URI.create(fresh.url("/projects")))
-            .header("Authorization", TestNode.basic("admin", "whatever-it-is")).GET().build());
-        assertEquals(503, r.statusCode(), r.body());
-        assertEquals("UNAVAILABLE", TestNode.json(r).get("code").asText());
-        return null;
-      });
+    try (TestNode fresh =
+        TestNode.startWithoutWaiting(data, "node-b", Map.of("deploy.admin-password", ""))) {
+      fresh
+          .testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(30),
+              Duration.ofMillis(200),
+              () -> {
+                HttpResponse<String> r =
+                    fresh.send(
+                        HttpRequest.newBuilder(URI.create(fresh.url("/projects")))
+                            .header("Authorization", TestNode.basic("admin", "whatever-it-is"))
+                            .GET()
+                            .build());
+                assertEquals(503, r.statusCode(), r.body());
+                assertEquals("UNAVAILABLE", TestNode.json(r).get("code").asText());
+                return null;
+              });
       Files.delete(obstacle);
       Files.delete(obstacle.getParent());
-      fresh.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-        String password = Files.readString(data.resolve("initial-admin-password")).strip();
-        HttpResponse<String> r = fresh.send(HttpRequest.newBuilder(URI.create(fresh.url("/projects")))
-            .header("Authorization", TestNode.basic("admin", password)).GET().build());
-        assertEquals(200, r.statusCode(), r.body());
-        return null;
-      });
+      fresh
+          .testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(30),
+              Duration.ofMillis(200),
+              () -> {
+                String password = Files.readString(data.resolve("initial-admin-password")).strip();
+                HttpResponse<String> r =
+                    fresh.send(
+                        HttpRequest.newBuilder(URI.create(fresh.url("/projects")))
+                            .header("Authorization", TestNode.basic("admin", password))
+                            .GET()
+                            .build());
+                assertEquals(200, r.statusCode(), r.body());
+                return null;
+              });
     }
   }
 }

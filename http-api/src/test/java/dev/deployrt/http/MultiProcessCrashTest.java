@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.deployrt.testkit.TestDatabase;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
+import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -30,17 +30,17 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three node JVMs on 127.0.0.1 sharing a journal (in an H2 server run by this test, or a PostgreSQL
- * schema in the build's PostgreSQL run). A node is killed
- * with SIGKILL mid-distribution, then restarted on the same data directory: first one that is
- * fetching the payload, then the origin itself (the oldest node, which also hosts the shard
- * coordinator). Nothing half-done is visible, no record is lost, and every node converges.
- * All nodes are given the same seed list, as in production, so a restarted first seed rejoins.
+ * schema in the build's PostgreSQL run). A node is killed with SIGKILL mid-distribution, then
+ * restarted on the same data directory: first one that is fetching the payload, then the origin
+ * itself (the oldest node, which also hosts the shard coordinator). Nothing half-done is visible,
+ * no record is lost, and every node converges. All nodes are given the same seed list, as in
+ * production, so a restarted first seed rejoins.
  */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -49,7 +49,8 @@ class MultiProcessCrashTest {
   private static final String PASSWORD = "crash-test-admin";
   private static final Duration WAIT = Duration.ofSeconds(90);
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private Server db;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private String webDeployment;
@@ -63,47 +64,68 @@ class MultiProcessCrashTest {
       env.put("DEPLOY_DB_USER", (String) shared.get("deploy.db.user"));
       env.put("DEPLOY_DB_PASSWORD", (String) shared.get("deploy.db.password"));
     } else {
-      db = Server.createTcpServer("-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists").start();
-      env.put("DEPLOY_DB_URL", "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1");
+      db =
+          Server.createTcpServer(
+                  "-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists")
+              .start();
+      env.put(
+          "DEPLOY_DB_URL",
+          "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1");
       env.put("DEPLOY_DB_USER", "sa");
     }
-    // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is killed.
+    // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is
+    // killed.
     // The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under target/.
-    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Ddeploy.distribution.fetch-bytes-per-second=8M", "-Dpekko.loglevel=INFO",
-        "-Dlogback.configurationFile=" + Path.of("..", "config", "logback.xml").toAbsolutePath().normalize());
+    List<String> jvm =
+        List.of(
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Ddeploy.distribution.fetch-bytes-per-second=8M",
+            "-Dpekko.loglevel=INFO",
+            "-Dlogback.configurationFile="
+                + Path.of("..", "config", "logback.xml").toAbsolutePath().normalize());
     Map<String, String> withSeeds = new java.util.HashMap<>(env);
     for (String name : List.of("node-1", "node-2", "node-3")) {
       nodes.add(new NodeProcess(name, root.resolve(name), withSeeds, jvm));
     }
-    withSeeds.put("DEPLOY_SEED_NODES", String.join(",", nodes.stream().map(NodeProcess::clusterHostPort).toList()));
+    withSeeds.put(
+        "DEPLOY_SEED_NODES",
+        String.join(",", nodes.stream().map(NodeProcess::clusterHostPort).toList()));
     nodes.forEach(NodeProcess::start);
     awaitClusterOf(3);
     awaitReplicaPushToNode2();
   }
 
   /**
-   * The tests below rely on the fan-out plan: the origin (node-1) pushes each payload to its replica
-   * (node-2) and node-3 fetches it. Right after the cluster forms, the origin may not know node-2's API
-   * endpoint yet (the peer directory spreads through Distributed Data) and then pushes to node-3
-   * instead, which would already hold the payload the tests expect it to be fetching. So small warm-up
-   * deploys are made until one was pushed to node-2.
+   * The tests below rely on the fan-out plan: the origin (node-1) pushes each payload to its
+   * replica (node-2) and node-3 fetches it. Right after the cluster forms, the origin may not know
+   * node-2's API endpoint yet (the peer directory spreads through Distributed Data) and then pushes
+   * to node-3 instead, which would already hold the payload the tests expect it to be fetching. So
+   * small warm-up deploys are made until one was pushed to node-2.
    */
   private void awaitReplicaPushToNode2() {
     NodeProcess origin = nodes.get(0);
     byte[] payload = Tarball.builder().file("VERSION", "warm-up").toBytes();
-    await(WAIT, () -> {
-      HttpResponse<String> r = send(origin, HttpRequest.newBuilder(
-              URI.create(origin.url("/deployments?project=warm-up&wait=true")))
-          .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
-      assertEquals(201, r.statusCode(), r.body());
-      JsonNode done = get(origin, "/deployments/" + TestNode.json(r).get("deployment_id").asText());
-      boolean pushedToNode2 = false;
-      for (JsonNode e : done.get("events")) {
-        pushedToNode2 |= e.get("message").asText().startsWith("payload copied to node-2 ");
-      }
-      assertTrue(pushedToNode2, "warm-up deploy not pushed to node-2: " + done.get("events"));
-    });
+    await(
+        WAIT,
+        () -> {
+          HttpResponse<String> r =
+              send(
+                  origin,
+                  HttpRequest.newBuilder(
+                          URI.create(origin.url("/deployments?project=warm-up&wait=true")))
+                      .header("Content-Type", "application/gzip")
+                      .POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
+          assertEquals(201, r.statusCode(), r.body());
+          JsonNode done =
+              get(origin, "/deployments/" + TestNode.json(r).get("deployment_id").asText());
+          boolean pushedToNode2 = false;
+          for (JsonNode e : done.get("events")) {
+            pushedToNode2 |= e.get("message").asText().startsWith("payload copied to node-2 ");
+          }
+          assertTrue(pushedToNode2, "warm-up deploy not pushed to node-2: " + done.get("events"));
+        });
   }
 
   @AfterAll
@@ -125,7 +147,10 @@ class MultiProcessCrashTest {
       for (NodeProcess n : nodes) {
         Path log = n.dataDir.resolveSibling(n.name + ".log");
         if (Files.exists(log)) {
-          Files.copy(log, kept.resolve(n.name + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(
+              log,
+              kept.resolve(n.name + ".log"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
       }
     } catch (IOException e) {
@@ -135,8 +160,12 @@ class MultiProcessCrashTest {
 
   private HttpResponse<String> send(NodeProcess node, HttpRequest.Builder request) {
     try {
-      return client.send(request.header("Authorization", TestNode.basic("admin", PASSWORD))
-          .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(
+          request
+              .header("Authorization", TestNode.basic("admin", PASSWORD))
+              .timeout(Duration.ofSeconds(60))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -151,7 +180,10 @@ class MultiProcessCrashTest {
     return TestNode.json(r);
   }
 
-  /** Polls until {@code check} passes (connection failures count as not yet), or fails with its last error. */
+  /**
+   * Polls until {@code check} passes (connection failures count as not yet), or fails with its last
+   * error.
+   */
   private static void await(Duration max, Runnable check) {
     Instant deadline = Instant.now().plus(max);
     Object lock = new Object();
@@ -177,16 +209,19 @@ class MultiProcessCrashTest {
 
   private void awaitClusterOf(int size) {
     for (NodeProcess n : nodes) {
-      await(WAIT, () -> {
-        JsonNode cluster = get(n, "/cluster/nodes");
-        long up = 0;
-        for (JsonNode m : cluster.get("nodes")) {
-          up += m.get("status").asText().equals("up") ? 1 : 0;
-        }
-        assertEquals(size, up, cluster.toString());
-        HttpResponse<String> ready = send(n, HttpRequest.newBuilder(URI.create(n.url("/health/ready"))).GET());
-        assertEquals(200, ready.statusCode(), ready.body());
-      });
+      await(
+          WAIT,
+          () -> {
+            JsonNode cluster = get(n, "/cluster/nodes");
+            long up = 0;
+            for (JsonNode m : cluster.get("nodes")) {
+              up += m.get("status").asText().equals("up") ? 1 : 0;
+            }
+            assertEquals(size, up, cluster.toString());
+            HttpResponse<String> ready =
+                send(n, HttpRequest.newBuilder(URI.create(n.url("/health/ready"))).GET());
+            assertEquals(200, ready.statusCode(), ready.body());
+          });
     }
   }
 
@@ -198,31 +233,63 @@ class MultiProcessCrashTest {
     }
   }
 
-  private JsonNode deployAndAwaitFetching(NodeProcess origin, String project, NodeProcess fetcher, long seed) {
-    byte[] payload = Tarball.builder().randomFile("data.bin", 24L * 1024 * 1024, seed).file("VERSION", project).toBytes();
-    HttpResponse<String> r = send(origin, HttpRequest.newBuilder(
-            URI.create(origin.url("/deployments?project=" + project + "&wait=false")))
-        .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
+  private JsonNode deployAndAwaitFetching(
+      NodeProcess origin, String project, NodeProcess fetcher, long seed) {
+    byte[] payload =
+        Tarball.builder()
+            .randomFile("data.bin", 24L * 1024 * 1024, seed)
+            .file("VERSION", project)
+            .toBytes();
+    HttpResponse<String> r =
+        send(
+            origin,
+            HttpRequest.newBuilder(
+                    URI.create(origin.url("/deployments?project=" + project + "&wait=false")))
+                .header("Content-Type", "application/gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
     assertEquals(202, r.statusCode(), r.body());
     JsonNode accepted = TestNode.json(r);
     String id = accepted.get("deployment_id").asText();
-    await(WAIT, () -> assertEquals("fetching",
-        get(origin, "/deployments/" + id).get("nodes").get(fetcher.name).get("status").asText()));
+    await(
+        WAIT,
+        () ->
+            assertEquals(
+                "fetching",
+                get(origin, "/deployments/" + id)
+                    .get("nodes")
+                    .get(fetcher.name)
+                    .get("status")
+                    .asText()));
     return accepted;
   }
 
-  /** Every node: the same tree active, the record readable, no staging leftovers, one release only. */
+  /**
+   * Every node: the same tree active, the record readable, no staging leftovers, one release only.
+   */
   private void assertConverged(String project, String id) throws IOException {
     for (NodeProcess n : nodes) {
-      assertEquals(tree(nodes.get(1).dataDir.resolve("projects/" + project + "/current")),
-          tree(n.dataDir.resolve("projects/" + project + "/current")), n.name);
+      assertEquals(
+          tree(nodes.get(1).dataDir.resolve("projects/" + project + "/current")),
+          tree(n.dataDir.resolve("projects/" + project + "/current")),
+          n.name);
       // Right after a restart the shards rebalance onto the restarted node; a read during a handoff
-      // may be answered 503 with Retry-After, which a client retries. The record must then be there.
-      await(WAIT, () -> assertEquals(id, get(n, "/deployments/" + id).get("deployment_id").asText(),
-          "record " + id + " read on " + n.name));
-      assertEquals(List.of(), FileTrees.list(n.dataDir.resolve("blobs/staging")), "no staging leftovers on " + n.name);
+      // may be answered 503 with Retry-After, which a client retries. The record must then be
+      // there.
+      await(
+          WAIT,
+          () ->
+              assertEquals(
+                  id,
+                  get(n, "/deployments/" + id).get("deployment_id").asText(),
+                  "record " + id + " read on " + n.name));
+      assertEquals(
+          List.of(),
+          FileTrees.list(n.dataDir.resolve("blobs/staging")),
+          "no staging leftovers on " + n.name);
       try (var releases = Files.list(n.dataDir.resolve("projects/" + project + "/releases"))) {
-        assertEquals(List.of(id), releases.map(p -> p.getFileName().toString()).toList(),
+        assertEquals(
+            List.of(id),
+            releases.map(p -> p.getFileName().toString()).toList(),
             "only the finished release on " + n.name);
       }
     }
@@ -246,16 +313,26 @@ class MultiProcessCrashTest {
     assertFalse(Files.exists(victim.dataDir.resolve("projects/web/current")));
 
     Supplier<JsonNode> record = () -> get(nodes.get(1), "/deployments/" + id);
-    // If the deployment's shard lived on the killed node, the survivors answer 503 (Retry-After) until
-    // the split-brain resolver downs it (stable-after, 20 s by default) and the shard moves; a client
+    // If the deployment's shard lived on the killed node, the survivors answer 503 (Retry-After)
+    // until
+    // the split-brain resolver downs it (stable-after, 20 s by default) and the shard moves; a
+    // client
     // retries. The record itself is intact.
-    await(WAIT, () -> assertEquals(id, record.get().get("deployment_id").asText(), "the record is intact on the survivors"));
+    await(
+        WAIT,
+        () ->
+            assertEquals(
+                id,
+                record.get().get("deployment_id").asText(),
+                "the record is intact on the survivors"));
 
     victim.start();
-    await(WAIT, () -> {
-      JsonNode d = record.get();
-      assertEquals("succeeded", d.get("status").asText(), d.toString());
-    });
+    await(
+        WAIT,
+        () -> {
+          JsonNode d = record.get();
+          assertEquals("succeeded", d.get("status").asText(), d.toString());
+        });
     assertConverged("web", id);
     assertTrue(Files.isRegularFile(blob), "the restarted node holds the verified payload");
     assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
@@ -273,11 +350,13 @@ class MultiProcessCrashTest {
     await(WAIT, () -> assertEquals(id, readLink(fetcher.dataDir.resolve("projects/api/current"))));
     origin.start();
     awaitClusterOf(3);
-    await(WAIT, () -> {
-      JsonNode d = get(nodes.get(1), "/deployments/" + id);
-      assertEquals("succeeded", d.get("status").asText(), d.toString());
-      assertEquals(id, readLink(origin.dataDir.resolve("projects/api/current")));
-    });
+    await(
+        WAIT,
+        () -> {
+          JsonNode d = get(nodes.get(1), "/deployments/" + id);
+          assertEquals("succeeded", d.get("status").asText(), d.toString());
+          assertEquals(id, readLink(origin.dataDir.resolve("projects/api/current")));
+        });
     assertConverged("api", id);
     assertConverged("web", webDeployment);
   }

@@ -39,7 +39,8 @@ final class NodeProcess {
    * binds it (seen once: the node failed to start with "Address already in use").
    */
   static int freePort() {
-    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
       int port = random.nextInt(20_000, 32_000);
       try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -60,8 +61,9 @@ final class NodeProcess {
   }
 
   /**
-   * Runs the node as an ordinary user ({@link Unprivileged}: uid 65534 when this JVM is root), from a
-   * readable copy of the class path under {@code classpathCopy}; its data directory is handed to it.
+   * Runs the node as an ordinary user ({@link Unprivileged}: uid 65534 when this JVM is root), from
+   * a readable copy of the class path under {@code classpathCopy}; its data directory is handed to
+   * it.
    */
   NodeProcess asOrdinaryUser(Path classpathCopy) throws IOException {
     this.ordinaryUserClasspath = classpathCopy;
@@ -72,7 +74,9 @@ final class NodeProcess {
 
   private Path ordinaryUserClasspath;
 
-  /** The exit code once the process has ended by itself within {@code seconds}; -1 if it still runs. */
+  /**
+   * The exit code once the process has ended by itself within {@code seconds}; -1 if it still runs.
+   */
   int awaitExit(long seconds) throws InterruptedException {
     return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
   }
@@ -85,7 +89,9 @@ final class NodeProcess {
   NodeProcess start() {
     List<String> command;
     if (ordinaryUserClasspath != null) {
-      command = Unprivileged.javaCommand(ordinaryUserClasspath, jvmOptions, "dev.deployrt.http.NodeMain", List.of());
+      command =
+          Unprivileged.javaCommand(
+              ordinaryUserClasspath, jvmOptions, "dev.deployrt.http.NodeMain", List.of());
     } else {
       command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -94,9 +100,11 @@ final class NodeProcess {
       command.add(System.getProperty("java.class.path"));
       command.add("dev.deployrt.http.NodeMain");
     }
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(name + ".log").toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(
+                ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(name + ".log").toFile()));
     pb.environment().putAll(env);
     pb.environment().put("DEPLOY_NODE_NAME", name);
     pb.environment().put("DEPLOY_DATA_DIR", dataDir.toString());

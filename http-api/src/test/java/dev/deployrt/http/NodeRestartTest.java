@@ -30,11 +30,14 @@ class NodeRestartTest {
   private static final Map<String, Object> SHORT_LEASE = Map.of("deploy.upload.lease", "2s");
 
   @Test
-  void deploymentsAndReleasesSurviveARestartAndAnInterruptedUploadEndsFailed(@TempDir Path data) throws Exception {
+  void deploymentsAndReleasesSurviveARestartAndAnInterruptedUploadEndsFailed(@TempDir Path data)
+      throws Exception {
     JsonNode before;
     String interrupted = UUID.randomUUID().toString();
     try (TestNode node = TestNode.start(data, "node-1", SHORT_LEASE)) {
-      before = TestNode.json(node.deployRaw("project=keep", Tarball.builder().file("a.txt", "kept").toBytes()));
+      before =
+          TestNode.json(
+              node.deployRaw("project=keep", Tarball.builder().file("a.txt", "kept").toBytes()));
       assertEquals("succeeded", before.get("status").asText());
       // A deployment whose upload is under way when the node goes down: created, never finished.
       create(node, interrupted);
@@ -43,23 +46,28 @@ class NodeRestartTest {
       String id = before.get("deployment_id").asText();
       assertEquals(before, node.get("/deployments/" + id));
       assertEquals("kept", Files.readString(data.resolve("projects/keep/current/a.txt")));
-      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-        JsonNode d = node.get("/deployments/" + interrupted);
-        assertEquals("failed", d.get("status").asText());
-        assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
-        return null;
-      });
+      node.testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                JsonNode d = node.get("/deployments/" + interrupted);
+                assertEquals("failed", d.get("status").asText());
+                assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
+                return null;
+              });
     }
   }
 
   /**
    * An upload whose bytes were committed but not yet named by its record when the node stopped (the
-   * blob store still holds its pending-name note): the next start ends the record failed at once and
-   * deletes the bytes no deployment names. Bytes no deployment names and no upload noted (they may
-   * have been recorded in another database) stay.
+   * blob store still holds its pending-name note): the next start ends the record failed at once
+   * and deletes the bytes no deployment names. Bytes no deployment names and no upload noted (they
+   * may have been recorded in another database) stay.
    */
   @Test
-  void aRestartEndsAnUploadCutBetweenItsCommitAndItsRecordAndDeletesItsBytes(@TempDir Path data) throws Exception {
+  void aRestartEndsAnUploadCutBetweenItsCommitAndItsRecordAndDeletesItsBytes(@TempDir Path data)
+      throws Exception {
     byte[] cut = Tarball.builder().file("cut.txt", "committed, never named").toBytes();
     byte[] foreign = Tarball.builder().file("f.txt", "never noted").toBytes();
     String cutSha = FileTrees.sha256(cut);
@@ -67,25 +75,40 @@ class NodeRestartTest {
     String interrupted = UUID.randomUUID().toString();
     String kept;
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
-      JsonNode deployed = TestNode.json(node.deployRaw("project=keep", Tarball.builder().file("a", "1").toBytes()));
+      JsonNode deployed =
+          TestNode.json(node.deployRaw("project=keep", Tarball.builder().file("a", "1").toBytes()));
       assertEquals("succeeded", deployed.get("status").asText());
       kept = deployed.get("sha256").asText();
-      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-        assertEquals(List.of(), node.node.blobs().pendingNames(), "a stored upload forgets its note");
-        return null;
-      });
-      // What the deploy handler leaves when the process dies after the commit, before the record names it.
+      node.testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(10),
+              () -> {
+                assertEquals(
+                    List.of(),
+                    node.node.blobs().pendingNames(),
+                    "a stored upload forgets its note");
+                return null;
+              });
+      // What the deploy handler leaves when the process dies after the commit, before the record
+      // names it.
       create(node, interrupted);
       node.node.blobs().notePendingName(cutSha, interrupted);
       node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), cut), cutSha);
-      node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), foreign), foreignSha);
+      node.node
+          .blobs()
+          .commit(Files.write(node.node.blobs().newStagingFile(), foreign), foreignSha);
     }
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
       node.node.startupSweepDone().toCompletableFuture().get(60, TimeUnit.SECONDS);
       JsonNode d = node.get("/deployments/" + interrupted);
       assertEquals("failed", d.get("status").asText(), d.toString());
       assertEquals("UPLOAD_ABORTED", d.get("error").get("code").asText());
-      assertTrue(d.get("error").get("message").asText().contains("restarted before the payload was recorded"),
+      assertTrue(
+          d.get("error")
+              .get("message")
+              .asText()
+              .contains("restarted before the payload was recorded"),
           "ended at start, not by the upload lease: " + d);
       assertFalse(node.node.blobs().contains(cutSha), "no deployment names the cut upload's bytes");
       assertTrue(node.node.blobs().contains(kept));
@@ -104,12 +127,19 @@ class NodeRestartTest {
     String sha;
     String cutSameBytes = UUID.randomUUID().toString();
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
-      deployed = TestNode.json(node.deployRaw("project=named", Tarball.builder().file("n", "named").toBytes()));
+      deployed =
+          TestNode.json(
+              node.deployRaw("project=named", Tarball.builder().file("n", "named").toBytes()));
       assertEquals("succeeded", deployed.get("status").asText());
       sha = deployed.get("sha256").asText();
-      // Superseded, so only the deployment keeps the bytes (for a rollback), not the project's release.
-      assertEquals("succeeded", TestNode.json(node.deployRaw("project=named", Tarball.builder().file("n", "next")
-          .toBytes())).get("status").asText());
+      // Superseded, so only the deployment keeps the bytes (for a rollback), not the project's
+      // release.
+      assertEquals(
+          "succeeded",
+          TestNode.json(
+                  node.deployRaw("project=named", Tarball.builder().file("n", "next").toBytes()))
+              .get("status")
+              .asText());
       node.node.blobs().notePendingName(sha, deployed.get("deployment_id").asText());
       create(node, cutSameBytes);
       node.node.blobs().notePendingName(sha, cutSameBytes);
@@ -125,16 +155,22 @@ class NodeRestartTest {
 
   /** A pending deployment, as the deploy handler creates it before the first byte. */
   private static void create(TestNode node, String id) throws Exception {
-    node.node.deployment(id).<Object>askWithStatus(replyTo -> new DeploymentEntity.Create("keep", null,
-        "admin", "node-1", null, replyTo.unsafeUpcast()), Duration.ofSeconds(10))
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    node.node
+        .deployment(id)
+        .<Object>askWithStatus(
+            replyTo ->
+                new DeploymentEntity.Create(
+                    "keep", null, "admin", "node-1", null, replyTo.unsafeUpcast()),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   /**
    * The start-up sweep deletes blobs whose every deployment gave its payload up while the node was
-   * down, as the read model says. Here a deployment of the same bytes (superseded, keeping them for a
-   * rollback, so no release) was stored while the projections were paused, and stays unknown to the
-   * read model across the restart: the sweep must wait until the read model has caught up.
+   * down, as the read model says. Here a deployment of the same bytes (superseded, keeping them for
+   * a rollback, so no release) was stored while the projections were paused, and stays unknown to
+   * the read model across the restart: the sweep must wait until the read model has caught up.
    */
   @Test
   void theStartUpSweepWaitsForTheReadModelBeforeDeletingBytes(@TempDir Path data) throws Exception {
@@ -142,49 +178,76 @@ class NodeRestartTest {
     String sha;
     String hidden;
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
-      String old = TestNode.json(node.deployRaw("project=first", shared)).get("deployment_id").asText();
-      assertEquals("succeeded", TestNode.json(node.deployRaw("project=first",
-          Tarball.builder().file("v", "2").toBytes())).get("status").asText());
-      HttpResponse<String> deleted = node.send(node.request("/deployments/" + old + "/payload").DELETE().build());
+      String old =
+          TestNode.json(node.deployRaw("project=first", shared)).get("deployment_id").asText();
+      assertEquals(
+          "succeeded",
+          TestNode.json(node.deployRaw("project=first", Tarball.builder().file("v", "2").toBytes()))
+              .get("status")
+              .asText());
+      HttpResponse<String> deleted =
+          node.send(node.request("/deployments/" + old + "/payload").DELETE().build());
       assertEquals(200, deleted.statusCode(), deleted.body());
-      assertTrue(TestNode.json(deleted).get("freed_bytes").asLong() > 0, "no other deployment keeps them yet");
-      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-        boolean shownPruned = false;
-        for (JsonNode d : node.get("/deployments?project=first").get("deployments")) {
-          shownPruned |= d.get("deployment_id").asText().equals(old) && !d.get("payload_present").asBoolean();
-        }
-        assertTrue(shownPruned, "the read model shows the old deployment's payload deleted");
-        return null;
-      });
+      assertTrue(
+          TestNode.json(deleted).get("freed_bytes").asLong() > 0,
+          "no other deployment keeps them yet");
+      node.testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                boolean shownPruned = false;
+                for (JsonNode d : node.get("/deployments?project=first").get("deployments")) {
+                  shownPruned |=
+                      d.get("deployment_id").asText().equals(old)
+                          && !d.get("payload_present").asBoolean();
+                }
+                assertTrue(
+                    shownPruned, "the read model shows the old deployment's payload deleted");
+                return null;
+              });
 
       node.setReadModelPaused(true);
       JsonNode again = TestNode.json(node.deployRaw("project=second", shared));
       sha = again.get("sha256").asText();
       hidden = again.get("deployment_id").asText();
-      assertEquals("succeeded", TestNode.json(node.deployRaw("project=second",
-          Tarball.builder().file("v", "3").toBytes())).get("status").asText());
+      assertEquals(
+          "succeeded",
+          TestNode.json(
+                  node.deployRaw("project=second", Tarball.builder().file("v", "3").toBytes()))
+              .get("status")
+              .asText());
       assertTrue(node.node.blobs().contains(sha), "stored again, for the second project");
       // (Not through the list: the node that answered the deploys merges them into its lists.)
-      assertEquals(new dev.deployrt.readmodel.DeploymentQueries.BlobUse(1, 0), node.node.history().queries().blobUse(sha),
+      assertEquals(
+          new dev.deployrt.readmodel.DeploymentQueries.BlobUse(1, 0),
+          node.node.history().queries().blobUse(sha),
           "the read model shows only the old deployment, which gave the bytes up: not the new one");
     }
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
       // The projections stay paused across the restart (their state is stored), so the sweep waits.
       CompletableFuture<Done> sweep = node.node.startupSweepDone().toCompletableFuture();
-      assertThrows(TimeoutException.class, () -> sweep.get(3, TimeUnit.SECONDS), "no sweep while the read model lags");
+      assertThrows(
+          TimeoutException.class,
+          () -> sweep.get(3, TimeUnit.SECONDS),
+          "no sweep while the read model lags");
       assertTrue(node.node.blobs().contains(sha));
       node.setReadModelPaused(false);
       sweep.get(30, TimeUnit.SECONDS);
-      assertTrue(node.node.blobs().contains(sha), "the sweep kept the bytes the second project's deployment keeps");
-      HttpResponse<byte[]> payload = node.client.send(node.request("/deployments/" + hidden + "/payload").GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      assertTrue(
+          node.node.blobs().contains(sha),
+          "the sweep kept the bytes the second project's deployment keeps");
+      HttpResponse<byte[]> payload =
+          node.client.send(
+              node.request("/deployments/" + hidden + "/payload").GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(200, payload.statusCode());
     }
   }
 
   /**
-   * The sweep marks the blob store before it waits: bytes its checks call unneeded but that something
-   * claimed meanwhile (a release about to be extracted from them, a new upload) stay.
+   * The sweep marks the blob store before it waits: bytes its checks call unneeded but that
+   * something claimed meanwhile (a release about to be extracted from them, a new upload) stay.
    */
   @Test
   void theStartUpSweepKeepsBytesClaimedWhileItWaited(@TempDir Path data) throws Exception {
@@ -195,12 +258,24 @@ class NodeRestartTest {
       sha = old.get("sha256").asText();
       node.deployRaw("project=claimed", Tarball.builder().file("v", "2").toBytes());
       String id = old.get("deployment_id").asText();
-      assertEquals(200, node.send(node.request("/deployments/" + id + "/payload").DELETE().build()).statusCode());
-      node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-        assertEquals(false, node.get("/deployments?project=claimed").get("deployments").get(1).get("payload_present")
-            .asBoolean(), "the read model shows the payload deleted");
-        return null;
-      });
+      assertEquals(
+          200,
+          node.send(node.request("/deployments/" + id + "/payload").DELETE().build()).statusCode());
+      node.testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                assertEquals(
+                    false,
+                    node.get("/deployments?project=claimed")
+                        .get("deployments")
+                        .get(1)
+                        .get("payload_present")
+                        .asBoolean(),
+                    "the read model shows the payload deleted");
+                return null;
+              });
       // The copy a node that was down would still hold, and a journal ahead of the read model.
       node.node.blobs().commit(Files.write(node.node.blobs().newStagingFile(), bytes), sha);
       node.setReadModelPaused(true);
@@ -208,8 +283,12 @@ class NodeRestartTest {
     }
     try (TestNode node = TestNode.start(data, "node-1", Map.of())) {
       CompletableFuture<Done> sweep = node.node.startupSweepDone().toCompletableFuture();
-      assertThrows(TimeoutException.class, () -> sweep.get(2, TimeUnit.SECONDS), "the sweep waits for the read model");
-      assertTrue(node.node.blobs().claimIfPresent(sha).isPresent(), "claimed while the sweep waits");
+      assertThrows(
+          TimeoutException.class,
+          () -> sweep.get(2, TimeUnit.SECONDS),
+          "the sweep waits for the read model");
+      assertTrue(
+          node.node.blobs().claimIfPresent(sha).isPresent(), "claimed while the sweep waits");
       node.setReadModelPaused(false);
       sweep.get(30, TimeUnit.SECONDS);
       assertTrue(node.node.blobs().contains(sha), "kept: claimed after the sweep's mark");

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Node-to-node endpoints take the cluster secret and nothing else; user endpoints never take it. */
+/**
+ * Node-to-node endpoints take the cluster secret and nothing else; user endpoints never take it.
+ */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeTrustTest {
@@ -27,7 +29,8 @@ class NodeTrustTest {
   void start(@TempDir Path dir) throws Exception {
     node = TestNode.start(dir, "node-1", Map.of());
     secret = node.node.clusterSecret().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    HttpResponse<String> r = node.deployRaw("project=web", Tarball.builder().file("a", "b").toBytes());
+    HttpResponse<String> r =
+        node.deployRaw("project=web", Tarball.builder().file("a", "b").toBytes());
     assertEquals(201, r.statusCode(), r.body());
     sha = TestNode.json(r).get("sha256").asText();
   }
@@ -38,7 +41,8 @@ class NodeTrustTest {
   }
 
   private HttpResponse<String> blob(String authorization) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create(node.url("/internal/blobs/" + sha))).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(java.net.URI.create(node.url("/internal/blobs/" + sha))).GET();
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
@@ -68,25 +72,40 @@ class NodeTrustTest {
 
   @Test
   void theClusterSecretCannotCallUserEndpoints() {
-    HttpResponse<String> r = node.send(HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments?project=web")))
-        .header("Authorization", "Cluster " + secret).header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(Tarball.builder().file("x", "y").toBytes())).build());
+    HttpResponse<String> r =
+        node.send(
+            HttpRequest.newBuilder(java.net.URI.create(node.url("/deployments?project=web")))
+                .header("Authorization", "Cluster " + secret)
+                .header("Content-Type", "application/gzip")
+                .POST(
+                    HttpRequest.BodyPublishers.ofByteArray(
+                        Tarball.builder().file("x", "y").toBytes()))
+                .build());
     assertEquals(401, r.statusCode(), r.body());
     assertEquals("UNAUTHORIZED", TestNode.json(r).get("code").asText());
-    HttpResponse<String> list = node.send(HttpRequest.newBuilder(java.net.URI.create(node.url("/cluster/nodes")))
-        .header("Authorization", "Cluster " + secret).GET().build());
+    HttpResponse<String> list =
+        node.send(
+            HttpRequest.newBuilder(java.net.URI.create(node.url("/cluster/nodes")))
+                .header("Authorization", "Cluster " + secret)
+                .GET()
+                .build());
     assertEquals(401, list.statusCode(), list.body());
   }
 
   @Test
   void aPushedReplicaWithOtherBytesIsRefusedAndLeavesNothing() {
     String other = "ab".repeat(32);
-    HttpResponse<String> r = node.send(HttpRequest.newBuilder(java.net.URI.create(node.url("/internal/blobs/" + other)))
-        .header("Authorization", "Cluster " + secret)
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[] {1, 2, 3})).build());
+    HttpResponse<String> r =
+        node.send(
+            HttpRequest.newBuilder(java.net.URI.create(node.url("/internal/blobs/" + other)))
+                .header("Authorization", "Cluster " + secret)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[] {1, 2, 3}))
+                .build());
     assertEquals(400, r.statusCode(), r.body());
     assertEquals("DIGEST_MISMATCH", TestNode.json(r).get("code").asText());
     assertEquals(false, node.node.blobs().contains(other));
-    assertEquals(java.util.List.of(), dev.deployrt.testkit.FileTrees.list(node.node.blobs().stagingDirectory()));
+    assertEquals(
+        java.util.List.of(),
+        dev.deployrt.testkit.FileTrees.list(node.node.blobs().stagingDirectory()));
   }
 }

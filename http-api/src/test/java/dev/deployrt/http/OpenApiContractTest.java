@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code docs/openapi.yaml} against a live node: every operation it describes is called, and every
  * request and response (query, JSON body, status, content type, required headers, JSON body) is
- * checked against it ({@link OpenApiDocument}). The document and the node cannot drift apart: an answer the document does not describe,
- * or an operation no call here reaches, fails the test.
+ * checked against it ({@link OpenApiDocument}). The document and the node cannot drift apart: an
+ * answer the document does not describe, or an operation no call here reaches, fails the test.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiContractTest {
@@ -37,8 +37,10 @@ class OpenApiContractTest {
   private TestNode node;
   private OpenApiDocument spec;
   private String clusterSecret;
+
   /** The operations called so far, as "METHOD /path/{template}". */
   private final Set<String> called = new TreeSet<>();
+
   private final List<String> violations = new ArrayList<>();
 
   @BeforeAll
@@ -62,7 +64,10 @@ class OpenApiContractTest {
     internalBlobs(first);
 
     assertTrue(violations.isEmpty(), String.join("\n\n", violations));
-    assertEquals(spec.operations(), called, "every operation of docs/openapi.yaml is called, and nothing else");
+    assertEquals(
+        spec.operations(),
+        called,
+        "every operation of docs/openapi.yaml is called, and nothing else");
   }
 
   private void health() {
@@ -74,30 +79,79 @@ class OpenApiContractTest {
   /** Every form of deploy, the reads, the payload; returns the first deployment's id. */
   private String deployments() {
     byte[] first = tarball("first");
-    String id = TestNode.json(call(node.request("/deployments?project=web&description=first")
-        .header("Content-Type", "application/gzip").POST(HttpRequest.BodyPublishers.ofByteArray(first)), 201))
-        .get("deployment_id").asText();
-    byte[] form = new Multipart().field("project", "web").field("description", "via form")
-        .file("payload", "c.tar.gz", tarball("second")).build();
-    String second = TestNode.json(call(node.request("/deployments").header("Content-Type", Multipart.contentType())
-        .POST(HttpRequest.BodyPublishers.ofByteArray(form)), 201)).get("deployment_id").asText();
-    call(node.request("/deployments?project=web&wait=false").header("Content-Type", "application/octet-stream")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(tarball("third"))), 202);
-    call(node.request("/deployments?project=web").header("Content-Type", "application/gzip")
-        .header("Accept", "text/event-stream").POST(HttpRequest.BodyPublishers.ofByteArray(tarball("fourth"))), 200);
-    String rollback = TestNode.json(call(node.request("/deployments").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"project\":\"web\",\"rollback_of\":\"" + id + "\"}")), 201))
-        .get("deployment_id").asText();
-    call(node.request("/deployments?project=web").header("Content-Type", "text/plain")
-        .POST(HttpRequest.BodyPublishers.ofString("hello")), 415);
-    call(node.request("/deployments?project=Bad!").header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(first)), 400);
-    call(node.request("/deployments?project=web&sha256=" + "0".repeat(64)).header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(tarball("mismatch"))), 400);
-    call(node.request("/deployments?project=web").header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray("not a tarball".getBytes(StandardCharsets.UTF_8))), 422);
-    call(anonymous("/deployments?project=web").header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(first)), 401);
+    String id =
+        TestNode.json(
+                call(
+                    node.request("/deployments?project=web&description=first")
+                        .header("Content-Type", "application/gzip")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(first)),
+                    201))
+            .get("deployment_id")
+            .asText();
+    byte[] form =
+        new Multipart()
+            .field("project", "web")
+            .field("description", "via form")
+            .file("payload", "c.tar.gz", tarball("second"))
+            .build();
+    String second =
+        TestNode.json(
+                call(
+                    node.request("/deployments")
+                        .header("Content-Type", Multipart.contentType())
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(form)),
+                    201))
+            .get("deployment_id")
+            .asText();
+    call(
+        node.request("/deployments?project=web&wait=false")
+            .header("Content-Type", "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(tarball("third"))),
+        202);
+    call(
+        node.request("/deployments?project=web")
+            .header("Content-Type", "application/gzip")
+            .header("Accept", "text/event-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(tarball("fourth"))),
+        200);
+    String rollback =
+        TestNode.json(
+                call(
+                    node.request("/deployments")
+                        .header("Content-Type", "application/json")
+                        .POST(
+                            HttpRequest.BodyPublishers.ofString(
+                                "{\"project\":\"web\",\"rollback_of\":\"" + id + "\"}")),
+                    201))
+            .get("deployment_id")
+            .asText();
+    call(
+        node.request("/deployments?project=web")
+            .header("Content-Type", "text/plain")
+            .POST(HttpRequest.BodyPublishers.ofString("hello")),
+        415);
+    call(
+        node.request("/deployments?project=Bad!")
+            .header("Content-Type", "application/gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(first)),
+        400);
+    call(
+        node.request("/deployments?project=web&sha256=" + "0".repeat(64))
+            .header("Content-Type", "application/gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(tarball("mismatch"))),
+        400);
+    call(
+        node.request("/deployments?project=web")
+            .header("Content-Type", "application/gzip")
+            .POST(
+                HttpRequest.BodyPublishers.ofByteArray(
+                    "not a tarball".getBytes(StandardCharsets.UTF_8))),
+        422);
+    call(
+        anonymous("/deployments?project=web")
+            .header("Content-Type", "application/gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(first)),
+        401);
 
     call(node.request("/deployments").GET(), 200);
     call(node.request("/deployments?project=web&status=succeeded&limit=2&offset=1").GET(), 200);
@@ -108,8 +162,11 @@ class OpenApiContractTest {
     call(node.request("/deployments/" + id + "/events").header("Last-Event-ID", "2").GET(), 200);
 
     HttpResponse<String> payload = call(node.request("/deployments/" + id + "/payload").GET(), 200);
-    call(node.request("/deployments/" + id + "/payload")
-        .header("If-None-Match", payload.headers().firstValue("ETag").orElseThrow()).GET(), 304);
+    call(
+        node.request("/deployments/" + id + "/payload")
+            .header("If-None-Match", payload.headers().firstValue("ETag").orElseThrow())
+            .GET(),
+        304);
     call(node.request("/deployments/" + rollback + "/payload").DELETE(), 409);
     call(node.request("/deployments/" + second + "/payload").DELETE(), 200);
     call(node.request("/deployments/" + second + "/payload").GET(), 404);
@@ -119,13 +176,32 @@ class OpenApiContractTest {
 
   private void accounts() {
     String name = "ci-" + UUID.randomUUID().toString().substring(0, 8);
-    call(json("/users", "POST", "{\"name\":\"" + name + "\",\"role\":\"deployer\",\"password\":\"correct horse battery\"}"), 201);
-    call(json("/users", "POST", "{\"name\":\"" + name + "\",\"role\":\"deployer\",\"password\":\"correct horse battery\"}"), 409);
+    call(
+        json(
+            "/users",
+            "POST",
+            "{\"name\":\""
+                + name
+                + "\",\"role\":\"deployer\",\"password\":\"correct horse battery\"}"),
+        201);
+    call(
+        json(
+            "/users",
+            "POST",
+            "{\"name\":\""
+                + name
+                + "\",\"role\":\"deployer\",\"password\":\"correct horse battery\"}"),
+        409);
     call(node.request("/users").GET(), 200);
     call(node.request("/users/" + name).GET(), 200);
     call(json("/users/" + name, "PATCH", "{\"role\":\"viewer\"}"), 200);
-    call(anonymous("/users").header("Authorization", TestNode.basic(name, "correct horse battery")).GET(), 403);
-    HttpResponse<String> token = call(json("/tokens", "POST", "{\"user\":\"" + name + "\",\"description\":\"ci\"}"), 201);
+    call(
+        anonymous("/users")
+            .header("Authorization", TestNode.basic(name, "correct horse battery"))
+            .GET(),
+        403);
+    HttpResponse<String> token =
+        call(json("/tokens", "POST", "{\"user\":\"" + name + "\",\"description\":\"ci\"}"), 201);
     call(node.request("/tokens").GET(), 200);
     call(node.request("/tokens/" + TestNode.json(token).get("id").asText()).DELETE(), 204);
     call(node.request("/users/" + name).DELETE(), 204);
@@ -134,19 +210,29 @@ class OpenApiContractTest {
 
   private void cluster() {
     call(node.request("/cluster/nodes").GET(), 200);
-    call(node.request("/cluster/nodes/no-such-node/leave").POST(HttpRequest.BodyPublishers.noBody()), 404);
-    call(node.request("/cluster/nodes/no-such-node/down").POST(HttpRequest.BodyPublishers.noBody()), 404);
+    call(
+        node.request("/cluster/nodes/no-such-node/leave").POST(HttpRequest.BodyPublishers.noBody()),
+        404);
+    call(
+        node.request("/cluster/nodes/no-such-node/down").POST(HttpRequest.BodyPublishers.noBody()),
+        404);
   }
 
   /** The node-to-node protocol, with the cluster secret; a user's credentials are refused there. */
   private void internalBlobs(String deploymentId) {
-    String sha = TestNode.json(call(node.request("/deployments/" + deploymentId).GET(), 200)).get("sha256").asText();
+    String sha =
+        TestNode.json(call(node.request("/deployments/" + deploymentId).GET(), 200))
+            .get("sha256")
+            .asText();
     call(node.request("/internal/blobs/" + sha).GET(), 403);
     call(secret("/internal/blobs/" + sha).GET(), 200);
     call(secret("/internal/blobs/" + sha + "/claim-mark").GET(), 200);
     byte[] replica = tarball("replica");
-    call(secret("/internal/blobs/" + sha256(replica)).header("Content-Type", "application/octet-stream")
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(replica)), 201);
+    call(
+        secret("/internal/blobs/" + sha256(replica))
+            .header("Content-Type", "application/octet-stream")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(replica)),
+        201);
     call(secret("/internal/blobs/" + sha256(replica)).DELETE(), 200);
   }
 
@@ -159,13 +245,14 @@ class OpenApiContractTest {
   }
 
   private HttpRequest.Builder json(String path, String method, String body) {
-    return node.request(path).header("Content-Type", "application/json")
+    return node.request(path)
+        .header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(body));
   }
 
   /**
-   * Sends the request, checks its status, and validates the exchange against the document; records a
-   * violation (reported at the end, with every other) rather than stopping at the first.
+   * Sends the request, checks its status, and validates the exchange against the document; records
+   * a violation (reported at the end, with every other) rather than stopping at the first.
    */
   private HttpResponse<String> call(HttpRequest.Builder builder, int expectedStatus) {
     HttpRequest request = builder.build();
@@ -173,19 +260,50 @@ class OpenApiContractTest {
     HttpResponse<String> response = node.send(request);
     String what = request.method() + " " + request.uri().getRawPath();
     assertEquals(expectedStatus, response.statusCode(), what + ": " + response.body());
-    called.add(request.method() + " " + spec.template(request.uri().getRawPath()).orElse("(undocumented)"));
+    called.add(
+        request.method()
+            + " "
+            + spec.template(request.uri().getRawPath()).orElse("(undocumented)"));
 
-    String requestType = request.headers().firstValue("Content-Type").map(OpenApiContractTest::mediaType).orElse(null);
-    String responseType = response.headers().firstValue("Content-Type").map(OpenApiContractTest::mediaType).orElse(null);
-    List<String> wrong = spec.violations(new OpenApiDocument.Exchange(request.method(), request.uri().getRawPath(),
-        query(request.uri().getRawQuery()), requestType,
-        body == null || !"application/json".equals(requestType) ? null : new String(body, StandardCharsets.UTF_8),
-        response.statusCode(), responseType, response.headers().map().keySet(),
-        responseType != null && (responseType.equals("application/json") || responseType.startsWith("text/"))
-            ? response.body() : null));
+    String requestType =
+        request
+            .headers()
+            .firstValue("Content-Type")
+            .map(OpenApiContractTest::mediaType)
+            .orElse(null);
+    String responseType =
+        response
+            .headers()
+            .firstValue("Content-Type")
+            .map(OpenApiContractTest::mediaType)
+            .orElse(null);
+    List<String> wrong =
+        spec.violations(
+            new OpenApiDocument.Exchange(
+                request.method(),
+                request.uri().getRawPath(),
+                query(request.uri().getRawQuery()),
+                requestType,
+                body == null || !"application/json".equals(requestType)
+                    ? null
+                    : new String(body, StandardCharsets.UTF_8),
+                response.statusCode(),
+                responseType,
+                response.headers().map().keySet(),
+                responseType != null
+                        && (responseType.equals("application/json")
+                            || responseType.startsWith("text/"))
+                    ? response.body()
+                    : null));
     if (!wrong.isEmpty()) {
-      violations.add(what + " -> " + response.statusCode() + ":\n  " + String.join("\n  ", wrong)
-          + "\n  body: " + response.body().substring(0, Math.min(400, response.body().length())));
+      violations.add(
+          what
+              + " -> "
+              + response.statusCode()
+              + ":\n  "
+              + String.join("\n  ", wrong)
+              + "\n  body: "
+              + response.body().substring(0, Math.min(400, response.body().length())));
     }
     return response;
   }
@@ -199,7 +317,8 @@ class OpenApiContractTest {
     if (raw != null) {
       for (String pair : raw.split("&")) {
         String[] kv = pair.split("=", 2);
-        out.computeIfAbsent(decode(kv[0]), k -> new ArrayList<>()).add(kv.length > 1 ? decode(kv[1]) : "");
+        out.computeIfAbsent(decode(kv[0]), k -> new ArrayList<>())
+            .add(kv.length > 1 ? decode(kv[1]) : "");
       }
     }
     return out;
@@ -215,23 +334,33 @@ class OpenApiContractTest {
 
   private static String sha256(byte[] bytes) {
     try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** Reads back what a request's body publisher sends (the JDK hides it; the document check needs it). */
-  private static final class BodyCapture implements java.util.concurrent.Flow.Subscriber<java.nio.ByteBuffer> {
+  /**
+   * Reads back what a request's body publisher sends (the JDK hides it; the document check needs
+   * it).
+   */
+  private static final class BodyCapture
+      implements java.util.concurrent.Flow.Subscriber<java.nio.ByteBuffer> {
     private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    private final java.util.concurrent.CompletableFuture<byte[]> done = new java.util.concurrent.CompletableFuture<>();
+    private final java.util.concurrent.CompletableFuture<byte[]> done =
+        new java.util.concurrent.CompletableFuture<>();
 
     static byte[] bytes(HttpRequest request) {
-      return request.bodyPublisher().map(p -> {
-        BodyCapture capture = new BodyCapture();
-        p.subscribe(capture);
-        return capture.done.join();
-      }).orElse(null);
+      return request
+          .bodyPublisher()
+          .map(
+              p -> {
+                BodyCapture capture = new BodyCapture();
+                p.subscribe(capture);
+                return capture.done.join();
+              })
+          .orElse(null);
     }
 
     @Override

@@ -21,10 +21,11 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * An OpenAPI 3.1 document, and what it says of one HTTP exchange: whether the operation is described,
- * whether the query parameters and the JSON request body are what it accepts, whether the response's
- * status, content type, required headers and JSON body are what it promises. Schemas are checked with
- * networknt's JSON Schema validator in its OpenAPI 3.1 dialect ({@code $ref}s resolve in the document).
+ * An OpenAPI 3.1 document, and what it says of one HTTP exchange: whether the operation is
+ * described, whether the query parameters and the JSON request body are what it accepts, whether
+ * the response's status, content type, required headers and JSON body are what it promises. Schemas
+ * are checked with networknt's JSON Schema validator in its OpenAPI 3.1 dialect ({@code $ref}s
+ * resolve in the document).
  */
 final class OpenApiDocument {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,25 +35,43 @@ final class OpenApiDocument {
   private final SchemaRegistry schemas;
 
   /** One exchange as the document sees it; bodies are null when there is none or it is not text. */
-  record Exchange(String method, String path, Map<String, List<String>> query, String requestType, String requestBody,
-      int status, String responseType, Set<String> responseHeaders, String responseBody) {}
+  record Exchange(
+      String method,
+      String path,
+      Map<String, List<String>> query,
+      String requestType,
+      String requestBody,
+      int status,
+      String responseType,
+      Set<String> responseHeaders,
+      String responseBody) {}
 
   OpenApiDocument(Path file) throws IOException {
     String text = java.nio.file.Files.readString(file);
     this.root = new YAMLMapper().readTree(text);
     // Only a name: the registry is handed the document's text and never fetches anything.
     this.location = "https://deploy-runtime.invalid/openapi.yaml";
-    this.schemas = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi31(), b -> b.schemas(Map.of(location, text)));
+    this.schemas =
+        SchemaRegistry.withDefaultDialect(
+            Dialects.getOpenApi31(), b -> b.schemas(Map.of(location, text)));
   }
 
   /** Every operation the document describes, as "METHOD /path/{template}". */
   Set<String> operations() {
     Set<String> out = new TreeSet<>();
-    root.path("paths").fields().forEachRemaining(path -> path.getValue().fieldNames().forEachRemaining(method -> {
-      if (Set.of("get", "put", "post", "delete", "patch", "head", "options").contains(method)) {
-        out.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey());
-      }
-    }));
+    root.path("paths")
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fieldNames()
+                    .forEachRemaining(
+                        method -> {
+                          if (Set.of("get", "put", "post", "delete", "patch", "head", "options")
+                              .contains(method)) {
+                            out.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey());
+                          }
+                        }));
     return out;
   }
 
@@ -96,12 +115,16 @@ final class OpenApiDocument {
       }
     }
     JsonNode described = resolve(at(response));
-    described.path("headers").fields().forEachRemaining(h -> {
-      if (resolve(h.getValue()).path("required").asBoolean(false)
-          && x.responseHeaders().stream().noneMatch(h.getKey()::equalsIgnoreCase)) {
-        out.add("response: required header " + h.getKey() + " missing");
-      }
-    });
+    described
+        .path("headers")
+        .fields()
+        .forEachRemaining(
+            h -> {
+              if (resolve(h.getValue()).path("required").asBoolean(false)
+                  && x.responseHeaders().stream().noneMatch(h.getKey()::equalsIgnoreCase)) {
+                out.add("response: required header " + h.getKey() + " missing");
+              }
+            });
     JsonNode content = described.path("content");
     if (x.responseType() == null || x.responseType().isEmpty()) {
       if (content.size() > 0 && x.responseBody() != null && !x.responseBody().isEmpty()) {
@@ -110,7 +133,12 @@ final class OpenApiDocument {
       return out;
     }
     if (!content.has(x.responseType())) {
-      out.add("response: content type " + x.responseType() + " not described (described: " + content + ")");
+      out.add(
+          "response: content type "
+              + x.responseType()
+              + " not described (described: "
+              + content
+              + ")");
     } else if (x.responseType().equals("application/json")) {
       String pointer = pointerOf(response, at(response)) + "/content/application~1json/schema";
       checkSchema("response body", pointer, x.responseBody(), out);
@@ -120,17 +148,23 @@ final class OpenApiDocument {
 
   private void checkQuery(Exchange x, String operation, List<String> out) {
     List<JsonNode> params = new ArrayList<>();
-    at(operation.substring(0, operation.lastIndexOf('/')) + "/parameters").forEach(p -> params.add(resolve(p)));
+    at(operation.substring(0, operation.lastIndexOf('/')) + "/parameters")
+        .forEach(p -> params.add(resolve(p)));
     at(operation + "/parameters").forEach(p -> params.add(resolve(p)));
     for (Map.Entry<String, List<String>> sent : x.query().entrySet()) {
-      boolean declared = params.stream()
-          .anyMatch(p -> p.path("in").asText().equals("query") && p.path("name").asText().equals(sent.getKey()));
+      boolean declared =
+          params.stream()
+              .anyMatch(
+                  p ->
+                      p.path("in").asText().equals("query")
+                          && p.path("name").asText().equals(sent.getKey()));
       if (!declared) {
         out.add("request: query parameter '" + sent.getKey() + "' not described");
       }
     }
     for (JsonNode p : params) {
-      if (p.path("in").asText().equals("query") && p.path("required").asBoolean(false)
+      if (p.path("in").asText().equals("query")
+          && p.path("required").asBoolean(false)
           && !x.query().containsKey(p.path("name").asText())) {
         out.add("request: required query parameter '" + p.path("name").asText() + "' missing");
       }

@@ -27,16 +27,17 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node in a process of its own running as an ordinary user (uid 65534 when the build runs as root,
- * as CI does; root ignores permission bits, so these bugs cannot show in-process): an archive whose
- * read-only directory is listed after its contents deploys; the data directory and what it holds are
- * the node's alone; a leftover the node cannot remove does not stop it from starting; a weak
- * DEPLOY_ADMIN_PASSWORD is a clear start-up error.
+ * A node in a process of its own running as an ordinary user (uid 65534 when the build runs as
+ * root, as CI does; root ignores permission bits, so these bugs cannot show in-process): an archive
+ * whose read-only directory is listed after its contents deploys; the data directory and what it
+ * holds are the node's alone; a leftover the node cannot remove does not stop it from starting; a
+ * weak DEPLOY_ADMIN_PASSWORD is a clear start-up error.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OrdinaryUserNodeTest {
   private static final String PASSWORD = "ordinary-user-admin";
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ActorTestKit waits = ActorTestKit.create();
   private Path classpath;
   private Path root;
@@ -54,13 +55,15 @@ class OrdinaryUserNodeTest {
   }
 
   private NodeProcess node(String name, Map<String, String> env) throws IOException {
-    return new NodeProcess(name, root.resolve(name).resolve("data"), env, List.of("-Xmx256m", "-XX:+UseSerialGC"))
+    return new NodeProcess(
+            name, root.resolve(name).resolve("data"), env, List.of("-Xmx256m", "-XX:+UseSerialGC"))
         .asOrdinaryUser(classpath);
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) {
     try {
-      return http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(
+          request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -70,14 +73,22 @@ class OrdinaryUserNodeTest {
   }
 
   private void awaitReady(NodeProcess n) {
-    waits.createTestProbe().awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(500), () -> {
-      assertEquals(200, send(HttpRequest.newBuilder(URI.create(n.url("/health/ready")))).statusCode());
-      return null;
-    });
+    waits
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(90),
+            Duration.ofMillis(500),
+            () -> {
+              assertEquals(
+                  200,
+                  send(HttpRequest.newBuilder(URI.create(n.url("/health/ready")))).statusCode());
+              return null;
+            });
   }
 
   private static String mode(Path p) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    return PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
   }
 
   @Test
@@ -87,10 +98,14 @@ class OrdinaryUserNodeTest {
     try {
       awaitReady(n);
       // A read-only directory listed after its contents: a/b/ (0700), then a/ (0000).
-      byte[] archive = Tarball.builder().dir("a/b/", 0700).file("a/b/f", "x").dir("a/", 0).toBytes();
-      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(n.url("/deployments?project=web")))
-          .header("Authorization", TestNode.basic("admin", PASSWORD)).header("Content-Type", "application/gzip")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(archive)));
+      byte[] archive =
+          Tarball.builder().dir("a/b/", 0700).file("a/b/f", "x").dir("a/", 0).toBytes();
+      HttpResponse<String> r =
+          send(
+              HttpRequest.newBuilder(URI.create(n.url("/deployments?project=web")))
+                  .header("Authorization", TestNode.basic("admin", PASSWORD))
+                  .header("Content-Type", "application/gzip")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(archive)));
       assertEquals(201, r.statusCode(), r.body());
       JsonNode d = TestNode.json(r);
       assertEquals("succeeded", d.get("status").asText(), d.toPrettyString());
@@ -113,20 +128,26 @@ class OrdinaryUserNodeTest {
       assertEquals(0, n.stop(), n.log());
     }
 
-    // A leftover the node cannot remove (root's, inside the node's releases): set aside, and it starts.
+    // A leftover the node cannot remove (root's, inside the node's releases): set aside, and it
+    // starts.
     if (Unprivileged.isRoot()) {
-      Path foreign = Files.createDirectories(n.dataDir.resolve("projects/web/releases/.staging-x-1/sub"));
+      Path foreign =
+          Files.createDirectories(n.dataDir.resolve("projects/web/releases/.staging-x-1/sub"));
       Files.writeString(foreign.resolve("f"), "root's");
     }
     n.start();
     try {
       awaitReady(n);
-      HttpResponse<String> list = send(HttpRequest.newBuilder(URI.create(n.url("/deployments?project=web")))
-          .header("Authorization", TestNode.basic("admin", PASSWORD)));
+      HttpResponse<String> list =
+          send(
+              HttpRequest.newBuilder(URI.create(n.url("/deployments?project=web")))
+                  .header("Authorization", TestNode.basic("admin", PASSWORD)));
       assertEquals(200, list.statusCode(), list.body());
       if (Unprivileged.isRoot()) {
-        assertTrue(FileTrees.list(n.dataDir.resolve("projects/web/releases")).stream()
-            .anyMatch(p -> p.startsWith(".unremovable-.staging-x-1-")), "set aside: " + n.log());
+        assertTrue(
+            FileTrees.list(n.dataDir.resolve("projects/web/releases")).stream()
+                .anyMatch(p -> p.startsWith(".unremovable-.staging-x-1-")),
+            "set aside: " + n.log());
       }
     } finally {
       assertEquals(0, n.stop(), n.log());
@@ -139,7 +160,10 @@ class OrdinaryUserNodeTest {
     n.start();
     int exit = n.awaitExit(60);
     assertEquals(2, exit, n.log());
-    assertTrue(n.log().contains("DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be 12 to 1024 characters"),
+    assertTrue(
+        n.log()
+            .contains(
+                "DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be 12 to 1024 characters"),
         n.log());
   }
 }

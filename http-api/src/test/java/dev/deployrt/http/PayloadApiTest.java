@@ -35,7 +35,9 @@ class PayloadApiTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    node = TestNode.start(dir.resolve("node"), "node-1", Map.of("deploy.http.payload-delete-wait", "3s"));
+    node =
+        TestNode.start(
+            dir.resolve("node"), "node-1", Map.of("deploy.http.payload-delete-wait", "3s"));
   }
 
   @AfterAll
@@ -79,7 +81,9 @@ class PayloadApiTest {
     String etag = "\"sha256:" + d.get("sha256").asText() + "\"";
     assertEquals(etag, r.headers().firstValue("ETag").orElseThrow());
     assertEquals("application/gzip", r.headers().firstValue("Content-Type").orElseThrow());
-    assertEquals(Integer.toString(payload.length), r.headers().firstValue("Content-Length").orElse("none"),
+    assertEquals(
+        Integer.toString(payload.length),
+        r.headers().firstValue("Content-Length").orElse("none"),
         "a download says its length");
     assertEquals(304, download(id, etag).statusCode(), "If-None-Match with the same digest");
   }
@@ -118,12 +122,18 @@ class PayloadApiTest {
     assertEquals(404, rollback.statusCode(), rollback.body());
     assertEquals("PAYLOAD_PRUNED", TestNode.json(rollback).get("code").asText());
 
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      JsonNode listed = node.get("/deployments?project=pruned&status=succeeded");
-      assertEquals(2, listed.get("total").asLong());
-      assertFalse(listed.get("deployments").get(1).get("payload_present").asBoolean(), "the list shows it too");
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              JsonNode listed = node.get("/deployments?project=pruned&status=succeeded");
+              assertEquals(2, listed.get("total").asLong());
+              assertFalse(
+                  listed.get("deployments").get(1).get("payload_present").asBoolean(),
+                  "the list shows it too");
+              return null;
+            });
   }
 
   @Test
@@ -134,33 +144,46 @@ class PayloadApiTest {
     HttpResponse<String> r = delete(first);
     assertEquals(200, r.statusCode(), r.body());
     assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
-    assertTrue(node.node.blobs().contains(second.get("sha256").asText()), "the active release's bytes stay");
+    assertTrue(
+        node.node.blobs().contains(second.get("sha256").asText()),
+        "the active release's bytes stay");
     assertFalse(node.get("/deployments/" + first).get("payload_present").asBoolean());
     assertEquals(200, download(second.get("deployment_id").asText(), null).statusCode());
   }
 
-  /** Neither deployment of the shared bytes is a release any more; the one that keeps its payload needs them. */
+  /**
+   * Neither deployment of the shared bytes is a release any more; the one that keeps its payload
+   * needs them.
+   */
   @Test
   void bytesAnOlderDeploymentStillKeepsStay() {
     byte[] payload = Tarball.builder().file("kept", "by the other").toBytes();
     String first = deploy("history", payload).get("deployment_id").asText();
     String second = deploy("history", payload).get("deployment_id").asText();
     deploy("history", Tarball.builder().file("v", "3").toBytes());
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      assertEquals(3, node.get("/deployments?project=history").get("total").asLong(), "the read model shows all three");
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              assertEquals(
+                  3,
+                  node.get("/deployments?project=history").get("total").asLong(),
+                  "the read model shows all three");
+              return null;
+            });
     HttpResponse<String> r = delete(first);
     assertEquals(200, r.statusCode(), r.body());
     assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
-    assertEquals(200, download(second, null).statusCode(), "the second deployment's payload is still there");
+    assertEquals(
+        200, download(second, null).statusCode(), "the second deployment's payload is still there");
   }
 
   /**
    * The read model (which lists what every deployment keeps) lags the journal; with its projections
-   * paused it does not know of the other project's deployment, superseded but keeping the same bytes
-   * for a rollback (so no release either). A delete then waits for the read model and, as it does not
-   * catch up in time, changes nothing (503); once it has, the bytes stay.
+   * paused it does not know of the other project's deployment, superseded but keeping the same
+   * bytes for a rollback (so no release either). A delete then waits for the read model and, as it
+   * does not catch up in time, changes nothing (503); once it has, the bytes stay.
    */
   @Test
   void aDeleteWaitsForTheReadModelToShowEveryDeploymentOfTheSameBytes() {
@@ -175,80 +198,114 @@ class PayloadApiTest {
       HttpResponse<String> behind = delete(older);
       assertEquals(503, behind.statusCode(), behind.body());
       assertEquals("UNAVAILABLE", TestNode.json(behind).get("code").asText());
-      assertTrue(node.get("/deployments/" + older).get("payload_present").asBoolean(), "the record is unchanged");
+      assertTrue(
+          node.get("/deployments/" + older).get("payload_present").asBoolean(),
+          "the record is unchanged");
     } finally {
       node.setReadModelPaused(false);
     }
     HttpResponse<String> r = delete(older);
     assertEquals(200, r.statusCode(), r.body());
     assertEquals(0, TestNode.json(r).get("freed_bytes").asLong());
-    assertTrue(node.node.blobs().contains(hidden.get("sha256").asText()), "the other project's bytes stay");
+    assertTrue(
+        node.node.blobs().contains(hidden.get("sha256").asText()),
+        "the other project's bytes stay");
     assertEquals(200, download(hidden.get("deployment_id").asText(), null).statusCode());
   }
 
   /**
    * The node-to-node half of a payload delete: a copy committed again after the delete took this
-   * node's claim mark (a new upload of the same bytes that the delete's checks could not see) stays.
+   * node's claim mark (a new upload of the same bytes that the delete's checks could not see)
+   * stays.
    */
   @Test
   void aCopyCommittedAgainAfterTheDeletesClaimMarkStays() throws Exception {
-    byte[] payload = Tarball.builder().file("claimed", "again").randomFile("a.bin", 20_000, 7).toBytes();
+    byte[] payload =
+        Tarball.builder().file("claimed", "again").randomFile("a.bin", 20_000, 7).toBytes();
     String sha = deploy("claim-first", payload).get("sha256").asText();
     deploy("claim-first", Tarball.builder().file("v", "2").toBytes());
-    String secret = "Cluster " + node.node.clusterSecret().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    String secret =
+        "Cluster " + node.node.clusterSecret().toCompletableFuture().get(30, TimeUnit.SECONDS);
     String beforeChecks = claimMark(sha, secret);
 
     deploy("claim-second", payload);
-    HttpResponse<String> kept = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since=" + beforeChecks)
-        .setHeader("Authorization", secret).DELETE().build());
+    HttpResponse<String> kept =
+        node.send(
+            node.request("/internal/blobs/" + sha + "?unclaimed_since=" + beforeChecks)
+                .setHeader("Authorization", secret)
+                .DELETE()
+                .build());
     assertEquals(200, kept.statusCode(), kept.body());
     assertEquals(0, TestNode.json(kept).get("freed_bytes").asLong());
     assertTrue(TestNode.json(kept).get("kept").asBoolean());
     assertTrue(node.node.blobs().contains(sha), "the second upload's bytes stay");
 
-    for (String wrong : new String[] {"/internal/blobs/" + sha + "/other", "/internal/blobs/nodigest/claim-mark"}) {
-      HttpResponse<String> r = node.send(node.request(wrong).setHeader("Authorization", secret).GET().build());
+    for (String wrong :
+        new String[] {"/internal/blobs/" + sha + "/other", "/internal/blobs/nodigest/claim-mark"}) {
+      HttpResponse<String> r =
+          node.send(node.request(wrong).setHeader("Authorization", secret).GET().build());
       assertEquals(404, r.statusCode(), wrong + ": " + r.body());
     }
-    HttpResponse<String> bad = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since=yesterday")
-        .setHeader("Authorization", secret).DELETE().build());
+    HttpResponse<String> bad =
+        node.send(
+            node.request("/internal/blobs/" + sha + "?unclaimed_since=yesterday")
+                .setHeader("Authorization", secret)
+                .DELETE()
+                .build());
     assertEquals(400, bad.statusCode(), bad.body());
     assertEquals("INVALID_REQUEST", TestNode.json(bad).get("code").asText());
 
-    HttpResponse<String> freed = node.send(node.request("/internal/blobs/" + sha + "?unclaimed_since="
-        + claimMark(sha, secret)).setHeader("Authorization", secret).DELETE().build());
+    HttpResponse<String> freed =
+        node.send(
+            node.request("/internal/blobs/" + sha + "?unclaimed_since=" + claimMark(sha, secret))
+                .setHeader("Authorization", secret)
+                .DELETE()
+                .build());
     assertEquals(200, freed.statusCode(), freed.body());
-    assertEquals(payload.length, TestNode.json(freed).get("freed_bytes").asLong(), "decided after that upload");
+    assertEquals(
+        payload.length,
+        TestNode.json(freed).get("freed_bytes").asLong(),
+        "decided after that upload");
     assertFalse(TestNode.json(freed).get("kept").asBoolean());
     assertFalse(node.node.blobs().contains(sha));
   }
 
   @Test
   void aCopyHeldByAnUploadStaysAndARepeatedDeleteFreesItOnceReleased() {
-    byte[] payload = Tarball.builder().file("held", "by an upload").randomFile("b.bin", 30_000, 9).toBytes();
+    byte[] payload =
+        Tarball.builder().file("held", "by an upload").randomFile("b.bin", 30_000, 9).toBytes();
     JsonNode older = deploy("held-bytes", payload);
     String id = older.get("deployment_id").asText();
     String sha = older.get("sha256").asText();
     deploy("held-bytes", Tarball.builder().file("v", "2").toBytes());
 
     HttpResponse<String> whileHeld;
-    try (BlobStore.Hold upload = node.node.blobs().hold(sha)) { // an upload whose record does not name them yet
+    try (BlobStore.Hold upload =
+        node.node.blobs().hold(sha)) { // an upload whose record does not name them yet
       whileHeld = delete(id);
     }
     assertEquals(200, whileHeld.statusCode(), whileHeld.body());
     assertEquals(0, TestNode.json(whileHeld).get("freed_bytes").asLong());
     assertTrue(node.node.blobs().contains(sha));
-    assertFalse(node.get("/deployments/" + id).get("payload_present").asBoolean(), "the record is marked");
+    assertFalse(
+        node.get("/deployments/" + id).get("payload_present").asBoolean(), "the record is marked");
 
     HttpResponse<String> again = delete(id);
     assertEquals(200, again.statusCode(), again.body());
-    assertEquals(payload.length, TestNode.json(again).get("freed_bytes").asLong(), "the copy left last time");
+    assertEquals(
+        payload.length,
+        TestNode.json(again).get("freed_bytes").asLong(),
+        "the copy left last time");
     assertFalse(node.node.blobs().contains(sha));
   }
 
   private String claimMark(String sha, String secret) {
-    HttpResponse<String> r = node.send(node.request("/internal/blobs/" + sha + "/claim-mark")
-        .setHeader("Authorization", secret).GET().build());
+    HttpResponse<String> r =
+        node.send(
+            node.request("/internal/blobs/" + sha + "/claim-mark")
+                .setHeader("Authorization", secret)
+                .GET()
+                .build());
     assertEquals(200, r.statusCode(), r.body());
     return TestNode.json(r).get("mark").asText();
   }
@@ -256,8 +313,13 @@ class PayloadApiTest {
   @Test
   void aRunningDeploymentOrOneWithoutPayloadCannotBeDownloadedAndOnlyFinishedOnesDeleted() {
     String id = UUID.randomUUID().toString();
-    node.node.deployment(id).<Deployment>askWithStatus(r -> new DeploymentEntity.Create("running", null, "admin",
-        "node-1", null, r), Duration.ofSeconds(10)).toCompletableFuture().join();
+    node.node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.Create("running", null, "admin", "node-1", null, r),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     HttpResponse<String> running = delete(id);
     assertEquals(409, running.statusCode(), running.body());
     assertEquals("CONFLICT", TestNode.json(running).get("code").asText());

@@ -30,34 +30,55 @@ class ReadModelCatchUpTest {
 
   private static Deployment create(TestNode node, String project) {
     String id = UUID.randomUUID().toString();
-    return node.node.deployment(id).<Deployment>askWithStatus(
-        r -> new DeploymentEntity.Create(project, null, "admin", "node-1", null, r), ASK).toCompletableFuture().join();
+    return node.node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.Create(project, null, "admin", "node-1", null, r), ASK)
+        .toCompletableFuture()
+        .join();
   }
 
   private static Deployment fail(TestNode node, String id) {
-    return node.node.deployment(id).<Deployment>askWithStatus(
-        r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), ASK).toCompletableFuture().join();
+    return node.node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), ASK)
+        .toCompletableFuture()
+        .join();
   }
 
   private static void setPaused(TestNode node, boolean paused) throws Exception {
     ProjectionManagement management = ProjectionManagement.get(node.testKit.system());
     for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
       ProjectionId id = ProjectionId.of(DeploymentProjection.NAME, DeploymentEntity.tag(i));
-      (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      (paused ? management.pause(id) : management.resume(id))
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
     }
   }
 
   private static void awaitListed(TestNode node, Map<String, Deployment> expected) {
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      JsonNode page = node.get("/deployments?limit=1000");
-      assertEquals(expected.size(), page.get("total").asLong(), "rows");
-      for (JsonNode row : page.get("deployments")) {
-        Deployment d = expected.get(row.get("deployment_id").asText());
-        assertEquals(d.status().apiName(), row.get("status").asText(), "status of " + d.deploymentId());
-        assertEquals(d.eventCount(), row.get("event_count").asLong(), "event count of " + d.deploymentId());
-      }
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(200),
+            () -> {
+              JsonNode page = node.get("/deployments?limit=1000");
+              assertEquals(expected.size(), page.get("total").asLong(), "rows");
+              for (JsonNode row : page.get("deployments")) {
+                Deployment d = expected.get(row.get("deployment_id").asText());
+                assertEquals(
+                    d.status().apiName(),
+                    row.get("status").asText(),
+                    "status of " + d.deploymentId());
+                assertEquals(
+                    d.eventCount(),
+                    row.get("event_count").asLong(),
+                    "event count of " + d.deploymentId());
+              }
+              return null;
+            });
   }
 
   @Test
@@ -82,7 +103,8 @@ class ReadModelCatchUpTest {
     }
     try (TestNode node = TestNode.start(dir, "node-1", Map.of())) {
       JsonNode before = node.get("/deployments?limit=1000");
-      assertEquals(5, before.get("total").asLong(), "still paused after the restart: nothing new projected");
+      assertEquals(
+          5, before.get("total").asLong(), "still paused after the restart: nothing new projected");
       setPaused(node, false);
       awaitListed(node, expected);
     }

@@ -38,8 +38,11 @@ class ReadYourWritesTest {
   @BeforeAll
   void start(@TempDir Path dir) {
     // Many list requests in a row: no per-user request rate here.
-    node = TestNode.start(dir.resolve("node"), "node-1",
-        Map.of("deploy.upload.lease", "1h", "deploy.limits.requests-per-second-per-user", 0));
+    node =
+        TestNode.start(
+            dir.resolve("node"),
+            "node-1",
+            Map.of("deploy.upload.lease", "1h", "deploy.limits.requests-per-second-per-user", 0));
   }
 
   @AfterAll
@@ -55,7 +58,8 @@ class ReadYourWritesTest {
 
   private Map<String, String> statuses(String query) {
     Map<String, String> out = new HashMap<>();
-    node.get("/deployments?limit=1000&" + query).get("deployments")
+    node.get("/deployments?limit=1000&" + query)
+        .get("deployments")
         .forEach(d -> out.put(d.get("deployment_id").asText(), d.get("status").asText()));
     return out;
   }
@@ -67,8 +71,10 @@ class ReadYourWritesTest {
       byte[] good = Tarball.builder().file("index.html", "hi").toBytes();
       for (int round = 0; round < 3; round++) {
         String project = "ryw-" + round;
-        String ok = TestNode.json(node.deployRaw("project=" + project, good)).get("deployment_id").asText();
-        var refused = node.deployRaw("project=" + project, Tarball.builder().file("../evil", "x").toBytes());
+        String ok =
+            TestNode.json(node.deployRaw("project=" + project, good)).get("deployment_id").asText();
+        var refused =
+            node.deployRaw("project=" + project, Tarball.builder().file("../evil", "x").toBytes());
         assertEquals(422, refused.statusCode(), refused.body());
         String bad = TestNode.json(refused).get("deployment_id").asText();
         var early = node.deployRaw("project=" + project + "&wait=false", good);
@@ -95,25 +101,42 @@ class ReadYourWritesTest {
   @Test
   void mergedPagesAreExactSlicesOfTheHistory() {
     String project = "merge";
-    java.time.Instant since = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    java.time.Instant since =
+        java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     Map<String, Deployment> records = new HashMap<>();
     for (int i = 0; i < 120; i++) {
       Deployment d = create(i % 2 == 0 ? project : "other", i % 5 == 0);
       records.put(d.deploymentId(), d);
     }
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      assertEquals(120, node.get("/deployments?limit=1&project=" + project).get("total").asLong()
-          + node.get("/deployments?limit=1&project=other").get("total").asLong());
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(200),
+            () -> {
+              assertEquals(
+                  120,
+                  node.get("/deployments?limit=1&project=" + project).get("total").asLong()
+                      + node.get("/deployments?limit=1&project=other").get("total").asLong());
+              return null;
+            });
 
     node.setReadModelPaused(true);
     try {
-      List<Deployment> pending = records.values().stream()
-          .filter(d -> d.status().apiName().equals("pending")).limit(20).toList();
+      List<Deployment> pending =
+          records.values().stream()
+              .filter(d -> d.status().apiName().equals("pending"))
+              .limit(20)
+              .toList();
       for (Deployment d : pending) {
-        Deployment failed = node.node.deployment(d.deploymentId()).<Deployment>askWithStatus(r ->
-            new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r), ASK).toCompletableFuture().join();
+        Deployment failed =
+            node.node
+                .deployment(d.deploymentId())
+                .<Deployment>askWithStatus(
+                    r -> new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", r),
+                    ASK)
+                .toCompletableFuture()
+                .join();
         node.node.history().queries().answered(failed);
         records.put(failed.deploymentId(), failed);
       }
@@ -126,51 +149,92 @@ class ReadYourWritesTest {
     } finally {
       node.setReadModelPaused(false);
     }
-    node.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      checkEveryPage(since, records);
-      return null;
-    });
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(200),
+            () -> {
+              checkEveryPage(since, records);
+              return null;
+            });
   }
 
   private Deployment create(String project, boolean fail) {
     String id = UUID.randomUUID().toString();
-    Deployment d = node.node.deployment(id).<Deployment>askWithStatus(r ->
-        new DeploymentEntity.Create(project, null, "admin", "node-1", null, r), ASK).toCompletableFuture().join();
+    Deployment d =
+        node.node
+            .deployment(id)
+            .<Deployment>askWithStatus(
+                r -> new DeploymentEntity.Create(project, null, "admin", "node-1", null, r), ASK)
+            .toCompletableFuture()
+            .join();
     if (!fail) {
       return d;
     }
-    return node.node.deployment(id).<Deployment>askWithStatus(r ->
-        new DeploymentEntity.FailUpload("INVALID_ARCHIVE", "bad", "upload", r), ASK).toCompletableFuture().join();
+    return node.node
+        .deployment(id)
+        .<Deployment>askWithStatus(
+            r -> new DeploymentEntity.FailUpload("INVALID_ARCHIVE", "bad", "upload", r), ASK)
+        .toCompletableFuture()
+        .join();
   }
 
-  /** Every page of six filters, for the deployments created since {@code since} (which are {@code records}). */
+  /**
+   * Every page of six filters, for the deployments created since {@code since} (which are {@code
+   * records}).
+   */
   private void checkEveryPage(java.time.Instant since, Map<String, Deployment> records) {
     // Every filter starts at `since`, so deployments of other tests on this node never count.
-    String from = "since=" + java.net.URLEncoder.encode(since.toString(), java.nio.charset.StandardCharsets.UTF_8);
-    Map<String, Predicate<Deployment>> filters = Map.of(
-        from, d -> true,
-        from + "&project=merge", d -> d.project().equals("merge"),
-        from + "&status=failed", d -> d.status().apiName().equals("failed"),
-        from + "&status=pending", d -> d.status().apiName().equals("pending"),
-        from + "&project=merge&status=pending", d -> d.project().equals("merge") && d.status().apiName().equals("pending"),
-        from + "&project=other&status=failed", d -> d.project().equals("other") && d.status().apiName().equals("failed"));
-    filters.forEach((query, filter) -> {
-      List<String> want = records.values().stream().filter(filter)
-          .sorted(Comparator.comparing((Deployment d) -> d.createdAt().toEpochMilli()).reversed()
-              .thenComparing(Deployment::deploymentId))
-          .map(Deployment::deploymentId).toList();
-      for (int limit : List.of(1, 7, 25, 1000)) {
-        for (int offset = 0; offset <= want.size() + 1; offset += limit == 1000 ? 1000 : Math.max(1, limit * 3 - 1)) {
-          String what = "'" + query + "' limit " + limit + " offset " + offset;
-          var response = node.send(node.request("/deployments?" + query + "&limit=" + limit + "&offset=" + offset)
-              .GET().build());
-          assertEquals(200, response.statusCode(), what + ": " + response.body());
-          JsonNode page = TestNode.json(response);
-          assertEquals(want.size(), page.get("total").asLong(), what);
-          assertEquals(want.subList(Math.min(offset, want.size()), Math.min(offset + limit, want.size())), ids(page),
-              what);
-        }
-      }
-    });
+    String from =
+        "since="
+            + java.net.URLEncoder.encode(since.toString(), java.nio.charset.StandardCharsets.UTF_8);
+    Map<String, Predicate<Deployment>> filters =
+        Map.of(
+            from,
+            d -> true,
+            from + "&project=merge",
+            d -> d.project().equals("merge"),
+            from + "&status=failed",
+            d -> d.status().apiName().equals("failed"),
+            from + "&status=pending",
+            d -> d.status().apiName().equals("pending"),
+            from + "&project=merge&status=pending",
+            d -> d.project().equals("merge") && d.status().apiName().equals("pending"),
+            from + "&project=other&status=failed",
+            d -> d.project().equals("other") && d.status().apiName().equals("failed"));
+    filters.forEach(
+        (query, filter) -> {
+          List<String> want =
+              records.values().stream()
+                  .filter(filter)
+                  .sorted(
+                      Comparator.comparing((Deployment d) -> d.createdAt().toEpochMilli())
+                          .reversed()
+                          .thenComparing(Deployment::deploymentId))
+                  .map(Deployment::deploymentId)
+                  .toList();
+          for (int limit : List.of(1, 7, 25, 1000)) {
+            for (int offset = 0;
+                offset <= want.size() + 1;
+                offset += limit == 1000 ? 1000 : Math.max(1, limit * 3 - 1)) {
+              String what = "'" + query + "' limit " + limit + " offset " + offset;
+              var response =
+                  node.send(
+                      node.request(
+                              "/deployments?" + query + "&limit=" + limit + "&offset=" + offset)
+                          .GET()
+                          .build());
+              assertEquals(200, response.statusCode(), what + ": " + response.body());
+              JsonNode page = TestNode.json(response);
+              assertEquals(want.size(), page.get("total").asLong(), what);
+              assertEquals(
+                  want.subList(
+                      Math.min(offset, want.size()), Math.min(offset + limit, want.size())),
+                  ids(page),
+                  what);
+            }
+          }
+        });
   }
 }

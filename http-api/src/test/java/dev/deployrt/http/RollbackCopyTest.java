@@ -39,7 +39,9 @@ class RollbackCopyTest {
   void startTwoNodes(@TempDir Path dir) {
     Map<String, Object> database = TestDatabase.shared("rollback-copy");
     first = TestNode.start(dir.resolve("node-1"), "node-1", settings(database, null));
-    second = TestNode.start(dir.resolve("node-2"), "node-2", settings(database, first.clusterHostPort()));
+    second =
+        TestNode.start(
+            dir.resolve("node-2"), "node-2", settings(database, first.clusterHostPort()));
     first.awaitMembersUp(2);
     second.awaitMembersUp(2);
   }
@@ -70,16 +72,23 @@ class RollbackCopyTest {
   }
 
   /**
-   * Deploys a release of {@code bytes} random bytes, then a newer one, and takes the older payload out
-   * of node-2's blob store (its release directory stays): a rollback through node-2 must copy it.
+   * Deploys a release of {@code bytes} random bytes, then a newer one, and takes the older payload
+   * out of node-2's blob store (its release directory stays): a rollback through node-2 must copy
+   * it.
    */
   private JsonNode earlierReleaseMissingOnSecond(long bytes, long seed) {
-    JsonNode earlier = deployAndAwait(first, Tarball.builder().randomFile("data.bin", bytes, seed).file("v", "old-" + seed)
-        .toBytes());
+    JsonNode earlier =
+        deployAndAwait(
+            first,
+            Tarball.builder()
+                .randomFile("data.bin", bytes, seed)
+                .file("v", "old-" + seed)
+                .toBytes());
     deployAndAwait(first, Tarball.builder().file("v", "new-" + seed).toBytes());
     String sha = earlier.get("sha256").asText();
     try {
-      assertTrue(second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
+      assertTrue(
+          second.node.reclaimer().reclaimLocally(sha, second.node.blobs().mark()).isPresent());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -93,39 +102,55 @@ class RollbackCopyTest {
     JsonNode earlier = earlierReleaseMissingOnSecond(6L * 1024 * 1024, 7);
     String sha = earlier.get("sha256").asText();
 
-    HttpResponse<String> r = second.rollback("wait=false", "slow", earlier.get("deployment_id").asText());
+    HttpResponse<String> r =
+        second.rollback("wait=false", "slow", earlier.get("deployment_id").asText());
     assertEquals(202, r.statusCode(), r.body());
     JsonNode rollback = TestNode.json(r);
     assertEquals("distributing", rollback.get("status").asText(), rollback.toPrettyString());
     assertTrue(second.node.blobs().contains(sha), "node-2 holds the bytes when it answers");
   }
 
-  /** Two rollbacks to the same missing bytes at once copy them once: the second waits for the first's copy. */
+  /**
+   * Two rollbacks to the same missing bytes at once copy them once: the second waits for the
+   * first's copy.
+   */
   @Test
   void concurrentRollbacksToTheSameMissingBytesShareOneCopy() throws Exception {
     JsonNode earlier = earlierReleaseMissingOnSecond(2L * 1024 * 1024, 9);
 
     String earlierId = earlier.get("deployment_id").asText();
-    var one = java.util.concurrent.CompletableFuture.supplyAsync(() -> second.rollback("wait=false", "slow", earlierId));
-    var two = java.util.concurrent.CompletableFuture.supplyAsync(() -> second.rollback("wait=false", "slow", earlierId));
+    var one =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> second.rollback("wait=false", "slow", earlierId));
+    var two =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> second.rollback("wait=false", "slow", earlierId));
     List<String> ids = new java.util.ArrayList<>();
     for (HttpResponse<String> r : List.of(one.get(), two.get())) {
       assertEquals(202, r.statusCode(), r.body());
       ids.add(TestNode.json(r).get("deployment_id").asText());
     }
-    second.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-      long copies = 0;
-      long waited = 0;
-      for (String id : ids) {
-        for (JsonNode e : second.get("/deployments/" + id).get("events")) {
-          String message = e.path("message").asText();
-          copies += "node-2".equals(e.path("node").asText()) && message.startsWith("fetched") ? 1 : 0;
-          waited += message.contains("already being copied") ? 1 : 0;
-        }
-      }
-      assertEquals(1, copies, "one copy to node-2 for both rollbacks");
-      assertEquals(1, waited, "the other rollback waited for it");
-      return null;
-    });
+    second
+        .testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(20),
+            () -> {
+              long copies = 0;
+              long waited = 0;
+              for (String id : ids) {
+                for (JsonNode e : second.get("/deployments/" + id).get("events")) {
+                  String message = e.path("message").asText();
+                  copies +=
+                      "node-2".equals(e.path("node").asText()) && message.startsWith("fetched")
+                          ? 1
+                          : 0;
+                  waited += message.contains("already being copied") ? 1 : 0;
+                }
+              }
+              assertEquals(1, copies, "one copy to node-2 for both rollbacks");
+              assertEquals(1, waited, "the other rollback waited for it");
+              return null;
+            });
   }
 }

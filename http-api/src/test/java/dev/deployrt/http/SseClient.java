@@ -31,22 +31,27 @@ public final class SseClient {
   }
 
   /** What a stream delivered, and how the response started. */
-  public record Result(int status, String contentType, List<Frame> frames, int comments, boolean ended) {}
+  public record Result(
+      int status, String contentType, List<Frame> frames, int comments, boolean ended) {}
 
-  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private SseClient() {}
 
   /**
-   * Sends {@code request} and reads frames until {@code stop} holds for one (inclusive) or the server
-   * closes the stream; then closes the connection.
+   * Sends {@code request} and reads frames until {@code stop} holds for one (inclusive) or the
+   * server closes the stream; then closes the connection.
    */
   public static Result read(HttpRequest request, Predicate<Frame> stop) {
-    return read(request, stop, f -> { });
+    return read(request, stop, f -> {});
   }
 
-  /** As {@link #read(HttpRequest, Predicate)}, telling {@code onFrame} of each frame as it arrives. */
-  public static Result read(HttpRequest request, Predicate<Frame> stop, java.util.function.Consumer<Frame> onFrame) {
+  /**
+   * As {@link #read(HttpRequest, Predicate)}, telling {@code onFrame} of each frame as it arrives.
+   */
+  public static Result read(
+      HttpRequest request, Predicate<Frame> stop, java.util.function.Consumer<Frame> onFrame) {
     HttpResponse<Stream<String>> response;
     try {
       response = CLIENT.send(request, HttpResponse.BodyHandlers.ofLines());
@@ -87,7 +92,10 @@ public final class SseClient {
         } else if (line.startsWith("event: ")) {
           event = line.substring(7);
         } else if (line.startsWith("data: ")) {
-          data = data == null ? new StringBuilder(line.substring(6)) : data.append('\n').append(line.substring(6));
+          data =
+              data == null
+                  ? new StringBuilder(line.substring(6))
+                  : data.append('\n').append(line.substring(6));
         }
       }
     }

@@ -31,9 +31,9 @@ import org.apache.pekko.projection.javadsl.ProjectionManagement;
 
 /**
  * One node in this JVM, as {@code bin/deploy-node} starts it (same config layers, same wiring), on
- * free ports, with an HTTP client for its operations API. Admin password: {@link #PASSWORD}. Unless the
- * settings name a database, it uses the one of {@link TestDatabase#forDataDir} (embedded H2 under the
- * data directory, or a PostgreSQL schema of its own in the build's PostgreSQL run).
+ * free ports, with an HTTP client for its operations API. Admin password: {@link #PASSWORD}. Unless
+ * the settings name a database, it uses the one of {@link TestDatabase#forDataDir} (embedded H2
+ * under the data directory, or a PostgreSQL schema of its own in the build's PostgreSQL run).
  */
 public final class TestNode implements AutoCloseable {
   public static final String PASSWORD = "test-secret-pw";
@@ -43,10 +43,12 @@ public final class TestNode implements AutoCloseable {
   public final UserStore users;
   public final int port;
   public final Path dataDir;
+
   /** Speaks https, trusting what the node trusts, when the node has TLS on. */
   public final HttpClient client;
 
-  private TestNode(ActorTestKit testKit, NodeRuntime node, UserStore users, int port, Path dataDir) {
+  private TestNode(
+      ActorTestKit testKit, NodeRuntime node, UserStore users, int port, Path dataDir) {
     this.testKit = testKit;
     this.node = node;
     this.users = users;
@@ -62,38 +64,62 @@ public final class TestNode implements AutoCloseable {
   }
 
   /** A node whose API is bound but which may not be ready (e.g. its database is unreachable). */
-  public static TestNode startWithoutWaiting(Path dataDir, String name, Map<String, Object> settings) {
+  public static TestNode startWithoutWaiting(
+      Path dataDir, String name, Map<String, Object> settings) {
     return start(dataDir, name, settings, false);
   }
 
-  private static TestNode start(Path dataDir, String name, Map<String, Object> settings, boolean awaitReady) {
-    Map<String, Object> database = settings.containsKey("deploy.db.url") ? Map.of() : TestDatabase.forDataDir(dataDir);
-    Config overrides = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseMap(database))
-        .withFallback(ConfigFactory.parseMap(Map.of(
-        "deploy.data-dir", dataDir.toString(),
-        "deploy.node-name", name,
-        "pekko.remote.artery.canonical.port", 0,
-        "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
-        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
-        "pekko.actor.testkit.typed.system-shutdown-default", "30s")));
+  private static TestNode start(
+      Path dataDir, String name, Map<String, Object> settings, boolean awaitReady) {
+    Map<String, Object> database =
+        settings.containsKey("deploy.db.url") ? Map.of() : TestDatabase.forDataDir(dataDir);
+    Config overrides =
+        ConfigFactory.parseMap(settings)
+            .withFallback(ConfigFactory.parseMap(database))
+            .withFallback(
+                ConfigFactory.parseMap(
+                    Map.of(
+                        "deploy.data-dir",
+                        dataDir.toString(),
+                        "deploy.node-name",
+                        name,
+                        "pekko.remote.artery.canonical.port",
+                        0,
+                        "pekko.cluster.jmx.multi-mbeans-in-same-jvm",
+                        "on",
+                        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook",
+                        "off",
+                        "pekko.actor.testkit.typed.system-shutdown-default",
+                        "30s")));
     ActorTestKit testKit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, NodeConfig.load(overrides));
     NodeRuntime node = NodeRuntime.init(testKit.system());
-    // The admin's password is PASSWORD unless the settings give one ("" = generated, in the data dir).
-    UserStore users = UserStore.start(node, (String) settings.getOrDefault("deploy.admin-password", PASSWORD));
+    // The admin's password is PASSWORD unless the settings give one ("" = generated, in the data
+    // dir).
+    UserStore users =
+        UserStore.start(node, (String) settings.getOrDefault("deploy.admin-password", PASSWORD));
     try {
-      int port = new OperationsApi(node, users).bind("127.0.0.1", 0).toCompletableFuture()
-          .get(30, TimeUnit.SECONDS).localAddress().getPort();
+      int port =
+          new OperationsApi(node, users)
+              .bind("127.0.0.1", 0)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS)
+              .localAddress()
+              .getPort();
       if (!awaitReady) {
         return new TestNode(testKit, node, users, port, dataDir);
       }
       node.journalReady().toCompletableFuture().get(30, TimeUnit.SECONDS);
       users.ready().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
-        if (Cluster.get(testKit.system()).selfMember().status() != MemberStatus.up()) {
-          throw new AssertionError("not up yet");
-        }
-        return null;
-      });
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                if (Cluster.get(testKit.system()).selfMember().status() != MemberStatus.up()) {
+                  throw new AssertionError("not up yet");
+                }
+                return null;
+              });
       return new TestNode(testKit, node, users, port, dataDir);
     } catch (Exception e) {
       testKit.shutdownTestKit();
@@ -101,7 +127,10 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
-  /** This node's cluster address as {@code host:port}, for other nodes' {@code deploy.cluster.seed-nodes}. */
+  /**
+   * This node's cluster address as {@code host:port}, for other nodes' {@code
+   * deploy.cluster.seed-nodes}.
+   */
   public String clusterHostPort() {
     var address = Cluster.get(testKit.system()).selfMember().address();
     return address.getHost().get() + ":" + address.getPort().get();
@@ -112,11 +141,14 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static String basic(String user, String password) {
-    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   public HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60))
+    return HttpRequest.newBuilder(URI.create(url(path)))
+        .timeout(Duration.ofSeconds(60))
         .header("Authorization", basic("admin", PASSWORD));
   }
 
@@ -132,29 +164,45 @@ public final class TestNode implements AutoCloseable {
   }
 
   public HttpResponse<String> deployRaw(String query, byte[] body) {
-    return send(request("/deployments?" + query).header("Content-Type", "application/gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    return send(
+        request("/deployments?" + query)
+            .header("Content-Type", "application/gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build());
   }
 
-  /** {@code POST /deployments?query} with a JSON rollback of {@code project} to {@code earlierId}. */
+  /**
+   * {@code POST /deployments?query} with a JSON rollback of {@code project} to {@code earlierId}.
+   */
   public HttpResponse<String> rollback(String query, String project, String earlierId) {
-    return send(request("/deployments" + (query.isEmpty() ? "" : "?" + query))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"project\": \"" + project + "\", \"rollback_of\": \"" + earlierId + "\"}"))
-        .build());
+    return send(
+        request("/deployments" + (query.isEmpty() ? "" : "?" + query))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"project\": \"" + project + "\", \"rollback_of\": \"" + earlierId + "\"}"))
+            .build());
   }
 
   /** Waits until this node sees {@code count} members up. */
   public void awaitMembersUp(int count) {
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-      long up = StreamSupport.stream(Cluster.get(testKit.system()).state().getMembers().spliterator(), false)
-          .filter(m -> m.status() == MemberStatus.up()).count();
-      if (up != count) {
-        throw new AssertionError(count + " members up expected as seen by " + node.nodeName() + ", got " + up);
-      }
-      return null;
-    });
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(100),
+            () -> {
+              long up =
+                  StreamSupport.stream(
+                          Cluster.get(testKit.system()).state().getMembers().spliterator(), false)
+                      .filter(m -> m.status() == MemberStatus.up())
+                      .count();
+              if (up != count) {
+                throw new AssertionError(
+                    count + " members up expected as seen by " + node.nodeName() + ", got " + up);
+              }
+              return null;
+            });
   }
 
   public JsonNode get(String path) {
@@ -170,8 +218,8 @@ public final class TestNode implements AutoCloseable {
   }
 
   /**
-   * Pauses or resumes every instance of the read model's projection (the state is kept in the database,
-   * so a restarted node's stay paused); tries them all before failing.
+   * Pauses or resumes every instance of the read model's projection (the state is kept in the
+   * database, so a restarted node's stay paused); tries them all before failing.
    */
   public void setReadModelPaused(boolean paused) {
     setReadModelPaused(paused, tag -> true);
@@ -190,8 +238,11 @@ public final class TestNode implements AutoCloseable {
       try {
         (paused ? management.pause(id) : management.resume(id)).toCompletableFuture().join();
       } catch (RuntimeException e) {
-        failed = failed != null ? failed : new IllegalStateException("could not " + (paused ? "pause" : "resume")
-            + " the read model's projections");
+        failed =
+            failed != null
+                ? failed
+                : new IllegalStateException(
+                    "could not " + (paused ? "pause" : "resume") + " the read model's projections");
         failed.addSuppressed(e);
       }
     }

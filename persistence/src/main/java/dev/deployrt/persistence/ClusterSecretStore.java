@@ -12,11 +12,11 @@ import java.util.HexFormat;
 /**
  * The secret nodes use to authenticate to each other (blob fetch, replica push), kept in the shared
  * database so that every node of a cluster has the same one without configuration. Users never hold
- * it: it is not printed, logged, or served by any endpoint. {@code deploy.cluster.secret}
- * ({@code DEPLOY_CLUSTER_SECRET}), when set, wins over the stored one.
+ * it: it is not printed, logged, or served by any endpoint. {@code deploy.cluster.secret} ({@code
+ * DEPLOY_CLUSTER_SECRET}), when set, wins over the stored one.
  *
- * <p>Concurrent first starts are safe: each node tries to insert a random secret under the same key,
- * exactly one insert wins, and every node then reads the winner.
+ * <p>Concurrent first starts are safe: each node tries to insert a random secret under the same
+ * key, exactly one insert wins, and every node then reads the winner.
  */
 public final class ClusterSecretStore {
   private ClusterSecretStore() {}
@@ -34,7 +34,8 @@ public final class ClusterSecretStore {
       }
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
-      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_cluster_secret (id, secret) VALUES (1, ?)")) {
+      try (PreparedStatement insert =
+          c.prepareStatement("INSERT INTO deploy_cluster_secret (id, secret) VALUES (1, ?)")) {
         insert.setString(1, HexFormat.of().formatHex(random));
         insert.executeUpdate();
       } catch (SQLException raced) {

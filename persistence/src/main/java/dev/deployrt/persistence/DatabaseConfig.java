@@ -20,8 +20,11 @@ public final class DatabaseConfig {
    * the journal (schema, cluster secret, desired releases). Auto-commit on. The caller closes it.
    */
   public static java.sql.Connection connect(Config completed) throws java.sql.SQLException {
-    java.sql.Connection c = java.sql.DriverManager.getConnection(completed.getString(DB + "db.url"),
-        completed.getString(DB + "db.user"), completed.getString(DB + "db.password"));
+    java.sql.Connection c =
+        java.sql.DriverManager.getConnection(
+            completed.getString(DB + "db.url"),
+            completed.getString(DB + "db.user"),
+            completed.getString(DB + "db.password"));
     c.setAutoCommit(true);
     return c;
   }
@@ -34,7 +37,9 @@ public final class DatabaseConfig {
     out.put(DB + "db.numThreads", pool);
     out.put(DB + "db.maxConnections", pool);
     // The read-model projection commits on its own dispatcher, one thread per pooled connection.
-    out.put("pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size", pool);
+    out.put(
+        "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size",
+        pool);
     if (url.isBlank()) {
       Path file = dataDir.toAbsolutePath().normalize().resolve("db").resolve("deploy");
       out.put(DB + "db.url", "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE");
@@ -59,7 +64,8 @@ public final class DatabaseConfig {
       out.put(DB + "db.password", base.getString("deploy.db.password"));
     } else {
       throw new IllegalArgumentException(
-          "deploy.db.url must be a jdbc:postgresql: or jdbc:h2: URL (or empty for the embedded default), not " + url);
+          "deploy.db.url must be a jdbc:postgresql: or jdbc:h2: URL (or empty for the embedded default), not "
+              + url);
     }
     return ConfigFactory.parseMap(out, "deploy.db");
   }

@@ -7,7 +7,8 @@ package dev.deployrt.persistence;
  * <p>Columns that list queries filter or sort on are real columns with indexes matching each filter
  * ({@code project}, {@code status}, both, none) followed by the sort order ({@code created_at_ms}
  * descending, then {@code deployment_id}), so a page is read from an index range, never sorted in
- * memory. {@code state} holds the rest of the record as JSON (the deployment without its event log).
+ * memory. {@code state} holds the rest of the record as JSON (the deployment without its event
+ * log).
  */
 public final class ReadModelSchema {
   public static final String TABLE = "deploy_deployments";

@@ -1,6 +1,5 @@
 package dev.deployrt.applier;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.archive.InvalidArchiveException;
@@ -8,6 +7,7 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.text.ClientText;
@@ -38,9 +38,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * rollback whose source release is on the node becomes an alias of it (no fetch, no extract); one
  * already active is just reported active.
  *
- * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and reports
- * back with a message. A crash mid-extract leaves only a staging directory, removed at the next start,
- * and the job is redone when the register is read again.
+ * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and
+ * reports back with a message. A crash mid-extract leaves only a staging directory, removed at the
+ * next start, and the job is redone when the register is read again.
  */
 public final class Applier {
 
@@ -66,18 +66,32 @@ public final class Applier {
 
   /** Subscribes to {@code register} and converges to what it says. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  public static Behavior<Command> create(String node, ReleaseDirectory releases, BlobSource blobs,
-      ArchiveLimits limits, Executor blocking, NodeReporter reporter,
+  public static Behavior<Command> create(
+      String node,
+      ReleaseDirectory releases,
+      BlobSource blobs,
+      ArchiveLimits limits,
+      Executor blocking,
+      NodeReporter reporter,
       ActorRef<ReleaseRegister.Command> register) {
-    return Behaviors.setup(ctx -> {
-      ActorRef<Map> desired = ctx.messageAdapter(Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
-      register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
-      return new Applier(node, releases, blobs, limits, blocking, reporter, ctx).behavior();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          ActorRef<Map> desired =
+              ctx.messageAdapter(
+                  Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
+          register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
+          return new Applier(node, releases, blobs, limits, blocking, reporter, ctx).behavior();
+        });
   }
 
-  private Applier(String node, ReleaseDirectory releases, BlobSource blobs, ArchiveLimits limits, Executor blocking,
-      NodeReporter reporter, ActorContext<Command> ctx) {
+  private Applier(
+      String node,
+      ReleaseDirectory releases,
+      BlobSource blobs,
+      ArchiveLimits limits,
+      Executor blocking,
+      NodeReporter reporter,
+      ActorContext<Command> ctx) {
     this.node = node;
     this.releases = releases;
     this.blobs = blobs;
@@ -103,7 +117,8 @@ public final class Applier {
     String project = release.project();
     Job job = running.get(project);
     if (job != null) {
-      if (!job.release().deploymentId().equals(release.deploymentId()) && release.isNewerThan(job.release())) {
+      if (!job.release().deploymentId().equals(release.deploymentId())
+          && release.isNewerThan(job.release())) {
         job.cancelled().set(true);
         queued.put(project, release);
       }
@@ -134,11 +149,24 @@ public final class Applier {
     if (failure == null) {
       reportedActive.add(release.deploymentId());
     } else if (failure instanceof CancellationException && next != null) {
-      reporter.report(release.project(), release.deploymentId(), NodeStatus.SUPERSEDED,
-          ErrorInfo.of("superseded by deployment " + next.deploymentId(), ErrorCode.SUPERSEDED, "distribute", node));
+      reporter.report(
+          release.project(),
+          release.deploymentId(),
+          NodeStatus.SUPERSEDED,
+          ErrorInfo.of(
+              "superseded by deployment " + next.deploymentId(),
+              ErrorCode.SUPERSEDED,
+              "distribute",
+              node));
     } else {
-      ctx.getLog().warn("applying {} of project {} failed", release.deploymentId(), release.project(), failure);
-      reporter.report(release.project(), release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
+      ctx.getLog()
+          .warn(
+              "applying {} of project {} failed",
+              release.deploymentId(),
+              release.project(),
+              failure);
+      reporter.report(
+          release.project(), release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
     }
     if (next != null) {
       converge(next);
@@ -152,13 +180,25 @@ public final class Applier {
     String id = release.deploymentId();
     try {
       String source = release.sourceDeploymentId();
-      if (!releases.hasRelease(project, id) && source != null && releases.hasRelease(project, source)) {
-        step("activate", () -> {
-          releases.createAlias(project, id, source);
-          return null;
-        });
-        reporter.log(id, LogEntry.LOG, "activate", "release of deployment " + source
-            + " is already on " + node + ": switching back to it without fetching or extracting", Map.of());
+      if (!releases.hasRelease(project, id)
+          && source != null
+          && releases.hasRelease(project, source)) {
+        step(
+            "activate",
+            () -> {
+              releases.createAlias(project, id, source);
+              return null;
+            });
+        reporter.log(
+            id,
+            LogEntry.LOG,
+            "activate",
+            "release of deployment "
+                + source
+                + " is already on "
+                + node
+                + ": switching back to it without fetching or extracting",
+            Map.of());
       }
       if (!releases.hasRelease(project, id)) {
         reporter.report(project, id, NodeStatus.FETCHING, null);
@@ -166,10 +206,12 @@ public final class Applier {
       }
       checkCancelled(cancelled);
       reporter.report(project, id, NodeStatus.ACTIVATING, null);
-      step("activate", () -> {
-        releases.activate(project, id);
-        return null;
-      });
+      step(
+          "activate",
+          () -> {
+            releases.activate(project, id);
+            return null;
+          });
       reporter.report(project, id, NodeStatus.ACTIVE, null);
     } catch (PhaseFailure e) {
       throw new CompletionException(e);
@@ -177,28 +219,34 @@ public final class Applier {
   }
 
   /**
-   * Fetch and extraction overlap: the archive is extracted into the release's staging directory while
-   * the payload arrives, and the directory is published only once the payload's digest matched.
-   * Each fetch attempt starts from an empty directory.
+   * Fetch and extraction overlap: the archive is extracted into the release's staging directory
+   * while the payload arrives, and the directory is published only once the payload's digest
+   * matched. Each fetch attempt starts from an empty directory.
    */
-  private void fetchAndExtract(DesiredRelease release, AtomicBoolean cancelled) throws PhaseFailure {
+  private void fetchAndExtract(DesiredRelease release, AtomicBoolean cancelled)
+      throws PhaseFailure {
     String project = release.project();
     String id = release.deploymentId();
     try {
-      releases.createRelease(project, id, dir -> {
-        try {
-          blobs.obtain(release, cancelled::get,
-              () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
-              in -> {
-                ReleaseDirectory.emptyDirectory(dir);
-                ArchiveExtractor.extract(in, dir, limits, cancelled::get);
-              });
-        } catch (IOException | RuntimeException e) {
-          throw e;
-        } catch (Exception e) {
-          throw new IOException(e);
-        }
-      });
+      releases.createRelease(
+          project,
+          id,
+          dir -> {
+            try {
+              blobs.obtain(
+                  release,
+                  cancelled::get,
+                  () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
+                  in -> {
+                    ReleaseDirectory.emptyDirectory(dir);
+                    ArchiveExtractor.extract(in, dir, limits, cancelled::get);
+                  });
+            } catch (IOException | RuntimeException e) {
+              throw e;
+            } catch (Exception e) {
+              throw new IOException(e);
+            }
+          });
     } catch (CancellationException e) {
       throw e;
     } catch (BlobSource.ExtractionFailed e) {
@@ -239,23 +287,35 @@ public final class Applier {
       // Messages quote paths, which hold the archive's entry names: escaped (ClientText).
       String refused = storageFailure(cause);
       if (refused != null) {
-        return ErrorInfo.of(p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
-            ErrorCode.STORAGE_ERROR, p.phase, node);
+        return ErrorInfo.of(
+            p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
+            ErrorCode.STORAGE_ERROR,
+            p.phase,
+            node);
       }
-      ErrorCode code = switch (p.phase) {
-        case "fetch" -> ErrorCode.FETCH_FAILED;
-        case "extract" -> ErrorCode.EXTRACT_FAILED;
-        default -> ErrorCode.ACTIVATE_FAILED;
-      };
-      String message = ClientText.printable(cause.getMessage() != null ? cause.getMessage()
-          : cause.getClass().getSimpleName(), 500);
-      return ErrorInfo.of(cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
-          code, p.phase, node);
+      ErrorCode code =
+          switch (p.phase) {
+            case "fetch" -> ErrorCode.FETCH_FAILED;
+            case "extract" -> ErrorCode.EXTRACT_FAILED;
+            default -> ErrorCode.ACTIVATE_FAILED;
+          };
+      String message =
+          ClientText.printable(
+              cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName(),
+              500);
+      return ErrorInfo.of(
+          cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
+          code,
+          p.phase,
+          node);
     }
     return ErrorInfo.of(String.valueOf(failure), ErrorCode.APPLY_FAILED, "distribute", node);
   }
 
-  /** What the disk said, if {@code failure} is the disk's (a file-system error among its causes); else null. */
+  /**
+   * What the disk said, if {@code failure} is the disk's (a file-system error among its causes);
+   * else null.
+   */
   private static String storageFailure(Throwable failure) {
     FileSystemException fs = Failures.find(FileSystemException.class, failure);
     if (fs != null) {

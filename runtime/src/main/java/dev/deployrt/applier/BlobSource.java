@@ -8,19 +8,24 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Makes a release's payload available on this node, verified, while its archive is extracted: from
- * the local blob store if it is there, otherwise while it arrives from a peer, so a node's fetch and
- * extraction overlap instead of following each other.
+ * the local blob store if it is there, otherwise while it arrives from a peer, so a node's fetch
+ * and extraction overlap instead of following each other.
  */
 @FunctionalInterface
 public interface BlobSource {
 
-  /** Extracts a {@code .tar.gz} from a stream into the release being built. Called once per attempt. */
+  /**
+   * Extracts a {@code .tar.gz} from a stream into the release being built. Called once per attempt.
+   */
   @FunctionalInterface
   interface Extraction {
     void extract(InputStream compressed) throws IOException;
   }
 
-  /** The payload's bytes were fine (digest matched) but extracting them failed: not worth another source. */
+  /**
+   * The payload's bytes were fine (digest matched) but extracting them failed: not worth another
+   * source.
+   */
   final class ExtractionFailed extends IOException {
     public ExtractionFailed(IOException cause) {
       super(cause.getMessage(), cause);
@@ -40,6 +45,7 @@ public interface BlobSource {
    * @throws ExtractionFailed when verified bytes could not be extracted
    * @throws java.util.concurrent.CancellationException once {@code cancelled} says so
    */
-  Path obtain(DesiredRelease release, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+  Path obtain(
+      DesiredRelease release, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
       throws Exception;
 }

@@ -10,6 +10,10 @@ public interface NodeReporter {
   /** Must be thread-safe and must not block. */
   void report(String project, String deploymentId, NodeStatus status, ErrorInfo error);
 
-  /** A {@code log} or {@code warning} event on the deployment, from this node. Thread-safe, non-blocking. */
-  default void log(String deploymentId, String type, String phase, String message, Map<String, Long> data) {}
+  /**
+   * A {@code log} or {@code warning} event on the deployment, from this node. Thread-safe,
+   * non-blocking.
+   */
+  default void log(
+      String deploymentId, String type, String phase, String message, Map<String, Long> data) {}
 }

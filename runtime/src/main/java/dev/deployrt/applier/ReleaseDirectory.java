@@ -7,10 +7,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotLinkException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.NotLinkException;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
@@ -22,27 +22,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's releases on disk: {@code projects/<project>/releases/<deployment_id>/} and the
- * {@code projects/<project>/current} symlink.
+ * A node's releases on disk: {@code projects/<project>/releases/<deployment_id>/} and the {@code
+ * projects/<project>/current} symlink.
  *
  * <p>Guarantees: a release directory appears under its final name only complete (it is extracted
  * into a {@code .staging-*} sibling and renamed), and is never modified afterwards. {@code current}
- * is switched by renaming a new symlink over the old one, so a reader sees the old release or the new
- * one, never a mix and never no link. Staging leftovers of a crash are removed by {@link #open}.
+ * is switched by renaming a new symlink over the old one, so a reader sees the old release or the
+ * new one, never a mix and never no link. Staging leftovers of a crash are removed by {@link
+ * #open}.
  *
- * <p>Removal never depends on the modes a release's archive gave its directories: {@link #deleteTree}
- * gives each directory back its owner's {@code rwx} before emptying it. A leftover that still cannot be
- * removed (e.g. made by another user) is renamed aside and reported, never a reason not to start.
+ * <p>Removal never depends on the modes a release's archive gave its directories: {@link
+ * #deleteTree} gives each directory back its owner's {@code rwx} before emptying it. A leftover
+ * that still cannot be removed (e.g. made by another user) is renamed aside and reported, never a
+ * reason not to start.
  */
 public final class ReleaseDirectory {
   private static final String STAGING_PREFIX = ".staging-";
   private static final String LINK_STAGING_PREFIX = ".current-";
-  private static final Set<PosixFilePermission> OWNER_RWX = EnumSet.of(
-      PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+  private static final Set<PosixFilePermission> OWNER_RWX =
+      EnumSet.of(
+          PosixFilePermission.OWNER_READ,
+          PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_EXECUTE);
   private static final Set<PosixFilePermission> RELEASE_ROOT =
       java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
-  /** A leftover that could not be removed is renamed with this prefix, which no sweep looks at again. */
+
+  /**
+   * A leftover that could not be removed is renamed with this prefix, which no sweep looks at
+   * again.
+   */
   static final String SET_ASIDE_PREFIX = ".unremovable-";
+
   private static final Logger log = LoggerFactory.getLogger(ReleaseDirectory.class);
 
   /** Fills an empty directory with a release's files. */
@@ -74,22 +84,32 @@ public final class ReleaseDirectory {
   }
 
   /**
-   * Removes {@code path} ({@code what} says what it is, for the log); if that fails, renames it aside
-   * (a rename within its own directory needs no permission on the thing renamed) so that no later
-   * start or sweep trips over it again. Never throws.
+   * Removes {@code path} ({@code what} says what it is, for the log); if that fails, renames it
+   * aside (a rename within its own directory needs no permission on the thing renamed) so that no
+   * later start or sweep trips over it again. Never throws.
    */
   static void removeOrSetAside(Path path, String what) {
     try {
       deleteTree(path);
       return;
     } catch (IOException e) {
-      Path aside = path.resolveSibling(SET_ASIDE_PREFIX + path.getFileName() + "-" + UUID.randomUUID());
+      Path aside =
+          path.resolveSibling(SET_ASIDE_PREFIX + path.getFileName() + "-" + UUID.randomUUID());
       try {
         Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
-        log.warn("could not remove {} {} ({}); moved it to {}: remove it by hand", what, path, e.toString(), aside);
+        log.warn(
+            "could not remove {} {} ({}); moved it to {}: remove it by hand",
+            what,
+            path,
+            e.toString(),
+            aside);
       } catch (IOException moveFailed) {
-        log.error("could not remove {} {} ({}), nor move it aside ({}): remove it by hand", what, path,
-            e.toString(), moveFailed.toString());
+        log.error(
+            "could not remove {} {} ({}), nor move it aside ({}): remove it by hand",
+            what,
+            path,
+            e.toString(),
+            moveFailed.toString());
       }
     }
   }
@@ -102,7 +122,9 @@ public final class ReleaseDirectory {
     return projects.resolve(project).resolve("releases").resolve(deploymentId);
   }
 
-  /** True if the release is there: a directory, or an alias (symlink) of another release that is. */
+  /**
+   * True if the release is there: a directory, or an alias (symlink) of another release that is.
+   */
   public boolean hasRelease(String project, String deploymentId) {
     return Files.isDirectory(releasePath(project, deploymentId));
   }
@@ -110,14 +132,16 @@ public final class ReleaseDirectory {
   /**
    * Makes {@code deploymentId} a release with the same tree as {@code sourceId} (a rollback to the
    * same payload): a relative symlink {@code releases/<deploymentId> -> <source's directory>}, made
-   * under a staging name and renamed into place. No file is copied; the shared tree stays immutable.
+   * under a staging name and renamed into place. No file is copied; the shared tree stays
+   * immutable.
    */
   public void createAlias(String project, String deploymentId, String sourceId) throws IOException {
     Path source = releasePath(project, sourceId);
     if (!hasRelease(project, sourceId)) {
       throw new NoSuchFileException(source.toString(), null, "release is missing");
     }
-    Path target = Files.isSymbolicLink(source) ? Files.readSymbolicLink(source) : source.getFileName();
+    Path target =
+        Files.isSymbolicLink(source) ? Files.readSymbolicLink(source) : source.getFileName();
     Path releases = source.getParent();
     Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());
     Files.createSymbolicLink(staging, target);
@@ -136,7 +160,8 @@ public final class ReleaseDirectory {
    *
    * @return true if it was created now, false if it was already there
    */
-  public boolean createRelease(String project, String deploymentId, Filler filler) throws IOException {
+  public boolean createRelease(String project, String deploymentId, Filler filler)
+      throws IOException {
     Path target = releasePath(project, deploymentId);
     if (hasRelease(project, deploymentId)) {
       return false;
@@ -148,7 +173,8 @@ public final class ReleaseDirectory {
     Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());
     Files.createDirectory(staging);
     try {
-      // The release's root has the usual directory mode, whatever the umask (its contents get theirs).
+      // The release's root has the usual directory mode, whatever the umask (its contents get
+      // theirs).
       Files.setPosixFilePermissions(staging, RELEASE_ROOT);
       filler.fill(staging);
       Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
@@ -163,7 +189,8 @@ public final class ReleaseDirectory {
   /** Points {@code current} at the release, atomically. The release must exist. */
   public void activate(String project, String deploymentId) throws IOException {
     if (!hasRelease(project, deploymentId)) {
-      throw new NoSuchFileException(releasePath(project, deploymentId).toString(), null, "release is missing");
+      throw new NoSuchFileException(
+          releasePath(project, deploymentId).toString(), null, "release is missing");
     }
     Path projectDir = projects.resolve(project);
     Path link = projectDir.resolve("current");
@@ -240,7 +267,8 @@ public final class ReleaseDirectory {
   }
 
   private static void ownerMayEnter(Path dir) throws IOException {
-    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+    Set<PosixFilePermission> permissions =
+        Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
     if (!permissions.containsAll(OWNER_RWX)) {
       permissions.addAll(OWNER_RWX);
       Files.setPosixFilePermissions(dir, permissions);

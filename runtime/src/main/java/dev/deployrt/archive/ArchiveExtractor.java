@@ -31,8 +31,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * Permission bits are kept, except set-id, sticky and world-write bits ({@link EntryRules}); owners
  * are not. Every directory stays owner-{@code rwx} while the archive is extracted and gets its own
  * mode only at the end, deepest first, so an archive that lists a directory's contents before a
- * read-only directory, or a directory after its children, extracts the same for an ordinary user
- * as for root. Modes do not depend on the process umask: what the umask would change is set.
+ * read-only directory, or a directory after its children, extracts the same for an ordinary user as
+ * for root. Modes do not depend on the process umask: what the umask would change is set.
  *
  * <p>Errors: a problem of the archive is an {@link InvalidArchiveException}; a problem of the file
  * system (a full disk, a refused path) is a {@link FileSystemException}, so it is not reported as a
@@ -40,20 +40,23 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class ArchiveExtractor {
   private static final int DEFAULT_DIR_MODE = 0755;
+
   /**
-   * What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets 077);
-   * -1 when the umask is unknown, so that every file is chmod'ed.
+   * What a new file's mode is without a chmod: 0666 less the process umask (bin/deploy-node sets
+   * 077); -1 when the umask is unknown, so that every file is chmod'ed.
    */
   private static final int UMASK = umask();
+
   private static final int CREATED_FILE_MODE = UMASK < 0 ? -1 : 0666 & ~UMASK;
+
   /** Every directory's mode while the archive is being extracted. */
   private static final FileAttribute<Set<PosixFilePermission>> WHILE_EXTRACTING =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
   private ArchiveExtractor() {}
 
-  public static ArchiveSummary extract(Path archive, Path root, ArchiveLimits limits, BooleanSupplier cancelled)
-      throws IOException {
+  public static ArchiveSummary extract(
+      Path archive, Path root, ArchiveLimits limits, BooleanSupplier cancelled) throws IOException {
     return extract(Files.newInputStream(archive), root, limits, cancelled);
   }
 
@@ -62,8 +65,9 @@ public final class ArchiveExtractor {
    * arrives from a peer. Reads the gzip stream to its end after the last tar entry, as the upload
    * validator does, so the gzip trailer is checked too.
    */
-  public static ArchiveSummary extract(InputStream compressed, Path root, ArchiveLimits limits,
-      BooleanSupplier cancelled) throws IOException {
+  public static ArchiveSummary extract(
+      InputStream compressed, Path root, ArchiveLimits limits, BooleanSupplier cancelled)
+      throws IOException {
     EntryRules rules = new EntryRules(limits);
     // Every directory created, with the entry that gives its final mode (null: implied by a path).
     Map<String, SafeEntry> createdDirs = new HashMap<>();
@@ -114,14 +118,17 @@ public final class ArchiveExtractor {
    * parent's, so reverse order is deepest first): a directory made read-only no longer needs to be
    * entered.
    */
-  private static void applyDirectoryModes(Path root, Map<String, SafeEntry> createdDirs) throws IOException {
-    var deepestFirst = createdDirs.entrySet().stream()
-        .sorted(Map.Entry.<String, SafeEntry>comparingByKey(Comparator.reverseOrder()))
-        .toList();
+  private static void applyDirectoryModes(Path root, Map<String, SafeEntry> createdDirs)
+      throws IOException {
+    var deepestFirst =
+        createdDirs.entrySet().stream()
+            .sorted(Map.Entry.<String, SafeEntry>comparingByKey(Comparator.reverseOrder()))
+            .toList();
     for (Map.Entry<String, SafeEntry> dir : deepestFirst) {
       Path p = root.resolve(dir.getKey());
       SafeEntry entry = dir.getValue();
-      Files.setPosixFilePermissions(p, permissions(entry == null ? DEFAULT_DIR_MODE : entry.mode()));
+      Files.setPosixFilePermissions(
+          p, permissions(entry == null ? DEFAULT_DIR_MODE : entry.mode()));
       if (entry != null) {
         p.toFile().setLastModified(entry.modifiedMillis());
       }
@@ -132,8 +139,10 @@ public final class ArchiveExtractor {
       throws IOException {
     long written = 0;
     // CREATE_NEW (O_EXCL) never follows or replaces an existing path: the rules forbid duplicates.
-    try (OutputStream out = new FileWrites(
-        Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), target)) {
+    try (OutputStream out =
+        new FileWrites(
+            Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            target)) {
       int n;
       while ((n = tar.read(buf)) > 0) {
         out.write(buf, 0, n);
@@ -141,7 +150,8 @@ public final class ArchiveExtractor {
       }
     }
     if (written != safe.size()) {
-      throw new InvalidArchiveException("entry '" + EntryRules.printable(safe.path()) + "' is truncated");
+      throw new InvalidArchiveException(
+          "entry '" + EntryRules.printable(safe.path()) + "' is truncated");
     }
     if (safe.mode() != CREATED_FILE_MODE) {
       Files.setPosixFilePermissions(target, permissions(safe.mode()));
@@ -150,9 +160,10 @@ public final class ArchiveExtractor {
   }
 
   /**
-   * Reports the file system's errors while a file is written (ENOSPC, EIO: plain {@link IOException}s)
-   * as {@link FileSystemException}s, which the extractor passes on as they are; without this they
-   * would be taken for a broken archive, like the read errors they share a loop with.
+   * Reports the file system's errors while a file is written (ENOSPC, EIO: plain {@link
+   * IOException}s) as {@link FileSystemException}s, which the extractor passes on as they are;
+   * without this they would be taken for a broken archive, like the read errors they share a loop
+   * with.
    */
   static final class FileWrites extends FilterOutputStream {
     private final Path file;
@@ -190,7 +201,8 @@ public final class ArchiveExtractor {
     }
   }
 
-  private static void ensureParent(Path root, String path, Map<String, SafeEntry> createdDirs) throws IOException {
+  private static void ensureParent(Path root, String path, Map<String, SafeEntry> createdDirs)
+      throws IOException {
     int slash = path.lastIndexOf('/');
     if (slash < 0) {
       return;
@@ -221,9 +233,12 @@ public final class ArchiveExtractor {
   static Set<PosixFilePermission> permissions(int mode) {
     Set<PosixFilePermission> out = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] order = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
     };
     for (int bit = 0; bit < 9; bit++) {
       if ((mode & (1 << bit)) != 0) {

@@ -11,14 +11,17 @@ package dev.deployrt.archive;
  *     has inflated past {@link #RATIO_GRACE_BYTES} (small archives of padding compress far better
  *     than any real payload); 0 turns the check off
  */
-public record ArchiveLimits(long maxEntries, long maxExpandedBytes, int maxPathLength, int maxCompressionRatio) {
+public record ArchiveLimits(
+    long maxEntries, long maxExpandedBytes, int maxPathLength, int maxCompressionRatio) {
   public static final int MAX_NAME_COMPONENT = 255;
+
   /** Inflated bytes allowed before the ratio is judged. */
   public static final long RATIO_GRACE_BYTES = 8L * 1024 * 1024;
 
   public ArchiveLimits {
     if (maxEntries <= 0 || maxExpandedBytes <= 0 || maxPathLength <= 0 || maxCompressionRatio < 0) {
-      throw new IllegalArgumentException("archive limits must be positive (compression ratio: 0 or more)");
+      throw new IllegalArgumentException(
+          "archive limits must be positive (compression ratio: 0 or more)");
     }
   }
 }

@@ -25,7 +25,8 @@ public final class ArchiveValidator {
 
   private ArchiveValidator() {}
 
-  public static ArchiveSummary validate(InputStream source, ArchiveLimits limits) throws IOException {
+  public static ArchiveSummary validate(InputStream source, ArchiveLimits limits)
+      throws IOException {
     SourceGuard guarded = new SourceGuard(source);
     EntryRules rules = new EntryRules(limits);
     try {
@@ -35,7 +36,8 @@ public final class ArchiveValidator {
       byte[] buf = new byte[256 * 1024];
       while ((entry = nextEntry(tar)) != null) {
         rules.accept(entry);
-        // Read the content in large blocks: letting the tar stream skip it goes through small reads.
+        // Read the content in large blocks: letting the tar stream skip it goes through small
+        // reads.
         while (tar.read(buf) > 0) {
           // discarded: only the headers matter here
         }
@@ -58,13 +60,14 @@ public final class ArchiveValidator {
   }
 
   /**
-   * Opens a gzip stream, mapping "not gzip at all" to a clear message, and refusing it mid-stream if
-   * it inflates past {@code maxRatio} ({@link CompressionRatioGuard}).
+   * Opens a gzip stream, mapping "not gzip at all" to a clear message, and refusing it mid-stream
+   * if it inflates past {@code maxRatio} ({@link CompressionRatioGuard}).
    */
   static InputStream openGzip(InputStream raw, int maxRatio) throws IOException {
     CompressionRatioGuard guard = new CompressionRatioGuard(maxRatio);
     try {
-      return new BufferedInputStream(guard.inflated(new GZIPInputStream(guard.compressed(raw), BUFFER)), BUFFER);
+      return new BufferedInputStream(
+          guard.inflated(new GZIPInputStream(guard.compressed(raw), BUFFER)), BUFFER);
     } catch (ZipException e) {
       throw new InvalidArchiveException("payload is not gzip-compressed (expected a .tar.gz)");
     } catch (EOFException e) {
@@ -82,9 +85,11 @@ public final class ArchiveValidator {
 
   static InvalidArchiveException asInvalid(Exception e) {
     if (e instanceof EOFException || String.valueOf(e.getMessage()).contains("Unexpected end")) {
-      return new InvalidArchiveException("payload is truncated: the gzip or tar stream ends early", e);
+      return new InvalidArchiveException(
+          "payload is truncated: the gzip or tar stream ends early", e);
     }
-    return new InvalidArchiveException("payload is not a valid .tar.gz: " + EntryRules.printable(e.getMessage()), e);
+    return new InvalidArchiveException(
+        "payload is not a valid .tar.gz: " + EntryRules.printable(e.getMessage()), e);
   }
 
   private static void drain(InputStream in) throws IOException {

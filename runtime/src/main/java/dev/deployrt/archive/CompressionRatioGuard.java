@@ -5,14 +5,14 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Refuses a gzip stream that inflates to more than {@code ratio} bytes per compressed byte (once past
- * {@link ArchiveLimits#RATIO_GRACE_BYTES}), while it inflates: the expanded-size limit already stops a
- * bomb from its tar headers, this also stops one hidden inside a single entry's content or in the
- * padding after the last entry, after a bounded amount of work.
+ * Refuses a gzip stream that inflates to more than {@code ratio} bytes per compressed byte (once
+ * past {@link ArchiveLimits#RATIO_GRACE_BYTES}), while it inflates: the expanded-size limit already
+ * stops a bomb from its tar headers, this also stops one hidden inside a single entry's content or
+ * in the padding after the last entry, after a bounded amount of work.
  *
- * <p>Use: wrap the compressed source with {@link #compressed}, the inflated stream with {@link #inflated}.
- * Counts compressed bytes as the inflater reads them (it reads ahead by a buffer at most, which only
- * makes the check more lenient by that much).
+ * <p>Use: wrap the compressed source with {@link #compressed}, the inflated stream with {@link
+ * #inflated}. Counts compressed bytes as the inflater reads them (it reads ahead by a buffer at
+ * most, which only makes the check more lenient by that much).
  */
 final class CompressionRatioGuard {
   private final int ratio;
@@ -72,9 +72,16 @@ final class CompressionRatioGuard {
 
   private void counted(int n) throws InvalidArchiveException {
     inflatedBytes += n;
-    if (inflatedBytes > ArchiveLimits.RATIO_GRACE_BYTES && inflatedBytes / ratio > compressedBytes) {
-      throw new InvalidArchiveException("archive inflates more than " + ratio + ":1 (compression-ratio limit; "
-          + compressedBytes + " compressed bytes gave " + inflatedBytes + ")");
+    if (inflatedBytes > ArchiveLimits.RATIO_GRACE_BYTES
+        && inflatedBytes / ratio > compressedBytes) {
+      throw new InvalidArchiveException(
+          "archive inflates more than "
+              + ratio
+              + ":1 (compression-ratio limit; "
+              + compressedBytes
+              + " compressed bytes gave "
+              + inflatedBytes
+              + ")");
     }
   }
 }

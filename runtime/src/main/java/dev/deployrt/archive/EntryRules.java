@@ -14,14 +14,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  * Decides, entry by entry, whether an archive is safe to extract under a release root, so that the
  * upload validator and the extractor apply exactly the same rules.
  *
- * <p>Refused: absolute paths, Windows-style paths (backslashes, drive letters), ".." parts, empty or
- * over-long names, devices, fifos, sparse and other special entries, duplicate entries (except a
- * directory repeated), an entry placed under a symlink or under a file, a hard link to anything but a
- * regular file seen earlier, and a symlink that resolves outside the root, following every symlink
- * of the archive the way the kernel would (checked in {@link #finish()}, once all links are known).
- * Also refused: more than {@code maxEntries} entries or more than {@code maxExpandedBytes} of file
- * content (checked against the declared size before any content is read, so a gzip bomb is refused
- * without being inflated).
+ * <p>Refused: absolute paths, Windows-style paths (backslashes, drive letters), ".." parts, empty
+ * or over-long names, devices, fifos, sparse and other special entries, duplicate entries (except a
+ * directory repeated), an entry placed under a symlink or under a file, a hard link to anything but
+ * a regular file seen earlier, and a symlink that resolves outside the root, following every
+ * symlink of the archive the way the kernel would (checked in {@link #finish()}, once all links are
+ * known). Also refused: more than {@code maxEntries} entries or more than {@code maxExpandedBytes}
+ * of file content (checked against the declared size before any content is read, so a gzip bomb is
+ * refused without being inflated).
  *
  * <p>Modes: only {@link #INSTALLED_MODE_BITS} of an entry's mode are kept.
  *
@@ -29,10 +29,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  */
 public final class EntryRules {
   private static final int MAX_SYMLINK_HOPS = 40;
+
   /**
    * Permission bits a release keeps from its archive: never set-user-id, set-group-id, sticky or
-   * writable by others, whatever the archive says (a release is code the host runs: it must not gain
-   * privileges from an upload, nor be changed by other users).
+   * writable by others, whatever the archive says (a release is code the host runs: it must not
+   * gain privileges from an upload, nor be changed by other users).
    */
   static final int INSTALLED_MODE_BITS = 0775;
 
@@ -61,7 +62,8 @@ public final class EntryRules {
    */
   public SafeEntry accept(TarArchiveEntry entry) throws InvalidArchiveException {
     if (++entries > limits.maxEntries()) {
-      throw new InvalidArchiveException("archive has more than " + limits.maxEntries() + " entries");
+      throw new InvalidArchiveException(
+          "archive has more than " + limits.maxEntries() + " entries");
     }
     String rawName = entry.getName();
     EntryKind kind = kindOf(entry, rawName);
@@ -75,7 +77,11 @@ public final class EntryRules {
     long size = kind == EntryKind.FILE ? entry.getSize() : 0;
     if (size < 0 || size > limits.maxExpandedBytes() - expandedBytes) {
       throw new InvalidArchiveException(
-          "archive expands to more than " + limits.maxExpandedBytes() + " bytes (entry '" + printable(path) + "')");
+          "archive expands to more than "
+              + limits.maxExpandedBytes()
+              + " bytes (entry '"
+              + printable(path)
+              + "')");
     }
     expandedBytes += size;
     checkAncestors(path);
@@ -92,14 +98,18 @@ public final class EntryRules {
       String target = normalise(entry.getLinkName());
       if (seen.get(target) != EntryKind.FILE) {
         throw new InvalidArchiveException(
-            "hard link '" + printable(path) + "' must point to a regular file earlier in the archive, not '"
-                + printable(entry.getLinkName()) + "'");
+            "hard link '"
+                + printable(path)
+                + "' must point to a regular file earlier in the archive, not '"
+                + printable(entry.getLinkName())
+                + "'");
       }
       linkTarget = target;
     }
     seen.put(path, kind);
     int mode = entry.getMode() & INSTALLED_MODE_BITS;
-    // Times before 1970 (a negative or corrupt header field) become the epoch: files cannot carry them.
+    // Times before 1970 (a negative or corrupt header field) become the epoch: files cannot carry
+    // them.
     long modified = Math.max(0, entry.getModTime().getTime());
     return new SafeEntry(path, kind, size, mode, linkTarget, modified);
   }
@@ -112,12 +122,17 @@ public final class EntryRules {
     for (Map.Entry<String, String> link : symlinks.entrySet()) {
       if (!staysInsideRoot(link.getKey(), link.getValue())) {
         throw new InvalidArchiveException(
-            "symlink '" + printable(link.getKey()) + "' -> '" + printable(link.getValue()) + "' leads outside the release");
+            "symlink '"
+                + printable(link.getKey())
+                + "' -> '"
+                + printable(link.getValue())
+                + "' leads outside the release");
       }
     }
   }
 
-  private static EntryKind kindOf(TarArchiveEntry entry, String name) throws InvalidArchiveException {
+  private static EntryKind kindOf(TarArchiveEntry entry, String name)
+      throws InvalidArchiveException {
     if (entry.isCharacterDevice() || entry.isBlockDevice()) {
       throw new InvalidArchiveException("entry '" + printable(name) + "' is a device file");
     }
@@ -125,7 +140,8 @@ public final class EntryRules {
       throw new InvalidArchiveException("entry '" + printable(name) + "' is a fifo");
     }
     if (entry.isSparse()) {
-      throw new InvalidArchiveException("entry '" + printable(name) + "' is a sparse file, which is not supported");
+      throw new InvalidArchiveException(
+          "entry '" + printable(name) + "' is a sparse file, which is not supported");
     }
     if (entry.isSymbolicLink()) {
       return EntryKind.SYMLINK;
@@ -140,7 +156,11 @@ public final class EntryRules {
       return EntryKind.FILE;
     }
     throw new InvalidArchiveException(
-        "entry '" + printable(name) + "' has unsupported type '" + (char) entry.getLinkFlag() + "'");
+        "entry '"
+            + printable(name)
+            + "' has unsupported type '"
+            + (char) entry.getLinkFlag()
+            + "'");
   }
 
   /** "./a//b/" → "a/b"; refuses anything that could name a place outside the root. */
@@ -152,16 +172,19 @@ public final class EntryRules {
       throw new InvalidArchiveException("entry name contains a NUL byte");
     }
     if (name.indexOf('\\') >= 0) {
-      throw new InvalidArchiveException("entry '" + printable(name) + "' contains a backslash (Windows-style path)");
+      throw new InvalidArchiveException(
+          "entry '" + printable(name) + "' contains a backslash (Windows-style path)");
     }
     if (name.startsWith("/")) {
       throw new InvalidArchiveException("entry '" + printable(name) + "' has an absolute path");
     }
     if (name.length() >= 2 && name.charAt(1) == ':' && Character.isLetter(name.charAt(0))) {
-      throw new InvalidArchiveException("entry '" + printable(name) + "' has a drive letter (Windows-style path)");
+      throw new InvalidArchiveException(
+          "entry '" + printable(name) + "' has a drive letter (Windows-style path)");
     }
     if (name.getBytes(StandardCharsets.UTF_8).length > limits.maxPathLength()) {
-      throw new InvalidArchiveException("entry path is longer than " + limits.maxPathLength() + " bytes");
+      throw new InvalidArchiveException(
+          "entry path is longer than " + limits.maxPathLength() + " bytes");
     }
     StringBuilder out = new StringBuilder(name.length());
     for (String part : name.split("/")) {
@@ -172,7 +195,8 @@ public final class EntryRules {
         throw new InvalidArchiveException("entry '" + printable(name) + "' contains '..'");
       }
       if (part.getBytes(StandardCharsets.UTF_8).length > ArchiveLimits.MAX_NAME_COMPONENT) {
-        throw new InvalidArchiveException("entry '" + printable(name) + "' has a name part over 255 bytes");
+        throw new InvalidArchiveException(
+            "entry '" + printable(name) + "' has a name part over 255 bytes");
       }
       if (out.length() > 0) {
         out.append('/');
@@ -190,10 +214,20 @@ public final class EntryRules {
       String ancestor = path.substring(0, slash);
       EntryKind kind = seen.get(ancestor);
       if (kind == EntryKind.SYMLINK) {
-        throw new InvalidArchiveException("entry '" + printable(path) + "' is placed under symlink '" + printable(ancestor) + "'");
+        throw new InvalidArchiveException(
+            "entry '"
+                + printable(path)
+                + "' is placed under symlink '"
+                + printable(ancestor)
+                + "'");
       }
       if (kind != null && kind != EntryKind.DIRECTORY) {
-        throw new InvalidArchiveException("entry '" + printable(path) + "' is placed under non-directory '" + printable(ancestor) + "'");
+        throw new InvalidArchiveException(
+            "entry '"
+                + printable(path)
+                + "' is placed under non-directory '"
+                + printable(ancestor)
+                + "'");
       }
       if (kind == null) {
         implicitDirs.add(ancestor);
@@ -205,15 +239,18 @@ public final class EntryRules {
     }
   }
 
-  private static void checkSymlinkTarget(String path, String target) throws InvalidArchiveException {
+  private static void checkSymlinkTarget(String path, String target)
+      throws InvalidArchiveException {
     if (target == null || target.isEmpty()) {
       throw new InvalidArchiveException("symlink '" + printable(path) + "' has an empty target");
     }
     if (target.indexOf('\0') >= 0 || target.indexOf('\\') >= 0) {
-      throw new InvalidArchiveException("symlink '" + printable(path) + "' has a target with a NUL or a backslash");
+      throw new InvalidArchiveException(
+          "symlink '" + printable(path) + "' has a target with a NUL or a backslash");
     }
     if (target.startsWith("/")) {
-      throw new InvalidArchiveException("symlink '" + printable(path) + "' -> '" + printable(target) + "' is absolute");
+      throw new InvalidArchiveException(
+          "symlink '" + printable(path) + "' -> '" + printable(target) + "' is absolute");
     }
   }
 
@@ -245,7 +282,8 @@ public final class EntryRules {
       String next = symlinks.get(String.join("/", stack));
       if (next != null) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new InvalidArchiveException("symlink '" + printable(linkPath) + "' is part of a loop");
+          throw new InvalidArchiveException(
+              "symlink '" + printable(linkPath) + "' is part of a loop");
         }
         stack.removeLast();
         if (next.startsWith("/")) {

@@ -11,12 +11,12 @@ import java.util.concurrent.TimeUnit;
  * Inflates a gzip stream on a thread of its own and hands the inflated bytes over through a small
  * bounded queue, so decompression and file writing use two cores, as {@code tar xzf} does with its
  * gzip child process. Memory is bounded by {@value #CHUNKS} chunks of {@value #CHUNK} bytes in the
- * queue, plus the one being read and the one being filled; the chunks are reused (an archive of many
- * small files inflates to hundreds of MB, which as fresh arrays meant a young collection every
+ * queue, plus the one being read and the one being filled; the chunks are reused (an archive of
+ * many small files inflates to hundreds of MB, which as fresh arrays meant a young collection every
  * ~100 ms and chunks still queued promoted to the old generation).
  *
- * <p>Errors of the inflating thread (not gzip, truncated, CRC mismatch) are rethrown by {@link #read};
- * {@link #close} stops the thread and closes the source.
+ * <p>Errors of the inflating thread (not gzip, truncated, CRC mismatch) are rethrown by {@link
+ * #read}; {@link #close} stops the thread and closes the source.
  */
 final class ParallelGunzip extends InputStream {
   private static final int CHUNK = 256 * 1024;
@@ -27,8 +27,10 @@ final class ParallelGunzip extends InputStream {
   private record Chunk(byte[] bytes, int length) {}
 
   private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(CHUNKS);
+
   /** Chunks the reader is done with, for the inflater to fill again. */
   private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(CHUNKS + 2);
+
   private final Thread inflater;
   private volatile IOException failure;
   private Chunk current = END;

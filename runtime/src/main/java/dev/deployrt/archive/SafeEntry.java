@@ -6,6 +6,8 @@ package dev.deployrt.archive;
  *
  * @param linkTarget for a symlink, the target as written; for a hard link, the normalised path of
  *     the file it links to; otherwise null
- * @param mode permission bits to install (0775 at most: set-id, sticky and world-write bits are dropped)
+ * @param mode permission bits to install (0775 at most: set-id, sticky and world-write bits are
+ *     dropped)
  */
-public record SafeEntry(String path, EntryKind kind, long size, int mode, String linkTarget, long modifiedMillis) {}
+public record SafeEntry(
+    String path, EntryKind kind, long size, int mode, String linkTarget, long modifiedMillis) {}

@@ -5,13 +5,12 @@ import java.util.function.Predicate;
 
 /** What a failed {@code CompletionStage} is about, for code that reports or classifies it. */
 public final class Failures {
-  private Failures() {
-  }
+  private Failures() {}
 
   /**
    * The failure without the {@link CompletionException}s that stages wrap around it (any number of
-   * them: each {@code thenCompose} over a failed stage may add one); {@code null} stays {@code null},
-   * and a wrapper without a cause is returned as it is.
+   * them: each {@code thenCompose} over a failed stage may add one); {@code null} stays {@code
+   * null}, and a wrapper without a cause is returned as it is.
    */
   public static Throwable cause(Throwable failure) {
     Throwable t = failure;
@@ -22,8 +21,9 @@ public final class Failures {
   }
 
   /**
-   * The first failure of type {@code type} along the cause chains of {@code failures} (in order), or
-   * null: for a failure that arrives wrapped (by a stage, a parser, a stream) but means one thing.
+   * The first failure of type {@code type} along the cause chains of {@code failures} (in order),
+   * or null: for a failure that arrives wrapped (by a stage, a parser, a stream) but means one
+   * thing.
    */
   public static <T extends Throwable> T find(Class<T> type, Throwable... failures) {
     for (Throwable failure : failures) {

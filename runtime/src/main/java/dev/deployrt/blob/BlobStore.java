@@ -32,51 +32,63 @@ import java.util.stream.Stream;
  * A content-addressed store of payloads on the local filesystem: {@code sha256/ab/abcd…}.
  *
  * <p>Guarantee: a blob is visible under its address only once complete, synced and verified (and
- * readable by its owner only: mode {@code 0600}). Bytes
- * are written to a staging file under {@code staging/}; {@link #commit} syncs the file, renames it
- * atomically into place and syncs the directory, so after a crash a blob is either whole under its
- * address or absent. Staging files left by a crash are deleted by {@link #open}. Committing bytes
- * that are already present discards the new copy (the address says they are the same).
+ * readable by its owner only: mode {@code 0600}). Bytes are written to a staging file under {@code
+ * staging/}; {@link #commit} syncs the file, renames it atomically into place and syncs the
+ * directory, so after a crash a blob is either whole under its address or absent. Staging files
+ * left by a crash are deleted by {@link #open}. Committing bytes that are already present discards
+ * the new copy (the address says they are the same).
  *
  * <p>Deletion never races a new use of the same bytes: a caller that decides from other facts (the
  * deployment history, the release register) that a blob is unused takes a {@link #mark()} before it
  * gathers them, and {@link #deleteUnclaimedSince} removes the blob only if nothing claimed it after
  * that mark. A claim is every {@link #commit} of those bytes (also of bytes already present: a new
- * upload of the same content, a fetched or pushed replica), every {@link #claimIfPresent} that found
- * them, and every {@link #hold} taken or released (an upload holds its blob from before its commit
- * until its record names the blob). A mark of an earlier run of the store (before a restart)
+ * upload of the same content, a fetched or pushed replica), every {@link #claimIfPresent} that
+ * found them, and every {@link #hold} taken or released (an upload holds its blob from before its
+ * commit until its record names the blob). A mark of an earlier run of the store (before a restart)
  * protects everything: the claims it counted are gone.
  *
  * <p>Pending names: an upload notes {@link #notePendingName} before it commits its bytes and {@link
- * #forgetPendingName} once its deployment's record names them. A note still here at start-up means the
- * process stopped (or the record refused the bytes) in between, so the blob may be named by nothing:
- * the node's start-up sweep settles each one ({@link #pendingNames}). The notes are plain files,
- * kept across a crash of the process; a power loss may lose one, and then its blob simply stays.
+ * #forgetPendingName} once its deployment's record names them. A note still here at start-up means
+ * the process stopped (or the record refused the bytes) in between, so the blob may be named by
+ * nothing: the node's start-up sweep settles each one ({@link #pendingNames}). The notes are plain
+ * files, kept across a crash of the process; a power loss may lose one, and then its blob simply
+ * stays.
  *
- * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and the
- * removal of {@link #deleteUnclaimedSince} and a commit's check and rename are atomic per digest.
- * Waiters ({@link #whenPresent}) and the commit listener are told after the blob is visible.
+ * <p>Thread-safe: every method works on distinct paths or relies on atomic renames; the check and
+ * the removal of {@link #deleteUnclaimedSince} and a commit's check and rename are atomic per
+ * digest. Waiters ({@link #whenPresent}) and the commit listener are told after the blob is
+ * visible.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("^[0-9a-f]{64}$");
   private static final String STAGING_SUFFIX = ".part";
   private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
       java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
-  private static final Pattern PENDING_NAME = Pattern.compile("^([A-Za-z0-9_-]{1,128})\\.([0-9a-f]{64})$");
+  private static final Pattern PENDING_NAME =
+      Pattern.compile("^([A-Za-z0-9_-]{1,128})\\.([0-9a-f]{64})$");
 
   private final Path blobs;
   private final Path staging;
   private final Path pendingNames;
   private final Consumer<String> onCommitted;
-  private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters =
+      new ConcurrentHashMap<>();
+
   /** Names this run of the store in its marks. */
   private final String run = Long.toHexString(new SecureRandom().nextLong() | Long.MIN_VALUE);
+
   private final AtomicLong claimCount = new AtomicLong();
-  /** Committed blobs and their bytes, counted at open and kept up to date by commits and deletes. */
+
+  /**
+   * Committed blobs and their bytes, counted at open and kept up to date by commits and deletes.
+   */
   private final AtomicLong blobCount = new AtomicLong();
+
   private final AtomicLong blobBytes = new AtomicLong();
+
   /** Per digest: the last claim's number and the holds open; guarded by {@link #lockFor}. */
   private final ConcurrentHashMap<String, Claims> claims = new ConcurrentHashMap<>();
+
   private final Object[] locks = new Object[64];
 
   private BlobStore(Path root, Consumer<String> onCommitted) {
@@ -91,7 +103,7 @@ public final class BlobStore {
 
   /** Opens (creating if needed) the store under {@code root} and removes leftover staging files. */
   public static BlobStore open(Path root) {
-    return open(root, sha256 -> { });
+    return open(root, sha256 -> {});
   }
 
   /** As {@link #open(Path)}; {@code onCommitted} hears of every blob that becomes visible. */
@@ -107,8 +119,8 @@ public final class BlobStore {
             Files.deleteIfExists(p);
           } catch (IOException e) {
             // not a staging file of ours (a directory, another user's): it stays, and is never read
-            org.slf4j.LoggerFactory.getLogger(BlobStore.class).warn("could not remove {} from the staging area: {}",
-                p, e.toString());
+            org.slf4j.LoggerFactory.getLogger(BlobStore.class)
+                .warn("could not remove {} from the staging area: {}", p, e.toString());
           }
         }
       }
@@ -137,8 +149,8 @@ public final class BlobStore {
 
   /**
    * Publishes a fully written staging file under {@code sha256}. The caller has verified that the
-   * file's digest is {@code sha256}. The staging file is gone afterwards, whatever the outcome. Counts
-   * as a claim of the blob, also when the bytes were already present.
+   * file's digest is {@code sha256}. The staging file is gone afterwards, whatever the outcome.
+   * Counts as a claim of the blob, also when the bytes were already present.
    */
   public Path commit(Path stagedFile, String sha256) throws IOException {
     requireDigest(sha256);
@@ -186,8 +198,8 @@ public final class BlobStore {
   }
 
   /**
-   * The blob's path if it is present, counting as a claim of it: for a user of bytes already held (a
-   * release about to be extracted from them, a replica pushed again), whom a delete decided from
+   * The blob's path if it is present, counting as a claim of it: for a user of bytes already held
+   * (a release about to be extracted from them, a replica pushed again), whom a delete decided from
    * older facts must not take them from.
    */
   public Optional<Path> claimIfPresent(String sha256) {
@@ -232,13 +244,16 @@ public final class BlobStore {
     }
   }
 
-  /** An upload of {@code sha256} for deployment {@code deploymentId} whose record may not name the bytes. */
+  /**
+   * An upload of {@code sha256} for deployment {@code deploymentId} whose record may not name the
+   * bytes.
+   */
   public record PendingName(String sha256, String deploymentId) {}
 
   /**
-   * Notes that deployment {@code deploymentId} is about to commit {@code sha256} and its record does
-   * not name the bytes yet. Call before {@link #commit}, so a blob never becomes visible unnamed and
-   * unnoted.
+   * Notes that deployment {@code deploymentId} is about to commit {@code sha256} and its record
+   * does not name the bytes yet. Call before {@link #commit}, so a blob never becomes visible
+   * unnamed and unnoted.
    */
   public void notePendingName(String sha256, String deploymentId) throws IOException {
     Path note = pendingNameFile(sha256, deploymentId);
@@ -249,7 +264,10 @@ public final class BlobStore {
     }
   }
 
-  /** Removes the note of {@link #notePendingName}: the record names the bytes, or nothing was committed. */
+  /**
+   * Removes the note of {@link #notePendingName}: the record names the bytes, or nothing was
+   * committed.
+   */
   public void forgetPendingName(String sha256, String deploymentId) {
     try {
       Files.deleteIfExists(pendingNameFile(sha256, deploymentId));
@@ -318,11 +336,14 @@ public final class BlobStore {
    */
   public CompletionStage<Path> whenPresent(String sha256) {
     requireDigest(sha256);
-    CompletableFuture<Path> waiting = waiters.computeIfAbsent(sha256, k -> new CompletableFuture<>());
-    find(sha256).ifPresent(p -> {
-      waiters.remove(sha256, waiting);
-      waiting.complete(p);
-    });
+    CompletableFuture<Path> waiting =
+        waiters.computeIfAbsent(sha256, k -> new CompletableFuture<>());
+    find(sha256)
+        .ifPresent(
+            p -> {
+              waiters.remove(sha256, waiting);
+              waiting.complete(p);
+            });
     return waiting.copy();
   }
 
@@ -330,7 +351,8 @@ public final class BlobStore {
   public Set<String> all() {
     TreeSet<String> out = new TreeSet<>();
     try (Stream<Path> files = Files.walk(blobs, 2)) {
-      files.filter(Files::isRegularFile)
+      files
+          .filter(Files::isRegularFile)
           .map(p -> p.getFileName().toString())
           .filter(BlobStore::isValidDigest)
           .forEach(out::add);
@@ -395,7 +417,10 @@ public final class BlobStore {
     return staging;
   }
 
-  /** Records a claim of {@code sha256} and changes its open holds by {@code holdDelta}; under its lock. */
+  /**
+   * Records a claim of {@code sha256} and changes its open holds by {@code holdDelta}; under its
+   * lock.
+   */
   private void claim(String sha256, int holdDelta) {
     Claims c = claims.computeIfAbsent(sha256, k -> new Claims());
     c.last = claimCount.incrementAndGet();

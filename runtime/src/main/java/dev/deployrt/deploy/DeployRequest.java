@@ -18,7 +18,12 @@ import java.util.regex.Pattern;
  * anything starting with {@code _}) and unknown fields are problems.
  */
 public record DeployRequest(
-    String project, String sha256, String description, String rollbackOf, boolean waitForResult, Duration timeout,
+    String project,
+    String sha256,
+    String description,
+    String rollbackOf,
+    boolean waitForResult,
+    Duration timeout,
     ApiException problem) {
 
   public static final Pattern PROJECT = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
@@ -28,9 +33,12 @@ public record DeployRequest(
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
 
   /** Fields a client can never set, whatever the form of the request. */
-  public static final Set<String> RESERVED = Set.of("deployment_id", "status", "user", "origin_node");
+  public static final Set<String> RESERVED =
+      Set.of("deployment_id", "status", "user", "origin_node");
+
   /** Query parameters that steer the response, allowed with every form. */
   public static final Set<String> RESPONSE_OPTIONS = Set.of("wait", "timeout");
+
   public static final Set<String> PAYLOAD_FIELDS = Set.of("project", "sha256", "description");
   public static final Set<String> ROLLBACK_FIELDS = Set.of("project", "rollback_of", "description");
 
@@ -38,10 +46,13 @@ public record DeployRequest(
    * @param fields the deploy parameters as sent (query for a raw body, text fields for multipart,
    *     the JSON object for a rollback)
    * @param allowedFields which of {@code fields} this form accepts
-   * @param options the query's {@code wait} and {@code timeout}, and anything else found in the query
-   *     that the form does not accept there
+   * @param options the query's {@code wait} and {@code timeout}, and anything else found in the
+   *     query that the form does not accept there
    */
-  public static DeployRequest parse(Map<String, String> fields, Set<String> allowedFields, Map<String, String> options,
+  public static DeployRequest parse(
+      Map<String, String> fields,
+      Set<String> allowedFields,
+      Map<String, String> options,
       Duration maxTimeout) {
     ApiException problem = null;
     for (String name : fields.keySet()) {
@@ -53,30 +64,48 @@ public record DeployRequest(
 
     String project = fields.get("project");
     if (project == null) {
-      problem = first(problem, ApiException.invalid("parameter 'project' is required").with("field", "project"));
+      problem =
+          first(
+              problem,
+              ApiException.invalid("parameter 'project' is required").with("field", "project"));
     } else if (!PROJECT.matcher(project).matches()) {
-      problem = first(problem, ApiException.invalid(
-          "parameter 'project' must match " + PROJECT.pattern()).with("field", "project"));
+      problem =
+          first(
+              problem,
+              ApiException.invalid("parameter 'project' must match " + PROJECT.pattern())
+                  .with("field", "project"));
       project = null;
     }
 
     String sha256 = fields.get("sha256");
     if (sha256 != null && !BlobStore.isValidDigest(sha256)) {
-      problem = first(problem, ApiException.invalid(
-          "parameter 'sha256' must be 64 lowercase hex characters").with("field", "sha256"));
+      problem =
+          first(
+              problem,
+              ApiException.invalid("parameter 'sha256' must be 64 lowercase hex characters")
+                  .with("field", "sha256"));
       sha256 = null;
     }
 
     String description = fields.get("description");
     if (description != null && description.length() > MAX_DESCRIPTION) {
-      problem = first(problem, ApiException.invalid(
-          "parameter 'description' is longer than " + MAX_DESCRIPTION + " characters")
-          .with("field", "description").with("limit", MAX_DESCRIPTION));
+      problem =
+          first(
+              problem,
+              ApiException.invalid(
+                      "parameter 'description' is longer than " + MAX_DESCRIPTION + " characters")
+                  .with("field", "description")
+                  .with("limit", MAX_DESCRIPTION));
       description = description.substring(0, MAX_DESCRIPTION);
     }
     if (description != null && ClientText.hasControlCharacters(description)) {
-      problem = first(problem, ApiException.invalid("parameter 'description' must not contain control characters "
-          + "(line breaks, tabs, escape sequences, bidirectional overrides)").with("field", "description"));
+      problem =
+          first(
+              problem,
+              ApiException.invalid(
+                      "parameter 'description' must not contain control characters "
+                          + "(line breaks, tabs, escape sequences, bidirectional overrides)")
+                  .with("field", "description"));
       description = ClientText.printable(description, MAX_DESCRIPTION);
     }
 
@@ -84,10 +113,17 @@ public record DeployRequest(
     if (allowedFields.contains("rollback_of")) {
       rollbackOf = fields.get("rollback_of");
       if (rollbackOf == null) {
-        problem = first(problem, ApiException.invalid("field 'rollback_of' is required").with("field", "rollback_of"));
+        problem =
+            first(
+                problem,
+                ApiException.invalid("field 'rollback_of' is required")
+                    .with("field", "rollback_of"));
       } else if (!DEPLOYMENT_ID.matcher(rollbackOf).matches()) {
-        problem = first(problem, ApiException.invalid("field 'rollback_of' must be a deployment id")
-            .with("field", "rollback_of"));
+        problem =
+            first(
+                problem,
+                ApiException.invalid("field 'rollback_of' must be a deployment id")
+                    .with("field", "rollback_of"));
         rollbackOf = null;
       }
     }
@@ -98,7 +134,11 @@ public record DeployRequest(
       if (waitText.equals("true") || waitText.equals("false")) {
         wait = waitText.equals("true");
       } else {
-        problem = first(problem, ApiException.invalid("parameter 'wait' must be true or false").with("field", "wait"));
+        problem =
+            first(
+                problem,
+                ApiException.invalid("parameter 'wait' must be true or false")
+                    .with("field", "wait"));
       }
     }
     Duration timeout = DEFAULT_TIMEOUT;
@@ -106,9 +146,13 @@ public record DeployRequest(
     if (timeoutText != null) {
       long seconds = timeoutText.matches("[0-9]{1,9}") ? Long.parseLong(timeoutText) : -1;
       if (seconds < 1 || seconds > maxTimeout.toSeconds()) {
-        problem = first(problem, ApiException.invalid(
-            "parameter 'timeout' must be a whole number of seconds from 1 to " + maxTimeout.toSeconds())
-            .with("field", "timeout"));
+        problem =
+            first(
+                problem,
+                ApiException.invalid(
+                        "parameter 'timeout' must be a whole number of seconds from 1 to "
+                            + maxTimeout.toSeconds())
+                    .with("field", "timeout"));
       } else {
         timeout = Duration.ofSeconds(seconds);
       }
@@ -118,11 +162,13 @@ public record DeployRequest(
 
   private static ApiException checkName(String name, Set<String> allowed) {
     if (RESERVED.contains(name) || name.startsWith("_")) {
-      return ApiException.invalid("field '" + printable(name) + "' is set by the server and cannot be sent")
+      return ApiException.invalid(
+              "field '" + printable(name) + "' is set by the server and cannot be sent")
           .with("field", printable(name));
     }
     if (!allowed.contains(name)) {
-      return ApiException.invalid("unknown parameter '" + printable(name) + "'").with("field", printable(name));
+      return ApiException.invalid("unknown parameter '" + printable(name) + "'")
+          .with("field", printable(name));
     }
     return null;
   }

@@ -39,9 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A deploy on this node, from its record to its outcome, for each form the API takes (an upload, raw
- * or multipart, and a rollback, in {@link RollbackCopies}); the HTTP layer only parses requests and
- * turns {@link Outcome}s into answers.
+ * A deploy on this node, from its record to its outcome, for each form the API takes (an upload,
+ * raw or multipart, and a rollback, in {@link RollbackCopies}); the HTTP layer only parses requests
+ * and turns {@link Outcome}s into answers.
  *
  * <p>Guarantees:
  *
@@ -49,13 +49,14 @@ import org.slf4j.LoggerFactory;
  *   <li>The record is created before any byte is read ({@link #record}); if it cannot be, nothing
  *       else happens and the caller gets {@code UNAVAILABLE}.
  *   <li>Every step that fails ends the record {@code failed} with the code the client gets ({@link
- *       #fail}); the upload lease is renewed while bytes arrive, so a node that dies mid-upload leaves
- *       a record that ends by itself.
+ *       #fail}); the upload lease is renewed while bytes arrive, so a node that dies mid-upload
+ *       leaves a record that ends by itself.
  *   <li>The payload is committed under a hold until the record names it ({@link #whileHeld}), so a
- *       payload delete running meanwhile cannot reclaim bytes a deployment is about to need; a node that
- *       stops before the record names them settles that at its next start ({@code StartupSweep}).
- *   <li>The answer waits for {@code deploy.distribution.min-copies - 1} replicas to be pushed, so an
- *       acknowledged payload survives the loss of this node when enough nodes are up.
+ *       payload delete running meanwhile cannot reclaim bytes a deployment is about to need; a node
+ *       that stops before the record names them settles that at its next start ({@code
+ *       StartupSweep}).
+ *   <li>The answer waits for {@code deploy.distribution.min-copies - 1} replicas to be pushed, so
+ *       an acknowledged payload survives the loss of this node when enough nodes are up.
  * </ul>
  */
 public final class DeployWorkflow {
@@ -63,10 +64,11 @@ public final class DeployWorkflow {
 
   /**
    * How a deploy ended for its client: the deployment as it stands, {@code complete} if the deploy
-   * waited for it and it reached a terminal status; or the error it failed with (its record says the
-   * same).
+   * waited for it and it reached a terminal status; or the error it failed with (its record says
+   * the same).
    */
-  public record Outcome(String deploymentId, Deployment deployment, boolean complete, ApiException error) {
+  public record Outcome(
+      String deploymentId, Deployment deployment, boolean complete, ApiException error) {
     static Outcome of(Deployment d, boolean complete) {
       return new Outcome(d.deploymentId(), d, complete, null);
     }
@@ -81,6 +83,7 @@ public final class DeployWorkflow {
   private final Duration askTimeout;
   private final Function<Throwable, ApiException> errors;
   private final RollbackCopies rollbacks;
+
   /** Deploys answered with an event stream, by id: completed once their record exists. */
   private final Map<String, CompletableFuture<Deployment>> streamed = new ConcurrentHashMap<>();
 
@@ -88,7 +91,8 @@ public final class DeployWorkflow {
    * @param askTimeout how long an ask of a deployment entity may take
    * @param errors how a failed step becomes the error the record ends with and the client gets
    */
-  public DeployWorkflow(NodeRuntime node, Duration askTimeout, Function<Throwable, ApiException> errors) {
+  public DeployWorkflow(
+      NodeRuntime node, Duration askTimeout, Function<Throwable, ApiException> errors) {
     this.node = node;
     this.mat = Materializer.matFromSystem(node.system());
     this.askTimeout = askTimeout;
@@ -114,116 +118,166 @@ public final class DeployWorkflow {
   }
 
   /** Creates the record; if that fails nothing else may happen, and the client gets 503. */
-  public CompletionStage<Deployment> record(String id, DeployRequest params, String user, String rollbackOf) {
+  public CompletionStage<Deployment> record(
+      String id, DeployRequest params, String user, String rollbackOf) {
     return node.deployment(id)
-        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.Create(params.project(), params.description(),
-            user, node.nodeName(), rollbackOf, replyTo), askTimeout)
-        .whenComplete((created, e) -> {
-          if (created != null) {
-            node.history().queries().answered(created);
-          }
-          CompletableFuture<Deployment> waiting = created == null ? null : streamed.remove(id);
-          if (waiting != null) {
-            waiting.complete(created);
-          }
-        })
-        .exceptionally(e -> {
-          Throwable cause = Failures.cause(e);
-          log.error("could not record deployment {}: {}", id, cause.toString());
-          if (cause instanceof TimeoutException) {
-            // The Create may still be delivered once the shard has moved (sharding buffers it). This
-            // follows it in order and ends such a late record failed at once, saying what the client
-            // was told, instead of leaving it pending until its upload lease runs out. With no record
-            // the entity ignores it.
-            node.deployment(id).tell(new DeploymentEntity.FailUpload(ErrorCode.UNAVAILABLE.name(),
-                "not recorded in time (a node or the journal did not answer); the client was told to retry",
-                "upload", node.system().ignoreRef()));
-          }
-          // A timeout: the entity's shard is on a node that does not answer (cut off, until the
-          // split-brain resolver decides) or the journal hangs; a refusal: the journal failed the write.
-          throw ApiException.unavailable(cause instanceof TimeoutException
-                  ? "the deployment could not be recorded in time: a node or the journal does not answer"
-                  : "the deployment could not be recorded: the journal refused or failed the write")
-              .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
-        });
+        .<Deployment>askWithStatus(
+            replyTo ->
+                new DeploymentEntity.Create(
+                    params.project(),
+                    params.description(),
+                    user,
+                    node.nodeName(),
+                    rollbackOf,
+                    replyTo),
+            askTimeout)
+        .whenComplete(
+            (created, e) -> {
+              if (created != null) {
+                node.history().queries().answered(created);
+              }
+              CompletableFuture<Deployment> waiting = created == null ? null : streamed.remove(id);
+              if (waiting != null) {
+                waiting.complete(created);
+              }
+            })
+        .exceptionally(
+            e -> {
+              Throwable cause = Failures.cause(e);
+              log.error("could not record deployment {}: {}", id, cause.toString());
+              if (cause instanceof TimeoutException) {
+                // The Create may still be delivered once the shard has moved (sharding buffers it).
+                // This
+                // follows it in order and ends such a late record failed at once, saying what the
+                // client
+                // was told, instead of leaving it pending until its upload lease runs out. With no
+                // record
+                // the entity ignores it.
+                node.deployment(id)
+                    .tell(
+                        new DeploymentEntity.FailUpload(
+                            ErrorCode.UNAVAILABLE.name(),
+                            "not recorded in time (a node or the journal did not answer); the client was told to retry",
+                            "upload",
+                            node.system().ignoreRef()));
+              }
+              // A timeout: the entity's shard is on a node that does not answer (cut off, until the
+              // split-brain resolver decides) or the journal hangs; a refusal: the journal failed
+              // the write.
+              throw ApiException.unavailable(
+                      cause instanceof TimeoutException
+                          ? "the deployment could not be recorded in time: a node or the journal does not answer"
+                          : "the deployment could not be recorded: the journal refused or failed the write")
+                  .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
+            });
   }
 
   /**
-   * Runs the upload graph while renewing the pending deployment's upload lease with the bytes so far.
+   * Runs the upload graph while renewing the pending deployment's upload lease with the bytes so
+   * far.
    *
    * @param abort receives a switch that fails the upload (its staging file is then deleted), for a
    *     caller whose request can fail while the upload still waits for bytes that will never come
    */
-  public CompletionStage<StagedPayload> upload(String id, Source<ByteString, ?> bytes, DeployRequest params,
+  public CompletionStage<StagedPayload> upload(
+      String id,
+      Source<ByteString, ?> bytes,
+      DeployRequest params,
       AtomicReference<UniqueKillSwitch> abort) {
     AtomicLong received = new AtomicLong();
     var ref = node.deployment(id);
     Cancellable heartbeat = renewLease(id, received::get);
     NodeMetrics.UploadInFlight inFlight = node.metrics().uploadStarted();
-    Pair<UniqueKillSwitch, CompletionStage<StagedPayload>> running = bytes
-        .map(chunk -> {
-          inFlight.received(chunk.size());
-          return chunk;
-        })
-        .viaMat(KillSwitches.single(), Keep.right())
-        .toMat(PayloadUpload.sink(node.blobs(), node.settings().upload(), params.sha256(), received,
-            node.uploads()), Keep.both())
-        .run(mat);
+    Pair<UniqueKillSwitch, CompletionStage<StagedPayload>> running =
+        bytes
+            .map(
+                chunk -> {
+                  inFlight.received(chunk.size());
+                  return chunk;
+                })
+            .viaMat(KillSwitches.single(), Keep.right())
+            .toMat(
+                PayloadUpload.sink(
+                    node.blobs(),
+                    node.settings().upload(),
+                    params.sha256(),
+                    received,
+                    node.uploads()),
+                Keep.both())
+            .run(mat);
     abort.set(running.first());
-    return running.second()
-        .whenComplete((staged, e) -> {
-          inFlight.close();
-          heartbeat.cancel();
-          if (staged != null) {
-            ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
-          }
-        });
+    return running
+        .second()
+        .whenComplete(
+            (staged, e) -> {
+              inFlight.close();
+              heartbeat.cancel();
+              if (staged != null) {
+                ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
+              }
+            });
   }
 
   /**
    * Commits the payload and marks it stored, which starts distribution, and meanwhile pushes it to
-   * {@code deploy.distribution.min-copies - 1} other nodes (the fan-out plan's replica waits for that
-   * push instead of fetching). The outcome waits for the push, so an acknowledged payload survives the
-   * loss of this node (when enough nodes are up; otherwise a warning says so), while the other nodes'
-   * fetches do not wait for it.
+   * {@code deploy.distribution.min-copies - 1} other nodes (the fan-out plan's replica waits for
+   * that push instead of fetching). The outcome waits for the push, so an acknowledged payload
+   * survives the loss of this node (when enough nodes are up; otherwise a warning says so), while
+   * the other nodes' fetches do not wait for it.
    */
-  public CompletionStage<Outcome> storeAndDistribute(String id, StagedPayload staged, DeployRequest params) {
+  public CompletionStage<Outcome> storeAndDistribute(
+      String id, StagedPayload staged, DeployRequest params) {
     List<String> targets = node.targetNodes();
     BlobStore blobs = node.blobs();
     String sha256 = staged.sha256();
-    return whileHeld(id, sha256, () -> CompletableFuture
-        .supplyAsync(() -> {
-          // If this node stops before the record names the bytes, its next start ends the record and
-          // deletes the bytes no deployment names (StartupSweep).
-          try {
-            return staged.commitFor(id);
-          } catch (Exception e) {
-            throw new CompletionException(UploadFailure.storage(e));
-          }
-        }, node.blocking())
-        .thenCompose(path -> markStored(id, sha256, staged.size(), targets)
-            .thenApply(stored -> {
-              try {
-                node.blocking().execute(() -> blobs.forgetPendingName(sha256, id));
-              } catch (RejectedExecutionException stopping) {
-                // the note stays; the next start finds the record naming the bytes and forgets it
-              }
-              return Map.entry(path, stored);
-            })),
-        done -> node.replicator()
-            .replicate(sha256, done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
-            .thenApply(replicas -> {
-              recordReplicas(id, replicas, targets.size());
-              return done.getValue();
-            })
-            .thenCompose(stored -> outcome(id, stored, params)));
+    return whileHeld(
+        id,
+        sha256,
+        () ->
+            CompletableFuture.supplyAsync(
+                    () -> {
+                      // If this node stops before the record names the bytes, its next start ends
+                      // the record and
+                      // deletes the bytes no deployment names (StartupSweep).
+                      try {
+                        return staged.commitFor(id);
+                      } catch (Exception e) {
+                        throw new CompletionException(UploadFailure.storage(e));
+                      }
+                    },
+                    node.blocking())
+                .thenCompose(
+                    path ->
+                        markStored(id, sha256, staged.size(), targets)
+                            .thenApply(
+                                stored -> {
+                                  try {
+                                    node.blocking()
+                                        .execute(() -> blobs.forgetPendingName(sha256, id));
+                                  } catch (RejectedExecutionException stopping) {
+                                    // the note stays; the next start finds the record naming the
+                                    // bytes and forgets it
+                                  }
+                                  return Map.entry(path, stored);
+                                })),
+        done ->
+            node.replicator()
+                .replicate(
+                    sha256, done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+                .thenApply(
+                    replicas -> {
+                      recordReplicas(id, replicas, targets.size());
+                      return done.getValue();
+                    })
+                .thenCompose(stored -> outcome(id, stored, params)));
   }
 
   /**
-   * A rollback: deploys the stored payload of the deployment {@code params.rollbackOf()} again under
-   * the already recorded deployment {@code id} ({@link RollbackCopies}).
+   * A rollback: deploys the stored payload of the deployment {@code params.rollbackOf()} again
+   * under the already recorded deployment {@code id} ({@link RollbackCopies}).
    *
-   * @param bytesHere run once this node holds the bytes and the record names them, or the rollback failed
+   * @param bytesHere run once this node holds the bytes and the record names them, or the rollback
+   *     failed
    */
   public CompletionStage<Outcome> rollback(String id, DeployRequest params, Runnable bytesHere) {
     return rollbacks.rollback(id, params, bytesHere);
@@ -237,13 +291,17 @@ public final class DeployWorkflow {
    * fail()} was answered (the entity handles that after a MarkPayloadStored whose ask timed out but
    * which still arrives, so the record then names them or never will).
    */
-  <T> CompletionStage<Outcome> whileHeld(String id, String sha256, Supplier<CompletionStage<T>> naming,
+  <T> CompletionStage<Outcome> whileHeld(
+      String id,
+      String sha256,
+      Supplier<CompletionStage<T>> naming,
       Function<T, CompletionStage<Outcome>> rest) {
     BlobStore.Hold hold = node.blobs().hold(sha256);
     try {
       CompletionStage<T> named = naming.get();
       named.thenRun(hold::close);
-      return named.thenCompose(rest)
+      return named
+          .thenCompose(rest)
           .exceptionallyCompose(e -> fail(id, e))
           .whenComplete((outcome, e) -> hold.close());
     } catch (RuntimeException e) {
@@ -255,23 +313,43 @@ public final class DeployWorkflow {
   private void recordReplicas(String id, List<String> replicas, int targets) {
     int wanted = Math.min(node.settings().distribution().minCopies(), targets) - 1;
     if (replicas.size() < wanted) {
-      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.WARNING, "store", node.nodeName(),
-          "payload held by " + (1 + replicas.size()) + " node(s) when acknowledged, fewer than "
-              + "deploy.distribution.min-copies (" + (wanted + 1) + "): the replica push failed",
-          Map.of("copies", 1L + replicas.size())));
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.WARNING,
+                  "store",
+                  node.nodeName(),
+                  "payload held by "
+                      + (1 + replicas.size())
+                      + " node(s) when acknowledged, fewer than "
+                      + "deploy.distribution.min-copies ("
+                      + (wanted + 1)
+                      + "): the replica push failed",
+                  Map.of("copies", 1L + replicas.size())));
     } else if (!replicas.isEmpty()) {
-      node.deployment(id).tell(new DeploymentEntity.AppendLog(LogEntry.LOG, "store", node.nodeName(),
-          "payload copied to " + String.join(", ", replicas) + " before acknowledging",
-          Map.of("copies", 1L + replicas.size())));
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.LOG,
+                  "store",
+                  node.nodeName(),
+                  "payload copied to " + String.join(", ", replicas) + " before acknowledging",
+                  Map.of("copies", 1L + replicas.size())));
     }
   }
 
-  CompletionStage<Deployment> markStored(String id, String sha256, long size, List<String> targets) {
-    return node.deployment(id).askWithStatus(
-        replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo), askTimeout);
+  CompletionStage<Deployment> markStored(
+      String id, String sha256, long size, List<String> targets) {
+    return node.deployment(id)
+        .askWithStatus(
+            replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo),
+            askTimeout);
   }
 
-  /** The outcome once the payload is stored: at once, or when the deployment ends (or the wait times out). */
+  /**
+   * The outcome once the payload is stored: at once, or when the deployment ends (or the wait times
+   * out).
+   */
   CompletionStage<Outcome> outcome(String id, Deployment stored, DeployRequest params) {
     if (!params.waitForResult()) {
       node.history().queries().answered(stored);
@@ -280,31 +358,39 @@ public final class DeployWorkflow {
     return node.deployment(id)
         .<Deployment>ask(DeploymentEntity.AwaitTerminal::new, params.timeout())
         .handle((terminal, e) -> terminal)
-        .thenCompose(terminal -> terminal != null ? CompletableFuture.completedFuture(terminal) : get(id))
-        .thenApply(d -> {
-          node.history().queries().answered(d);
-          return Outcome.of(d, d.isTerminal());
-        });
+        .thenCompose(
+            terminal -> terminal != null ? CompletableFuture.completedFuture(terminal) : get(id))
+        .thenApply(
+            d -> {
+              node.history().queries().answered(d);
+              return Outcome.of(d, d.isTerminal());
+            });
   }
 
   CompletionStage<Deployment> get(String id) {
     return node.deployment(id).ask(DeploymentEntity.Get::new, askTimeout);
   }
 
-  /** Ends the record as failed with the error the failure maps to; the outcome carries that error. */
+  /**
+   * Ends the record as failed with the error the failure maps to; the outcome carries that error.
+   */
   public CompletionStage<Outcome> fail(String id, Throwable failure) {
     ApiException error = errors.apply(failure).with("deployment_id", id);
     return node.deployment(id)
-        .<Deployment>askWithStatus(replyTo -> new DeploymentEntity.FailUpload(error.code().name(), error.getMessage(),
-            "upload", replyTo), askTimeout)
-        .handle((d, e) -> {
-          if (e != null) {
-            log.warn("could not mark deployment {} failed ({})", id, error.code(), e);
-          } else {
-            node.history().queries().answered(d);
-          }
-          return Outcome.failed(id, error);
-        });
+        .<Deployment>askWithStatus(
+            replyTo ->
+                new DeploymentEntity.FailUpload(
+                    error.code().name(), error.getMessage(), "upload", replyTo),
+            askTimeout)
+        .handle(
+            (d, e) -> {
+              if (e != null) {
+                log.warn("could not mark deployment {} failed ({})", id, error.code(), e);
+              } else {
+                node.history().queries().answered(d);
+              }
+              return Outcome.failed(id, error);
+            });
   }
 
   /**
@@ -314,7 +400,12 @@ public final class DeployWorkflow {
   Cancellable renewLease(String id, LongSupplier bytesSoFar) {
     var ref = node.deployment(id);
     Duration every = node.settings().progressInterval();
-    return node.system().scheduler().scheduleAtFixedRate(every, every,
-        () -> ref.tell(new DeploymentEntity.RecordUploadProgress(bytesSoFar.getAsLong())), node.system().executionContext());
+    return node.system()
+        .scheduler()
+        .scheduleAtFixedRate(
+            every,
+            every,
+            () -> ref.tell(new DeploymentEntity.RecordUploadProgress(bytesSoFar.getAsLong())),
+            node.system().executionContext());
   }
 }

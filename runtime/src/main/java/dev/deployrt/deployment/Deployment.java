@@ -39,8 +39,26 @@ public record Deployment(
     implements JsonSerializable {
 
   public static Deployment empty(String deploymentId) {
-    return new Deployment(deploymentId, null, null, null, null, null, false, null, null, null, null, null, null,
-        Map.of(), List.of(), null, 0, 0, EventLog.EMPTY);
+    return new Deployment(
+        deploymentId,
+        null,
+        null,
+        null,
+        null,
+        null,
+        false,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        Map.of(),
+        List.of(),
+        null,
+        0,
+        0,
+        EventLog.EMPTY);
   }
 
   @JsonIgnore
@@ -59,54 +77,187 @@ public record Deployment(
     return log.retained();
   }
 
-  Deployment created(String project, String description, String user, String originNode, String rollbackOf,
+  Deployment created(
+      String project,
+      String description,
+      String user,
+      String originNode,
+      String rollbackOf,
       Instant at) {
-    return new Deployment(deploymentId, project, description, DeploymentStatus.PENDING, null, null, false, user,
-        originNode, rollbackOf, at, null, null, Map.of(), List.of(), null, eventCount, 0, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        DeploymentStatus.PENDING,
+        null,
+        null,
+        false,
+        user,
+        originNode,
+        rollbackOf,
+        at,
+        null,
+        null,
+        Map.of(),
+        List.of(),
+        null,
+        eventCount,
+        0,
+        log);
   }
 
   Deployment withProgress(long bytes) {
-    return new Deployment(deploymentId, project, description, status, sha256, payloadSize, payloadPresent, user,
-        originNode, rollbackOf, createdAt, completedAt, error, nodes, targetNodes, distributionDeadline, eventCount,
-        bytes, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        status,
+        sha256,
+        payloadSize,
+        payloadPresent,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        completedAt,
+        error,
+        nodes,
+        targetNodes,
+        distributionDeadline,
+        eventCount,
+        bytes,
+        log);
   }
 
-  Deployment distributing(String sha, long size, List<String> targets, Instant deadline, Instant at) {
+  Deployment distributing(
+      String sha, long size, List<String> targets, Instant deadline, Instant at) {
     TreeMap<String, NodeResult> pending = new TreeMap<>();
     for (String node : targets) {
       pending.put(node, new NodeResult(NodeStatus.PENDING, at, null));
     }
-    return new Deployment(deploymentId, project, description, DeploymentStatus.DISTRIBUTING, sha, size, true, user,
-        originNode, rollbackOf, createdAt, null, null, Map.copyOf(pending), List.copyOf(targets), deadline,
-        eventCount, lastProgressBytes, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        DeploymentStatus.DISTRIBUTING,
+        sha,
+        size,
+        true,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        null,
+        null,
+        Map.copyOf(pending),
+        List.copyOf(targets),
+        deadline,
+        eventCount,
+        lastProgressBytes,
+        log);
   }
 
   Deployment withNode(String node, NodeStatus nodeStatus, ErrorInfo nodeError, Instant at) {
     TreeMap<String, NodeResult> updated = new TreeMap<>(nodes);
     updated.put(node, new NodeResult(nodeStatus, at, nodeError));
-    return new Deployment(deploymentId, project, description, status, sha256, payloadSize, payloadPresent, user,
-        originNode, rollbackOf, createdAt, completedAt, error, Map.copyOf(updated), targetNodes,
-        distributionDeadline, eventCount, lastProgressBytes, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        status,
+        sha256,
+        payloadSize,
+        payloadPresent,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        completedAt,
+        error,
+        Map.copyOf(updated),
+        targetNodes,
+        distributionDeadline,
+        eventCount,
+        lastProgressBytes,
+        log);
   }
 
   Deployment completed(DeploymentStatus terminal, ErrorInfo failure, Instant at) {
-    return new Deployment(deploymentId, project, description, terminal, sha256, payloadSize, payloadPresent, user,
-        originNode, rollbackOf, createdAt, at, failure, nodes, targetNodes, distributionDeadline, eventCount,
-        lastProgressBytes, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        terminal,
+        sha256,
+        payloadSize,
+        payloadPresent,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        at,
+        failure,
+        nodes,
+        targetNodes,
+        distributionDeadline,
+        eventCount,
+        lastProgressBytes,
+        log);
   }
 
   Deployment withPayloadPresent(boolean present) {
-    return new Deployment(deploymentId, project, description, status, sha256, payloadSize, present, user,
-        originNode, rollbackOf, createdAt, completedAt, error, nodes, targetNodes, distributionDeadline, eventCount,
-        lastProgressBytes, log);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        status,
+        sha256,
+        payloadSize,
+        present,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        completedAt,
+        error,
+        nodes,
+        targetNodes,
+        distributionDeadline,
+        eventCount,
+        lastProgressBytes,
+        log);
   }
 
-  Deployment appendLog(Instant time, String type, String phase, String node, String message, Map<String, Long> data) {
+  Deployment appendLog(
+      Instant time,
+      String type,
+      String phase,
+      String node,
+      String message,
+      Map<String, Long> data) {
     long seq = eventCount + 1;
-    LogEntry entry = new LogEntry(seq, time, type, phase, node, message, data == null ? Map.of() : data);
-    return new Deployment(deploymentId, project, description, status, sha256, payloadSize, payloadPresent, user,
-        originNode, rollbackOf, createdAt, completedAt, error, nodes, targetNodes, distributionDeadline, seq,
-        lastProgressBytes, log.append(entry));
+    LogEntry entry =
+        new LogEntry(seq, time, type, phase, node, message, data == null ? Map.of() : data);
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        status,
+        sha256,
+        payloadSize,
+        payloadPresent,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        completedAt,
+        error,
+        nodes,
+        targetNodes,
+        distributionDeadline,
+        seq,
+        lastProgressBytes,
+        log.append(entry));
   }
 
   /** The first error among the target nodes' results, in target order; null if none failed. */

@@ -32,13 +32,14 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One deployment, event-sourced and sharded by {@code deployment_id}: the audited record of a deploy.
+ * One deployment, event-sourced and sharded by {@code deployment_id}: the audited record of a
+ * deploy.
  *
  * <p>Lifecycle: created {@code pending} before any payload byte arrives; the origin reports upload
  * progress (which also renews an upload lease) and then either the stored payload or the failure.
  * Once stored, the entity itself publishes the project's desired release to the {@link
- * ReleaseRegister} (again after every recovery, which is idempotent) and waits for the target nodes'
- * reports; the terminal status follows from them, or from the distribution deadline.
+ * ReleaseRegister} (again after every recovery, which is idempotent) and waits for the target
+ * nodes' reports; the terminal status follows from them, or from the distribution deadline.
  *
  * <p>Guarantees: every state change is an event in the journal before anyone hears of it; the event
  * handler is pure, so a restart or rebalance recovers the same state, log and seq numbering; timers
@@ -46,25 +47,35 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * terminal status are kept in memory only: after a rebalance they time out and re-read the state.
  */
 public final class DeploymentEntity
-    extends EventSourcedBehaviorWithEnforcedReplies<DeploymentEntity.Command, DeploymentEntity.Event, Deployment> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        DeploymentEntity.Command, DeploymentEntity.Event, Deployment> {
 
-  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "Deployment");
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "Deployment");
   public static final int TAG_COUNT = 4;
 
   // ---- commands -------------------------------------------------------------------------------
 
   public sealed interface Command extends JsonSerializable {}
 
-  public record Create(String project, String description, String user, String originNode, String rollbackOf,
-      ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+  public record Create(
+      String project,
+      String description,
+      String user,
+      String originNode,
+      String rollbackOf,
+      ActorRef<StatusReply<Deployment>> replyTo)
+      implements Command {}
 
   /** Heartbeat from the origin while bytes arrive; renews the upload lease. No reply. */
   public record RecordUploadProgress(long bytesReceived) implements Command {}
 
-  public record MarkPayloadStored(String sha256, long size, List<String> targetNodes,
-      ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+  public record MarkPayloadStored(
+      String sha256, long size, List<String> targetNodes, ActorRef<StatusReply<Deployment>> replyTo)
+      implements Command {}
 
-  public record FailUpload(String code, String message, String phase, ActorRef<StatusReply<Deployment>> replyTo)
+  public record FailUpload(
+      String code, String message, String phase, ActorRef<StatusReply<Deployment>> replyTo)
       implements Command {}
 
   /**
@@ -72,15 +83,16 @@ public final class DeploymentEntity
    * resend until acknowledged) it answers {@code Done} once the report is recorded or known to be
    * redundant; repeated reports change nothing.
    */
-  public record ReportNodeStatus(String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo)
-      implements Command {
+  public record ReportNodeStatus(
+      String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo) implements Command {
     public ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) {
       this(node, status, error, null);
     }
   }
 
   /** A free-form log, warning or error event. No reply. */
-  public record AppendLog(String type, String phase, String node, String message, Map<String, Long> data)
+  public record AppendLog(
+      String type, String phase, String node, String message, Map<String, Long> data)
       implements Command {}
 
   /** Replies with the state; {@link Deployment#exists()} is false for an unknown id. */
@@ -90,39 +102,52 @@ public final class DeploymentEntity
   public record AwaitTerminal(ActorRef<Deployment> replyTo) implements Command {}
 
   /**
-   * Starts a live tail: the entity answers {@code subscriber} with a {@link Snapshot} and then sends
-   * every new log entry ({@link Live}) and, once terminal, {@link Finished}, in order. Snapshot and
-   * subscription are taken in one step, so a subscriber that continues from the snapshot's last seq
-   * sees no gap and no duplicate. A subscriber that stops is forgotten (death watch).
+   * Starts a live tail: the entity answers {@code subscriber} with a {@link Snapshot} and then
+   * sends every new log entry ({@link Live}) and, once terminal, {@link Finished}, in order.
+   * Snapshot and subscription are taken in one step, so a subscriber that continues from the
+   * snapshot's last seq sees no gap and no duplicate. A subscriber that stops is forgotten (death
+   * watch).
    */
   public record Subscribe(ActorRef<TailMessage> subscriber) implements Command {}
 
   /**
-   * Marks the payload as reclaimed. Refused (error reply) unless the deployment is terminal; a repeat
-   * is answered with the unchanged state. The caller removes the bytes.
+   * Marks the payload as reclaimed. Refused (error reply) unless the deployment is terminal; a
+   * repeat is answered with the unchanged state. The caller removes the bytes.
    */
-  public record PrunePayload(String user, ActorRef<StatusReply<Deployment>> replyTo) implements Command {}
+  public record PrunePayload(String user, ActorRef<StatusReply<Deployment>> replyTo)
+      implements Command {}
 
   /**
-   * From the {@link RegisterLink}: a newer deployment of the project holds the release register (null:
-   * the register answered, but no newer one holds it).
+   * From the {@link RegisterLink}: a newer deployment of the project holds the release register
+   * (null: the register answered, but no newer one holds it).
    */
   record NewerRelease(String deploymentId) implements Command {}
 
   record SubscriberGone(ActorRef<TailMessage> subscriber) implements Command {}
 
-  private enum UploadLeaseExpired implements Command { INSTANCE }
+  private enum UploadLeaseExpired implements Command {
+    INSTANCE
+  }
 
-  private enum DistributionDeadlinePassed implements Command { INSTANCE }
+  private enum DistributionDeadlinePassed implements Command {
+    INSTANCE
+  }
 
-  private enum PassivateNow implements Command { INSTANCE }
+  private enum PassivateNow implements Command {
+    INSTANCE
+  }
 
   // ---- messages to live-tail subscribers --------------------------------------------------------
 
-  /** What a live-tail subscriber receives (not sealed: a subscriber may add its own local messages). */
+  /**
+   * What a live-tail subscriber receives (not sealed: a subscriber may add its own local messages).
+   */
   public interface TailMessage extends JsonSerializable {}
 
-  /** The state when the subscription started; {@code entity} is the actor to watch. Null state: unknown id. */
+  /**
+   * The state when the subscription started; {@code entity} is the actor to watch. Null state:
+   * unknown id.
+   */
   public record Snapshot(Deployment state, ActorRef<Command> entity) implements TailMessage {}
 
   /** Log entries appended since the previous message, in seq order. */
@@ -137,21 +162,30 @@ public final class DeploymentEntity
     Instant at();
   }
 
-  public record Created(String project, String description, String user, String originNode, String rollbackOf,
-      Instant at) implements Event {}
+  public record Created(
+      String project,
+      String description,
+      String user,
+      String originNode,
+      String rollbackOf,
+      Instant at)
+      implements Event {}
 
   public record UploadProgressed(long bytes, Instant at) implements Event {}
 
-  public record PayloadStored(String sha256, long size, List<String> targetNodes, Instant deadline, Instant at)
+  public record PayloadStored(
+      String sha256, long size, List<String> targetNodes, Instant deadline, Instant at)
       implements Event {}
 
   public record UploadFailed(ErrorInfo error, Instant at) implements Event {}
 
-  public record NodeStatusChanged(String node, NodeStatus status, ErrorInfo error, Instant at) implements Event {}
+  public record NodeStatusChanged(String node, NodeStatus status, ErrorInfo error, Instant at)
+      implements Event {}
 
   public record Completed(DeploymentStatus status, ErrorInfo error, Instant at) implements Event {}
 
-  public record Logged(String type, String phase, String node, String message, Map<String, Long> data, Instant at)
+  public record Logged(
+      String type, String phase, String node, String message, Map<String, Long> data, Instant at)
       implements Event {}
 
   public record PayloadPruned(String user, Instant at) implements Event {}
@@ -166,32 +200,49 @@ public final class DeploymentEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final RegisterLink register;
   private final TailSubscribers subscribers;
+
   /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
   private final Consumer<DeploymentStatus> onFinished;
+
   private boolean finishReported;
 
   /** Outside sharding (tests): never passivates itself. */
-  public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
+  public static Behavior<Command> create(
+      String deploymentId,
+      DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register) {
     return create(deploymentId, settings, register, null, status -> {});
   }
 
   /**
-   * @param shard the entity's shard, asked to passivate it {@code deploy.deployment.passivate-after}
-   *     after it became terminal (sharding runs with remember-entities, which does no idle passivation)
-   * @param onFinished told the terminal status when this incarnation persists the change that ends the
-   *     deployment; never for a deployment recovered already terminal, so each end is told once
+   * @param shard the entity's shard, asked to passivate it {@code
+   *     deploy.deployment.passivate-after} after it became terminal (sharding runs with
+   *     remember-entities, which does no idle passivation)
+   * @param onFinished told the terminal status when this incarnation persists the change that ends
+   *     the deployment; never for a deployment recovered already terminal, so each end is told once
    */
-  public static Behavior<Command> create(String deploymentId, DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard,
+  public static Behavior<Command> create(
+      String deploymentId,
+      DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       Consumer<DeploymentStatus> onFinished) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new DeploymentEntity(deploymentId, settings, register, shard, onFinished, ctx, timers)));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new DeploymentEntity(
+                        deploymentId, settings, register, shard, onFinished, ctx, timers)));
   }
 
-  private DeploymentEntity(String deploymentId, DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register, ActorRef<ClusterSharding.ShardCommand> shard,
-      Consumer<DeploymentStatus> onFinished, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+  private DeploymentEntity(
+      String deploymentId,
+      DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Consumer<DeploymentStatus> onFinished,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
     this.deploymentId = deploymentId;
     this.settings = settings;
@@ -207,7 +258,9 @@ public final class DeploymentEntity
     return tag(Math.floorMod(deploymentId.hashCode(), TAG_COUNT));
   }
 
-  /** The event tag number {@code i} of {@link #TAG_COUNT} (each has its own projection instance). */
+  /**
+   * The event tag number {@code i} of {@link #TAG_COUNT} (each has its own projection instance).
+   */
   public static String tag(int i) {
     return "deployment-" + i;
   }
@@ -230,11 +283,13 @@ public final class DeploymentEntity
   @Override
   public SignalHandler<Deployment> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          subscribers.recovered(state);
-          finishReported = state.isTerminal();
-          afterChange(state);
-        })
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              subscribers.recovered(state);
+              finishReported = state.isTerminal();
+              afterChange(state);
+            })
         .build();
   }
 
@@ -250,30 +305,45 @@ public final class DeploymentEntity
         .onCommand(AppendLog.class, this::onAppendLog)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
         .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
-        .onCommand(Subscribe.class, (state, cmd) -> {
-          subscribers.subscribe(state, cmd.subscriber());
-          return Effect().noReply();
-        })
-        .onCommand(SubscriberGone.class, (state, cmd) -> {
-          subscribers.gone(cmd.subscriber());
-          return Effect().noReply();
-        })
+        .onCommand(
+            Subscribe.class,
+            (state, cmd) -> {
+              subscribers.subscribe(state, cmd.subscriber());
+              return Effect().noReply();
+            })
+        .onCommand(
+            SubscriberGone.class,
+            (state, cmd) -> {
+              subscribers.gone(cmd.subscriber());
+              return Effect().noReply();
+            })
         .onCommand(PrunePayload.class, this::onPrunePayload)
         .onCommand(NewerRelease.class, this::onNewerRelease)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
         .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
-        .onCommand(PassivateNow.class, (state, cmd) -> {
-          shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
-          return Effect().noReply();
-        })
+        .onCommand(
+            PassivateNow.class,
+            (state, cmd) -> {
+              shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+              return Effect().noReply();
+            })
         .build();
   }
 
   private ReplyEffect<Event, Deployment> onCreate(Deployment state, Create cmd) {
     if (state.exists()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
+      return Effect()
+          .reply(
+              cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
     }
-    return persist(new Created(cmd.project(), cmd.description(), cmd.user(), cmd.originNode(), cmd.rollbackOf(), now()))
+    return persist(
+            new Created(
+                cmd.project(),
+                cmd.description(),
+                cmd.user(),
+                cmd.originNode(),
+                cmd.rollbackOf(),
+                now()))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -300,16 +370,25 @@ public final class DeploymentEntity
       return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
     }
     if (!state.isTerminal()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " is "
-          + state.status().apiName() + ": its payload can be deleted once it has finished"));
+      return Effect()
+          .reply(
+              cmd.replyTo(),
+              StatusReply.error(
+                  "deployment "
+                      + deploymentId
+                      + " is "
+                      + state.status().apiName()
+                      + ": its payload can be deleted once it has finished"));
     }
     if (!state.payloadPresent()) {
       return Effect().reply(cmd.replyTo(), StatusReply.success(state));
     }
-    return persist(new PayloadPruned(cmd.user(), now())).thenReply(cmd.replyTo(), StatusReply::success);
+    return persist(new PayloadPruned(cmd.user(), now()))
+        .thenReply(cmd.replyTo(), StatusReply::success);
   }
 
-  private ReplyEffect<Event, Deployment> onUploadProgress(Deployment state, RecordUploadProgress cmd) {
+  private ReplyEffect<Event, Deployment> onUploadProgress(
+      Deployment state, RecordUploadProgress cmd) {
     if (state.status() != DeploymentStatus.PENDING) {
       return Effect().noReply();
     }
@@ -326,7 +405,9 @@ public final class DeploymentEntity
     }
     Instant at = now();
     Instant deadline = at.plus(settings.distributionTimeout());
-    return persist(new PayloadStored(cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
+    return persist(
+            new PayloadStored(
+                cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -349,7 +430,8 @@ public final class DeploymentEntity
       return acknowledged(cmd);
     }
     NodeResult before = state.nodes().get(cmd.node());
-    if (before != null && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
+    if (before != null
+        && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
       return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
     }
     Instant at = now();
@@ -362,23 +444,31 @@ public final class DeploymentEntity
     if (outcome == null) {
       return acknowledged(persist(changed), cmd);
     }
-    return acknowledged(persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
-        .thenRun(this::afterChange), cmd);
+    return acknowledged(
+        persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
+            .thenRun(this::afterChange),
+        cmd);
   }
 
   private ReplyEffect<Event, Deployment> acknowledged(ReportNodeStatus cmd) {
-    return cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), Done.getInstance());
+    return cmd.replyTo() == null
+        ? Effect().noReply()
+        : Effect().reply(cmd.replyTo(), Done.getInstance());
   }
 
-  private ReplyEffect<Event, Deployment> acknowledged(EffectBuilder<Event, Deployment> effect, ReportNodeStatus cmd) {
-    return cmd.replyTo() == null ? effect.thenNoReply() : effect.thenReply(cmd.replyTo(), s -> Done.getInstance());
+  private ReplyEffect<Event, Deployment> acknowledged(
+      EffectBuilder<Event, Deployment> effect, ReportNodeStatus cmd) {
+    return cmd.replyTo() == null
+        ? effect.thenNoReply()
+        : effect.thenReply(cmd.replyTo(), s -> Done.getInstance());
   }
 
   private ReplyEffect<Event, Deployment> onAppendLog(Deployment state, AppendLog cmd) {
     if (!state.exists()) {
       return Effect().noReply();
     }
-    return persist(new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
+    return persist(
+            new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
         .thenNoReply();
   }
 
@@ -400,16 +490,21 @@ public final class DeploymentEntity
     if (newerId == null || state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return endUnfinishedNodes(state, NodeStatus.SUPERSEDED,
-        (node, result) -> ErrorInfo.of("superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
+    return endUnfinishedNodes(
+        state,
+        NodeStatus.SUPERSEDED,
+        (node, result) ->
+            ErrorInfo.of(
+                "superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
   }
 
   /**
    * Ends the distribution: every target node that has not reached a terminal status is given {@code
-   * status} with the error {@code why} names for it, then the deployment completes with the outcome.
+   * status} with the error {@code why} names for it, then the deployment completes with the
+   * outcome.
    */
-  private ReplyEffect<Event, Deployment> endUnfinishedNodes(Deployment state, NodeStatus status,
-      BiFunction<String, NodeResult, ErrorInfo> why) {
+  private ReplyEffect<Event, Deployment> endUnfinishedNodes(
+      Deployment state, NodeStatus status, BiFunction<String, NodeResult, ErrorInfo> why) {
     Instant at = now();
     List<Event> events = new ArrayList<>();
     Deployment after = state;
@@ -425,24 +520,36 @@ public final class DeploymentEntity
     return persist(events).thenRun(this::afterChange).thenNoReply();
   }
 
-  private ReplyEffect<Event, Deployment> onUploadLeaseExpired(Deployment state, UploadLeaseExpired cmd) {
+  private ReplyEffect<Event, Deployment> onUploadLeaseExpired(
+      Deployment state, UploadLeaseExpired cmd) {
     if (state.status() != DeploymentStatus.PENDING) {
       return Effect().noReply();
     }
-    ErrorInfo error = ErrorInfo.of(
-        "the upload stopped without completing: the node receiving it sent no heartbeat for "
-            + settings.uploadLease().toSeconds() + " s (it may have restarted)",
-        ErrorCode.UPLOAD_ABORTED, "upload", state.originNode());
+    ErrorInfo error =
+        ErrorInfo.of(
+            "the upload stopped without completing: the node receiving it sent no heartbeat for "
+                + settings.uploadLease().toSeconds()
+                + " s (it may have restarted)",
+            ErrorCode.UPLOAD_ABORTED,
+            "upload",
+            state.originNode());
     return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
   }
 
-  private ReplyEffect<Event, Deployment> onDeadline(Deployment state, DistributionDeadlinePassed cmd) {
+  private ReplyEffect<Event, Deployment> onDeadline(
+      Deployment state, DistributionDeadlinePassed cmd) {
     if (state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return endUnfinishedNodes(state, NodeStatus.FAILED, (node, r) -> ErrorInfo.of(
-        "node did not report within " + settings.distributionTimeout().toSeconds() + " s", ErrorCode.NODE_TIMEOUT,
-        DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()), node));
+    return endUnfinishedNodes(
+        state,
+        NodeStatus.FAILED,
+        (node, r) ->
+            ErrorInfo.of(
+                "node did not report within " + settings.distributionTimeout().toSeconds() + " s",
+                ErrorCode.NODE_TIMEOUT,
+                DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()),
+                node));
   }
 
   /** Side effects that follow from the state, run after each change and after recovery. */
@@ -460,7 +567,9 @@ public final class DeploymentEntity
         timers.cancel(UploadLeaseExpired.INSTANCE);
         if (!timers.isTimerActive(DistributionDeadlinePassed.INSTANCE)) {
           Duration left = Duration.between(Instant.now(), state.distributionDeadline());
-          timers.startSingleTimer(DistributionDeadlinePassed.INSTANCE, DistributionDeadlinePassed.INSTANCE,
+          timers.startSingleTimer(
+              DistributionDeadlinePassed.INSTANCE,
+              DistributionDeadlinePassed.INSTANCE,
               left.isNegative() ? Duration.ZERO : left);
           register.publish(state);
         }
@@ -469,7 +578,8 @@ public final class DeploymentEntity
       default -> {
         timers.cancelAll();
         if (shard != null) {
-          timers.startSingleTimer(PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
+          timers.startSingleTimer(
+              PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
         }
         register.unwatch();
         waiters.forEach(w -> w.tell(state));
@@ -479,7 +589,8 @@ public final class DeploymentEntity
   }
 
   private void armUploadLease() {
-    timers.startSingleTimer(UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
+    timers.startSingleTimer(
+        UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
   }
 
   private static String notPending(Deployment state) {
@@ -498,5 +609,4 @@ public final class DeploymentEntity
   public EventHandler<Deployment, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEventHandler::apply);
   }
-
 }

@@ -10,14 +10,16 @@ import java.time.Duration;
  *     ({@code UPLOAD_ABORTED}): its upload died with the node or connection that carried it
  * @param passivateAfter a terminal deployment leaves memory this long after it last changed
  */
-public record DeploymentSettings(Duration distributionTimeout, Duration uploadLease, Duration passivateAfter) {
+public record DeploymentSettings(
+    Duration distributionTimeout, Duration uploadLease, Duration passivateAfter) {
   public DeploymentSettings(Duration distributionTimeout, Duration uploadLease) {
     this(distributionTimeout, uploadLease, Duration.ofMinutes(2));
   }
 
   public static DeploymentSettings fromConfig(Config deploy) {
     return new DeploymentSettings(
-        deploy.getDuration("distribution.timeout"), deploy.getDuration("upload.lease"),
+        deploy.getDuration("distribution.timeout"),
+        deploy.getDuration("upload.lease"),
         deploy.getDuration("deployment.passivate-after"));
   }
 }

@@ -23,13 +23,21 @@ public final class Deployments {
   /**
    * Starts this node's part of the sharded entities.
    *
-   * @param finished called, with the terminal status, on the node hosting a deployment's entity when it ends
+   * @param finished called, with the terminal status, on the node hosting a deployment's entity
+   *     when it ends
    */
-  public static Deployments init(ActorSystem<?> system, DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register, Consumer<DeploymentStatus> finished) {
+  public static Deployments init(
+      ActorSystem<?> system,
+      DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register,
+      Consumer<DeploymentStatus> finished) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    sharding.init(Entity.of(DeploymentEntity.ENTITY_TYPE_KEY,
-        ctx -> DeploymentEntity.create(ctx.getEntityId(), settings, register, ctx.getShard(), finished)));
+    sharding.init(
+        Entity.of(
+            DeploymentEntity.ENTITY_TYPE_KEY,
+            ctx ->
+                DeploymentEntity.create(
+                    ctx.getEntityId(), settings, register, ctx.getShard(), finished)));
     return new Deployments(sharding);
   }
 

@@ -7,16 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The retained part of a deployment's event log: at most {@value #RETAINED} entries, namely the first
- * {@value #HEAD_SIZE}, one {@code truncated} marker and the latest {@value #TAIL_SIZE}.
+ * The retained part of a deployment's event log: at most {@value #RETAINED} entries, namely the
+ * first {@value #HEAD_SIZE}, one {@code truncated} marker and the latest {@value #TAIL_SIZE}.
  *
  * <p>The marker is not stored; {@link #retained()} derives it. It stands for the dropped run of
- * entries: its {@code seq} is the last dropped entry's seq (so "resume after the marker" means "after
- * everything dropped"), its time that entry's time, and {@code data.dropped_events} how many were
- * dropped. Immutable; {@link #append} returns a new log.
+ * entries: its {@code seq} is the last dropped entry's seq (so "resume after the marker" means
+ * "after everything dropped"), its time that entry's time, and {@code data.dropped_events} how many
+ * were dropped. Immutable; {@link #append} returns a new log.
  */
-public record EventLog(List<LogEntry> head, List<LogEntry> tail, long dropped, long lastDroppedSeq,
-    Instant lastDroppedTime) implements JsonSerializable {
+public record EventLog(
+    List<LogEntry> head,
+    List<LogEntry> tail,
+    long dropped,
+    long lastDroppedSeq,
+    Instant lastDroppedTime)
+    implements JsonSerializable {
 
   public static final int RETAINED = 200;
   public static final int HEAD_SIZE = 20;
@@ -50,8 +55,15 @@ public record EventLog(List<LogEntry> head, List<LogEntry> tail, long dropped, l
     List<LogEntry> out = new ArrayList<>(head.size() + tail.size() + 1);
     out.addAll(head);
     if (dropped > 0) {
-      out.add(new LogEntry(lastDroppedSeq, lastDroppedTime, LogEntry.TRUNCATED, null, null,
-          dropped + " events were dropped from the retained log", Map.of("dropped_events", dropped)));
+      out.add(
+          new LogEntry(
+              lastDroppedSeq,
+              lastDroppedTime,
+              LogEntry.TRUNCATED,
+              null,
+              null,
+              dropped + " events were dropped from the retained log",
+              Map.of("dropped_events", dropped)));
     }
     out.addAll(tail);
     return out;

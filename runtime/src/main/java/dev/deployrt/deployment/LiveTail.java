@@ -21,15 +21,15 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * <p>Guarantees: every item has a seq one higher than the one before, except across the {@code
  * truncated} marker (which stands for the events dropped from the retained log); no duplicates; the
- * stream ends with {@link End} once the deployment is terminal. The entity takes the snapshot and the
- * subscription in one step ({@link DeploymentEntity.Subscribe}); a gap in the live messages, a lost
- * subscription, or the entity moving (rebalance, its node crashing: death watch) all lead to a fresh
- * subscription whose snapshot fills the gap, and seq numbers drop what was already delivered.
+ * stream ends with {@link End} once the deployment is terminal. The entity takes the snapshot and
+ * the subscription in one step ({@link DeploymentEntity.Subscribe}); a gap in the live messages, a
+ * lost subscription, or the entity moving (rebalance, its node crashing: death watch) all lead to a
+ * fresh subscription whose snapshot fills the gap, and seq numbers drop what was already delivered.
  *
- * <p>Memory is bounded per reader: the stream buffers at most {@code buffer} items. A reader too slow
- * for that is not allowed to slow the deployment; live messages are then ignored and, once the reader
- * has room again, a fresh snapshot catches it up (events that meanwhile left the retained log appear as
- * the {@code truncated} marker).
+ * <p>Memory is bounded per reader: the stream buffers at most {@code buffer} items. A reader too
+ * slow for that is not allowed to slow the deployment; live messages are then ignored and, once the
+ * reader has room again, a fresh snapshot catches it up (events that meanwhile left the retained
+ * log appear as the {@code truncated} marker).
  */
 public final class LiveTail {
   /** One item of the stream. */
@@ -59,25 +59,46 @@ public final class LiveTail {
    * @param awaitCreation keep asking while the deployment does not exist yet (for a deploy whose
    *     record is being created), instead of failing with {@link NoSuchDeployment}
    */
-  public static Source<Item, NotUsed> source(ActorSystem<?> system,
-      Function<String, EntityRef<DeploymentEntity.Command>> entities, String deploymentId, long afterSeq,
-      int buffer, boolean awaitCreation) {
+  public static Source<Item, NotUsed> source(
+      ActorSystem<?> system,
+      Function<String, EntityRef<DeploymentEntity.Command>> entities,
+      String deploymentId,
+      long afterSeq,
+      int buffer,
+      boolean awaitCreation) {
     return Source.<Item>queue(buffer)
-        .mapMaterializedValue(queue -> system.systemActorOf(
-            new Reader(entities.apply(deploymentId), deploymentId, afterSeq, queue, awaitCreation).behavior(),
-            "live-tail-" + UUID.randomUUID(), Props.empty()))
-        .watchTermination((reader, done) -> {
-          // The reader goes when the stream does (the client disconnected, or the end was delivered).
-          done.whenComplete((d, e) -> reader.tell(Stop.INSTANCE));
-          return NotUsed.getInstance();
-        });
+        .mapMaterializedValue(
+            queue ->
+                system.systemActorOf(
+                    new Reader(
+                            entities.apply(deploymentId),
+                            deploymentId,
+                            afterSeq,
+                            queue,
+                            awaitCreation)
+                        .behavior(),
+                    "live-tail-" + UUID.randomUUID(),
+                    Props.empty()))
+        .watchTermination(
+            (reader, done) -> {
+              // The reader goes when the stream does (the client disconnected, or the end was
+              // delivered).
+              done.whenComplete((d, e) -> reader.tell(Stop.INSTANCE));
+              return NotUsed.getInstance();
+            });
   }
 
-  private enum Resubscribe implements DeploymentEntity.TailMessage { INSTANCE }
+  private enum Resubscribe implements DeploymentEntity.TailMessage {
+    INSTANCE
+  }
 
-  private enum Check implements DeploymentEntity.TailMessage { INSTANCE }
+  private enum Check implements DeploymentEntity.TailMessage {
+    INSTANCE
+  }
 
-  private enum Stop implements DeploymentEntity.TailMessage { INSTANCE }
+  private enum Stop implements DeploymentEntity.TailMessage {
+    INSTANCE
+  }
 
   /** The per-reader actor between the entity and the stream's queue. */
   private static final class Reader {
@@ -89,7 +110,11 @@ public final class LiveTail {
     private boolean lagging;
     private ActorRef<DeploymentEntity.Command> watched;
 
-    Reader(EntityRef<DeploymentEntity.Command> entity, String id, long afterSeq, BoundedSourceQueue<Item> queue,
+    Reader(
+        EntityRef<DeploymentEntity.Command> entity,
+        String id,
+        long afterSeq,
+        BoundedSourceQueue<Item> queue,
         boolean awaitCreation) {
       this.entity = entity;
       this.id = id;
@@ -99,81 +124,101 @@ public final class LiveTail {
     }
 
     Behavior<DeploymentEntity.TailMessage> behavior() {
-      return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-        Runnable subscribe = () -> {
-          entity.tell(new DeploymentEntity.Subscribe(ctx.getSelf()));
-          // If no snapshot comes (the message was lost while the entity moved), ask again.
-          timers.startSingleTimer(Resubscribe.INSTANCE, RESUBSCRIBE_AFTER);
-        };
-        subscribe.run();
-        timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofSeconds(1));
-        return Behaviors.receive(DeploymentEntity.TailMessage.class)
-            .onMessage(DeploymentEntity.Snapshot.class, snapshot -> {
-              timers.cancel(Resubscribe.INSTANCE);
-              Deployment state = snapshot.state();
-              if (state == null) {
-                if (awaitCreation) {
-                  timers.startSingleTimer(Resubscribe.INSTANCE, AWAIT_CREATION);
-                  return Behaviors.same();
-                }
-                queue.fail(new NoSuchDeployment(id));
-                return Behaviors.stopped();
-              }
-              awaitCreation = false;
-              if (watched == null || !watched.equals(snapshot.entity())) {
-                if (watched != null) {
-                  ctx.unwatch(watched);
-                }
-                watched = snapshot.entity();
-                ctx.watch(watched);
-              }
-              lagging = false;
-              return deliver(state) ? Behaviors.stopped() : Behaviors.same();
-            })
-            .onMessage(DeploymentEntity.Live.class, live -> {
-              if (lagging) {
-                return Behaviors.same();
-              }
-              for (LogEntry e : live.entries()) {
-                if (e.seq() <= lastSeq) {
-                  continue;
-                }
-                if (e.seq() != lastSeq + 1) {
-                  subscribe.run(); // a gap: a fresh snapshot fills it
-                  return Behaviors.same();
-                }
-                if (!offer(new Entry(e), e.seq())) {
-                  return lagging ? Behaviors.same() : Behaviors.stopped();
-                }
-              }
-              return Behaviors.same();
-            })
-            .onMessage(DeploymentEntity.Finished.class, finished ->
-                deliver(finished.state()) ? Behaviors.stopped() : Behaviors.same())
-            .onMessage(Resubscribe.class, r -> {
-              subscribe.run();
-              return Behaviors.same();
-            })
-            .onMessage(Check.class, c -> {
-              if (lagging) {
-                subscribe.run(); // the reader may have room again
-              }
-              return Behaviors.same();
-            })
-            .onMessage(Stop.class, stop -> Behaviors.stopped())
-            .onSignal(Terminated.class, t -> {
-              if (t.getRef().equals(watched)) {
-                // The entity stopped (rebalance, its node crashed): sharding starts it again.
-                watched = null;
-                timers.startSingleTimer(Resubscribe.INSTANCE, ENTITY_RESTART);
-              }
-              return Behaviors.same();
-            })
-            .build();
-      }));
+      return Behaviors.setup(
+          ctx ->
+              Behaviors.withTimers(
+                  timers -> {
+                    Runnable subscribe =
+                        () -> {
+                          entity.tell(new DeploymentEntity.Subscribe(ctx.getSelf()));
+                          // If no snapshot comes (the message was lost while the entity moved), ask
+                          // again.
+                          timers.startSingleTimer(Resubscribe.INSTANCE, RESUBSCRIBE_AFTER);
+                        };
+                    subscribe.run();
+                    timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofSeconds(1));
+                    return Behaviors.receive(DeploymentEntity.TailMessage.class)
+                        .onMessage(
+                            DeploymentEntity.Snapshot.class,
+                            snapshot -> {
+                              timers.cancel(Resubscribe.INSTANCE);
+                              Deployment state = snapshot.state();
+                              if (state == null) {
+                                if (awaitCreation) {
+                                  timers.startSingleTimer(Resubscribe.INSTANCE, AWAIT_CREATION);
+                                  return Behaviors.same();
+                                }
+                                queue.fail(new NoSuchDeployment(id));
+                                return Behaviors.stopped();
+                              }
+                              awaitCreation = false;
+                              if (watched == null || !watched.equals(snapshot.entity())) {
+                                if (watched != null) {
+                                  ctx.unwatch(watched);
+                                }
+                                watched = snapshot.entity();
+                                ctx.watch(watched);
+                              }
+                              lagging = false;
+                              return deliver(state) ? Behaviors.stopped() : Behaviors.same();
+                            })
+                        .onMessage(
+                            DeploymentEntity.Live.class,
+                            live -> {
+                              if (lagging) {
+                                return Behaviors.same();
+                              }
+                              for (LogEntry e : live.entries()) {
+                                if (e.seq() <= lastSeq) {
+                                  continue;
+                                }
+                                if (e.seq() != lastSeq + 1) {
+                                  subscribe.run(); // a gap: a fresh snapshot fills it
+                                  return Behaviors.same();
+                                }
+                                if (!offer(new Entry(e), e.seq())) {
+                                  return lagging ? Behaviors.same() : Behaviors.stopped();
+                                }
+                              }
+                              return Behaviors.same();
+                            })
+                        .onMessage(
+                            DeploymentEntity.Finished.class,
+                            finished ->
+                                deliver(finished.state()) ? Behaviors.stopped() : Behaviors.same())
+                        .onMessage(
+                            Resubscribe.class,
+                            r -> {
+                              subscribe.run();
+                              return Behaviors.same();
+                            })
+                        .onMessage(
+                            Check.class,
+                            c -> {
+                              if (lagging) {
+                                subscribe.run(); // the reader may have room again
+                              }
+                              return Behaviors.same();
+                            })
+                        .onMessage(Stop.class, stop -> Behaviors.stopped())
+                        .onSignal(
+                            Terminated.class,
+                            t -> {
+                              if (t.getRef().equals(watched)) {
+                                // The entity stopped (rebalance, its node crashed): sharding starts
+                                // it again.
+                                watched = null;
+                                timers.startSingleTimer(Resubscribe.INSTANCE, ENTITY_RESTART);
+                              }
+                              return Behaviors.same();
+                            })
+                        .build();
+                  }));
     }
 
-    /** Offers the state's retained events after lastSeq, and the end if terminal; true when done. */
+    /**
+     * Offers the state's retained events after lastSeq, and the end if terminal; true when done.
+     */
     private boolean deliver(Deployment state) {
       for (LogEntry e : state.events()) {
         if (e.seq() > lastSeq && !offer(new Entry(e), e.seq())) {

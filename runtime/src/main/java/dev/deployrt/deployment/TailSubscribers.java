@@ -17,15 +17,16 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * The entity's side of live tails ({@link LiveTail} is the reader's side): who is subscribed to one
  * deployment and what they have been sent.
  *
- * <p>Guarantees: a subscriber first gets a {@link Snapshot} of the state, then each new log entry once,
- * in seq order, in {@link Live} batches, then one {@link Finished} when the deployment ends, after
- * which it is dropped. Subscribers that stop are forgotten (the entity watches them). In memory only:
- * after the entity moves, readers resubscribe and resume from the last seq they saw.
+ * <p>Guarantees: a subscriber first gets a {@link Snapshot} of the state, then each new log entry
+ * once, in seq order, in {@link Live} batches, then one {@link Finished} when the deployment ends,
+ * after which it is dropped. Subscribers that stop are forgotten (the entity watches them). In
+ * memory only: after the entity moves, readers resubscribe and resume from the last seq they saw.
  */
 final class TailSubscribers {
 
   private final ActorContext<Command> ctx;
   private final Set<ActorRef<TailMessage>> subscribers = new LinkedHashSet<>();
+
   /** The last seq that subscribers have been sent. */
   private long publishedSeq;
 
@@ -33,7 +34,10 @@ final class TailSubscribers {
     this.ctx = ctx;
   }
 
-  /** After recovery: what the recovered state holds counts as sent (new subscribers get it in a snapshot). */
+  /**
+   * After recovery: what the recovered state holds counts as sent (new subscribers get it in a
+   * snapshot).
+   */
   void recovered(Deployment state) {
     publishedSeq = state.eventCount();
   }
@@ -49,7 +53,9 @@ final class TailSubscribers {
     subscribers.remove(subscriber);
   }
 
-  /** Sends the log entries persisted since the last call, and the end if the deployment finished. */
+  /**
+   * Sends the log entries persisted since the last call, and the end if the deployment finished.
+   */
   void publish(Deployment state) {
     if (state.eventCount() > publishedSeq && !subscribers.isEmpty()) {
       List<LogEntry> fresh = new ArrayList<>();
@@ -64,10 +70,11 @@ final class TailSubscribers {
     publishedSeq = state.eventCount();
     if (state.isTerminal() && !subscribers.isEmpty()) {
       Finished finished = new Finished(state);
-      subscribers.forEach(s -> {
-        s.tell(finished);
-        ctx.unwatch(s);
-      });
+      subscribers.forEach(
+          s -> {
+            s.tell(finished);
+            ctx.unwatch(s);
+          });
       subscribers.clear();
     }
   }

@@ -3,13 +3,13 @@ package dev.deployrt.errors;
 import java.util.List;
 
 /**
- * Every error code the node answers with or records (the API contract's error table and failure codes),
- * with the HTTP status it answers with when a request fails for that reason.
+ * Every error code the node answers with or records (the API contract's error table and failure
+ * codes), with the HTTP status it answers with when a request fails for that reason.
  *
- * <p>The name is the wire form: it is what clients see in {@code code} and what the journal stores in a
- * deployment's or node's {@code error.code}, so a constant is never renamed. Codes a node records while
- * applying a release ({@link #FETCH_FAILED} … {@link #SUPERSEDED}) are never a request's answer; their
- * status is 500 only so that every constant has one.
+ * <p>The name is the wire form: it is what clients see in {@code code} and what the journal stores
+ * in a deployment's or node's {@code error.code}, so a constant is never renamed. Codes a node
+ * records while applying a release ({@link #FETCH_FAILED} … {@link #SUPERSEDED}) are never a
+ * request's answer; their status is 500 only so that every constant has one.
  */
 public enum ErrorCode {
   INVALID_REQUEST(400),
@@ -27,7 +27,9 @@ public enum ErrorCode {
   TOO_MANY_REQUESTS(429),
   INTERNAL(500),
   UNAVAILABLE(503),
-  /** The client went away before the body ended (recorded; the client no longer reads an answer). */
+  /**
+   * The client went away before the body ended (recorded; the client no longer reads an answer).
+   */
   UPLOAD_ABORTED(400),
   /** The node's disk refused a write, in any phase. */
   STORAGE_ERROR(500),
@@ -50,12 +52,19 @@ public enum ErrorCode {
   }
 
   /**
-   * The code for a status that Pekko HTTP chose itself when it rejected a request (an unknown path, a
-   * wrong method, missing credentials, a body over the entity limit): one of the codes those rejections
-   * mean, else {@link #INVALID_REQUEST} for a 4xx and {@link #INTERNAL} for a 5xx.
+   * The code for a status that Pekko HTTP chose itself when it rejected a request (an unknown path,
+   * a wrong method, missing credentials, a body over the entity limit): one of the codes those
+   * rejections mean, else {@link #INVALID_REQUEST} for a 4xx and {@link #INTERNAL} for a 5xx.
    */
   public static ErrorCode forRejection(int status) {
-    for (ErrorCode code : List.of(UNAUTHORIZED, FORBIDDEN, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, UNAVAILABLE)) {
+    for (ErrorCode code :
+        List.of(
+            UNAUTHORIZED,
+            FORBIDDEN,
+            NOT_FOUND,
+            PAYLOAD_TOO_LARGE,
+            UNSUPPORTED_MEDIA_TYPE,
+            UNAVAILABLE)) {
       if (code.httpStatus == status) {
         return code;
       }

@@ -20,68 +20,76 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * One node's Prometheus metrics (served at {@code GET /metrics}), in a registry of its own, so several
- * nodes in one JVM (tests) do not mix their figures. Counters count what this node did since it
- * started; a cluster-wide figure is the sum over the nodes:
+ * One node's Prometheus metrics (served at {@code GET /metrics}), in a registry of its own, so
+ * several nodes in one JVM (tests) do not mix their figures. Counters count what this node did
+ * since it started; a cluster-wide figure is the sum over the nodes:
  *
  * <ul>
  *   <li>{@code deploy_uploads_in_flight}: client uploads this node is receiving now;
  *   <li>{@code deploy_upload_received_bytes_total}: payload bytes received from clients;
- *   <li>{@code deploy_deployments_finished_total{status}}: deployments that ended, by terminal status,
- *       counted by the node that hosted the deployment's entity when it ended (once per deployment);
+ *   <li>{@code deploy_deployments_finished_total{status}}: deployments that ended, by terminal
+ *       status, counted by the node that hosted the deployment's entity when it ended (once per
+ *       deployment);
  *   <li>{@code deploy_apply_phase_seconds{phase}}: how long this node spent in each apply phase
  *       ({@code fetching}, {@code extracting}, {@code activating}), per deployment;
- *   <li>{@code deploy_blob_store_bytes} and {@code deploy_blob_store_blobs}: committed payloads on disk;
- *   <li>{@code deploy_cluster_members{status}} (every status, 0 when none) and
- *       {@code deploy_cluster_unreachable_members}, as this node sees the cluster;
+ *   <li>{@code deploy_blob_store_bytes} and {@code deploy_blob_store_blobs}: committed payloads on
+ *       disk;
+ *   <li>{@code deploy_cluster_members{status}} (every status, 0 when none) and {@code
+ *       deploy_cluster_unreachable_members}, as this node sees the cluster;
  *   <li>the client library's standard JVM metrics ({@code jvm_memory_*}, {@code jvm_gc_*}, ...).
  * </ul>
  *
- * Every figure is kept in memory (the blob store counts its blobs as it commits and deletes them), so a
- * scrape, which needs no credentials, costs no disk or database access.
+ * Every figure is kept in memory (the blob store counts its blobs as it commits and deletes them),
+ * so a scrape, which needs no credentials, costs no disk or database access.
  */
 public final class NodeMetrics {
   /** Member statuses exported, in lifecycle order; each always present, so series do not vanish. */
-  private static final List<String> MEMBER_STATUSES = List.of("joining", "weakly_up", "up", "leaving", "exiting", "down");
+  private static final List<String> MEMBER_STATUSES =
+      List.of("joining", "weakly_up", "up", "leaving", "exiting", "down");
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Gauge uploadsInFlight;
   private final Counter uploadBytes;
   private final Counter deploymentsFinished;
   private final Histogram applyPhase;
+
   /** When this node entered its current apply phase, per deployment. */
   private final Map<String, PhaseStart> phaseStarts = new ConcurrentHashMap<>();
 
   private record PhaseStart(NodeStatus phase, long nanos) {}
 
   public NodeMetrics() {
-    uploadsInFlight = Gauge.builder()
-        .name("deploy_uploads_in_flight")
-        .help("Client uploads this node is receiving now")
-        .register(registry);
-    uploadBytes = Counter.builder()
-        .name("deploy_upload_received_bytes")
-        .help("Payload bytes received from clients by this node")
-        .unit(Unit.BYTES)
-        .register(registry);
-    deploymentsFinished = Counter.builder()
-        .name("deploy_deployments_finished")
-        .help("Deployments that ended while their entity ran on this node, by terminal status")
-        .labelNames("status")
-        .register(registry);
+    uploadsInFlight =
+        Gauge.builder()
+            .name("deploy_uploads_in_flight")
+            .help("Client uploads this node is receiving now")
+            .register(registry);
+    uploadBytes =
+        Counter.builder()
+            .name("deploy_upload_received_bytes")
+            .help("Payload bytes received from clients by this node")
+            .unit(Unit.BYTES)
+            .register(registry);
+    deploymentsFinished =
+        Counter.builder()
+            .name("deploy_deployments_finished")
+            .help("Deployments that ended while their entity ran on this node, by terminal status")
+            .labelNames("status")
+            .register(registry);
     for (DeploymentStatus s : DeploymentStatus.values()) {
       if (s.isTerminal()) {
         deploymentsFinished.initLabelValues(s.apiName());
       }
     }
-    applyPhase = Histogram.builder()
-        .name("deploy_apply_phase")
-        .help("Time this node spent in each apply phase of a deployment")
-        .unit(Unit.SECONDS)
-        .labelNames("phase")
-        .classicOnly()
-        .classicUpperBounds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
-        .register(registry);
+    applyPhase =
+        Histogram.builder()
+            .name("deploy_apply_phase")
+            .help("Time this node spent in each apply phase of a deployment")
+            .unit(Unit.SECONDS)
+            .labelNames("phase")
+            .classicOnly()
+            .classicUpperBounds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+            .register(registry);
     JvmMetrics.builder().register(registry);
   }
 
@@ -105,15 +113,20 @@ public final class NodeMetrics {
         .name("deploy_cluster_members")
         .help("Cluster members by status, as this node sees them")
         .labelNames("status")
-        .callback(cb -> {
-          Map<String, Integer> counts = new java.util.TreeMap<>();
-          MEMBER_STATUSES.forEach(name -> counts.put(name, 0));
-          for (Member m : cluster.get().state().getMembers()) {
-            String name = m.status().toString().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
-            counts.merge(name, 1, Integer::sum);
-          }
-          counts.forEach((name, n) -> cb.call(n, name));
-        })
+        .callback(
+            cb -> {
+              Map<String, Integer> counts = new java.util.TreeMap<>();
+              MEMBER_STATUSES.forEach(name -> counts.put(name, 0));
+              for (Member m : cluster.get().state().getMembers()) {
+                String name =
+                    m.status()
+                        .toString()
+                        .replaceAll("([a-z])([A-Z])", "$1_$2")
+                        .toLowerCase(Locale.ROOT);
+                counts.merge(name, 1, Integer::sum);
+              }
+              counts.forEach((name, n) -> cb.call(n, name));
+            })
         .register(registry);
     GaugeWithCallback.builder()
         .name("deploy_cluster_unreachable_members")
@@ -154,8 +167,8 @@ public final class NodeMetrics {
   }
 
   /**
-   * Records that this node moved to {@code status} for {@code deploymentId}: the phase it leaves (if
-   * it was in one) is observed with the time spent in it. Terminal statuses end the tracking.
+   * Records that this node moved to {@code status} for {@code deploymentId}: the phase it leaves
+   * (if it was in one) is observed with the time spent in it. Terminal statuses end the tracking.
    */
   public void nodePhaseChanged(String deploymentId, NodeStatus status) {
     long now = System.nanoTime();
@@ -163,13 +176,15 @@ public final class NodeMetrics {
     if (status.isTerminal()) {
       left[0] = phaseStarts.remove(deploymentId);
     } else {
-      phaseStarts.compute(deploymentId, (id, current) -> {
-        if (current != null && current.phase() == status) {
-          return current; // a repeated report: still in the same phase
-        }
-        left[0] = current;
-        return new PhaseStart(status, now);
-      });
+      phaseStarts.compute(
+          deploymentId,
+          (id, current) -> {
+            if (current != null && current.phase() == status) {
+              return current; // a repeated report: still in the same phase
+            }
+            left[0] = current;
+            return new PhaseStart(status, now);
+          });
     }
     PhaseStart previous = left[0];
     if (previous != null && PHASES.containsKey(previous.phase())) {
@@ -177,6 +192,13 @@ public final class NodeMetrics {
     }
   }
 
-  private static final Map<NodeStatus, String> PHASES = new EnumMap<>(Map.of(
-      NodeStatus.FETCHING, "fetching", NodeStatus.EXTRACTING, "extracting", NodeStatus.ACTIVATING, "activating"));
+  private static final Map<NodeStatus, String> PHASES =
+      new EnumMap<>(
+          Map.of(
+              NodeStatus.FETCHING,
+              "fetching",
+              NodeStatus.EXTRACTING,
+              "extracting",
+              NodeStatus.ACTIVATING,
+              "activating"));
 }

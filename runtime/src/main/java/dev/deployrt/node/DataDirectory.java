@@ -15,29 +15,33 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's data directory is its owner's alone: it holds the embedded database (users' password
- * hashes, token digests, the cluster secret), the payloads and the initial admin password. It is made
- * {@code 0700} at every start, whatever the process umask ({@code deploy.data-dir-private}; an operator
- * who lets another user run the releases turns that off and sets the mode), so nothing under it is
- * reachable by other users. The database and the payloads are made private in any case: {@code db/}
- * and {@code blobs/} {@code 0700}, the database's files {@code 0600}. ({@code bin/deploy-node} also
- * sets the umask to 077, so files created later are private from the start.)
+ * hashes, token digests, the cluster secret), the payloads and the initial admin password. It is
+ * made {@code 0700} at every start, whatever the process umask ({@code deploy.data-dir-private}; an
+ * operator who lets another user run the releases turns that off and sets the mode), so nothing
+ * under it is reachable by other users. The database and the payloads are made private in any case:
+ * {@code db/} and {@code blobs/} {@code 0700}, the database's files {@code 0600}. ({@code
+ * bin/deploy-node} also sets the umask to 077, so files created later are private from the start.)
  */
 public final class DataDirectory {
   private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
-  private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
-  private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE =
+      PosixFilePermissions.fromString("rw-------");
 
   private DataDirectory() {}
 
   /**
-   * Creates {@code dataDir} if needed, makes it {@code 0700} when {@code wholeDirectory}, and makes its
-   * {@code db/} and {@code blobs/} {@code 0700} always.
+   * Creates {@code dataDir} if needed, makes it {@code 0700} when {@code wholeDirectory}, and makes
+   * its {@code db/} and {@code blobs/} {@code 0700} always.
    */
   public static void makePrivate(Path dataDir, boolean wholeDirectory) {
     try {
       Files.createDirectories(dataDir);
-      for (Path dir : wholeDirectory ? List.of(dataDir, dataDir.resolve("db"), dataDir.resolve("blobs"))
-          : List.of(dataDir.resolve("db"), dataDir.resolve("blobs"))) {
+      for (Path dir :
+          wholeDirectory
+              ? List.of(dataDir, dataDir.resolve("db"), dataDir.resolve("blobs"))
+              : List.of(dataDir.resolve("db"), dataDir.resolve("blobs"))) {
         Files.createDirectories(dir);
         Set<PosixFilePermission> now = Files.getPosixFilePermissions(dir);
         if (!now.equals(OWNER_ONLY_DIR)) {
@@ -50,7 +54,10 @@ public final class DataDirectory {
     }
   }
 
-  /** Makes {@code dir} {@code 0700} and every file directly in it {@code 0600}, if it exists; never throws. */
+  /**
+   * Makes {@code dir} {@code 0700} and every file directly in it {@code 0600}, if it exists; never
+   * throws.
+   */
   public static void makeFilesPrivate(Path dir) {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;

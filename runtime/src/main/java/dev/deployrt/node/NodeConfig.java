@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Completes a loaded configuration with what is derived from it: seed-node addresses from
- * {@code deploy.cluster.seed-nodes} (host:port list), this node's cluster role, and the database
- * settings from {@code deploy.db}. Used by the node's main and by tests alike.
+ * Completes a loaded configuration with what is derived from it: seed-node addresses from {@code
+ * deploy.cluster.seed-nodes} (host:port list), this node's cluster role, and the database settings
+ * from {@code deploy.db}. Used by the node's main and by tests alike.
  */
 public final class NodeConfig {
   public static final String SYSTEM_NAME = "deploy";
@@ -26,7 +26,8 @@ public final class NodeConfig {
       String trimmed = hostPort.trim();
       if (!trimmed.isEmpty()) {
         if (!trimmed.matches("^[^:/@]+:\\d{1,5}$")) {
-          throw new IllegalArgumentException("DEPLOY_SEED_NODES entries must be host:port, not '" + trimmed + "'");
+          throw new IllegalArgumentException(
+              "DEPLOY_SEED_NODES entries must be host:port, not '" + trimmed + "'");
         }
         seeds.add("pekko://" + SYSTEM_NAME + "@" + trimmed);
       }
@@ -35,19 +36,25 @@ public final class NodeConfig {
     Path dataDir = Path.of(config.getString("deploy.data-dir"));
     List<String> roles = new ArrayList<>(config.getStringList("pekko.cluster.roles"));
     roles.add(NODE_ROLE_PREFIX + nodeName);
-    Config derived = ConfigFactory.empty()
-        .withValue("deploy.node-name", ConfigValueFactory.fromAnyRef(nodeName))
-        .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles));
+    Config derived =
+        ConfigFactory.empty()
+            .withValue("deploy.node-name", ConfigValueFactory.fromAnyRef(nodeName))
+            .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles));
     if (!seeds.isEmpty()) {
-      derived = derived.withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+      derived =
+          derived.withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
     }
     derived = clusterTls(config).withFallback(derived);
-    return derived.withFallback(DatabaseConfig.overlay(config, dataDir)).withFallback(config).resolve();
+    return derived
+        .withFallback(DatabaseConfig.overlay(config, dataDir))
+        .withFallback(config)
+        .resolve();
   }
 
   /**
    * {@code deploy.cluster.tls} as Artery settings: transport {@code tls-tcp} with Pekko's
-   * ConfigSSLEngineProvider (TLS 1.3, mutual authentication on), or nothing when no keystore is set.
+   * ConfigSSLEngineProvider (TLS 1.3, mutual authentication on), or nothing when no keystore is
+   * set.
    */
   static Config clusterTls(Config config) {
     Config tls = config.getConfig("deploy.cluster.tls");
@@ -56,17 +63,25 @@ public final class NodeConfig {
       return ConfigFactory.empty();
     }
     if (!Path.of(keystore).toFile().isFile()) {
-      throw new IllegalArgumentException("deploy.cluster.tls.keystore: no keystore file at '" + keystore + "'");
+      throw new IllegalArgumentException(
+          "deploy.cluster.tls.keystore: no keystore file at '" + keystore + "'");
     }
-    String truststore = tls.getString("truststore").isBlank() ? keystore : tls.getString("truststore");
-    String trustPassword = tls.getString("truststore").isBlank()
-        ? tls.getString("keystore-password") : tls.getString("truststore-password");
+    String truststore =
+        tls.getString("truststore").isBlank() ? keystore : tls.getString("truststore");
+    String trustPassword =
+        tls.getString("truststore").isBlank()
+            ? tls.getString("keystore-password")
+            : tls.getString("truststore-password");
     String engine = "pekko.remote.artery.ssl.config-ssl-engine.";
     return ConfigFactory.empty()
         .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
         .withValue(engine + "key-store", ConfigValueFactory.fromAnyRef(keystore))
-        .withValue(engine + "key-store-password", ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
-        .withValue(engine + "key-password", ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
+        .withValue(
+            engine + "key-store-password",
+            ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
+        .withValue(
+            engine + "key-password",
+            ConfigValueFactory.fromAnyRef(tls.getString("keystore-password")))
         .withValue(engine + "trust-store", ConfigValueFactory.fromAnyRef(truststore))
         .withValue(engine + "trust-store-password", ConfigValueFactory.fromAnyRef(trustPassword))
         .withValue(engine + "require-mutual-authentication", ConfigValueFactory.fromAnyRef(true));
@@ -84,11 +99,12 @@ public final class NodeConfig {
    */
   public static Config load(Config overrides) {
     ConfigFactory.invalidateCaches();
-    Config layered = overrides
-        .withFallback(ConfigFactory.defaultOverrides())
-        .withFallback(ConfigFactory.defaultApplication())
-        .withFallback(ConfigFactory.parseResourcesAnySyntax("deploy-defaults"))
-        .withFallback(ConfigFactory.defaultReferenceUnresolved());
+    Config layered =
+        overrides
+            .withFallback(ConfigFactory.defaultOverrides())
+            .withFallback(ConfigFactory.defaultApplication())
+            .withFallback(ConfigFactory.parseResourcesAnySyntax("deploy-defaults"))
+            .withFallback(ConfigFactory.defaultReferenceUnresolved());
     return complete(layered);
   }
 }

@@ -21,6 +21,7 @@ import dev.deployrt.readmodel.History;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.release.ReleaseStore;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,36 +31,37 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.time.Duration;
 import org.apache.pekko.Done;
-import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.actor.CoordinatedShutdown;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.pattern.Patterns;
 
 /**
  * Wires one node's runtime into an actor system: blob store, release directories, release register,
- * peer directory and transfers, applier and the sharded deployment entities. Apart from {@code main}
- * so tests can start several nodes in one JVM.
+ * peer directory and transfers, applier and the sharded deployment entities. Apart from {@code
+ * main} so tests can start several nodes in one JVM.
  *
- * <p>A node with no seed nodes configured joins itself and forms a cluster of its own. Leftovers of a
- * crash (staging blobs, staging releases) are removed before anything starts; the node then tells the
- * cluster which payloads it holds and which releases are active, and its applier converges to the
- * register's desired releases.
+ * <p>A node with no seed nodes configured joins itself and forms a cluster of its own. Leftovers of
+ * a crash (staging blobs, staging releases) are removed before anything starts; the node then tells
+ * the cluster which payloads it holds and which releases are active, and its applier converges to
+ * the register's desired releases.
  */
 public final class NodeRuntime {
-  /** A terminal node report is resent this many times (2 s apart, 5 s each) until the entity acknowledges it. */
+  /**
+   * A terminal node report is resent this many times (2 s apart, 5 s each) until the entity
+   * acknowledges it.
+   */
   private static final int TERMINAL_REPORT_ATTEMPTS = 90;
+
   private final ActorSystem<?> system;
   private final NodeSettings settings;
   private final PeerDirectory directory;
@@ -85,38 +87,65 @@ public final class NodeRuntime {
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
     this.settings = settings;
-    DataDirectory.makePrivate(settings.dataDir(), system.settings().config().getBoolean("deploy.data-dir-private"));
+    DataDirectory.makePrivate(
+        settings.dataDir(), system.settings().config().getBoolean("deploy.data-dir-private"));
     this.tls = TlsSettings.fromConfig(system.settings().config());
-    this.directory = PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
-    this.blobs = BlobStore.open(settings.dataDir().resolve("blobs"),
-        sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
+    this.directory =
+        PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
+    this.blobs =
+        BlobStore.open(
+            settings.dataDir().resolve("blobs"),
+            sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
     this.releases = ReleaseDirectory.open(settings.dataDir());
     metrics.watchBlobStore(blobs);
     metrics.watchCluster(() -> Cluster.get(system));
-    this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
-    this.uploads = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.upload-dispatcher"));
-    this.database = system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.database-dispatcher"));
+    this.blocking =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
+    this.uploads =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.upload-dispatcher"));
+    this.database =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.database-dispatcher"));
     // Retried with back-off until the database answers: a node started before its database becomes
     // ready once the database is up, without a restart.
-    this.journalReady = Patterns.retry(() -> CompletableFuture.supplyAsync(() -> {
-          try {
-            SchemaMigrations.migrate(system.settings().config());
-            return Done.getInstance();
-          } catch (Exception e) {
-            system.log().warn("cannot create or upgrade the database schema (retrying): {}", e.toString());
-            throw new CompletionException("cannot create or upgrade the database schema", e);
-          }
-        }, blocking), Integer.MAX_VALUE, Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2,
-        system.classicSystem().scheduler(), system.executionContext());
-    // The embedded database (password hashes, the cluster secret) is created by the first migration.
-    journalReady.thenRunAsync(() -> DataDirectory.makeFilesPrivate(settings.dataDir().resolve("db")), blocking);
-    this.clusterSecret = journalReady.thenApplyAsync(done -> {
-      try {
-        return ClusterSecretStore.loadOrCreate(system.settings().config());
-      } catch (Exception e) {
-        throw new CompletionException("cannot read the cluster secret", e);
-      }
-    }, blocking);
+    this.journalReady =
+        Patterns.retry(
+            () ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      try {
+                        SchemaMigrations.migrate(system.settings().config());
+                        return Done.getInstance();
+                      } catch (Exception e) {
+                        system
+                            .log()
+                            .warn(
+                                "cannot create or upgrade the database schema (retrying): {}",
+                                e.toString());
+                        throw new CompletionException(
+                            "cannot create or upgrade the database schema", e);
+                      }
+                    },
+                    blocking),
+            Integer.MAX_VALUE,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(30),
+            0.2,
+            system.classicSystem().scheduler(),
+            system.executionContext());
+    // The embedded database (password hashes, the cluster secret) is created by the first
+    // migration.
+    journalReady.thenRunAsync(
+        () -> DataDirectory.makeFilesPrivate(settings.dataDir().resolve("db")), blocking);
+    this.clusterSecret =
+        journalReady.thenApplyAsync(
+            done -> {
+              try {
+                return ClusterSecretStore.loadOrCreate(system.settings().config());
+              } catch (Exception e) {
+                throw new CompletionException("cannot read the cluster secret", e);
+              }
+            },
+            blocking);
 
     Cluster cluster = Cluster.get(system);
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
@@ -124,53 +153,109 @@ public final class NodeRuntime {
     }
 
     ReleaseStore releaseStore = new ReleaseStore(system.settings().config());
-    this.register = system.systemActorOf(ReleaseRegister.create(settings.registerWriteTimeout(),
-            release -> journalReady.thenRunAsync(() -> {
-              try {
-                releaseStore.saveIfNewer(release);
-              } catch (Exception e) {
-                system.log().warn("could not store the desired release of project {}: {}", release.project(), e.toString());
-              }
-            }, blocking)),
-        "release-register", Props.empty());
-    journalReady.thenRunAsync(() -> {
-      try {
-        register.tell(new ReleaseRegister.Seed(releaseStore.loadAll()));
-      } catch (Exception e) {
-        system.log().error("could not read the stored desired releases: this node converges only to new ones", e);
-      }
-    }, blocking);
+    this.register =
+        system.systemActorOf(
+            ReleaseRegister.create(
+                settings.registerWriteTimeout(),
+                release ->
+                    journalReady.thenRunAsync(
+                        () -> {
+                          try {
+                            releaseStore.saveIfNewer(release);
+                          } catch (Exception e) {
+                            system
+                                .log()
+                                .warn(
+                                    "could not store the desired release of project {}: {}",
+                                    release.project(),
+                                    e.toString());
+                          }
+                        },
+                        blocking)),
+            "release-register",
+            Props.empty());
+    journalReady.thenRunAsync(
+        () -> {
+          try {
+            register.tell(new ReleaseRegister.Seed(releaseStore.loadAll()));
+          } catch (Exception e) {
+            system
+                .log()
+                .error(
+                    "could not read the stored desired releases: this node converges only to new ones",
+                    e);
+          }
+        },
+        blocking);
     this.pool = SharedPool.of(system);
     this.history = History.init(system, pool, journalReady, blocking, database);
 
     awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
-    this.deployments = Deployments.init(system, settings.deployment(), register, metrics::deploymentFinished);
+    this.deployments =
+        Deployments.init(system, settings.deployment(), register, metrics::deploymentFinished);
 
     Set<String> held = blobs.all();
     Map<String, String> active = releases.activeReleases();
-    directory.updateSelf(s -> {
-      PeerState state = s.withBlobs(held);
-      for (Map.Entry<String, String> e : active.entrySet()) {
-        state = state.withProject(e.getKey(),
-            new PeerState.ProjectState(e.getValue(), e.getValue(), NodeStatus.ACTIVE.apiName()));
-      }
-      return state;
-    });
+    directory.updateSelf(
+        s -> {
+          PeerState state = s.withBlobs(held);
+          for (Map.Entry<String, String> e : active.entrySet()) {
+            state =
+                state.withProject(
+                    e.getKey(),
+                    new PeerState.ProjectState(
+                        e.getValue(), e.getValue(), NodeStatus.ACTIVE.apiName()));
+          }
+          return state;
+        });
 
     this.peers = new PeerClient(system, directory, clusterSecret, tls.client());
     // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-peer-connections",
-        () -> Http.get(system).shutdownAllConnectionPools().thenApply(unit -> Done.getInstance()));
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceStop(),
+            "close-peer-connections",
+            () ->
+                Http.get(system)
+                    .shutdownAllConnectionPools()
+                    .thenApply(unit -> Done.getInstance()));
     this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
-    this.reclaimer = new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.startupSweepDone = new StartupSweep(system, blobs, history.queries(), reclaimer, releaseStore,
-        history.catchUp(), this::deployment, blocking).startAfter(history.ready());
+    this.reclaimer =
+        new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
+    this.startupSweepDone =
+        new StartupSweep(
+                system,
+                blobs,
+                history.queries(),
+                reclaimer,
+                releaseStore,
+                history.catchUp(),
+                this::deployment,
+                blocking)
+            .startAfter(history.ready());
     NodeReporter reporter = new EntityReporter();
-    this.fetcher = new PeerBlobFetcher(settings.nodeName(), blobs, directory, peers, this::upNodes,
-        settings.upload(), settings.distribution(), reporter, blocking);
+    this.fetcher =
+        new PeerBlobFetcher(
+            settings.nodeName(),
+            blobs,
+            directory,
+            peers,
+            this::upNodes,
+            settings.upload(),
+            settings.distribution(),
+            reporter,
+            blocking);
     system.systemActorOf(
-        Applier.create(settings.nodeName(), releases, fetcher, settings.archiveLimits(), blocking, reporter, register),
-        "applier", Props.empty());
+        Applier.create(
+            settings.nodeName(),
+            releases,
+            fetcher,
+            settings.archiveLimits(),
+            blocking,
+            reporter,
+            register),
+        "applier",
+        Props.empty());
   }
 
   /**
@@ -182,7 +267,11 @@ public final class NodeRuntime {
     try {
       journalReady.toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      system.log().warn("the database did not answer within {}: starting anyway, not ready until it does", limit);
+      system
+          .log()
+          .warn(
+              "the database did not answer within {}: starting anyway, not ready until it does",
+              limit);
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException("cannot create or upgrade the database schema", e.getCause());
     } catch (InterruptedException e) {
@@ -196,24 +285,36 @@ public final class NodeRuntime {
     public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
       metrics.nodePhaseChanged(deploymentId, status);
       if (status.isTerminal()) {
-        // At-least-once: sharding may drop a message while the entity moves (rebalance, a node leaving).
-        Patterns.retry(() -> deployment(deploymentId).<Done>ask(
-                replyTo -> new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error, replyTo),
-                Duration.ofSeconds(5)),
-            TERMINAL_REPORT_ATTEMPTS, Duration.ofSeconds(2), system.classicSystem().scheduler(),
+        // At-least-once: sharding may drop a message while the entity moves (rebalance, a node
+        // leaving).
+        Patterns.retry(
+            () ->
+                deployment(deploymentId)
+                    .<Done>ask(
+                        replyTo ->
+                            new DeploymentEntity.ReportNodeStatus(
+                                settings.nodeName(), status, error, replyTo),
+                        Duration.ofSeconds(5)),
+            TERMINAL_REPORT_ATTEMPTS,
+            Duration.ofSeconds(2),
+            system.classicSystem().scheduler(),
             system.executionContext());
       } else {
-        deployment(deploymentId).tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
+        deployment(deploymentId)
+            .tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
       }
       String activeNow = releases.activeRelease(project).orElse(null);
-      directory.updateSelf(s -> s.withProject(project,
-          new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));
+      directory.updateSelf(
+          s ->
+              s.withProject(
+                  project, new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));
     }
 
     @Override
-    public void log(String deploymentId, String type, String phase, String message, Map<String, Long> data) {
-      deployment(deploymentId).tell(
-          new DeploymentEntity.AppendLog(type, phase, settings.nodeName(), message, data));
+    public void log(
+        String deploymentId, String type, String phase, String message, Map<String, Long> data) {
+      deployment(deploymentId)
+          .tell(new DeploymentEntity.AppendLog(type, phase, settings.nodeName(), message, data));
     }
   }
 

@@ -1,10 +1,10 @@
 package dev.deployrt.node;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.ReadModelCatchUp;
@@ -32,10 +32,10 @@ import org.apache.pekko.pattern.StatusReply;
 /**
  * What a node settles at start, before it trusts its blob store again: it ends the records of the
  * uploads it was committing when it stopped (their notes under {@code blobs/pending-names/}), waits
- * until the read model shows the journal as it was, then deletes the local blobs no deployment keeps
- * (payloads deleted while it was down, uploads cut before a record named them). A blob committed or
- * held after the mark taken at the start stays; so does any blob no deployment names and no upload
- * noted (the database may not be the one it was recorded in).
+ * until the read model shows the journal as it was, then deletes the local blobs no deployment
+ * keeps (payloads deleted while it was down, uploads cut before a record named them). A blob
+ * committed or held after the mark taken at the start stays; so does any blob no deployment names
+ * and no upload noted (the database may not be the one it was recorded in).
  */
 final class StartupSweep {
   /** Asks to end an interrupted upload's record: about a minute, then the next start. */
@@ -50,9 +50,15 @@ final class StartupSweep {
   private final Function<String, EntityRef<DeploymentEntity.Command>> deployment;
   private final Executor blocking;
 
-  StartupSweep(ActorSystem<?> system, BlobStore blobs, DeploymentQueries queries, BlobReclaimer reclaimer,
-      ReleaseStore releaseStore, ReadModelCatchUp readModelCatchUp,
-      Function<String, EntityRef<DeploymentEntity.Command>> deployment, Executor blocking) {
+  StartupSweep(
+      ActorSystem<?> system,
+      BlobStore blobs,
+      DeploymentQueries queries,
+      BlobReclaimer reclaimer,
+      ReleaseStore releaseStore,
+      ReadModelCatchUp readModelCatchUp,
+      Function<String, EntityRef<DeploymentEntity.Command>> deployment,
+      Executor blocking) {
     this.system = system;
     this.blobs = blobs;
     this.queries = queries;
@@ -73,10 +79,12 @@ final class StartupSweep {
     return readModelReady
         .thenCompose(ready -> endInterruptedUploads())
         .thenCompose(interrupted -> readModelCaughtUp().thenApply(caughtUp -> interrupted))
-        .thenApplyAsync(interrupted -> {
-          reclaimUnneededBlobs(beforeSweep, interrupted);
-          return Done.getInstance();
-        }, blocking);
+        .thenApplyAsync(
+            interrupted -> {
+              reclaimUnneededBlobs(beforeSweep, interrupted);
+              return Done.getInstance();
+            },
+            blocking);
   }
 
   /**
@@ -84,32 +92,45 @@ final class StartupSweep {
    * long that takes (a paused projection, a database that does not answer), saying so every minute.
    */
   private CompletionStage<Done> readModelCaughtUp() {
-    return readModelCatchUp.await(Duration.ofSeconds(1), Duration.ofMinutes(1))
-        .exceptionallyCompose(e -> {
-          system.log().warn("the start-up sweep could not compare the read model with the journal: {}", e.toString());
-          // A database that fails at once would otherwise be asked again at once, in a tight loop.
-          Executor later = CompletableFuture.delayedExecutor(10, TimeUnit.SECONDS, blocking);
-          return CompletableFuture.supplyAsync(() -> false, later);
-        })
-        .thenCompose(caughtUp -> {
-          if (system.getWhenTerminated().toCompletableFuture().isDone()) {
-            // Not caught up for sure: the sweep must not run (the dispatchers still take work).
-            return CompletableFuture.failedFuture(new CancellationException("the node stopped before the sweep"));
-          }
-          if (caughtUp) {
-            return CompletableFuture.completedFuture(Done.getInstance());
-          }
-          system.log().info("the start-up sweep of deleted payloads waits for the read model to catch up with the journal");
-          return readModelCaughtUp();
-        });
+    return readModelCatchUp
+        .await(Duration.ofSeconds(1), Duration.ofMinutes(1))
+        .exceptionallyCompose(
+            e -> {
+              system
+                  .log()
+                  .warn(
+                      "the start-up sweep could not compare the read model with the journal: {}",
+                      e.toString());
+              // A database that fails at once would otherwise be asked again at once, in a tight
+              // loop.
+              Executor later = CompletableFuture.delayedExecutor(10, TimeUnit.SECONDS, blocking);
+              return CompletableFuture.supplyAsync(() -> false, later);
+            })
+        .thenCompose(
+            caughtUp -> {
+              if (system.getWhenTerminated().toCompletableFuture().isDone()) {
+                // Not caught up for sure: the sweep must not run (the dispatchers still take work).
+                return CompletableFuture.failedFuture(
+                    new CancellationException("the node stopped before the sweep"));
+              }
+              if (caughtUp) {
+                return CompletableFuture.completedFuture(Done.getInstance());
+              }
+              system
+                  .log()
+                  .info(
+                      "the start-up sweep of deleted payloads waits for the read model to catch up with the journal");
+              return readModelCaughtUp();
+            });
   }
 
   /** The uploads this node was committing when it last stopped, by what their records say now. */
-  private record InterruptedUploads(List<BlobStore.PendingName> unnamed, List<BlobStore.PendingName> named) {}
+  private record InterruptedUploads(
+      List<BlobStore.PendingName> unnamed, List<BlobStore.PendingName> named) {}
 
   /**
-   * Ends failed ({@code UPLOAD_ABORTED}) each deployment whose upload this node had committed or was
-   * committing, but whose record did not yet name the bytes, when it last stopped ({@link
+   * Ends failed ({@code UPLOAD_ABORTED}) each deployment whose upload this node had committed or
+   * was committing, but whose record did not yet name the bytes, when it last stopped ({@link
    * BlobStore#pendingNames}): that upload cannot go on, so its record need not wait for the upload
    * lease, and once it has ended no late step can name the bytes. A record that did name them (the
    * node stopped just after) is left as it is. A record that does not answer keeps its note for the
@@ -118,55 +139,85 @@ final class StartupSweep {
   private CompletionStage<InterruptedUploads> endInterruptedUploads() {
     List<CompletableFuture<Map.Entry<BlobStore.PendingName, Boolean>>> each = new ArrayList<>();
     for (BlobStore.PendingName note : blobs.pendingNames()) {
-      CompletionStage<StatusReply<Deployment>> ended = Patterns.retry(
-          () -> deployment.apply(note.deploymentId()).<StatusReply<Deployment>>ask(
-              replyTo -> new DeploymentEntity.FailUpload(ErrorCode.UPLOAD_ABORTED.name(), "the upload stopped without "
-                  + "completing: the node receiving it restarted before the payload was recorded as stored",
-                  "upload", replyTo), Duration.ofSeconds(5)),
-          INTERRUPTED_UPLOAD_ATTEMPTS, Duration.ofSeconds(2), system.classicSystem().scheduler(),
-          system.executionContext());
-      each.add(ended.handle((reply, e) -> {
-        if (reply == null) {
-          system.log().warn("could not end deployment {}, whose upload was interrupted ({}): blob {} is "
-              + "checked again at the next start", note.deploymentId(), Failures.cause(e).toString(), note.sha256());
-          return null;
-        }
-        boolean named = reply.isError() || note.sha256().equals(reply.getValue().sha256());
-        return Map.entry(note, named);
-      }).toCompletableFuture());
+      CompletionStage<StatusReply<Deployment>> ended =
+          Patterns.retry(
+              () ->
+                  deployment
+                      .apply(note.deploymentId())
+                      .<StatusReply<Deployment>>ask(
+                          replyTo ->
+                              new DeploymentEntity.FailUpload(
+                                  ErrorCode.UPLOAD_ABORTED.name(),
+                                  "the upload stopped without "
+                                      + "completing: the node receiving it restarted before the payload was recorded as stored",
+                                  "upload",
+                                  replyTo),
+                          Duration.ofSeconds(5)),
+              INTERRUPTED_UPLOAD_ATTEMPTS,
+              Duration.ofSeconds(2),
+              system.classicSystem().scheduler(),
+              system.executionContext());
+      each.add(
+          ended
+              .handle(
+                  (reply, e) -> {
+                    if (reply == null) {
+                      system
+                          .log()
+                          .warn(
+                              "could not end deployment {}, whose upload was interrupted ({}): blob {} is "
+                                  + "checked again at the next start",
+                              note.deploymentId(),
+                              Failures.cause(e).toString(),
+                              note.sha256());
+                      return null;
+                    }
+                    boolean named =
+                        reply.isError() || note.sha256().equals(reply.getValue().sha256());
+                    return Map.entry(note, named);
+                  })
+              .toCompletableFuture());
     }
-    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(all -> {
-      List<BlobStore.PendingName> unnamed = new ArrayList<>();
-      List<BlobStore.PendingName> named = new ArrayList<>();
-      for (CompletableFuture<Map.Entry<BlobStore.PendingName, Boolean>> f : each) {
-        Map.Entry<BlobStore.PendingName, Boolean> settled = f.join();
-        if (settled != null) {
-          (settled.getValue() ? named : unnamed).add(settled.getKey());
-        }
-      }
-      return new InterruptedUploads(unnamed, named);
-    });
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(
+            all -> {
+              List<BlobStore.PendingName> unnamed = new ArrayList<>();
+              List<BlobStore.PendingName> named = new ArrayList<>();
+              for (CompletableFuture<Map.Entry<BlobStore.PendingName, Boolean>> f : each) {
+                Map.Entry<BlobStore.PendingName, Boolean> settled = f.join();
+                if (settled != null) {
+                  (settled.getValue() ? named : unnamed).add(settled.getKey());
+                }
+              }
+              return new InterruptedUploads(unnamed, named);
+            });
   }
 
   /**
    * Deletes local blobs that no deployment keeps any more: those whose every deployment gave its
-   * payload up while this node was down, and those of {@code interrupted} uploads that no deployment
-   * named. Runs once the read model has caught up with the journal as it was at start, so no
-   * deployment that still keeps the bytes is missing from it. Any other blob no deployment names
-   * stays (the database may not be the one these bytes were recorded in), and so does one that a
-   * project's stored desired release uses, and one committed or held after {@code since}.
+   * payload up while this node was down, and those of {@code interrupted} uploads that no
+   * deployment named. Runs once the read model has caught up with the journal as it was at start,
+   * so no deployment that still keeps the bytes is missing from it. Any other blob no deployment
+   * names stays (the database may not be the one these bytes were recorded in), and so does one
+   * that a project's stored desired release uses, and one committed or held after {@code since}.
    */
-  private void reclaimUnneededBlobs(BlobStore.ClaimMark since,
-      InterruptedUploads interrupted) {
+  private void reclaimUnneededBlobs(BlobStore.ClaimMark since, InterruptedUploads interrupted) {
     Set<String> released;
     try {
-      released = releaseStore.loadAll().stream().map(DesiredRelease::sha256).collect(Collectors.toSet());
+      released =
+          releaseStore.loadAll().stream().map(DesiredRelease::sha256).collect(Collectors.toSet());
     } catch (Exception e) {
-      system.log().warn("could not read the desired releases ({}): no blob is deleted at this start", e.toString());
+      system
+          .log()
+          .warn(
+              "could not read the desired releases ({}): no blob is deleted at this start",
+              e.toString());
       return;
     }
-    Set<String> uploadsCut = interrupted.unnamed().stream().map(BlobStore.PendingName::sha256)
-        .collect(Collectors.toSet());
+    Set<String> uploadsCut =
+        interrupted.unnamed().stream()
+            .map(BlobStore.PendingName::sha256)
+            .collect(Collectors.toSet());
     Set<String> unsettled = new HashSet<>();
     for (String sha : blobs.all()) {
       try {
@@ -175,9 +226,14 @@ final class StartupSweep {
         if (!released.contains(sha) && (use.pruned() || cut)) {
           long freed = reclaimer.reclaimLocally(sha, since).orElse(0);
           if (freed > 0) {
-            system.log().info(use.pruned()
-                ? "deleted blob {} ({} bytes): its payload was deleted while this node was down"
-                : "deleted blob {} ({} bytes): its upload stopped before a deployment named it", sha, freed);
+            system
+                .log()
+                .info(
+                    use.pruned()
+                        ? "deleted blob {} ({} bytes): its payload was deleted while this node was down"
+                        : "deleted blob {} ({} bytes): its upload stopped before a deployment named it",
+                    sha,
+                    freed);
           }
         }
       } catch (Exception e) {

@@ -9,8 +9,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * TLS for the operations API ({@code deploy.http.tls}): the server's key and certificate, and what a
- * node trusts when it calls a peer's API. Absent keystore = plain HTTP for both. A keystore that
+ * TLS for the operations API ({@code deploy.http.tls}): the server's key and certificate, and what
+ * a node trusts when it calls a peer's API. Absent keystore = plain HTTP for both. A keystore that
  * cannot be read stops the node at start with a message naming the file, not at the first request.
  */
 public record TlsSettings(Optional<SSLContext> server, Optional<SSLContext> client) {
@@ -36,15 +36,19 @@ public record TlsSettings(Optional<SSLContext> server, Optional<SSLContext> clie
     try {
       char[] keyPassword = tls.getString("keystore-password").toCharArray();
       KeyStore keys = load(keystorePath, keyPassword);
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keys, keyPassword);
       SSLContext server = SSLContext.getInstance("TLS");
       server.init(kmf.getKeyManagers(), null, null);
 
       String truststorePath = tls.getString("truststore");
-      KeyStore trusted = truststorePath.isBlank()
-          ? keys : load(truststorePath, tls.getString("truststore-password").toCharArray());
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      KeyStore trusted =
+          truststorePath.isBlank()
+              ? keys
+              : load(truststorePath, tls.getString("truststore-password").toCharArray());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trusted);
       SSLContext client = SSLContext.getInstance("TLS");
       client.init(null, tmf.getTrustManagers(), null);
@@ -52,8 +56,12 @@ public record TlsSettings(Optional<SSLContext> server, Optional<SSLContext> clie
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalArgumentException("deploy.http.tls: cannot use keystore '" + keystorePath + "' or its truststore: "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "deploy.http.tls: cannot use keystore '"
+              + keystorePath
+              + "' or its truststore: "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -18,13 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Pushes a freshly stored payload to other nodes before its upload is acknowledged (distribution
- * has already started meanwhile), so that an acknowledged payload survives the loss of the node that
- * took it. The receiving node verifies the
- * digest and commits the copy to its blob store before it answers (see the internal blob routes).
+ * has already started meanwhile), so that an acknowledged payload survives the loss of the node
+ * that took it. The receiving node verifies the digest and commits the copy to its blob store
+ * before it answers (see the internal blob routes).
  *
- * <p>Tries the plan's replicas first, then the other up nodes, until {@code copies - 1} of them hold
- * it or all were tried. Never fails: the answer lists the nodes that now hold a copy, and the caller
- * records a warning when there are fewer than asked for.
+ * <p>Tries the plan's replicas first, then the other up nodes, until {@code copies - 1} of them
+ * hold it or all were tried. Never fails: the answer lists the nodes that now hold a copy, and the
+ * caller records a warning when there are fewer than asked for.
  */
 public final class PayloadReplicator {
   private static final Logger log = LoggerFactory.getLogger(PayloadReplicator.class);
@@ -40,35 +40,47 @@ public final class PayloadReplicator {
   }
 
   /** The nodes (besides this one) that hold {@code blob} once the pushes are done. */
-  public CompletionStage<List<String>> replicate(String sha256, Path blob, FanOutPlan plan, Set<String> upNodes) {
+  public CompletionStage<List<String>> replicate(
+      String sha256, Path blob, FanOutPlan plan, Set<String> upNodes) {
     int wanted = settings.minCopies() - 1;
     List<String> candidates = new ArrayList<>(plan.order().subList(1, plan.order().size()));
     candidates.retainAll(upNodes);
     if (wanted <= 0 || candidates.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
-    return CompletableFuture.supplyAsync(() -> {
-      List<String> done = new ArrayList<>();
-      for (String node : candidates) {
-        if (done.size() >= wanted) {
-          break;
-        }
-        try {
-          long size = Files.size(blob);
-          HttpRequest put = HttpRequest.PUT(PeerPaths.blob(sha256))
-              .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
-          HttpResponse response = client.send(node, put, settings.pushTimeout());
-          if (response.status().isSuccess()) {
-            response.discardEntityBytes(client.materializer());
-            done.add(node);
-          } else {
-            log.warn("replica push of {} to {} refused: {}", sha256, node, client.describe(response));
+    return CompletableFuture.supplyAsync(
+        () -> {
+          List<String> done = new ArrayList<>();
+          for (String node : candidates) {
+            if (done.size() >= wanted) {
+              break;
+            }
+            try {
+              long size = Files.size(blob);
+              HttpRequest put =
+                  HttpRequest.PUT(PeerPaths.blob(sha256))
+                      .withEntity(
+                          HttpEntities.create(
+                              ContentTypes.APPLICATION_OCTET_STREAM,
+                              size,
+                              FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
+              HttpResponse response = client.send(node, put, settings.pushTimeout());
+              if (response.status().isSuccess()) {
+                response.discardEntityBytes(client.materializer());
+                done.add(node);
+              } else {
+                log.warn(
+                    "replica push of {} to {} refused: {}",
+                    sha256,
+                    node,
+                    client.describe(response));
+              }
+            } catch (Exception e) {
+              log.warn("replica push of {} to {} failed: {}", sha256, node, e.toString());
+            }
           }
-        } catch (Exception e) {
-          log.warn("replica push of {} to {} failed: {}", sha256, node, e.toString());
-        }
-      }
-      return List.copyOf(done);
-    }, blocking);
+          return List.copyOf(done);
+        },
+        blocking);
   }
 }

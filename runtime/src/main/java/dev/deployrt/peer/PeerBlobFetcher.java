@@ -1,12 +1,12 @@
 package dev.deployrt.peer;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.applier.BlobSource;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
@@ -29,8 +29,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,16 +52,16 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Gets a payload onto this node from the nodes that have it: its fan-out parent first ({@link
- * FanOutPlan}), then every node the {@link PeerDirectory} lists as holding the verified payload, the
- * origin last. Each copy streams, with backpressure, through the same one-pass graph as an upload
- * (stall check, size limit, SHA-256, staging file) and, at the same time, into the release's
+ * FanOutPlan}), then every node the {@link PeerDirectory} lists as holding the verified payload,
+ * the origin last. Each copy streams, with backpressure, through the same one-pass graph as an
+ * upload (stall check, size limit, SHA-256, staging file) and, at the same time, into the release's
  * extraction; it is committed to the blob store only if its digest and size match, and the
  * extraction counts only then. A peer that serves other bytes is reported in the deployment's
- * events and the next one is tried. When every source failed it waits (doubling pauses, woken early if the blob
- * arrives by another way) and tries again, until the distribution timeout.
+ * events and the next one is tried. When every source failed it waits (doubling pauses, woken early
+ * if the blob arrives by another way) and tries again, until the distribution timeout.
  *
- * <p>Blocking: runs on the applier's blocking dispatcher. Nothing of a failed or cancelled copy stays
- * visible (the staging file is deleted).
+ * <p>Blocking: runs on the applier's blocking dispatcher. Nothing of a failed or cancelled copy
+ * stays visible (the staging file is deleted).
  */
 public final class PeerBlobFetcher implements BlobSource {
   private final String self;
@@ -74,9 +74,18 @@ public final class PeerBlobFetcher implements BlobSource {
   private final NodeReporter reporter;
   private final Executor extractors;
 
-  /** @param extractors where extractions run while their payload streams in */
-  public PeerBlobFetcher(String self, BlobStore blobs, PeerDirectory directory, PeerClient client,
-      Supplier<Set<String>> upNodes, UploadSettings upload, DistributionSettings settings, NodeReporter reporter,
+  /**
+   * @param extractors where extractions run while their payload streams in
+   */
+  public PeerBlobFetcher(
+      String self,
+      BlobStore blobs,
+      PeerDirectory directory,
+      PeerClient client,
+      Supplier<Set<String>> upNodes,
+      UploadSettings upload,
+      DistributionSettings settings,
+      NodeReporter reporter,
       Executor extractors) {
     this.self = self;
     this.blobs = blobs;
@@ -92,20 +101,26 @@ public final class PeerBlobFetcher implements BlobSource {
   private record Candidate(String node, Duration patience) {}
 
   /**
-   * The payload a fetch is for: the deployment whose events it is logged in, the bytes it must verify,
-   * the node that stored it (asked last), and the fan-out plan that places this node (null when none
-   * applies: a rollback, whose payload the nodes may already hold, or a copy for a rollback request).
+   * The payload a fetch is for: the deployment whose events it is logged in, the bytes it must
+   * verify, the node that stored it (asked last), and the fan-out plan that places this node (null
+   * when none applies: a rollback, whose payload the nodes may already hold, or a copy for a
+   * rollback request).
    */
-  private record Wanted(String deploymentId, String sha256, long size, String origin, FanOutPlan plan) {
+  private record Wanted(
+      String deploymentId, String sha256, long size, String origin, FanOutPlan plan) {
     static Wanted of(DesiredRelease release) {
-      FanOutPlan plan = release.sourceDeploymentId() == null && release.origin() != null
-          ? FanOutPlan.of(release.origin(), release.targets()) : null;
-      return new Wanted(release.deploymentId(), release.sha256(), release.size(), release.origin(), plan);
+      FanOutPlan plan =
+          release.sourceDeploymentId() == null && release.origin() != null
+              ? FanOutPlan.of(release.origin(), release.targets())
+              : null;
+      return new Wanted(
+          release.deploymentId(), release.sha256(), release.size(), release.origin(), plan);
     }
   }
 
   @Override
-  public Path obtain(DesiredRelease desired, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+  public Path obtain(
+      DesiredRelease desired, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
       throws Exception {
     Wanted release = Wanted.of(desired);
     String sha = release.sha256();
@@ -126,8 +141,12 @@ public final class PeerBlobFetcher implements BlobSource {
       List<Candidate> candidates = candidates(release);
       if (candidates.isEmpty() && !toldNoSource) {
         toldNoSource = true;
-        reporter.log(release.deploymentId(), LogEntry.WARNING, "fetch",
-            "no reachable node holds payload " + sha + " yet; waiting for one", Map.of());
+        reporter.log(
+            release.deploymentId(),
+            LogEntry.WARNING,
+            "fetch",
+            "no reachable node holds payload " + sha + " yet; waiting for one",
+            Map.of());
       }
       for (Candidate candidate : candidates) {
         checkCancelled(cancelled);
@@ -137,8 +156,12 @@ public final class PeerBlobFetcher implements BlobSource {
           throw e;
         } catch (Exception e) {
           checkCancelled(cancelled);
-          reporter.log(release.deploymentId(), LogEntry.WARNING, "fetch",
-              "could not fetch the payload from " + candidate.node() + ": " + reason(e), Map.of());
+          reporter.log(
+              release.deploymentId(),
+              LogEntry.WARNING,
+              "fetch",
+              "could not fetch the payload from " + candidate.node() + ": " + reason(e),
+              Map.of());
         }
         local = blobs.claimIfPresent(sha);
         if (local.isPresent()) {
@@ -146,24 +169,36 @@ public final class PeerBlobFetcher implements BlobSource {
         }
       }
       if (Instant.now().isAfter(deadline)) {
-        throw new IOException("no node could serve payload " + sha + " within " + settings.timeout().toSeconds() + " s");
+        throw new IOException(
+            "no node could serve payload "
+                + sha
+                + " within "
+                + settings.timeout().toSeconds()
+                + " s");
       }
       try {
-        Path arrived = blobs.whenPresent(sha).toCompletableFuture().get(backoff.toMillis(), TimeUnit.MILLISECONDS);
+        Path arrived =
+            blobs
+                .whenPresent(sha)
+                .toCompletableFuture()
+                .get(backoff.toMillis(), TimeUnit.MILLISECONDS);
         return extractLocal(arrived, fetched, extraction);
       } catch (TimeoutException e) {
-        backoff = backoff.multipliedBy(2).compareTo(settings.retryBackoffMax()) > 0
-            ? settings.retryBackoffMax() : backoff.multipliedBy(2);
+        backoff =
+            backoff.multipliedBy(2).compareTo(settings.retryBackoffMax()) > 0
+                ? settings.retryBackoffMax()
+                : backoff.multipliedBy(2);
       }
       checkCancelled(cancelled);
     }
   }
 
   /**
-   * Copies the verified payload {@code sha256} ({@code size} bytes) into this node's blob store from
-   * the first node that is up, holds it and serves it intact, trying each holder once; each attempt is
-   * logged in deployment {@code deploymentId}'s events. Returns the committed copy (at once if this
-   * node already holds one). Blocking. Throws if no holder served it: nothing of a failed attempt stays.
+   * Copies the verified payload {@code sha256} ({@code size} bytes) into this node's blob store
+   * from the first node that is up, holds it and serves it intact, trying each holder once; each
+   * attempt is logged in deployment {@code deploymentId}'s events. Returns the committed copy (at
+   * once if this node already holds one). Blocking. Throws if no holder served it: nothing of a
+   * failed attempt stays.
    */
   public Path copyFromHolders(String deploymentId, String sha256, long size) throws IOException {
     Wanted wanted = new Wanted(deploymentId, sha256, size, null, null);
@@ -174,22 +209,32 @@ public final class PeerBlobFetcher implements BlobSource {
         return local.get();
       }
       try {
-        return fetchFrom(candidate, wanted, () -> false, () -> { }, compressed -> { });
+        return fetchFrom(candidate, wanted, () -> false, () -> {}, compressed -> {});
       } catch (Exception e) {
         String why = candidate.node() + ": " + reason(e);
         failures.add(why);
-        reporter.log(deploymentId, LogEntry.WARNING, "fetch", "could not fetch the payload from " + why, Map.of());
+        reporter.log(
+            deploymentId,
+            LogEntry.WARNING,
+            "fetch",
+            "could not fetch the payload from " + why,
+            Map.of());
       }
     }
     Optional<Path> local = blobs.claimIfPresent(sha256);
     if (local.isPresent()) {
       return local.get();
     }
-    throw new IOException("no node that is up could serve payload " + sha256
-        + (failures.isEmpty() ? " (none holds it)" : " (" + String.join("; ", failures) + ")"));
+    throw new IOException(
+        "no node that is up could serve payload "
+            + sha256
+            + (failures.isEmpty() ? " (none holds it)" : " (" + String.join("; ", failures) + ")"));
   }
 
-  /** True if the origin pushes this payload to this node (a replica in the plan) instead of it fetching. */
+  /**
+   * True if the origin pushes this payload to this node (a replica in the plan) instead of it
+   * fetching.
+   */
   private boolean awaitsPush(Wanted release) {
     if (release.plan() == null || settings.minCopies() < 2) {
       return false;
@@ -198,7 +243,9 @@ public final class PeerBlobFetcher implements BlobSource {
     return position >= 1 && position < settings.minCopies();
   }
 
-  /** Waits up to {@code parent-wait} for the origin's push, checking for cancellation between waits. */
+  /**
+   * Waits up to {@code parent-wait} for the origin's push, checking for cancellation between waits.
+   */
   private Optional<Path> awaitPush(String sha, BooleanSupplier cancelled) throws Exception {
     Instant until = Instant.now().plus(settings.parentWait());
     CompletableFuture<Path> arrival = blobs.whenPresent(sha).toCompletableFuture();
@@ -213,7 +260,8 @@ public final class PeerBlobFetcher implements BlobSource {
     return Optional.empty();
   }
 
-  private static Path extractLocal(Path blob, Runnable fetched, Extraction extraction) throws IOException {
+  private static Path extractLocal(Path blob, Runnable fetched, Extraction extraction)
+      throws IOException {
     fetched.run();
     try (InputStream in = Files.newInputStream(blob)) {
       extraction.extract(in);
@@ -228,7 +276,9 @@ public final class PeerBlobFetcher implements BlobSource {
     Set<String> up = upNodes.get();
     List<Candidate> out = new ArrayList<>();
     if (release.plan() != null) {
-      release.plan().parentOf(self)
+      release
+          .plan()
+          .parentOf(self)
           .filter(up::contains)
           .ifPresent(parent -> out.add(new Candidate(parent, settings.parentWait())));
     }
@@ -236,61 +286,88 @@ public final class PeerBlobFetcher implements BlobSource {
         .filter(e -> !e.getKey().equals(self) && up.contains(e.getKey()))
         .filter(e -> e.getValue().blobs().contains(release.sha256()))
         .map(Map.Entry::getKey)
-        .sorted(Comparator.comparing((String n) -> n.equals(release.origin())).thenComparing(n -> n))
+        .sorted(
+            Comparator.comparing((String n) -> n.equals(release.origin())).thenComparing(n -> n))
         .filter(n -> out.stream().noneMatch(c -> c.node().equals(n)))
         .forEach(n -> out.add(new Candidate(n, Duration.ZERO)));
     return out;
   }
 
   /**
-   * One attempt: the response bytes go, through a broadcast that lets either side stop first, to the
-   * verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread. The
-   * blob is committed when its digest matched; the extraction's result counts only then.
+   * One attempt: the response bytes go, through a broadcast that lets either side stop first, to
+   * the verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread.
+   * The blob is committed when its digest matched; the extraction's result counts only then.
    */
-  private Path fetchFrom(Candidate from, Wanted release, BooleanSupplier cancelled, Runnable fetched,
-      Extraction extraction) throws Exception {
+  private Path fetchFrom(
+      Candidate from,
+      Wanted release,
+      BooleanSupplier cancelled,
+      Runnable fetched,
+      Extraction extraction)
+      throws Exception {
     String sha = release.sha256();
     Instant started = Instant.now();
-    HttpResponse response = client.send(from.node(), HttpRequest.GET(PeerPaths.blob(sha, from.patience())), from.patience().plusSeconds(30));
+    HttpResponse response =
+        client.send(
+            from.node(),
+            HttpRequest.GET(PeerPaths.blob(sha, from.patience())),
+            from.patience().plusSeconds(30));
     if (response.status().intValue() != 200) {
       throw new IOException(client.describe(response));
     }
     Source<ByteString, ?> bytes = response.entity().getDataBytes();
     if (settings.fetchBytesPerSecond() > 0) {
       int rate = (int) Math.min(Integer.MAX_VALUE, settings.fetchBytesPerSecond());
-      bytes = bytes.throttle(rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
+      bytes =
+          bytes.throttle(
+              rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
     }
-    bytes = bytes.map(b -> {
-      if (cancelled.getAsBoolean()) {
-        throw new CancellationException("superseded");
-      }
-      return b;
-    });
+    bytes =
+        bytes.map(
+            b -> {
+              if (cancelled.getAsBoolean()) {
+                throw new CancellationException("superseded");
+              }
+              return b;
+            });
     UploadSettings exactSize = upload.withMaxBytes(release.size());
     Sink<ByteString, CompletionStage<StagedPayload>> copy =
         PayloadUpload.verifiedCopy(blobs, exactSize, sha, new AtomicLong());
-    Sink<ByteString, InputStream> toExtractor = StreamConverters.asInputStream(upload.stallTimeout());
+    Sink<ByteString, InputStream> toExtractor =
+        StreamConverters.asInputStream(upload.stallTimeout());
     Source<ByteString, ?> body = bytes;
-    Pair<CompletionStage<StagedPayload>, InputStream> running = RunnableGraph.fromGraph(
-        GraphDSL.create(copy, toExtractor, Pair::create, (b, copyIn, extractorIn) -> {
-          UniformFanOutShape<ByteString, ByteString> split = b.add(Broadcast.create(2, false));
-          b.from(b.add(body)).viaFanOut(split).to(copyIn);
-          b.from(split).to(extractorIn);
-          return ClosedShape.getInstance();
-        })).run(client.materializer());
+    Pair<CompletionStage<StagedPayload>, InputStream> running =
+        RunnableGraph.fromGraph(
+                GraphDSL.create(
+                    copy,
+                    toExtractor,
+                    Pair::create,
+                    (b, copyIn, extractorIn) -> {
+                      UniformFanOutShape<ByteString, ByteString> split =
+                          b.add(Broadcast.create(2, false));
+                      b.from(b.add(body)).viaFanOut(split).to(copyIn);
+                      b.from(split).to(extractorIn);
+                      return ClosedShape.getInstance();
+                    }))
+            .run(client.materializer());
     InputStream arriving = running.second();
-    CompletableFuture<Void> extracted = CompletableFuture.runAsync(() -> {
-      try (arriving) {
-        extraction.extract(new FilterInputStream(arriving) {
-          @Override
-          public void close() {
-            // the extractor is done with it; closed (and its branch cancelled) right after
-          }
-        });
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, extractors);
+    CompletableFuture<Void> extracted =
+        CompletableFuture.runAsync(
+            () -> {
+              try (arriving) {
+                extraction.extract(
+                    new FilterInputStream(arriving) {
+                      @Override
+                      public void close() {
+                        // the extractor is done with it; closed (and its branch cancelled) right
+                        // after
+                      }
+                    });
+              } catch (IOException e) {
+                throw new CompletionException(e);
+              }
+            },
+            extractors);
 
     StagedPayload staged;
     try {
@@ -307,8 +384,13 @@ public final class PeerBlobFetcher implements BlobSource {
     }
     Path blob = staged.commit();
     Duration took = Duration.between(started, Instant.now());
-    reporter.log(release.deploymentId(), LogEntry.LOG, "fetch",
-        String.format("fetched %d bytes from %s in %.2f s", staged.size(), from.node(), took.toMillis() / 1000.0),
+    reporter.log(
+        release.deploymentId(),
+        LogEntry.LOG,
+        "fetch",
+        String.format(
+            "fetched %d bytes from %s in %.2f s",
+            staged.size(), from.node(), took.toMillis() / 1000.0),
         Map.of("bytes", staged.size(), "millis", took.toMillis()));
     fetched.run();
     try {
@@ -319,7 +401,9 @@ public final class PeerBlobFetcher implements BlobSource {
       if (cause instanceof CancellationException ce) {
         throw ce;
       }
-      throw cause instanceof IOException io ? new ExtractionFailed(io) : new ExtractionFailed(new IOException(cause));
+      throw cause instanceof IOException io
+          ? new ExtractionFailed(io)
+          : new ExtractionFailed(new IOException(cause));
     }
     return blob;
   }
@@ -340,7 +424,11 @@ public final class PeerBlobFetcher implements BlobSource {
 
   private static String reason(Exception e) {
     if (e instanceof UploadFailure f && f.code() == ErrorCode.DIGEST_MISMATCH) {
-      return "its bytes do not match sha256 " + f.expected() + " (got " + f.actual() + "): rejected";
+      return "its bytes do not match sha256 "
+          + f.expected()
+          + " (got "
+          + f.actual()
+          + "): rejected";
     }
     if (e instanceof UploadFailure f && f.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
       return "it served more bytes than the payload has: rejected";

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
 import javax.net.ssl.SSLContext;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.HttpsConnectionContext;
@@ -24,6 +24,7 @@ import org.apache.pekko.stream.Materializer;
  */
 public final class PeerClient {
   public static final String SCHEME = "Cluster";
+
   /**
    * Read size for streaming a blob file to a peer. FileIO's default (8 KiB) makes the HTTP layer
    * handle 25,600 elements per 200 MiB and caps a transfer near 300 MB/s on this class of machine.
@@ -36,8 +37,13 @@ public final class PeerClient {
   private final CompletionStage<String> secret;
   private final HttpsConnectionContext https;
 
-  /** @param tls what to trust when calling a peer over https; empty = the JVM's default trust */
-  public PeerClient(ActorSystem<?> system, PeerDirectory directory, CompletionStage<String> secret,
+  /**
+   * @param tls what to trust when calling a peer over https; empty = the JVM's default trust
+   */
+  public PeerClient(
+      ActorSystem<?> system,
+      PeerDirectory directory,
+      CompletionStage<String> secret,
       Optional<SSLContext> tls) {
     this.system = system;
     this.mat = Materializer.matFromSystem(system);
@@ -55,30 +61,54 @@ public final class PeerClient {
     return Optional.ofNullable(directory.peer(node).endpoint());
   }
 
-  /** Blocking: sends {@code request} (a path under the node's endpoint) and waits for the response headers. */
+  /**
+   * Blocking: sends {@code request} (a path under the node's endpoint) and waits for the response
+   * headers.
+   */
   public HttpResponse send(String node, HttpRequest request, Duration timeout) throws Exception {
-    String base = endpoint(node).orElseThrow(() -> new IOException("node " + node + " has no known API endpoint"));
+    String base =
+        endpoint(node)
+            .orElseThrow(() -> new IOException("node " + node + " has no known API endpoint"));
     if (https != null && !base.startsWith("https:")) {
-      // This node runs TLS, so the secret may only travel encrypted: a peer advertising plain http is
+      // This node runs TLS, so the secret may only travel encrypted: a peer advertising plain http
+      // is
       // misconfigured (or an impostor's directory entry), and gets nothing.
-      throw new IOException("not sending the cluster secret to node " + node + " over plain http (" + base
-          + "): this node has TLS on; give every node deploy.http.tls");
+      throw new IOException(
+          "not sending the cluster secret to node "
+              + node
+              + " over plain http ("
+              + base
+              + "): this node has TLS on; give every node deploy.http.tls");
     }
     String key = secret.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    HttpRequest addressed = request.withUri(base + request.getUri().toString())
-        .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));
+    HttpRequest addressed =
+        request
+            .withUri(base + request.getUri().toString())
+            .addHeader(Authorization.create(HttpCredentials.create(SCHEME, key)));
     Http http = Http.get(system);
-    CompletionStage<HttpResponse> response = https != null
-        ? http.singleRequest(addressed, https) : http.singleRequest(addressed);
+    CompletionStage<HttpResponse> response =
+        https != null ? http.singleRequest(addressed, https) : http.singleRequest(addressed);
     return response.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Blocking: a non-success response's body, shortened, for an error message; the entity is consumed. */
+  /**
+   * Blocking: a non-success response's body, shortened, for an error message; the entity is
+   * consumed.
+   */
   public String describe(HttpResponse response) {
     try {
-      String body = response.entity().toStrict(2000, mat).toCompletableFuture().get(3, TimeUnit.SECONDS)
-          .getData().utf8String();
-      return "HTTP " + response.status().intValue() + " " + (body.length() > 300 ? body.substring(0, 300) : body);
+      String body =
+          response
+              .entity()
+              .toStrict(2000, mat)
+              .toCompletableFuture()
+              .get(3, TimeUnit.SECONDS)
+              .getData()
+              .utf8String();
+      return "HTTP "
+          + response.status().intValue()
+          + " "
+          + (body.length() > 300 ? body.substring(0, 300) : body);
     } catch (Exception e) {
       response.discardEntityBytes(mat);
       return "HTTP " + response.status().intValue();

@@ -19,8 +19,8 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 
 /**
  * The cluster's directory of nodes: every node's {@link PeerState} (API endpoint, payloads held,
- * project progress), in Distributed Data (an LWWMap keyed by node name; each node writes only its own
- * entry, so there are no conflicting writers).
+ * project progress), in Distributed Data (an LWWMap keyed by node name; each node writes only its
+ * own entry, so there are no conflicting writers).
  *
  * <p>Reads are lock-free from any thread through {@link #snapshot()}, which is what blocking code
  * (blob fetches) and HTTP routes need. Writes go through the node's own directory actor, which
@@ -38,14 +38,18 @@ public final class PeerDirectory {
 
   private PeerDirectory(ActorSystem<?> system, String self, Duration writeTimeout) {
     this.self = self;
-    this.writer = system.systemActorOf(writer(self, writeTimeout, snapshot), "peer-directory", Props.empty());
+    this.writer =
+        system.systemActorOf(writer(self, writeTimeout, snapshot), "peer-directory", Props.empty());
   }
 
   public static PeerDirectory start(ActorSystem<?> system, String selfNode, Duration writeTimeout) {
     return new PeerDirectory(system, selfNode, writeTimeout);
   }
 
-  /** Every node's last known state, by node name (including nodes that have left: filter by membership). */
+  /**
+   * Every node's last known state, by node name (including nodes that have left: filter by
+   * membership).
+   */
   public Map<String, PeerState> snapshot() {
     return snapshot.get();
   }
@@ -63,33 +67,47 @@ public final class PeerDirectory {
     return self;
   }
 
-  private static Behavior<Update> writer(String self, Duration writeTimeout,
-      AtomicReference<Map<String, PeerState>> snapshot) {
-    return Behaviors.<Object>setup(ctx -> DistributedData.withReplicatorMessageAdapter(
-        (ReplicatorMessageAdapter<Object, LWWMap<String, PeerState>> replicator) -> {
-          SelfUniqueAddress node = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-          replicator.subscribe(KEY, changed -> changed);
-          PeerState[] mine = {PeerState.EMPTY};
-          Replicator.WriteConsistency writeAll = new Replicator.WriteAll(writeTimeout);
-          return Behaviors.receive(Object.class)
-              .onMessage(Update.class, update -> {
-                mine[0] = update.change().apply(mine[0]);
-                PeerState value = mine[0];
-                replicator.askUpdate(
-                    askReplyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), writeAll, askReplyTo,
-                        map -> map.put(node, self, value)),
-                    rsp -> rsp);
-                return Behaviors.same();
-              })
-              .onMessage(Replicator.Changed.class, changed -> {
-                @SuppressWarnings("unchecked")
-                LWWMap<String, PeerState> map = (LWWMap<String, PeerState>) changed.get(KEY);
-                snapshot.set(Map.copyOf(map.getEntries()));
-                return Behaviors.same();
-              })
-              .onMessage(Replicator.UpdateResponse.class, rsp -> Behaviors.same())
-              .onMessage(Replicator.SubscribeResponse.class, rsp -> Behaviors.same())
-              .build();
-        })).narrow();
+  private static Behavior<Update> writer(
+      String self, Duration writeTimeout, AtomicReference<Map<String, PeerState>> snapshot) {
+    return Behaviors.<Object>setup(
+            ctx ->
+                DistributedData.withReplicatorMessageAdapter(
+                    (ReplicatorMessageAdapter<Object, LWWMap<String, PeerState>> replicator) -> {
+                      SelfUniqueAddress node =
+                          DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+                      replicator.subscribe(KEY, changed -> changed);
+                      PeerState[] mine = {PeerState.EMPTY};
+                      Replicator.WriteConsistency writeAll = new Replicator.WriteAll(writeTimeout);
+                      return Behaviors.receive(Object.class)
+                          .onMessage(
+                              Update.class,
+                              update -> {
+                                mine[0] = update.change().apply(mine[0]);
+                                PeerState value = mine[0];
+                                replicator.askUpdate(
+                                    askReplyTo ->
+                                        new Replicator.Update<>(
+                                            KEY,
+                                            LWWMap.empty(),
+                                            writeAll,
+                                            askReplyTo,
+                                            map -> map.put(node, self, value)),
+                                    rsp -> rsp);
+                                return Behaviors.same();
+                              })
+                          .onMessage(
+                              Replicator.Changed.class,
+                              changed -> {
+                                @SuppressWarnings("unchecked")
+                                LWWMap<String, PeerState> map =
+                                    (LWWMap<String, PeerState>) changed.get(KEY);
+                                snapshot.set(Map.copyOf(map.getEntries()));
+                                return Behaviors.same();
+                              })
+                          .onMessage(Replicator.UpdateResponse.class, rsp -> Behaviors.same())
+                          .onMessage(Replicator.SubscribeResponse.class, rsp -> Behaviors.same())
+                          .build();
+                    }))
+        .narrow();
   }
 }

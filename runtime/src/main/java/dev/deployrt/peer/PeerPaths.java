@@ -4,13 +4,14 @@ import dev.deployrt.blob.BlobStore.ClaimMark;
 import java.time.Duration;
 
 /**
- * The node-to-node blob protocol's paths, spelled once: the operations API serves them (its internal
- * routes, which accept only the cluster secret) and {@link PeerBlobFetcher}, {@link PayloadReplicator},
- * {@link BlobReclaimer} and a payload download on a node without the blob call them.
+ * The node-to-node blob protocol's paths, spelled once: the operations API serves them (its
+ * internal routes, which accept only the cluster secret) and {@link PeerBlobFetcher}, {@link
+ * PayloadReplicator}, {@link BlobReclaimer} and a payload download on a node without the blob call
+ * them.
  *
  * <ul>
- *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: the verified payload, waiting up to S seconds
- *       for it to arrive;
+ *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: the verified payload, waiting up to S
+ *       seconds for it to arrive;
  *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin;
  *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: the node's blob-store claim mark;
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: reclaim the copy unless a
@@ -33,7 +34,9 @@ public final class PeerPaths {
 
   /** GET: the blob, the holder waiting up to {@code patience} for it to arrive (none if zero). */
   public static String blob(String sha256, Duration patience) {
-    return patience.isZero() ? blob(sha256) : blob(sha256) + "?" + WAIT + "=" + patience.toSeconds();
+    return patience.isZero()
+        ? blob(sha256)
+        : blob(sha256) + "?" + WAIT + "=" + patience.toSeconds();
   }
 
   /** GET: the holder's claim mark for a later {@link #reclaim}. */

@@ -7,12 +7,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one node tells the others about itself: where its operations API is (for blob fetches), which
- * verified payloads it holds, and where it stands with each project. Written only by that node.
+ * What one node tells the others about itself: where its operations API is (for blob fetches),
+ * which verified payloads it holds, and where it stands with each project. Written only by that
+ * node.
  *
- * @param endpoint base URL of the node's operations API, e.g. {@code http://127.0.0.1:9925}; null until bound
+ * @param endpoint base URL of the node's operations API, e.g. {@code http://127.0.0.1:9925}; null
+ *     until bound
  * @param blobs sha256 of every payload in the node's blob store
- * @param projects per project: the release active on the node and its progress towards the desired one
+ * @param projects per project: the release active on the node and its progress towards the desired
+ *     one
  */
 public record PeerState(String endpoint, Set<String> blobs, Map<String, ProjectState> projects)
     implements JsonSerializable {
@@ -22,7 +25,8 @@ public record PeerState(String endpoint, Set<String> blobs, Map<String, ProjectS
   /**
    * @param activeDeploymentId the release {@code current} points to on the node, or null
    * @param deploymentId the deployment the node last worked on for the project
-   * @param status the node's status for {@code deploymentId} (API name, e.g. {@code fetching}, {@code active})
+   * @param status the node's status for {@code deploymentId} (API name, e.g. {@code fetching},
+   *     {@code active})
    */
   public record ProjectState(String activeDeploymentId, String deploymentId, String status)
       implements JsonSerializable {}

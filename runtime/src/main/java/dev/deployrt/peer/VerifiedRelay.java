@@ -17,11 +17,11 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Relays a payload's bytes from another node to a client while checking them against the payload's
- * SHA-256 and size: each chunk is passed on only once the next one has arrived, and the last only once
- * the whole digest matched. Bytes that do not match (too many, too few, other bytes) fail the stream
- * with a {@link MismatchException} before the last chunk, so a client that was promised the payload's
- * length gets a cut connection, never a complete body of other bytes. A source that fails passes its
- * own failure on; a client that hangs up cancels the relay quietly.
+ * SHA-256 and size: each chunk is passed on only once the next one has arrived, and the last only
+ * once the whole digest matched. Bytes that do not match (too many, too few, other bytes) fail the
+ * stream with a {@link MismatchException} before the last chunk, so a client that was promised the
+ * payload's length gets a cut connection, never a complete body of other bytes. A source that fails
+ * passes its own failure on; a client that hangs up cancels the relay quietly.
  */
 public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteString>> {
   private final Inlet<ByteString> in = Inlet.create("VerifiedRelay.in");
@@ -42,7 +42,8 @@ public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteSt
     }
   }
 
-  public static <M> Source<ByteString, M> of(Source<ByteString, M> bytes, String sha256, long size) {
+  public static <M> Source<ByteString, M> of(
+      Source<ByteString, M> bytes, String sha256, long size) {
     return bytes.via(Flow.fromGraph(new VerifiedRelay(sha256, size)));
   }
 
@@ -56,48 +57,62 @@ public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteSt
     return new GraphStageLogic(shape) {
       private final MessageDigest digest = PayloadUpload.sha256();
       private long count;
+
       /** The chunk received last, held until the next one (or the verified end) releases it. */
       private ByteString held;
 
       {
-        setHandler(in, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            ByteString chunk = grab(in);
-            count += chunk.size();
-            if (count > size) {
-              failStage(new MismatchException("the peer sent more than the payload's " + size + " bytes"));
-              return;
-            }
-            digest.update(chunk.toArrayUnsafe());
-            ByteString previous = held;
-            held = chunk;
-            if (previous != null) {
-              push(out, previous);
-            } else {
-              pull(in);
-            }
-          }
+        setHandler(
+            in,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                ByteString chunk = grab(in);
+                count += chunk.size();
+                if (count > size) {
+                  failStage(
+                      new MismatchException(
+                          "the peer sent more than the payload's " + size + " bytes"));
+                  return;
+                }
+                digest.update(chunk.toArrayUnsafe());
+                ByteString previous = held;
+                held = chunk;
+                if (previous != null) {
+                  push(out, previous);
+                } else {
+                  pull(in);
+                }
+              }
 
-          @Override
-          public void onUpstreamFinish() {
-            String actual = HexFormat.of().formatHex(digest.digest());
-            if (count != size || !actual.equals(sha256)) {
-              failStage(new MismatchException("the peer's bytes are not payload " + sha256 + " (" + count
-                  + " bytes, sha256 " + actual + ")"));
-            } else if (held != null) {
-              emit(out, held, () -> completeStage());
-            } else {
-              completeStage();
-            }
-          }
-        });
-        setHandler(out, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            pull(in);
-          }
-        });
+              @Override
+              public void onUpstreamFinish() {
+                String actual = HexFormat.of().formatHex(digest.digest());
+                if (count != size || !actual.equals(sha256)) {
+                  failStage(
+                      new MismatchException(
+                          "the peer's bytes are not payload "
+                              + sha256
+                              + " ("
+                              + count
+                              + " bytes, sha256 "
+                              + actual
+                              + ")"));
+                } else if (held != null) {
+                  emit(out, held, () -> completeStage());
+                } else {
+                  completeStage();
+                }
+              }
+            });
+        setHandler(
+            out,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                pull(in);
+              }
+            });
       }
     };
   }

@@ -20,9 +20,9 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
 
 /**
  * Keeps the read model ({@code deploy_deployments}) up to date from the deployment events in the
- * journal, with Pekko Projection: one projection per event tag ({@link DeploymentEntity#TAG_COUNT}),
- * each run once in the cluster as a sharded daemon process (it moves to another node if its node
- * leaves or crashes).
+ * journal, with Pekko Projection: one projection per event tag ({@link
+ * DeploymentEntity#TAG_COUNT}), each run once in the cluster as a sharded daemon process (it moves
+ * to another node if its node leaves or crashes).
  *
  * <p>Exactly once: each event's row update and the projection's offset are committed in one
  * transaction on a connection of the shared pool, so a crash between the two can neither skip nor
@@ -37,26 +37,31 @@ public final class DeploymentProjection {
   private DeploymentProjection() {}
 
   /**
-   * Starts the daemon process. The offset tables are created by the schema migrations
-   * ({@code V4__projection_offsets.sql}), which run first.
+   * Starts the daemon process. The offset tables are created by the schema migrations ({@code
+   * V4__projection_offsets.sql}), which run first.
    */
   public static void start(ActorSystem<?> system, SharedPool pool) {
     DeploymentRows rows = new DeploymentRows(system);
-    ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, DeploymentEntity.TAG_COUNT,
-        i -> ProjectionBehavior.create(projection(system, pool, rows, DeploymentEntity.tag(i))),
-        ProjectionBehavior.stopMessage());
+    ShardedDaemonProcess.get(system)
+        .init(
+            ProjectionBehavior.Command.class,
+            NAME,
+            DeploymentEntity.TAG_COUNT,
+            i -> ProjectionBehavior.create(projection(system, pool, rows, DeploymentEntity.tag(i))),
+            ProjectionBehavior.stopMessage());
   }
 
   static ExactlyOnceProjection<Offset, EventEnvelope<DeploymentEntity.Event>> projection(
       ActorSystem<?> system, SharedPool pool, DeploymentRows rows, String tag) {
     SourceProvider<Offset, EventEnvelope<DeploymentEntity.Event>> events =
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
-    return JdbcProjection.exactlyOnce(ProjectionId.of(NAME, tag), events, pool::session,
-        () -> new Handler(rows), system);
+    return JdbcProjection.exactlyOnce(
+        ProjectionId.of(NAME, tag), events, pool::session, () -> new Handler(rows), system);
   }
 
   /** Applies one event to its deployment's row, inside the projection's transaction. */
-  static final class Handler extends JdbcHandler<EventEnvelope<DeploymentEntity.Event>, SharedPool.Session> {
+  static final class Handler
+      extends JdbcHandler<EventEnvelope<DeploymentEntity.Event>, SharedPool.Session> {
     private final DeploymentRows rows;
 
     Handler(DeploymentRows rows) {
@@ -64,12 +69,14 @@ public final class DeploymentProjection {
     }
 
     @Override
-    public void process(SharedPool.Session session, EventEnvelope<DeploymentEntity.Event> envelope) throws Exception {
+    public void process(SharedPool.Session session, EventEnvelope<DeploymentEntity.Event> envelope)
+        throws Exception {
       String id = PersistenceId.extractEntityId(envelope.persistenceId());
-      session.withConnection(c -> {
-        apply(c, id, envelope.event());
-        return null;
-      });
+      session.withConnection(
+          c -> {
+            apply(c, id, envelope.event());
+            return null;
+          });
     }
 
     private void apply(Connection c, String id, DeploymentEntity.Event event) throws Exception {

@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * List queries over the read model. Every filter is a column with an index that ends in the sort
  * order, so the database reads one index range for a page and counts the same range for the total;
- * nothing is sorted in memory and the journal is never scanned. Blocking: run on a blocking executor.
+ * nothing is sorted in memory and the journal is never scanned. Blocking: run on a blocking
+ * executor.
  */
 public final class DeploymentQueries {
   private static final String T = ReadModelSchema.TABLE;
@@ -26,7 +27,8 @@ public final class DeploymentQueries {
    * What to list. Null filters are not applied; {@code since} and {@code until} bound {@code
    * created_at}, both inclusive.
    */
-  public record Filter(String project, String status, Instant since, Instant until, int limit, int offset) {
+  public record Filter(
+      String project, String status, Instant since, Instant until, int limit, int offset) {
     /** Whether {@code d} matches, as the SQL of {@link Where} decides it for its row. */
     boolean matches(Deployment d) {
       long created = d.createdAt().toEpochMilli();
@@ -41,9 +43,9 @@ public final class DeploymentQueries {
   public record Page(List<Deployment> deployments, long total) {}
 
   /** Sort order of every list: newest first, then by id. */
-  static final Comparator<Deployment> LIST_ORDER = Comparator
-      .comparingLong((Deployment d) -> -d.createdAt().toEpochMilli())
-      .thenComparing(Deployment::deploymentId);
+  static final Comparator<Deployment> LIST_ORDER =
+      Comparator.comparingLong((Deployment d) -> -d.createdAt().toEpochMilli())
+          .thenComparing(Deployment::deploymentId);
 
   private final SharedPool pool;
   private final DeploymentRows rows;
@@ -64,8 +66,8 @@ public final class DeploymentQueries {
 
   /**
    * One page of the read model, with what this node answered recently and the read model does not
-   * show yet merged in exactly: such a deployment appears at its place in the order, in the newer of
-   * the two states (leaving a filter it no longer matches), and the total counts it once.
+   * show yet merged in exactly: such a deployment appears at its place in the order, in the newer
+   * of the two states (leaving a filter it no longer matches), and the total counts it once.
    */
   public Page list(Filter f) throws SQLException {
     try (Connection c = pool.connection()) {
@@ -73,7 +75,8 @@ public final class DeploymentQueries {
       if (recent.isEmpty()) {
         return page(c, Where.of(f, List.of()), f.offset(), f.limit());
       }
-      Map<String, Deployment> inTable = loadAll(c, recent.stream().map(Deployment::deploymentId).toList());
+      Map<String, Deployment> inTable =
+          loadAll(c, recent.stream().map(Deployment::deploymentId).toList());
       List<String> recentIds = new ArrayList<>();
       List<Deployment> added = new ArrayList<>();
       for (Deployment mine : recent) {
@@ -93,21 +96,23 @@ public final class DeploymentQueries {
   }
 
   /**
-   * The page of (the table's rows, without the recent deployments) + {@code added} (the recent ones,
-   * in their newer state, that match). The recent ones are kept out of the table's queries, so a row
-   * the projection writes meanwhile is never counted twice nor missed. Reads the table's rows from
-   * {@code offset - |added|} to {@code offset + limit}: every row that can land on the page is among
-   * them. The first row read stands in the merged order after the rows before it and the added ones
-   * that sort before it; sorted together with the other added ones, each one stands at that place plus
-   * its index (an added one past the last row read lands past the page).
+   * The page of (the table's rows, without the recent deployments) + {@code added} (the recent
+   * ones, in their newer state, that match). The recent ones are kept out of the table's queries,
+   * so a row the projection writes meanwhile is never counted twice nor missed. Reads the table's
+   * rows from {@code offset - |added|} to {@code offset + limit}: every row that can land on the
+   * page is among them. The first row read stands in the merged order after the rows before it and
+   * the added ones that sort before it; sorted together with the other added ones, each one stands
+   * at that place plus its index (an added one past the last row read lands past the page).
    */
-  private Page merged(Connection c, Where where, Filter f, List<Deployment> added) throws SQLException {
+  private Page merged(Connection c, Where where, Filter f, List<Deployment> added)
+      throws SQLException {
     int lo = Math.max(0, f.offset() - added.size());
     Page window = page(c, where, lo, f.offset() + f.limit() - lo);
     List<Deployment> rowsRead = window.deployments();
     long total = window.total() + added.size();
     if (lo > 0 && rowsRead.isEmpty()) {
-      return new Page(List.of(), total); // fewer than offset - |added| rows: the page is past the end
+      return new Page(
+          List.of(), total); // fewer than offset - |added| rows: the page is past the end
     }
     List<Deployment> merged = new ArrayList<>(rowsRead);
     long firstAt = lo;
@@ -126,8 +131,12 @@ public final class DeploymentQueries {
 
   private Page page(Connection c, Where where, int offset, int limit) throws SQLException {
     List<Deployment> page = new ArrayList<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + where.sql()
-        + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?")) {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT state FROM "
+                + T
+                + where.sql()
+                + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?")) {
       int i = bind(s, where.args());
       s.setInt(i++, limit);
       s.setInt(i, offset);
@@ -155,7 +164,8 @@ public final class DeploymentQueries {
   private Map<String, Deployment> loadAll(Connection c, List<String> ids) throws SQLException {
     Map<String, Deployment> out = new HashMap<>();
     String marks = String.join(", ", Collections.nCopies(ids.size(), "?"));
-    try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id IN (" + marks + ")")) {
+    try (PreparedStatement s =
+        c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id IN (" + marks + ")")) {
       for (int i = 0; i < ids.size(); i++) {
         s.setString(i + 1, ids.get(i));
       }
@@ -169,7 +179,10 @@ public final class DeploymentQueries {
     return out;
   }
 
-  /** A filter as SQL: the WHERE clause and its arguments, leaving out the deployments {@code except}. */
+  /**
+   * A filter as SQL: the WHERE clause and its arguments, leaving out the deployments {@code
+   * except}.
+   */
   private record Where(String sql, List<Object> args) {
     static Where of(Filter f, List<String> except) {
       StringBuilder where = new StringBuilder(" WHERE 1 = 1");
@@ -191,7 +204,9 @@ public final class DeploymentQueries {
         args.add(f.until().toEpochMilli());
       }
       if (!except.isEmpty()) {
-        where.append(" AND deployment_id NOT IN (").append(String.join(", ", Collections.nCopies(except.size(), "?")))
+        where
+            .append(" AND deployment_id NOT IN (")
+            .append(String.join(", ", Collections.nCopies(except.size(), "?")))
             .append(")");
         args.addAll(except);
       }
@@ -204,8 +219,12 @@ public final class DeploymentQueries {
    * sha256}: then the bytes must stay although {@code exceptDeploymentId} gave its payload up.
    */
   public boolean blobStillNeeded(String sha256, String exceptDeploymentId) throws SQLException {
-    try (Connection c = pool.connection(); PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + T
-        + " WHERE sha256 = ? AND deployment_id <> ? AND (payload_present OR status IN ('pending', 'distributing'))")) {
+    try (Connection c = pool.connection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM "
+                    + T
+                    + " WHERE sha256 = ? AND deployment_id <> ? AND (payload_present OR status IN ('pending', 'distributing'))")) {
       s.setString(1, sha256);
       s.setString(2, exceptDeploymentId);
       try (ResultSet rs = s.executeQuery()) {
@@ -217,7 +236,10 @@ public final class DeploymentQueries {
 
   /** How the deployments the read model shows use one blob. */
   public record BlobUse(long naming, long keeping) {
-    /** At least one deployment named the bytes, and every one that did gave its payload up and finished. */
+    /**
+     * At least one deployment named the bytes, and every one that did gave its payload up and
+     * finished.
+     */
     public boolean pruned() {
       return naming > 0 && keeping == 0;
     }
@@ -233,9 +255,13 @@ public final class DeploymentQueries {
    * present, or the deployment is still pending or distributing).
    */
   public BlobUse blobUse(String sha256) throws SQLException {
-    try (Connection c = pool.connection(); PreparedStatement s = c.prepareStatement("SELECT COUNT(*), "
-        + "SUM(CASE WHEN payload_present OR status IN ('pending', 'distributing') THEN 1 ELSE 0 END) FROM " + T
-        + " WHERE sha256 = ?")) {
+    try (Connection c = pool.connection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT COUNT(*), "
+                    + "SUM(CASE WHEN payload_present OR status IN ('pending', 'distributing') THEN 1 ELSE 0 END) FROM "
+                    + T
+                    + " WHERE sha256 = ?")) {
       s.setString(1, sha256);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

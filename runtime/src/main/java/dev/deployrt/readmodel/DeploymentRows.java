@@ -15,19 +15,21 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 
 /**
  * Reads and writes rows of the read model ({@link ReadModelSchema#TABLE}). A row is the deployment
- * without its event log ({@code event_count} is kept): the log is served by the entity, lists omit it.
- * The JSON is Pekko's own Jackson mapping of {@link Deployment}, the one its snapshots use.
+ * without its event log ({@code event_count} is kept): the log is served by the entity, lists omit
+ * it. The JSON is Pekko's own Jackson mapping of {@link Deployment}, the one its snapshots use.
  */
 public final class DeploymentRows {
   private static final String T = ReadModelSchema.TABLE;
   private final ObjectMapper json;
 
   public DeploymentRows(ActorSystem<?> system) {
-    this.json = JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
+    this.json =
+        JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
   }
 
   public Optional<Deployment> load(Connection c, String deploymentId) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id = ?")) {
+    try (PreparedStatement s =
+        c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id = ?")) {
       s.setString(1, deploymentId);
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? Optional.of(parse(rs.getString(1))) : Optional.empty();
@@ -38,18 +40,24 @@ public final class DeploymentRows {
   /** Inserts or replaces the row of {@code d} (its event log is not stored). */
   public void save(Connection c, Deployment d) throws SQLException {
     String state = render(withoutLog(d));
-    try (PreparedStatement u = c.prepareStatement("UPDATE " + T
-        + " SET project = ?, status = ?, created_at_ms = ?, sha256 = ?, payload_present = ?, state = ?"
-        + " WHERE deployment_id = ?")) {
+    try (PreparedStatement u =
+        c.prepareStatement(
+            "UPDATE "
+                + T
+                + " SET project = ?, status = ?, created_at_ms = ?, sha256 = ?, payload_present = ?, state = ?"
+                + " WHERE deployment_id = ?")) {
       bind(u, d, state);
       u.setString(7, d.deploymentId());
       if (u.executeUpdate() == 1) {
         return;
       }
     }
-    try (PreparedStatement i = c.prepareStatement("INSERT INTO " + T
-        + " (project, status, created_at_ms, sha256, payload_present, state, deployment_id)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement i =
+        c.prepareStatement(
+            "INSERT INTO "
+                + T
+                + " (project, status, created_at_ms, sha256, payload_present, state, deployment_id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       bind(i, d, state);
       i.setString(7, d.deploymentId());
       i.executeUpdate();
@@ -57,7 +65,8 @@ public final class DeploymentRows {
   }
 
   private static void bind(PreparedStatement s, Deployment d, String state) throws SQLException {
-    // A deployment refused for a missing or invalid project has none; the column (a filter only, the
+    // A deployment refused for a missing or invalid project has none; the column (a filter only,
+    // the
     // row's state keeps the null) holds "" then, which no valid project name equals.
     s.setString(1, d.project() == null ? "" : d.project());
     s.setString(2, d.status().apiName());
@@ -68,9 +77,26 @@ public final class DeploymentRows {
   }
 
   static Deployment withoutLog(Deployment d) {
-    return new Deployment(d.deploymentId(), d.project(), d.description(), d.status(), d.sha256(), d.payloadSize(),
-        d.payloadPresent(), d.user(), d.originNode(), d.rollbackOf(), d.createdAt(), d.completedAt(), d.error(),
-        d.nodes(), d.targetNodes(), d.distributionDeadline(), d.eventCount(), d.lastProgressBytes(), EventLog.EMPTY);
+    return new Deployment(
+        d.deploymentId(),
+        d.project(),
+        d.description(),
+        d.status(),
+        d.sha256(),
+        d.payloadSize(),
+        d.payloadPresent(),
+        d.user(),
+        d.originNode(),
+        d.rollbackOf(),
+        d.createdAt(),
+        d.completedAt(),
+        d.error(),
+        d.nodes(),
+        d.targetNodes(),
+        d.distributionDeadline(),
+        d.eventCount(),
+        d.lastProgressBytes(),
+        EventLog.EMPTY);
   }
 
   Deployment parse(String state) throws SQLException {

@@ -7,12 +7,14 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
- * The deployment history as this node serves it: the read model (every deployment's events projected
- * into {@code deploy_deployments}), its queries, and whether it has caught up with the journal.
+ * The deployment history as this node serves it: the read model (every deployment's events
+ * projected into {@code deploy_deployments}), its queries, and whether it has caught up with the
+ * journal.
  *
- * <p>The projection starts once the schema exists; until then (and if it cannot start) {@link #ready}
- * is not complete and listing answers 503. A deploy's own answers are visible to the queries of this
- * node at once ({@link DeploymentQueries#answered}), before the projection has them.
+ * <p>The projection starts once the schema exists; until then (and if it cannot start) {@link
+ * #ready} is not complete and listing answers 503. A deploy's own answers are visible to the
+ * queries of this node at once ({@link DeploymentQueries#answered}), before the projection has
+ * them.
  */
 public final class History {
   private final DeploymentQueries queries;
@@ -20,7 +22,11 @@ public final class History {
   private final ReadModelCatchUp catchUp;
   private final Executor database;
 
-  private History(DeploymentQueries queries, CompletionStage<Done> ready, ReadModelCatchUp catchUp, Executor database) {
+  private History(
+      DeploymentQueries queries,
+      CompletionStage<Done> ready,
+      ReadModelCatchUp catchUp,
+      Executor database) {
     this.queries = queries;
     this.ready = ready;
     this.catchUp = catchUp;
@@ -33,19 +39,33 @@ public final class History {
    * @param blocking where the projection is started
    * @param database where queries of the read model run
    */
-  public static History init(ActorSystem<?> system, SharedPool pool, CompletionStage<Done> schemaReady,
-      Executor blocking, Executor database) {
-    CompletionStage<Done> ready = schemaReady.thenApplyAsync(done -> {
-      try {
-        DeploymentProjection.start(system, pool);
-        return done;
-      } catch (Exception e) {
-        system.log().error("cannot start the deployments read model: listing deployments will fail", e);
-        throw new CompletionException("cannot start the deployments read model", e);
-      }
-    }, blocking);
-    return new History(new DeploymentQueries(pool, new DeploymentRows(system)), ready,
-        new ReadModelCatchUp(pool, database), database);
+  public static History init(
+      ActorSystem<?> system,
+      SharedPool pool,
+      CompletionStage<Done> schemaReady,
+      Executor blocking,
+      Executor database) {
+    CompletionStage<Done> ready =
+        schemaReady.thenApplyAsync(
+            done -> {
+              try {
+                DeploymentProjection.start(system, pool);
+                return done;
+              } catch (Exception e) {
+                system
+                    .log()
+                    .error(
+                        "cannot start the deployments read model: listing deployments will fail",
+                        e);
+                throw new CompletionException("cannot start the deployments read model", e);
+              }
+            },
+            blocking);
+    return new History(
+        new DeploymentQueries(pool, new DeploymentRows(system)),
+        ready,
+        new ReadModelCatchUp(pool, database),
+        database);
   }
 
   public DeploymentQueries queries() {
@@ -57,7 +77,9 @@ public final class History {
     return ready;
   }
 
-  /** Whether the projection has caught up with the journal (checked before a payload is reclaimed). */
+  /**
+   * Whether the projection has caught up with the journal (checked before a payload is reclaimed).
+   */
   public ReadModelCatchUp catchUp() {
     return catchUp;
   }

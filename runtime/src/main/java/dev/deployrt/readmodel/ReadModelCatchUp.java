@@ -21,12 +21,12 @@ import java.util.concurrent.TimeUnit;
  * (by up to a poll, or for as long as a projection is paused or its node is down): deleting bytes
  * that no deployment keeps any more.
  *
- * <p>Guarantee: when {@link #await} completes with true, every event committed before the call is in
- * the read model (the projection stores its offset in the same transaction as the rows it wrote);
- * events written after it may not be. Two indexed queries per tag and poll (the offset table, and the
- * journal's tag table from the stored offset on), on the blocking executor, each with a query
- * timeout; never holds a thread while it waits between polls. Reads the tables under the names this
- * project's migrations give them (the projection's and the journal's default names).
+ * <p>Guarantee: when {@link #await} completes with true, every event committed before the call is
+ * in the read model (the projection stores its offset in the same transaction as the rows it
+ * wrote); events written after it may not be. Two indexed queries per tag and poll (the offset
+ * table, and the journal's tag table from the stored offset on), on the blocking executor, each
+ * with a query timeout; never holds a thread while it waits between polls. Reads the tables under
+ * the names this project's migrations give them (the projection's and the journal's default names).
  */
 public final class ReadModelCatchUp {
   private static final int QUERY_TIMEOUT_SECONDS = 10;
@@ -47,23 +47,34 @@ public final class ReadModelCatchUp {
   public CompletionStage<Boolean> await(Duration poll, Duration limit) {
     long deadline = System.nanoTime() + limit.toNanos();
     return CompletableFuture.supplyAsync(() -> targets(storedOffsets()), blocking)
-        .thenCompose(targets -> targets.isEmpty()
-            ? CompletableFuture.completedFuture(true) // the usual case: nothing to wait for, no second read
-            : poll(targets, poll, deadline));
+        .thenCompose(
+            targets ->
+                targets.isEmpty()
+                    ? CompletableFuture.completedFuture(
+                        true) // the usual case: nothing to wait for, no second read
+                    : poll(targets, poll, deadline));
   }
 
   private CompletionStage<Boolean> poll(Map<String, Long> targets, Duration every, long deadline) {
-    return CompletableFuture.supplyAsync(this::storedOffsets, blocking).thenCompose(stored -> {
-      targets.entrySet().removeIf(target -> stored.getOrDefault(target.getKey(), 0L) >= target.getValue());
-      if (targets.isEmpty()) {
-        return CompletableFuture.completedFuture(true);
-      }
-      if (System.nanoTime() - deadline >= 0) {
-        return CompletableFuture.completedFuture(false);
-      }
-      Executor later = CompletableFuture.delayedExecutor(every.toMillis(), TimeUnit.MILLISECONDS, blocking);
-      return CompletableFuture.supplyAsync(() -> null, later).thenCompose(ignored -> poll(targets, every, deadline));
-    });
+    return CompletableFuture.supplyAsync(this::storedOffsets, blocking)
+        .thenCompose(
+            stored -> {
+              targets
+                  .entrySet()
+                  .removeIf(
+                      target -> stored.getOrDefault(target.getKey(), 0L) >= target.getValue());
+              if (targets.isEmpty()) {
+                return CompletableFuture.completedFuture(true);
+              }
+              if (System.nanoTime() - deadline >= 0) {
+                return CompletableFuture.completedFuture(false);
+              }
+              Executor later =
+                  CompletableFuture.delayedExecutor(
+                      every.toMillis(), TimeUnit.MILLISECONDS, blocking);
+              return CompletableFuture.supplyAsync(() -> null, later)
+                  .thenCompose(ignored -> poll(targets, every, deadline));
+            });
   }
 
   /**
@@ -72,8 +83,10 @@ public final class ReadModelCatchUp {
    */
   private Map<String, Long> targets(Map<String, Long> stored) {
     Map<String, Long> targets = new HashMap<>();
-    try (Connection c = pool.connection(); PreparedStatement q = c.prepareStatement(
-        "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ? AND \"event_id\" > ?")) {
+    try (Connection c = pool.connection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ? AND \"event_id\" > ?")) {
       q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
       for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
         String tag = DeploymentEntity.tag(i);
@@ -94,9 +107,11 @@ public final class ReadModelCatchUp {
   /** The projection's stored offset per tag (a tag it has not stored one for is absent). */
   private Map<String, Long> storedOffsets() {
     Map<String, Long> offsets = new HashMap<>();
-    try (Connection c = pool.connection(); PreparedStatement q = c.prepareStatement(
-        "SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" "
-            + "WHERE \"projection_name\" = ? AND \"manifest\" = 'SEQ'")) {
+    try (Connection c = pool.connection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" "
+                    + "WHERE \"projection_name\" = ? AND \"manifest\" = 'SEQ'")) {
       q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
       q.setString(1, DeploymentProjection.NAME);
       try (ResultSet rs = q.executeQuery()) {

@@ -12,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code POST /deployments} finds that deployment in the list it asks the same node for next
  * (read-your-writes); other nodes show it once the projection wrote it.
  *
- * <p>Bounded: an entry leaves once the read model caught up with it, after {@link #TTL_MILLIS}
- * (the projection is then far behind, and the list simply shows what it has), or when more than
- * {@link #CAPACITY} are kept (the oldest first). A newer state replaces an older one (by {@link
+ * <p>Bounded: an entry leaves once the read model caught up with it, after {@link #TTL_MILLIS} (the
+ * projection is then far behind, and the list simply shows what it has), or when more than {@link
+ * #CAPACITY} are kept (the oldest first). A newer state replaces an older one (by {@link
  * Deployment#eventCount()}), never the reverse. Thread-safe.
  */
 public final class RecentWrites {
@@ -28,10 +28,14 @@ public final class RecentWrites {
   /** Keeps {@code d} as this node last saw it, unless a newer state of it is kept already. */
   public void remember(Deployment d) {
     long now = System.currentTimeMillis();
-    byId.merge(d.deploymentId(), new Entry(d, now),
-        (old, fresh) -> fresh.deployment().eventCount() >= old.deployment().eventCount() ? fresh : old);
+    byId.merge(
+        d.deploymentId(),
+        new Entry(d, now),
+        (old, fresh) ->
+            fresh.deployment().eventCount() >= old.deployment().eventCount() ? fresh : old);
     if (byId.size() > CAPACITY) {
-      byId.values().stream().min(Comparator.comparingLong(Entry::rememberedAt))
+      byId.values().stream()
+          .min(Comparator.comparingLong(Entry::rememberedAt))
           .ifPresent(oldest -> byId.remove(oldest.deployment().deploymentId(), oldest));
     }
   }
@@ -43,8 +47,11 @@ public final class RecentWrites {
     return byId.values().stream().map(Entry::deployment).toList();
   }
 
-  /** Forgets the deployment once the read model's {@code row} is at least as new as what is kept. */
+  /**
+   * Forgets the deployment once the read model's {@code row} is at least as new as what is kept.
+   */
   void caughtUp(Deployment row) {
-    byId.computeIfPresent(row.deploymentId(), (id, e) -> e.deployment().eventCount() <= row.eventCount() ? null : e);
+    byId.computeIfPresent(
+        row.deploymentId(), (id, e) -> e.deployment().eventCount() <= row.eventCount() ? null : e);
   }
 }

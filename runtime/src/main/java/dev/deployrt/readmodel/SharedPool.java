@@ -22,7 +22,10 @@ public final class SharedPool {
   public static SharedPool of(ActorSystem<?> system) {
     SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
     return new SharedPool(
-        slick.database(system.settings().config().getConfig("jdbc-read-journal")).database().source());
+        slick
+            .database(system.settings().config().getConfig("jdbc-read-journal"))
+            .database()
+            .source());
   }
 
   /** A pooled connection in auto-commit mode; the caller closes it (returning it to the pool). */
@@ -32,7 +35,9 @@ public final class SharedPool {
     return c;
   }
 
-  /** A session for the projection: one pooled connection, one transaction, closed by the projection. */
+  /**
+   * A session for the projection: one pooled connection, one transaction, closed by the projection.
+   */
   public Session session() {
     try {
       Connection c = source.createConnection();
@@ -52,7 +57,8 @@ public final class SharedPool {
     }
 
     @Override
-    public <R> R withConnection(org.apache.pekko.japi.function.Function<Connection, R> fn) throws Exception {
+    public <R> R withConnection(org.apache.pekko.japi.function.Function<Connection, R> fn)
+        throws Exception {
       return fn.apply(connection);
     }
 

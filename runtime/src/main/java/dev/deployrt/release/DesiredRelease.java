@@ -13,8 +13,16 @@ import java.util.List;
  * @param sourceDeploymentId for a rollback, the deployment whose release (same payload) nodes may
  *     already have extracted; null otherwise
  */
-public record DesiredRelease(String project, String deploymentId, String sha256, long size, Instant createdAt,
-    String origin, List<String> targets, String sourceDeploymentId) implements JsonSerializable {
+public record DesiredRelease(
+    String project,
+    String deploymentId,
+    String sha256,
+    long size,
+    Instant createdAt,
+    String origin,
+    List<String> targets,
+    String sourceDeploymentId)
+    implements JsonSerializable {
 
   public DesiredRelease {
     targets = targets == null ? List.of() : List.copyOf(targets);

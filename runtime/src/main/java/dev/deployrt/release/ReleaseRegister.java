@@ -32,27 +32,35 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * {@code notify-subscribers-interval} of receiving it.
  *
  * <p>Durability: every published release is also written to the {@link ReleaseStore} (off the
- * actor), and a starting node seeds the register from it ({@link Seed}), so what each project should
- * run survives a restart of the whole cluster.
+ * actor), and a starting node seeds the register from it ({@link Seed}), so what each project
+ * should run survives a restart of the whole cluster.
  */
 public final class ReleaseRegister {
-  public static final Key<LWWMap<String, DesiredRelease>> KEY = LWWMapKey.create("desired-releases");
+  public static final Key<LWWMap<String, DesiredRelease>> KEY =
+      LWWMapKey.create("desired-releases");
 
   public sealed interface Command {}
 
   /** Registers {@code release} as its project's desired release, unless a newer one is there. */
-  public record Publish(DesiredRelease release, ActorRef<PublishResult> replyTo) implements Command {}
+  public record Publish(DesiredRelease release, ActorRef<PublishResult> replyTo)
+      implements Command {}
 
-  /** {@code subscriber} receives the whole register now and after every change, until it stops or unsubscribes. */
+  /**
+   * {@code subscriber} receives the whole register now and after every change, until it stops or
+   * unsubscribes.
+   */
   public record Subscribe(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
 
   public record Unsubscribe(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
 
-  private record SubscriberStopped(ActorRef<Map<String, DesiredRelease>> subscriber) implements Command {}
+  private record SubscriberStopped(ActorRef<Map<String, DesiredRelease>> subscriber)
+      implements Command {}
 
   public record GetAll(ActorRef<Map<String, DesiredRelease>> replyTo) implements Command {}
 
-  /** Releases read from the {@link ReleaseStore} at start; each is registered unless a newer one is. */
+  /**
+   * Releases read from the {@link ReleaseStore} at start; each is registered unless a newer one is.
+   */
   public record Seed(List<DesiredRelease> releases) implements Command {}
 
   public sealed interface PublishResult extends JsonSerializable {}
@@ -65,13 +73,17 @@ public final class ReleaseRegister {
 
   private record Seeded() implements Command {}
 
-  private record ReadForPublish(Publish publish, Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp)
+  private record ReadForPublish(
+      Publish publish, Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp)
       implements Command {}
 
-  private record Changed(Replicator.SubscribeResponse<LWWMap<String, DesiredRelease>> rsp) implements Command {}
+  private record Changed(Replicator.SubscribeResponse<LWWMap<String, DesiredRelease>> rsp)
+      implements Command {}
 
-  private record ReadForReply(ActorRef<Map<String, DesiredRelease>> replyTo,
-      Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp) implements Command {}
+  private record ReadForReply(
+      ActorRef<Map<String, DesiredRelease>> replyTo,
+      Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp)
+      implements Command {}
 
   private ReleaseRegister() {}
 
@@ -80,90 +92,132 @@ public final class ReleaseRegister {
    *     must not block
    */
   public static Behavior<Command> create(Duration writeTimeout, Consumer<DesiredRelease> persist) {
-    return Behaviors.setup(ctx -> DistributedData.withReplicatorMessageAdapter(
-        (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) -> {
-          SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-          List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
-          Map<String, DesiredRelease>[] current = new Map[] {Map.of()};
-          replicator.subscribe(KEY, Changed::new);
-          ActorRef<Replicator.Command> localReplicator = DistributedData.get(ctx.getSystem()).replicator();
-          Replicator.WriteConsistency write = new Replicator.WriteAll(writeTimeout);
+    return Behaviors.setup(
+        ctx ->
+            DistributedData.withReplicatorMessageAdapter(
+                (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) -> {
+                  SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+                  List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
+                  Map<String, DesiredRelease>[] current = new Map[] {Map.of()};
+                  replicator.subscribe(KEY, Changed::new);
+                  ActorRef<Replicator.Command> localReplicator =
+                      DistributedData.get(ctx.getSystem()).replicator();
+                  Replicator.WriteConsistency write = new Replicator.WriteAll(writeTimeout);
 
-          return Behaviors.receive(Command.class)
-              .onMessage(Publish.class, publish -> {
-                replicator.askUpdate(
-                    askReplyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), write, askReplyTo,
-                        map -> putIfNewer(map, self, publish.release())),
-                    rsp -> new UpdateDone(publish));
-                // The replicator tells subscribers of changes only every notify-subscribers-interval;
-                // flushing after the update (which it handles first, sent earlier from this thread)
-                // starts this node's applier now instead of up to one interval later.
-                localReplicator.tell(Replicator.flushChanges());
-                return Behaviors.same();
-              })
-              .onMessage(UpdateDone.class, done -> {
-                // Whatever the write consistency reached, the local replica has the decision; read it.
-                replicator.askGet(askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
-                    rsp -> new ReadForPublish(done.publish(), rsp));
-                return Behaviors.same();
-              })
-              .onMessage(ReadForPublish.class, read -> {
-                DesiredRelease mine = read.publish().release();
-                DesiredRelease there = entries(read.rsp()).get(mine.project());
-                if (there == null || there.deploymentId().equals(mine.deploymentId())) {
-                  persist.accept(mine);
-                  read.publish().replyTo().tell(new Published(mine));
-                } else {
-                  read.publish().replyTo().tell(new Superseded(mine, there));
-                }
-                return Behaviors.same();
-              })
-              .onMessage(Subscribe.class, sub -> {
-                if (!subscribers.contains(sub.subscriber())) {
-                  subscribers.add(sub.subscriber());
-                  ctx.watchWith(sub.subscriber(), new SubscriberStopped(sub.subscriber()));
-                }
-                sub.subscriber().tell(current[0]);
-                return Behaviors.same();
-              })
-              .onMessage(Unsubscribe.class, unsub -> {
-                if (subscribers.remove(unsub.subscriber())) {
-                  ctx.unwatch(unsub.subscriber());
-                }
-                return Behaviors.same();
-              })
-              .onMessage(SubscriberStopped.class, stopped -> {
-                subscribers.remove(stopped.subscriber());
-                return Behaviors.same();
-              })
-              .onMessage(Seed.class, seed -> {
-                for (DesiredRelease release : seed.releases()) {
-                  replicator.askUpdate(
-                      askReplyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), Replicator.writeLocal(), askReplyTo,
-                          map -> putIfNewer(map, self, release)),
-                      rsp -> new Seeded());
-                }
-                return Behaviors.same();
-              })
-              .onMessage(Seeded.class, seeded -> Behaviors.same())
-              .onMessage(GetAll.class, get -> {
-                replicator.askGet(askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
-                    rsp -> new ReadForReply(get.replyTo(), rsp));
-                return Behaviors.same();
-              })
-              .onMessage(ReadForReply.class, read -> {
-                read.replyTo().tell(entries(read.rsp()));
-                return Behaviors.same();
-              })
-              .onMessage(Changed.class, changed -> {
-                if (changed.rsp() instanceof Replicator.Changed<LWWMap<String, DesiredRelease>> c) {
-                  current[0] = Map.copyOf(c.get(KEY).getEntries());
-                  subscribers.forEach(s -> s.tell(current[0]));
-                }
-                return Behaviors.same();
-              })
-              .build();
-        }));
+                  return Behaviors.receive(Command.class)
+                      .onMessage(
+                          Publish.class,
+                          publish -> {
+                            replicator.askUpdate(
+                                askReplyTo ->
+                                    new Replicator.Update<>(
+                                        KEY,
+                                        LWWMap.empty(),
+                                        write,
+                                        askReplyTo,
+                                        map -> putIfNewer(map, self, publish.release())),
+                                rsp -> new UpdateDone(publish));
+                            // The replicator tells subscribers of changes only every
+                            // notify-subscribers-interval;
+                            // flushing after the update (which it handles first, sent earlier from
+                            // this thread)
+                            // starts this node's applier now instead of up to one interval later.
+                            localReplicator.tell(Replicator.flushChanges());
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          UpdateDone.class,
+                          done -> {
+                            // Whatever the write consistency reached, the local replica has the
+                            // decision; read it.
+                            replicator.askGet(
+                                askReplyTo ->
+                                    new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+                                rsp -> new ReadForPublish(done.publish(), rsp));
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          ReadForPublish.class,
+                          read -> {
+                            DesiredRelease mine = read.publish().release();
+                            DesiredRelease there = entries(read.rsp()).get(mine.project());
+                            if (there == null || there.deploymentId().equals(mine.deploymentId())) {
+                              persist.accept(mine);
+                              read.publish().replyTo().tell(new Published(mine));
+                            } else {
+                              read.publish().replyTo().tell(new Superseded(mine, there));
+                            }
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Subscribe.class,
+                          sub -> {
+                            if (!subscribers.contains(sub.subscriber())) {
+                              subscribers.add(sub.subscriber());
+                              ctx.watchWith(
+                                  sub.subscriber(), new SubscriberStopped(sub.subscriber()));
+                            }
+                            sub.subscriber().tell(current[0]);
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Unsubscribe.class,
+                          unsub -> {
+                            if (subscribers.remove(unsub.subscriber())) {
+                              ctx.unwatch(unsub.subscriber());
+                            }
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          SubscriberStopped.class,
+                          stopped -> {
+                            subscribers.remove(stopped.subscriber());
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Seed.class,
+                          seed -> {
+                            for (DesiredRelease release : seed.releases()) {
+                              replicator.askUpdate(
+                                  askReplyTo ->
+                                      new Replicator.Update<>(
+                                          KEY,
+                                          LWWMap.empty(),
+                                          Replicator.writeLocal(),
+                                          askReplyTo,
+                                          map -> putIfNewer(map, self, release)),
+                                  rsp -> new Seeded());
+                            }
+                            return Behaviors.same();
+                          })
+                      .onMessage(Seeded.class, seeded -> Behaviors.same())
+                      .onMessage(
+                          GetAll.class,
+                          get -> {
+                            replicator.askGet(
+                                askReplyTo ->
+                                    new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+                                rsp -> new ReadForReply(get.replyTo(), rsp));
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          ReadForReply.class,
+                          read -> {
+                            read.replyTo().tell(entries(read.rsp()));
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Changed.class,
+                          changed -> {
+                            if (changed.rsp()
+                                instanceof Replicator.Changed<LWWMap<String, DesiredRelease>> c) {
+                              current[0] = Map.copyOf(c.get(KEY).getEntries());
+                              subscribers.forEach(s -> s.tell(current[0]));
+                            }
+                            return Behaviors.same();
+                          })
+                      .build();
+                }));
   }
 
   private static LWWMap<String, DesiredRelease> putIfNewer(
@@ -172,12 +226,15 @@ public final class ReleaseRegister {
     if (existing != null && !release.isNewerThan(existing)) {
       return map;
     }
-    long createdMicros = release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
-    LWWRegister.Clock<DesiredRelease> clock = (currentTimestamp, value) -> Math.max(currentTimestamp + 1, createdMicros);
+    long createdMicros =
+        release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
+    LWWRegister.Clock<DesiredRelease> clock =
+        (currentTimestamp, value) -> Math.max(currentTimestamp + 1, createdMicros);
     return map.put(self, release.project(), release, clock);
   }
 
-  private static Map<String, DesiredRelease> entries(Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp) {
+  private static Map<String, DesiredRelease> entries(
+      Replicator.GetResponse<LWWMap<String, DesiredRelease>> rsp) {
     if (rsp instanceof Replicator.GetSuccess<LWWMap<String, DesiredRelease>> ok) {
       return Map.copyOf(ok.get(KEY).getEntries());
     }

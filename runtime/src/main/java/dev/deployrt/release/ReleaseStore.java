@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * Each project's desired release, kept in the shared database beside the journal so the register
  * survives a restart of the whole cluster (Distributed Data keeps it in memory only). The register
- * writes every release it accepts and is seeded from here when a node starts. The table,
- * {@code deploy_desired_release}, is created by the schema migrations (persistence module, V3).
+ * writes every release it accepts and is seeded from here when a node starts. The table, {@code
+ * deploy_desired_release}, is created by the schema migrations (persistence module, V3).
  *
  * <p>Writes keep the newest release per project ({@link DesiredRelease#isNewerThan}, compared in
  * SQL), so concurrent or out-of-order writes from several nodes end with the same row. Blocking.
@@ -31,14 +31,26 @@ public final class ReleaseStore {
 
   public List<DesiredRelease> loadAll() throws SQLException {
     List<DesiredRelease> out = new ArrayList<>();
-    try (Connection c = DatabaseConfig.connect(config); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT project, deployment_id, sha256, size, created_at_micros, origin, "
-            + "targets, source_deployment_id FROM deploy_desired_release")) {
+    try (Connection c = DatabaseConfig.connect(config);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT project, deployment_id, sha256, size, created_at_micros, origin, "
+                    + "targets, source_deployment_id FROM deploy_desired_release")) {
       while (rs.next()) {
         String targets = rs.getString(7);
-        out.add(new DesiredRelease(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-            Instant.EPOCH.plus(rs.getLong(5), ChronoUnit.MICROS), rs.getString(6),
-            targets == null || targets.isEmpty() ? List.of() : Arrays.asList(targets.split(",")), rs.getString(8)));
+        out.add(
+            new DesiredRelease(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getLong(4),
+                Instant.EPOCH.plus(rs.getLong(5), ChronoUnit.MICROS),
+                rs.getString(6),
+                targets == null || targets.isEmpty()
+                    ? List.of()
+                    : Arrays.asList(targets.split(",")),
+                rs.getString(8)));
       }
     }
     return out;
@@ -48,9 +60,11 @@ public final class ReleaseStore {
   public void saveIfNewer(DesiredRelease r) throws SQLException {
     long micros = ChronoUnit.MICROS.between(Instant.EPOCH, r.createdAt());
     try (Connection c = DatabaseConfig.connect(config)) {
-      try (PreparedStatement update = c.prepareStatement("UPDATE deploy_desired_release SET deployment_id = ?, "
-          + "sha256 = ?, size = ?, created_at_micros = ?, origin = ?, targets = ?, source_deployment_id = ? "
-          + "WHERE project = ? AND (created_at_micros < ? OR (created_at_micros = ? AND deployment_id < ?))")) {
+      try (PreparedStatement update =
+          c.prepareStatement(
+              "UPDATE deploy_desired_release SET deployment_id = ?, "
+                  + "sha256 = ?, size = ?, created_at_micros = ?, origin = ?, targets = ?, source_deployment_id = ? "
+                  + "WHERE project = ? AND (created_at_micros < ? OR (created_at_micros = ? AND deployment_id < ?))")) {
         bind(update, r, micros);
         update.setString(8, r.project());
         update.setLong(9, micros);
@@ -60,13 +74,16 @@ public final class ReleaseStore {
           return;
         }
       }
-      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_desired_release (deployment_id, sha256, "
-          + "size, created_at_micros, origin, targets, source_deployment_id, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      try (PreparedStatement insert =
+          c.prepareStatement(
+              "INSERT INTO deploy_desired_release (deployment_id, sha256, "
+                  + "size, created_at_micros, origin, targets, source_deployment_id, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         bind(insert, r, micros);
         insert.setString(8, r.project());
         insert.executeUpdate();
       } catch (SQLException exists) {
-        // The project has a row that is as new or newer (the update above matched nothing): keep it.
+        // The project has a row that is as new or newer (the update above matched nothing): keep
+        // it.
       }
     }
   }

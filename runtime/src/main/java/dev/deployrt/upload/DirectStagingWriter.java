@@ -29,8 +29,8 @@ import org.apache.pekko.util.ByteString;
  * the disk without passing through the page cache.
  *
  * <p>Why: on the project's machine the kernel's copy of an upload into page-cache pages costs about
- * as much CPU as SHA-256 (about 1.9 s per GiB, measured with async-profiler as
- * {@code copy_folio_from_iter_atomic}) and runs on the one thread that writes the file, which capped
+ * as much CPU as SHA-256 (about 1.9 s per GiB, measured with async-profiler as {@code
+ * copy_folio_from_iter_atomic}) and runs on the one thread that writes the file, which capped
  * ingest near 450 MB/s. With direct I/O that copy is gone; what is left is one copy into a reused,
  * cache-warm buffer, and the disk's own speed.
  *
@@ -41,7 +41,8 @@ import org.apache.pekko.util.ByteString;
  * the page-cache path: the file holds exactly the bytes received, in order, once the sink's result
  * completes; the blob store's commit syncs it (for direct I/O that flushes the disk's cache and the
  * file's metadata; {@link WriteBehind} flushes that cache every few MiB while the upload runs, so
- * the commit's sync has little left). Memory: {@code IN_FLIGHT + 1} aligned buffers per upload, from a shared pool.
+ * the commit's sync has little left). Memory: {@code IN_FLIGHT + 1} aligned buffers per upload,
+ * from a shared pool.
  *
  * <p>{@link #open} returns empty where the file system refuses direct I/O (tmpfs before Linux 6.6,
  * some FUSE and overlay mounts) or has blocks larger than the alignment; the caller then writes
@@ -53,11 +54,13 @@ final class DirectStagingWriter {
   private static final int ALIGNMENT = 4096;
   private static final int POOLED_BUFFERS = 8;
   private static final BlockingQueue<ByteBuffer> POOL = new ArrayBlockingQueue<>(POOLED_BUFFERS);
-  private static final ExecutorService WRITERS = Executors.newCachedThreadPool(task -> {
-    Thread t = new Thread(task, "deploy-direct-write");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService WRITERS =
+      Executors.newCachedThreadPool(
+          task -> {
+            Thread t = new Thread(task, "deploy-direct-write");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final FileChannel channel;
   private final Path file;
@@ -67,12 +70,19 @@ final class DirectStagingWriter {
     this.file = file;
   }
 
-  /** Creates {@code file} for direct writes, or returns empty if its file system does not allow them. */
+  /**
+   * Creates {@code file} for direct writes, or returns empty if its file system does not allow
+   * them.
+   */
   static Optional<DirectStagingWriter> open(Path file) throws IOException {
     FileChannel channel;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW,
-          ExtendedOpenOption.DIRECT);
+      channel =
+          FileChannel.open(
+              file,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.CREATE_NEW,
+              ExtendedOpenOption.DIRECT);
     } catch (UnsupportedOperationException e) {
       return Optional.empty();
     } catch (IOException e) {
@@ -97,20 +107,27 @@ final class DirectStagingWriter {
   /** The sink that writes the stream into the file; its result completes once the file is whole. */
   Sink<ByteString, CompletionStage<IOResult>> sink() {
     return Flow.<ByteString>create()
-        .statefulMap(Cutter::new, (cutter, bytes) -> Pair.create(cutter, cutter.add(bytes)),
+        .statefulMap(
+            Cutter::new,
+            (cutter, bytes) -> Pair.create(cutter, cutter.add(bytes)),
             cutter -> Optional.of(cutter.rest()))
         .mapConcat(pieces -> pieces)
         .mapAsync(IN_FLIGHT, piece -> CompletableFuture.supplyAsync(() -> write(piece), WRITERS))
         .toMat(Sink.fold(0L, (total, written) -> total + written), Keep.right())
-        .mapMaterializedValue(done -> done
-            .thenApply(total -> {
-              finish(total);
-              return IOResult.createSuccessful(total);
-            })
-            .whenComplete((ignored, error) -> closeQuietly()));
+        .mapMaterializedValue(
+            done ->
+                done.thenApply(
+                        total -> {
+                          finish(total);
+                          return IOResult.createSuccessful(total);
+                        })
+                    .whenComplete((ignored, error) -> closeQuietly()));
   }
 
-  /** Cuts the stream at exact multiples of {@link #CHUNK}, without copying (ByteString concatenation is a rope). */
+  /**
+   * Cuts the stream at exact multiples of {@link #CHUNK}, without copying (ByteString concatenation
+   * is a rope).
+   */
   private static final class Cutter {
     private ByteString pending = ByteString.emptyByteString();
     private long offset;
@@ -174,8 +191,9 @@ final class DirectStagingWriter {
 
   private static ByteBuffer takeBuffer() {
     ByteBuffer pooled = POOL.poll();
-    return pooled != null ? pooled : ByteBuffer.allocateDirect(CHUNK + ALIGNMENT).alignedSlice(ALIGNMENT)
-        .limit(CHUNK).slice();
+    return pooled != null
+        ? pooled
+        : ByteBuffer.allocateDirect(CHUNK + ALIGNMENT).alignedSlice(ALIGNMENT).limit(CHUNK).slice();
   }
 
   @Override

@@ -1,9 +1,9 @@
 package dev.deployrt.upload;
 
-import dev.deployrt.async.Failures;
 import dev.deployrt.archive.ArchiveSummary;
 import dev.deployrt.archive.ArchiveValidator;
 import dev.deployrt.archive.InvalidArchiveException;
+import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,9 +45,9 @@ import org.apache.pekko.util.ByteString;
  * <p>Guarantees: the payload is never buffered whole in memory nor copied anywhere but the blob
  * store's staging file, written with direct I/O ({@link DirectStagingWriter}) or, where the file
  * system refuses it, through the page cache; either way synced behind the writer ({@link
- * WriteBehind}), so the commit's final sync is short. The size limit trips as soon as the running count
- * passes it, not after the body is read. The result is a {@link StagedPayload} only if every byte
- * arrived, the archive is valid and the declared digest (if any) matches; otherwise the future
+ * WriteBehind}), so the commit's final sync is short. The size limit trips as soon as the running
+ * count passes it, not after the body is read. The result is a {@link StagedPayload} only if every
+ * byte arrived, the archive is valid and the declared digest (if any) matches; otherwise the future
  * fails with an {@link UploadFailure} and the staging file is already deleted. If the validator
  * refuses the archive, the stream is cancelled at once (the broadcast cancels eagerly), so a bad
  * archive is not read to the end.
@@ -65,11 +65,16 @@ public final class PayloadUpload {
    * @param blocking where the validator's blocking reads run
    */
   public static Sink<ByteString, CompletionStage<StagedPayload>> sink(
-      BlobStore store, UploadSettings settings, String declaredSha256, AtomicLong received, Executor blocking) {
+      BlobStore store,
+      UploadSettings settings,
+      String declaredSha256,
+      AtomicLong received,
+      Executor blocking) {
     Duration readTimeout = settings.stallTimeout().plusSeconds(30);
     Sink<ByteString, CompletionStage<ArchiveSummary>> validator =
         StreamConverters.asInputStream(readTimeout)
-            .mapMaterializedValue(in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
+            .mapMaterializedValue(
+                in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
     return graph(store, settings, declaredSha256, received, validator);
   }
 
@@ -82,62 +87,85 @@ public final class PayloadUpload {
   public static Sink<ByteString, CompletionStage<StagedPayload>> verifiedCopy(
       BlobStore store, UploadSettings settings, String expectedSha256, AtomicLong received) {
     Sink<ByteString, CompletionStage<ArchiveSummary>> noValidation =
-        Sink.<ByteString>ignore().mapMaterializedValue(done -> done.thenApply(d -> (ArchiveSummary) null));
+        Sink.<ByteString>ignore()
+            .mapMaterializedValue(done -> done.thenApply(d -> (ArchiveSummary) null));
     return graph(store, settings, expectedSha256, received, noValidation);
   }
 
-  private static Sink<ByteString, CompletionStage<StagedPayload>> graph(BlobStore store, UploadSettings settings,
-      String declaredSha256, AtomicLong received, Sink<ByteString, CompletionStage<ArchiveSummary>> validator) {
+  private static Sink<ByteString, CompletionStage<StagedPayload>> graph(
+      BlobStore store,
+      UploadSettings settings,
+      String declaredSha256,
+      AtomicLong received,
+      Sink<ByteString, CompletionStage<ArchiveSummary>> validator) {
     Path staging = store.newStagingFile();
     MessageDigest digest = sha256();
     WriteBehind writeBehind = new WriteBehind(staging);
     long max = settings.maxBytes();
 
-    Sink<ByteString, CompletionStage<IOResult>> file = stagingFile(staging, writeBehind, settings.directIo());
+    Sink<ByteString, CompletionStage<IOResult>> file =
+        stagingFile(staging, writeBehind, settings.directIo());
 
     return Flow.<ByteString>create()
         .idleTimeout(settings.stallTimeout())
-        .map(bytes -> {
-          long total = received.addAndGet(bytes.size());
-          if (total > max) {
-            throw UploadFailure.tooLarge(max);
-          }
-          // The backing array when the chunk is compact (the usual case), else one copy; hashing a
-          // read-only ByteBuffer would copy it again in 4 KiB pieces.
-          digest.update(bytes.toArrayUnsafe());
-          writeBehind.received(total);
-          return bytes;
-        })
+        .map(
+            bytes -> {
+              long total = received.addAndGet(bytes.size());
+              if (total > max) {
+                throw UploadFailure.tooLarge(max);
+              }
+              // The backing array when the chunk is compact (the usual case), else one copy;
+              // hashing a
+              // read-only ByteBuffer would copy it again in 4 KiB pieces.
+              digest.update(bytes.toArrayUnsafe());
+              writeBehind.received(total);
+              return bytes;
+            })
         .alsoToMat(validator, Keep.right())
-        .toMat(file, (validated, written) -> outcome(validated, written, writeBehind, store, staging, digest,
-            received, declaredSha256, settings))
-        // Its own island: the socket's next read is requested while this one hashes the previous chunk.
+        .toMat(
+            file,
+            (validated, written) ->
+                outcome(
+                    validated,
+                    written,
+                    writeBehind,
+                    store,
+                    staging,
+                    digest,
+                    received,
+                    declaredSha256,
+                    settings))
+        // Its own island: the socket's next read is requested while this one hashes the previous
+        // chunk.
         // Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB chunks).
         .async()
         .addAttributes(Attributes.inputBuffer(READ_AHEAD_CHUNKS, READ_AHEAD_CHUNKS));
   }
 
   /**
-   * The staging file's writer, chosen when the upload starts: direct I/O where the file system allows
-   * it ({@link DirectStagingWriter}), else through the page cache with {@link WriteBehind} syncing
-   * behind the writer.
+   * The staging file's writer, chosen when the upload starts: direct I/O where the file system
+   * allows it ({@link DirectStagingWriter}), else through the page cache with {@link WriteBehind}
+   * syncing behind the writer.
    */
   private static Sink<ByteString, CompletionStage<IOResult>> stagingFile(
       Path staging, WriteBehind writeBehind, boolean directIo) {
-    return Sink.<ByteString, CompletionStage<IOResult>>fromMaterializer((mat, attributes) -> {
-      Optional<DirectStagingWriter> direct;
-      try {
-        direct = directIo ? DirectStagingWriter.open(staging) : Optional.empty();
-      } catch (IOException e) {
-        return Sink.<ByteString>cancelled().mapMaterializedValue(
-            ignored -> CompletableFuture.<IOResult>failedFuture(e));
-      }
-      if (direct.isPresent()) {
-        writeBehind.directIo();
-        return direct.get().sink();
-      }
-      return FileIO.toPath(staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
-    }).mapMaterializedValue(inner -> inner.thenCompose(result -> result));
+    return Sink.<ByteString, CompletionStage<IOResult>>fromMaterializer(
+            (mat, attributes) -> {
+              Optional<DirectStagingWriter> direct;
+              try {
+                direct = directIo ? DirectStagingWriter.open(staging) : Optional.empty();
+              } catch (IOException e) {
+                return Sink.<ByteString>cancelled()
+                    .mapMaterializedValue(ignored -> CompletableFuture.<IOResult>failedFuture(e));
+              }
+              if (direct.isPresent()) {
+                writeBehind.directIo();
+                return direct.get().sink();
+              }
+              return FileIO.toPath(
+                  staging, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
+            })
+        .mapMaterializedValue(inner -> inner.thenCompose(result -> result));
   }
 
   private static ArchiveSummary validate(InputStream in, UploadSettings settings) {
@@ -149,20 +177,37 @@ public final class PayloadUpload {
   }
 
   private static CompletionStage<StagedPayload> outcome(
-      CompletionStage<ArchiveSummary> validated, CompletionStage<IOResult> written, WriteBehind writeBehind,
-      BlobStore store, Path staging, MessageDigest digest, AtomicLong received, String declaredSha256,
+      CompletionStage<ArchiveSummary> validated,
+      CompletionStage<IOResult> written,
+      WriteBehind writeBehind,
+      BlobStore store,
+      Path staging,
+      MessageDigest digest,
+      AtomicLong received,
+      String declaredSha256,
       UploadSettings settings) {
     CompletableFuture<ArchiveSummary> v = validated.toCompletableFuture();
     CompletableFuture<IOResult> w = written.toCompletableFuture();
     // The background syncs finish before the file is committed or deleted.
-    return CompletableFuture.allOf(v, w).handle((ignored, error) -> null)
+    return CompletableFuture.allOf(v, w)
+        .handle((ignored, error) -> null)
         .thenCompose(ignored -> writeBehind.drained())
-        .thenApply(ignored -> settle(v, w, writeBehind, store, staging, digest, received, declaredSha256, settings));
+        .thenApply(
+            ignored ->
+                settle(
+                    v, w, writeBehind, store, staging, digest, received, declaredSha256, settings));
   }
 
-  private static StagedPayload settle(CompletableFuture<ArchiveSummary> v, CompletableFuture<IOResult> w,
-      WriteBehind writeBehind, BlobStore store, Path staging, MessageDigest digest, AtomicLong received,
-      String declaredSha256, UploadSettings settings) {
+  private static StagedPayload settle(
+      CompletableFuture<ArchiveSummary> v,
+      CompletableFuture<IOResult> w,
+      WriteBehind writeBehind,
+      BlobStore store,
+      Path staging,
+      MessageDigest digest,
+      AtomicLong received,
+      String declaredSha256,
+      UploadSettings settings) {
     if (v.isCompletedExceptionally() || w.isCompletedExceptionally()) {
       store.discard(staging);
       throw new CompletionException(classify(v, w, settings));
@@ -181,9 +226,14 @@ public final class PayloadUpload {
     return new StagedPayload(store, staging, actual, received.get(), v.join());
   }
 
-  /** Picks the failure that explains the outcome best: too large, then bad archive, then abort, then disk. */
+  /**
+   * Picks the failure that explains the outcome best: too large, then bad archive, then abort, then
+   * disk.
+   */
   private static UploadFailure classify(
-      CompletableFuture<ArchiveSummary> validated, CompletableFuture<IOResult> written, UploadSettings settings) {
+      CompletableFuture<ArchiveSummary> validated,
+      CompletableFuture<IOResult> written,
+      UploadSettings settings) {
     Throwable v = failureOf(validated);
     Throwable w = failureOf(written);
     UploadFailure tooLarge = Failures.find(UploadFailure.class, v, w);
@@ -203,7 +253,8 @@ public final class PayloadUpload {
       return UploadFailure.storage(w);
     }
     Throwable cause = w != null ? w : v;
-    return UploadFailure.aborted("the client closed the connection before the upload completed", cause);
+    return UploadFailure.aborted(
+        "the client closed the connection before the upload completed", cause);
   }
 
   private static boolean sharesRootCause(Throwable a, Throwable b) {

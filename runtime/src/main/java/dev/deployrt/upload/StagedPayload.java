@@ -7,8 +7,8 @@ import java.nio.file.Path;
 
 /**
  * A payload that was received whole, hashed and validated, and waits in the blob store's staging
- * area. Nothing of it is visible under its address until {@link #commit()}; {@link #discard()} removes
- * it. Exactly one of the two must be called.
+ * area. Nothing of it is visible under its address until {@link #commit()}; {@link #discard()}
+ * removes it. Exactly one of the two must be called.
  */
 public final class StagedPayload {
   private final BlobStore store;
@@ -17,7 +17,8 @@ public final class StagedPayload {
   private final long size;
   private final ArchiveSummary archive;
 
-  StagedPayload(BlobStore store, Path stagingFile, String sha256, long size, ArchiveSummary archive) {
+  StagedPayload(
+      BlobStore store, Path stagingFile, String sha256, long size, ArchiveSummary archive) {
     this.store = store;
     this.stagingFile = stagingFile;
     this.sha256 = sha256;
@@ -42,10 +43,10 @@ public final class StagedPayload {
   }
 
   /**
-   * {@link #commit()} for deployment {@code deploymentId}'s upload, noting first that its record does
-   * not name the bytes yet ({@link BlobStore#notePendingName}): if the node stops before the caller
-   * has the record name them and forgets the note, its next start settles the upload. If this fails,
-   * nothing is noted and the staging file is gone.
+   * {@link #commit()} for deployment {@code deploymentId}'s upload, noting first that its record
+   * does not name the bytes yet ({@link BlobStore#notePendingName}): if the node stops before the
+   * caller has the record name them and forgets the note, its next start settles the upload. If
+   * this fails, nothing is noted and the staging file is gone.
    */
   public Path commitFor(String deploymentId) throws IOException {
     try {

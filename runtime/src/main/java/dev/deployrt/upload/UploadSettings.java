@@ -8,10 +8,11 @@ import java.time.Duration;
  * @param maxBytes largest payload accepted, enforced while bytes stream in
  * @param archiveLimits limits on the archive's contents
  * @param stallTimeout an upload that receives no byte for this long is aborted
- * @param directIo write staging files with direct I/O where the file system allows it
- *     ({@link DirectStagingWriter}); otherwise through the page cache
+ * @param directIo write staging files with direct I/O where the file system allows it ({@link
+ *     DirectStagingWriter}); otherwise through the page cache
  */
-public record UploadSettings(long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout, boolean directIo) {
+public record UploadSettings(
+    long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout, boolean directIo) {
 
   /** The same settings with another size limit. */
   public UploadSettings withMaxBytes(long limit) {

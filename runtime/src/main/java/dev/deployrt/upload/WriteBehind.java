@@ -19,37 +19,42 @@ import java.util.concurrent.Executors;
  * more than one at a time per file). Two cases, two steps:
  *
  * <ul>
- *   <li>Through the page cache ({@link #PAGE_CACHE_STEP}): without it the kernel keeps a large upload
- *       as dirty pages until the commit's {@code fsync}, which then writes all of it while the client
- *       waits (for 200 MiB on this project's machine: 0.27 s of an upload's 0.56 s). It also bounds
- *       the dirty memory one upload holds to about a step plus what the disk has not caught up with.
- *   <li>With direct I/O ({@link #DIRECT_IO_STEP}, after {@link #directIo()}): the bytes skip the page
- *       cache but can still sit in the disk's own write cache (a virtual disk's host cache), which is
- *       written out only when a sync asks for it. On this project's machine a sync after 200 MiB of
- *       direct writes took 115–145 ms, even 3 s after the writes, and ~0.7 ms per MiB written since
- *       the last sync; syncing every few MiB while the upload streams overlaps that with the transfer
- *       and leaves the commit a few milliseconds.
+ *   <li>Through the page cache ({@link #PAGE_CACHE_STEP}): without it the kernel keeps a large
+ *       upload as dirty pages until the commit's {@code fsync}, which then writes all of it while
+ *       the client waits (for 200 MiB on this project's machine: 0.27 s of an upload's 0.56 s). It
+ *       also bounds the dirty memory one upload holds to about a step plus what the disk has not
+ *       caught up with.
+ *   <li>With direct I/O ({@link #DIRECT_IO_STEP}, after {@link #directIo()}): the bytes skip the
+ *       page cache but can still sit in the disk's own write cache (a virtual disk's host cache),
+ *       which is written out only when a sync asks for it. On this project's machine a sync after
+ *       200 MiB of direct writes took 115–145 ms, even 3 s after the writes, and ~0.7 ms per MiB
+ *       written since the last sync; syncing every few MiB while the upload streams overlaps that
+ *       with the transfer and leaves the commit a few milliseconds.
  * </ul>
  *
  * <p>A background sync that fails is remembered ({@link #failure()}) and the upload must then fail:
  * Linux reports a write-back error to one sync per open file and marks the pages clean, so the
- * commit's own sync, on a channel opened later, could succeed over bytes that never reached the disk.
- * A sync that finds no file (deleted meanwhile) is no failure. Callers wait for {@link #drained()}
- * before they commit or delete the file. Not thread-safe: {@link #received} is called from one
- * stream stage.
+ * commit's own sync, on a channel opened later, could succeed over bytes that never reached the
+ * disk. A sync that finds no file (deleted meanwhile) is no failure. Callers wait for {@link
+ * #drained()} before they commit or delete the file. Not thread-safe: {@link #received} is called
+ * from one stream stage.
  */
 final class WriteBehind {
   static final long PAGE_CACHE_STEP = 32L << 20;
+
   /**
-   * Smaller than the page cache's step: nothing here costs memory, and each MiB left unsynced is paid
-   * by the commit (the step's figures: bench/RESULTS.md).
+   * Smaller than the page cache's step: nothing here costs memory, and each MiB left unsynced is
+   * paid by the commit (the step's figures: bench/RESULTS.md).
    */
   static final long DIRECT_IO_STEP = 8L << 20;
-  private static final ExecutorService SYNCS = Executors.newCachedThreadPool(task -> {
-    Thread t = new Thread(task, "deploy-write-behind");
-    t.setDaemon(true);
-    return t;
-  });
+
+  private static final ExecutorService SYNCS =
+      Executors.newCachedThreadPool(
+          task -> {
+            Thread t = new Thread(task, "deploy-write-behind");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final Path file;
   private volatile long step = PAGE_CACHE_STEP;
@@ -62,7 +67,10 @@ final class WriteBehind {
     this.file = file;
   }
 
-  /** The file is written with direct I/O: sync every {@link #DIRECT_IO_STEP}; call before any byte is received. */
+  /**
+   * The file is written with direct I/O: sync every {@link #DIRECT_IO_STEP}; call before any byte
+   * is received.
+   */
   void directIo() {
     step = DIRECT_IO_STEP;
     nextAt = DIRECT_IO_STEP;

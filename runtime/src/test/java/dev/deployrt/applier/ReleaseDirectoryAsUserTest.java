@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReleaseDirectoryAsUserTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   private Path classpath;
 
   @BeforeAll
@@ -45,22 +44,40 @@ class ReleaseDirectoryAsUserTest {
   }
 
   private void runChild(String... args) throws Exception {
-    Process p = new ProcessBuilder(Unprivileged.javaCommand(classpath, List.of("-Xmx64m"),
-        ReleaseWorkAsChild.class.getName(), List.of(args))).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                Unprivileged.javaCommand(
+                    classpath,
+                    List.of("-Xmx64m"),
+                    ReleaseWorkAsChild.class.getName(),
+                    List.of(args)))
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child finished");
-    assertEquals(0, p.exitValue(), String.join(" ", args) + " as an ordinary user failed:\n" + output);
+    assertEquals(
+        0, p.exitValue(), String.join(" ", args) + " as an ordinary user failed:\n" + output);
   }
 
   private static String mode(Path p) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    return PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
   }
 
-  /** An archive listing a directory's contents before the directory, which is read-only: a/b/ (0700), then a/ (0000). */
+  /**
+   * An archive listing a directory's contents before the directory, which is read-only: a/b/
+   * (0700), then a/ (0000).
+   */
   @Test
-  void aReadOnlyDirectoryListedAfterItsContentsIsExtractedAndRemovedByAnOrdinaryUser() throws Exception {
+  void aReadOnlyDirectoryListedAfterItsContentsIsExtractedAndRemovedByAnOrdinaryUser()
+      throws Exception {
     Path data = newDataDir("readonly");
-    Path archive = Tarball.builder().dir("a/b/", 0700).file("a/b/f", "x").dir("a/", 0).writeTo(tmp.resolve("ro.tar.gz"));
+    Path archive =
+        Tarball.builder()
+            .dir("a/b/", 0700)
+            .file("a/b/f", "x")
+            .dir("a/", 0)
+            .writeTo(tmp.resolve("ro.tar.gz"));
     Unprivileged.handOver(archive);
 
     runChild("extract", data.toString(), archive.toString());
@@ -70,7 +87,8 @@ class ReleaseDirectoryAsUserTest {
     assertEquals(List.of("a", "a/b", "a/b/f"), FileTrees.list(release));
 
     runChild("delete", release.toString());
-    assertFalse(Files.exists(release, LinkOption.NOFOLLOW_LINKS), "what the node extracted it can remove");
+    assertFalse(
+        Files.exists(release, LinkOption.NOFOLLOW_LINKS), "what the node extracted it can remove");
   }
 
   @Test
@@ -80,7 +98,8 @@ class ReleaseDirectoryAsUserTest {
     Files.writeString(staging.resolve("f"), "x");
     Unprivileged.handOver(data.getParent());
     Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("---------"));
-    Files.setPosixFilePermissions(staging.getParent(), PosixFilePermissions.fromString("r-x------"));
+    Files.setPosixFilePermissions(
+        staging.getParent(), PosixFilePermissions.fromString("r-x------"));
 
     runChild("open", data.toString());
     assertEquals(List.of(), FileTrees.list(data.resolve("projects/web/releases")));
@@ -99,6 +118,8 @@ class ReleaseDirectoryAsUserTest {
     runChild("open", data.toString());
     List<String> left = FileTrees.list(releases);
     assertEquals(3, left.size(), left.toString());
-    assertTrue(left.get(0).startsWith(ReleaseDirectory.SET_ASIDE_PREFIX + ".staging-r3-x-"), left.toString());
+    assertTrue(
+        left.get(0).startsWith(ReleaseDirectory.SET_ASIDE_PREFIX + ".staging-r3-x-"),
+        left.toString());
   }
 }

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ReleaseDirectoryTest {
-  @TempDir
-  Path data;
+  @TempDir Path data;
 
   private static void fill(Path dir, String version) throws IOException {
     for (int i = 0; i < 20; i++) {
@@ -38,32 +37,40 @@ class ReleaseDirectoryTest {
     AtomicBoolean done = new AtomicBoolean();
     AtomicReference<String> broken = new AtomicReference<>();
     AtomicInteger reads = new AtomicInteger();
-    Thread reader = new Thread(() -> {
-      while (!done.get() && broken.get() == null) {
-        try {
-          // Resolve the link once, as a process does when it starts: the release it names must be
-          // complete and of one version. The link itself must never be missing.
-          Path release = current.toRealPath();
-          List<Path> files;
-          try (var listing = Files.list(release)) {
-            files = listing.toList();
-          }
-          List<String> versions = files.stream().map(f -> {
-            try {
-              return Files.readString(f);
-            } catch (IOException e) {
-              return "unreadable " + f;
-            }
-          }).distinct().toList();
-          if (versions.size() != 1 || files.size() != 20) {
-            broken.set("mixed or missing: " + versions);
-          }
-          reads.incrementAndGet();
-        } catch (IOException | RuntimeException e) {
-          broken.set("current missing: " + e);
-        }
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              while (!done.get() && broken.get() == null) {
+                try {
+                  // Resolve the link once, as a process does when it starts: the release it names
+                  // must be
+                  // complete and of one version. The link itself must never be missing.
+                  Path release = current.toRealPath();
+                  List<Path> files;
+                  try (var listing = Files.list(release)) {
+                    files = listing.toList();
+                  }
+                  List<String> versions =
+                      files.stream()
+                          .map(
+                              f -> {
+                                try {
+                                  return Files.readString(f);
+                                } catch (IOException e) {
+                                  return "unreadable " + f;
+                                }
+                              })
+                          .distinct()
+                          .toList();
+                  if (versions.size() != 1 || files.size() != 20) {
+                    broken.set("mixed or missing: " + versions);
+                  }
+                  reads.incrementAndGet();
+                } catch (IOException | RuntimeException e) {
+                  broken.set("current missing: " + e);
+                }
+              }
+            });
     reader.start();
     for (int i = 0; i < 500; i++) {
       dirs.activate("web", i % 2 == 0 ? "b" : "a");
@@ -78,10 +85,16 @@ class ReleaseDirectoryTest {
   @Test
   void aFailedExtractionLeavesNoReleaseAndNoStaging() throws IOException {
     ReleaseDirectory dirs = ReleaseDirectory.open(data);
-    assertThrows(IOException.class, () -> dirs.createRelease("web", "x", dir -> {
-      fill(dir, "x");
-      throw new IOException("disk full");
-    }));
+    assertThrows(
+        IOException.class,
+        () ->
+            dirs.createRelease(
+                "web",
+                "x",
+                dir -> {
+                  fill(dir, "x");
+                  throw new IOException("disk full");
+                }));
     assertFalse(dirs.hasRelease("web", "x"));
     assertEquals(List.of(), FileTrees.list(data.resolve("projects/web/releases")));
   }
@@ -99,8 +112,12 @@ class ReleaseDirectoryTest {
   void anExistingReleaseIsNotExtractedAgain() throws IOException {
     ReleaseDirectory dirs = ReleaseDirectory.open(data);
     assertTrue(dirs.createRelease("web", "a", dir -> fill(dir, "a")));
-    assertFalse(dirs.createRelease("web", "a", dir -> {
-      throw new AssertionError("must not run");
-    }));
+    assertFalse(
+        dirs.createRelease(
+            "web",
+            "a",
+            dir -> {
+              throw new AssertionError("must not run");
+            }));
   }
 }

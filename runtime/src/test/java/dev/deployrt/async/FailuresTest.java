@@ -16,10 +16,11 @@ class FailuresTest {
     CompletableFuture.<String>failedFuture(root)
         .thenCompose(s -> CompletableFuture.completedFuture(s))
         .thenApply(String::length)
-        .exceptionally(e -> {
-          seen[0] = new CompletionException(e);
-          return 0;
-        })
+        .exceptionally(
+            e -> {
+              seen[0] = new CompletionException(e);
+              return 0;
+            })
         .join();
     assertSame(root, Failures.cause(seen[0]));
     assertSame(root, Failures.cause(root));

@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BlobStoreTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @Test
   void aCommittedBlobIsFoundByItsDigestAndTheStagingFileIsGone() throws IOException {
@@ -72,7 +71,8 @@ class BlobStoreTest {
     String sha = FileTrees.sha256(bytes);
     commit(store, bytes);
     commit(store, bytes);
-    assertEquals(2, FileTrees.list(root.resolve("sha256")).size(), "one fan-out directory and one blob");
+    assertEquals(
+        2, FileTrees.list(root.resolve("sha256")).size(), "one fan-out directory and one blob");
     assertEquals(List.of(), FileTrees.list(store.stagingDirectory()));
   }
 
@@ -98,7 +98,9 @@ class BlobStoreTest {
     commit(store, bytes); // a new upload of the same bytes
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
     assertTrue(store.contains(sha));
-    assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()),
+    assertEquals(
+        OptionalLong.of(bytes.length),
+        store.deleteUnclaimedSince(sha, store.mark()),
         "a delete decided after that commit removes them");
   }
 
@@ -127,9 +129,14 @@ class BlobStoreTest {
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld), "held");
     first.close();
     first.close(); // closing twice must not release the other hold
-    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, store.mark()), "still held by the other");
+    assertEquals(
+        OptionalLong.empty(),
+        store.deleteUnclaimedSince(sha, store.mark()),
+        "still held by the other");
     second.close();
-    assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld),
+    assertEquals(
+        OptionalLong.empty(),
+        store.deleteUnclaimedSince(sha, whileHeld),
         "released after the mark: the deleter's checks may not have seen the holder's record");
     assertEquals(OptionalLong.of(bytes.length), store.deleteUnclaimedSince(sha, store.mark()));
   }
@@ -163,8 +170,19 @@ class BlobStoreTest {
     BlobStore store = BlobStore.open(root);
     BlobStore.ClaimMark mark = store.mark();
     assertEquals(Optional.of(mark), BlobStore.ClaimMark.parse(mark.token()));
-    for (String bad : new String[] {"", ".", "abc", "abc.", ".5", "zz.5", "abc.-1", "abc.x", "a".repeat(17) + ".1",
-        "abc.1234567890123456789012"}) {
+    for (String bad :
+        new String[] {
+          "",
+          ".",
+          "abc",
+          "abc.",
+          ".5",
+          "zz.5",
+          "abc.-1",
+          "abc.x",
+          "a".repeat(17) + ".1",
+          "abc.1234567890123456789012"
+        }) {
       assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(bad), bad);
     }
     assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(null));

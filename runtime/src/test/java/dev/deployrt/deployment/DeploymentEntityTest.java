@@ -11,7 +11,6 @@ import com.typesafe.config.ConfigFactory;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,7 +26,11 @@ import org.junit.jupiter.api.TestInstance;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeploymentEntityTest {
-  private static final Config CONFIG = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString("""
+  private static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(
+              ConfigFactory.parseString(
+                  """
       pekko.actor.serialization-bindings {
         "dev.deployrt.serialization.JsonSerializable" = jackson-json
       }
@@ -46,29 +49,39 @@ class DeploymentEntityTest {
     testKit.shutdownTestKit();
   }
 
-  private EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment> entity(
-      DeploymentSettings settings) {
-    return EventSourcedBehaviorTestKit.create(testKit.system(),
+  private EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment>
+      entity(DeploymentSettings settings) {
+    return EventSourcedBehaviorTestKit.create(
+        testKit.system(),
         DeploymentEntity.create(UUID.randomUUID().toString(), settings, register.getRef()),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
-  private EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment> entity() {
+  private EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment>
+      entity() {
     return entity(new DeploymentSettings(Duration.ofMinutes(10), Duration.ofMinutes(10)));
   }
 
-  private static Deployment create(EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event,
-      Deployment> kit) {
-    CommandResultWithReply<DeploymentEntity.Command, DeploymentEntity.Event, Deployment, StatusReply<Deployment>> r =
-        kit.runCommand(replyTo -> new DeploymentEntity.Create("web", "first", "admin", "node-1", null, replyTo));
+  private static Deployment create(
+      EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment>
+          kit) {
+    CommandResultWithReply<
+            DeploymentEntity.Command, DeploymentEntity.Event, Deployment, StatusReply<Deployment>>
+        r =
+            kit.runCommand(
+                replyTo ->
+                    new DeploymentEntity.Create("web", "first", "admin", "node-1", null, replyTo));
     assertTrue(r.reply().isSuccess());
     return r.state();
   }
 
-  private Deployment store(EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event,
-      Deployment> kit, List<String> targets) {
-    var r = kit.<StatusReply<Deployment>>runCommand(
-        replyTo -> new DeploymentEntity.MarkPayloadStored("ab".repeat(32), 1234, targets, replyTo));
+  private Deployment store(
+      EventSourcedBehaviorTestKit<DeploymentEntity.Command, DeploymentEntity.Event, Deployment> kit,
+      List<String> targets) {
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.MarkPayloadStored("ab".repeat(32), 1234, targets, replyTo));
     assertTrue(r.reply().isSuccess());
     return r.state();
   }
@@ -91,8 +104,10 @@ class DeploymentEntityTest {
   void rejectsASecondCreateAndPersistsNothing() {
     var kit = entity();
     create(kit);
-    var r = kit.<StatusReply<Deployment>>runCommand(
-        replyTo -> new DeploymentEntity.Create("other", null, "mallory", "node-2", null, replyTo));
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.Create("other", null, "mallory", "node-2", null, replyTo));
     assertTrue(r.reply().isError());
     assertTrue(r.events().isEmpty());
     assertEquals("web", r.state().project());
@@ -117,11 +132,25 @@ class DeploymentEntityTest {
     Deployment d = store(kit, List.of("node-1", "node-2"));
     assertEquals(DeploymentStatus.DISTRIBUTING, d.status());
     assertEquals("ab".repeat(32), d.sha256());
-    assertEquals(Map.of("node-1", NodeStatus.PENDING, "node-2", NodeStatus.PENDING),
-        Map.of("node-1", d.nodes().get("node-1").status(), "node-2", d.nodes().get("node-2").status()));
+    assertEquals(
+        Map.of("node-1", NodeStatus.PENDING, "node-2", NodeStatus.PENDING),
+        Map.of(
+            "node-1",
+            d.nodes().get("node-1").status(),
+            "node-2",
+            d.nodes().get("node-2").status()));
     ReleaseRegister.Publish publish = register.expectMessageClass(ReleaseRegister.Publish.class);
-    assertEquals(new DesiredRelease("web", created.deploymentId(), "ab".repeat(32), 1234, created.createdAt(),
-        created.originNode(), List.of("node-1", "node-2"), null), publish.release());
+    assertEquals(
+        new DesiredRelease(
+            "web",
+            created.deploymentId(),
+            "ab".repeat(32),
+            1234,
+            created.createdAt(),
+            created.originNode(),
+            List.of("node-1", "node-2"),
+            null),
+        publish.release());
   }
 
   @Test
@@ -129,11 +158,14 @@ class DeploymentEntityTest {
     var kit = entity();
     create(kit);
     store(kit, List.of("node-1", "node-2"));
-    for (NodeStatus s : List.of(NodeStatus.FETCHING, NodeStatus.EXTRACTING, NodeStatus.ACTIVATING, NodeStatus.ACTIVE)) {
+    for (NodeStatus s :
+        List.of(
+            NodeStatus.FETCHING, NodeStatus.EXTRACTING, NodeStatus.ACTIVATING, NodeStatus.ACTIVE)) {
       kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", s, null));
     }
     assertEquals(DeploymentStatus.DISTRIBUTING, kit.getState().status());
-    var r = kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-2", NodeStatus.ACTIVE, null));
+    var r =
+        kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-2", NodeStatus.ACTIVE, null));
     assertEquals(DeploymentStatus.SUCCEEDED, r.state().status());
     assertTrue(r.state().completedAt() != null);
     assertNull(r.state().error());
@@ -146,7 +178,8 @@ class DeploymentEntityTest {
     create(kit);
     store(kit, List.of("node-1"));
     kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.EXTRACTING, null));
-    var r = kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.FETCHING, null));
+    var r =
+        kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.FETCHING, null));
     assertTrue(r.events().isEmpty());
     assertEquals(NodeStatus.EXTRACTING, r.state().nodes().get("node-1").status());
   }
@@ -181,8 +214,16 @@ class DeploymentEntityTest {
     Deployment created = create(kit);
     store(kit, List.of("node-1"));
     ReleaseRegister.Publish publish = register.expectMessageClass(ReleaseRegister.Publish.class);
-    DesiredRelease newer = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
-        created.createdAt().plusSeconds(1), "node-1", List.of("node-1"), null);
+    DesiredRelease newer =
+        new DesiredRelease(
+            "web",
+            UUID.randomUUID().toString(),
+            "cd".repeat(32),
+            1,
+            created.createdAt().plusSeconds(1),
+            "node-1",
+            List.of("node-1"),
+            null);
     publish.replyTo().tell(new ReleaseRegister.Superseded(publish.release(), newer));
     Deployment terminal = kit.<Deployment>runCommand(DeploymentEntity.AwaitTerminal::new).reply();
     assertEquals(DeploymentStatus.SUPERSEDED, terminal.status());
@@ -195,14 +236,31 @@ class DeploymentEntityTest {
     Deployment created = create(kit);
     store(kit, List.of("node-1", "node-2"));
     register.expectMessageClass(ReleaseRegister.Publish.class);
-    ReleaseRegister.Subscribe subscribe = register.expectMessageClass(ReleaseRegister.Subscribe.class);
+    ReleaseRegister.Subscribe subscribe =
+        register.expectMessageClass(ReleaseRegister.Subscribe.class);
     kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null));
 
-    DesiredRelease older = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
-        created.createdAt().minusSeconds(1), "node-1", List.of("node-1"), null);
+    DesiredRelease older =
+        new DesiredRelease(
+            "web",
+            UUID.randomUUID().toString(),
+            "cd".repeat(32),
+            1,
+            created.createdAt().minusSeconds(1),
+            "node-1",
+            List.of("node-1"),
+            null);
     subscribe.subscriber().tell(Map.of("web", older));
-    DesiredRelease newer = new DesiredRelease("web", UUID.randomUUID().toString(), "cd".repeat(32), 1,
-        created.createdAt().plusSeconds(1), "node-2", List.of("node-1", "node-2"), null);
+    DesiredRelease newer =
+        new DesiredRelease(
+            "web",
+            UUID.randomUUID().toString(),
+            "cd".repeat(32),
+            1,
+            created.createdAt().plusSeconds(1),
+            "node-2",
+            List.of("node-1", "node-2"),
+            null);
     subscribe.subscriber().tell(Map.of("web", newer));
 
     Deployment terminal = kit.<Deployment>runCommand(DeploymentEntity.AwaitTerminal::new).reply();
@@ -218,12 +276,16 @@ class DeploymentEntityTest {
     var kit = entity();
     create(kit);
     store(kit, List.of("node-1", "node-2"));
-    var first = kit.<org.apache.pekko.Done>runCommand(
-        replyTo -> new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
+    var first =
+        kit.<org.apache.pekko.Done>runCommand(
+            replyTo ->
+                new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
     assertEquals(org.apache.pekko.Done.getInstance(), first.reply());
     assertFalse(first.events().isEmpty());
-    var again = kit.<org.apache.pekko.Done>runCommand(
-        replyTo -> new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
+    var again =
+        kit.<org.apache.pekko.Done>runCommand(
+            replyTo ->
+                new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null, replyTo));
     assertEquals(org.apache.pekko.Done.getInstance(), again.reply());
     assertTrue(again.events().isEmpty(), "a resent report persists nothing");
     assertEquals(NodeStatus.ACTIVE, again.state().nodes().get("node-1").status());
@@ -233,8 +295,11 @@ class DeploymentEntityTest {
   void failedUploadEndsFailedWithItsCode() {
     var kit = entity();
     create(kit);
-    var r = kit.<StatusReply<Deployment>>runCommand(replyTo -> new DeploymentEntity.FailUpload(
-        "DIGEST_MISMATCH", "declared sha256 does not match", "upload", replyTo));
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.FailUpload(
+                    "DIGEST_MISMATCH", "declared sha256 does not match", "upload", replyTo));
     assertTrue(r.reply().isSuccess());
     assertEquals(DeploymentStatus.FAILED, r.state().status());
     assertEquals("DIGEST_MISMATCH", r.state().error().code());
@@ -247,8 +312,11 @@ class DeploymentEntityTest {
     create(kit);
     kit.<StatusReply<Deployment>>runCommand(
         replyTo -> new DeploymentEntity.FailUpload("INVALID_ARCHIVE", "bad", "upload", replyTo));
-    var r = kit.<StatusReply<Deployment>>runCommand(
-        replyTo -> new DeploymentEntity.MarkPayloadStored("ab".repeat(32), 1, List.of("node-1"), replyTo));
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.MarkPayloadStored(
+                    "ab".repeat(32), 1, List.of("node-1"), replyTo));
     assertTrue(r.reply().isError());
     assertTrue(r.events().isEmpty());
     assertEquals(DeploymentStatus.FAILED, r.state().status());
@@ -280,7 +348,8 @@ class DeploymentEntityTest {
     var kit = entity();
     create(kit);
     for (int i = 0; i < 300; i++) {
-      kit.runCommand(new DeploymentEntity.AppendLog(LogEntry.LOG, null, "node-1", "line " + i, Map.of()));
+      kit.runCommand(
+          new DeploymentEntity.AppendLog(LogEntry.LOG, null, "node-1", "line " + i, Map.of()));
     }
     Deployment d = kit.getState();
     assertEquals(301, d.eventCount());
@@ -298,7 +367,9 @@ class DeploymentEntityTest {
     kit.runCommand(new DeploymentEntity.RecordUploadProgress(10));
     store(kit, List.of("node-1"));
     for (int i = 0; i < 250; i++) {
-      kit.runCommand(new DeploymentEntity.AppendLog(LogEntry.WARNING, "extract", "node-1", "w" + i, Map.of("i", (long) i)));
+      kit.runCommand(
+          new DeploymentEntity.AppendLog(
+              LogEntry.WARNING, "extract", "node-1", "w" + i, Map.of("i", (long) i)));
     }
     kit.runCommand(new DeploymentEntity.ReportNodeStatus("node-1", NodeStatus.ACTIVE, null));
     Deployment before = kit.getState();
@@ -310,10 +381,14 @@ class DeploymentEntityTest {
 
   @Test
   void failingAnUnrecordedUploadCreatesNoRecord() {
-    // The HTTP layer sends this after a Create timed out; if the Create never arrives, nothing appears.
+    // The HTTP layer sends this after a Create timed out; if the Create never arrives, nothing
+    // appears.
     var kit = entity();
-    var r = kit.<StatusReply<Deployment>>runCommand(replyTo -> new DeploymentEntity.FailUpload(
-        "UNAVAILABLE", "not recorded in time", "upload", replyTo));
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.FailUpload(
+                    "UNAVAILABLE", "not recorded in time", "upload", replyTo));
     assertTrue(r.reply().isError());
     assertTrue(r.events().isEmpty());
     assertFalse(r.state().exists());

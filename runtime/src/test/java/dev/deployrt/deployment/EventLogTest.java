@@ -13,7 +13,10 @@ class EventLogTest {
   private static EventLog appended(int count) {
     EventLog log = EventLog.EMPTY;
     for (int seq = 1; seq <= count; seq++) {
-      log = log.append(new LogEntry(seq, Instant.ofEpochMilli(seq), LogEntry.LOG, null, null, "e" + seq, Map.of()));
+      log =
+          log.append(
+              new LogEntry(
+                  seq, Instant.ofEpochMilli(seq), LogEntry.LOG, null, null, "e" + seq, Map.of()));
     }
     return log;
   }

@@ -42,7 +42,9 @@ class FanOutPlanTest {
         }
         assertTrue(served.getOrDefault(origin, 0) <= 2, "origin serves " + served.get(origin));
         served.values().forEach(copies -> assertTrue(copies <= 2));
-        assertTrue(depth <= 32 - Integer.numberOfLeadingZeros(n), "depth " + depth + " for " + n + " nodes");
+        assertTrue(
+            depth <= 32 - Integer.numberOfLeadingZeros(n),
+            "depth " + depth + " for " + n + " nodes");
       }
     }
   }

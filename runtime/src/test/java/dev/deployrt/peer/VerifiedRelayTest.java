@@ -47,8 +47,10 @@ class VerifiedRelayTest {
   /** Runs the relay, collecting what it let through, and returns how it ended (null: completed). */
   private Throwable relay(Source<ByteString, ?> bytes, List<ByteString> through) {
     try {
-      VerifiedRelay.of(bytes, sha, payload.length).runWith(Sink.foreach(through::add), testKit.system())
-          .toCompletableFuture().join();
+      VerifiedRelay.of(bytes, sha, payload.length)
+          .runWith(Sink.foreach(through::add), testKit.system())
+          .toCompletableFuture()
+          .join();
       return null;
     } catch (CompletionException e) {
       return e.getCause();
@@ -80,9 +82,12 @@ class VerifiedRelayTest {
   @Test
   void tooManyOrTooFewBytesFail() {
     byte[] longer = java.util.Arrays.copyOf(payload, payload.length + 1);
-    assertInstanceOf(VerifiedRelay.MismatchException.class, relay(chunks(longer, 64 * 1024), new ArrayList<>()));
+    assertInstanceOf(
+        VerifiedRelay.MismatchException.class, relay(chunks(longer, 64 * 1024), new ArrayList<>()));
     byte[] shorter = java.util.Arrays.copyOf(payload, payload.length - 1);
-    assertInstanceOf(VerifiedRelay.MismatchException.class, relay(chunks(shorter, 64 * 1024), new ArrayList<>()));
+    assertInstanceOf(
+        VerifiedRelay.MismatchException.class,
+        relay(chunks(shorter, 64 * 1024), new ArrayList<>()));
   }
 
   @Test

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 
 /** The register on a one-node cluster whose replicator would tell subscribers only every 30 s. */
 class ReleaseRegisterTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("""
+  private final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+              """
       pekko.actor.provider = cluster
       pekko.remote.artery.canonical.hostname = "127.0.0.1"
       pekko.remote.artery.canonical.port = 0
@@ -36,22 +39,26 @@ class ReleaseRegisterTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     TestProbe<Object> up = testKit.createTestProbe();
-    up.awaitAssert(Duration.ofSeconds(20), () -> {
-      assertEquals(MemberStatus.up(), cluster.selfMember().status());
-      return null;
-    });
+    up.awaitAssert(
+        Duration.ofSeconds(20),
+        () -> {
+          assertEquals(MemberStatus.up(), cluster.selfMember().status());
+          return null;
+        });
 
     ActorRef<ReleaseRegister.Command> register =
-        testKit.spawn(ReleaseRegister.create(Duration.ofSeconds(3), release -> { }));
+        testKit.spawn(ReleaseRegister.create(Duration.ofSeconds(3), release -> {}));
     TestProbe<Map<String, DesiredRelease>> applier = testKit.createTestProbe();
     register.tell(new ReleaseRegister.Subscribe(applier.getRef()));
     assertEquals(Map.of(), applier.receiveMessage());
 
-    DesiredRelease release = new DesiredRelease("web", "d-1", "ab".repeat(32), 10, Instant.now(), "node-1",
-        List.of("node-1"), null);
+    DesiredRelease release =
+        new DesiredRelease(
+            "web", "d-1", "ab".repeat(32), 10, Instant.now(), "node-1", List.of("node-1"), null);
     TestProbe<ReleaseRegister.PublishResult> publisher = testKit.createTestProbe();
     register.tell(new ReleaseRegister.Publish(release, publisher.getRef()));
-    assertEquals(new ReleaseRegister.Published(release), publisher.receiveMessage(Duration.ofSeconds(10)));
+    assertEquals(
+        new ReleaseRegister.Published(release), publisher.receiveMessage(Duration.ofSeconds(10)));
     // Well inside the 30 s interval: only the flush after the update can have told the subscriber.
     assertEquals(Map.of("web", release), applier.receiveMessage(Duration.ofSeconds(10)));
   }

@@ -34,7 +34,8 @@ class DirectStagingWriterTest {
   private static final int PIECE = DirectStagingWriter.CHUNK;
 
   private final ActorTestKit testKit = ActorTestKit.create();
-  // Under the build directory, which is on a disk file system (a @TempDir may be tmpfs, without O_DIRECT).
+  // Under the build directory, which is on a disk file system (a @TempDir may be tmpfs, without
+  // O_DIRECT).
   private final Path dir = Path.of("target", "direct-staging-test");
 
   @BeforeEach
@@ -42,7 +43,12 @@ class DirectStagingWriterTest {
     Files.createDirectories(dir);
     Path probe = dir.resolve("probe-" + UUID.randomUUID());
     Optional<DirectStagingWriter> writer = DirectStagingWriter.open(probe);
-    writer.ifPresent(w -> Source.<ByteString>empty().runWith(w.sink(), testKit.system()).toCompletableFuture().join());
+    writer.ifPresent(
+        w ->
+            Source.<ByteString>empty()
+                .runWith(w.sink(), testKit.system())
+                .toCompletableFuture()
+                .join());
     Files.deleteIfExists(probe);
     assumeTrue(writer.isPresent(), "the build directory's file system has no direct I/O");
   }
@@ -60,9 +66,11 @@ class DirectStagingWriterTest {
     random.nextBytes(payload);
     Path file = dir.resolve(UUID.randomUUID() + ".staging");
     try {
-      IOResult result = unevenChunks(payload, random)
-          .runWith(DirectStagingWriter.open(file).orElseThrow().sink(), testKit.system())
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      IOResult result =
+          unevenChunks(payload, random)
+              .runWith(DirectStagingWriter.open(file).orElseThrow().sink(), testKit.system())
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
       assertEquals(length, result.count());
       assertEquals(length, Files.size(file), "padding of the last piece truncated away");
       assertArrayEquals(payload, Files.readAllBytes(file));
@@ -75,11 +83,16 @@ class DirectStagingWriterTest {
   void aFailedStreamFailsTheResultAndReleasesTheFile() throws Exception {
     Path file = dir.resolve(UUID.randomUUID() + ".staging");
     byte[] some = new byte[PIECE + 100];
-    Source<ByteString, ?> broken = Source.single(ByteString.fromArray(some))
-        .concat(Source.failed(new IOException("client went away")));
-    var result = broken.runWith(DirectStagingWriter.open(file).orElseThrow().sink(), testKit.system())
-        .toCompletableFuture();
-    CompletionException e = assertThrows(CompletionException.class, () -> result.orTimeout(30, TimeUnit.SECONDS).join());
+    Source<ByteString, ?> broken =
+        Source.single(ByteString.fromArray(some))
+            .concat(Source.failed(new IOException("client went away")));
+    var result =
+        broken
+            .runWith(DirectStagingWriter.open(file).orElseThrow().sink(), testKit.system())
+            .toCompletableFuture();
+    CompletionException e =
+        assertThrows(
+            CompletionException.class, () -> result.orTimeout(30, TimeUnit.SECONDS).join());
     assertEquals("client went away", rootCause(e).getMessage());
     // Closed: the file can be deleted and nothing writes it again.
     Files.delete(file);

@@ -1,12 +1,12 @@
 package dev.deployrt.upload;
 
-import dev.deployrt.errors.ErrorCode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
 import java.nio.file.Files;
@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -30,14 +30,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PayloadUploadTest {
-  private static final UploadSettings SETTINGS = new UploadSettings(
-      4 * 1024 * 1024, new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200), Duration.ofSeconds(5), true);
+  private static final UploadSettings SETTINGS =
+      new UploadSettings(
+          4 * 1024 * 1024,
+          new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200),
+          Duration.ofSeconds(5),
+          true);
 
   private final ActorTestKit testKit = ActorTestKit.create();
   private final ExecutorService blocking = Executors.newCachedThreadPool();
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @AfterAll
   void shutdown() {
@@ -46,8 +49,13 @@ class PayloadUploadTest {
   }
 
   private StagedPayload run(Source<ByteString, ?> bytes, String declared, BlobStore store) {
-    return bytes.runWith(PayloadUpload.sink(store, SETTINGS, declared, new AtomicLong(), blocking), testKit.system())
-        .toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    return bytes
+        .runWith(
+            PayloadUpload.sink(store, SETTINGS, declared, new AtomicLong(), blocking),
+            testKit.system())
+        .toCompletableFuture()
+        .orTimeout(30, TimeUnit.SECONDS)
+        .join();
   }
 
   private static Source<ByteString, ?> chunks(byte[] bytes, int size) {
@@ -56,7 +64,8 @@ class PayloadUploadTest {
   }
 
   private UploadFailure failure(Source<ByteString, ?> bytes, String declared, BlobStore store) {
-    CompletionException e = assertThrows(CompletionException.class, () -> run(bytes, declared, store));
+    CompletionException e =
+        assertThrows(CompletionException.class, () -> run(bytes, declared, store));
     assertTrue(e.getCause() instanceof UploadFailure, String.valueOf(e.getCause()));
     assertEquals(List.of(), FileTrees.list(store.stagingDirectory()), "no staging file left");
     assertEquals(List.of(), FileTrees.list(root.resolve("sha256")), "no blob");
@@ -66,7 +75,8 @@ class PayloadUploadTest {
   @Test
   void hashesValidatesAndStagesInOnePass() throws Exception {
     BlobStore store = BlobStore.open(root);
-    byte[] payload = Tarball.builder().file("a.txt", "hello").randomFile("b.bin", 500_000, 1).toBytes();
+    byte[] payload =
+        Tarball.builder().file("a.txt", "hello").randomFile("b.bin", 500_000, 1).toBytes();
     String sha = FileTrees.sha256(payload);
     StagedPayload staged = run(chunks(payload, 8192), sha, store);
     assertEquals(sha, staged.sha256());
@@ -82,13 +92,21 @@ class PayloadUploadTest {
   void aPayloadLargerThanTheWriteBehindStepIsStagedIntact(boolean directIo) throws Exception {
     BlobStore store = BlobStore.open(root);
     long size = WriteBehind.PAGE_CACHE_STEP * 5 / 2;
-    UploadSettings large = new UploadSettings(
-        2 * size, new ArchiveLimits(1000, 2 * size, 4096, 200), SETTINGS.stallTimeout(), directIo);
+    UploadSettings large =
+        new UploadSettings(
+            2 * size,
+            new ArchiveLimits(1000, 2 * size, 4096, 200),
+            SETTINGS.stallTimeout(),
+            directIo);
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
     String sha = FileTrees.sha256(payload);
-    StagedPayload staged = chunks(payload, 128 * 1024)
-        .runWith(PayloadUpload.sink(store, large, sha, new AtomicLong(), blocking), testKit.system())
-        .toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+    StagedPayload staged =
+        chunks(payload, 128 * 1024)
+            .runWith(
+                PayloadUpload.sink(store, large, sha, new AtomicLong(), blocking), testKit.system())
+            .toCompletableFuture()
+            .orTimeout(60, TimeUnit.SECONDS)
+            .join();
     Path blob = staged.commit();
     assertEquals(sha, FileTrees.sha256(Files.readAllBytes(blob)));
   }
@@ -99,10 +117,13 @@ class PayloadUploadTest {
     // A valid .tar.gz larger than the limit, so only the size check can stop it.
     byte[] payload = Tarball.builder().randomFile("big.bin", 6 * 1024 * 1024, 9).toBytes();
     AtomicLong pulled = new AtomicLong();
-    Source<ByteString, ?> endless = chunks(payload, 64 * 1024).map(b -> {
-      pulled.addAndGet(b.size());
-      return b;
-    });
+    Source<ByteString, ?> endless =
+        chunks(payload, 64 * 1024)
+            .map(
+                b -> {
+                  pulled.addAndGet(b.size());
+                  return b;
+                });
     UploadFailure f = failure(endless, null, store);
     assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, f.code());
     assertEquals(SETTINGS.maxBytes(), f.limit());
@@ -121,12 +142,19 @@ class PayloadUploadTest {
   @Test
   void refusesAnUnsafeArchiveWithoutReadingItAll() {
     BlobStore store = BlobStore.open(root);
-    byte[] bad = Tarball.builder().file("../evil", "x").randomFile("pad.bin", 3_000_000, 3).toBytes();
+    byte[] bad =
+        Tarball.builder().file("../evil", "x").randomFile("pad.bin", 3_000_000, 3).toBytes();
     AtomicLong pulled = new AtomicLong();
-    UploadFailure f = failure(chunks(bad, 8192).map(b -> {
-      pulled.addAndGet(b.size());
-      return b;
-    }), null, store);
+    UploadFailure f =
+        failure(
+            chunks(bad, 8192)
+                .map(
+                    b -> {
+                      pulled.addAndGet(b.size());
+                      return b;
+                    }),
+            null,
+            store);
     assertEquals(ErrorCode.INVALID_ARCHIVE, f.code());
     assertTrue(f.getMessage().contains("'..'"), f.getMessage());
     assertTrue(pulled.get() < bad.length, "the stream was cancelled early, read " + pulled.get());
@@ -136,8 +164,10 @@ class PayloadUploadTest {
   void aClientThatGoesAwayAbortsTheUpload() {
     BlobStore store = BlobStore.open(root);
     byte[] payload = Tarball.builder().randomFile("b.bin", 1_000_000, 2).toBytes();
-    Source<ByteString, ?> broken = chunks(payload, 8192).take(20)
-        .concat(Source.failed(new IllegalStateException("connection reset by peer")));
+    Source<ByteString, ?> broken =
+        chunks(payload, 8192)
+            .take(20)
+            .concat(Source.failed(new IllegalStateException("connection reset by peer")));
     UploadFailure f = failure(broken, null, store);
     assertEquals(ErrorCode.UPLOAD_ABORTED, f.code());
   }
@@ -145,7 +175,8 @@ class PayloadUploadTest {
   @Test
   void refusesABodyThatIsNotGzip() {
     BlobStore store = BlobStore.open(root);
-    UploadFailure f = failure(Source.single(ByteString.fromString("{\"not\": \"a tarball\"}")), null, store);
+    UploadFailure f =
+        failure(Source.single(ByteString.fromString("{\"not\": \"a tarball\"}")), null, store);
     assertEquals(ErrorCode.INVALID_ARCHIVE, f.code());
   }
 }

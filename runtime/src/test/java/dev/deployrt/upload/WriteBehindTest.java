@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class WriteBehindTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void startsASyncEveryStepOfBytesAndOnlyOneAtATime() throws Exception {
@@ -55,12 +54,14 @@ class WriteBehindTest {
     writeBehind.drained().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(1, writeBehind.started());
     assertFalse(Files.exists(dir.resolve("gone.part")), "a sync never creates the file");
-    assertTrue(writeBehind.failure().isEmpty(), "a deleted file is a discarded upload, not a disk error");
+    assertTrue(
+        writeBehind.failure().isEmpty(), "a deleted file is a discarded upload, not a disk error");
   }
 
   @Test
   void aSyncThatFailsIsRememberedSoTheUploadFails() throws Exception {
-    // A path under a regular file: opening it fails with ENOTDIR, an I/O error other than "no such file".
+    // A path under a regular file: opening it fails with ENOTDIR, an I/O error other than "no such
+    // file".
     Path notADirectory = Files.write(dir.resolve("plain"), new byte[1]);
     WriteBehind writeBehind = new WriteBehind(notADirectory.resolve("staging.part"));
     writeBehind.received(WriteBehind.PAGE_CACHE_STEP);

@@ -22,13 +22,19 @@ public final class FileTrees {
       return List.of();
     }
     try (Stream<Path> s = Files.walk(root)) {
-      return s.filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().toList();
+      return s.filter(p -> !p.equals(root))
+          .map(p -> root.relativize(p).toString())
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Path to "dir", "link:target" or "file:sha256": two trees are identical when these maps are equal. */
+  /**
+   * Path to "dir", "link:target" or "file:sha256": two trees are identical when these maps are
+   * equal.
+   */
   public static TreeMap<String, String> describe(Path root) {
     TreeMap<String, String> out = new TreeMap<>();
     for (String rel : list(root)) {

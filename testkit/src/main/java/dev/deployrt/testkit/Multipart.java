@@ -9,13 +9,26 @@ public final class Multipart {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
   public Multipart field(String name, String value) {
-    write("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n");
+    write(
+        "--"
+            + BOUNDARY
+            + "\r\nContent-Disposition: form-data; name=\""
+            + name
+            + "\"\r\n\r\n"
+            + value
+            + "\r\n");
     return this;
   }
 
   public Multipart file(String name, String filename, byte[] content) {
-    write("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename
-        + "\"\r\nContent-Type: application/gzip\r\n\r\n");
+    write(
+        "--"
+            + BOUNDARY
+            + "\r\nContent-Disposition: form-data; name=\""
+            + name
+            + "\"; filename=\""
+            + filename
+            + "\"\r\nContent-Type: application/gzip\r\n\r\n");
     out.writeBytes(content);
     write("\r\n");
     return this;

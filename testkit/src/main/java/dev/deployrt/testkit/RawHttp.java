@@ -6,11 +6,15 @@ import java.io.InputStream;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 
-/** Reading HTTP/1.1 answers off a raw socket, for tests that must put arbitrary bytes on the wire. */
+/**
+ * Reading HTTP/1.1 answers off a raw socket, for tests that must put arbitrary bytes on the wire.
+ */
 public final class RawHttp {
   private RawHttp() {}
 
-  /** A status and a body (the request asked for {@code Connection: close}, so the body ends at EOF). */
+  /**
+   * A status and a body (the request asked for {@code Connection: close}, so the body ends at EOF).
+   */
   public record Answer(int status, String head, String body) {}
 
   /**
@@ -35,6 +39,9 @@ public final class RawHttp {
     if (!text.startsWith("HTTP/1.1 ") || headEnd < 0) {
       throw new IOException("no HTTP answer: '" + text + "'");
     }
-    return new Answer(Integer.parseInt(text.substring(9, 12)), text.substring(0, headEnd), text.substring(headEnd + 4));
+    return new Answer(
+        Integer.parseInt(text.substring(9, 12)),
+        text.substring(0, headEnd),
+        text.substring(headEnd + 4));
   }
 }

@@ -39,52 +39,55 @@ public final class Tarball {
   }
 
   public Tarball file(String name, byte[] content, int mode) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name, true);
-      e.setSize(content.length);
-      e.setMode(mode);
-      tar.putArchiveEntry(e);
-      tar.write(content);
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name, true);
+          e.setSize(content.length);
+          e.setMode(mode);
+          tar.putArchiveEntry(e);
+          tar.write(content);
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 
   /** A file of {@code size} pseudo-random bytes, streamed (never held whole in memory). */
   public Tarball randomFile(String name, long size, long seed) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name, true);
-      e.setSize(size);
-      tar.putArchiveEntry(e);
-      Random random = new Random(seed);
-      byte[] buf = new byte[64 * 1024];
-      long left = size;
-      while (left > 0) {
-        random.nextBytes(buf);
-        int n = (int) Math.min(buf.length, left);
-        tar.write(buf, 0, n);
-        left -= n;
-      }
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name, true);
+          e.setSize(size);
+          tar.putArchiveEntry(e);
+          Random random = new Random(seed);
+          byte[] buf = new byte[64 * 1024];
+          long left = size;
+          while (left > 0) {
+            random.nextBytes(buf);
+            int n = (int) Math.min(buf.length, left);
+            tar.write(buf, 0, n);
+            left -= n;
+          }
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 
   /** A file whose header declares {@code size} bytes of zeros: compresses to almost nothing. */
   public Tarball zeroFile(String name, long size) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name, true);
-      e.setSize(size);
-      tar.putArchiveEntry(e);
-      byte[] buf = new byte[64 * 1024];
-      long left = size;
-      while (left > 0) {
-        int n = (int) Math.min(buf.length, left);
-        tar.write(buf, 0, n);
-        left -= n;
-      }
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name, true);
+          e.setSize(size);
+          tar.putArchiveEntry(e);
+          byte[] buf = new byte[64 * 1024];
+          long left = size;
+          while (left > 0) {
+            int n = (int) Math.min(buf.length, left);
+            tar.write(buf, 0, n);
+            left -= n;
+          }
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 
@@ -92,26 +95,33 @@ public final class Tarball {
     return dir(name, 0755);
   }
 
-  /** A directory entry with permission bits {@code mode} (e.g. 0700, or 01777 with the sticky bit). */
+  /**
+   * A directory entry with permission bits {@code mode} (e.g. 0700, or 01777 with the sticky bit).
+   */
   public Tarball dir(String name, int mode) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
-      e.setMode(040000 | mode);
-      tar.putArchiveEntry(e);
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
+          e.setMode(040000 | mode);
+          tar.putArchiveEntry(e);
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 
   /**
-   * A GNU long-name entry ({@code ././@LongLink}, type {@code L}) holding a name of {@code nameBytes}
-   * letters, for the file {@code file} that follows it (as GNU tar writes a name over 100 bytes).
+   * A GNU long-name entry ({@code ././@LongLink}, type {@code L}) holding a name of {@code
+   * nameBytes} letters, for the file {@code file} that follows it (as GNU tar writes a name over
+   * 100 bytes).
    */
   public Tarball gnuLongName(int nameBytes, String file) {
     return metadata(TarConstants.LF_GNUTYPE_LONGNAME, "a".repeat(nameBytes) + "\0", file);
   }
 
-  /** A PAX extended header (type {@code x}) of about {@code bytes} bytes (one comment record), then {@code file}. */
+  /**
+   * A PAX extended header (type {@code x}) of about {@code bytes} bytes (one comment record), then
+   * {@code file}.
+   */
   public Tarball paxHeader(int bytes, String file) {
     String body = " comment=" + "c".repeat(Math.max(0, bytes - 20)) + "\n";
     int length = body.length() + String.valueOf(body.length()).length();
@@ -120,14 +130,15 @@ public final class Tarball {
   }
 
   private Tarball metadata(byte type, String content, String file) {
-    entries.add(tar -> {
-      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-      TarArchiveEntry meta = new TarArchiveEntry("././@LongLink", type, true);
-      meta.setSize(bytes.length);
-      tar.putArchiveEntry(meta);
-      tar.write(bytes);
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+          TarArchiveEntry meta = new TarArchiveEntry("././@LongLink", type, true);
+          meta.setSize(bytes.length);
+          tar.putArchiveEntry(meta);
+          tar.write(bytes);
+          tar.closeArchiveEntry();
+        });
     return file(file, "after the header");
   }
 
@@ -140,12 +151,13 @@ public final class Tarball {
   }
 
   private Tarball link(String name, String target, byte type) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name, type, true);
-      e.setLinkName(target);
-      tar.putArchiveEntry(e);
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name, type, true);
+          e.setLinkName(target);
+          tar.putArchiveEntry(e);
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 
@@ -162,11 +174,12 @@ public final class Tarball {
   }
 
   private Tarball special(String name, byte type) {
-    entries.add(tar -> {
-      TarArchiveEntry e = new TarArchiveEntry(name, type, true);
-      tar.putArchiveEntry(e);
-      tar.closeArchiveEntry();
-    });
+    entries.add(
+        tar -> {
+          TarArchiveEntry e = new TarArchiveEntry(name, type, true);
+          tar.putArchiveEntry(e);
+          tar.closeArchiveEntry();
+        });
     return this;
   }
 

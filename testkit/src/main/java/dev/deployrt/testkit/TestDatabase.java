@@ -14,14 +14,14 @@ import org.opentest4j.TestAbortedException;
 
 /**
  * The database test nodes use: the embedded H2 default, or PostgreSQL when the system property
- * {@code deploy.test.database} (or the variable {@code DEPLOY_TEST_DATABASE}) is {@code postgresql},
- * as in the build's {@code postgresql} test run.
+ * {@code deploy.test.database} (or the variable {@code DEPLOY_TEST_DATABASE}) is {@code
+ * postgresql}, as in the build's {@code postgresql} test run.
  *
  * <p>On PostgreSQL every test database is a schema of its own in one database per test run: the
- * database named by {@code DEPLOY_TEST_PG_URL} ({@code .ci/run} creates a fresh one per run and drops
- * it afterwards), or, when that is unset, a fresh database on {@code 127.0.0.1:5432} created for this
- * JVM and dropped when it exits. User and password: {@code DEPLOY_TEST_PG_USER} (default {@code
- * postgres}) and {@code DEPLOY_TEST_PG_PASSWORD} (default empty).
+ * database named by {@code DEPLOY_TEST_PG_URL} ({@code .ci/run} creates a fresh one per run and
+ * drops it afterwards), or, when that is unset, a fresh database on {@code 127.0.0.1:5432} created
+ * for this JVM and dropped when it exits. User and password: {@code DEPLOY_TEST_PG_USER} (default
+ * {@code postgres}) and {@code DEPLOY_TEST_PG_PASSWORD} (default empty).
  *
  * <p>An unreachable server fails the test under {@code CI=true} and skips it (a JUnit assumption)
  * elsewhere, saying why.
@@ -33,13 +33,15 @@ public final class TestDatabase {
   private TestDatabase() {}
 
   public static boolean postgres() {
-    String chosen = System.getProperty("deploy.test.database", System.getenv("DEPLOY_TEST_DATABASE"));
+    String chosen =
+        System.getProperty("deploy.test.database", System.getenv("DEPLOY_TEST_DATABASE"));
     return "postgresql".equalsIgnoreCase(chosen);
   }
 
   /**
    * Node settings for a database that belongs to {@code dataDir}, as the embedded default does: a
-   * node started again on the same directory finds its data. Empty (embedded H2) unless on PostgreSQL.
+   * node started again on the same directory finds its data. Empty (embedded H2) unless on
+   * PostgreSQL.
    */
   public static Map<String, Object> forDataDir(java.nio.file.Path dataDir) {
     if (!postgres()) {
@@ -80,25 +82,36 @@ public final class TestDatabase {
     }
     String name = "deploy_test_" + ProcessHandle.current().pid() + "_" + System.currentTimeMillis();
     String admin = LOCAL_SERVER + "postgres";
-    try (Connection c = DriverManager.getConnection(admin, user(), password()); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(admin, user(), password());
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw unreachable(admin, e);
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try (Connection c = DriverManager.getConnection(admin, user(), password()); Statement s = c.createStatement()) {
-        s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-      } catch (SQLException e) {
-        System.err.println("could not drop test database " + name + ": " + e.getMessage());
-      }
-    }, "drop-test-database"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (Connection c = DriverManager.getConnection(admin, user(), password());
+                      Statement s = c.createStatement()) {
+                    s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                  } catch (SQLException e) {
+                    System.err.println(
+                        "could not drop test database " + name + ": " + e.getMessage());
+                  }
+                },
+                "drop-test-database"));
     runDatabase = LOCAL_SERVER + name;
     return runDatabase;
   }
 
   private static RuntimeException unreachable(String url, SQLException e) {
-    String message = "PostgreSQL is not reachable at " + url + " (" + e.getMessage()
-        + "); set DEPLOY_TEST_PG_URL to point the tests at another server";
+    String message =
+        "PostgreSQL is not reachable at "
+            + url
+            + " ("
+            + e.getMessage()
+            + "); set DEPLOY_TEST_PG_URL to point the tests at another server";
     if ("true".equals(System.getenv("CI"))) {
       return new IllegalStateException("PostgreSQL is required under CI=true. " + message, e);
     }

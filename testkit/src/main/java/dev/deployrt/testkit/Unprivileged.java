@@ -14,13 +14,13 @@ import java.util.stream.Stream;
 
 /**
  * Runs a child JVM as an ordinary user, so file-system permission bugs show in tests even where the
- * build runs as root (CI does; root ignores every permission bit). As root the child runs as uid and
- * gid {@value #UID} ("nobody") through {@code setpriv}; as any other user it runs as that user, who
- * is ordinary already.
+ * build runs as root (CI does; root ignores every permission bit). As root the child runs as uid
+ * and gid {@value #UID} ("nobody") through {@code setpriv}; as any other user it runs as that user,
+ * who is ordinary already.
  *
  * <p>Such a child cannot read root's files: {@link #classpath} gives it a copy of this JVM's class
- * path that anyone can read (hard links where it can), and {@link #handOver} gives it the directories
- * it works in.
+ * path that anyone can read (hard links where it can), and {@link #handOver} gives it the
+ * directories it works in.
  */
 public final class Unprivileged {
   /** The user a root test runs its child as. */
@@ -41,11 +41,12 @@ public final class Unprivileged {
    * A command line for {@code java} with the given arguments, run as an ordinary user. Its working
    * directory and home must be ones the child can use ({@link #handOver}).
    */
-  public static List<String> javaCommand(Path classpathCopy, List<String> jvmOptions, String mainClass,
-      List<String> args) {
+  public static List<String> javaCommand(
+      Path classpathCopy, List<String> jvmOptions, String mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     if (isRoot()) {
-      command.addAll(List.of("setpriv", "--reuid=" + UID, "--regid=" + UID, "--clear-groups", "--"));
+      command.addAll(
+          List.of("setpriv", "--reuid=" + UID, "--regid=" + UID, "--clear-groups", "--"));
     }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
@@ -58,8 +59,8 @@ public final class Unprivileged {
   }
 
   /**
-   * Copies this JVM's class path into {@code dir} (created if needed) so that anyone can read it, and
-   * returns the class path of the copy. Jars are hard-linked where the file system allows it.
+   * Copies this JVM's class path into {@code dir} (created if needed) so that anyone can read it,
+   * and returns the class path of the copy. Jars are hard-linked where the file system allows it.
    * Idempotent: a copy already there is reused.
    */
   public static String classpath(Path dir) {
@@ -82,8 +83,9 @@ public final class Unprivileged {
             try {
               Files.createLink(copy, source);
               // A link shares its file's mode: only good if anyone may read it.
-              linked = Files.getPosixFilePermissions(copy)
-                  .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+              linked =
+                  Files.getPosixFilePermissions(copy)
+                      .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
               if (!linked) {
                 Files.delete(copy);
               }

@@ -8,13 +8,13 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A bounded pipe from a writer thread to a reader: at most {@code chunks} chunks of {@code chunkSize}
- * bytes are in flight, so the writer waits while the reader (the HTTP client sending the request) is
- * slower, and memory does not grow with the payload. The writer ends with {@link #close} or
- * {@link #fail}; the reader sees the failure as an IOException. A reader that gives up calls
- * {@link #cancel}, and the writer's next write fails instead of blocking forever.
- * (java.io's PipedInputStream ties itself to the threads that last used it, which the HTTP client's
- * pooled threads break, and wakes a waiting reader only once a second.)
+ * A bounded pipe from a writer thread to a reader: at most {@code chunks} chunks of {@code
+ * chunkSize} bytes are in flight, so the writer waits while the reader (the HTTP client sending the
+ * request) is slower, and memory does not grow with the payload. The writer ends with {@link
+ * #close} or {@link #fail}; the reader sees the failure as an IOException. A reader that gives up
+ * calls {@link #cancel}, and the writer's next write fails instead of blocking forever. (java.io's
+ * PipedInputStream ties itself to the threads that last used it, which the HTTP client's pooled
+ * threads break, and wakes a waiting reader only once a second.)
  */
 public final class ChunkPipe {
   private static final byte[] END = new byte[0];

@@ -12,14 +12,16 @@ import java.util.List;
  * The rules of a {@code .deployignore} file, a subset of {@code .gitignore}: one glob per line;
  * blank lines and lines starting with {@code #} are skipped; {@code !} re-includes what an earlier
  * line excluded (the last matching line wins); a trailing {@code /} matches directories only; a
- * pattern with a {@code /} elsewhere is relative to the directory being deployed, one without matches
- * a name at any depth; {@code *} stays within a path segment and {@code **} crosses segments. An
- * excluded directory is skipped with everything under it. Globs are the JDK's ({@link PathMatcher}).
+ * pattern with a {@code /} elsewhere is relative to the directory being deployed, one without
+ * matches a name at any depth; {@code *} stays within a path segment and {@code **} crosses
+ * segments. An excluded directory is skipped with everything under it. Globs are the JDK's ({@link
+ * PathMatcher}).
  */
 public final class DeployIgnore {
   public static final String FILE_NAME = ".deployignore";
 
-  private record Rule(PathMatcher matcher, boolean negate, boolean directoryOnly, boolean anchored, String text) {}
+  private record Rule(
+      PathMatcher matcher, boolean negate, boolean directoryOnly, boolean anchored, String text) {}
 
   private final List<Rule> rules;
 
@@ -60,9 +62,16 @@ public final class DeployIgnore {
         continue;
       }
       try {
-        rules.add(new Rule(FileSystems.getDefault().getPathMatcher("glob:" + line), negate, directoryOnly, anchored, raw));
+        rules.add(
+            new Rule(
+                FileSystems.getDefault().getPathMatcher("glob:" + line),
+                negate,
+                directoryOnly,
+                anchored,
+                raw));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(FILE_NAME + ": not a valid pattern: " + raw + " (" + e.getMessage() + ")");
+        throw new IllegalArgumentException(
+            FILE_NAME + ": not a valid pattern: " + raw + " (" + e.getMessage() + ")");
       }
     }
     return new DeployIgnore(List.copyOf(rules));
@@ -76,7 +85,8 @@ public final class DeployIgnore {
       if (rule.directoryOnly() && !directory) {
         continue;
       }
-      boolean matches = rule.anchored() ? rule.matcher().matches(relative) : rule.matcher().matches(name);
+      boolean matches =
+          rule.anchored() ? rule.matcher().matches(relative) : rule.matcher().matches(name);
       if (matches) {
         excluded = !rule.negate();
       }

@@ -22,13 +22,14 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
 /**
- * Packs a directory as a tar.gz written to a stream, one file at a time through a fixed buffer, so a
- * directory of any size needs the same little memory and no temporary file. Entries are in a stable
- * order (names sorted per directory), paths are relative to the directory, and regular files,
- * directories and symbolic links (kept as links; the node decides whether they are safe) are packed
- * with their permission bits and modification times. {@code .deployignore} rules leave entries out;
- * other file types (sockets, fifos, devices) are skipped and reported through {@code skipped}.
- * A file that changes size while it is packed fails the pack rather than sending a wrong archive.
+ * Packs a directory as a tar.gz written to a stream, one file at a time through a fixed buffer, so
+ * a directory of any size needs the same little memory and no temporary file. Entries are in a
+ * stable order (names sorted per directory), paths are relative to the directory, and regular
+ * files, directories and symbolic links (kept as links; the node decides whether they are safe) are
+ * packed with their permission bits and modification times. {@code .deployignore} rules leave
+ * entries out; other file types (sockets, fifos, devices) are skipped and reported through {@code
+ * skipped}. A file that changes size while it is packed fails the pack rather than sending a wrong
+ * archive.
  */
 public final class DirectoryPacker {
   private static final int BUFFER = 256 * 1024;
@@ -48,8 +49,11 @@ public final class DirectoryPacker {
     this.compressionLevel = compressionLevel;
   }
 
-  /** Lists what will be packed (honouring {@code root/.deployignore}); reads no file content yet. */
-  public static DirectoryPacker scan(Path root, int compressionLevel, Consumer<String> skipped) throws IOException {
+  /**
+   * Lists what will be packed (honouring {@code root/.deployignore}); reads no file content yet.
+   */
+  public static DirectoryPacker scan(Path root, int compressionLevel, Consumer<String> skipped)
+      throws IOException {
     DeployIgnore ignore = DeployIgnore.of(root);
     List<Item> items = new ArrayList<>();
     long[] total = {0};
@@ -57,15 +61,22 @@ public final class DirectoryPacker {
     return new DirectoryPacker(root, List.copyOf(items), total[0], compressionLevel);
   }
 
-  private static void walk(Path root, Path dir, DeployIgnore ignore, List<Item> items, long[] total,
-                           Consumer<String> skipped) throws IOException {
+  private static void walk(
+      Path root,
+      Path dir,
+      DeployIgnore ignore,
+      List<Item> items,
+      long[] total,
+      Consumer<String> skipped)
+      throws IOException {
     List<Path> children;
     try (Stream<Path> list = Files.list(dir)) {
       children = list.sorted().toList();
     }
     for (Path child : children) {
       Path relative = root.relativize(child);
-      BasicFileAttributes attrs = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes attrs =
+          Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (ignore.excludes(relative, attrs.isDirectory())) {
         continue;
       }
@@ -101,7 +112,8 @@ public final class DirectoryPacker {
   public void writeTo(OutputStream out) throws IOException {
     GzipParameters gzip = new GzipParameters();
     gzip.setCompressionLevel(compressionLevel);
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out, gzip))) {
+    try (TarArchiveOutputStream tar =
+        new TarArchiveOutputStream(new GzipCompressorOutputStream(out, gzip))) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
       byte[] buffer = new byte[BUFFER];
@@ -147,10 +159,14 @@ public final class DirectoryPacker {
   }
 
   private static int mode(Item item) throws IOException {
-    int type = item.attributes().isDirectory() ? 040000 : item.attributes().isSymbolicLink() ? 0120000 : 0100000;
+    int type =
+        item.attributes().isDirectory()
+            ? 040000
+            : item.attributes().isSymbolicLink() ? 0120000 : 0100000;
     try {
-      Set<PosixFilePermission> perms = Files.readAttributes(item.path(), PosixFileAttributes.class,
-          LinkOption.NOFOLLOW_LINKS).permissions();
+      Set<PosixFilePermission> perms =
+          Files.readAttributes(item.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+              .permissions();
       int bits = 0;
       for (PosixFilePermission p : perms) {
         bits |= 1 << (8 - p.ordinal());

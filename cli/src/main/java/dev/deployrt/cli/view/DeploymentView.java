@@ -4,13 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.function.LongSupplier;
 
 /**
- * How a deploy or a tail shows itself: the upload's progress, then each event of the deployment as it
- * arrives, then the outcome. {@link TerminalView} draws a progress bar and live status on a terminal;
- * {@link PlainView} writes one line per event for logs and CI; {@link #silent()} writes nothing (for
- * {@code --json}, which prints only the final deployment).
+ * How a deploy or a tail shows itself: the upload's progress, then each event of the deployment as
+ * it arrives, then the outcome. {@link TerminalView} draws a progress bar and live status on a
+ * terminal; {@link PlainView} writes one line per event for logs and CI; {@link #silent()} writes
+ * nothing (for {@code --json}, which prints only the final deployment).
  */
 public interface DeploymentView {
-  /** The upload starts: {@code total} bytes expected (-1 if unknown), {@code sent} reads progress. */
+  /**
+   * The upload starts: {@code total} bytes expected (-1 if unknown), {@code sent} reads progress.
+   */
   void uploadStarted(String what, long total, LongSupplier sent);
 
   /** The upload's bytes are all sent and the node answered (or the upload ended with an error). */

@@ -27,7 +27,9 @@ public final class Format {
     return String.format(java.util.Locale.ROOT, v >= 100 ? "%.0f %s" : "%.1f %s", v, units[u]);
   }
 
-  /** A field of the server's answer, made safe for a terminal ({@link #printable}); "" when absent. */
+  /**
+   * A field of the server's answer, made safe for a terminal ({@link #printable}); "" when absent.
+   */
   public static String text(JsonNode node, String field) {
     JsonNode v = node == null ? null : node.get(field);
     return v == null || v.isNull() ? "" : printable(v.asText());
@@ -41,15 +43,21 @@ public final class Format {
    */
   public static String printable(String s) {
     StringBuilder out = new StringBuilder(s.length());
-    s.codePoints().forEach(c -> {
-      boolean unsafe = Character.getType(c) == Character.CONTROL
-          || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f;
-      if (unsafe) {
-        out.append(String.format("\\u%04x", c));
-      } else {
-        out.appendCodePoint(c);
-      }
-    });
+    s.codePoints()
+        .forEach(
+            c -> {
+              boolean unsafe =
+                  Character.getType(c) == Character.CONTROL
+                      || (c >= 0x202a && c <= 0x202e)
+                      || (c >= 0x2066 && c <= 0x2069)
+                      || c == 0x200e
+                      || c == 0x200f;
+              if (unsafe) {
+                out.append(String.format("\\u%04x", c));
+              } else {
+                out.appendCodePoint(c);
+              }
+            });
     return out.toString();
   }
 
@@ -71,7 +79,10 @@ public final class Format {
     return line.toString();
   }
 
-  /** One sentence per failure of a deployment: the overall error, then each node that did not get active. */
+  /**
+   * One sentence per failure of a deployment: the overall error, then each node that did not get
+   * active.
+   */
   public static List<String> failures(JsonNode d) {
     List<String> lines = new ArrayList<>();
     JsonNode error = d.get("error");
@@ -84,7 +95,12 @@ public final class Format {
         Map.Entry<String, JsonNode> n = it.next();
         JsonNode nodeError = n.getValue().get("error");
         if (nodeError != null && !nodeError.isNull()) {
-          String line = printable(n.getKey()) + " " + text(n.getValue(), "status") + " in " + errorTextWithoutNode(nodeError);
+          String line =
+              printable(n.getKey())
+                  + " "
+                  + text(n.getValue(), "status")
+                  + " in "
+                  + errorTextWithoutNode(nodeError);
           if (!lines.contains(line)) {
             lines.add(line);
           }
@@ -98,12 +114,21 @@ public final class Format {
 
   private static String errorText(JsonNode error) {
     String node = text(error, "node");
-    return "failed in " + orUnknown(text(error, "phase")) + (node.isEmpty() ? "" : " on " + node) + ": "
-        + text(error, "code") + ": " + text(error, "message");
+    return "failed in "
+        + orUnknown(text(error, "phase"))
+        + (node.isEmpty() ? "" : " on " + node)
+        + ": "
+        + text(error, "code")
+        + ": "
+        + text(error, "message");
   }
 
   private static String errorTextWithoutNode(JsonNode error) {
-    return orUnknown(text(error, "phase")) + ": " + text(error, "code") + ": " + text(error, "message");
+    return orUnknown(text(error, "phase"))
+        + ": "
+        + text(error, "code")
+        + ": "
+        + text(error, "message");
   }
 
   private static String orUnknown(String phase) {
@@ -120,8 +145,15 @@ public final class Format {
         active += "active".equals(text(n, "status")) ? 1 : 0;
       }
     }
-    return "deployment " + text(d, "deployment_id") + " of " + text(d, "project") + " " + text(d, "status")
-        + (total > 0 ? ": active on " + active + " of " + total + " node" + (total == 1 ? "" : "s") : "");
+    return "deployment "
+        + text(d, "deployment_id")
+        + " of "
+        + text(d, "project")
+        + " "
+        + text(d, "status")
+        + (total > 0
+            ? ": active on " + active + " of " + total + " node" + (total == 1 ? "" : "s")
+            : "");
   }
 
   /** Left-aligned columns, two spaces apart, header first. */

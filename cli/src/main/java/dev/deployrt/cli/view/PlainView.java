@@ -21,7 +21,11 @@ public final class PlainView implements DeploymentView {
 
   @Override
   public void uploadFinished(long bytes, double seconds) {
-    out.printf(Locale.ROOT, "uploaded %s in %.1f s (%s/s)%n", Format.bytes(bytes), seconds,
+    out.printf(
+        Locale.ROOT,
+        "uploaded %s in %.1f s (%s/s)%n",
+        Format.bytes(bytes),
+        seconds,
         Format.bytes((long) (bytes / Math.max(seconds, 0.001))));
     out.flush();
   }

@@ -12,11 +12,12 @@ import picocli.CommandLine.Help.Ansi.Style;
 
 /**
  * For a person at a terminal: the upload as a progress bar (bytes, rate, ETA; the progressbar
- * library redraws it on stderr), then each phase and each node's status change as a coloured line as
- * it happens, and the outcome. Upload progress events are not repeated: the bar showed them.
+ * library redraws it on stderr), then each phase and each node's status change as a coloured line
+ * as it happens, and the outcome. Upload progress events are not repeated: the bar showed them.
  */
 public final class TerminalView implements DeploymentView {
-  // picocli's terminal styles; the text between them is the server's, so it is never parsed as markup.
+  // picocli's terminal styles; the text between them is the server's, so it is never parsed as
+  // markup.
   private static final String RESET = Style.reset.on();
   private static final String RED = Style.fg_red.on();
   private static final String GREEN = Style.fg_green.on();
@@ -37,19 +38,29 @@ public final class TerminalView implements DeploymentView {
   public void uploadStarted(String what, long total, LongSupplier sent) {
     out.println("uploading " + what);
     out.flush();
-    bar = new ProgressBarBuilder().setTaskName("upload").setInitialMax(Math.max(total, 0))
-        .setUnit(" MiB", 1024 * 1024).showSpeed().setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR)
-        .setUpdateIntervalMillis(200).setConsumer(new ConsoleProgressBarConsumer(err)).build();
-    ticker = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        bar.stepTo(sent.getAsLong());
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "deployctl-progress");
+    bar =
+        new ProgressBarBuilder()
+            .setTaskName("upload")
+            .setInitialMax(Math.max(total, 0))
+            .setUnit(" MiB", 1024 * 1024)
+            .showSpeed()
+            .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BAR)
+            .setUpdateIntervalMillis(200)
+            .setConsumer(new ConsoleProgressBarConsumer(err))
+            .build();
+    ticker =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                bar.stepTo(sent.getAsLong());
+                try {
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "deployctl-progress");
     ticker.setDaemon(true);
     ticker.start();
   }
@@ -62,8 +73,14 @@ public final class TerminalView implements DeploymentView {
       bar.close();
       bar = null;
     }
-    out.printf(Locale.ROOT, "%suploaded %s in %.1f s (%s/s)%s%n", DIM, Format.bytes(bytes), seconds,
-        Format.bytes((long) (bytes / Math.max(seconds, 0.001))), RESET);
+    out.printf(
+        Locale.ROOT,
+        "%suploaded %s in %.1f s (%s/s)%s%n",
+        DIM,
+        Format.bytes(bytes),
+        seconds,
+        Format.bytes((long) (bytes / Math.max(seconds, 0.001))),
+        RESET);
     out.flush();
   }
 
@@ -73,19 +90,21 @@ public final class TerminalView implements DeploymentView {
     if (type.equals("progress") && "upload".equals(Format.text(e, "phase"))) {
       return;
     }
-    String colour = switch (type) {
-      case "error" -> RED;
-      case "warning", "truncated" -> YELLOW;
-      case "node" -> nodeColour(Format.text(e, "message"));
-      default -> "";
-    };
-    String mark = switch (type) {
-      case "node" -> "● ";
-      case "phase" -> "▸ ";
-      case "error" -> "✖ ";
-      case "warning" -> "! ";
-      default -> "  ";
-    };
+    String colour =
+        switch (type) {
+          case "error" -> RED;
+          case "warning", "truncated" -> YELLOW;
+          case "node" -> nodeColour(Format.text(e, "message"));
+          default -> "";
+        };
+    String mark =
+        switch (type) {
+          case "node" -> "● ";
+          case "phase" -> "▸ ";
+          case "error" -> "✖ ";
+          case "warning" -> "! ";
+          default -> "  ";
+        };
     out.println(colour + mark + Format.eventLine(e) + (colour.isEmpty() ? "" : RESET));
     out.flush();
   }

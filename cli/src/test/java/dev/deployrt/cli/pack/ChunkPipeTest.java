@@ -18,15 +18,17 @@ class ChunkPipeTest {
     byte[] data = new byte[1_000_003];
     new Random(1).nextBytes(data);
     ChunkPipe pipe = new ChunkPipe(4096, 2);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      try (OutputStream out = pipe.output()) {
-        for (int off = 0; off < data.length; off += 777) {
-          out.write(data, off, Math.min(777, data.length - off));
-        }
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              try (OutputStream out = pipe.output()) {
+                for (int off = 0; off < data.length; off += 777) {
+                  out.write(data, off, Math.min(777, data.length - off));
+                }
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
     try (InputStream in = pipe.input()) {
       assertArrayEquals(data, in.readAllBytes());
     }
@@ -44,14 +46,18 @@ class ChunkPipeTest {
   @Test
   void aReaderThatGivesUpReleasesABlockedWriter() throws Exception {
     ChunkPipe pipe = new ChunkPipe(16, 1);
-    CompletableFuture<Throwable> writer = CompletableFuture.supplyAsync(() -> {
-      try (OutputStream out = pipe.output()) {
-        out.write(new byte[1024]); // more than the pipe holds: blocks until the reader reads or leaves
-        return null;
-      } catch (IOException e) {
-        return e;
-      }
-    });
+    CompletableFuture<Throwable> writer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (OutputStream out = pipe.output()) {
+                out.write(
+                    new byte[1024]); // more than the pipe holds: blocks until the reader reads or
+                // leaves
+                return null;
+              } catch (IOException e) {
+                return e;
+              }
+            });
     pipe.input().close();
     Throwable failure = writer.get(10, TimeUnit.SECONDS);
     assertEquals("the upload was cancelled", failure == null ? null : failure.getMessage());

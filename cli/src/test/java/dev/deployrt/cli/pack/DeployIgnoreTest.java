@@ -51,7 +51,8 @@ class DeployIgnoreTest {
 
   @Test
   void theLastMatchingLineWinsAndBangReincludes() {
-    DeployIgnore rules = DeployIgnore.parse(List.of("# comment", "", "*.env", "!production.env", "secret.*"));
+    DeployIgnore rules =
+        DeployIgnore.parse(List.of("# comment", "", "*.env", "!production.env", "secret.*"));
     assertEquals(true, file(rules, "local.env"));
     assertEquals(false, file(rules, "production.env"));
     assertEquals(true, file(rules, "secret.env"), "a later rule excludes it again");
@@ -60,8 +61,9 @@ class DeployIgnoreTest {
 
   @Test
   void aBrokenPatternSaysWhichLine() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> DeployIgnore.parse(List.of("ok", "bad[")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> DeployIgnore.parse(List.of("ok", "bad[")));
     assertEquals(true, e.getMessage().contains("bad["), e.getMessage());
   }
 }

@@ -1,12 +1,12 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.errors.ErrorCode;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.text.ClientText;
 import java.nio.charset.StandardCharsets;
@@ -55,81 +55,177 @@ public final class AccountRoutes extends AllDirectives {
   public Route route() {
     return concat(
         pathPrefix("users", () -> auth.authenticated(this::users)),
-        pathPrefix("tokens", () -> auth.authenticated(caller -> auth.requireAdmin(caller, () -> tokens(caller)))));
+        pathPrefix(
+            "tokens",
+            () -> auth.authenticated(caller -> auth.requireAdmin(caller, () -> tokens(caller)))));
   }
 
   private Route users(User caller) {
     return concat(
-        pathEndOrSingleSlash(() -> concat(
-            get(() -> auth.requireAdmin(caller, () -> onSuccess(users.users(), list -> {
-              ArrayNode out = ApiJson.MAPPER.createArrayNode();
-              list.forEach(u -> out.add(user(u)));
-              return ok(200, wrap("users", out));
-            }))),
-            post(() -> auth.requireAdmin(caller, () -> body(Set.of("name", "role", "password"), fields -> {
-              CompletionStage<UserStore.UserInfo> created = users.createUser(text(fields, "name", true),
-                  role(fields, true), text(fields, "password", true), caller);
-              return onSuccess(created, u -> complete(HttpResponse.create().withStatus(201)
-                  .addHeader(Location.create("/users/" + u.name()))
-                  .withEntity(ApiJson.entity(user(u)))));
-            }))))),
-        path(segment(), name -> concat(
-            get(() -> {
-              if (!caller.role().isAdmin() && !caller.name().equals(name)) {
-                throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
-              }
-              return onSuccess(users.users(), list -> list.stream().filter(u -> u.name().equals(name))
-                  .findFirst().map(u -> ok(200, user(u)))
-                  .orElseThrow(() -> ApiException.notFound("no user '" + name + "'").with("user", name)));
-            }),
-            patch(() -> auth.withClientAddress(address -> body(Set.of("role", "password", "current_password"), fields -> {
-              Role role = role(fields, false);
-              String password = text(fields, "password", false);
-              String current = text(fields, "current_password", false);
-              boolean own = caller.name().equals(name);
-              boolean ownPassword = own && role == null && password != null;
-              if (!caller.role().isAdmin() && !ownPassword) {
-                throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin' (a user may change their own password)");
-              }
-              if (role == null && password == null) {
-                throw ApiException.invalid("nothing to change: give 'role' and/or 'password'");
-              }
-              if (!own || password == null) {
-                return onSuccess(users.updateUser(name, role, password, caller), u -> ok(200, user(u)));
-              }
-              // One's own password, also an admin's: a leaked token must not be enough to take the account.
-              if (current == null) {
-                throw ApiException.invalid("changing your own password needs 'current_password'")
-                    .with("field", "current_password");
-              }
-              return onSuccess(auth.checkPassword(name, current, address).thenCompose(matches -> {
-                if (!matches) {
-                  throw new ApiException(ErrorCode.FORBIDDEN, "'current_password' is not your current password")
-                      .with("field", "current_password");
-                }
-                return users.updateUser(name, role, password, caller);
-              }), u -> ok(200, user(u)));
-            }))),
-            delete(() -> auth.requireAdmin(caller, () ->
-                onSuccess(users.deleteUser(name, caller), done -> noContent()))))));
+        pathEndOrSingleSlash(
+            () ->
+                concat(
+                    get(
+                        () ->
+                            auth.requireAdmin(
+                                caller,
+                                () ->
+                                    onSuccess(
+                                        users.users(),
+                                        list -> {
+                                          ArrayNode out = ApiJson.MAPPER.createArrayNode();
+                                          list.forEach(u -> out.add(user(u)));
+                                          return ok(200, wrap("users", out));
+                                        }))),
+                    post(
+                        () ->
+                            auth.requireAdmin(
+                                caller,
+                                () ->
+                                    body(
+                                        Set.of("name", "role", "password"),
+                                        fields -> {
+                                          CompletionStage<UserStore.UserInfo> created =
+                                              users.createUser(
+                                                  text(fields, "name", true),
+                                                  role(fields, true),
+                                                  text(fields, "password", true),
+                                                  caller);
+                                          return onSuccess(
+                                              created,
+                                              u ->
+                                                  complete(
+                                                      HttpResponse.create()
+                                                          .withStatus(201)
+                                                          .addHeader(
+                                                              Location.create("/users/" + u.name()))
+                                                          .withEntity(ApiJson.entity(user(u)))));
+                                        }))))),
+        path(
+            segment(),
+            name ->
+                concat(
+                    get(
+                        () -> {
+                          if (!caller.role().isAdmin() && !caller.name().equals(name)) {
+                            throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
+                          }
+                          return onSuccess(
+                              users.users(),
+                              list ->
+                                  list.stream()
+                                      .filter(u -> u.name().equals(name))
+                                      .findFirst()
+                                      .map(u -> ok(200, user(u)))
+                                      .orElseThrow(
+                                          () ->
+                                              ApiException.notFound("no user '" + name + "'")
+                                                  .with("user", name)));
+                        }),
+                    patch(
+                        () ->
+                            auth.withClientAddress(
+                                address ->
+                                    body(
+                                        Set.of("role", "password", "current_password"),
+                                        fields -> {
+                                          Role role = role(fields, false);
+                                          String password = text(fields, "password", false);
+                                          String current = text(fields, "current_password", false);
+                                          boolean own = caller.name().equals(name);
+                                          boolean ownPassword =
+                                              own && role == null && password != null;
+                                          if (!caller.role().isAdmin() && !ownPassword) {
+                                            throw new ApiException(
+                                                ErrorCode.FORBIDDEN,
+                                                "this needs role 'admin' (a user may change their own password)");
+                                          }
+                                          if (role == null && password == null) {
+                                            throw ApiException.invalid(
+                                                "nothing to change: give 'role' and/or 'password'");
+                                          }
+                                          if (!own || password == null) {
+                                            return onSuccess(
+                                                users.updateUser(name, role, password, caller),
+                                                u -> ok(200, user(u)));
+                                          }
+                                          // One's own password, also an admin's: a leaked token
+                                          // must not be enough to take the account.
+                                          if (current == null) {
+                                            throw ApiException.invalid(
+                                                    "changing your own password needs 'current_password'")
+                                                .with("field", "current_password");
+                                          }
+                                          return onSuccess(
+                                              auth.checkPassword(name, current, address)
+                                                  .thenCompose(
+                                                      matches -> {
+                                                        if (!matches) {
+                                                          throw new ApiException(
+                                                                  ErrorCode.FORBIDDEN,
+                                                                  "'current_password' is not your current password")
+                                                              .with("field", "current_password");
+                                                        }
+                                                        return users.updateUser(
+                                                            name, role, password, caller);
+                                                      }),
+                                              u -> ok(200, user(u)));
+                                        }))),
+                    delete(
+                        () ->
+                            auth.requireAdmin(
+                                caller,
+                                () ->
+                                    onSuccess(
+                                        users.deleteUser(name, caller), done -> noContent()))))));
   }
 
   private Route tokens(User caller) {
     return concat(
-        pathEndOrSingleSlash(() -> concat(
-            get(() -> onSuccess(users.tokenStore().tokens(), list -> {
-              ArrayNode out = ApiJson.MAPPER.createArrayNode();
-              list.forEach(t -> out.add(token(t)));
-              return ok(200, wrap("tokens", out));
-            })),
-            post(() -> body(Set.of("user", "description", "expires_at"), fields -> {
-              String owner = text(fields, "user", false);
-              CompletionStage<TokenStore.NewToken> created = users.tokenStore().createToken(owner == null ? caller.name() : owner,
-                  text(fields, "description", false), instant(fields, "expires_at"), caller);
-              return onSuccess(created, t -> complete(HttpResponse.create().withStatus(201)
-                  .withEntity(ApiJson.entity(token(t.info()).put("token", t.secret())))));
-            })))),
-        path(segment(), id -> delete(() -> onSuccess(users.tokenStore().revokeToken(id, caller), done -> noContent()))));
+        pathEndOrSingleSlash(
+            () ->
+                concat(
+                    get(
+                        () ->
+                            onSuccess(
+                                users.tokenStore().tokens(),
+                                list -> {
+                                  ArrayNode out = ApiJson.MAPPER.createArrayNode();
+                                  list.forEach(t -> out.add(token(t)));
+                                  return ok(200, wrap("tokens", out));
+                                })),
+                    post(
+                        () ->
+                            body(
+                                Set.of("user", "description", "expires_at"),
+                                fields -> {
+                                  String owner = text(fields, "user", false);
+                                  CompletionStage<TokenStore.NewToken> created =
+                                      users
+                                          .tokenStore()
+                                          .createToken(
+                                              owner == null ? caller.name() : owner,
+                                              text(fields, "description", false),
+                                              instant(fields, "expires_at"),
+                                              caller);
+                                  return onSuccess(
+                                      created,
+                                      t ->
+                                          complete(
+                                              HttpResponse.create()
+                                                  .withStatus(201)
+                                                  .withEntity(
+                                                      ApiJson.entity(
+                                                          token(t.info())
+                                                              .put("token", t.secret())))));
+                                })))),
+        path(
+            segment(),
+            id ->
+                delete(
+                    () ->
+                        onSuccess(
+                            users.tokenStore().revokeToken(id, caller), done -> noContent()))));
   }
 
   private Route noContent() {
@@ -138,9 +234,14 @@ public final class AccountRoutes extends AllDirectives {
 
   // ---- JSON in ----------------------------------------------------------------------------------
 
-  private Route body(Set<String> allowed, java.util.function.Function<Map<String, JsonNode>, Route> inner) {
-    return withSizeLimit(MAX_BODY, () -> entity(
-        org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> inner.apply(fields(body, allowed))));
+  private Route body(
+      Set<String> allowed, java.util.function.Function<Map<String, JsonNode>, Route> inner) {
+    return withSizeLimit(
+        MAX_BODY,
+        () ->
+            entity(
+                org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
+                body -> inner.apply(fields(body, allowed))));
   }
 
   /** The fields of a JSON object body; unknown, reserved and repeated fields are refused. */
@@ -161,9 +262,14 @@ public final class AccountRoutes extends AllDirectives {
       String name = e.getKey();
       if (!allowed.contains(name)) {
         String shown = ClientText.printable(name, 100);
-        throw ApiException.invalid(name.startsWith("_")
-            ? "field '" + shown + "' is reserved and cannot be sent"
-            : "unknown field '" + shown + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")")
+        throw ApiException.invalid(
+                name.startsWith("_")
+                    ? "field '" + shown + "' is reserved and cannot be sent"
+                    : "unknown field '"
+                        + shown
+                        + "' (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList())
+                        + ")")
             .with("field", shown);
       }
       out.put(name, e.getValue());
@@ -195,7 +301,8 @@ public final class AccountRoutes extends AllDirectives {
         return r;
       }
     }
-    throw ApiException.invalid("field 'role' must be one of admin, deployer, viewer").with("field", "role");
+    throw ApiException.invalid("field 'role' must be one of admin, deployer, viewer")
+        .with("field", "role");
   }
 
   private static Instant instant(Map<String, JsonNode> fields, String name) {
@@ -206,7 +313,8 @@ public final class AccountRoutes extends AllDirectives {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {
-      throw ApiException.invalid("field '" + name + "' must be an ISO-8601 time with an offset").with("field", name);
+      throw ApiException.invalid("field '" + name + "' must be an ISO-8601 time with an offset")
+          .with("field", name);
     }
   }
 
@@ -232,7 +340,9 @@ public final class AccountRoutes extends AllDirectives {
     out.put("expires_at", ApiJson.time(t.expiresAt()));
     out.put("revoked_at", ApiJson.time(t.revokedAt()));
     out.put("revoked_by", t.revokedBy());
-    out.put("active", t.revokedAt() == null && (t.expiresAt() == null || t.expiresAt().isAfter(Instant.now())));
+    out.put(
+        "active",
+        t.revokedAt() == null && (t.expiresAt() == null || t.expiresAt().isAfter(Instant.now())));
     return out;
   }
 

@@ -13,15 +13,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the accounts' JDBC work (users, tokens) on the database dispatcher and turns a database failure
- * into the API's 503: a collision with a concurrent change (retry it at once) or an unreachable
- * database.
+ * Runs the accounts' JDBC work (users, tokens) on the database dispatcher and turns a database
+ * failure into the API's 503: a collision with a concurrent change (retry it at once) or an
+ * unreachable database.
  */
 final class AccountsDatabase {
   private static final Logger log = LoggerFactory.getLogger(AccountsDatabase.class);
+
   /**
-   * SQLSTATEs that mean a concurrent transaction was in the way and nothing was changed: serialization
-   * failure and deadlock (40001, 40P01), a lock not obtained in time (PostgreSQL 55P03, H2 HYT00).
+   * SQLSTATEs that mean a concurrent transaction was in the way and nothing was changed:
+   * serialization failure and deadlock (40001, 40P01), a lock not obtained in time (PostgreSQL
+   * 55P03, H2 HYT00).
    */
   private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03", "HYT00");
 
@@ -37,24 +39,28 @@ final class AccountsDatabase {
 
   /** Runs blocking JDBC work on the blocking dispatcher; a database failure becomes 503. */
   <T> CompletionStage<T> supply(Sql<T> work) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return work.run();
-      } catch (SQLException e) {
-        log.warn("user store: {}", e.toString());
-        if (CONCURRENCY_STATES.contains(String.valueOf(e.getSQLState()))) {
-          throw new CompletionException(ApiException.unavailable(
-              "the change collided with a concurrent one and was not made: retry it").with("retry_after", 1));
-        }
-        throw new CompletionException(ApiException.unavailable("the user store (database) is not reachable")
-            .with("retry_after", ApiException.RETRY_AFTER_SECONDS));
-      }
-    }, blocking);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return work.run();
+          } catch (SQLException e) {
+            log.warn("user store: {}", e.toString());
+            if (CONCURRENCY_STATES.contains(String.valueOf(e.getSQLState()))) {
+              throw new CompletionException(
+                  ApiException.unavailable(
+                          "the change collided with a concurrent one and was not made: retry it")
+                      .with("retry_after", 1));
+            }
+            throw new CompletionException(
+                ApiException.unavailable("the user store (database) is not reachable")
+                    .with("retry_after", ApiException.RETRY_AFTER_SECONDS));
+          }
+        },
+        blocking);
   }
 
   static Instant instant(ResultSet rs, int column) throws SQLException {
     long ms = rs.getLong(column);
     return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
   }
-
 }

@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates user {@code admin} when the node first starts on an empty user table: with {@code
- * DEPLOY_ADMIN_PASSWORD}, or with a random password written to {@code <data>/initial-admin-password}
- * (mode 0600, never logged) before the user is created, so no admin exists whose password nobody can
- * read. Retried until it succeeds; two nodes doing it at once end with one admin.
+ * DEPLOY_ADMIN_PASSWORD}, or with a random password written to {@code
+ * <data>/initial-admin-password} (mode 0600, never logged) before the user is created, so no admin
+ * exists whose password nobody can read. Retried until it succeeds; two nodes doing it at once end
+ * with one admin.
  */
 final class AdminBootstrap {
   private static final Logger log = LoggerFactory.getLogger(AdminBootstrap.class);
@@ -46,11 +47,19 @@ final class AdminBootstrap {
   private final CompletableFuture<Void> done = new CompletableFuture<>();
 
   /**
-   * @param afterwards what else must succeed before the store serves sign-ins (run on {@code afterwardsOn})
+   * @param afterwards what else must succeed before the store serves sign-ins (run on {@code
+   *     afterwardsOn})
    * @param stopped completes when the node stops: no retry after that
    */
-  AdminBootstrap(SharedPool pool, Path dataDir, String adminPassword, String nodeName, Executor blocking,
-      Runnable afterwards, Executor afterwardsOn, CompletionStage<?> stopped) {
+  AdminBootstrap(
+      SharedPool pool,
+      Path dataDir,
+      String adminPassword,
+      String nodeName,
+      Executor blocking,
+      Runnable afterwards,
+      Executor afterwardsOn,
+      CompletionStage<?> stopped) {
     this.pool = pool;
     this.dataDir = dataDir;
     this.adminPassword = adminPassword;
@@ -68,45 +77,60 @@ final class AdminBootstrap {
   }
 
   /**
-   * Refuses a {@code DEPLOY_ADMIN_PASSWORD} (deploy.admin-password) that the API would refuse for any
-   * user: checked when the node starts, so a weak one is a clear start-up error, not a weak admin.
+   * Refuses a {@code DEPLOY_ADMIN_PASSWORD} (deploy.admin-password) that the API would refuse for
+   * any user: checked when the node starts, so a weak one is a clear start-up error, not a weak
+   * admin.
    */
   static void checkAdminPassword(String adminPassword) {
-    if (adminPassword != null && !adminPassword.isEmpty()
-        && (adminPassword.length() < UserStore.MIN_PASSWORD || adminPassword.length() > UserStore.MAX_PASSWORD)) {
-      throw new IllegalArgumentException("DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be "
-          + UserStore.MIN_PASSWORD + " to " + UserStore.MAX_PASSWORD
-          + " characters long, as every user's password; it has " + adminPassword.length());
+    if (adminPassword != null
+        && !adminPassword.isEmpty()
+        && (adminPassword.length() < UserStore.MIN_PASSWORD
+            || adminPassword.length() > UserStore.MAX_PASSWORD)) {
+      throw new IllegalArgumentException(
+          "DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be "
+              + UserStore.MIN_PASSWORD
+              + " to "
+              + UserStore.MAX_PASSWORD
+              + " characters long, as every user's password; it has "
+              + adminPassword.length());
     }
   }
 
   /**
    * Creates the initial admin (if the store is empty), then runs {@code afterwards}; retried with
    * doubling pauses until both succeed, so a database hiccup or a data directory that refused the
-   * password file at the first try does not leave the node unable to sign anyone in until it restarts.
+   * password file at the first try does not leave the node unable to sign anyone in until it
+   * restarts.
    */
   private void attempt(Duration retryIn) {
     CompletableFuture.runAsync(this::createAdmin, blocking)
         .thenRunAsync(afterwards, afterwardsOn)
-        .whenComplete((ok, e) -> {
-          if (e == null) {
-            done.complete(null);
-            return;
-          }
-          if (stopped.toCompletableFuture().isDone()) {
-            return;
-          }
-          log.error("could not create the initial admin user ({}); retrying in {} s", Failures.cause(e).toString(),
-              retryIn.toSeconds());
-          Duration next = retryIn.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryIn.multipliedBy(2);
-          CompletableFuture.delayedExecutor(retryIn.toMillis(), TimeUnit.MILLISECONDS, blocking)
-              .execute(() -> attempt(next));
-        });
+        .whenComplete(
+            (ok, e) -> {
+              if (e == null) {
+                done.complete(null);
+                return;
+              }
+              if (stopped.toCompletableFuture().isDone()) {
+                return;
+              }
+              log.error(
+                  "could not create the initial admin user ({}); retrying in {} s",
+                  Failures.cause(e).toString(),
+                  retryIn.toSeconds());
+              Duration next =
+                  retryIn.multipliedBy(2).compareTo(RETRY_MAX) > 0
+                      ? RETRY_MAX
+                      : retryIn.multipliedBy(2);
+              CompletableFuture.delayedExecutor(retryIn.toMillis(), TimeUnit.MILLISECONDS, blocking)
+                  .execute(() -> attempt(next));
+            });
   }
 
   private void createAdmin() {
     try (Connection c = pool.connection()) {
-      try (PreparedStatement q = c.prepareStatement("SELECT COUNT(*) FROM deploy_users"); ResultSet rs = q.executeQuery()) {
+      try (PreparedStatement q = c.prepareStatement("SELECT COUNT(*) FROM deploy_users");
+          ResultSet rs = q.executeQuery()) {
         rs.next();
         if (rs.getLong(1) > 0) {
           return;
@@ -120,8 +144,10 @@ final class AdminBootstrap {
         writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
       }
       long now = System.currentTimeMillis();
-      try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_users "
-          + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+      try (PreparedStatement insert =
+          c.prepareStatement(
+              "INSERT INTO deploy_users "
+                  + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
         insert.setString(1, "admin");
         insert.setString(2, Role.ADMIN.name());
         insert.setString(3, PasswordHashing.hash(password));
@@ -139,13 +165,16 @@ final class AdminBootstrap {
               // the file names a password that was never set; the log line below says where it is
             }
           }
-          log.info("user admin was created by another node at the same moment: its password is on that node");
+          log.info(
+              "user admin was created by another node at the same moment: its password is on that node");
           return;
         }
         throw e;
       }
       if (generated) {
-        log.info("created user admin; its password is in {} (mode 0600)", dataDir.resolve("initial-admin-password"));
+        log.info(
+            "created user admin; its password is in {} (mode 0600)",
+            dataDir.resolve("initial-admin-password"));
       } else {
         log.info("created user admin with the password from DEPLOY_ADMIN_PASSWORD");
       }
@@ -166,7 +195,8 @@ final class AdminBootstrap {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       Files.deleteIfExists(tmp);
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, content, StandardOpenOption.WRITE);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {

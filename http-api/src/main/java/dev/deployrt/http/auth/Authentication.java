@@ -1,8 +1,8 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.async.Failures;
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.limits.LoginLimits;
 import dev.deployrt.http.limits.RequestLimits;
 import java.net.InetAddress;
@@ -19,13 +19,14 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Authentication and role checks for routes: HTTP Basic (a user's password) or {@code Authorization:
- * Bearer <token>} (an API token). The user is always taken from the credentials, never from the
- * request body or parameters. The cluster secret (scheme {@code Cluster}) is not a user credential
- * and is refused here. Failures are {@link ApiException}s (401 with {@code WWW-Authenticate}, 403,
- * 429 when the client address or user name is out of failed sign-ins ({@link LoginLimits}, checked
- * before any password is hashed or token looked up), too many passwords are being checked or the
- * user is over their request rate), rendered by the one error mapper.
+ * Authentication and role checks for routes: HTTP Basic (a user's password) or {@code
+ * Authorization: Bearer <token>} (an API token). The user is always taken from the credentials,
+ * never from the request body or parameters. The cluster secret (scheme {@code Cluster}) is not a
+ * user credential and is refused here. Failures are {@link ApiException}s (401 with {@code
+ * WWW-Authenticate}, 403, 429 when the client address or user name is out of failed sign-ins
+ * ({@link LoginLimits}, checked before any password is hashed or token looked up), too many
+ * passwords are being checked or the user is over their request rate), rendered by the one error
+ * mapper.
  */
 public final class Authentication extends AllDirectives {
   public static final String REALM = "deploy";
@@ -42,23 +43,34 @@ public final class Authentication extends AllDirectives {
 
   /** Runs {@code inner} for the authenticated user, within their request rate (429 past it). */
   public Route authenticated(Function<User, Route> inner) {
-    return withClientAddress(address -> extractCredentials(credentials ->
-        onSuccess(verify(credentials, address), user -> {
-          limits.admitRequest(user.name());
-          return inner.apply(user);
-        })));
+    return withClientAddress(
+        address ->
+            extractCredentials(
+                credentials ->
+                    onSuccess(
+                        verify(credentials, address),
+                        user -> {
+                          limits.admitRequest(user.name());
+                          return inner.apply(user);
+                        })));
   }
 
   /**
-   * Runs {@code inner} with the client's address: the TCP peer's, or what a trusted proxy says it saw
-   * ({@link LoginLimits#clientAddress}), never a header a client could set on its own.
+   * Runs {@code inner} with the client's address: the TCP peer's, or what a trusted proxy says it
+   * saw ({@link LoginLimits#clientAddress}), never a header a client could set on its own.
    */
   public Route withClientAddress(Function<String, Route> inner) {
-    return extractRequest(request -> {
-      String peer = request.getAttribute(AttributeKeys.remoteAddress)
-          .flatMap(RemoteAddress::getAddress).map(InetAddress::getHostAddress).orElse("unknown");
-      return inner.apply(logins.clientAddress(peer, request.getHeader("X-Forwarded-For").map(h -> h.value())));
-    });
+    return extractRequest(
+        request -> {
+          String peer =
+              request
+                  .getAttribute(AttributeKeys.remoteAddress)
+                  .flatMap(RemoteAddress::getAddress)
+                  .map(InetAddress::getHostAddress)
+                  .orElse("unknown");
+          return inner.apply(
+              logins.clientAddress(peer, request.getHeader("X-Forwarded-For").map(h -> h.value())));
+        });
   }
 
   /**
@@ -72,20 +84,24 @@ public final class Authentication extends AllDirectives {
     } catch (ApiException limited) {
       return failed(limited);
     }
-    return users.passwordMatches(user, password).whenComplete((matches, e) -> {
-      if (Boolean.TRUE.equals(matches)) {
-        attempt.succeeded();
-      } else if (Boolean.FALSE.equals(matches)) {
-        attempt.failed();
-      } else {
-        attempt.undecided();
-      }
-    });
+    return users
+        .passwordMatches(user, password)
+        .whenComplete(
+            (matches, e) -> {
+              if (Boolean.TRUE.equals(matches)) {
+                attempt.succeeded();
+              } else if (Boolean.FALSE.equals(matches)) {
+                attempt.failed();
+              } else {
+                attempt.undecided();
+              }
+            });
   }
 
   public Route requireDeploy(User user, Supplier<Route> inner) {
     if (!user.role().canDeploy()) {
-      throw new ApiException(ErrorCode.FORBIDDEN, "role '" + user.role().apiName() + "' may not deploy");
+      throw new ApiException(
+          ErrorCode.FORBIDDEN, "role '" + user.role().apiName() + "' may not deploy");
     }
     return inner.get();
   }
@@ -110,7 +126,8 @@ public final class Authentication extends AllDirectives {
           logins.begin(null, address).failed();
           return failed(unauthorized("wrong user name or password"));
         }
-        return judged(logins.begin(name, address), users.authenticatePassword(name, basic.password()));
+        return judged(
+            logins.begin(name, address), users.authenticatePassword(name, basic.password()));
       }
       if (c.scheme().equalsIgnoreCase("bearer")) {
         Optional<User> known = users.knownToken(c.token());
@@ -130,17 +147,22 @@ public final class Authentication extends AllDirectives {
     return failed(unauthorized("unsupported authorization scheme '" + c.scheme() + "'"));
   }
 
-  /** Ends {@code attempt} by the outcome: a 401 spends its failures, success or no judgement gives them back. */
-  private static CompletionStage<User> judged(LoginLimits.Attempt attempt, CompletionStage<User> outcome) {
-    return outcome.whenComplete((user, e) -> {
-      if (user != null) {
-        attempt.succeeded();
-      } else if (Failures.cause(e) instanceof ApiException api && api.status() == 401) {
-        attempt.failed();
-      } else {
-        attempt.undecided();
-      }
-    });
+  /**
+   * Ends {@code attempt} by the outcome: a 401 spends its failures, success or no judgement gives
+   * them back.
+   */
+  private static CompletionStage<User> judged(
+      LoginLimits.Attempt attempt, CompletionStage<User> outcome) {
+    return outcome.whenComplete(
+        (user, e) -> {
+          if (user != null) {
+            attempt.succeeded();
+          } else if (Failures.cause(e) instanceof ApiException api && api.status() == 401) {
+            attempt.failed();
+          } else {
+            attempt.undecided();
+          }
+        });
   }
 
   private static <T> CompletionStage<T> failed(ApiException e) {

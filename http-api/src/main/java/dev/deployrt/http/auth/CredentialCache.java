@@ -18,24 +18,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Credentials this node verified recently (a password's user, a token's user), for up to {@link
- * #TTL_MS} (and never past a token's expiry), so a request does not pay a hash or a query each time. At
- * most {@link #MAX_CACHED} entries (Caffeine evicts the least useful).
+ * #TTL_MS} (and never past a token's expiry), so a request does not pay a hash or a query each
+ * time. At most {@link #MAX_CACHED} entries (Caffeine evicts the least useful).
  *
- * <p>Correctness across nodes: a change that could make a cached credential wrong (a password or role
- * changed, a user deleted, a token revoked) moves the database's credentials epoch in the same
- * transaction ({@link #moveEpoch}); every node reads it every {@code deploy.credentials-check-interval}
- * on a thread of its own and drops its cache when it moved. A node that has not read it for {@link
- * #STALE_AFTER_CHECKS} intervals (the database does not answer) trusts no cached credential. A lookup
- * that overlapped a clearing is not cached ({@link #lookupStarted}).
+ * <p>Correctness across nodes: a change that could make a cached credential wrong (a password or
+ * role changed, a user deleted, a token revoked) moves the database's credentials epoch in the same
+ * transaction ({@link #moveEpoch}); every node reads it every {@code
+ * deploy.credentials-check-interval} on a thread of its own and drops its cache when it moved. A
+ * node that has not read it for {@link #STALE_AFTER_CHECKS} intervals (the database does not
+ * answer) trusts no cached credential. A lookup that overlapped a clearing is not cached ({@link
+ * #lookupStarted}).
  */
 final class CredentialCache {
   static final long TTL_MS = 30_000;
+
   /** The cache is trusted only while the epoch was read successfully within this many intervals. */
   static final int STALE_AFTER_CHECKS = 3;
+
   private static final int MAX_CACHED = 4096;
+
   /** {@link #knownEpoch} before the first successful read, and after a failed one. */
   private static final long UNKNOWN_EPOCH = -1;
-  private static final String NO_EPOCH_ROW = "deploy_credentials_epoch has no row 1 (it is created by migration V6)";
+
+  private static final String NO_EPOCH_ROW =
+      "deploy_credentials_epoch has no row 1 (it is created by migration V6)";
   private static final Logger log = LoggerFactory.getLogger(CredentialCache.class);
 
   private record Cached(User user, long until) {}
@@ -43,14 +49,25 @@ final class CredentialCache {
   private final SharedPool pool;
   private final Duration checkEvery;
   private final Cache<String, Cached> cache =
-      Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(Duration.ofMillis(TTL_MS)).build();
+      Caffeine.newBuilder()
+          .maximumSize(MAX_CACHED)
+          .expireAfterWrite(Duration.ofMillis(TTL_MS))
+          .build();
+
   /** Moves on every clearing of the cache; a lookup is cached only if it did not move meanwhile. */
   private final AtomicLong generation = new AtomicLong();
-  /** The database's credentials epoch as last read, and when ({@link System#nanoTime}); written by the check only. */
+
+  /**
+   * The database's credentials epoch as last read, and when ({@link System#nanoTime}); written by
+   * the check only.
+   */
   private volatile long knownEpoch = UNKNOWN_EPOCH;
+
   private volatile long epochReadAt;
+
   /** Whether the last check could read the epoch (for logging only the changes). */
   private volatile boolean epochReadable = true;
+
   private final ScheduledExecutorService epochChecker;
 
   CredentialCache(SharedPool pool, Duration checkEvery) {
@@ -58,11 +75,13 @@ final class CredentialCache {
     this.checkEvery = checkEvery;
     // Its own thread: on a shared pool, a burst of work could delay the check until the cache is no
     // longer trusted, sending every request's credentials to the database.
-    this.epochChecker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "credentials-epoch");
-      t.setDaemon(true);
-      return t;
-    });
+    this.epochChecker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "credentials-epoch");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** The thread the epoch is read on. */
@@ -70,10 +89,12 @@ final class CredentialCache {
     return epochChecker;
   }
 
-  /** Reads the epoch every interval from now on (fixed delay: a check that hangs is not overlapped). */
+  /**
+   * Reads the epoch every interval from now on (fixed delay: a check that hangs is not overlapped).
+   */
   void startChecking() {
-    epochChecker.scheduleWithFixedDelay(this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(),
-        TimeUnit.MILLISECONDS);
+    epochChecker.scheduleWithFixedDelay(
+        this::checkEpoch, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   void shutdown() {
@@ -85,7 +106,9 @@ final class CredentialCache {
     return generation.get();
   }
 
-  /** A credential verified recently (under {@code key}), while the cache can be trusted; else null. */
+  /**
+   * A credential verified recently (under {@code key}), while the cache can be trusted; else null.
+   */
   User get(String key) {
     Cached c = cache.getIfPresent(key);
     if (c == null || c.until() <= System.currentTimeMillis() || !epochFresh()) {
@@ -101,9 +124,9 @@ final class CredentialCache {
   }
 
   /**
-   * Caches a verified credential until {@code notAfter} (at most the TTL), unless the cache was cleared
-   * since the lookup began ({@code lookedUpIn}: it may have read what the clearing was about) or the
-   * node has not read the epoch recently (it could not tell when to clear it).
+   * Caches a verified credential until {@code notAfter} (at most the TTL), unless the cache was
+   * cleared since the lookup began ({@code lookedUpIn}: it may have read what the clearing was
+   * about) or the node has not read the epoch recently (it could not tell when to clear it).
    */
   User remember(String key, User user, long notAfter, long lookedUpIn) {
     if (!epochFresh() || generation.get() != lookedUpIn) {
@@ -131,7 +154,8 @@ final class CredentialCache {
   void checkEpoch() {
     long epoch;
     try (Connection c = pool.connection();
-        PreparedStatement q = c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
+        PreparedStatement q =
+            c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
       q.setQueryTimeout((int) Math.max(1, checkEvery.toSeconds() * STALE_AFTER_CHECKS));
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
@@ -141,8 +165,10 @@ final class CredentialCache {
       }
     } catch (SQLException | RuntimeException e) {
       if (epochReadable) {
-        log.warn("cannot read the credentials epoch ({}); every credential is checked against the database "
-            + "until it can be read", e.toString());
+        log.warn(
+            "cannot read the credentials epoch ({}); every credential is checked against the database "
+                + "until it can be read",
+            e.toString());
       }
       epochReadable = false;
       knownEpoch = UNKNOWN_EPOCH;
@@ -159,10 +185,13 @@ final class CredentialCache {
     epochReadAt = System.nanoTime();
   }
 
-  /** Within the caller's transaction: marks a change every node must drop its cached credentials for. */
+  /**
+   * Within the caller's transaction: marks a change every node must drop its cached credentials
+   * for.
+   */
   static void moveEpoch(Connection c) throws SQLException {
-    try (PreparedStatement update = c.prepareStatement(
-        "UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
+    try (PreparedStatement update =
+        c.prepareStatement("UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
       if (update.executeUpdate() == 0) {
         // Fail the change rather than let other nodes trust credentials it made wrong.
         throw new SQLException(NO_EPOCH_ROW);

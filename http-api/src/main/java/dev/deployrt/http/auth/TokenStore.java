@@ -1,7 +1,7 @@
 package dev.deployrt.http.auth;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.text.ClientText;
 import java.security.SecureRandom;
@@ -21,16 +21,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * API tokens in the shared database ({@code deploy_tokens}): a token is {@code dpt_} and 32 random
- * bytes, shown once when it is created and stored only as its SHA-256; revoked tokens are kept for the
- * audit. A token is created with its user's row locked, so none outlives a user deleted at the same
- * time. Revoking moves the credentials epoch ({@link CredentialCache}), so every node stops accepting
- * the token within about a second. Signing in with a token is {@link UserStore#authenticateToken}.
+ * bytes, shown once when it is created and stored only as its SHA-256; revoked tokens are kept for
+ * the audit. A token is created with its user's row locked, so none outlives a user deleted at the
+ * same time. Revoking moves the credentials epoch ({@link CredentialCache}), so every node stops
+ * accepting the token within about a second. Signing in with a token is {@link
+ * UserStore#authenticateToken}.
  */
 public final class TokenStore {
   private static final Logger log = LoggerFactory.getLogger(TokenStore.class);
 
-  public record TokenInfo(String id, String user, String description, Instant createdAt, String createdBy,
-      Instant expiresAt, Instant revokedAt, String revokedBy) {}
+  public record TokenInfo(
+      String id,
+      String user,
+      String description,
+      Instant createdAt,
+      String createdBy,
+      Instant expiresAt,
+      Instant revokedAt,
+      String revokedBy) {}
 
   /** A new token: {@code secret} is shown to its creator once and never stored. */
   public record NewToken(TokenInfo info, String secret) {}
@@ -45,106 +53,142 @@ public final class TokenStore {
     this.credentials = credentials;
   }
 
-  public CompletionStage<NewToken> createToken(String userName, String description, Instant expiresAt, User by) {
+  public CompletionStage<NewToken> createToken(
+      String userName, String description, Instant expiresAt, User by) {
     if (description != null && description.length() > 512) {
-      throw ApiException.invalid("description: at most 512 characters").with("field", "description");
+      throw ApiException.invalid("description: at most 512 characters")
+          .with("field", "description");
     }
     if (description != null && ClientText.hasControlCharacters(description)) {
-      throw ApiException.invalid("description: must not contain control characters").with("field", "description");
+      throw ApiException.invalid("description: must not contain control characters")
+          .with("field", "description");
     }
     if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
       throw ApiException.invalid("expires_at: must be in the future").with("field", "expires_at");
     }
-    return database.supply(() -> {
-      byte[] random = new byte[32];
-      new SecureRandom().nextBytes(random);
-      String secret = UserStore.TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-      String id = UUID.randomUUID().toString();
-      long now = System.currentTimeMillis();
-      try (Connection c = pool.connection()) {
-        c.setAutoCommit(false);
-        // The user's row stays locked until the token is in: a concurrent delete of the user waits,
-        // then revokes it with the others (or this finds the user gone).
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO deploy_tokens (token_id, token_sha256, "
-            + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-          UserStore.existingUser(c, userName);
-          insert.setString(1, id);
-          insert.setString(2, UserStore.sha256(secret));
-          insert.setString(3, userName);
-          insert.setString(4, description);
-          insert.setLong(5, now);
-          insert.setString(6, by.name());
-          if (expiresAt == null) {
-            insert.setNull(7, Types.BIGINT);
-          } else {
-            insert.setLong(7, expiresAt.toEpochMilli());
+    return database.supply(
+        () -> {
+          byte[] random = new byte[32];
+          new SecureRandom().nextBytes(random);
+          String secret =
+              UserStore.TOKEN_PREFIX
+                  + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+          String id = UUID.randomUUID().toString();
+          long now = System.currentTimeMillis();
+          try (Connection c = pool.connection()) {
+            c.setAutoCommit(false);
+            // The user's row stays locked until the token is in: a concurrent delete of the user
+            // waits,
+            // then revokes it with the others (or this finds the user gone).
+            try (PreparedStatement insert =
+                c.prepareStatement(
+                    "INSERT INTO deploy_tokens (token_id, token_sha256, "
+                        + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+              UserStore.existingUser(c, userName);
+              insert.setString(1, id);
+              insert.setString(2, UserStore.sha256(secret));
+              insert.setString(3, userName);
+              insert.setString(4, description);
+              insert.setLong(5, now);
+              insert.setString(6, by.name());
+              if (expiresAt == null) {
+                insert.setNull(7, Types.BIGINT);
+              } else {
+                insert.setLong(7, expiresAt.toEpochMilli());
+              }
+              insert.executeUpdate();
+              c.commit();
+            } catch (SQLException | RuntimeException e) {
+              c.rollback();
+              throw e;
+            }
           }
-          insert.executeUpdate();
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-      }
-      log.info("token {} for user {} created by {}", id, userName, by.name());
-      return new NewToken(new TokenInfo(id, userName, description, Instant.ofEpochMilli(now), by.name(),
-          expiresAt, null, null), secret);
-    });
+          log.info("token {} for user {} created by {}", id, userName, by.name());
+          return new NewToken(
+              new TokenInfo(
+                  id,
+                  userName,
+                  description,
+                  Instant.ofEpochMilli(now),
+                  by.name(),
+                  expiresAt,
+                  null,
+                  null),
+              secret);
+        });
   }
 
   /** Every token (without secrets), newest first. */
   public CompletionStage<List<TokenInfo>> tokens() {
-    return database.supply(() -> {
-      try (Connection c = pool.connection();
-          PreparedStatement q = c.prepareStatement("SELECT token_id, user_name, description, created_at_ms, "
-              + "created_by, expires_at_ms, revoked_at_ms, revoked_by FROM deploy_tokens "
-              + "ORDER BY created_at_ms DESC, token_id");
-          ResultSet rs = q.executeQuery()) {
-        List<TokenInfo> out = new ArrayList<>();
-        while (rs.next()) {
-          out.add(new TokenInfo(rs.getString(1), rs.getString(2), rs.getString(3), AccountsDatabase.instant(rs, 4),
-              rs.getString(5), AccountsDatabase.instant(rs, 6), AccountsDatabase.instant(rs, 7), rs.getString(8)));
-        }
-        return out;
-      }
-    });
+    return database.supply(
+        () -> {
+          try (Connection c = pool.connection();
+              PreparedStatement q =
+                  c.prepareStatement(
+                      "SELECT token_id, user_name, description, created_at_ms, "
+                          + "created_by, expires_at_ms, revoked_at_ms, revoked_by FROM deploy_tokens "
+                          + "ORDER BY created_at_ms DESC, token_id");
+              ResultSet rs = q.executeQuery()) {
+            List<TokenInfo> out = new ArrayList<>();
+            while (rs.next()) {
+              out.add(
+                  new TokenInfo(
+                      rs.getString(1),
+                      rs.getString(2),
+                      rs.getString(3),
+                      AccountsDatabase.instant(rs, 4),
+                      rs.getString(5),
+                      AccountsDatabase.instant(rs, 6),
+                      AccountsDatabase.instant(rs, 7),
+                      rs.getString(8)));
+            }
+            return out;
+          }
+        });
   }
 
   /** Revokes a token; revoking it again changes nothing. 404 if there is no such token. */
   public CompletionStage<Void> revokeToken(String id, User by) {
-    return database.supply(() -> {
-      try (Connection c = pool.connection()) {
-        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM deploy_tokens WHERE token_id = ?")) {
-          exists.setString(1, id);
-          try (ResultSet rs = exists.executeQuery()) {
-            if (!rs.next()) {
-              throw new ApiException(ErrorCode.NOT_FOUND, "no token " + id);
-            }
-          }
-        }
-        c.setAutoCommit(false);
-        try (PreparedStatement revoke = c.prepareStatement("UPDATE deploy_tokens SET revoked_at_ms = ?, "
-            + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
-          revoke.setLong(1, System.currentTimeMillis());
-          revoke.setString(2, by.name());
-          revoke.setString(3, id);
-          boolean revoked = revoke.executeUpdate() > 0;
-          if (revoked) {
-            CredentialCache.moveEpoch(c);
-          }
-          c.commit();
-          if (revoked) {
-            log.info("token {} revoked by {}", id, by.name());
-          }
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-        return (Void) null;
-      }
-    }).thenApply(done -> {
-      credentials.clear(); // this node at once; the others when they see the epoch move
-      return done;
-    });
+    return database
+        .supply(
+            () -> {
+              try (Connection c = pool.connection()) {
+                try (PreparedStatement exists =
+                    c.prepareStatement("SELECT 1 FROM deploy_tokens WHERE token_id = ?")) {
+                  exists.setString(1, id);
+                  try (ResultSet rs = exists.executeQuery()) {
+                    if (!rs.next()) {
+                      throw new ApiException(ErrorCode.NOT_FOUND, "no token " + id);
+                    }
+                  }
+                }
+                c.setAutoCommit(false);
+                try (PreparedStatement revoke =
+                    c.prepareStatement(
+                        "UPDATE deploy_tokens SET revoked_at_ms = ?, "
+                            + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
+                  revoke.setLong(1, System.currentTimeMillis());
+                  revoke.setString(2, by.name());
+                  revoke.setString(3, id);
+                  boolean revoked = revoke.executeUpdate() > 0;
+                  if (revoked) {
+                    CredentialCache.moveEpoch(c);
+                  }
+                  c.commit();
+                  if (revoked) {
+                    log.info("token {} revoked by {}", id, by.name());
+                  }
+                } catch (SQLException | RuntimeException e) {
+                  c.rollback();
+                  throw e;
+                }
+                return (Void) null;
+              }
+            })
+        .thenApply(
+            done -> {
+              credentials.clear(); // this node at once; the others when they see the epoch move
+              return done;
+            });
   }
 }

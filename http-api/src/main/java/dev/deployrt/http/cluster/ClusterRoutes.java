@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Leave;
@@ -32,8 +31,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * Where the cluster stands: {@code GET /projects} (each project's current release and each node's
  * progress towards it), {@code GET /cluster/nodes} (members, their status and active releases), and
- * {@code POST /cluster/nodes/{node}/leave|down} (admin). Node progress comes from the peer directory,
- * which each node updates as it applies; it may lag a change by a gossip round.
+ * {@code POST /cluster/nodes/{node}/leave|down} (admin). Node progress comes from the peer
+ * directory, which each node updates as it applies; it may lag a change by a gossip round.
  */
 public final class ClusterRoutes extends AllDirectives {
   private final Duration askTimeout;
@@ -49,39 +48,64 @@ public final class ClusterRoutes extends AllDirectives {
 
   public Route route() {
     return concat(
-        path("projects", () -> get(() -> auth.authenticated(user -> completeWithFuture(projects())))),
-        pathPrefix("cluster", () -> pathPrefix("nodes", () -> concat(
-            pathEndOrSingleSlash(() -> get(() -> auth.authenticated(user -> complete(ok(nodes()))))),
-            path(segment().slash(segment()), (name, action) -> post(() -> auth.authenticated(user ->
-                auth.requireAdmin(user, () -> complete(removeNode(name, action))))))))));
+        path(
+            "projects",
+            () -> get(() -> auth.authenticated(user -> completeWithFuture(projects())))),
+        pathPrefix(
+            "cluster",
+            () ->
+                pathPrefix(
+                    "nodes",
+                    () ->
+                        concat(
+                            pathEndOrSingleSlash(
+                                () -> get(() -> auth.authenticated(user -> complete(ok(nodes()))))),
+                            path(
+                                segment().slash(segment()),
+                                (name, action) ->
+                                    post(
+                                        () ->
+                                            auth.authenticated(
+                                                user ->
+                                                    auth.requireAdmin(
+                                                        user,
+                                                        () ->
+                                                            complete(
+                                                                removeNode(name, action))))))))));
   }
 
   private CompletionStage<HttpResponse> projects() {
-    CompletionStage<Map<String, DesiredRelease>> desired = AskPattern.ask(node.register(),
-        ReleaseRegister.GetAll::new, askTimeout, node.system().scheduler());
-    return desired.thenApply(all -> {
-      Map<String, PeerState> peers = upPeers();
-      ArrayNode list = ApiJson.MAPPER.createArrayNode();
-      for (DesiredRelease release : new TreeMap<>(all).values()) {
-        ObjectNode p = list.addObject();
-        p.put("project", release.project());
-        p.put("deployment_id", release.deploymentId());
-        p.put("sha256", release.sha256());
-        ObjectNode nodes = p.putObject("nodes");
-        peers.forEach((name, peer) -> {
-          PeerState.ProjectState state = peer.projects().get(release.project());
-          ObjectNode n = nodes.putObject(name);
-          n.put("deployment_id", state == null ? null : state.activeDeploymentId());
-          n.put("status", statusTowards(release, state));
+    CompletionStage<Map<String, DesiredRelease>> desired =
+        AskPattern.ask(
+            node.register(), ReleaseRegister.GetAll::new, askTimeout, node.system().scheduler());
+    return desired.thenApply(
+        all -> {
+          Map<String, PeerState> peers = upPeers();
+          ArrayNode list = ApiJson.MAPPER.createArrayNode();
+          for (DesiredRelease release : new TreeMap<>(all).values()) {
+            ObjectNode p = list.addObject();
+            p.put("project", release.project());
+            p.put("deployment_id", release.deploymentId());
+            p.put("sha256", release.sha256());
+            ObjectNode nodes = p.putObject("nodes");
+            peers.forEach(
+                (name, peer) -> {
+                  PeerState.ProjectState state = peer.projects().get(release.project());
+                  ObjectNode n = nodes.putObject(name);
+                  n.put("deployment_id", state == null ? null : state.activeDeploymentId());
+                  n.put("status", statusTowards(release, state));
+                });
+          }
+          ObjectNode out = ApiJson.MAPPER.createObjectNode();
+          out.set("projects", list);
+          return ok(out);
         });
-      }
-      ObjectNode out = ApiJson.MAPPER.createObjectNode();
-      out.set("projects", list);
-      return ok(out);
-    });
   }
 
-  /** The node's status for the project's current release: its applier's, or pending if it has not begun. */
+  /**
+   * The node's status for the project's current release: its applier's, or pending if it has not
+   * begun.
+   */
   private static String statusTowards(DesiredRelease release, PeerState.ProjectState state) {
     if (state == null) {
       return "pending";
@@ -107,17 +131,21 @@ public final class ClusterRoutes extends AllDirectives {
       ObjectNode n = list.addObject();
       n.put("node", name);
       n.put("address", m.address().toString());
-      n.put("status", unreachable.contains(m) ? "unreachable" : m.status().toString().toLowerCase());
+      n.put(
+          "status", unreachable.contains(m) ? "unreachable" : m.status().toString().toLowerCase());
       ArrayNode roles = n.putArray("roles");
-      m.getRoles().stream().sorted()
+      m.getRoles().stream()
+          .sorted()
           .filter(r -> !r.startsWith(NodeConfig.NODE_ROLE_PREFIX) && !r.startsWith("dc-"))
           .forEach(roles::add);
       ObjectNode projects = n.putObject("projects");
-      new TreeMap<>(node.directory().peer(name).projects()).forEach((project, p) -> {
-        if (p.activeDeploymentId() != null) {
-          projects.put(project, p.activeDeploymentId());
-        }
-      });
+      new TreeMap<>(node.directory().peer(name).projects())
+          .forEach(
+              (project, p) -> {
+                if (p.activeDeploymentId() != null) {
+                  projects.put(project, p.activeDeploymentId());
+                }
+              });
     }
     ObjectNode out = ApiJson.MAPPER.createObjectNode();
     out.put("self", node.nodeName());
@@ -129,11 +157,15 @@ public final class ClusterRoutes extends AllDirectives {
     if (!action.equals("leave") && !action.equals("down")) {
       throw ApiException.notFound("no such action '" + action + "': use leave or down");
     }
-    Member member = java.util.stream.StreamSupport.stream(
-            Cluster.get(node.system()).state().getMembers().spliterator(), false)
-        .filter(m -> nodeName(m).filter(name::equals).isPresent())
-        .findFirst()
-        .orElseThrow(() -> ApiException.notFound("no node named '" + name + "' in the cluster").with("node", name));
+    Member member =
+        java.util.stream.StreamSupport.stream(
+                Cluster.get(node.system()).state().getMembers().spliterator(), false)
+            .filter(m -> nodeName(m).filter(name::equals).isPresent())
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    ApiException.notFound("no node named '" + name + "' in the cluster")
+                        .with("node", name));
     var manager = Cluster.get(node.system()).manager();
     if (action.equals("leave")) {
       manager.tell(Leave.create(member.address()));

@@ -1,15 +1,15 @@
 package dev.deployrt.http.deployments;
 
 import dev.deployrt.deploy.DeployRequest;
+import dev.deployrt.deployment.Deployments;
 import dev.deployrt.deployment.LiveTail;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
-import dev.deployrt.deployment.Deployments;
-import org.apache.pekko.actor.typed.ActorSystem;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -23,8 +23,8 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Server-sent event streams of deployments (API.md, "Reading"): {@code id: <seq>}, {@code event:
- * <type>}, {@code data: <event JSON>} per event, a comment line as heartbeat, and {@code event: done}
- * with the terminal deployment as the last event, after which the server closes the stream.
+ * <type>}, {@code data: <event JSON>} per event, a comment line as heartbeat, and {@code event:
+ * done} with the terminal deployment as the last event, after which the server closes the stream.
  */
 public final class EventStreams {
   public static final String MEDIA_TYPE = "text/event-stream";
@@ -62,8 +62,10 @@ public final class EventStreams {
       }
       return seq;
     } catch (NumberFormatException e) {
-      throw ApiException.invalid("Last-Event-ID must be the seq number of an event, not '"
-          + DeployRequest.printable(header.get().value()) + "'");
+      throw ApiException.invalid(
+          "Last-Event-ID must be the seq number of an event, not '"
+              + DeployRequest.printable(header.get().value())
+              + "'");
     }
   }
 
@@ -72,25 +74,34 @@ public final class EventStreams {
    * awaitCreation}, the record may still be on its way (a deploy whose stream starts with it).
    */
   public HttpResponse response(String deploymentId, long afterSeq, boolean awaitCreation) {
-    Source<ByteString, NotUsed> frames = LiveTail
-        .source(system, deployments::entity, deploymentId, afterSeq, buffer, awaitCreation)
-        .map(EventStreams::frame)
-        .keepAlive(heartbeat, () -> HEARTBEAT);
+    Source<ByteString, NotUsed> frames =
+        LiveTail.source(system, deployments::entity, deploymentId, afterSeq, buffer, awaitCreation)
+            .map(EventStreams::frame)
+            .keepAlive(heartbeat, () -> HEARTBEAT);
     return HttpResponse.create()
         .withStatus(200)
-        .addHeaders(List.of(Location.create("/deployments/" + deploymentId),
-            RawHeader.create("Cache-Control", "no-cache"),
-            RawHeader.create("X-Accel-Buffering", "no")))
+        .addHeaders(
+            List.of(
+                Location.create("/deployments/" + deploymentId),
+                RawHeader.create("Cache-Control", "no-cache"),
+                RawHeader.create("X-Accel-Buffering", "no")))
         .withEntity(HttpEntities.createChunked(CONTENT_TYPE, frames));
   }
 
   static ByteString frame(LiveTail.Item item) {
     if (item instanceof LiveTail.Entry e) {
-      return ByteString.fromString("id: " + e.entry().seq() + "\nevent: " + e.entry().type() + "\ndata: "
-          + json(ApiJson.event(e.entry())) + "\n\n");
+      return ByteString.fromString(
+          "id: "
+              + e.entry().seq()
+              + "\nevent: "
+              + e.entry().type()
+              + "\ndata: "
+              + json(ApiJson.event(e.entry()))
+              + "\n\n");
     }
     LiveTail.End end = (LiveTail.End) item;
-    return ByteString.fromString("event: done\ndata: " + json(ApiJson.deployment(end.deployment(), false)) + "\n\n");
+    return ByteString.fromString(
+        "event: done\ndata: " + json(ApiJson.deployment(end.deployment(), false)) + "\n\n");
   }
 
   private static String json(Object node) {

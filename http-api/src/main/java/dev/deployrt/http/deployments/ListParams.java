@@ -21,15 +21,19 @@ import java.util.stream.Collectors;
 final class ListParams {
   static final int DEFAULT_LIMIT = 50;
   static final int MAX_LIMIT = 1000;
-  private static final Set<String> NAMES = Set.of("project", "status", "since", "until", "limit", "offset");
+  private static final Set<String> NAMES =
+      Set.of("project", "status", "since", "until", "limit", "offset");
 
   private ListParams() {}
 
   static DeploymentQueries.Filter parse(Map<String, List<String>> query) {
     for (Map.Entry<String, List<String>> e : query.entrySet()) {
       if (!NAMES.contains(e.getKey())) {
-        throw invalid(e.getKey(), "unknown parameter '" + DeployRequest.printable(e.getKey())
-            + "': use project, status, since, until, limit or offset");
+        throw invalid(
+            e.getKey(),
+            "unknown parameter '"
+                + DeployRequest.printable(e.getKey())
+                + "': use project, status, since, until, limit or offset");
       }
       if (e.getValue().size() > 1) {
         throw invalid(e.getKey(), "parameter '" + e.getKey() + "' is given more than once");
@@ -41,8 +45,12 @@ final class ListParams {
     }
     String status = one(query, "status");
     if (status != null && DeploymentStatus.fromApiName(status) == null) {
-      throw invalid("status", "parameter 'status' must be one of " + Arrays.stream(DeploymentStatus.values())
-          .map(DeploymentStatus::apiName).collect(Collectors.joining(", ")));
+      throw invalid(
+          "status",
+          "parameter 'status' must be one of "
+              + Arrays.stream(DeploymentStatus.values())
+                  .map(DeploymentStatus::apiName)
+                  .collect(Collectors.joining(", ")));
     }
     Instant since = time(query, "since");
     Instant until = time(query, "until");
@@ -67,12 +75,18 @@ final class ListParams {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {
-      throw invalid(name, "parameter '" + name + "' must be an ISO-8601 time such as 2026-11-22T14:03:07.123Z, not '"
-          + DeployRequest.printable(value) + "'");
+      throw invalid(
+          name,
+          "parameter '"
+              + name
+              + "' must be an ISO-8601 time such as 2026-11-22T14:03:07.123Z, not '"
+              + DeployRequest.printable(value)
+              + "'");
     }
   }
 
-  private static int number(Map<String, List<String>> query, String name, int fallback, int min, int max) {
+  private static int number(
+      Map<String, List<String>> query, String name, int fallback, int min, int max) {
     String value = one(query, name);
     if (value == null) {
       return fallback;
@@ -85,8 +99,16 @@ final class ListParams {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw invalid(name, "parameter '" + name + "' must be a whole number from " + min
-        + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", not '" + DeployRequest.printable(value) + "'");
+    throw invalid(
+        name,
+        "parameter '"
+            + name
+            + "' must be a whole number from "
+            + min
+            + (max == Integer.MAX_VALUE ? " up" : " to " + max)
+            + ", not '"
+            + DeployRequest.printable(value)
+            + "'");
   }
 
   private static ApiException invalid(String field, String message) {

@@ -1,22 +1,21 @@
 package dev.deployrt.http.deployments;
 
-import dev.deployrt.deploy.DeployRequest;
-import dev.deployrt.http.ApiErrors;
 import dev.deployrt.async.Failures;
+import dev.deployrt.deploy.DeployRequest;
+import dev.deployrt.deploy.DeployWorkflow;
+import dev.deployrt.deploy.DeployWorkflow.Outcome;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.http.ApiErrors;
 import dev.deployrt.http.auth.User;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
-import dev.deployrt.deploy.DeployWorkflow;
-import dev.deployrt.deploy.DeployWorkflow.Outcome;
 import org.apache.pekko.http.javadsl.model.Multipart;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamLimitReachedException;
@@ -30,6 +29,7 @@ import org.apache.pekko.util.ByteString;
  */
 final class MultipartReading {
   private static final int MAX_FIELD_BYTES = 4096;
+
   /** Text fields a multipart body may hold before its payload part (the form has three). */
   static final int MAX_FIELDS = 8;
 
@@ -39,20 +39,34 @@ final class MultipartReading {
   private final String id;
   private final User user;
   private final Map<String, String> query;
+
   /** Guarded by this. */
   private final Map<String, String> fields = new HashMap<>();
+
   /** Guarded by this. */
   private DeployRequest params;
+
   /** Guarded by this. */
   private CompletionStage<Deployment> recorded;
+
   /** Guarded by this. */
   private StagedPayload staged;
+
   /** Fails the payload part's upload if the request fails while it is still receiving. */
   private final AtomicReference<UniqueKillSwitch> uploading = new AtomicReference<>();
-  /** Set once the request failed; an upload finishing after that discards its payload. Guarded by this. */
+
+  /**
+   * Set once the request failed; an upload finishing after that discards its payload. Guarded by
+   * this.
+   */
   private boolean failed;
 
-  MultipartReading(DeployWorkflow workflow, Materializer mat, Duration maxWait, String id, User user,
+  MultipartReading(
+      DeployWorkflow workflow,
+      Materializer mat,
+      Duration maxWait,
+      String id,
+      User user,
       Map<String, String> query) {
     this.workflow = workflow;
     this.mat = mat;
@@ -70,8 +84,10 @@ final class MultipartReading {
     }
     if (payloadSeen) {
       part.getEntity().discardBytes(mat);
-      throw ApiException.invalid("the file part 'payload' must be the last part; found '"
-          + DeployRequest.printable(name) + "' after it");
+      throw ApiException.invalid(
+          "the file part 'payload' must be the last part; found '"
+              + DeployRequest.printable(name)
+              + "' after it");
     }
     if (name.equals("payload")) {
       DeployRequest params;
@@ -82,29 +98,36 @@ final class MultipartReading {
         this.params = params;
         this.recorded = recorded;
       }
-      return recorded.thenCompose(created -> {
-        if (params.problem() != null) {
-          part.getEntity().discardBytes(mat);
-          throw params.problem();
-        }
-        return workflow.upload(id, part.getEntity().getDataBytes(), params, uploading).thenApply(s -> {
-          synchronized (this) {
-            if (!failed) {
-              staged = s;
-              return (Object) s;
+      return recorded.thenCompose(
+          created -> {
+            if (params.problem() != null) {
+              part.getEntity().discardBytes(mat);
+              throw params.problem();
             }
-          }
-          // The request already failed (the body broke off after the payload's bytes): nobody
-          // will commit this payload, so its staging file goes now.
-          s.discard();
-          return (Object) s;
-        });
-      });
+            return workflow
+                .upload(id, part.getEntity().getDataBytes(), params, uploading)
+                .thenApply(
+                    s -> {
+                      synchronized (this) {
+                        if (!failed) {
+                          staged = s;
+                          return (Object) s;
+                        }
+                      }
+                      // The request already failed (the body broke off after the payload's bytes):
+                      // nobody
+                      // will commit this payload, so its staging file goes now.
+                      s.discard();
+                      return (Object) s;
+                    });
+          });
     }
     if (part.getFilename().isPresent()) {
       part.getEntity().discardBytes(mat);
-      throw ApiException.invalid("unexpected file part '" + DeployRequest.printable(name)
-          + "': the payload part must be named 'payload'");
+      throw ApiException.invalid(
+          "unexpected file part '"
+              + DeployRequest.printable(name)
+              + "': the payload part must be named 'payload'");
     }
     boolean twice;
     boolean tooMany;
@@ -118,28 +141,35 @@ final class MultipartReading {
     }
     if (tooMany) {
       part.getEntity().discardBytes(mat);
-      throw ApiException.invalid("more than " + MAX_FIELDS + " fields before the file part 'payload'")
+      throw ApiException.invalid(
+              "more than " + MAX_FIELDS + " fields before the file part 'payload'")
           .with("limit", MAX_FIELDS);
     }
-    return part.getEntity().getDataBytes()
+    return part.getEntity()
+        .getDataBytes()
         .limitWeighted(MAX_FIELD_BYTES, b -> (long) b.size())
         .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
-        .handle((bytes, e) -> {
-          if (e != null) {
-            UploadFailure stalled = Failures.find(UploadFailure.class, e);
-            if (stalled != null) {
-              throw new CompletionException(stalled);
-            }
-            throw Failures.cause(e) instanceof StreamLimitReachedException
-                ? ApiException.invalid("field '" + DeployRequest.printable(name) + "' is longer than "
-                    + MAX_FIELD_BYTES + " bytes")
-                : ApiException.invalid("malformed multipart body: " + ApiErrors.rootMessage(e));
-          }
-          synchronized (this) {
-            fields.put(name, bytes.utf8String());
-          }
-          return bytes;
-        });
+        .handle(
+            (bytes, e) -> {
+              if (e != null) {
+                UploadFailure stalled = Failures.find(UploadFailure.class, e);
+                if (stalled != null) {
+                  throw new CompletionException(stalled);
+                }
+                throw Failures.cause(e) instanceof StreamLimitReachedException
+                    ? ApiException.invalid(
+                        "field '"
+                            + DeployRequest.printable(name)
+                            + "' is longer than "
+                            + MAX_FIELD_BYTES
+                            + " bytes")
+                    : ApiException.invalid("malformed multipart body: " + ApiErrors.rootMessage(e));
+              }
+              synchronized (this) {
+                fields.put(name, bytes.utf8String());
+              }
+              return bytes;
+            });
   }
 
   CompletionStage<Outcome> finish() {
@@ -160,7 +190,8 @@ final class MultipartReading {
     if (upload != null) {
       // The body broke off around the payload part (e.g. no closing boundary): its byte stream may
       // never end, so end the upload here, which deletes its staging file.
-      upload.abort(new java.io.IOException("the multipart body failed: " + ApiErrors.rootMessage(error)));
+      upload.abort(
+          new java.io.IOException("the multipart body failed: " + ApiErrors.rootMessage(error)));
     }
     StagedPayload toDiscard;
     CompletionStage<Deployment> recorded;
@@ -170,7 +201,8 @@ final class MultipartReading {
       staged = null;
       if (this.recorded == null) {
         // Every attempt is on record: with the fields that arrived before the body failed.
-        DeployRequest best = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+        DeployRequest best =
+            DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
         this.recorded = workflow.record(id, best, user.name(), null);
       }
       recorded = this.recorded;

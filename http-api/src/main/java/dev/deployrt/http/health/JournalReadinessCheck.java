@@ -16,7 +16,8 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 /**
  * Readiness check (loaded by Pekko Management from {@code pekko.management.health-checks}): the
  * journal's table answers a query on a connection from the node's shared pool. Fails while the
- * database is unreachable or its schema is not created yet. The query runs on the database dispatcher.
+ * database is unreachable or its schema is not created yet. The query runs on the database
+ * dispatcher.
  */
 public final class JournalReadinessCheck implements Supplier<CompletionStage<Boolean>> {
   private final SharedPool pool;
@@ -27,7 +28,10 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
     this.blocking = system.dispatchers().lookup("deploy.database-dispatcher");
   }
 
-  /** This check's failure: {@link HealthRoutes} names the check by it and logs, never shows, its text. */
+  /**
+   * This check's failure: {@link HealthRoutes} names the check by it and logs, never shows, its
+   * text.
+   */
   static final class NotReady extends IllegalStateException {
     NotReady(String message, Throwable cause) {
       super(message, cause);
@@ -39,20 +43,29 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
 
   @Override
   public CompletionStage<Boolean> get() {
-    CompletableFuture<Boolean> answer = CompletableFuture.supplyAsync(() -> {
-      try (Connection c = pool.connection(); Statement query = c.createStatement()) {
-        query.setQueryTimeout(2);
-        query.execute("SELECT 1 FROM \"event_journal\" WHERE 1 = 0");
-        return true;
-      } catch (SQLException e) {
-        throw new CompletionException(new NotReady("the journal is not reachable: " + e.getMessage(), e));
-      }
-    }, blocking);
-    return answer.completeOnTimeout(null, ANSWER_WITHIN_MS, TimeUnit.MILLISECONDS).thenApply(ok -> {
-      if (ok == null) {
-        throw new NotReady("the journal did not answer within " + ANSWER_WITHIN_MS + " ms", null);
-      }
-      return ok;
-    });
+    CompletableFuture<Boolean> answer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (Connection c = pool.connection();
+                  Statement query = c.createStatement()) {
+                query.setQueryTimeout(2);
+                query.execute("SELECT 1 FROM \"event_journal\" WHERE 1 = 0");
+                return true;
+              } catch (SQLException e) {
+                throw new CompletionException(
+                    new NotReady("the journal is not reachable: " + e.getMessage(), e));
+              }
+            },
+            blocking);
+    return answer
+        .completeOnTimeout(null, ANSWER_WITHIN_MS, TimeUnit.MILLISECONDS)
+        .thenApply(
+            ok -> {
+              if (ok == null) {
+                throw new NotReady(
+                    "the journal did not answer within " + ANSWER_WITHIN_MS + " ms", null);
+              }
+              return ok;
+            });
   }
 }

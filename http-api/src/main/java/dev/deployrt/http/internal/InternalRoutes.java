@@ -1,17 +1,16 @@
 package dev.deployrt.http.internal;
 
-import dev.deployrt.peer.PeerPaths;
-import dev.deployrt.http.ApiErrors;
-import dev.deployrt.errors.ErrorCode;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import dev.deployrt.blob.BlobStore;
-import dev.deployrt.errors.ApiException;
-import dev.deployrt.http.ApiJson;
-import dev.deployrt.http.deployments.DeployHandler;
 import dev.deployrt.deploy.DeployRequest;
+import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.http.ApiErrors;
+import dev.deployrt.http.ApiJson;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.PeerClient;
+import dev.deployrt.peer.PeerPaths;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import java.nio.charset.StandardCharsets;
@@ -45,14 +44,14 @@ import org.apache.pekko.util.ByteString;
  *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: a verified payload, streamed from the blob
  *       store; with {@code wait}, a node that does not hold it yet answers once it does (within S
  *       seconds), which lets a fan-out child ask its parent before the parent has it.
- *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after the
- *       bytes matched the digest and were committed (201), or were already there (200).
+ *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after
+ *       the bytes matched the digest and were committed (201), or were already there (200).
  *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: this node's blob store claim mark ({@code
  *       mark}), taken by a payload delete before it checks that no deployment needs the bytes.
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: the payload was deleted;
  *       answers {@code freed_bytes} (0 if this node held no copy) and {@code kept} (true if the
- *       bytes were committed or held here after the mark, so they stay). Without a mark only an open
- *       hold keeps the copy.
+ *       bytes were committed or held here after the mark, so they stay). Without a mark only an
+ *       open hold keeps the copy.
  * </ul>
  */
 public final class InternalRoutes extends AllDirectives {
@@ -67,36 +66,84 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return pathPrefix(PeerPaths.INTERNAL, () -> extractCredentials(credentials -> {
-      requireClusterSecret(credentials);
-      return pathPrefix(PeerPaths.BLOBS, () -> pathPrefix(segment(), sha -> {
-        if (!BlobStore.isValidDigest(sha)) {
-          throw ApiException.notFound("no blob " + DeployRequest.printable(sha));
-        }
-        return concat(
-            path(PeerPaths.CLAIM_MARK, () -> get(() -> complete(HttpResponse.create().withEntity(ApiJson.entity(
-                ApiJson.MAPPER.createObjectNode().put("sha256", sha).put("mark", node.blobs().mark().token())))))),
-            pathEnd(() -> concat(
-                get(() -> parameterOptional(PeerPaths.WAIT, wait -> serve(sha, waitSeconds(wait)))),
-                put(() -> withoutSizeLimit(() -> extractRequestEntity(entity ->
-                    completeWithFuture(receive(sha, entity.getDataBytes()))))),
-                delete(() -> parameterOptional(PeerPaths.UNCLAIMED_SINCE, since ->
-                    completeWithFuture(reclaim(sha, since)))))));
-      }));
-    }));
+    return pathPrefix(
+        PeerPaths.INTERNAL,
+        () ->
+            extractCredentials(
+                credentials -> {
+                  requireClusterSecret(credentials);
+                  return pathPrefix(
+                      PeerPaths.BLOBS,
+                      () ->
+                          pathPrefix(
+                              segment(),
+                              sha -> {
+                                if (!BlobStore.isValidDigest(sha)) {
+                                  throw ApiException.notFound(
+                                      "no blob " + DeployRequest.printable(sha));
+                                }
+                                return concat(
+                                    path(
+                                        PeerPaths.CLAIM_MARK,
+                                        () ->
+                                            get(
+                                                () ->
+                                                    complete(
+                                                        HttpResponse.create()
+                                                            .withEntity(
+                                                                ApiJson.entity(
+                                                                    ApiJson.MAPPER
+                                                                        .createObjectNode()
+                                                                        .put("sha256", sha)
+                                                                        .put(
+                                                                            "mark",
+                                                                            node.blobs()
+                                                                                .mark()
+                                                                                .token())))))),
+                                    pathEnd(
+                                        () ->
+                                            concat(
+                                                get(
+                                                    () ->
+                                                        parameterOptional(
+                                                            PeerPaths.WAIT,
+                                                            wait -> serve(sha, waitSeconds(wait)))),
+                                                put(
+                                                    () ->
+                                                        withoutSizeLimit(
+                                                            () ->
+                                                                extractRequestEntity(
+                                                                    entity ->
+                                                                        completeWithFuture(
+                                                                            receive(
+                                                                                sha,
+                                                                                entity
+                                                                                    .getDataBytes()))))),
+                                                delete(
+                                                    () ->
+                                                        parameterOptional(
+                                                            PeerPaths.UNCLAIMED_SINCE,
+                                                            since ->
+                                                                completeWithFuture(
+                                                                    reclaim(sha, since)))))));
+                              }));
+                }));
   }
 
   private void requireClusterSecret(Optional<HttpCredentials> credentials) {
     if (credentials.isEmpty()) {
-      throw new ApiException(ErrorCode.UNAUTHORIZED, "node-to-node endpoint: the cluster secret is required");
+      throw new ApiException(
+          ErrorCode.UNAUTHORIZED, "node-to-node endpoint: the cluster secret is required");
     }
     HttpCredentials c = credentials.get();
     if (!c.scheme().equalsIgnoreCase(PeerClient.SCHEME)) {
-      throw new ApiException(ErrorCode.FORBIDDEN, "node-to-node endpoint: user credentials are not accepted here");
+      throw new ApiException(
+          ErrorCode.FORBIDDEN, "node-to-node endpoint: user credentials are not accepted here");
     }
     CompletableFuture<String> secret = node.clusterSecret().toCompletableFuture();
     if (!secret.isDone() || secret.isCompletedExceptionally()) {
-      throw ApiException.unavailable("the node is not ready for node-to-node calls").with("retry_after", ApiException.RETRY_AFTER_SECONDS);
+      throw ApiException.unavailable("the node is not ready for node-to-node calls")
+          .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
     }
     byte[] expected = secret.join().getBytes(StandardCharsets.UTF_8);
     byte[] given = c.token().getBytes(StandardCharsets.UTF_8);
@@ -128,14 +175,18 @@ public final class InternalRoutes extends AllDirectives {
     if (waitSeconds == 0) {
       throw notHeld(sha);
     }
-    CompletionStage<HttpResponse> later = node.blobs().whenPresent(sha).toCompletableFuture()
-        .orTimeout(waitSeconds, TimeUnit.SECONDS)
-        .handle((path, e) -> {
-          if (e != null) {
-            throw notHeld(sha);
-          }
-          return stream(path);
-        });
+    CompletionStage<HttpResponse> later =
+        node.blobs()
+            .whenPresent(sha)
+            .toCompletableFuture()
+            .orTimeout(waitSeconds, TimeUnit.SECONDS)
+            .handle(
+                (path, e) -> {
+                  if (e != null) {
+                    throw notHeld(sha);
+                  }
+                  return stream(path);
+                });
     return completeWithFuture(later);
   }
 
@@ -146,8 +197,12 @@ public final class InternalRoutes extends AllDirectives {
   private static HttpResponse stream(Path blob) {
     try {
       long size = Files.size(blob);
-      return HttpResponse.create().withEntity(
-          HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
+      return HttpResponse.create()
+          .withEntity(
+              HttpEntities.create(
+                  ContentTypes.APPLICATION_OCTET_STREAM,
+                  size,
+                  FileIO.fromPath(blob, PeerClient.TRANSFER_CHUNK_BYTES)));
     } catch (java.io.IOException e) {
       throw new CompletionException(e);
     }
@@ -158,42 +213,64 @@ public final class InternalRoutes extends AllDirectives {
       bytes.runWith(Sink.ignore(), mat);
       return CompletableFuture.completedFuture(created(200, sha));
     }
-    CompletionStage<StagedPayload> copy = bytes.runWith(
-        PayloadUpload.verifiedCopy(node.blobs(), node.settings().upload(), sha, new AtomicLong()), mat);
-    return copy
-        .thenApplyAsync(staged -> {
-          try {
-            staged.commit();
-            return created(201, sha);
-          } catch (java.io.IOException e) {
-            throw new CompletionException(e);
-          }
-        }, node.blocking())
-        .exceptionally(e -> {
-          ApiException api = ApiErrors.from(e);
-          return ApiErrors.response(api);
-        });
+    CompletionStage<StagedPayload> copy =
+        bytes.runWith(
+            PayloadUpload.verifiedCopy(
+                node.blobs(), node.settings().upload(), sha, new AtomicLong()),
+            mat);
+    return copy.thenApplyAsync(
+            staged -> {
+              try {
+                staged.commit();
+                return created(201, sha);
+              } catch (java.io.IOException e) {
+                throw new CompletionException(e);
+              }
+            },
+            node.blocking())
+        .exceptionally(
+            e -> {
+              ApiException api = ApiErrors.from(e);
+              return ApiErrors.response(api);
+            });
   }
 
   private CompletionStage<HttpResponse> reclaim(String sha, Optional<String> unclaimedSince) {
-    // Without a mark: a caller from before marks existed, which checked everything itself (open holds
+    // Without a mark: a caller from before marks existed, which checked everything itself (open
+    // holds
     // still keep the copy).
-    BlobStore.ClaimMark since = unclaimedSince.map(token -> BlobStore.ClaimMark.parse(token).orElseThrow(() ->
-        ApiException.invalid("'unclaimed_since' must be a claim mark from GET /internal/blobs/{sha256}/claim-mark")))
-        .orElseGet(() -> node.blobs().mark());
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        OptionalLong freed = node.reclaimer().reclaimLocally(sha, since);
-        return HttpResponse.create().withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode()
-            .put("sha256", sha).put("freed_bytes", freed.orElse(0)).put("kept", freed.isEmpty())));
-      } catch (java.io.IOException e) {
-        throw new CompletionException(e);
-      }
-    }, node.blocking());
+    BlobStore.ClaimMark since =
+        unclaimedSince
+            .map(
+                token ->
+                    BlobStore.ClaimMark.parse(token)
+                        .orElseThrow(
+                            () ->
+                                ApiException.invalid(
+                                    "'unclaimed_since' must be a claim mark from GET /internal/blobs/{sha256}/claim-mark")))
+            .orElseGet(() -> node.blobs().mark());
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            OptionalLong freed = node.reclaimer().reclaimLocally(sha, since);
+            return HttpResponse.create()
+                .withEntity(
+                    ApiJson.entity(
+                        ApiJson.MAPPER
+                            .createObjectNode()
+                            .put("sha256", sha)
+                            .put("freed_bytes", freed.orElse(0))
+                            .put("kept", freed.isEmpty())));
+          } catch (java.io.IOException e) {
+            throw new CompletionException(e);
+          }
+        },
+        node.blocking());
   }
 
   private static HttpResponse created(int status, String sha) {
-    return HttpResponse.create().withStatus(status)
+    return HttpResponse.create()
+        .withStatus(status)
         .withEntity(ApiJson.entity(ApiJson.MAPPER.createObjectNode().put("sha256", sha)));
   }
 }

@@ -1,8 +1,8 @@
 package dev.deployrt.http.limits;
 
-import dev.deployrt.errors.ErrorCode;
 import com.typesafe.config.Config;
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
 import io.github.bucket4j.Bucket;
 import java.time.Duration;
 import java.util.List;
@@ -14,26 +14,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Limits on failed authentications ({@code deploy.limits.failed-logins-*}), applied before a password
- * is hashed or a token looked up, so a flood of wrong credentials costs neither CPU (Argon2 takes
- * ~20 MiB and tens of ms per check) nor database queries, and cannot queue real users behind it.
+ * Limits on failed authentications ({@code deploy.limits.failed-logins-*}), applied before a
+ * password is hashed or a token looked up, so a flood of wrong credentials costs neither CPU
+ * (Argon2 takes ~20 MiB and tens of ms per check) nor database queries, and cannot queue real users
+ * behind it.
  *
- * <p>Two budgets of failures, each a token bucket that refills over the window: one per client address
- * and one per user name. Every attempt takes one failure from each budget it is held to when it
- * starts ({@link #begin}), so attempts in flight at once cannot overdraw a budget, and gives it back
- * when it did not fail. With either budget empty the attempt is refused with 429 {@code
- * TOO_MANY_REQUESTS} and {@code Retry-After}, right or wrong. So that guessing one user's password
- * from many addresses cannot lock that user out, an address from which the user signed in
+ * <p>Two budgets of failures, each a token bucket that refills over the window: one per client
+ * address and one per user name. Every attempt takes one failure from each budget it is held to
+ * when it starts ({@link #begin}), so attempts in flight at once cannot overdraw a budget, and
+ * gives it back when it did not fail. With either budget empty the attempt is refused with 429
+ * {@code TOO_MANY_REQUESTS} and {@code Retry-After}, right or wrong. So that guessing one user's
+ * password from many addresses cannot lock that user out, an address from which the user signed in
  * successfully (in the last {@link #KNOWN_ADDRESS_TTL}) is held only to its own budget.
  *
- * <p>The client address is the TCP peer's, unless the peer is one of {@code deploy.http.trusted-proxies}:
- * then the nearest address in its {@code X-Forwarded-For} that is not a trusted proxy ({@link
- * #clientAddress}). A trusted proxy's own address is never a known address.
+ * <p>The client address is the TCP peer's, unless the peer is one of {@code
+ * deploy.http.trusted-proxies}: then the nearest address in its {@code X-Forwarded-For} that is not
+ * a trusted proxy ({@link #clientAddress}). A trusted proxy's own address is never a known address.
  *
  * <p>Per node: a cluster of n nodes allows n times the failures. Memory stays bounded: past {@link
- * #MAX_TRACKED} keys, buckets that have refilled (they say nothing) are dropped, and keys beyond that
- * share one overflow bucket; a bucket that still holds failures is never dropped. A full map is swept
- * at most once per {@link #SWEEP_EVERY}, so a flood of new keys does not scan it on every attempt.
+ * #MAX_TRACKED} keys, buckets that have refilled (they say nothing) are dropped, and keys beyond
+ * that share one overflow bucket; a bucket that still holds failures is never dropped. A full map
+ * is swept at most once per {@link #SWEEP_EVERY}, so a flood of new keys does not scan it on every
+ * attempt.
  */
 public final class LoginLimits {
   static final int MAX_TRACKED = 10_000;
@@ -44,13 +46,16 @@ public final class LoginLimits {
   private final Set<String> trustedProxies;
   private final Budgets byAddress;
   private final Budgets byUser;
+
   /** "user\u0000address" → when that user last signed in from there (millis). */
   private final Map<String, Long> knownAddresses = new ConcurrentHashMap<>();
+
   private final SweepThrottle knownAddressSweeps = new SweepThrottle();
 
   public LoginLimits(long perAddress, long perUser, Duration window, Set<String> trustedProxies) {
     if (perAddress < 0 || perUser < 0 || window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException("deploy.limits.failed-logins-*: counts 0 (off) or more, a positive window");
+      throw new IllegalArgumentException(
+          "deploy.limits.failed-logins-*: counts 0 (off) or more, a positive window");
     }
     this.window = window;
     this.trustedProxies = Set.copyOf(trustedProxies);
@@ -60,10 +65,15 @@ public final class LoginLimits {
 
   public static LoginLimits fromConfig(Config config) {
     Config c = config.getConfig("deploy.limits");
-    List<String> proxies = config.getString("deploy.http.trusted-proxies").isBlank() ? List.of()
-        : List.of(config.getString("deploy.http.trusted-proxies").split("\\s*,\\s*"));
-    return new LoginLimits(c.getLong("failed-logins-per-address"), c.getLong("failed-logins-per-user"),
-        c.getDuration("failed-logins-window"), Set.copyOf(proxies));
+    List<String> proxies =
+        config.getString("deploy.http.trusted-proxies").isBlank()
+            ? List.of()
+            : List.of(config.getString("deploy.http.trusted-proxies").split("\\s*,\\s*"));
+    return new LoginLimits(
+        c.getLong("failed-logins-per-address"),
+        c.getLong("failed-logins-per-user"),
+        c.getDuration("failed-logins-window"),
+        Set.copyOf(proxies));
   }
 
   /**
@@ -86,9 +96,10 @@ public final class LoginLimits {
   }
 
   /**
-   * Starts a sign-in of {@code user} (null for a token) from {@code address}, taking one failure from
-   * each budget it is held to; throws 429 if one is empty. End it with {@link Attempt#failed} or
-   * {@link Attempt#succeeded}, or {@link Attempt#undecided} when the credentials were not judged.
+   * Starts a sign-in of {@code user} (null for a token) from {@code address}, taking one failure
+   * from each budget it is held to; throws 429 if one is empty. End it with {@link Attempt#failed}
+   * or {@link Attempt#succeeded}, or {@link Attempt#undecided} when the credentials were not
+   * judged.
    */
   public Attempt begin(String user, String address) {
     Bucket addressBucket = byAddress.take(address);
@@ -157,16 +168,22 @@ public final class LoginLimits {
   }
 
   private static ApiException refused(Bucket bucket, String whose) {
-    long nanos = bucket == null ? TimeUnit.SECONDS.toNanos(1) : bucket.estimateAbilityToConsume(1).getNanosToWaitForRefill();
+    long nanos =
+        bucket == null
+            ? TimeUnit.SECONDS.toNanos(1)
+            : bucket.estimateAbilityToConsume(1).getNanosToWaitForRefill();
     long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(nanos + 999_999_999L));
-    return new ApiException(ErrorCode.TOO_MANY_REQUESTS, "too many failed sign-ins " + whose + "; retry after " + seconds
-        + " s").with("retry_after", seconds);
+    return new ApiException(
+            ErrorCode.TOO_MANY_REQUESTS,
+            "too many failed sign-ins " + whose + "; retry after " + seconds + " s")
+        .with("retry_after", seconds);
   }
 
   /** One budget per key (an address, a user name), bounded in number. */
   private final class Budgets {
     /** Returned by {@link #take} when the budget is spent. */
-    static final Bucket EMPTY = Bucket.builder().addLimit(l -> l.capacity(1).refillGreedy(1, Duration.ofDays(1))).build();
+    static final Bucket EMPTY =
+        Bucket.builder().addLimit(l -> l.capacity(1).refillGreedy(1, Duration.ofDays(1))).build();
 
     private final long capacity;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
@@ -178,7 +195,10 @@ public final class LoginLimits {
       this.overflow = capacity == 0 ? null : newBucket();
     }
 
-    /** Takes one failure for {@code key}: its bucket (null when the limit is off), or {@link #EMPTY}. */
+    /**
+     * Takes one failure for {@code key}: its bucket (null when the limit is off), or {@link
+     * #EMPTY}.
+     */
     Bucket take(String key) {
       if (capacity == 0) {
         return null;
@@ -188,7 +208,10 @@ public final class LoginLimits {
         if (buckets.size() >= MAX_TRACKED && sweeps.due()) {
           buckets.values().removeIf(b -> b.getAvailableTokens() >= capacity);
         }
-        bucket = buckets.size() >= MAX_TRACKED ? overflow : buckets.computeIfAbsent(key, k -> newBucket());
+        bucket =
+            buckets.size() >= MAX_TRACKED
+                ? overflow
+                : buckets.computeIfAbsent(key, k -> newBucket());
       }
       return bucket.tryConsume(1) ? bucket : EMPTY;
     }
@@ -204,7 +227,9 @@ public final class LoginLimits {
     }
 
     private Bucket newBucket() {
-      return Bucket.builder().addLimit(limit -> limit.capacity(capacity).refillGreedy(capacity, window)).build();
+      return Bucket.builder()
+          .addLimit(limit -> limit.capacity(capacity).refillGreedy(capacity, window))
+          .build();
     }
   }
 

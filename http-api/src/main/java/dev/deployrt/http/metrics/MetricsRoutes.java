@@ -14,13 +14,14 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code GET /metrics}: this node's metrics ({@link dev.deployrt.metrics.NodeMetrics}) in the
- * Prometheus text format, written by the Prometheus client library. No authentication, like the health
- * endpoints, so a scraper needs no user; it shows counts and sizes, never project names or users.
- * Every figure is in memory ({@link dev.deployrt.metrics.NodeMetrics}): a scrape reads no disk and
- * no database, so it is answered on the spot.
+ * Prometheus text format, written by the Prometheus client library. No authentication, like the
+ * health endpoints, so a scraper needs no user; it shows counts and sizes, never project names or
+ * users. Every figure is in memory ({@link dev.deployrt.metrics.NodeMetrics}): a scrape reads no
+ * disk and no database, so it is answered on the spot.
  */
 public final class MetricsRoutes extends AllDirectives {
-  private static final ContentType TEXT_FORMAT = ContentTypes.parse(PrometheusTextFormatWriter.CONTENT_TYPE);
+  private static final ContentType TEXT_FORMAT =
+      ContentTypes.parse(PrometheusTextFormatWriter.CONTENT_TYPE);
   private final NodeMetrics metrics;
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
@@ -29,14 +30,20 @@ public final class MetricsRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return path("metrics", () -> get(() -> {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-      try {
-        writer.write(out, metrics.registry().scrape());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return complete(HttpResponse.create().withEntity(HttpEntities.create(TEXT_FORMAT, out.toByteArray())));
-    }));
+    return path(
+        "metrics",
+        () ->
+            get(
+                () -> {
+                  ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+                  try {
+                    writer.write(out, metrics.registry().scrape());
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                  return complete(
+                      HttpResponse.create()
+                          .withEntity(HttpEntities.create(TEXT_FORMAT, out.toByteArray())));
+                }));
   }
 }
