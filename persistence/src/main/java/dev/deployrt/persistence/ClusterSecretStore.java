@@ -1,6 +1,7 @@
 package dev.deployrt.persistence;
 
 import com.typesafe.config.Config;
+import dev.deployrt.persistence.sql.ClusterSecretSql;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,8 +35,7 @@ public final class ClusterSecretStore {
       }
       byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
-      try (PreparedStatement insert =
-          c.prepareStatement("INSERT INTO deploy_cluster_secret (id, secret) VALUES (1, ?)")) {
+      try (PreparedStatement insert = c.prepareStatement(ClusterSecretSql.INSERT_SECRET)) {
         insert.setString(1, HexFormat.of().formatHex(random));
         insert.executeUpdate();
       } catch (SQLException raced) {
@@ -51,7 +51,7 @@ public final class ClusterSecretStore {
 
   private static String read(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT secret FROM deploy_cluster_secret WHERE id = 1")) {
+        ResultSet rs = s.executeQuery(ClusterSecretSql.SELECT_SECRET)) {
       return rs.next() ? rs.getString(1) : null;
     }
   }

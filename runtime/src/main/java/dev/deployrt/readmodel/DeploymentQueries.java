@@ -1,14 +1,13 @@
 package dev.deployrt.readmodel;
 
 import dev.deployrt.deployment.Deployment;
-import dev.deployrt.persistence.ReadModelSchema;
+import dev.deployrt.persistence.sql.ReadModelSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -21,8 +20,6 @@ import java.util.Map;
  * executor.
  */
 public final class DeploymentQueries {
-  private static final String T = ReadModelSchema.TABLE;
-
   /**
    * What to list. Null filters are not applied; {@code since} and {@code until} bound {@code
    * created_at}, both inclusive.
@@ -131,12 +128,7 @@ public final class DeploymentQueries {
 
   private Page page(Connection c, Where where, int offset, int limit) throws SQLException {
     List<Deployment> page = new ArrayList<>();
-    try (PreparedStatement s =
-        c.prepareStatement(
-            "SELECT state FROM "
-                + T
-                + where.sql()
-                + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?")) {
+    try (PreparedStatement s = c.prepareStatement(ReadModelSql.listPage(where.sql()))) {
       int i = bind(s, where.args());
       s.setInt(i++, limit);
       s.setInt(i, offset);
@@ -150,7 +142,7 @@ public final class DeploymentQueries {
     if (offset == 0 && page.size() < limit) {
       total = page.size(); // the page holds every match: no need to count
     } else {
-      try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + T + where.sql())) {
+      try (PreparedStatement s = c.prepareStatement(ReadModelSql.count(where.sql()))) {
         bind(s, where.args());
         try (ResultSet rs = s.executeQuery()) {
           rs.next();
@@ -163,9 +155,7 @@ public final class DeploymentQueries {
 
   private Map<String, Deployment> loadAll(Connection c, List<String> ids) throws SQLException {
     Map<String, Deployment> out = new HashMap<>();
-    String marks = String.join(", ", Collections.nCopies(ids.size(), "?"));
-    try (PreparedStatement s =
-        c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id IN (" + marks + ")")) {
+    try (PreparedStatement s = c.prepareStatement(ReadModelSql.selectStatesByIds(ids.size()))) {
       for (int i = 0; i < ids.size(); i++) {
         s.setString(i + 1, ids.get(i));
       }
@@ -185,29 +175,26 @@ public final class DeploymentQueries {
    */
   private record Where(String sql, List<Object> args) {
     static Where of(Filter f, List<String> except) {
-      StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+      StringBuilder where = new StringBuilder(ReadModelSql.WHERE_ALL);
       List<Object> args = new ArrayList<>();
       if (f.project() != null) {
-        where.append(" AND project = ?");
+        where.append(ReadModelSql.AND_PROJECT);
         args.add(f.project());
       }
       if (f.status() != null) {
-        where.append(" AND status = ?");
+        where.append(ReadModelSql.AND_STATUS);
         args.add(f.status());
       }
       if (f.since() != null) {
-        where.append(" AND created_at_ms >= ?");
+        where.append(ReadModelSql.AND_CREATED_SINCE);
         args.add(f.since().toEpochMilli());
       }
       if (f.until() != null) {
-        where.append(" AND created_at_ms <= ?");
+        where.append(ReadModelSql.AND_CREATED_UNTIL);
         args.add(f.until().toEpochMilli());
       }
       if (!except.isEmpty()) {
-        where
-            .append(" AND deployment_id NOT IN (")
-            .append(String.join(", ", Collections.nCopies(except.size(), "?")))
-            .append(")");
+        where.append(ReadModelSql.andDeploymentIdNotIn(except.size()));
         args.addAll(except);
       }
       return new Where(where.toString(), args);
@@ -220,11 +207,7 @@ public final class DeploymentQueries {
    */
   public boolean blobStillNeeded(String sha256, String exceptDeploymentId) throws SQLException {
     try (Connection c = pool.connection();
-        PreparedStatement s =
-            c.prepareStatement(
-                "SELECT COUNT(*) FROM "
-                    + T
-                    + " WHERE sha256 = ? AND deployment_id <> ? AND (payload_present OR status IN ('pending', 'distributing'))")) {
+        PreparedStatement s = c.prepareStatement(ReadModelSql.COUNT_OTHER_BLOB_KEEPERS)) {
       s.setString(1, sha256);
       s.setString(2, exceptDeploymentId);
       try (ResultSet rs = s.executeQuery()) {
@@ -256,12 +239,7 @@ public final class DeploymentQueries {
    */
   public BlobUse blobUse(String sha256) throws SQLException {
     try (Connection c = pool.connection();
-        PreparedStatement s =
-            c.prepareStatement(
-                "SELECT COUNT(*), "
-                    + "SUM(CASE WHEN payload_present OR status IN ('pending', 'distributing') THEN 1 ELSE 0 END) FROM "
-                    + T
-                    + " WHERE sha256 = ?")) {
+        PreparedStatement s = c.prepareStatement(ReadModelSql.COUNT_BLOB_USE)) {
       s.setString(1, sha256);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.EventLog;
 import dev.deployrt.persistence.ReadModelSchema;
+import dev.deployrt.persistence.sql.ReadModelSql;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,7 +20,6 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
  * it. The JSON is Pekko's own Jackson mapping of {@link Deployment}, the one its snapshots use.
  */
 public final class DeploymentRows {
-  private static final String T = ReadModelSchema.TABLE;
   private final ObjectMapper json;
 
   public DeploymentRows(ActorSystem<?> system) {
@@ -28,8 +28,7 @@ public final class DeploymentRows {
   }
 
   public Optional<Deployment> load(Connection c, String deploymentId) throws SQLException {
-    try (PreparedStatement s =
-        c.prepareStatement("SELECT state FROM " + T + " WHERE deployment_id = ?")) {
+    try (PreparedStatement s = c.prepareStatement(ReadModelSql.SELECT_STATE_BY_ID)) {
       s.setString(1, deploymentId);
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? Optional.of(parse(rs.getString(1))) : Optional.empty();
@@ -40,24 +39,14 @@ public final class DeploymentRows {
   /** Inserts or replaces the row of {@code d} (its event log is not stored). */
   public void save(Connection c, Deployment d) throws SQLException {
     String state = render(withoutLog(d));
-    try (PreparedStatement u =
-        c.prepareStatement(
-            "UPDATE "
-                + T
-                + " SET project = ?, status = ?, created_at_ms = ?, sha256 = ?, payload_present = ?, state = ?"
-                + " WHERE deployment_id = ?")) {
+    try (PreparedStatement u = c.prepareStatement(ReadModelSql.UPDATE_ROW)) {
       bind(u, d, state);
       u.setString(7, d.deploymentId());
       if (u.executeUpdate() == 1) {
         return;
       }
     }
-    try (PreparedStatement i =
-        c.prepareStatement(
-            "INSERT INTO "
-                + T
-                + " (project, status, created_at_ms, sha256, payload_present, state, deployment_id)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement i = c.prepareStatement(ReadModelSql.INSERT_ROW)) {
       bind(i, d, state);
       i.setString(7, d.deploymentId());
       i.executeUpdate();
@@ -66,8 +55,7 @@ public final class DeploymentRows {
 
   private static void bind(PreparedStatement s, Deployment d, String state) throws SQLException {
     // A deployment refused for a missing or invalid project has none; the column (a filter only,
-    // the
-    // row's state keeps the null) holds "" then, which no valid project name equals.
+    // the row's state keeps the null) holds "" then, which no valid project name equals.
     s.setString(1, d.project() == null ? "" : d.project());
     s.setString(2, d.status().apiName());
     s.setLong(3, d.createdAt().toEpochMilli());

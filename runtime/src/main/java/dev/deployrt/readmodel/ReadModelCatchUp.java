@@ -1,6 +1,7 @@
 package dev.deployrt.readmodel;
 
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.persistence.sql.ReadModelSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -84,9 +85,7 @@ public final class ReadModelCatchUp {
   private Map<String, Long> targets(Map<String, Long> stored) {
     Map<String, Long> targets = new HashMap<>();
     try (Connection c = pool.connection();
-        PreparedStatement q =
-            c.prepareStatement(
-                "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ? AND \"event_id\" > ?")) {
+        PreparedStatement q = c.prepareStatement(ReadModelSql.LAST_TAGGED_EVENT_AFTER)) {
       q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
       for (int i = 0; i < DeploymentEntity.TAG_COUNT; i++) {
         String tag = DeploymentEntity.tag(i);
@@ -108,10 +107,7 @@ public final class ReadModelCatchUp {
   private Map<String, Long> storedOffsets() {
     Map<String, Long> offsets = new HashMap<>();
     try (Connection c = pool.connection();
-        PreparedStatement q =
-            c.prepareStatement(
-                "SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" "
-                    + "WHERE \"projection_name\" = ? AND \"manifest\" = 'SEQ'")) {
+        PreparedStatement q = c.prepareStatement(ReadModelSql.SELECT_PROJECTION_OFFSETS)) {
       q.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
       q.setString(1, DeploymentProjection.NAME);
       try (ResultSet rs = q.executeQuery()) {

@@ -2,6 +2,7 @@ package dev.deployrt.release;
 
 import com.typesafe.config.Config;
 import dev.deployrt.persistence.DatabaseConfig;
+import dev.deployrt.persistence.sql.ReleasesSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,10 +34,7 @@ public final class ReleaseStore {
     List<DesiredRelease> out = new ArrayList<>();
     try (Connection c = DatabaseConfig.connect(config);
         Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT project, deployment_id, sha256, size, created_at_micros, origin, "
-                    + "targets, source_deployment_id FROM deploy_desired_release")) {
+        ResultSet rs = s.executeQuery(ReleasesSql.SELECT_RELEASES)) {
       while (rs.next()) {
         String targets = rs.getString(7);
         out.add(
@@ -60,11 +58,7 @@ public final class ReleaseStore {
   public void saveIfNewer(DesiredRelease r) throws SQLException {
     long micros = ChronoUnit.MICROS.between(Instant.EPOCH, r.createdAt());
     try (Connection c = DatabaseConfig.connect(config)) {
-      try (PreparedStatement update =
-          c.prepareStatement(
-              "UPDATE deploy_desired_release SET deployment_id = ?, "
-                  + "sha256 = ?, size = ?, created_at_micros = ?, origin = ?, targets = ?, source_deployment_id = ? "
-                  + "WHERE project = ? AND (created_at_micros < ? OR (created_at_micros = ? AND deployment_id < ?))")) {
+      try (PreparedStatement update = c.prepareStatement(ReleasesSql.UPDATE_IF_NEWER)) {
         bind(update, r, micros);
         update.setString(8, r.project());
         update.setLong(9, micros);
@@ -74,10 +68,7 @@ public final class ReleaseStore {
           return;
         }
       }
-      try (PreparedStatement insert =
-          c.prepareStatement(
-              "INSERT INTO deploy_desired_release (deployment_id, sha256, "
-                  + "size, created_at_micros, origin, targets, source_deployment_id, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      try (PreparedStatement insert = c.prepareStatement(ReleasesSql.INSERT_RELEASE)) {
         bind(insert, r, micros);
         insert.setString(8, r.project());
         insert.executeUpdate();

@@ -1,6 +1,7 @@
 package dev.deployrt.http.auth;
 
 import dev.deployrt.async.Failures;
+import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -129,7 +130,7 @@ final class AdminBootstrap {
 
   private void createAdmin() {
     try (Connection c = pool.connection()) {
-      try (PreparedStatement q = c.prepareStatement("SELECT COUNT(*) FROM deploy_users");
+      try (PreparedStatement q = c.prepareStatement(AccountsSql.COUNT_USERS);
           ResultSet rs = q.executeQuery()) {
         rs.next();
         if (rs.getLong(1) > 0) {
@@ -144,10 +145,7 @@ final class AdminBootstrap {
         writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
       }
       long now = System.currentTimeMillis();
-      try (PreparedStatement insert =
-          c.prepareStatement(
-              "INSERT INTO deploy_users "
-                  + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+      try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_USER)) {
         insert.setString(1, "admin");
         insert.setString(2, Role.ADMIN.name());
         insert.setString(3, PasswordHashing.hash(password));

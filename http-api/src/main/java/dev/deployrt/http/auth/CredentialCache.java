@@ -2,6 +2,7 @@ package dev.deployrt.http.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -154,8 +155,7 @@ final class CredentialCache {
   void checkEpoch() {
     long epoch;
     try (Connection c = pool.connection();
-        PreparedStatement q =
-            c.prepareStatement("SELECT epoch FROM deploy_credentials_epoch WHERE id = 1")) {
+        PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_CREDENTIALS_EPOCH)) {
       q.setQueryTimeout((int) Math.max(1, checkEvery.toSeconds() * STALE_AFTER_CHECKS));
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
@@ -190,8 +190,7 @@ final class CredentialCache {
    * for.
    */
   static void moveEpoch(Connection c) throws SQLException {
-    try (PreparedStatement update =
-        c.prepareStatement("UPDATE deploy_credentials_epoch SET epoch = epoch + 1 WHERE id = 1")) {
+    try (PreparedStatement update = c.prepareStatement(AccountsSql.MOVE_CREDENTIALS_EPOCH)) {
       if (update.executeUpdate() == 0) {
         // Fail the change rather than let other nodes trust credentials it made wrong.
         throw new SQLException(NO_EPOCH_ROW);

@@ -2,6 +2,7 @@ package dev.deployrt.http.auth;
 
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.text.ClientText;
 import java.security.SecureRandom;
@@ -78,12 +79,8 @@ public final class TokenStore {
           try (Connection c = pool.connection()) {
             c.setAutoCommit(false);
             // The user's row stays locked until the token is in: a concurrent delete of the user
-            // waits,
-            // then revokes it with the others (or this finds the user gone).
-            try (PreparedStatement insert =
-                c.prepareStatement(
-                    "INSERT INTO deploy_tokens (token_id, token_sha256, "
-                        + "user_name, description, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            // waits, then revokes it with the others (or this finds the user gone).
+            try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_TOKEN)) {
               UserStore.existingUser(c, userName);
               insert.setString(1, id);
               insert.setString(2, UserStore.sha256(secret));
@@ -123,11 +120,7 @@ public final class TokenStore {
     return database.supply(
         () -> {
           try (Connection c = pool.connection();
-              PreparedStatement q =
-                  c.prepareStatement(
-                      "SELECT token_id, user_name, description, created_at_ms, "
-                          + "created_by, expires_at_ms, revoked_at_ms, revoked_by FROM deploy_tokens "
-                          + "ORDER BY created_at_ms DESC, token_id");
+              PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_TOKENS);
               ResultSet rs = q.executeQuery()) {
             List<TokenInfo> out = new ArrayList<>();
             while (rs.next()) {
@@ -153,8 +146,7 @@ public final class TokenStore {
         .supply(
             () -> {
               try (Connection c = pool.connection()) {
-                try (PreparedStatement exists =
-                    c.prepareStatement("SELECT 1 FROM deploy_tokens WHERE token_id = ?")) {
+                try (PreparedStatement exists = c.prepareStatement(AccountsSql.TOKEN_EXISTS)) {
                   exists.setString(1, id);
                   try (ResultSet rs = exists.executeQuery()) {
                     if (!rs.next()) {
@@ -163,10 +155,7 @@ public final class TokenStore {
                   }
                 }
                 c.setAutoCommit(false);
-                try (PreparedStatement revoke =
-                    c.prepareStatement(
-                        "UPDATE deploy_tokens SET revoked_at_ms = ?, "
-                            + "revoked_by = ? WHERE token_id = ? AND revoked_at_ms IS NULL")) {
+                try (PreparedStatement revoke = c.prepareStatement(AccountsSql.REVOKE_TOKEN)) {
                   revoke.setLong(1, System.currentTimeMillis());
                   revoke.setString(2, by.name());
                   revoke.setString(3, id);

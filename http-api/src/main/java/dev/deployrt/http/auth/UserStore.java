@@ -3,6 +3,7 @@ package dev.deployrt.http.auth;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -166,9 +167,7 @@ public final class UserStore {
     return database.supply(
         () -> {
           try (Connection c = pool.connection();
-              PreparedStatement q =
-                  c.prepareStatement(
-                      "SELECT role, password_hash FROM deploy_users WHERE name = ?")) {
+              PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_PASSWORD_BY_NAME)) {
             q.setString(1, name);
             try (ResultSet rs = q.executeQuery()) {
               return rs.next()
@@ -214,9 +213,7 @@ public final class UserStore {
                 () -> {
                   try (Connection c = pool.connection();
                       PreparedStatement q =
-                          c.prepareStatement(
-                              "SELECT u.name, u.role, t.expires_at_ms, t.revoked_at_ms "
-                                  + "FROM deploy_tokens t JOIN deploy_users u ON u.name = t.user_name WHERE t.token_sha256 = ?")) {
+                          c.prepareStatement(AccountsSql.SELECT_TOKEN_USER_BY_SHA256)) {
                     q.setString(1, digest);
                     try (ResultSet rs = q.executeQuery()) {
                       if (!rs.next()) {
@@ -252,9 +249,7 @@ public final class UserStore {
     return database.supply(
         () -> {
           try (Connection c = pool.connection();
-              PreparedStatement q =
-                  c.prepareStatement(
-                      "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users ORDER BY name");
+              PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_USERS);
               ResultSet rs = q.executeQuery()) {
             List<UserInfo> out = new ArrayList<>();
             while (rs.next()) {
@@ -281,9 +276,7 @@ public final class UserStore {
                               .with("user", name);
                         }
                         try (PreparedStatement insert =
-                            c.prepareStatement(
-                                "INSERT INTO deploy_users "
-                                    + "(name, role, password_hash, created_at_ms, created_by, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+                            c.prepareStatement(AccountsSql.INSERT_USER)) {
                           insert.setString(1, name);
                           insert.setString(2, role.name());
                           insert.setString(3, hash);
@@ -328,9 +321,7 @@ public final class UserStore {
                             requireAnotherAdmin(c, name);
                           }
                           try (PreparedStatement update =
-                              c.prepareStatement(
-                                  "UPDATE deploy_users SET role = COALESCE(?, role), "
-                                      + "password_hash = COALESCE(?, password_hash), updated_at_ms = ? WHERE name = ?")) {
+                              c.prepareStatement(AccountsSql.UPDATE_USER)) {
                             update.setString(1, role == null ? null : role.name());
                             update.setString(2, newHash);
                             update.setLong(3, System.currentTimeMillis());
@@ -361,10 +352,7 @@ public final class UserStore {
    * is none.
    */
   static UserInfo existingUser(Connection c, String name) throws SQLException {
-    try (PreparedStatement q =
-        c.prepareStatement(
-            "SELECT name, role, created_at_ms, created_by, updated_at_ms "
-                + "FROM deploy_users WHERE name = ? FOR UPDATE")) {
+    try (PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_USER_BY_NAME_FOR_UPDATE)) {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
@@ -384,9 +372,7 @@ public final class UserStore {
    */
   private static UserInfo existingUserAdminsLockedFirst(Connection c, String name)
       throws SQLException {
-    try (PreparedStatement q =
-            c.prepareStatement(
-                "SELECT name FROM deploy_users WHERE role = 'ADMIN' ORDER BY name FOR UPDATE");
+    try (PreparedStatement q = c.prepareStatement(AccountsSql.LOCK_ADMINS);
         ResultSet rs = q.executeQuery()) {
       while (rs.next()) {
         // Reading every row takes every lock.
@@ -408,11 +394,8 @@ public final class UserStore {
                     requireAnotherAdmin(c, name);
                   }
                   try (PreparedStatement revoke =
-                          c.prepareStatement(
-                              "UPDATE deploy_tokens SET revoked_at_ms = ?, "
-                                  + "revoked_by = ? WHERE user_name = ? AND revoked_at_ms IS NULL");
-                      PreparedStatement delete =
-                          c.prepareStatement("DELETE FROM deploy_users WHERE name = ?")) {
+                          c.prepareStatement(AccountsSql.REVOKE_USER_TOKENS);
+                      PreparedStatement delete = c.prepareStatement(AccountsSql.DELETE_USER)) {
                     revoke.setLong(1, System.currentTimeMillis());
                     revoke.setString(2, by.name());
                     revoke.setString(3, name);
@@ -439,8 +422,7 @@ public final class UserStore {
    * demotions or deletes cannot both pass.
    */
   private static void requireAnotherAdmin(Connection c, String name) throws SQLException {
-    try (PreparedStatement q =
-        c.prepareStatement("SELECT name FROM deploy_users WHERE role = 'ADMIN' AND name <> ?")) {
+    try (PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_OTHER_ADMINS)) {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         if (!rs.next()) {
@@ -483,9 +465,7 @@ public final class UserStore {
   }
 
   static UserInfo userRow(Connection c, String name) throws SQLException {
-    try (PreparedStatement q =
-        c.prepareStatement(
-            "SELECT name, role, created_at_ms, created_by, updated_at_ms FROM deploy_users WHERE name = ?")) {
+    try (PreparedStatement q = c.prepareStatement(AccountsSql.SELECT_USER_BY_NAME)) {
       q.setString(1, name);
       try (ResultSet rs = q.executeQuery()) {
         return rs.next() ? userInfo(rs) : null;

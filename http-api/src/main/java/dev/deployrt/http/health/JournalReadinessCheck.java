@@ -1,5 +1,6 @@
 package dev.deployrt.http.health;
 
+import dev.deployrt.persistence.sql.JournalSql;
 import dev.deployrt.readmodel.SharedPool;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -49,7 +50,7 @@ public final class JournalReadinessCheck implements Supplier<CompletionStage<Boo
               try (Connection c = pool.connection();
                   Statement query = c.createStatement()) {
                 query.setQueryTimeout(2);
-                query.execute("SELECT 1 FROM \"event_journal\" WHERE 1 = 0");
+                query.execute(JournalSql.PROBE_JOURNAL);
                 return true;
               } catch (SQLException e) {
                 throw new CompletionException(
