@@ -59,8 +59,9 @@ public final class NodeMain {
     try {
       NodeRuntime node = NodeRuntime.init(system);
       UserStore users = UserStore.start(node, config.getString("deploy.admin-password"));
-      String host = config.getString("deploy.http.host");
-      int port = config.getInt("deploy.http.port");
+      HttpSettings http = HttpSettings.fromConfig(config);
+      String host = http.host();
+      int port = http.port();
       new OperationsApi(node, users)
           .bind(host, port)
           .toCompletableFuture()
@@ -91,9 +92,8 @@ public final class NodeMain {
     system.getWhenTerminated().toCompletableFuture().join();
     if (!signalled.get()) {
       // Not asked to stop: the cluster removed this node (e.g. the split-brain resolver downed it
-      // on the
-      // minority side of a partition). Exit non-zero so a supervisor starts it again; it then
-      // rejoins.
+      // on the minority side of a partition). Exit non-zero so a supervisor starts it again; it
+      // then rejoins.
       log.error(
           "the actor system stopped without a signal (this node was removed from the cluster): exiting 1");
       System.exit(1);

@@ -43,16 +43,19 @@ public final class OperationsApi extends AllDirectives {
   private final Duration askTimeout;
 
   private final RequestLimits limits;
+  private final HttpSettings settings;
 
   public OperationsApi(NodeRuntime node, UserStore users) {
     this.node = node;
     this.users = users;
-    this.limits = RequestLimits.fromConfig(node.system().settings().config());
+    var config = node.system().settings().config();
+    this.settings = HttpSettings.fromConfig(config);
+    this.limits = RequestLimits.fromConfig(config);
     this.auth =
         new Authentication(
-            users, limits, LoginLimits.fromConfig(node.system().settings().config()));
-    this.maxWait = node.system().settings().config().getDuration("deploy.http.max-wait-timeout");
-    this.askTimeout = node.system().settings().config().getDuration("deploy.http.ask-timeout");
+            users, limits, LoginLimits.fromConfig(config, settings.trustedProxies()));
+    this.maxWait = settings.maxWaitTimeout();
+    this.askTimeout = settings.askTimeout();
   }
 
   /**
@@ -68,7 +71,7 @@ public final class OperationsApi extends AllDirectives {
             new InternalRoutes(node).route(),
             new ClusterRoutes(node, auth, askTimeout).route(),
             new AccountRoutes(users, auth).route(),
-            DeploymentRoutes.of(node, auth, askTimeout, maxWait, limits).route());
+            DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
     RejectionHandler rejections = ApiErrors.rejectionHandler();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));
@@ -85,8 +88,7 @@ public final class OperationsApi extends AllDirectives {
     if (node.tls().server().isPresent()) {
       server = server.enableHttps(ConnectionContext.httpsServer(node.tls().server().get()));
     }
-    Duration headerTimeout =
-        node.system().settings().config().getDuration("deploy.http.request-header-timeout");
+    Duration headerTimeout = settings.requestHeaderTimeout();
     return server
         .bindFlow(RequestHeaderTimeout.around(route().flow(node.system()), headerTimeout))
         .thenApply(
@@ -126,7 +128,7 @@ public final class OperationsApi extends AllDirectives {
 
   private String advertisedHost(String bound) {
     var config = node.system().settings().config();
-    String advertised = config.getString("deploy.http.advertised-host");
+    String advertised = settings.advertisedHost();
     if (!advertised.isBlank()) {
       return advertised;
     }

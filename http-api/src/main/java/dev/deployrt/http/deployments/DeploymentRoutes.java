@@ -12,6 +12,7 @@ import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
+import dev.deployrt.http.HttpSettings;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.node.NodeRuntime;
@@ -42,12 +43,11 @@ public final class DeploymentRoutes extends AllDirectives {
 
   /** The routes, each handler given the parts of the node it uses. */
   public static DeploymentRoutes of(
-      NodeRuntime node,
-      Authentication auth,
-      Duration askTimeout,
-      Duration maxWait,
-      RequestLimits limits) {
-    EventStreams streams = new EventStreams(node.system(), node.deployments());
+      NodeRuntime node, Authentication auth, HttpSettings settings, RequestLimits limits) {
+    Duration askTimeout = settings.askTimeout();
+    EventStreams streams =
+        new EventStreams(
+            node.system(), node.deployments(), settings.sseHeartbeat(), settings.sseBuffer());
     DeployWorkflow workflow = new DeployWorkflow(node, askTimeout, DeployErrors::asApi);
     DeployHandler deploys =
         new DeployHandler(
@@ -55,7 +55,7 @@ public final class DeploymentRoutes extends AllDirectives {
             node.system(),
             node.settings().upload(),
             askTimeout,
-            maxWait,
+            settings.maxWaitTimeout(),
             streams,
             limits);
     return new DeploymentRoutes(
@@ -65,7 +65,7 @@ public final class DeploymentRoutes extends AllDirectives {
         askTimeout,
         deploys,
         streams,
-        new PayloadHandler(node, askTimeout));
+        new PayloadHandler(node, askTimeout, settings.payloadDeleteWait()));
   }
 
   private DeploymentRoutes(

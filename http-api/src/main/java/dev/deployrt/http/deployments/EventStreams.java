@@ -36,12 +36,16 @@ public final class EventStreams {
   private final Duration heartbeat;
   private final int buffer;
 
-  public EventStreams(ActorSystem<?> system, Deployments deployments) {
+  /**
+   * @param heartbeat how often an idle stream gets a comment line
+   * @param buffer events buffered per stream for a slow reader
+   */
+  public EventStreams(
+      ActorSystem<?> system, Deployments deployments, Duration heartbeat, int buffer) {
     this.system = system;
     this.deployments = deployments;
-    var config = system.settings().config();
-    this.heartbeat = config.getDuration("deploy.http.sse-heartbeat");
-    this.buffer = config.getInt("deploy.http.sse-buffer");
+    this.heartbeat = heartbeat;
+    this.buffer = buffer;
   }
 
   /** Whether the client asked for an event stream ({@code Accept: text/event-stream}). */

@@ -69,11 +69,13 @@ final class PayloadHandler {
   private final NodeRuntime node;
   private final Duration catchUpLimit;
 
-  PayloadHandler(NodeRuntime node, Duration askTimeout) {
+  /**
+   * @param catchUpLimit how long a delete waits for the read model to catch up
+   */
+  PayloadHandler(NodeRuntime node, Duration askTimeout, Duration catchUpLimit) {
     this.node = node;
     this.askTimeout = askTimeout;
-    this.catchUpLimit =
-        node.system().settings().config().getDuration("deploy.http.payload-delete-wait");
+    this.catchUpLimit = catchUpLimit;
   }
 
   CompletionStage<HttpResponse> get(Deployment d, HttpRequest request) {
@@ -151,8 +153,7 @@ final class PayloadHandler {
   CompletionStage<HttpResponse> delete(Deployment found, User user) {
     requireFinished(found);
     // Marked before anything is checked: a copy committed or held after its node's mark stays (a
-    // new
-    // upload of the same bytes that the checks below cannot see yet).
+    // new upload of the same bytes that the checks below cannot see yet).
     CompletionStage<Map<String, ClaimMark>> marks =
         found.sha256() != null
             ? node.reclaimer().markEverywhere(found.sha256())

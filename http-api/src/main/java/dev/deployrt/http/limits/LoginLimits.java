@@ -63,17 +63,18 @@ public final class LoginLimits {
     this.byUser = new Budgets(perUser);
   }
 
-  public static LoginLimits fromConfig(Config config) {
+  /**
+   * Reads {@code deploy.limits}' failed-login settings.
+   *
+   * @param trustedProxies {@code deploy.http.trusted-proxies}
+   */
+  public static LoginLimits fromConfig(Config config, List<String> trustedProxies) {
     Config c = config.getConfig("deploy.limits");
-    List<String> proxies =
-        config.getString("deploy.http.trusted-proxies").isBlank()
-            ? List.of()
-            : List.of(config.getString("deploy.http.trusted-proxies").split("\\s*,\\s*"));
     return new LoginLimits(
         c.getLong("failed-logins-per-address"),
         c.getLong("failed-logins-per-user"),
         c.getDuration("failed-logins-window"),
-        Set.copyOf(proxies));
+        Set.copyOf(trustedProxies));
   }
 
   /**
