@@ -56,16 +56,14 @@ public final class ApiErrors {
     }
     if (fromBodyParsing(t)) {
       // The body's framing is broken (a multipart body cut off, a bad part header, a bad chunk):
-      // the
-      // client's fault. (Pekko's multipart parser throws an internal ParsingException for bad part
-      // headers, and an IllegalStateException caused by its NotEnoughDataException for a body that
-      // ends
-      // inside a part's headers.)
+      // the client's fault. (Pekko's multipart parser throws an internal ParsingException for bad
+      // part headers, and an IllegalStateException caused by its NotEnoughDataException for a body
+      // that ends inside a part's headers.)
       return ApiException.invalid(
           "malformed request body: " + ClientText.printable(String.valueOf(t.getMessage()), 100));
     }
     log.error("unexpected failure", t);
-    return new ApiException(ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName());
+    return new ApiException(ErrorCode.INTERNAL, "internal error");
   }
 
   /** The response for an API error. */

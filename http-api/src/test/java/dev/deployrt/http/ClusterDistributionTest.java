@@ -451,7 +451,14 @@ class ClusterDistributionTest {
   @Order(7)
   void aRollbackThroughANodeThatCannotGetIntactBytesFailsUnavailableAndKeepsNothing()
       throws Exception {
-    JsonNode older = deploy(node("node-2"), "project=nocopy", component("nocopy-1"), 201);
+    // Larger than one chunk, so the relay below has passed bytes (and the answer's head) on before
+    // it can tell that the digest does not match.
+    byte[] olderPayload =
+        Tarball.builder()
+            .file("index.html", "<h1>nocopy-1</h1>")
+            .randomFile("data.bin", 1 << 20, 7)
+            .toBytes();
+    JsonNode older = deploy(node("node-2"), "project=nocopy", olderPayload, 201);
     String newerId =
         deploy(node("node-2"), "project=nocopy", component("nocopy-2"), 201)
             .get("deployment_id")
@@ -486,8 +493,7 @@ class ClusterDistributionTest {
 
     // A download through node-3 relays a holder's bytes (200 with the payload's length), checked as
     // they pass: the last chunk is held until the digest matched, so the connection is cut before
-    // the
-    // body is complete, and no client ends up with other bytes under this digest.
+    // the body is complete, and no client ends up with other bytes under this digest.
     TestNode via = node("node-3");
     java.net.http.HttpRequest download =
         via.request("/deployments/" + older.get("deployment_id").asText() + "/payload")

@@ -26,9 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code docs/openapi.yaml} against a live node: every operation it describes is called, and every
- * request and response (query, JSON body, status, content type, required headers, JSON body) is
- * checked against it ({@link OpenApiDocument}). The document and the node cannot drift apart: an
- * answer the document does not describe, or an operation no call here reaches, fails the test.
+ * exchange is checked against it ({@link OpenApiDocument}: query parameter names and values, the
+ * JSON request body, the status, the content type, the described headers' presence and values, the
+ * JSON response body), plus the headers that link an answer to its body (a deploy's Location, an
+ * error's Retry-After). The document and the node cannot drift apart: an answer the document does
+ * not describe, or an operation no call here reaches, fails the test. (Path and request-header
+ * parameters and the JSON inside event-stream frames are not checked.)
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OpenApiContractTest {
@@ -265,18 +268,8 @@ class OpenApiContractTest {
             + " "
             + spec.template(request.uri().getRawPath()).orElse("(undocumented)"));
 
-    String requestType =
-        request
-            .headers()
-            .firstValue("Content-Type")
-            .map(OpenApiContractTest::mediaType)
-            .orElse(null);
-    String responseType =
-        response
-            .headers()
-            .firstValue("Content-Type")
-            .map(OpenApiContractTest::mediaType)
-            .orElse(null);
+    String requestType = mediaType(request.headers());
+    String responseType = mediaType(response.headers());
     List<String> wrong =
         spec.violations(
             new OpenApiDocument.Exchange(
@@ -289,12 +282,14 @@ class OpenApiContractTest {
                     : new String(body, StandardCharsets.UTF_8),
                 response.statusCode(),
                 responseType,
-                response.headers().map().keySet(),
-                responseType != null
-                        && (responseType.equals("application/json")
-                            || responseType.startsWith("text/"))
+                firstValues(response),
+                responseType == null
+                        || responseType.equals("application/json")
+                        || responseType.startsWith("text/")
                     ? response.body()
                     : null));
+    wrong = new ArrayList<>(wrong);
+    wrong.addAll(linkedHeaders(request, response, responseType));
     if (!wrong.isEmpty()) {
       violations.add(
           what
@@ -303,13 +298,55 @@ class OpenApiContractTest {
               + ":\n  "
               + String.join("\n  ", wrong)
               + "\n  body: "
-              + response.body().substring(0, Math.min(400, response.body().length())));
+              + ("application/gzip".equals(responseType)
+                  ? "(the payload)"
+                  : response.body().substring(0, Math.min(400, response.body().length()))));
     }
     return response;
   }
 
-  private static String mediaType(String contentType) {
-    return contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+  private static Map<String, String> firstValues(HttpResponse<String> response) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    response.headers().map().forEach((name, values) -> out.put(name, values.get(0)));
+    return out;
+  }
+
+  /**
+   * What the document cannot say with schemas: a deploy's answer that names its deployment carries
+   * that deployment's Location, and an error that says when to retry carries the same Retry-After.
+   */
+  private static List<String> linkedHeaders(
+      HttpRequest request, HttpResponse<String> response, String responseType) {
+    List<String> out = new ArrayList<>();
+    if (!"application/json".equals(responseType)) {
+      return out;
+    }
+    var body = TestNode.json(response);
+    if (request.method().equals("POST")
+        && request.uri().getRawPath().equals("/deployments")
+        && body.hasNonNull("deployment_id")) {
+      String expected = "/deployments/" + body.get("deployment_id").asText();
+      if (!response.headers().firstValue("Location").orElse("").equals(expected)) {
+        out.add("response: Location is not " + expected);
+      }
+    }
+    if (body.hasNonNull("retry_after")
+        && !response
+            .headers()
+            .firstValue("Retry-After")
+            .orElse("")
+            .equals(body.get("retry_after").asText())) {
+      out.add("response: Retry-After differs from retry_after " + body.get("retry_after"));
+    }
+    return out;
+  }
+
+  /** The Content-Type's media type without parameters, lower case; null without one. */
+  private static String mediaType(java.net.http.HttpHeaders headers) {
+    return headers
+        .firstValue("Content-Type")
+        .map(type -> type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT))
+        .orElse(null);
   }
 
   private static Map<String, List<String>> query(String raw) {

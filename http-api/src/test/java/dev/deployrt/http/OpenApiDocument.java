@@ -22,10 +22,10 @@ import java.util.regex.Pattern;
 
 /**
  * An OpenAPI 3.1 document, and what it says of one HTTP exchange: whether the operation is
- * described, whether the query parameters and the JSON request body are what it accepts, whether
- * the response's status, content type, required headers and JSON body are what it promises. Schemas
- * are checked with networknt's JSON Schema validator in its OpenAPI 3.1 dialect ({@code $ref}s
- * resolve in the document).
+ * described, whether a request it refuses (query parameters and their values, the JSON body) was
+ * refused by the node too (a 4xx), whether the response's status, content type, headers and JSON
+ * body are what it promises. Schemas are checked with networknt's JSON Schema validator in its
+ * OpenAPI 3.1 dialect ({@code $ref}s resolve in the document).
  */
 final class OpenApiDocument {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,8 +43,15 @@ final class OpenApiDocument {
       String requestBody,
       int status,
       String responseType,
-      Set<String> responseHeaders,
+      Map<String, String> responseHeaders,
       String responseBody) {}
+
+  /**
+   * Statuses only the HTTP layer chooses (a wrong method, a URI or headers over the parser's
+   * limits, a failure nobody expected): the only ones an operation may answer through its {@code
+   * default}.
+   */
+  private static final Set<Integer> HTTP_LAYER_STATUSES = Set.of(405, 414, 431, 500);
 
   OpenApiDocument(Path file) throws IOException {
     String text = java.nio.file.Files.readString(file);
@@ -96,38 +103,37 @@ final class OpenApiDocument {
       return out;
     }
     String operation = "/paths/" + escape(template.get()) + "/" + method;
-    checkQuery(x, operation, out);
+    // A request the document refuses must be refused by the node too (a 4xx); one it accepts may
+    // still be refused for what a schema cannot say (a conflict, a missing record).
+    List<String> request = new ArrayList<>();
+    checkQuery(x, operation, request);
     if (x.requestBody() != null && "application/json".equals(x.requestType())) {
       String schema = operation + "/requestBody/content/application~1json/schema";
       if (at(schema).isMissingNode()) {
-        out.add("request: no JSON body described");
+        request.add("request: no JSON body described");
       } else {
-        checkSchema("request body", schema, x.requestBody(), out);
+        checkSchema("request body", schema, x.requestBody(), request);
       }
+    }
+    if (!request.isEmpty() && (x.status() < 400 || x.status() >= 500)) {
+      out.addAll(request);
+      out.add("the document refuses this request, but the node answered " + x.status());
     }
 
     String response = operation + "/responses/" + x.status();
     if (at(response).isMissingNode()) {
       response = operation + "/responses/default";
-      if (at(response).isMissingNode()) {
+      if (at(response).isMissingNode() || !HTTP_LAYER_STATUSES.contains(x.status())) {
         out.add("response: status " + x.status() + " not described");
         return out;
       }
     }
-    JsonNode described = resolve(at(response));
-    described
-        .path("headers")
-        .fields()
-        .forEachRemaining(
-            h -> {
-              if (resolve(h.getValue()).path("required").asBoolean(false)
-                  && x.responseHeaders().stream().noneMatch(h.getKey()::equalsIgnoreCase)) {
-                out.add("response: required header " + h.getKey() + " missing");
-              }
-            });
+    String responsePointer = pointerOf(response, at(response));
+    JsonNode described = at(responsePointer);
+    checkHeaders(x, responsePointer, described, out);
     JsonNode content = described.path("content");
     if (x.responseType() == null || x.responseType().isEmpty()) {
-      if (content.size() > 0 && x.responseBody() != null && !x.responseBody().isEmpty()) {
+      if (x.responseBody() != null && !x.responseBody().isEmpty()) {
         out.add("response: a body without a content type");
       }
       return out;
@@ -140,34 +146,90 @@ final class OpenApiDocument {
               + content
               + ")");
     } else if (x.responseType().equals("application/json")) {
-      String pointer = pointerOf(response, at(response)) + "/content/application~1json/schema";
+      String pointer = responsePointer + "/content/application~1json/schema";
       checkSchema("response body", pointer, x.responseBody(), out);
     }
     return out;
   }
 
+  /** Every header the response describes: present if required, and its value as its schema says. */
+  private void checkHeaders(
+      Exchange x, String responsePointer, JsonNode described, List<String> out) {
+    described
+        .path("headers")
+        .fields()
+        .forEachRemaining(
+            h -> {
+              String pointer =
+                  pointerOf(responsePointer + "/headers/" + escape(h.getKey()), h.getValue());
+              String value =
+                  x.responseHeaders().entrySet().stream()
+                      .filter(e -> e.getKey().equalsIgnoreCase(h.getKey()))
+                      .map(Map.Entry::getValue)
+                      .findFirst()
+                      .orElse(null);
+              if (value == null) {
+                if (at(pointer).path("required").asBoolean(false)) {
+                  out.add("response: required header " + h.getKey() + " missing");
+                }
+              } else {
+                checkValue("response header " + h.getKey(), pointer + "/schema", value, out);
+              }
+            });
+  }
+
+  /** The query's parameters: each one described, each value as its schema says, none missing. */
   private void checkQuery(Exchange x, String operation, List<String> out) {
-    List<JsonNode> params = new ArrayList<>();
-    at(operation.substring(0, operation.lastIndexOf('/')) + "/parameters")
-        .forEach(p -> params.add(resolve(p)));
-    at(operation + "/parameters").forEach(p -> params.add(resolve(p)));
-    for (Map.Entry<String, List<String>> sent : x.query().entrySet()) {
-      boolean declared =
-          params.stream()
-              .anyMatch(
-                  p ->
-                      p.path("in").asText().equals("query")
-                          && p.path("name").asText().equals(sent.getKey()));
-      if (!declared) {
-        out.add("request: query parameter '" + sent.getKey() + "' not described");
+    Map<String, String> queryParams = new java.util.HashMap<>(); // name -> pointer of the parameter
+    for (String base : List.of(operation.substring(0, operation.lastIndexOf('/')), operation)) {
+      JsonNode list = at(base + "/parameters");
+      for (int i = 0; i < list.size(); i++) {
+        String pointer = pointerOf(base + "/parameters/" + i, list.get(i));
+        JsonNode p = at(pointer);
+        if (p.path("in").asText().equals("query")) {
+          queryParams.put(p.path("name").asText(), pointer);
+        }
       }
     }
-    for (JsonNode p : params) {
-      if (p.path("in").asText().equals("query")
-          && p.path("required").asBoolean(false)
-          && !x.query().containsKey(p.path("name").asText())) {
-        out.add("request: required query parameter '" + p.path("name").asText() + "' missing");
+    for (Map.Entry<String, List<String>> sent : x.query().entrySet()) {
+      String pointer = queryParams.get(sent.getKey());
+      if (pointer == null) {
+        out.add("request: query parameter '" + sent.getKey() + "' not described");
+        continue;
       }
+      for (String value : sent.getValue()) {
+        checkValue(
+            "request: query parameter '" + sent.getKey() + "'", pointer + "/schema", value, out);
+      }
+    }
+    queryParams.forEach(
+        (name, pointer) -> {
+          if (at(pointer).path("required").asBoolean(false) && !x.query().containsKey(name)) {
+            out.add("request: required query parameter '" + name + "' missing");
+          }
+        });
+  }
+
+  /**
+   * A parameter's or header's text against its schema: as a number or boolean where the schema's
+   * type (after a {@code $ref}) is one and the text reads as one, else as a string.
+   */
+  private void checkValue(String what, String schemaPointer, String text, List<String> out) {
+    JsonNode schema = resolve(at(schemaPointer));
+    String type = schema.path("type").asText("");
+    JsonNode value = JSON.getNodeFactory().textNode(text);
+    try {
+      if (type.equals("integer") || type.equals("number")) {
+        value = JSON.getNodeFactory().numberNode(new java.math.BigDecimal(text));
+      } else if (type.equals("boolean") && (text.equals("true") || text.equals("false"))) {
+        value = JSON.getNodeFactory().booleanNode(Boolean.parseBoolean(text));
+      }
+    } catch (NumberFormatException e) {
+      // stays a string, which a numeric schema refuses
+    }
+    Schema compiled = schemas.getSchema(SchemaLocation.of(location + "#" + schemaPointer));
+    for (Error e : compiled.validate(value)) {
+      out.add(what + ": " + e);
     }
   }
 

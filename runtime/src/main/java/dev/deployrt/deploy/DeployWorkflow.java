@@ -147,12 +147,9 @@ public final class DeployWorkflow {
               log.error("could not record deployment {}: {}", id, cause.toString());
               if (cause instanceof TimeoutException) {
                 // The Create may still be delivered once the shard has moved (sharding buffers it).
-                // This
-                // follows it in order and ends such a late record failed at once, saying what the
-                // client
-                // was told, instead of leaving it pending until its upload lease runs out. With no
-                // record
-                // the entity ignores it.
+                // This follows it in order and ends such a late record failed at once, saying what
+                // the client was told, instead of leaving it pending until its upload lease runs
+                // out. With no record the entity ignores it.
                 node.deployment(id)
                     .tell(
                         new DeploymentEntity.FailUpload(
@@ -237,8 +234,7 @@ public final class DeployWorkflow {
             CompletableFuture.supplyAsync(
                     () -> {
                       // If this node stops before the record names the bytes, its next start ends
-                      // the record and
-                      // deletes the bytes no deployment names (StartupSweep).
+                      // the record and deletes the bytes no deployment names (StartupSweep).
                       try {
                         return staged.commitFor(id);
                       } catch (Exception e) {
@@ -348,7 +344,8 @@ public final class DeployWorkflow {
 
   /**
    * The outcome once the payload is stored: at once, or when the deployment ends (or the wait times
-   * out).
+   * out). The record is distributing by then and can no longer fail its upload, so a record that
+   * does not answer after the wait gives the stored deployment as it was (202), not an error.
    */
   CompletionStage<Outcome> outcome(String id, Deployment stored, DeployRequest params) {
     if (!params.waitForResult()) {
@@ -359,7 +356,10 @@ public final class DeployWorkflow {
         .<Deployment>ask(DeploymentEntity.AwaitTerminal::new, params.timeout())
         .handle((terminal, e) -> terminal)
         .thenCompose(
-            terminal -> terminal != null ? CompletableFuture.completedFuture(terminal) : get(id))
+            terminal ->
+                terminal != null
+                    ? CompletableFuture.completedFuture(terminal)
+                    : get(id).exceptionally(unanswered -> stored))
         .thenApply(
             d -> {
               node.history().queries().answered(d);

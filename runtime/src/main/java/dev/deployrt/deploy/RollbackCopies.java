@@ -38,9 +38,12 @@ final class RollbackCopies {
    */
   CompletionStage<DeployWorkflow.Outcome> rollback(
       String id, DeployRequest params, Runnable bytesHere) {
+    // A failure before the hold (the earlier record did not answer, the node is stopping) also ends
+    // the record, with the code the client gets.
     return workflow
         .get(params.rollbackOf())
-        .thenCompose(earlier -> rollbackTo(id, earlier, params, bytesHere));
+        .thenCompose(earlier -> rollbackTo(id, earlier, params, bytesHere))
+        .exceptionallyCompose(e -> workflow.fail(id, e));
   }
 
   private CompletionStage<DeployWorkflow.Outcome> rollbackTo(
@@ -72,8 +75,7 @@ final class RollbackCopies {
       return workflow.fail(id, pruned(params));
     }
     // A payload delete of the earlier deployment may be under way. This node's copy is held while
-    // the
-    // record is read again, so the delete either marked it first (then this rollback fails
+    // the record is read again, so the delete either marked it first (then this rollback fails
     // PAYLOAD_PRUNED) or keeps this copy, which the other nodes then fetch. A node without a copy
     // first copies the bytes from a node that holds them, under the same hold: a copy committed
     // after the delete's claim mark, or on a node the delete did not mark, stays.
