@@ -161,8 +161,8 @@ final class UsersCommand {
       if (password != null) {
         body.put("password", password);
         // One's own password needs the current one: signed in with a password, these credentials
-        // hold
-        // it. (Signed in with a token, the server's 400 says that a password sign-in is needed.)
+        // hold it. (Signed in with a token, the server's 400 says that a password sign-in is
+        // needed.)
         Target target = root.client().target();
         if (name.equals(target.who())) {
           target.password().ifPresent(current -> body.put("current_password", current));

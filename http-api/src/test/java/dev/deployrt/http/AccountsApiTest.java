@@ -296,9 +296,8 @@ class AccountsApiTest {
   @Test
   void adminsDeletedAtOnceAreDeletedOneAfterTheOther() {
     // Each delete's last-admin check needs the other admins' rows locked: taken in one order,
-    // before
-    // the target's own row, two deletes at once run one after the other (before: each held the row
-    // the other needed, a deadlock in the database, and one got 503).
+    // before the target's own row, two deletes at once run one after the other (before: each held
+    // the row the other needed, a deadlock in the database, and one got 503).
     for (int round = 0; round < 10; round++) {
       String first = createUser("admin");
       String second = createUser("admin");

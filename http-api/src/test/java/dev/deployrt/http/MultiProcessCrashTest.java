@@ -74,8 +74,8 @@ class MultiProcessCrashTest {
       env.put("DEPLOY_DB_USER", "sa");
     }
     // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is
-    // killed.
-    // The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under target/.
+    // killed. The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under
+    // target/.
     List<String> jvm =
         List.of(
             "-Xmx256m",
@@ -314,10 +314,8 @@ class MultiProcessCrashTest {
 
     Supplier<JsonNode> record = () -> get(nodes.get(1), "/deployments/" + id);
     // If the deployment's shard lived on the killed node, the survivors answer 503 (Retry-After)
-    // until
-    // the split-brain resolver downs it (stable-after, 20 s by default) and the shard moves; a
-    // client
-    // retries. The record itself is intact.
+    // until the split-brain resolver downs it (stable-after, 20 s by default) and the shard moves;
+    // a client retries. The record itself is intact.
     await(
         WAIT,
         () ->

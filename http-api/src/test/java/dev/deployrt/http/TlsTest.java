@@ -53,15 +53,11 @@ class TlsTest {
     settings.put("deploy.cluster.tls.keystore", keystore.toString());
     settings.put("deploy.cluster.tls.keystore-password", STORE_PASSWORD);
     // The intruder test makes TLS handshakes fail on purpose. Pekko's remoting can then keep an
-    // actor
-    // system from terminating (the failed connection's TLS stage does not stop:
-    // akka/akka-core#29162,
-    // still open; seen once in CI as "Failed to stop [deploy] within [30 seconds]" with a TLSActor
-    // left).
-    // A node is not affected (NodeMain exits once coordinated shutdown's phases end or time out),
-    // so
-    // here a slow stop is logged by the test kit rather than failing the class after its tests
-    // passed.
+    // actor system from terminating (the failed connection's TLS stage does not stop:
+    // akka/akka-core#29162, still open; seen once in CI as "Failed to stop [deploy] within [30
+    // seconds]" with a TLSActor left). A node is not affected (NodeMain exits once coordinated
+    // shutdown's phases end or time out), so here a slow stop is logged by the test kit rather than
+    // failing the class after its tests passed.
     settings.put("pekko.actor.testkit.typed.throw-on-shutdown-timeout", false);
     first = TestNode.start(dir.resolve("node-1"), "node-1", settings);
     settings.put("deploy.cluster.seed-nodes", first.clusterHostPort());

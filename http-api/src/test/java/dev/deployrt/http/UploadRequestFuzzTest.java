@@ -246,8 +246,7 @@ class UploadRequestFuzzTest {
     String json = answer.body();
     if (status == 201 || status == 202) {
       // Accepted: the record is stored, and the bytes it names are in the blob store under their
-      // digest
-      // and came from this body (the payload part's content appears in it verbatim).
+      // digest and came from this body (the payload part's content appears in it verbatim).
       JsonNode accepted = ApiJson.MAPPER.readTree(json);
       JsonNode d = node.get("/deployments/" + accepted.get("deployment_id").asText());
       assertTrue(

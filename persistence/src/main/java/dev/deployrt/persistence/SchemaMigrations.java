@@ -38,8 +38,7 @@ public final class SchemaMigrations {
             .baselineOnMigrate(true)
             .baselineVersion("0")
             // Flyway's default lock on PostgreSQL keeps a transaction open, and CREATE INDEX
-            // CONCURRENTLY
-            // waits for every open transaction: with it, V2 would wait forever.
+            // CONCURRENTLY waits for every open transaction: with it, V2 would wait forever.
             .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
             .load()
             .migrate();

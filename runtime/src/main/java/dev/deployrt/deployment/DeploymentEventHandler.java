@@ -114,8 +114,8 @@ public final class DeploymentEventHandler {
     NodeStatus from = before == null ? NodeStatus.PENDING : before.status();
     Deployment d = s.withNode(e.node(), e.status(), e.error(), e.at());
     // The phase the node was in ends, the one it enters starts. A node may skip phases (a rollback
-    // to
-    // a release it holds goes from pending to activating): those were not run and are not logged.
+    // to a release it holds goes from pending to activating): those were not run and are not
+    // logged.
     if (isWorking(from) && e.status().ordinal() > from.ordinal()) {
       d =
           d.appendLog(

@@ -71,8 +71,7 @@ public final class PeerClient {
             .orElseThrow(() -> new IOException("node " + node + " has no known API endpoint"));
     if (https != null && !base.startsWith("https:")) {
       // This node runs TLS, so the secret may only travel encrypted: a peer advertising plain http
-      // is
-      // misconfigured (or an impostor's directory entry), and gets nothing.
+      // is misconfigured (or an impostor's directory entry), and gets nothing.
       throw new IOException(
           "not sending the cluster secret to node "
               + node

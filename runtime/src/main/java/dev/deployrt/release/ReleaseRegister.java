@@ -118,10 +118,9 @@ public final class ReleaseRegister {
                                         map -> putIfNewer(map, self, publish.release())),
                                 rsp -> new UpdateDone(publish));
                             // The replicator tells subscribers of changes only every
-                            // notify-subscribers-interval;
-                            // flushing after the update (which it handles first, sent earlier from
-                            // this thread)
-                            // starts this node's applier now instead of up to one interval later.
+                            // notify-subscribers-interval; flushing after the update (which it
+                            // handles first, sent earlier from this thread) starts this node's
+                            // applier now instead of up to one interval later.
                             localReplicator.tell(Replicator.flushChanges());
                             return Behaviors.same();
                           })

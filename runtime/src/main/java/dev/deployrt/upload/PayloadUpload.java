@@ -115,8 +115,7 @@ public final class PayloadUpload {
                 throw UploadFailure.tooLarge(max);
               }
               // The backing array when the chunk is compact (the usual case), else one copy;
-              // hashing a
-              // read-only ByteBuffer would copy it again in 4 KiB pieces.
+              // hashing a read-only ByteBuffer would copy it again in 4 KiB pieces.
               digest.update(bytes.toArrayUnsafe());
               writeBehind.received(total);
               return bytes;
@@ -136,8 +135,8 @@ public final class PayloadUpload {
                     declaredSha256,
                     settings))
         // Its own island: the socket's next read is requested while this one hashes the previous
-        // chunk.
-        // Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB chunks).
+        // chunk. Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB
+        // chunks).
         .async()
         .addAttributes(Attributes.inputBuffer(READ_AHEAD_CHUNKS, READ_AHEAD_CHUNKS));
   }

@@ -43,8 +43,7 @@ class ReleaseDirectoryTest {
               while (!done.get() && broken.get() == null) {
                 try {
                   // Resolve the link once, as a process does when it starts: the release it names
-                  // must be
-                  // complete and of one version. The link itself must never be missing.
+                  // must be complete and of one version. The link itself must never be missing.
                   Path release = current.toRealPath();
                   List<Path> files;
                   try (var listing = Files.list(release)) {

@@ -184,9 +184,8 @@ class ArchiveFuzzTest {
 
       if (extractorSaid != null) {
         // The caller (ReleaseDirectory) deletes a failed extraction's root, without following
-        // links;
-        // until then it may hold a symlink the final check refused: it must not reach outside
-        // either.
+        // links; until then it may hold a symlink the final check refused: it must not reach
+        // outside either.
         deleteTree(root);
         Files.createDirectory(root);
       }

@@ -51,9 +51,8 @@ class BoundedTarInputStreamTest {
     byte[] header = new byte[512];
     entry.writeEntryHeader(header);
     // Letters from a fixed pseudo-random sequence: they compress about 1.6:1, so the reader's
-    // buffers
-    // of compressed bytes hold little of the content, and counting what was pulled shows what was
-    // read.
+    // buffers of compressed bytes hold little of the content, and counting what was pulled shows
+    // what was read.
     InputStream content =
         new InputStream() {
           private long state = 0x9E3779B97F4A7C15L;

@@ -81,13 +81,10 @@ public final class DeployHandler {
 
   public CompletionStage<HttpResponse> deploy(HttpRequest original, User user) {
     // Every deploy takes a slot of the node's and the user's concurrent-upload limits (429 before
-    // any
-    // record when full): an upload until its body has been read or the deploy has its answer,
-    // whichever
-    // is first; a rollback, which may copy a whole payload here, until its bytes are here and
-    // recorded
-    // or the deploy has its answer. (With an event stream, the client's answer starts earlier: the
-    // slot is held until the deploy's own outcome.)
+    // any record when full): an upload until its body has been read or the deploy has its answer,
+    // whichever is first; a rollback, which may copy a whole payload here, until its bytes are here
+    // and recorded or the deploy has its answer. (With an event stream, the client's answer starts
+    // earlier: the slot is held until the deploy's own outcome.)
     RequestLimits.UploadSlot slot = limits.startUpload(user.name());
     HttpRequest request =
         isUpload(original)

@@ -115,8 +115,7 @@ final class MultipartReading {
                         }
                       }
                       // The request already failed (the body broke off after the payload's bytes):
-                      // nobody
-                      // will commit this payload, so its staging file goes now.
+                      // nobody will commit this payload, so its staging file goes now.
                       s.discard();
                       return (Object) s;
                     });

@@ -237,8 +237,7 @@ public final class InternalRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> reclaim(String sha, Optional<String> unclaimedSince) {
     // Without a mark: a caller from before marks existed, which checked everything itself (open
-    // holds
-    // still keep the copy).
+    // holds still keep the copy).
     BlobStore.ClaimMark since =
         unclaimedSince
             .map(
