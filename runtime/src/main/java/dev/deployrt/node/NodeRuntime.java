@@ -15,24 +15,20 @@ import dev.deployrt.peer.PeerBlobFetcher;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
-import dev.deployrt.persistence.ClusterSecretStore;
-import dev.deployrt.persistence.SchemaMigrations;
+import dev.deployrt.peer.Transfers;
 import dev.deployrt.readmodel.History;
 import dev.deployrt.readmodel.SharedPool;
+import dev.deployrt.release.DesiredReleases;
 import dev.deployrt.release.ReleaseRegister;
-import dev.deployrt.release.ReleaseStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -42,7 +38,6 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.pattern.Patterns;
 
 /**
@@ -72,16 +67,11 @@ public final class NodeRuntime {
   private final Executor blocking;
   private final Executor uploads;
   private final Executor database;
-  private final CompletionStage<Done> journalReady;
-  private final CompletionStage<String> clusterSecret;
-  private final PayloadReplicator replicator;
   private final History history;
-  private final BlobReclaimer reclaimer;
-  private final PeerBlobFetcher fetcher;
-  private final PeerClient peers;
+  private final Transfers transfers;
   private final CompletionStage<Done> startupSweepDone;
   private final NodeMetrics metrics = new NodeMetrics();
-  private final SharedPool pool;
+  private final Database db;
   private final TlsSettings tls;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
@@ -105,95 +95,64 @@ public final class NodeRuntime {
         system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.upload-dispatcher"));
     this.database =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.database-dispatcher"));
-    // Retried with back-off until the database answers: a node started before its database becomes
-    // ready once the database is up, without a restart.
-    this.journalReady =
-        Patterns.retry(
-            () ->
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      try {
-                        SchemaMigrations.migrate(system.settings().config());
-                        return Done.getInstance();
-                      } catch (Exception e) {
-                        system
-                            .log()
-                            .warn(
-                                "cannot create or upgrade the database schema (retrying): {}",
-                                e.toString());
-                        throw new CompletionException(
-                            "cannot create or upgrade the database schema", e);
-                      }
-                    },
-                    blocking),
-            Integer.MAX_VALUE,
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(30),
-            0.2,
-            system.classicSystem().scheduler(),
-            system.executionContext());
-    // The embedded database (password hashes, the cluster secret) is created by the first
-    // migration.
-    journalReady.thenRunAsync(
-        () -> DataDirectory.makeFilesPrivate(settings.dataDir().resolve("db")), blocking);
-    this.clusterSecret =
-        journalReady.thenApplyAsync(
-            done -> {
-              try {
-                return ClusterSecretStore.loadOrCreate(system.settings().config());
-              } catch (Exception e) {
-                throw new CompletionException("cannot read the cluster secret", e);
-              }
-            },
-            blocking);
+    this.db = Database.init(system, settings.dataDir(), blocking);
 
     Cluster cluster = Cluster.get(system);
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
 
-    ReleaseStore releaseStore = new ReleaseStore(system.settings().config());
-    this.register =
-        system.systemActorOf(
-            ReleaseRegister.create(
-                settings.registerWriteTimeout(),
-                release ->
-                    journalReady.thenRunAsync(
-                        () -> {
-                          try {
-                            releaseStore.saveIfNewer(release);
-                          } catch (Exception e) {
-                            system
-                                .log()
-                                .warn(
-                                    "could not store the desired release of project {}: {}",
-                                    release.project(),
-                                    e.toString());
-                          }
-                        },
-                        blocking)),
-            "release-register",
-            Props.empty());
-    journalReady.thenRunAsync(
-        () -> {
-          try {
-            register.tell(new ReleaseRegister.Seed(releaseStore.loadAll()));
-          } catch (Exception e) {
-            system
-                .log()
-                .error(
-                    "could not read the stored desired releases: this node converges only to new ones",
-                    e);
-          }
-        },
-        blocking);
-    this.pool = SharedPool.of(system);
-    this.history = History.init(system, pool, journalReady, blocking, database);
+    DesiredReleases desired =
+        DesiredReleases.init(system, settings.registerWriteTimeout(), db.ready(), blocking);
+    this.register = desired.register();
+    this.history = History.init(system, db.pool(), db.ready(), blocking, database);
 
     awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
     this.deployments =
         Deployments.init(system, settings.deployment(), register, metrics::deploymentFinished);
 
+    announceHoldings();
+
+    NodeReporter reporter = new EntityReporter();
+    this.transfers =
+        Transfers.init(
+            system,
+            settings.nodeName(),
+            blobs,
+            directory,
+            db.clusterSecret(),
+            tls.client(),
+            this::upNodes,
+            settings.upload(),
+            settings.distribution(),
+            reporter,
+            blocking);
+    this.startupSweepDone =
+        new StartupSweep(
+                system,
+                blobs,
+                history.queries(),
+                transfers.reclaimer(),
+                desired.store(),
+                history.catchUp(),
+                this::deployment,
+                blocking)
+            .startAfter(history.ready());
+    system.systemActorOf(
+        Applier.create(
+            settings.nodeName(),
+            releases,
+            transfers.fetcher(),
+            settings.archiveLimits(),
+            blocking,
+            reporter,
+            register),
+        "applier",
+        Props.empty());
+  }
+
+  /** Tells the cluster which payloads this node holds and which release each project runs here. */
+  private void announceHoldings() {
     Set<String> held = blobs.all();
     Map<String, String> active = releases.activeReleases();
     directory.updateSelf(
@@ -208,54 +167,6 @@ public final class NodeRuntime {
           }
           return state;
         });
-
-    this.peers = new PeerClient(system, directory, clusterSecret, tls.client());
-    // Close the peer client's pools before the system stops, or each logs "shut down unexpectedly".
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseServiceStop(),
-            "close-peer-connections",
-            () ->
-                Http.get(system)
-                    .shutdownAllConnectionPools()
-                    .thenApply(unit -> Done.getInstance()));
-    this.replicator = new PayloadReplicator(peers, settings.distribution(), blocking);
-    this.reclaimer =
-        new BlobReclaimer(settings.nodeName(), blobs, directory, peers, this::upNodes, blocking);
-    this.startupSweepDone =
-        new StartupSweep(
-                system,
-                blobs,
-                history.queries(),
-                reclaimer,
-                releaseStore,
-                history.catchUp(),
-                this::deployment,
-                blocking)
-            .startAfter(history.ready());
-    NodeReporter reporter = new EntityReporter();
-    this.fetcher =
-        new PeerBlobFetcher(
-            settings.nodeName(),
-            blobs,
-            directory,
-            peers,
-            this::upNodes,
-            settings.upload(),
-            settings.distribution(),
-            reporter,
-            blocking);
-    system.systemActorOf(
-        Applier.create(
-            settings.nodeName(),
-            releases,
-            fetcher,
-            settings.archiveLimits(),
-            blocking,
-            reporter,
-            register),
-        "applier",
-        Props.empty());
   }
 
   /**
@@ -265,7 +176,7 @@ public final class NodeRuntime {
    */
   private void awaitSchema(Duration limit) {
     try {
-      journalReady.toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      db.ready().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       system
           .log()
@@ -332,7 +243,7 @@ public final class NodeRuntime {
 
   /** Connections to the shared database (the journal's pool). Blocking: use {@link #database()}. */
   public SharedPool sharedPool() {
-    return pool;
+    return db.pool();
   }
 
   public NodeMetrics metrics() {
@@ -387,16 +298,16 @@ public final class NodeRuntime {
 
   /** HTTP calls to other nodes' internal endpoints. */
   public PeerClient peers() {
-    return peers;
+    return transfers.client();
   }
 
   public BlobReclaimer reclaimer() {
-    return reclaimer;
+    return transfers.reclaimer();
   }
 
   /** Gets payloads onto this node from the nodes that hold them. */
   public PeerBlobFetcher fetcher() {
-    return fetcher;
+    return transfers.fetcher();
   }
 
   /**
@@ -409,7 +320,7 @@ public final class NodeRuntime {
 
   /** Completes once the journal's tables exist (the database is reachable). */
   public CompletionStage<Done> journalReady() {
-    return journalReady;
+    return db.ready();
   }
 
   /**
@@ -434,12 +345,12 @@ public final class NodeRuntime {
   }
 
   public PayloadReplicator replicator() {
-    return replicator;
+    return transfers.replicator();
   }
 
   /** The secret node-to-node calls authenticate with (completes once the database is reachable). */
   public CompletionStage<String> clusterSecret() {
-    return clusterSecret;
+    return db.clusterSecret();
   }
 
   /** Tells the cluster where this node's operations API answers, once it is bound. */
