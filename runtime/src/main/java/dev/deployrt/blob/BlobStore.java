@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -24,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -64,12 +62,10 @@ public final class BlobStore {
   private static final String STAGING_SUFFIX = ".part";
   private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
       java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
-  private static final Pattern PENDING_NAME =
-      Pattern.compile("^([A-Za-z0-9_-]{1,128})\\.([0-9a-f]{64})$");
 
   private final Path blobs;
   private final Path staging;
-  private final Path pendingNames;
+  private final PendingNames pendingNames;
   private final Consumer<String> onCommitted;
   private final ConcurrentHashMap<String, CompletableFuture<Path>> waiters =
       new ConcurrentHashMap<>();
@@ -94,7 +90,7 @@ public final class BlobStore {
   private BlobStore(Path root, Consumer<String> onCommitted) {
     this.blobs = root.resolve("sha256");
     this.staging = root.resolve("staging");
-    this.pendingNames = root.resolve("pending-names");
+    this.pendingNames = new PendingNames(root.resolve("pending-names"));
     this.onCommitted = onCommitted;
     for (int i = 0; i < locks.length; i++) {
       locks[i] = new Object();
@@ -112,7 +108,7 @@ public final class BlobStore {
     try {
       Files.createDirectories(store.blobs);
       Files.createDirectories(store.staging);
-      Files.createDirectories(store.pendingNames);
+      Files.createDirectories(store.pendingNames.directory());
       try (Stream<Path> leftovers = Files.list(store.staging)) {
         for (Path p : (Iterable<Path>) leftovers::iterator) {
           try {
@@ -256,12 +252,7 @@ public final class BlobStore {
    * unnamed and unnoted.
    */
   public void notePendingName(String sha256, String deploymentId) throws IOException {
-    Path note = pendingNameFile(sha256, deploymentId);
-    try {
-      Files.createFile(note);
-    } catch (FileAlreadyExistsException e) {
-      // noted already (a repeated commit of the same upload)
-    }
+    pendingNames.note(sha256, deploymentId);
   }
 
   /**
@@ -269,35 +260,12 @@ public final class BlobStore {
    * committed.
    */
   public void forgetPendingName(String sha256, String deploymentId) {
-    try {
-      Files.deleteIfExists(pendingNameFile(sha256, deploymentId));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    pendingNames.forget(sha256, deploymentId);
   }
 
   /** Every note left by {@link #notePendingName}; a file there that is not one is ignored. */
   public List<PendingName> pendingNames() {
-    List<PendingName> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(pendingNames)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        Matcher m = PENDING_NAME.matcher(p.getFileName().toString());
-        if (m.matches()) {
-          out.add(new PendingName(m.group(2), m.group(1)));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out;
-  }
-
-  private Path pendingNameFile(String sha256, String deploymentId) {
-    String name = deploymentId + "." + sha256;
-    if (!PENDING_NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("not a deployment id and a SHA-256: " + name);
-    }
-    return pendingNames.resolve(name);
+    return pendingNames.list();
   }
 
   /** Where this store's claims stand now; see {@link #deleteUnclaimedSince}. */

@@ -65,119 +65,117 @@ public final class AccountRoutes extends AllDirectives {
         pathEndOrSingleSlash(
             () ->
                 concat(
-                    get(
-                        () ->
-                            auth.requireAdmin(
-                                caller,
-                                () ->
-                                    onSuccess(
-                                        users.users(),
-                                        list -> {
-                                          ArrayNode out = ApiJson.MAPPER.createArrayNode();
-                                          list.forEach(u -> out.add(user(u)));
-                                          return ok(200, wrap("users", out));
-                                        }))),
-                    post(
-                        () ->
-                            auth.requireAdmin(
-                                caller,
-                                () ->
-                                    body(
-                                        Set.of("name", "role", "password"),
-                                        fields -> {
-                                          CompletionStage<UserStore.UserInfo> created =
-                                              users.createUser(
-                                                  text(fields, "name", true),
-                                                  role(fields, true),
-                                                  text(fields, "password", true),
-                                                  caller);
-                                          return onSuccess(
-                                              created,
-                                              u ->
-                                                  complete(
-                                                      HttpResponse.create()
-                                                          .withStatus(201)
-                                                          .addHeader(
-                                                              Location.create("/users/" + u.name()))
-                                                          .withEntity(ApiJson.entity(user(u)))));
-                                        }))))),
+                    get(() -> auth.requireAdmin(caller, this::listUsers)),
+                    post(() -> auth.requireAdmin(caller, () -> createUser(caller))))),
         path(
             segment(),
             name ->
                 concat(
-                    get(
-                        () -> {
-                          if (!caller.role().isAdmin() && !caller.name().equals(name)) {
-                            throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
-                          }
-                          return onSuccess(
-                              users.users(),
-                              list ->
-                                  list.stream()
-                                      .filter(u -> u.name().equals(name))
-                                      .findFirst()
-                                      .map(u -> ok(200, user(u)))
-                                      .orElseThrow(
-                                          () ->
-                                              ApiException.notFound("no user '" + name + "'")
-                                                  .with("user", name)));
-                        }),
+                    get(() -> readUser(caller, name)),
                     patch(
-                        () ->
-                            auth.withClientAddress(
-                                address ->
-                                    body(
-                                        Set.of("role", "password", "current_password"),
-                                        fields -> {
-                                          Role role = role(fields, false);
-                                          String password = text(fields, "password", false);
-                                          String current = text(fields, "current_password", false);
-                                          boolean own = caller.name().equals(name);
-                                          boolean ownPassword =
-                                              own && role == null && password != null;
-                                          if (!caller.role().isAdmin() && !ownPassword) {
-                                            throw new ApiException(
-                                                ErrorCode.FORBIDDEN,
-                                                "this needs role 'admin' (a user may change their own password)");
-                                          }
-                                          if (role == null && password == null) {
-                                            throw ApiException.invalid(
-                                                "nothing to change: give 'role' and/or 'password'");
-                                          }
-                                          if (!own || password == null) {
-                                            return onSuccess(
-                                                users.updateUser(name, role, password, caller),
-                                                u -> ok(200, user(u)));
-                                          }
-                                          // One's own password, also an admin's: a leaked token
-                                          // must not be enough to take the account.
-                                          if (current == null) {
-                                            throw ApiException.invalid(
-                                                    "changing your own password needs 'current_password'")
-                                                .with("field", "current_password");
-                                          }
-                                          return onSuccess(
-                                              auth.checkPassword(name, current, address)
-                                                  .thenCompose(
-                                                      matches -> {
-                                                        if (!matches) {
-                                                          throw new ApiException(
-                                                                  ErrorCode.FORBIDDEN,
-                                                                  "'current_password' is not your current password")
-                                                              .with("field", "current_password");
-                                                        }
-                                                        return users.updateUser(
-                                                            name, role, password, caller);
-                                                      }),
-                                              u -> ok(200, user(u)));
-                                        }))),
+                        () -> auth.withClientAddress(address -> changeUser(caller, name, address))),
                     delete(
                         () ->
                             auth.requireAdmin(
                                 caller,
                                 () ->
                                     onSuccess(
-                                        users.deleteUser(name, caller), done -> noContent()))))));
+                                        users.accounts().deleteUser(name, caller),
+                                        done -> noContent()))))));
+  }
+
+  private Route listUsers() {
+    return onSuccess(
+        users.accounts().users(),
+        list -> {
+          ArrayNode out = ApiJson.MAPPER.createArrayNode();
+          list.forEach(u -> out.add(user(u)));
+          return ok(200, wrap("users", out));
+        });
+  }
+
+  private Route createUser(User caller) {
+    return body(
+        Set.of("name", "role", "password"),
+        fields -> {
+          CompletionStage<UserStore.UserInfo> created =
+              users
+                  .accounts()
+                  .createUser(
+                      text(fields, "name", true),
+                      role(fields, true),
+                      text(fields, "password", true),
+                      caller);
+          return onSuccess(
+              created,
+              u ->
+                  complete(
+                      HttpResponse.create()
+                          .withStatus(201)
+                          .addHeader(Location.create("/users/" + u.name()))
+                          .withEntity(ApiJson.entity(user(u)))));
+        });
+  }
+
+  /** An admin reads anyone; a user only themself. */
+  private Route readUser(User caller, String name) {
+    if (!caller.role().isAdmin() && !caller.name().equals(name)) {
+      throw new ApiException(ErrorCode.FORBIDDEN, "this needs role 'admin'");
+    }
+    return onSuccess(
+        users.accounts().users(),
+        list ->
+            list.stream()
+                .filter(u -> u.name().equals(name))
+                .findFirst()
+                .map(u -> ok(200, user(u)))
+                .orElseThrow(
+                    () -> ApiException.notFound("no user '" + name + "'").with("user", name)));
+  }
+
+  /**
+   * An admin changes anyone's role or password; a user only their own password. One's own password,
+   * also an admin's, needs the current one: a leaked token must not be enough to take the account.
+   */
+  private Route changeUser(User caller, String name, String address) {
+    return body(
+        Set.of("role", "password", "current_password"),
+        fields -> {
+          Role role = role(fields, false);
+          String password = text(fields, "password", false);
+          String current = text(fields, "current_password", false);
+          boolean own = caller.name().equals(name);
+          boolean ownPassword = own && role == null && password != null;
+          if (!caller.role().isAdmin() && !ownPassword) {
+            throw new ApiException(
+                ErrorCode.FORBIDDEN,
+                "this needs role 'admin' (a user may change their own password)");
+          }
+          if (role == null && password == null) {
+            throw ApiException.invalid("nothing to change: give 'role' and/or 'password'");
+          }
+          if (!own || password == null) {
+            return onSuccess(
+                users.accounts().updateUser(name, role, password, caller), u -> ok(200, user(u)));
+          }
+          if (current == null) {
+            throw ApiException.invalid("changing your own password needs 'current_password'")
+                .with("field", "current_password");
+          }
+          return onSuccess(
+              auth.checkPassword(name, current, address)
+                  .thenCompose(
+                      matches -> {
+                        if (!matches) {
+                          throw new ApiException(
+                                  ErrorCode.FORBIDDEN,
+                                  "'current_password' is not your current password")
+                              .with("field", "current_password");
+                        }
+                        return users.accounts().updateUser(name, role, password, caller);
+                      }),
+              u -> ok(200, user(u)));
+        });
   }
 
   private Route tokens(User caller) {

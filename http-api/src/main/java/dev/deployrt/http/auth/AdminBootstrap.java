@@ -154,7 +154,7 @@ final class AdminBootstrap {
         insert.setLong(6, now);
         insert.executeUpdate();
       } catch (SQLException e) {
-        if (UserStore.userRow(c, "admin") != null) {
+        if (UserAccounts.userRow(c, "admin") != null) {
           // Another node created it at the same moment: its password file is on that node.
           if (generated) {
             try {

@@ -81,7 +81,7 @@ public final class TokenStore {
             // The user's row stays locked until the token is in: a concurrent delete of the user
             // waits, then revokes it with the others (or this finds the user gone).
             try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_TOKEN)) {
-              UserStore.existingUser(c, userName);
+              UserAccounts.existingUser(c, userName);
               insert.setString(1, id);
               insert.setString(2, UserStore.sha256(secret));
               insert.setString(3, userName);
