@@ -96,6 +96,47 @@ final class DeployCommand implements Callable<Integer> {
             ApiClient.params("project", project, "description", description, "wait", "false"));
     HttpRequest.Builder request =
         api.request("/deployments" + query).header("Content-Type", "application/gzip");
+    Body sending = body(session, request, view);
+    CountingInput sent = sending.sent();
+
+    long start = System.nanoTime();
+    HttpResponse<String> response;
+    try {
+      response = api.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (CliException e) {
+      Throwable packing = sending.packFailure().get();
+      if (packing != null) {
+        throw new CliException(
+            CliException.FAILED,
+            "could not pack "
+                + source
+                + ": "
+                + ApiClient.describe(packing)
+                + " (the node records the attempt as aborted)",
+            packing);
+      }
+      throw e;
+    } finally {
+      if (sending.pipe() != null) {
+        sending.pipe().cancel(); // stops the packer if the request ended before it did
+      }
+      sent.close();
+      view.uploadFinished(sent.count(), (System.nanoTime() - start) / 1e9);
+    }
+
+    return answer(session, api, view, response);
+  }
+
+  /**
+   * What is sent and how far it got: a directory is packed by a writer thread into a bounded pipe
+   * while it is sent ({@code pipe}, and {@code packFailure} if packing failed); a file is sent as
+   * it is.
+   */
+  private record Body(CountingInput sent, ChunkPipe pipe, AtomicReference<Throwable> packFailure) {}
+
+  /** Puts the source into {@code request} as its body and tells the view the upload started. */
+  private Body body(Session session, HttpRequest.Builder request, DeploymentView view)
+      throws IOException {
     AtomicReference<Throwable> packFailure = new AtomicReference<>();
     ChunkPipe pipe = null;
     CountingInput sent;
@@ -143,31 +184,13 @@ final class DeployCommand implements Callable<Integer> {
       view.uploadStarted(source.toString(), size, (LongSupplier) sent::count);
     }
 
-    long start = System.nanoTime();
-    HttpResponse<String> response;
-    try {
-      response = api.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (CliException e) {
-      Throwable packing = packFailure.get();
-      if (packing != null) {
-        throw new CliException(
-            CliException.FAILED,
-            "could not pack "
-                + source
-                + ": "
-                + ApiClient.describe(packing)
-                + " (the node records the attempt as aborted)",
-            packing);
-      }
-      throw e;
-    } finally {
-      if (pipe != null) {
-        pipe.cancel(); // stops the packer if the request ended before it did
-      }
-      sent.close();
-      view.uploadFinished(sent.count(), (System.nanoTime() - start) / 1e9);
-    }
+    return new Body(sent, pipe, packFailure);
+  }
 
+  /** Follows the deployment the answer names (or reports the failure it records) to its end. */
+  private int answer(
+      Session session, ApiClient api, DeploymentView view, HttpResponse<String> response)
+      throws Exception {
     JsonNode body =
         response.body().isEmpty() ? ApiClient.object() : ApiClient.parse(response.body());
     if (response.statusCode() / 100 != 2) {

@@ -54,110 +54,119 @@ public record DeployRequest(
       Set<String> allowedFields,
       Map<String, String> options,
       Duration maxTimeout) {
-    ApiException problem = null;
+    FirstProblem problem = new FirstProblem();
     for (String name : fields.keySet()) {
-      problem = first(problem, checkName(name, allowedFields));
+      problem.add(checkName(name, allowedFields));
     }
     for (String name : options.keySet()) {
-      problem = first(problem, checkName(name, RESPONSE_OPTIONS));
+      problem.add(checkName(name, RESPONSE_OPTIONS));
     }
+    // In this order: the first problem found is the one reported.
+    String project = project(fields.get("project"), problem);
+    String sha256 = sha256(fields.get("sha256"), problem);
+    String description = description(fields.get("description"), problem);
+    String rollbackOf =
+        allowedFields.contains("rollback_of")
+            ? rollbackOf(fields.get("rollback_of"), problem)
+            : null;
+    boolean wait = waitForResult(options.get("wait"), problem);
+    Duration timeout = timeout(options.get("timeout"), maxTimeout, problem);
+    return new DeployRequest(
+        project, sha256, description, rollbackOf, wait, timeout, problem.first);
+  }
 
-    String project = fields.get("project");
+  /** The first problem found; the ones after it are not reported. */
+  private static final class FirstProblem {
+    private ApiException first;
+
+    void add(ApiException problem) {
+      if (first == null) {
+        first = problem;
+      }
+    }
+  }
+
+  private static ApiException invalid(String message, String field) {
+    return ApiException.invalid(message).with("field", field);
+  }
+
+  /** The project, if valid. */
+  private static String project(String project, FirstProblem problem) {
     if (project == null) {
-      problem =
-          first(
-              problem,
-              ApiException.invalid("parameter 'project' is required").with("field", "project"));
+      problem.add(invalid("parameter 'project' is required", "project"));
     } else if (!PROJECT.matcher(project).matches()) {
-      problem =
-          first(
-              problem,
-              ApiException.invalid("parameter 'project' must match " + PROJECT.pattern())
-                  .with("field", "project"));
-      project = null;
+      problem.add(invalid("parameter 'project' must match " + PROJECT.pattern(), "project"));
+      return null;
     }
+    return project;
+  }
 
-    String sha256 = fields.get("sha256");
+  /** The declared digest, if valid. */
+  private static String sha256(String sha256, FirstProblem problem) {
     if (sha256 != null && !BlobStore.isValidDigest(sha256)) {
-      problem =
-          first(
-              problem,
-              ApiException.invalid("parameter 'sha256' must be 64 lowercase hex characters")
-                  .with("field", "sha256"));
-      sha256 = null;
+      problem.add(invalid("parameter 'sha256' must be 64 lowercase hex characters", "sha256"));
+      return null;
     }
+    return sha256;
+  }
 
-    String description = fields.get("description");
+  /** The description, cut to its limit and escaped if it holds control characters. */
+  private static String description(String description, FirstProblem problem) {
     if (description != null && description.length() > MAX_DESCRIPTION) {
-      problem =
-          first(
-              problem,
-              ApiException.invalid(
-                      "parameter 'description' is longer than " + MAX_DESCRIPTION + " characters")
-                  .with("field", "description")
-                  .with("limit", MAX_DESCRIPTION));
+      problem.add(
+          invalid(
+                  "parameter 'description' is longer than " + MAX_DESCRIPTION + " characters",
+                  "description")
+              .with("limit", MAX_DESCRIPTION));
       description = description.substring(0, MAX_DESCRIPTION);
     }
     if (description != null && ClientText.hasControlCharacters(description)) {
-      problem =
-          first(
-              problem,
-              ApiException.invalid(
-                      "parameter 'description' must not contain control characters "
-                          + "(line breaks, tabs, escape sequences, bidirectional overrides)")
-                  .with("field", "description"));
+      problem.add(
+          invalid(
+              "parameter 'description' must not contain control characters "
+                  + "(line breaks, tabs, escape sequences, bidirectional overrides)",
+              "description"));
       description = ClientText.printable(description, MAX_DESCRIPTION);
     }
+    return description;
+  }
 
-    String rollbackOf = null;
-    if (allowedFields.contains("rollback_of")) {
-      rollbackOf = fields.get("rollback_of");
-      if (rollbackOf == null) {
-        problem =
-            first(
-                problem,
-                ApiException.invalid("field 'rollback_of' is required")
-                    .with("field", "rollback_of"));
-      } else if (!DEPLOYMENT_ID.matcher(rollbackOf).matches()) {
-        problem =
-            first(
-                problem,
-                ApiException.invalid("field 'rollback_of' must be a deployment id")
-                    .with("field", "rollback_of"));
-        rollbackOf = null;
-      }
+  /** The earlier deployment a rollback names, if valid. */
+  private static String rollbackOf(String rollbackOf, FirstProblem problem) {
+    if (rollbackOf == null) {
+      problem.add(invalid("field 'rollback_of' is required", "rollback_of"));
+    } else if (!DEPLOYMENT_ID.matcher(rollbackOf).matches()) {
+      problem.add(invalid("field 'rollback_of' must be a deployment id", "rollback_of"));
+      return null;
     }
+    return rollbackOf;
+  }
 
-    boolean wait = true;
-    String waitText = options.get("wait");
-    if (waitText != null) {
-      if (waitText.equals("true") || waitText.equals("false")) {
-        wait = waitText.equals("true");
-      } else {
-        problem =
-            first(
-                problem,
-                ApiException.invalid("parameter 'wait' must be true or false")
-                    .with("field", "wait"));
-      }
+  private static boolean waitForResult(String wait, FirstProblem problem) {
+    if (wait == null || wait.equals("true")) {
+      return true;
     }
-    Duration timeout = DEFAULT_TIMEOUT;
-    String timeoutText = options.get("timeout");
-    if (timeoutText != null) {
-      long seconds = timeoutText.matches("[0-9]{1,9}") ? Long.parseLong(timeoutText) : -1;
-      if (seconds < 1 || seconds > maxTimeout.toSeconds()) {
-        problem =
-            first(
-                problem,
-                ApiException.invalid(
-                        "parameter 'timeout' must be a whole number of seconds from 1 to "
-                            + maxTimeout.toSeconds())
-                    .with("field", "timeout"));
-      } else {
-        timeout = Duration.ofSeconds(seconds);
-      }
+    if (!wait.equals("false")) {
+      problem.add(invalid("parameter 'wait' must be true or false", "wait"));
+      return true;
     }
-    return new DeployRequest(project, sha256, description, rollbackOf, wait, timeout, problem);
+    return false;
+  }
+
+  private static Duration timeout(String timeout, Duration maxTimeout, FirstProblem problem) {
+    if (timeout == null) {
+      return DEFAULT_TIMEOUT;
+    }
+    long seconds = timeout.matches("[0-9]{1,9}") ? Long.parseLong(timeout) : -1;
+    if (seconds < 1 || seconds > maxTimeout.toSeconds()) {
+      problem.add(
+          invalid(
+              "parameter 'timeout' must be a whole number of seconds from 1 to "
+                  + maxTimeout.toSeconds(),
+              "timeout"));
+      return DEFAULT_TIMEOUT;
+    }
+    return Duration.ofSeconds(seconds);
   }
 
   private static ApiException checkName(String name, Set<String> allowed) {
@@ -171,10 +180,6 @@ public record DeployRequest(
           .with("field", printable(name));
     }
     return null;
-  }
-
-  private static ApiException first(ApiException current, ApiException candidate) {
-    return current != null ? current : candidate;
   }
 
   /** Client text for a message: escaped ({@link ClientText}), at most 100 characters. */

@@ -315,59 +315,9 @@ public final class PeerBlobFetcher implements BlobSource {
     if (response.status().intValue() != 200) {
       throw new IOException(client.describe(response));
     }
-    Source<ByteString, ?> bytes = response.entity().getDataBytes();
-    if (settings.fetchBytesPerSecond() > 0) {
-      int rate = (int) Math.min(Integer.MAX_VALUE, settings.fetchBytesPerSecond());
-      bytes =
-          bytes.throttle(
-              rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
-    }
-    bytes =
-        bytes.map(
-            b -> {
-              if (cancelled.getAsBoolean()) {
-                throw new CancellationException("superseded");
-              }
-              return b;
-            });
-    UploadSettings exactSize = upload.withMaxBytes(release.size());
-    Sink<ByteString, CompletionStage<StagedPayload>> copy =
-        PayloadUpload.verifiedCopy(blobs, exactSize, sha, new AtomicLong());
-    Sink<ByteString, InputStream> toExtractor =
-        StreamConverters.asInputStream(upload.stallTimeout());
-    Source<ByteString, ?> body = bytes;
     Pair<CompletionStage<StagedPayload>, InputStream> running =
-        RunnableGraph.fromGraph(
-                GraphDSL.create(
-                    copy,
-                    toExtractor,
-                    Pair::create,
-                    (b, copyIn, extractorIn) -> {
-                      UniformFanOutShape<ByteString, ByteString> split =
-                          b.add(Broadcast.create(2, false));
-                      b.from(b.add(body)).viaFanOut(split).to(copyIn);
-                      b.from(split).to(extractorIn);
-                      return ClosedShape.getInstance();
-                    }))
-            .run(client.materializer());
-    InputStream arriving = running.second();
-    CompletableFuture<Void> extracted =
-        CompletableFuture.runAsync(
-            () -> {
-              try (arriving) {
-                extraction.extract(
-                    new FilterInputStream(arriving) {
-                      @Override
-                      public void close() {
-                        // the extractor is done with it; closed (and its branch cancelled) right
-                        // after
-                      }
-                    });
-              } catch (IOException e) {
-                throw new CompletionException(e);
-              }
-            },
-            extractors);
+        copyAndSplit(paced(response.entity().getDataBytes(), cancelled), release);
+    CompletableFuture<Void> extracted = extractWhileArriving(running.second(), extraction);
 
     StagedPayload staged;
     try {
@@ -406,6 +356,72 @@ public final class PeerBlobFetcher implements BlobSource {
           : new ExtractionFailed(new IOException(cause));
     }
     return blob;
+  }
+
+  /** The response's bytes, throttled to {@code fetch-bytes-per-second}, failing once cancelled. */
+  private Source<ByteString, ?> paced(Source<ByteString, ?> bytes, BooleanSupplier cancelled) {
+    if (settings.fetchBytesPerSecond() > 0) {
+      int rate = (int) Math.min(Integer.MAX_VALUE, settings.fetchBytesPerSecond());
+      bytes =
+          bytes.throttle(
+              rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
+    }
+    bytes =
+        bytes.map(
+            b -> {
+              if (cancelled.getAsBoolean()) {
+                throw new CancellationException("superseded");
+              }
+              return b;
+            });
+    return bytes;
+  }
+
+  /**
+   * Runs {@code body} through a broadcast that lets either side stop first: into a verified copy
+   * (size, SHA-256, staging file) and into an input stream for the extractor.
+   */
+  private Pair<CompletionStage<StagedPayload>, InputStream> copyAndSplit(
+      Source<ByteString, ?> body, Wanted release) {
+    UploadSettings exactSize = upload.withMaxBytes(release.size());
+    Sink<ByteString, CompletionStage<StagedPayload>> copy =
+        PayloadUpload.verifiedCopy(blobs, exactSize, release.sha256(), new AtomicLong());
+    Sink<ByteString, InputStream> toExtractor =
+        StreamConverters.asInputStream(upload.stallTimeout());
+    return RunnableGraph.fromGraph(
+            GraphDSL.create(
+                copy,
+                toExtractor,
+                Pair::create,
+                (b, copyIn, extractorIn) -> {
+                  UniformFanOutShape<ByteString, ByteString> split =
+                      b.add(Broadcast.create(2, false));
+                  b.from(b.add(body)).viaFanOut(split).to(copyIn);
+                  b.from(split).to(extractorIn);
+                  return ClosedShape.getInstance();
+                }))
+        .run(client.materializer());
+  }
+
+  /** Extracts {@code arriving} on an extractor thread as its bytes arrive. */
+  private CompletableFuture<Void> extractWhileArriving(
+      InputStream arriving, Extraction extraction) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try (arriving) {
+            extraction.extract(
+                new FilterInputStream(arriving) {
+                  @Override
+                  public void close() {
+                    // the extractor is done with it; closed (and its branch cancelled)
+                    // right after
+                  }
+                });
+          } catch (IOException e) {
+            throw new CompletionException(e);
+          }
+        },
+        extractors);
   }
 
   private static void awaitQuietly(CompletableFuture<?> f) {

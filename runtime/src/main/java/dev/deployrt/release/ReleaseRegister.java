@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
@@ -95,128 +96,143 @@ public final class ReleaseRegister {
     return Behaviors.setup(
         ctx ->
             DistributedData.withReplicatorMessageAdapter(
-                (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) -> {
-                  SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-                  List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
-                  Map<String, DesiredRelease>[] current = new Map[] {Map.of()};
-                  replicator.subscribe(KEY, Changed::new);
-                  ActorRef<Replicator.Command> localReplicator =
-                      DistributedData.get(ctx.getSystem()).replicator();
-                  Replicator.WriteConsistency write = new Replicator.WriteAll(writeTimeout);
+                (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) ->
+                    new Running(ctx, replicator, writeTimeout, persist).behavior()));
+  }
 
-                  return Behaviors.receive(Command.class)
-                      .onMessage(
-                          Publish.class,
-                          publish -> {
-                            replicator.askUpdate(
-                                askReplyTo ->
-                                    new Replicator.Update<>(
-                                        KEY,
-                                        LWWMap.empty(),
-                                        write,
-                                        askReplyTo,
-                                        map -> putIfNewer(map, self, publish.release())),
-                                rsp -> new UpdateDone(publish));
-                            // The replicator tells subscribers of changes only every
-                            // notify-subscribers-interval; flushing after the update (which it
-                            // handles first, sent earlier from this thread) starts this node's
-                            // applier now instead of up to one interval later.
-                            localReplicator.tell(Replicator.flushChanges());
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          UpdateDone.class,
-                          done -> {
-                            // Whatever the write consistency reached, the local replica has the
-                            // decision; read it.
-                            replicator.askGet(
-                                askReplyTo ->
-                                    new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
-                                rsp -> new ReadForPublish(done.publish(), rsp));
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          ReadForPublish.class,
-                          read -> {
-                            DesiredRelease mine = read.publish().release();
-                            DesiredRelease there = entries(read.rsp()).get(mine.project());
-                            if (there == null || there.deploymentId().equals(mine.deploymentId())) {
-                              persist.accept(mine);
-                              read.publish().replyTo().tell(new Published(mine));
-                            } else {
-                              read.publish().replyTo().tell(new Superseded(mine, there));
-                            }
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          Subscribe.class,
-                          sub -> {
-                            if (!subscribers.contains(sub.subscriber())) {
-                              subscribers.add(sub.subscriber());
-                              ctx.watchWith(
-                                  sub.subscriber(), new SubscriberStopped(sub.subscriber()));
-                            }
-                            sub.subscriber().tell(current[0]);
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          Unsubscribe.class,
-                          unsub -> {
-                            if (subscribers.remove(unsub.subscriber())) {
-                              ctx.unwatch(unsub.subscriber());
-                            }
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          SubscriberStopped.class,
-                          stopped -> {
-                            subscribers.remove(stopped.subscriber());
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          Seed.class,
-                          seed -> {
-                            for (DesiredRelease release : seed.releases()) {
-                              replicator.askUpdate(
-                                  askReplyTo ->
-                                      new Replicator.Update<>(
-                                          KEY,
-                                          LWWMap.empty(),
-                                          Replicator.writeLocal(),
-                                          askReplyTo,
-                                          map -> putIfNewer(map, self, release)),
-                                  rsp -> new Seeded());
-                            }
-                            return Behaviors.same();
-                          })
-                      .onMessage(Seeded.class, seeded -> Behaviors.same())
-                      .onMessage(
-                          GetAll.class,
-                          get -> {
-                            replicator.askGet(
-                                askReplyTo ->
-                                    new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
-                                rsp -> new ReadForReply(get.replyTo(), rsp));
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          ReadForReply.class,
-                          read -> {
-                            read.replyTo().tell(entries(read.rsp()));
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          Changed.class,
-                          changed -> {
-                            if (changed.rsp()
-                                instanceof Replicator.Changed<LWWMap<String, DesiredRelease>> c) {
-                              current[0] = Map.copyOf(c.get(KEY).getEntries());
-                              subscribers.forEach(s -> s.tell(current[0]));
-                            }
-                            return Behaviors.same();
-                          })
-                      .build();
-                }));
+  /** The register on this node: its replicator, its subscribers and the map as last seen. */
+  private static final class Running {
+    private final ActorContext<Command> ctx;
+    private final ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator;
+    private final Consumer<DesiredRelease> persist;
+    private final SelfUniqueAddress self;
+    private final ActorRef<Replicator.Command> localReplicator;
+    private final Replicator.WriteConsistency write;
+    private final List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
+    private Map<String, DesiredRelease> current = Map.of();
+
+    Running(
+        ActorContext<Command> ctx,
+        ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator,
+        Duration writeTimeout,
+        Consumer<DesiredRelease> persist) {
+      this.ctx = ctx;
+      this.replicator = replicator;
+      this.persist = persist;
+      this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+      this.localReplicator = DistributedData.get(ctx.getSystem()).replicator();
+      this.write = new Replicator.WriteAll(writeTimeout);
+      replicator.subscribe(KEY, Changed::new);
+    }
+
+    Behavior<Command> behavior() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Publish.class, this::onPublish)
+          .onMessage(UpdateDone.class, this::onUpdateDone)
+          .onMessage(ReadForPublish.class, this::onReadForPublish)
+          .onMessage(Subscribe.class, this::onSubscribe)
+          .onMessage(Unsubscribe.class, this::onUnsubscribe)
+          .onMessage(
+              SubscriberStopped.class,
+              stopped -> {
+                subscribers.remove(stopped.subscriber());
+                return Behaviors.same();
+              })
+          .onMessage(Seed.class, this::onSeed)
+          .onMessage(Seeded.class, seeded -> Behaviors.same())
+          .onMessage(GetAll.class, this::onGetAll)
+          .onMessage(
+              ReadForReply.class,
+              read -> {
+                read.replyTo().tell(entries(read.rsp()));
+                return Behaviors.same();
+              })
+          .onMessage(Changed.class, this::onChanged)
+          .build();
+    }
+
+    private Behavior<Command> onPublish(Publish publish) {
+      replicator.askUpdate(
+          askReplyTo ->
+              new Replicator.Update<>(
+                  KEY,
+                  LWWMap.empty(),
+                  write,
+                  askReplyTo,
+                  map -> putIfNewer(map, self, publish.release())),
+          rsp -> new UpdateDone(publish));
+      // The replicator tells subscribers of changes only every notify-subscribers-interval;
+      // flushing after the update (which it handles first, sent earlier from this thread) starts
+      // this node's applier now instead of up to one interval later.
+      localReplicator.tell(Replicator.flushChanges());
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onUpdateDone(UpdateDone done) {
+      // Whatever the write consistency reached, the local replica has the decision; read it.
+      replicator.askGet(
+          askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+          rsp -> new ReadForPublish(done.publish(), rsp));
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onReadForPublish(ReadForPublish read) {
+      DesiredRelease mine = read.publish().release();
+      DesiredRelease there = entries(read.rsp()).get(mine.project());
+      if (there == null || there.deploymentId().equals(mine.deploymentId())) {
+        persist.accept(mine);
+        read.publish().replyTo().tell(new Published(mine));
+      } else {
+        read.publish().replyTo().tell(new Superseded(mine, there));
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onSubscribe(Subscribe sub) {
+      if (!subscribers.contains(sub.subscriber())) {
+        subscribers.add(sub.subscriber());
+        ctx.watchWith(sub.subscriber(), new SubscriberStopped(sub.subscriber()));
+      }
+      sub.subscriber().tell(current);
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onUnsubscribe(Unsubscribe unsub) {
+      if (subscribers.remove(unsub.subscriber())) {
+        ctx.unwatch(unsub.subscriber());
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onSeed(Seed seed) {
+      for (DesiredRelease release : seed.releases()) {
+        replicator.askUpdate(
+            askReplyTo ->
+                new Replicator.Update<>(
+                    KEY,
+                    LWWMap.empty(),
+                    Replicator.writeLocal(),
+                    askReplyTo,
+                    map -> putIfNewer(map, self, release)),
+            rsp -> new Seeded());
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onGetAll(GetAll get) {
+      replicator.askGet(
+          askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
+          rsp -> new ReadForReply(get.replyTo(), rsp));
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onChanged(Changed changed) {
+      if (changed.rsp() instanceof Replicator.Changed<LWWMap<String, DesiredRelease>> c) {
+        current = Map.copyOf(c.get(KEY).getEntries());
+        subscribers.forEach(s -> s.tell(current));
+      }
+      return Behaviors.same();
+    }
   }
 
   private static LWWMap<String, DesiredRelease> putIfNewer(

@@ -90,36 +90,7 @@ final class MultipartReading {
               + "' after it");
     }
     if (name.equals("payload")) {
-      DeployRequest params;
-      CompletionStage<Deployment> recorded;
-      synchronized (this) {
-        params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
-        recorded = workflow.record(id, params, user.name(), null);
-        this.params = params;
-        this.recorded = recorded;
-      }
-      return recorded.thenCompose(
-          created -> {
-            if (params.problem() != null) {
-              part.getEntity().discardBytes(mat);
-              throw params.problem();
-            }
-            return workflow
-                .upload(id, part.getEntity().getDataBytes(), params, uploading)
-                .thenApply(
-                    s -> {
-                      synchronized (this) {
-                        if (!failed) {
-                          staged = s;
-                          return (Object) s;
-                        }
-                      }
-                      // The request already failed (the body broke off after the payload's bytes):
-                      // nobody will commit this payload, so its staging file goes now.
-                      s.discard();
-                      return (Object) s;
-                    });
-          });
+      return onPayload(part);
     }
     if (part.getFilename().isPresent()) {
       part.getEntity().discardBytes(mat);
@@ -128,6 +99,48 @@ final class MultipartReading {
               + DeployRequest.printable(name)
               + "': the payload part must be named 'payload'");
     }
+    return onField(part);
+  }
+
+  /**
+   * The payload part: the record is created with the fields so far, then the bytes are uploaded.
+   */
+  private CompletionStage<Object> onPayload(Multipart.FormData.BodyPart part) {
+    DeployRequest params;
+    CompletionStage<Deployment> recorded;
+    synchronized (this) {
+      params = DeployRequest.parse(fields, DeployRequest.PAYLOAD_FIELDS, query, maxWait);
+      recorded = workflow.record(id, params, user.name(), null);
+      this.params = params;
+      this.recorded = recorded;
+    }
+    return recorded.thenCompose(
+        created -> {
+          if (params.problem() != null) {
+            part.getEntity().discardBytes(mat);
+            throw params.problem();
+          }
+          return workflow
+              .upload(id, part.getEntity().getDataBytes(), params, uploading)
+              .thenApply(
+                  s -> {
+                    synchronized (this) {
+                      if (!failed) {
+                        staged = s;
+                        return (Object) s;
+                      }
+                    }
+                    // The request already failed (the body broke off after the payload's bytes):
+                    // nobody will commit this payload, so its staging file goes now.
+                    s.discard();
+                    return (Object) s;
+                  });
+        });
+  }
+
+  /** A text field before the payload: at most {@link #MAX_FIELDS}, each once, each short. */
+  private CompletionStage<Object> onField(Multipart.FormData.BodyPart part) {
+    String name = part.getName();
     boolean twice;
     boolean tooMany;
     synchronized (this) {
