@@ -68,8 +68,24 @@ public final class OperationsApi extends AllDirectives {
         concat(
             new HealthRoutes(node.system()).route(),
             new MetricsRoutes(node.metrics()).route(),
-            new InternalRoutes(node).route(),
-            new ClusterRoutes(node, auth, askTimeout).route(),
+            new InternalRoutes(
+                    node.system(),
+                    node.nodeName(),
+                    node.blobs(),
+                    node.settings().upload(),
+                    node.reclaimer(),
+                    node.clusterSecret(),
+                    node.blocking())
+                .route(),
+            new ClusterRoutes(
+                    node.system(),
+                    node.nodeName(),
+                    node.register(),
+                    node.directory(),
+                    node::upNodes,
+                    auth,
+                    askTimeout)
+                .route(),
             new AccountRoutes(users, auth).route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();

@@ -8,7 +8,7 @@ import dev.deployrt.errors.ApiException;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.Authentication;
 import dev.deployrt.node.NodeConfig;
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
@@ -18,6 +18,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
@@ -37,11 +40,31 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class ClusterRoutes extends AllDirectives {
   private final Duration askTimeout;
 
-  private final NodeRuntime node;
+  private final ActorSystem<?> system;
+  private final String nodeName;
+  private final ActorRef<ReleaseRegister.Command> register;
+  private final PeerDirectory directory;
+  private final Supplier<Set<String>> upNodes;
   private final Authentication auth;
 
-  public ClusterRoutes(NodeRuntime node, Authentication auth, Duration askTimeout) {
-    this.node = node;
+  /**
+   * @param register the projects' desired releases
+   * @param directory what each node holds and runs
+   * @param upNodes the members that are up now
+   */
+  public ClusterRoutes(
+      ActorSystem<?> system,
+      String nodeName,
+      ActorRef<ReleaseRegister.Command> register,
+      PeerDirectory directory,
+      Supplier<Set<String>> upNodes,
+      Authentication auth,
+      Duration askTimeout) {
+    this.system = system;
+    this.nodeName = nodeName;
+    this.register = register;
+    this.directory = directory;
+    this.upNodes = upNodes;
     this.askTimeout = askTimeout;
     this.auth = auth;
   }
@@ -76,8 +99,7 @@ public final class ClusterRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> projects() {
     CompletionStage<Map<String, DesiredRelease>> desired =
-        AskPattern.ask(
-            node.register(), ReleaseRegister.GetAll::new, askTimeout, node.system().scheduler());
+        AskPattern.ask(register, ReleaseRegister.GetAll::new, askTimeout, system.scheduler());
     return desired.thenApply(
         all -> {
           Map<String, PeerState> peers = upPeers();
@@ -117,7 +139,7 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   private ObjectNode nodes() {
-    var cluster = Cluster.get(node.system());
+    var cluster = Cluster.get(system);
     ClusterEvent.CurrentClusterState state = cluster.state();
     Set<Member> unreachable = state.getUnreachable();
     TreeMap<String, Member> byName = new TreeMap<>();
@@ -139,7 +161,7 @@ public final class ClusterRoutes extends AllDirectives {
           .filter(r -> !r.startsWith(NodeConfig.NODE_ROLE_PREFIX) && !r.startsWith("dc-"))
           .forEach(roles::add);
       ObjectNode projects = n.putObject("projects");
-      new TreeMap<>(node.directory().peer(name).projects())
+      new TreeMap<>(directory.peer(name).projects())
           .forEach(
               (project, p) -> {
                 if (p.activeDeploymentId() != null) {
@@ -148,7 +170,7 @@ public final class ClusterRoutes extends AllDirectives {
               });
     }
     ObjectNode out = ApiJson.MAPPER.createObjectNode();
-    out.put("self", node.nodeName());
+    out.put("self", nodeName);
     out.set("nodes", list);
     return out;
   }
@@ -159,14 +181,14 @@ public final class ClusterRoutes extends AllDirectives {
     }
     Member member =
         java.util.stream.StreamSupport.stream(
-                Cluster.get(node.system()).state().getMembers().spliterator(), false)
+                Cluster.get(system).state().getMembers().spliterator(), false)
             .filter(m -> nodeName(m).filter(name::equals).isPresent())
             .findFirst()
             .orElseThrow(
                 () ->
                     ApiException.notFound("no node named '" + name + "' in the cluster")
                         .with("node", name));
-    var manager = Cluster.get(node.system()).manager();
+    var manager = Cluster.get(system).manager();
     if (action.equals("leave")) {
       manager.tell(Leave.create(member.address()));
     } else {
@@ -181,8 +203,8 @@ public final class ClusterRoutes extends AllDirectives {
 
   private Map<String, PeerState> upPeers() {
     TreeMap<String, PeerState> out = new TreeMap<>();
-    for (String name : node.upNodes()) {
-      out.put(name, node.directory().peer(name));
+    for (String name : upNodes.get()) {
+      out.put(name, directory.peer(name));
     }
     return out;
   }

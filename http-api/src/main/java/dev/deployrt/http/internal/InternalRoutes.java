@@ -8,11 +8,12 @@ import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiErrors;
 import dev.deployrt.http.ApiJson;
-import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerPaths;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
+import dev.deployrt.upload.UploadSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +23,10 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -57,12 +60,35 @@ import org.apache.pekko.util.ByteString;
 public final class InternalRoutes extends AllDirectives {
   private static final long MAX_WAIT_SECONDS = 600;
 
-  private final NodeRuntime node;
+  private final String nodeName;
+  private final BlobStore blobs;
+  private final UploadSettings upload;
+  private final BlobReclaimer reclaimer;
+  private final CompletionStage<String> clusterSecret;
+  private final Executor blocking;
   private final Materializer mat;
 
-  public InternalRoutes(NodeRuntime node) {
-    this.node = node;
-    this.mat = Materializer.matFromSystem(node.system());
+  /**
+   * @param upload the limits a pushed replica is copied under
+   * @param clusterSecret the secret every call must present (the node is not ready until it is
+   *     known)
+   * @param blocking where the blob store is read and written
+   */
+  public InternalRoutes(
+      ActorSystem<?> system,
+      String nodeName,
+      BlobStore blobs,
+      UploadSettings upload,
+      BlobReclaimer reclaimer,
+      CompletionStage<String> clusterSecret,
+      Executor blocking) {
+    this.nodeName = nodeName;
+    this.blobs = blobs;
+    this.upload = upload;
+    this.reclaimer = reclaimer;
+    this.clusterSecret = clusterSecret;
+    this.blocking = blocking;
+    this.mat = Materializer.matFromSystem(system);
   }
 
   public Route route() {
@@ -97,7 +123,7 @@ public final class InternalRoutes extends AllDirectives {
                                                                         .put("sha256", sha)
                                                                         .put(
                                                                             "mark",
-                                                                            node.blobs()
+                                                                            blobs
                                                                                 .mark()
                                                                                 .token())))))),
                                     pathEnd(
@@ -140,7 +166,7 @@ public final class InternalRoutes extends AllDirectives {
       throw new ApiException(
           ErrorCode.FORBIDDEN, "node-to-node endpoint: user credentials are not accepted here");
     }
-    CompletableFuture<String> secret = node.clusterSecret().toCompletableFuture();
+    CompletableFuture<String> secret = clusterSecret.toCompletableFuture();
     if (!secret.isDone() || secret.isCompletedExceptionally()) {
       throw ApiException.unavailable("the node is not ready for node-to-node calls")
           .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
@@ -168,7 +194,7 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   private Route serve(String sha, long waitSeconds) {
-    Optional<Path> held = node.blobs().find(sha);
+    Optional<Path> held = blobs.find(sha);
     if (held.isPresent()) {
       return complete(stream(held.get()));
     }
@@ -176,7 +202,7 @@ public final class InternalRoutes extends AllDirectives {
       throw notHeld(sha);
     }
     CompletionStage<HttpResponse> later =
-        node.blobs()
+        blobs
             .whenPresent(sha)
             .toCompletableFuture()
             .orTimeout(waitSeconds, TimeUnit.SECONDS)
@@ -191,7 +217,7 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   private ApiException notHeld(String sha) {
-    return ApiException.notFound("node " + node.nodeName() + " does not hold blob " + sha);
+    return ApiException.notFound("node " + nodeName + " does not hold blob " + sha);
   }
 
   private static HttpResponse stream(Path blob) {
@@ -209,15 +235,12 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> receive(String sha, Source<ByteString, ?> bytes) {
-    if (node.blobs().claimIfPresent(sha).isPresent()) {
+    if (blobs.claimIfPresent(sha).isPresent()) {
       bytes.runWith(Sink.ignore(), mat);
       return CompletableFuture.completedFuture(created(200, sha));
     }
     CompletionStage<StagedPayload> copy =
-        bytes.runWith(
-            PayloadUpload.verifiedCopy(
-                node.blobs(), node.settings().upload(), sha, new AtomicLong()),
-            mat);
+        bytes.runWith(PayloadUpload.verifiedCopy(blobs, upload, sha, new AtomicLong()), mat);
     return copy.thenApplyAsync(
             staged -> {
               try {
@@ -227,7 +250,7 @@ public final class InternalRoutes extends AllDirectives {
                 throw new CompletionException(e);
               }
             },
-            node.blocking())
+            blocking)
         .exceptionally(
             e -> {
               ApiException api = ApiErrors.from(e);
@@ -247,11 +270,11 @@ public final class InternalRoutes extends AllDirectives {
                             () ->
                                 ApiException.invalid(
                                     "'unclaimed_since' must be a claim mark from GET /internal/blobs/{sha256}/claim-mark")))
-            .orElseGet(() -> node.blobs().mark());
+            .orElseGet(() -> blobs.mark());
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            OptionalLong freed = node.reclaimer().reclaimLocally(sha, since);
+            OptionalLong freed = reclaimer.reclaimLocally(sha, since);
             return HttpResponse.create()
                 .withEntity(
                     ApiJson.entity(
@@ -264,7 +287,7 @@ public final class InternalRoutes extends AllDirectives {
             throw new CompletionException(e);
           }
         },
-        node.blocking());
+        blocking);
   }
 
   private static HttpResponse created(int status, String sha) {
