@@ -48,8 +48,9 @@ public final class NodeMain {
   public static void main(String[] args) throws Exception {
     useCommonPoolForAsyncCallbacks();
     Config config = NodeConfig.load();
+    String adminPassword = config.getString("deploy.admin-password");
     try {
-      UserStore.checkAdminPassword(config.getString("deploy.admin-password"));
+      UserStore.checkAdminPassword(adminPassword);
     } catch (IllegalArgumentException e) {
       log.error("node failed to start: {}", e.getMessage());
       System.exit(2);
@@ -58,7 +59,7 @@ public final class NodeMain {
         ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
       NodeRuntime node = NodeRuntime.init(system);
-      UserStore users = UserStore.start(node, config.getString("deploy.admin-password"));
+      UserStore users = UserStore.start(node, adminPassword);
       HttpSettings http = HttpSettings.fromConfig(config);
       String host = http.host();
       int port = http.port();

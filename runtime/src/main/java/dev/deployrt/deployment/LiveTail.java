@@ -9,7 +9,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.QueueOfferResult;
@@ -110,6 +112,11 @@ public final class LiveTail {
     private boolean lagging;
     private ActorRef<DeploymentEntity.Command> watched;
 
+    /** Set when the actor starts. */
+    private ActorContext<DeploymentEntity.TailMessage> ctx;
+
+    private TimerScheduler<DeploymentEntity.TailMessage> timers;
+
     Reader(
         EntityRef<DeploymentEntity.Command> entity,
         String id,
@@ -128,60 +135,13 @@ public final class LiveTail {
           ctx ->
               Behaviors.withTimers(
                   timers -> {
-                    Runnable subscribe =
-                        () -> {
-                          entity.tell(new DeploymentEntity.Subscribe(ctx.getSelf()));
-                          // If no snapshot comes (the message was lost while the entity moved), ask
-                          // again.
-                          timers.startSingleTimer(Resubscribe.INSTANCE, RESUBSCRIBE_AFTER);
-                        };
-                    subscribe.run();
+                    this.ctx = ctx;
+                    this.timers = timers;
+                    subscribe();
                     timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofSeconds(1));
                     return Behaviors.receive(DeploymentEntity.TailMessage.class)
-                        .onMessage(
-                            DeploymentEntity.Snapshot.class,
-                            snapshot -> {
-                              timers.cancel(Resubscribe.INSTANCE);
-                              Deployment state = snapshot.state();
-                              if (state == null) {
-                                if (awaitCreation) {
-                                  timers.startSingleTimer(Resubscribe.INSTANCE, AWAIT_CREATION);
-                                  return Behaviors.same();
-                                }
-                                queue.fail(new NoSuchDeployment(id));
-                                return Behaviors.stopped();
-                              }
-                              awaitCreation = false;
-                              if (watched == null || !watched.equals(snapshot.entity())) {
-                                if (watched != null) {
-                                  ctx.unwatch(watched);
-                                }
-                                watched = snapshot.entity();
-                                ctx.watch(watched);
-                              }
-                              lagging = false;
-                              return deliver(state) ? Behaviors.stopped() : Behaviors.same();
-                            })
-                        .onMessage(
-                            DeploymentEntity.Live.class,
-                            live -> {
-                              if (lagging) {
-                                return Behaviors.same();
-                              }
-                              for (LogEntry e : live.entries()) {
-                                if (e.seq() <= lastSeq) {
-                                  continue;
-                                }
-                                if (e.seq() != lastSeq + 1) {
-                                  subscribe.run(); // a gap: a fresh snapshot fills it
-                                  return Behaviors.same();
-                                }
-                                if (!offer(new Entry(e), e.seq())) {
-                                  return lagging ? Behaviors.same() : Behaviors.stopped();
-                                }
-                              }
-                              return Behaviors.same();
-                            })
+                        .onMessage(DeploymentEntity.Snapshot.class, this::onSnapshot)
+                        .onMessage(DeploymentEntity.Live.class, this::onLive)
                         .onMessage(
                             DeploymentEntity.Finished.class,
                             finished ->
@@ -189,31 +149,78 @@ public final class LiveTail {
                         .onMessage(
                             Resubscribe.class,
                             r -> {
-                              subscribe.run();
+                              subscribe();
                               return Behaviors.same();
                             })
                         .onMessage(
                             Check.class,
                             c -> {
                               if (lagging) {
-                                subscribe.run(); // the reader may have room again
+                                subscribe(); // the reader may have room again
                               }
                               return Behaviors.same();
                             })
                         .onMessage(Stop.class, stop -> Behaviors.stopped())
-                        .onSignal(
-                            Terminated.class,
-                            t -> {
-                              if (t.getRef().equals(watched)) {
-                                // The entity stopped (rebalance, its node crashed): sharding starts
-                                // it again.
-                                watched = null;
-                                timers.startSingleTimer(Resubscribe.INSTANCE, ENTITY_RESTART);
-                              }
-                              return Behaviors.same();
-                            })
+                        .onSignal(Terminated.class, this::onTerminated)
                         .build();
                   }));
+    }
+
+    private void subscribe() {
+      entity.tell(new DeploymentEntity.Subscribe(ctx.getSelf()));
+      // If no snapshot comes (the message was lost while the entity moved), ask again.
+      timers.startSingleTimer(Resubscribe.INSTANCE, RESUBSCRIBE_AFTER);
+    }
+
+    private Behavior<DeploymentEntity.TailMessage> onSnapshot(DeploymentEntity.Snapshot snapshot) {
+      timers.cancel(Resubscribe.INSTANCE);
+      Deployment state = snapshot.state();
+      if (state == null) {
+        if (awaitCreation) {
+          timers.startSingleTimer(Resubscribe.INSTANCE, AWAIT_CREATION);
+          return Behaviors.same();
+        }
+        queue.fail(new NoSuchDeployment(id));
+        return Behaviors.stopped();
+      }
+      awaitCreation = false;
+      if (watched == null || !watched.equals(snapshot.entity())) {
+        if (watched != null) {
+          ctx.unwatch(watched);
+        }
+        watched = snapshot.entity();
+        ctx.watch(watched);
+      }
+      lagging = false;
+      return deliver(state) ? Behaviors.stopped() : Behaviors.same();
+    }
+
+    private Behavior<DeploymentEntity.TailMessage> onLive(DeploymentEntity.Live live) {
+      if (lagging) {
+        return Behaviors.same();
+      }
+      for (LogEntry e : live.entries()) {
+        if (e.seq() <= lastSeq) {
+          continue;
+        }
+        if (e.seq() != lastSeq + 1) {
+          subscribe(); // a gap: a fresh snapshot fills it
+          return Behaviors.same();
+        }
+        if (!offer(new Entry(e), e.seq())) {
+          return lagging ? Behaviors.same() : Behaviors.stopped();
+        }
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<DeploymentEntity.TailMessage> onTerminated(Terminated t) {
+      if (t.getRef().equals(watched)) {
+        // The entity stopped (rebalance, its node crashed): sharding starts it again.
+        watched = null;
+        timers.startSingleTimer(Resubscribe.INSTANCE, ENTITY_RESTART);
+      }
+      return Behaviors.same();
     }
 
     /**

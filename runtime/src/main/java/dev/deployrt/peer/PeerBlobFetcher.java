@@ -148,25 +148,9 @@ public final class PeerBlobFetcher implements BlobSource {
             "no reachable node holds payload " + sha + " yet; waiting for one",
             Map.of());
       }
-      for (Candidate candidate : candidates) {
-        checkCancelled(cancelled);
-        try {
-          return fetchFrom(candidate, release, cancelled, fetched, extraction);
-        } catch (CancellationException | ExtractionFailed e) {
-          throw e;
-        } catch (Exception e) {
-          checkCancelled(cancelled);
-          reporter.log(
-              release.deploymentId(),
-              LogEntry.WARNING,
-              "fetch",
-              "could not fetch the payload from " + candidate.node() + ": " + reason(e),
-              Map.of());
-        }
-        local = blobs.claimIfPresent(sha);
-        if (local.isPresent()) {
-          return extractLocal(local.get(), fetched, extraction);
-        }
+      Optional<Path> served = tryEach(candidates, release, cancelled, fetched, extraction);
+      if (served.isPresent()) {
+        return served.get();
       }
       if (Instant.now().isAfter(deadline)) {
         throw new IOException(
@@ -176,20 +160,60 @@ public final class PeerBlobFetcher implements BlobSource {
                 + settings.timeout().toSeconds()
                 + " s");
       }
-      try {
-        Path arrived =
-            blobs
-                .whenPresent(sha)
-                .toCompletableFuture()
-                .get(backoff.toMillis(), TimeUnit.MILLISECONDS);
-        return extractLocal(arrived, fetched, extraction);
-      } catch (TimeoutException e) {
-        backoff =
-            backoff.multipliedBy(2).compareTo(settings.retryBackoffMax()) > 0
-                ? settings.retryBackoffMax()
-                : backoff.multipliedBy(2);
+      Optional<Path> arrived = arrivalWithin(sha, backoff);
+      if (arrived.isPresent()) {
+        return extractLocal(arrived.get(), fetched, extraction);
       }
+      backoff =
+          backoff.multipliedBy(2).compareTo(settings.retryBackoffMax()) > 0
+              ? settings.retryBackoffMax()
+              : backoff.multipliedBy(2);
       checkCancelled(cancelled);
+    }
+  }
+
+  /**
+   * Asks each candidate once, in order; the committed blob as soon as one served it intact (or it
+   * arrived by another way meanwhile), else empty. Each failure is logged in the deployment's
+   * events.
+   */
+  private Optional<Path> tryEach(
+      List<Candidate> candidates,
+      Wanted release,
+      BooleanSupplier cancelled,
+      Runnable fetched,
+      Extraction extraction)
+      throws Exception {
+    for (Candidate candidate : candidates) {
+      checkCancelled(cancelled);
+      try {
+        return Optional.of(fetchFrom(candidate, release, cancelled, fetched, extraction));
+      } catch (CancellationException | ExtractionFailed e) {
+        throw e;
+      } catch (Exception e) {
+        checkCancelled(cancelled);
+        reporter.log(
+            release.deploymentId(),
+            LogEntry.WARNING,
+            "fetch",
+            "could not fetch the payload from " + candidate.node() + ": " + reason(e),
+            Map.of());
+      }
+      Optional<Path> local = blobs.claimIfPresent(release.sha256());
+      if (local.isPresent()) {
+        return Optional.of(extractLocal(local.get(), fetched, extraction));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The blob if it arrives (a push, another fetch) within {@code wait}. */
+  private Optional<Path> arrivalWithin(String sha, Duration wait) throws Exception {
+    try {
+      return Optional.of(
+          blobs.whenPresent(sha).toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (TimeoutException e) {
+      return Optional.empty();
     }
   }
 
