@@ -1,35 +1,18 @@
 package dev.deployrt.deployment;
 
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.serialization.JsonSerializable;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
-import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
-import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One deployment, event-sourced and sharded by {@code deployment_id}: the audited record of a
@@ -45,10 +28,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * handler is pure, so a restart or rebalance recovers the same state, log and seq numbering; timers
  * (upload lease, distribution deadline) are re-armed from the recovered state. Waiters for the
  * terminal status are kept in memory only: after a rebalance they time out and re-read the state.
+ *
+ * <p>This class is the entity's protocol (commands, events, messages to live-tail subscribers) and
+ * its factory; {@link DeploymentBehavior} runs it. The records stay nested here: their class names
+ * are the manifests in the journal and between nodes, so moving them would orphan stored events and
+ * break rolling upgrades.
  */
-public final class DeploymentEntity
-    extends EventSourcedBehaviorWithEnforcedReplies<
-        DeploymentEntity.Command, DeploymentEntity.Event, Deployment> {
+public final class DeploymentEntity {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Deployment");
@@ -125,15 +111,15 @@ public final class DeploymentEntity
 
   record SubscriberGone(ActorRef<TailMessage> subscriber) implements Command {}
 
-  private enum UploadLeaseExpired implements Command {
+  enum UploadLeaseExpired implements Command {
     INSTANCE
   }
 
-  private enum DistributionDeadlinePassed implements Command {
+  enum DistributionDeadlinePassed implements Command {
     INSTANCE
   }
 
-  private enum PassivateNow implements Command {
+  enum PassivateNow implements Command {
     INSTANCE
   }
 
@@ -190,21 +176,7 @@ public final class DeploymentEntity
 
   public record PayloadPruned(String user, Instant at) implements Event {}
 
-  // ---- behaviour ------------------------------------------------------------------------------
-
-  private final String deploymentId;
-  private final DeploymentSettings settings;
-  private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
-  private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
-  private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final RegisterLink register;
-  private final TailSubscribers subscribers;
-
-  /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
-  private final Consumer<DeploymentStatus> onFinished;
-
-  private boolean finishReported;
+  private DeploymentEntity() {}
 
   /** Outside sharding (tests): never passivates itself. */
   public static Behavior<Command> create(
@@ -231,27 +203,8 @@ public final class DeploymentEntity
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new DeploymentEntity(
+                    new DeploymentBehavior(
                         deploymentId, settings, register, shard, onFinished, ctx, timers)));
-  }
-
-  private DeploymentEntity(
-      String deploymentId,
-      DeploymentSettings settings,
-      ActorRef<ReleaseRegister.Command> register,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Consumer<DeploymentStatus> onFinished,
-      ActorContext<Command> ctx,
-      TimerScheduler<Command> timers) {
-    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), deploymentId));
-    this.deploymentId = deploymentId;
-    this.settings = settings;
-    this.register = new RegisterLink(register, ctx);
-    this.shard = shard;
-    this.onFinished = onFinished;
-    this.ctx = ctx;
-    this.timers = timers;
-    this.subscribers = new TailSubscribers(ctx);
   }
 
   public static String tagFor(String deploymentId) {
@@ -263,350 +216,5 @@ public final class DeploymentEntity
    */
   public static String tag(int i) {
     return "deployment-" + i;
-  }
-
-  @Override
-  public Deployment emptyState() {
-    return Deployment.empty(deploymentId);
-  }
-
-  @Override
-  public Set<String> tagsFor(Event event) {
-    return Set.of(tagFor(deploymentId));
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
-  }
-
-  @Override
-  public SignalHandler<Deployment> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(
-            RecoveryCompleted.instance(),
-            state -> {
-              subscribers.recovered(state);
-              finishReported = state.isTerminal();
-              afterChange(state);
-            })
-        .build();
-  }
-
-  @Override
-  public CommandHandlerWithReply<Command, Event, Deployment> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Create.class, this::onCreate)
-        .onCommand(RecordUploadProgress.class, this::onUploadProgress)
-        .onCommand(MarkPayloadStored.class, this::onPayloadStored)
-        .onCommand(FailUpload.class, this::onFailUpload)
-        .onCommand(ReportNodeStatus.class, this::onNodeStatus)
-        .onCommand(AppendLog.class, this::onAppendLog)
-        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
-        .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
-        .onCommand(
-            Subscribe.class,
-            (state, cmd) -> {
-              subscribers.subscribe(state, cmd.subscriber());
-              return Effect().noReply();
-            })
-        .onCommand(
-            SubscriberGone.class,
-            (state, cmd) -> {
-              subscribers.gone(cmd.subscriber());
-              return Effect().noReply();
-            })
-        .onCommand(PrunePayload.class, this::onPrunePayload)
-        .onCommand(NewerRelease.class, this::onNewerRelease)
-        .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
-        .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
-        .onCommand(
-            PassivateNow.class,
-            (state, cmd) -> {
-              shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
-              return Effect().noReply();
-            })
-        .build();
-  }
-
-  private ReplyEffect<Event, Deployment> onCreate(Deployment state, Create cmd) {
-    if (state.exists()) {
-      return Effect()
-          .reply(
-              cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
-    }
-    return persist(
-            new Created(
-                cmd.project(),
-                cmd.description(),
-                cmd.user(),
-                cmd.originNode(),
-                cmd.rollbackOf(),
-                now()))
-        .thenRun(this::afterChange)
-        .thenReply(cmd.replyTo(), StatusReply::success);
-  }
-
-  /** Every persist goes through here, so subscribers hear of each new log entry. */
-  private EffectBuilder<Event, Deployment> persist(Event event) {
-    return Effect().persist(event).thenRun(this::publish);
-  }
-
-  private EffectBuilder<Event, Deployment> persist(List<Event> events) {
-    return Effect().persist(events).thenRun(this::publish);
-  }
-
-  private void publish(Deployment state) {
-    if (state.isTerminal() && !finishReported) {
-      finishReported = true;
-      onFinished.accept(state.status());
-    }
-    subscribers.publish(state);
-  }
-
-  private ReplyEffect<Event, Deployment> onPrunePayload(Deployment state, PrunePayload cmd) {
-    if (!state.exists()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
-    }
-    if (!state.isTerminal()) {
-      return Effect()
-          .reply(
-              cmd.replyTo(),
-              StatusReply.error(
-                  "deployment "
-                      + deploymentId
-                      + " is "
-                      + state.status().apiName()
-                      + ": its payload can be deleted once it has finished"));
-    }
-    if (!state.payloadPresent()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
-    }
-    return persist(new PayloadPruned(cmd.user(), now()))
-        .thenReply(cmd.replyTo(), StatusReply::success);
-  }
-
-  private ReplyEffect<Event, Deployment> onUploadProgress(
-      Deployment state, RecordUploadProgress cmd) {
-    if (state.status() != DeploymentStatus.PENDING) {
-      return Effect().noReply();
-    }
-    armUploadLease();
-    if (cmd.bytesReceived() <= state.lastProgressBytes()) {
-      return Effect().noReply();
-    }
-    return persist(new UploadProgressed(cmd.bytesReceived(), now())).thenNoReply();
-  }
-
-  private ReplyEffect<Event, Deployment> onPayloadStored(Deployment state, MarkPayloadStored cmd) {
-    if (state.status() != DeploymentStatus.PENDING) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
-    }
-    Instant at = now();
-    Instant deadline = at.plus(settings.distributionTimeout());
-    return persist(
-            new PayloadStored(
-                cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
-        .thenRun(this::afterChange)
-        .thenReply(cmd.replyTo(), StatusReply::success);
-  }
-
-  private ReplyEffect<Event, Deployment> onFailUpload(Deployment state, FailUpload cmd) {
-    if (state.status() == DeploymentStatus.FAILED) {
-      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
-    }
-    if (state.status() != DeploymentStatus.PENDING) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
-    }
-    ErrorInfo error = new ErrorInfo(cmd.message(), cmd.code(), cmd.phase(), state.originNode());
-    return persist(new UploadFailed(error, now()))
-        .thenRun(this::afterChange)
-        .thenReply(cmd.replyTo(), StatusReply::success);
-  }
-
-  private ReplyEffect<Event, Deployment> onNodeStatus(Deployment state, ReportNodeStatus cmd) {
-    if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
-      return acknowledged(cmd);
-    }
-    NodeResult before = state.nodes().get(cmd.node());
-    if (before != null
-        && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
-      return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
-    }
-    Instant at = now();
-    NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
-    if (state.isTerminal()) {
-      return acknowledged(persist(changed), cmd);
-    }
-    Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
-    DeploymentStatus outcome = after.outcome();
-    if (outcome == null) {
-      return acknowledged(persist(changed), cmd);
-    }
-    return acknowledged(
-        persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
-            .thenRun(this::afterChange),
-        cmd);
-  }
-
-  private ReplyEffect<Event, Deployment> acknowledged(ReportNodeStatus cmd) {
-    return cmd.replyTo() == null
-        ? Effect().noReply()
-        : Effect().reply(cmd.replyTo(), Done.getInstance());
-  }
-
-  private ReplyEffect<Event, Deployment> acknowledged(
-      EffectBuilder<Event, Deployment> effect, ReportNodeStatus cmd) {
-    return cmd.replyTo() == null
-        ? effect.thenNoReply()
-        : effect.thenReply(cmd.replyTo(), s -> Done.getInstance());
-  }
-
-  private ReplyEffect<Event, Deployment> onAppendLog(Deployment state, AppendLog cmd) {
-    if (!state.exists()) {
-      return Effect().noReply();
-    }
-    return persist(
-            new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, Deployment> onAwaitTerminal(Deployment state, AwaitTerminal cmd) {
-    if (!state.exists() || state.isTerminal()) {
-      return Effect().reply(cmd.replyTo(), state);
-    }
-    waiters.add(cmd.replyTo());
-    return Effect().noReply();
-  }
-
-  /**
-   * A newer deployment of the project took the register: whether this one was published first or
-   * never reached some nodes (they see only the newest release), the nodes that have not finished
-   * will not apply it.
-   */
-  private ReplyEffect<Event, Deployment> onNewerRelease(Deployment state, NewerRelease cmd) {
-    String newerId = cmd.deploymentId();
-    if (newerId == null || state.status() != DeploymentStatus.DISTRIBUTING) {
-      return Effect().noReply();
-    }
-    return endUnfinishedNodes(
-        state,
-        NodeStatus.SUPERSEDED,
-        (node, result) ->
-            ErrorInfo.of(
-                "superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
-  }
-
-  /**
-   * Ends the distribution: every target node that has not reached a terminal status is given {@code
-   * status} with the error {@code why} names for it, then the deployment completes with the
-   * outcome.
-   */
-  private ReplyEffect<Event, Deployment> endUnfinishedNodes(
-      Deployment state, NodeStatus status, BiFunction<String, NodeResult, ErrorInfo> why) {
-    Instant at = now();
-    List<Event> events = new ArrayList<>();
-    Deployment after = state;
-    for (String node : state.targetNodes()) {
-      NodeResult r = after.nodes().get(node);
-      if (r == null || !r.status().isTerminal()) {
-        ErrorInfo error = why.apply(node, r);
-        events.add(new NodeStatusChanged(node, status, error, at));
-        after = after.withNode(node, status, error, at);
-      }
-    }
-    events.add(new Completed(after.outcome(), after.firstNodeError(), at));
-    return persist(events).thenRun(this::afterChange).thenNoReply();
-  }
-
-  private ReplyEffect<Event, Deployment> onUploadLeaseExpired(
-      Deployment state, UploadLeaseExpired cmd) {
-    if (state.status() != DeploymentStatus.PENDING) {
-      return Effect().noReply();
-    }
-    ErrorInfo error =
-        ErrorInfo.of(
-            "the upload stopped without completing: the node receiving it sent no heartbeat for "
-                + settings.uploadLease().toSeconds()
-                + " s (it may have restarted)",
-            ErrorCode.UPLOAD_ABORTED,
-            "upload",
-            state.originNode());
-    return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
-  }
-
-  private ReplyEffect<Event, Deployment> onDeadline(
-      Deployment state, DistributionDeadlinePassed cmd) {
-    if (state.status() != DeploymentStatus.DISTRIBUTING) {
-      return Effect().noReply();
-    }
-    return endUnfinishedNodes(
-        state,
-        NodeStatus.FAILED,
-        (node, r) ->
-            ErrorInfo.of(
-                "node did not report within " + settings.distributionTimeout().toSeconds() + " s",
-                ErrorCode.NODE_TIMEOUT,
-                DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()),
-                node));
-  }
-
-  /** Side effects that follow from the state, run after each change and after recovery. */
-  private void afterChange(Deployment state) {
-    if (state.status() == null) {
-      return;
-    }
-    switch (state.status()) {
-      case PENDING -> {
-        if (!timers.isTimerActive(UploadLeaseExpired.INSTANCE)) {
-          armUploadLease();
-        }
-      }
-      case DISTRIBUTING -> {
-        timers.cancel(UploadLeaseExpired.INSTANCE);
-        if (!timers.isTimerActive(DistributionDeadlinePassed.INSTANCE)) {
-          Duration left = Duration.between(Instant.now(), state.distributionDeadline());
-          timers.startSingleTimer(
-              DistributionDeadlinePassed.INSTANCE,
-              DistributionDeadlinePassed.INSTANCE,
-              left.isNegative() ? Duration.ZERO : left);
-          register.publish(state);
-        }
-        register.watch(state);
-      }
-      default -> {
-        timers.cancelAll();
-        if (shard != null) {
-          timers.startSingleTimer(
-              PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
-        }
-        register.unwatch();
-        waiters.forEach(w -> w.tell(state));
-        waiters.clear();
-      }
-    }
-  }
-
-  private void armUploadLease() {
-    timers.startSingleTimer(
-        UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
-  }
-
-  private static String notPending(Deployment state) {
-    return state.exists()
-        ? "deployment " + state.deploymentId() + " is " + state.status().apiName() + ", not pending"
-        : "deployment " + state.deploymentId() + " does not exist";
-  }
-
-  private static Instant now() {
-    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
-  }
-
-  // ---- event handler: pure ----------------------------------------------------------------------
-
-  @Override
-  public EventHandler<Deployment, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEventHandler::apply);
   }
 }

@@ -3,16 +3,12 @@ package dev.deployrt.peer;
 import dev.deployrt.applier.BlobSource;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
-import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.DesiredRelease;
-import dev.deployrt.upload.PayloadUpload;
-import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
 import dev.deployrt.upload.UploadSettings;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,28 +23,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.ClosedShape;
-import org.apache.pekko.stream.ThrottleMode;
-import org.apache.pekko.stream.UniformFanOutShape;
-import org.apache.pekko.stream.javadsl.Broadcast;
-import org.apache.pekko.stream.javadsl.GraphDSL;
-import org.apache.pekko.stream.javadsl.RunnableGraph;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamConverters;
-import org.apache.pekko.util.ByteString;
 
 /**
  * Gets a payload onto this node from the nodes that have it: its fan-out parent first ({@link
@@ -72,7 +51,7 @@ public final class PeerBlobFetcher implements BlobSource {
   private final UploadSettings upload;
   private final DistributionSettings settings;
   private final NodeReporter reporter;
-  private final Executor extractors;
+  private final PeerCopy copies;
 
   /**
    * @param extractors where extractions run while their payload streams in
@@ -95,10 +74,10 @@ public final class PeerBlobFetcher implements BlobSource {
     this.upload = upload;
     this.settings = settings;
     this.reporter = reporter;
-    this.extractors = extractors;
+    this.copies = new PeerCopy(blobs, client, upload, settings, reporter, extractors);
   }
 
-  private record Candidate(String node, Duration patience) {}
+  record Candidate(String node, Duration patience) {}
 
   /**
    * The payload a fetch is for: the deployment whose events it is logged in, the bytes it must
@@ -106,8 +85,7 @@ public final class PeerBlobFetcher implements BlobSource {
    * when none applies: a rollback, whose payload the nodes may already hold, or a copy for a
    * rollback request).
    */
-  private record Wanted(
-      String deploymentId, String sha256, long size, String origin, FanOutPlan plan) {
+  record Wanted(String deploymentId, String sha256, long size, String origin, FanOutPlan plan) {
     static Wanted of(DesiredRelease release) {
       FanOutPlan plan =
           release.sourceDeploymentId() == null && release.origin() != null
@@ -187,7 +165,7 @@ public final class PeerBlobFetcher implements BlobSource {
     for (Candidate candidate : candidates) {
       checkCancelled(cancelled);
       try {
-        return Optional.of(fetchFrom(candidate, release, cancelled, fetched, extraction));
+        return Optional.of(copies.copy(candidate, release, cancelled, fetched, extraction));
       } catch (CancellationException | ExtractionFailed e) {
         throw e;
       } catch (Exception e) {
@@ -233,7 +211,7 @@ public final class PeerBlobFetcher implements BlobSource {
         return local.get();
       }
       try {
-        return fetchFrom(candidate, wanted, () -> false, () -> {}, compressed -> {});
+        return copies.copy(candidate, wanted, () -> false, () -> {}, compressed -> {});
       } catch (Exception e) {
         String why = candidate.node() + ": " + reason(e);
         failures.add(why);
@@ -317,146 +295,7 @@ public final class PeerBlobFetcher implements BlobSource {
     return out;
   }
 
-  /**
-   * One attempt: the response bytes go, through a broadcast that lets either side stop first, to
-   * the verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread.
-   * The blob is committed when its digest matched; the extraction's result counts only then.
-   */
-  private Path fetchFrom(
-      Candidate from,
-      Wanted release,
-      BooleanSupplier cancelled,
-      Runnable fetched,
-      Extraction extraction)
-      throws Exception {
-    String sha = release.sha256();
-    Instant started = Instant.now();
-    HttpResponse response =
-        client.send(
-            from.node(),
-            HttpRequest.GET(PeerPaths.blob(sha, from.patience())),
-            from.patience().plusSeconds(30));
-    if (response.status().intValue() != 200) {
-      throw new IOException(client.describe(response));
-    }
-    Pair<CompletionStage<StagedPayload>, InputStream> running =
-        copyAndSplit(paced(response.entity().getDataBytes(), cancelled), release);
-    CompletableFuture<Void> extracted = extractWhileArriving(running.second(), extraction);
-
-    StagedPayload staged;
-    try {
-      staged = running.first().toCompletableFuture().get();
-    } catch (ExecutionException e) {
-      awaitQuietly(extracted);
-      checkCancelled(cancelled);
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
-    if (staged.size() != release.size()) {
-      staged.discard();
-      awaitQuietly(extracted);
-      throw new IOException("served " + staged.size() + " bytes, expected " + release.size());
-    }
-    Path blob = staged.commit();
-    Duration took = Duration.between(started, Instant.now());
-    reporter.log(
-        release.deploymentId(),
-        LogEntry.LOG,
-        "fetch",
-        String.format(
-            "fetched %d bytes from %s in %.2f s",
-            staged.size(), from.node(), took.toMillis() / 1000.0),
-        Map.of("bytes", staged.size(), "millis", took.toMillis()));
-    fetched.run();
-    try {
-      extracted.get();
-    } catch (ExecutionException e) {
-      checkCancelled(cancelled);
-      Throwable cause = Failures.cause(e.getCause());
-      if (cause instanceof CancellationException ce) {
-        throw ce;
-      }
-      throw cause instanceof IOException io
-          ? new ExtractionFailed(io)
-          : new ExtractionFailed(new IOException(cause));
-    }
-    return blob;
-  }
-
-  /** The response's bytes, throttled to {@code fetch-bytes-per-second}, failing once cancelled. */
-  private Source<ByteString, ?> paced(Source<ByteString, ?> bytes, BooleanSupplier cancelled) {
-    if (settings.fetchBytesPerSecond() > 0) {
-      int rate = (int) Math.min(Integer.MAX_VALUE, settings.fetchBytesPerSecond());
-      bytes =
-          bytes.throttle(
-              rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
-    }
-    bytes =
-        bytes.map(
-            b -> {
-              if (cancelled.getAsBoolean()) {
-                throw new CancellationException("superseded");
-              }
-              return b;
-            });
-    return bytes;
-  }
-
-  /**
-   * Runs {@code body} through a broadcast that lets either side stop first: into a verified copy
-   * (size, SHA-256, staging file) and into an input stream for the extractor.
-   */
-  private Pair<CompletionStage<StagedPayload>, InputStream> copyAndSplit(
-      Source<ByteString, ?> body, Wanted release) {
-    UploadSettings exactSize = upload.withMaxBytes(release.size());
-    Sink<ByteString, CompletionStage<StagedPayload>> copy =
-        PayloadUpload.verifiedCopy(blobs, exactSize, release.sha256(), new AtomicLong());
-    Sink<ByteString, InputStream> toExtractor =
-        StreamConverters.asInputStream(upload.stallTimeout());
-    return RunnableGraph.fromGraph(
-            GraphDSL.create(
-                copy,
-                toExtractor,
-                Pair::create,
-                (b, copyIn, extractorIn) -> {
-                  UniformFanOutShape<ByteString, ByteString> split =
-                      b.add(Broadcast.create(2, false));
-                  b.from(b.add(body)).viaFanOut(split).to(copyIn);
-                  b.from(split).to(extractorIn);
-                  return ClosedShape.getInstance();
-                }))
-        .run(client.materializer());
-  }
-
-  /** Extracts {@code arriving} on an extractor thread as its bytes arrive. */
-  private CompletableFuture<Void> extractWhileArriving(
-      InputStream arriving, Extraction extraction) {
-    return CompletableFuture.runAsync(
-        () -> {
-          try (arriving) {
-            extraction.extract(
-                new FilterInputStream(arriving) {
-                  @Override
-                  public void close() {
-                    // the extractor is done with it; closed (and its branch cancelled)
-                    // right after
-                  }
-                });
-          } catch (IOException e) {
-            throw new CompletionException(e);
-          }
-        },
-        extractors);
-  }
-
-  private static void awaitQuietly(CompletableFuture<?> f) {
-    try {
-      f.get();
-    } catch (Exception ignored) {
-      // the attempt failed anyway; only its end matters
-    }
-  }
-
-  private static void checkCancelled(BooleanSupplier cancelled) {
+  static void checkCancelled(BooleanSupplier cancelled) {
     if (cancelled.getAsBoolean()) {
       throw new CancellationException("superseded");
     }

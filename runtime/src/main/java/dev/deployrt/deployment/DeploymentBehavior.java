@@ -1,0 +1,440 @@
+package dev.deployrt.deployment;
+
+import dev.deployrt.deployment.DeploymentEntity.AppendLog;
+import dev.deployrt.deployment.DeploymentEntity.AwaitTerminal;
+import dev.deployrt.deployment.DeploymentEntity.Command;
+import dev.deployrt.deployment.DeploymentEntity.Completed;
+import dev.deployrt.deployment.DeploymentEntity.Create;
+import dev.deployrt.deployment.DeploymentEntity.Created;
+import dev.deployrt.deployment.DeploymentEntity.DistributionDeadlinePassed;
+import dev.deployrt.deployment.DeploymentEntity.Event;
+import dev.deployrt.deployment.DeploymentEntity.FailUpload;
+import dev.deployrt.deployment.DeploymentEntity.Get;
+import dev.deployrt.deployment.DeploymentEntity.Logged;
+import dev.deployrt.deployment.DeploymentEntity.MarkPayloadStored;
+import dev.deployrt.deployment.DeploymentEntity.NewerRelease;
+import dev.deployrt.deployment.DeploymentEntity.NodeStatusChanged;
+import dev.deployrt.deployment.DeploymentEntity.PassivateNow;
+import dev.deployrt.deployment.DeploymentEntity.PayloadPruned;
+import dev.deployrt.deployment.DeploymentEntity.PayloadStored;
+import dev.deployrt.deployment.DeploymentEntity.PrunePayload;
+import dev.deployrt.deployment.DeploymentEntity.RecordUploadProgress;
+import dev.deployrt.deployment.DeploymentEntity.ReportNodeStatus;
+import dev.deployrt.deployment.DeploymentEntity.Subscribe;
+import dev.deployrt.deployment.DeploymentEntity.SubscriberGone;
+import dev.deployrt.deployment.DeploymentEntity.UploadFailed;
+import dev.deployrt.deployment.DeploymentEntity.UploadLeaseExpired;
+import dev.deployrt.deployment.DeploymentEntity.UploadProgressed;
+import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.release.ReleaseRegister;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * Runs one deployment's {@link DeploymentEntity} protocol: the command handlers, the timers (upload
+ * lease, distribution deadline, passivation) re-armed from the state after every change and
+ * recovery, the waiters for the terminal status, and the links to the release register and the
+ * live-tail subscribers. The event handler is {@link DeploymentEventHandler}, pure.
+ */
+final class DeploymentBehavior
+    extends EventSourcedBehaviorWithEnforcedReplies<Command, Event, Deployment> {
+
+  private final String deploymentId;
+  private final DeploymentSettings settings;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final RegisterLink register;
+  private final TailSubscribers subscribers;
+
+  /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
+  private final Consumer<DeploymentStatus> onFinished;
+
+  private boolean finishReported;
+
+  DeploymentBehavior(
+      String deploymentId,
+      DeploymentSettings settings,
+      ActorRef<ReleaseRegister.Command> register,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Consumer<DeploymentStatus> onFinished,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers) {
+    super(PersistenceId.of(DeploymentEntity.ENTITY_TYPE_KEY.name(), deploymentId));
+    this.deploymentId = deploymentId;
+    this.settings = settings;
+    this.register = new RegisterLink(register, ctx);
+    this.shard = shard;
+    this.onFinished = onFinished;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.subscribers = new TailSubscribers(ctx);
+  }
+
+  @Override
+  public Deployment emptyState() {
+    return Deployment.empty(deploymentId);
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(DeploymentEntity.tagFor(deploymentId));
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<Deployment> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              subscribers.recovered(state);
+              finishReported = state.isTerminal();
+              afterChange(state);
+            })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, Deployment> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(RecordUploadProgress.class, this::onUploadProgress)
+        .onCommand(MarkPayloadStored.class, this::onPayloadStored)
+        .onCommand(FailUpload.class, this::onFailUpload)
+        .onCommand(ReportNodeStatus.class, this::onNodeStatus)
+        .onCommand(AppendLog.class, this::onAppendLog)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
+        .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
+        .onCommand(
+            Subscribe.class,
+            (state, cmd) -> {
+              subscribers.subscribe(state, cmd.subscriber());
+              return Effect().noReply();
+            })
+        .onCommand(
+            SubscriberGone.class,
+            (state, cmd) -> {
+              subscribers.gone(cmd.subscriber());
+              return Effect().noReply();
+            })
+        .onCommand(PrunePayload.class, this::onPrunePayload)
+        .onCommand(NewerRelease.class, this::onNewerRelease)
+        .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
+        .onCommand(DistributionDeadlinePassed.class, this::onDeadline)
+        .onCommand(
+            PassivateNow.class,
+            (state, cmd) -> {
+              shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+              return Effect().noReply();
+            })
+        .build();
+  }
+
+  private ReplyEffect<Event, Deployment> onCreate(Deployment state, Create cmd) {
+    if (state.exists()) {
+      return Effect()
+          .reply(
+              cmd.replyTo(), StatusReply.error("deployment " + deploymentId + " already exists"));
+    }
+    return persist(
+            new Created(
+                cmd.project(),
+                cmd.description(),
+                cmd.user(),
+                cmd.originNode(),
+                cmd.rollbackOf(),
+                now()))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  /** Every persist goes through here, so subscribers hear of each new log entry. */
+  private EffectBuilder<Event, Deployment> persist(Event event) {
+    return Effect().persist(event).thenRun(this::publish);
+  }
+
+  private EffectBuilder<Event, Deployment> persist(List<Event> events) {
+    return Effect().persist(events).thenRun(this::publish);
+  }
+
+  private void publish(Deployment state) {
+    if (state.isTerminal() && !finishReported) {
+      finishReported = true;
+      onFinished.accept(state.status());
+    }
+    subscribers.publish(state);
+  }
+
+  private ReplyEffect<Event, Deployment> onPrunePayload(Deployment state, PrunePayload cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    if (!state.isTerminal()) {
+      return Effect()
+          .reply(
+              cmd.replyTo(),
+              StatusReply.error(
+                  "deployment "
+                      + deploymentId
+                      + " is "
+                      + state.status().apiName()
+                      + ": its payload can be deleted once it has finished"));
+    }
+    if (!state.payloadPresent()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
+    }
+    return persist(new PayloadPruned(cmd.user(), now()))
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onUploadProgress(
+      Deployment state, RecordUploadProgress cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().noReply();
+    }
+    armUploadLease();
+    if (cmd.bytesReceived() <= state.lastProgressBytes()) {
+      return Effect().noReply();
+    }
+    return persist(new UploadProgressed(cmd.bytesReceived(), now())).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onPayloadStored(Deployment state, MarkPayloadStored cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    Instant at = now();
+    Instant deadline = at.plus(settings.distributionTimeout());
+    return persist(
+            new PayloadStored(
+                cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onFailUpload(Deployment state, FailUpload cmd) {
+    if (state.status() == DeploymentStatus.FAILED) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(state));
+    }
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notPending(state)));
+    }
+    ErrorInfo error = new ErrorInfo(cmd.message(), cmd.code(), cmd.phase(), state.originNode());
+    return persist(new UploadFailed(error, now()))
+        .thenRun(this::afterChange)
+        .thenReply(cmd.replyTo(), StatusReply::success);
+  }
+
+  private ReplyEffect<Event, Deployment> onNodeStatus(Deployment state, ReportNodeStatus cmd) {
+    if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
+      return acknowledged(cmd);
+    }
+    NodeResult before = state.nodes().get(cmd.node());
+    if (before != null
+        && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
+      return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
+    }
+    Instant at = now();
+    NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
+    if (state.isTerminal()) {
+      return acknowledged(persist(changed), cmd);
+    }
+    Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
+    DeploymentStatus outcome = after.outcome();
+    if (outcome == null) {
+      return acknowledged(persist(changed), cmd);
+    }
+    return acknowledged(
+        persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
+            .thenRun(this::afterChange),
+        cmd);
+  }
+
+  private ReplyEffect<Event, Deployment> acknowledged(ReportNodeStatus cmd) {
+    return cmd.replyTo() == null
+        ? Effect().noReply()
+        : Effect().reply(cmd.replyTo(), Done.getInstance());
+  }
+
+  private ReplyEffect<Event, Deployment> acknowledged(
+      EffectBuilder<Event, Deployment> effect, ReportNodeStatus cmd) {
+    return cmd.replyTo() == null
+        ? effect.thenNoReply()
+        : effect.thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, Deployment> onAppendLog(Deployment state, AppendLog cmd) {
+    if (!state.exists()) {
+      return Effect().noReply();
+    }
+    return persist(
+            new Logged(cmd.type(), cmd.phase(), cmd.node(), cmd.message(), cmd.data(), now()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onAwaitTerminal(Deployment state, AwaitTerminal cmd) {
+    if (!state.exists() || state.isTerminal()) {
+      return Effect().reply(cmd.replyTo(), state);
+    }
+    waiters.add(cmd.replyTo());
+    return Effect().noReply();
+  }
+
+  /**
+   * A newer deployment of the project took the register: whether this one was published first or
+   * never reached some nodes (they see only the newest release), the nodes that have not finished
+   * will not apply it.
+   */
+  private ReplyEffect<Event, Deployment> onNewerRelease(Deployment state, NewerRelease cmd) {
+    String newerId = cmd.deploymentId();
+    if (newerId == null || state.status() != DeploymentStatus.DISTRIBUTING) {
+      return Effect().noReply();
+    }
+    return endUnfinishedNodes(
+        state,
+        NodeStatus.SUPERSEDED,
+        (node, result) ->
+            ErrorInfo.of(
+                "superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
+  }
+
+  /**
+   * Ends the distribution: every target node that has not reached a terminal status is given {@code
+   * status} with the error {@code why} names for it, then the deployment completes with the
+   * outcome.
+   */
+  private ReplyEffect<Event, Deployment> endUnfinishedNodes(
+      Deployment state, NodeStatus status, BiFunction<String, NodeResult, ErrorInfo> why) {
+    Instant at = now();
+    List<Event> events = new ArrayList<>();
+    Deployment after = state;
+    for (String node : state.targetNodes()) {
+      NodeResult r = after.nodes().get(node);
+      if (r == null || !r.status().isTerminal()) {
+        ErrorInfo error = why.apply(node, r);
+        events.add(new NodeStatusChanged(node, status, error, at));
+        after = after.withNode(node, status, error, at);
+      }
+    }
+    events.add(new Completed(after.outcome(), after.firstNodeError(), at));
+    return persist(events).thenRun(this::afterChange).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onUploadLeaseExpired(
+      Deployment state, UploadLeaseExpired cmd) {
+    if (state.status() != DeploymentStatus.PENDING) {
+      return Effect().noReply();
+    }
+    ErrorInfo error =
+        ErrorInfo.of(
+            "the upload stopped without completing: the node receiving it sent no heartbeat for "
+                + settings.uploadLease().toSeconds()
+                + " s (it may have restarted)",
+            ErrorCode.UPLOAD_ABORTED,
+            "upload",
+            state.originNode());
+    return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
+  }
+
+  private ReplyEffect<Event, Deployment> onDeadline(
+      Deployment state, DistributionDeadlinePassed cmd) {
+    if (state.status() != DeploymentStatus.DISTRIBUTING) {
+      return Effect().noReply();
+    }
+    return endUnfinishedNodes(
+        state,
+        NodeStatus.FAILED,
+        (node, r) ->
+            ErrorInfo.of(
+                "node did not report within " + settings.distributionTimeout().toSeconds() + " s",
+                ErrorCode.NODE_TIMEOUT,
+                DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()),
+                node));
+  }
+
+  /** Side effects that follow from the state, run after each change and after recovery. */
+  private void afterChange(Deployment state) {
+    if (state.status() == null) {
+      return;
+    }
+    switch (state.status()) {
+      case PENDING -> {
+        if (!timers.isTimerActive(UploadLeaseExpired.INSTANCE)) {
+          armUploadLease();
+        }
+      }
+      case DISTRIBUTING -> {
+        timers.cancel(UploadLeaseExpired.INSTANCE);
+        if (!timers.isTimerActive(DistributionDeadlinePassed.INSTANCE)) {
+          Duration left = Duration.between(Instant.now(), state.distributionDeadline());
+          timers.startSingleTimer(
+              DistributionDeadlinePassed.INSTANCE,
+              DistributionDeadlinePassed.INSTANCE,
+              left.isNegative() ? Duration.ZERO : left);
+          register.publish(state);
+        }
+        register.watch(state);
+      }
+      default -> {
+        timers.cancelAll();
+        if (shard != null) {
+          timers.startSingleTimer(
+              PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
+        }
+        register.unwatch();
+        waiters.forEach(w -> w.tell(state));
+        waiters.clear();
+      }
+    }
+  }
+
+  private void armUploadLease() {
+    timers.startSingleTimer(
+        UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
+  }
+
+  private static String notPending(Deployment state) {
+    return state.exists()
+        ? "deployment " + state.deploymentId() + " is " + state.status().apiName() + ", not pending"
+        : "deployment " + state.deploymentId() + " does not exist";
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  // ---- event handler: pure ----------------------------------------------------------------------
+
+  @Override
+  public EventHandler<Deployment, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(DeploymentEventHandler::apply);
+  }
+}
