@@ -60,13 +60,10 @@ public final class NodeMain {
     try {
       NodeRuntime node = NodeRuntime.init(system);
       UserStore users = UserStore.start(node, adminPassword);
-      HttpSettings http = HttpSettings.fromConfig(config);
-      String host = http.host();
-      int port = http.port();
-      new OperationsApi(node, users)
-          .bind(host, port)
-          .toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
+      OperationsApi api = new OperationsApi(node, users);
+      String host = api.settings().host();
+      int port = api.settings().port();
+      api.bind(host, port).toCompletableFuture().get(30, TimeUnit.SECONDS);
       log.info(
           "node {} serving the operations API at {}://{}:{}/ (data: {})",
           node.nodeName(),

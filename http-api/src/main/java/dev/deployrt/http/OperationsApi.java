@@ -34,13 +34,6 @@ public final class OperationsApi extends AllDirectives {
   private final NodeRuntime node;
   private final Authentication auth;
   private final UserStore users;
-  private final Duration maxWait;
-
-  /**
-   * How long an ask of an actor (an entity, the register) may take: {@code
-   * deploy.http.ask-timeout}.
-   */
-  private final Duration askTimeout;
 
   private final RequestLimits limits;
   private final HttpSettings settings;
@@ -54,8 +47,11 @@ public final class OperationsApi extends AllDirectives {
     this.auth =
         new Authentication(
             users, limits, LoginLimits.fromConfig(config, settings.trustedProxies()));
-    this.maxWait = settings.maxWaitTimeout();
-    this.askTimeout = settings.askTimeout();
+  }
+
+  /** The API's settings ({@code deploy.http}), read once. */
+  public HttpSettings settings() {
+    return settings;
   }
 
   /**
@@ -84,7 +80,7 @@ public final class OperationsApi extends AllDirectives {
                     node.directory(),
                     node::upNodes,
                     auth,
-                    askTimeout)
+                    settings.askTimeout())
                 .route(),
             new AccountRoutes(users, auth).route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());

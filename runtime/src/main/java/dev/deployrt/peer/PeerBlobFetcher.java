@@ -46,9 +46,7 @@ public final class PeerBlobFetcher implements BlobSource {
   private final String self;
   private final BlobStore blobs;
   private final PeerDirectory directory;
-  private final PeerClient client;
   private final Supplier<Set<String>> upNodes;
-  private final UploadSettings upload;
   private final DistributionSettings settings;
   private final NodeReporter reporter;
   private final PeerCopy copies;
@@ -69,9 +67,7 @@ public final class PeerBlobFetcher implements BlobSource {
     this.self = self;
     this.blobs = blobs;
     this.directory = directory;
-    this.client = client;
     this.upNodes = upNodes;
-    this.upload = upload;
     this.settings = settings;
     this.reporter = reporter;
     this.copies = new PeerCopy(blobs, client, upload, settings, reporter, extractors);

@@ -68,9 +68,9 @@ final class PeerCopy {
   }
 
   /**
-   * One attempt: the response bytes go, through a broadcast that lets either side stop first, to
-   * the verified copy (size, SHA-256, staging file) and to {@code extraction} on another thread.
-   * The blob is committed when its digest matched; the extraction's result counts only then.
+   * Copies {@code release}'s payload from {@code from} while {@code extraction} reads it; the
+   * committed blob, logged in the deployment's events. Throws if the peer failed or served other
+   * bytes, {@link ExtractionFailed} if the extraction did.
    */
   Path copy(
       PeerBlobFetcher.Candidate from,
@@ -140,15 +140,11 @@ final class PeerCopy {
           bytes.throttle(
               rate, Duration.ofSeconds(1), rate, ByteString::size, ThrottleMode.shaping());
     }
-    bytes =
-        bytes.map(
-            b -> {
-              if (cancelled.getAsBoolean()) {
-                throw new CancellationException("superseded");
-              }
-              return b;
-            });
-    return bytes;
+    return bytes.map(
+        b -> {
+          PeerBlobFetcher.checkCancelled(cancelled);
+          return b;
+        });
   }
 
   /**

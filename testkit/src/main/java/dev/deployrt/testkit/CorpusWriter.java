@@ -84,7 +84,7 @@ abstract class CorpusWriter {
    * A complete POST as the admin, with its true Content-Length, that must answer {@code status} and
    * {@code code} and leave a failed record.
    */
-  private void adminPost(
+  void adminPost(
       String name, String target, String contentType, byte[] body, int status, String code) {
     add(
         name,

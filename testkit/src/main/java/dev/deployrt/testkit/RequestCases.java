@@ -19,28 +19,15 @@ final class RequestCases extends CorpusWriter {
   private void parameters() {
     byte[] ok = Tarball.builder().file("index.html", "hi").toBytes();
     for (String bad : List.of("Web", "-web", "web!", "w".repeat(65), "..", "a/b", "%2e%2e", "")) {
-      add(
+      adminPost(
           "bad project name '" + bad + "'",
-          Credentials.ADMIN,
-          post("/deployments?project=" + bad, "application/gzip")
-              + "Content-Length: "
-              + ok.length
-              + "\r\n",
+          "/deployments?project=" + bad,
+          "application/gzip",
           ok,
-          Ending.COMPLETE,
           400,
-          "INVALID_REQUEST",
-          true);
+          "INVALID_REQUEST");
     }
-    add(
-        "missing project",
-        Credentials.ADMIN,
-        post("/deployments", "application/gzip") + "Content-Length: " + ok.length + "\r\n",
-        ok,
-        Ending.COMPLETE,
-        400,
-        "INVALID_REQUEST",
-        true);
+    adminPost("missing project", "/deployments", "application/gzip", ok, 400, "INVALID_REQUEST");
     for (String sha : List.of("xyz", "A".repeat(64), "0".repeat(63))) {
       query(
           "bad sha256 '" + sha.substring(0, 3) + "…' (" + sha.length() + ")",

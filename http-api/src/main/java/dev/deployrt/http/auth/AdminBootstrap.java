@@ -85,8 +85,7 @@ final class AdminBootstrap {
   static void checkAdminPassword(String adminPassword) {
     if (adminPassword != null
         && !adminPassword.isEmpty()
-        && (adminPassword.length() < UserStore.MIN_PASSWORD
-            || adminPassword.length() > UserStore.MAX_PASSWORD)) {
+        && !UserStore.validPasswordLength(adminPassword)) {
       throw new IllegalArgumentException(
           "DEPLOY_ADMIN_PASSWORD (deploy.admin-password) must be "
               + UserStore.MIN_PASSWORD

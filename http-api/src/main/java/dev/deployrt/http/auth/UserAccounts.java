@@ -249,9 +249,7 @@ public final class UserAccounts {
   }
 
   private static void checkPassword(String password) {
-    if (password == null
-        || password.length() < UserStore.MIN_PASSWORD
-        || password.length() > UserStore.MAX_PASSWORD) {
+    if (password == null || !UserStore.validPasswordLength(password)) {
       throw ApiException.invalid(
               "password: "
                   + UserStore.MIN_PASSWORD

@@ -43,6 +43,12 @@ public final class UserStore {
   public static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
   public static final int MIN_PASSWORD = 12;
   public static final int MAX_PASSWORD = 1024;
+
+  /** Whether a password has a length every user's password must have. */
+  static boolean validPasswordLength(String password) {
+    return password.length() >= MIN_PASSWORD && password.length() <= MAX_PASSWORD;
+  }
+
   static final String TOKEN_PREFIX = "dpt_";
 
   public record UserInfo(
