@@ -156,7 +156,7 @@ final class DeployCommand implements Callable<Integer> {
       }
       ChunkPipe p = new ChunkPipe(256 * 1024, 8);
       pipe = p;
-      sent = new CountingInput(p.input());
+      sent = new CountingInput(p.input(), view::uploadProgressed);
       Thread writer =
           new Thread(
               () -> {
@@ -177,7 +177,7 @@ final class DeployCommand implements Callable<Integer> {
       writer.start();
     } else {
       long size = Files.size(source);
-      sent = new CountingInput(Files.newInputStream(source));
+      sent = new CountingInput(Files.newInputStream(source), view::uploadProgressed);
       request.POST(
           HttpRequest.BodyPublishers.fromPublisher(
               HttpRequest.BodyPublishers.ofInputStream(() -> sent), size));
@@ -228,12 +228,17 @@ final class DeployCommand implements Callable<Integer> {
             : new PlainView(session.out());
   }
 
-  /** Counts the bytes the HTTP client has read, i.e. sent (compressed, for a directory). */
+  /**
+   * Counts the bytes the HTTP client has read, i.e. sent (compressed, for a directory), and calls
+   * {@code onRead} after each read.
+   */
   static final class CountingInput extends FilterInputStream {
     private final AtomicLong count = new AtomicLong();
+    private final Runnable onRead;
 
-    CountingInput(InputStream in) {
+    CountingInput(InputStream in, Runnable onRead) {
       super(in);
+      this.onRead = onRead;
     }
 
     long count() {
@@ -245,6 +250,7 @@ final class DeployCommand implements Callable<Integer> {
       int b = super.read();
       if (b >= 0) {
         count.incrementAndGet();
+        onRead.run();
       }
       return b;
     }
@@ -254,6 +260,7 @@ final class DeployCommand implements Callable<Integer> {
       int n = super.read(b, off, len);
       if (n > 0) {
         count.addAndGet(n);
+        onRead.run();
       }
       return n;
     }

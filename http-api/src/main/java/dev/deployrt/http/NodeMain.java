@@ -1,6 +1,7 @@
 package dev.deployrt.http;
 
 import com.typesafe.config.Config;
+import dev.deployrt.http.auth.AccountSettings;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
@@ -48,18 +49,19 @@ public final class NodeMain {
   public static void main(String[] args) throws Exception {
     useCommonPoolForAsyncCallbacks();
     Config config = NodeConfig.load();
-    String adminPassword = config.getString("deploy.admin-password");
+    AccountSettings accounts;
     try {
-      UserStore.checkAdminPassword(adminPassword);
+      accounts = AccountSettings.fromConfig(config);
     } catch (IllegalArgumentException e) {
       log.error("node failed to start: {}", e.getMessage());
       System.exit(2);
+      return;
     }
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
       NodeRuntime node = NodeRuntime.init(system);
-      UserStore users = UserStore.start(node, adminPassword);
+      UserStore users = UserStore.start(node, accounts);
       OperationsApi api = new OperationsApi(node, users);
       String host = api.settings().host();
       int port = api.settings().port();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.http.auth.AccountSettings;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
@@ -96,7 +97,13 @@ public final class TestNode implements AutoCloseable {
     // The admin's password is PASSWORD unless the settings give one ("" = generated, in the data
     // dir).
     UserStore users =
-        UserStore.start(node, (String) settings.getOrDefault("deploy.admin-password", PASSWORD));
+        UserStore.start(
+            node,
+            AccountSettings.fromConfig(
+                settings.containsKey("deploy.admin-password")
+                    ? testKit.system().settings().config()
+                    : ConfigFactory.parseMap(Map.of("deploy.admin-password", PASSWORD))
+                        .withFallback(testKit.system().settings().config())));
     try {
       int port =
           new OperationsApi(node, users)

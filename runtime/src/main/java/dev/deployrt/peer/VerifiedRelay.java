@@ -54,66 +54,76 @@ public final class VerifiedRelay extends GraphStage<FlowShape<ByteString, ByteSt
 
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
-    return new GraphStageLogic(shape) {
-      private final MessageDigest digest = PayloadUpload.sha256();
-      private long count;
+    return new Verifier();
+  }
 
-      /** The chunk received last, held until the next one (or the verified end) releases it. */
-      private ByteString held;
+  /** Hashes and counts every chunk, holding back the last one until the end is verified. */
+  private final class Verifier extends GraphStageLogic {
+    private final MessageDigest digest = PayloadUpload.sha256();
+    private long count;
 
-      {
-        setHandler(
-            in,
-            new AbstractInHandler() {
-              @Override
-              public void onPush() {
-                ByteString chunk = grab(in);
-                count += chunk.size();
-                if (count > size) {
-                  failStage(
-                      new MismatchException(
-                          "the peer sent more than the payload's " + size + " bytes"));
-                  return;
-                }
-                digest.update(chunk.toArrayUnsafe());
-                ByteString previous = held;
-                held = chunk;
-                if (previous != null) {
-                  push(out, previous);
-                } else {
-                  pull(in);
-                }
-              }
+    /** The chunk received last, held until the next one (or the verified end) releases it. */
+    private ByteString held;
 
-              @Override
-              public void onUpstreamFinish() {
-                String actual = HexFormat.of().formatHex(digest.digest());
-                if (count != size || !actual.equals(sha256)) {
-                  failStage(
-                      new MismatchException(
-                          "the peer's bytes are not payload "
-                              + sha256
-                              + " ("
-                              + count
-                              + " bytes, sha256 "
-                              + actual
-                              + ")"));
-                } else if (held != null) {
-                  emit(out, held, () -> completeStage());
-                } else {
-                  completeStage();
-                }
-              }
-            });
-        setHandler(
-            out,
-            new AbstractOutHandler() {
-              @Override
-              public void onPull() {
-                pull(in);
-              }
-            });
+    Verifier() {
+      super(shape);
+      setHandler(
+          in,
+          new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              accept(grab(in));
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              finish();
+            }
+          });
+      setHandler(
+          out,
+          new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              pull(in);
+            }
+          });
+    }
+
+    private void accept(ByteString chunk) {
+      count += chunk.size();
+      if (count > size) {
+        failStage(
+            new MismatchException("the peer sent more than the payload's " + size + " bytes"));
+        return;
       }
-    };
+      digest.update(chunk.toArrayUnsafe());
+      ByteString previous = held;
+      held = chunk;
+      if (previous != null) {
+        push(out, previous);
+      } else {
+        pull(in);
+      }
+    }
+
+    private void finish() {
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (count != size || !actual.equals(sha256)) {
+        failStage(
+            new MismatchException(
+                "the peer's bytes are not payload "
+                    + sha256
+                    + " ("
+                    + count
+                    + " bytes, sha256 "
+                    + actual
+                    + ")"));
+      } else if (held != null) {
+        emit(out, held, () -> completeStage());
+      } else {
+        completeStage();
+      }
+    }
   }
 }

@@ -15,6 +15,9 @@ public interface DeploymentView {
    */
   void uploadStarted(String what, long total, LongSupplier sent);
 
+  /** More of the upload was handed to the HTTP client (called on its thread, often). */
+  default void uploadProgressed() {}
+
   /** The upload's bytes are all sent and the node answered (or the upload ended with an error). */
   void uploadFinished(long bytes, double seconds);
 

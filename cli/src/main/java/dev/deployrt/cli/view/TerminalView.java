@@ -26,8 +26,8 @@ public final class TerminalView implements DeploymentView {
 
   private final PrintStream out;
   private final PrintStream err;
-  private ProgressBar bar;
-  private Thread ticker;
+  private volatile ProgressBar bar;
+  private volatile LongSupplier sent;
 
   public TerminalView(PrintStream out, PrintStream err) {
     this.out = out;
@@ -48,27 +48,21 @@ public final class TerminalView implements DeploymentView {
             .setUpdateIntervalMillis(200)
             .setConsumer(new ConsoleProgressBarConsumer(err))
             .build();
-    ticker =
-        new Thread(
-            () -> {
-              while (!Thread.currentThread().isInterrupted()) {
-                bar.stepTo(sent.getAsLong());
-                try {
-                  Thread.sleep(100);
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-            },
-            "deployctl-progress");
-    ticker.setDaemon(true);
-    ticker.start();
+    this.sent = sent;
+  }
+
+  /** Moves the bar; the bar redraws itself on its own schedule (progressbar's refresh thread). */
+  @Override
+  public void uploadProgressed() {
+    ProgressBar current = bar;
+    if (current != null) {
+      current.stepTo(sent.getAsLong());
+    }
   }
 
   @Override
   public void uploadFinished(long bytes, double seconds) {
     if (bar != null) {
-      ticker.interrupt();
       bar.stepTo(Math.max(bytes, bar.getCurrent()));
       bar.close();
       bar = null;

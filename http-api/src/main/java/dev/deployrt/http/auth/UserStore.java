@@ -63,14 +63,11 @@ public final class UserStore {
   private final CredentialCache credentials;
   private final CompletableFuture<Void> bootstrapped;
 
-  private UserStore(NodeRuntime node, String adminPassword) {
+  private UserStore(NodeRuntime node, AccountSettings settings) {
     this.pool = node.sharedPool();
     this.blocking = node.database();
     this.database = new AccountsDatabase(blocking);
-    this.credentials =
-        new CredentialCache(
-            pool,
-            node.system().settings().config().getDuration("deploy.credentials-check-interval"));
+    this.credentials = new CredentialCache(pool, settings.credentialsCheckInterval());
     node.system()
         .getWhenTerminated()
         .thenRun(
@@ -83,7 +80,7 @@ public final class UserStore {
         new AdminBootstrap(
                 pool,
                 node.settings().dataDir(),
-                adminPassword,
+                settings.adminPassword(),
                 node.nodeName(),
                 blocking,
                 credentials::checkEpoch,
@@ -105,22 +102,9 @@ public final class UserStore {
     return accounts;
   }
 
-  /**
-   * The node's user store; creates {@code admin} in the background once the database is ready.
-   *
-   * @throws IllegalArgumentException if {@code adminPassword} is set but not a valid password
-   */
-  public static UserStore start(NodeRuntime node, String adminPassword) {
-    checkAdminPassword(adminPassword);
-    return new UserStore(node, adminPassword);
-  }
-
-  /**
-   * Refuses a {@code DEPLOY_ADMIN_PASSWORD} (deploy.admin-password) that the API would refuse for
-   * any user: a clear start-up error, not a weak admin.
-   */
-  public static void checkAdminPassword(String adminPassword) {
-    AdminBootstrap.checkAdminPassword(adminPassword);
+  /** The node's user store; creates {@code admin} in the background once the database is ready. */
+  public static UserStore start(NodeRuntime node, AccountSettings settings) {
+    return new UserStore(node, settings);
   }
 
   /** Completes once the initial admin exists (or the database already had users). */

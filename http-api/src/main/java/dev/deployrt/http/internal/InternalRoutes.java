@@ -98,62 +98,47 @@ public final class InternalRoutes extends AllDirectives {
             extractCredentials(
                 credentials -> {
                   requireClusterSecret(credentials);
-                  return pathPrefix(
-                      PeerPaths.BLOBS,
-                      () ->
-                          pathPrefix(
-                              segment(),
-                              sha -> {
-                                if (!BlobStore.isValidDigest(sha)) {
-                                  throw ApiException.notFound(
-                                      "no blob " + DeployRequest.printable(sha));
-                                }
-                                return concat(
-                                    path(
-                                        PeerPaths.CLAIM_MARK,
-                                        () ->
-                                            get(
-                                                () ->
-                                                    complete(
-                                                        HttpResponse.create()
-                                                            .withEntity(
-                                                                ApiJson.entity(
-                                                                    ApiJson.MAPPER
-                                                                        .createObjectNode()
-                                                                        .put("sha256", sha)
-                                                                        .put(
-                                                                            "mark",
-                                                                            blobs
-                                                                                .mark()
-                                                                                .token())))))),
-                                    pathEnd(
-                                        () ->
-                                            concat(
-                                                get(
-                                                    () ->
-                                                        parameterOptional(
-                                                            PeerPaths.WAIT,
-                                                            wait -> serve(sha, waitSeconds(wait)))),
-                                                put(
-                                                    () ->
-                                                        withoutSizeLimit(
-                                                            () ->
-                                                                extractRequestEntity(
-                                                                    entity ->
-                                                                        completeWithFuture(
-                                                                            receive(
-                                                                                sha,
-                                                                                entity
-                                                                                    .getDataBytes()))))),
-                                                delete(
-                                                    () ->
-                                                        parameterOptional(
-                                                            PeerPaths.UNCLAIMED_SINCE,
-                                                            since ->
-                                                                completeWithFuture(
-                                                                    reclaim(sha, since)))))));
-                              }));
+                  return pathPrefix(PeerPaths.BLOBS, () -> pathPrefix(segment(), this::blob));
                 }));
+  }
+
+  /** The routes of one blob: its claim mark, and the blob itself (read, push, reclaim). */
+  private Route blob(String sha) {
+    if (!BlobStore.isValidDigest(sha)) {
+      throw ApiException.notFound("no blob " + DeployRequest.printable(sha));
+    }
+    return concat(
+        path(PeerPaths.CLAIM_MARK, () -> get(() -> complete(claimMark(sha)))),
+        pathEnd(
+            () ->
+                concat(
+                    get(
+                        () ->
+                            parameterOptional(
+                                PeerPaths.WAIT, wait -> serve(sha, waitSeconds(wait)))),
+                    put(
+                        () ->
+                            withoutSizeLimit(
+                                () ->
+                                    extractRequestEntity(
+                                        entity ->
+                                            completeWithFuture(
+                                                receive(sha, entity.getDataBytes()))))),
+                    delete(
+                        () ->
+                            parameterOptional(
+                                PeerPaths.UNCLAIMED_SINCE,
+                                since -> completeWithFuture(reclaim(sha, since)))))));
+  }
+
+  private HttpResponse claimMark(String sha) {
+    return HttpResponse.create()
+        .withEntity(
+            ApiJson.entity(
+                ApiJson.MAPPER
+                    .createObjectNode()
+                    .put("sha256", sha)
+                    .put("mark", blobs.mark().token())));
   }
 
   private void requireClusterSecret(Optional<HttpCredentials> credentials) {

@@ -63,95 +63,95 @@ public final class RequestHeaderTimeout
 
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
-    return new TimerGraphStageLogic(shape) {
-      /** Requests whose response has not finished yet. */
-      private int open;
+    return new Clock();
+  }
 
-      private AsyncCallback<Done> responseEnded;
+  /** One connection's clock: stopped while a request is open, running otherwise. */
+  private final class Clock extends TimerGraphStageLogic {
+    /** Requests whose response has not finished yet. */
+    private int open;
 
-      @Override
-      public void preStart() {
-        responseEnded =
-            createAsyncCallback(
-                done -> {
-                  if (--open == 0) {
-                    scheduleOnce(CLOCK, timeout);
-                  }
-                });
-        scheduleOnce(CLOCK, timeout);
+    private AsyncCallback<Done> responseEnded;
+
+    Clock() {
+      super(shape);
+      // Each direction ends on its own: a client that closes its side after a request still gets
+      // the answer.
+      relay(
+          requestsIn,
+          requestsOut,
+          request -> {
+            cancelTimer(CLOCK);
+            open++;
+            return request;
+          });
+      relay(responsesIn, responsesOut, this::whenSent);
+    }
+
+    @Override
+    public void preStart() {
+      responseEnded =
+          createAsyncCallback(
+              done -> {
+                if (--open == 0) {
+                  scheduleOnce(CLOCK, timeout);
+                }
+              });
+      scheduleOnce(CLOCK, timeout);
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      completeStage();
+    }
+
+    /**
+     * Passes one direction's elements through ({@code each} sees every one); each end is passed on.
+     */
+    private <T> void relay(Inlet<T> in, Outlet<T> out, UnaryOperator<T> each) {
+      setHandler(
+          in,
+          new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              push(out, each.apply(grab(in)));
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              complete(out);
+            }
+
+            @Override
+            public void onUpstreamFailure(Throwable ex) {
+              fail(out, ex);
+            }
+          });
+      setHandler(
+          out,
+          new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              pull(in);
+            }
+
+            @Override
+            public void onDownstreamFinish(Throwable cause) {
+              cancel(in, cause);
+            }
+          });
+    }
+
+    /** The response, telling {@link #responseEnded} once its body has been written (or failed). */
+    private HttpResponse whenSent(HttpResponse response) {
+      HttpEntity entity = response.entity();
+      if (entity instanceof HttpEntity.Strict) {
+        responseEnded.invoke(Done.getInstance());
+        return response;
       }
-
-      @Override
-      public void onTimer(Object key) {
-        completeStage();
-      }
-
-      {
-        // Each direction ends on its own: a client that closes its side after a request still gets
-        // the answer.
-        relay(
-            requestsIn,
-            requestsOut,
-            request -> {
-              cancelTimer(CLOCK);
-              open++;
-              return request;
-            });
-        relay(responsesIn, responsesOut, this::whenSent);
-      }
-
-      /**
-       * Passes one direction's elements through ({@code each} sees every one); each end is passed
-       * on.
-       */
-      private <T> void relay(Inlet<T> in, Outlet<T> out, UnaryOperator<T> each) {
-        setHandler(
-            in,
-            new AbstractInHandler() {
-              @Override
-              public void onPush() {
-                push(out, each.apply(grab(in)));
-              }
-
-              @Override
-              public void onUpstreamFinish() {
-                complete(out);
-              }
-
-              @Override
-              public void onUpstreamFailure(Throwable ex) {
-                fail(out, ex);
-              }
-            });
-        setHandler(
-            out,
-            new AbstractOutHandler() {
-              @Override
-              public void onPull() {
-                pull(in);
-              }
-
-              @Override
-              public void onDownstreamFinish(Throwable cause) {
-                cancel(in, cause);
-              }
-            });
-      }
-
-      /**
-       * The response, telling {@link #responseEnded} once its body has been written (or failed).
-       */
-      private HttpResponse whenSent(HttpResponse response) {
-        HttpEntity entity = response.entity();
-        if (entity instanceof HttpEntity.Strict) {
-          responseEnded.invoke(Done.getInstance());
-          return response;
-        }
-        return response.withEntity(
-            EntityBytes.via(
-                response.entity(),
-                EntityBytes.onEnd(e -> responseEnded.invoke(Done.getInstance()))));
-      }
-    };
+      return response.withEntity(
+          EntityBytes.via(
+              response.entity(), EntityBytes.onEnd(e -> responseEnded.invoke(Done.getInstance()))));
+    }
   }
 }
