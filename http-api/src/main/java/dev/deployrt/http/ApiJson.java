@@ -8,10 +8,14 @@ import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeResult;
 import dev.deployrt.errors.ApiException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -48,6 +52,39 @@ public final class ApiJson {
           + "' is given more than once";
     }
     return "the body is not valid JSON";
+  }
+
+  /** The fields of a JSON object body; unknown, reserved and repeated fields are refused. */
+  public static Map<String, JsonNode> objectFields(String body, Set<String> allowed) {
+    JsonNode node;
+    try {
+      node = ApiJson.MAPPER.readTree(body.getBytes(StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      throw ApiException.invalid(ApiJson.describeParseError(e));
+    }
+    if (node == null || !node.isObject()) {
+      throw ApiException.invalid("the body must be a JSON object");
+    }
+    Map<String, JsonNode> out = new HashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String name = e.getKey();
+      if (!allowed.contains(name)) {
+        String shown = dev.deployrt.text.ClientText.printable(name, 100);
+        throw ApiException.invalid(
+                name.startsWith("_")
+                    ? "field '" + shown + "' is reserved and cannot be sent"
+                    : "unknown field '"
+                        + shown
+                        + "' (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList())
+                        + ")")
+            .with("field", shown);
+      }
+      out.put(name, e.getValue());
+    }
+    return out;
   }
 
   public static String time(Instant t) {

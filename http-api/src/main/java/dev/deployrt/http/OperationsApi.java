@@ -11,6 +11,7 @@ import dev.deployrt.http.limits.LoginLimits;
 import dev.deployrt.http.limits.RequestHeaderTimeout;
 import dev.deployrt.http.limits.RequestLimits;
 import dev.deployrt.http.metrics.MetricsRoutes;
+import dev.deployrt.http.projects.ProjectSettingsRoutes;
 import dev.deployrt.node.NodeRuntime;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -82,6 +83,7 @@ public final class OperationsApi extends AllDirectives {
                     auth,
                     settings.askTimeout())
                 .route(),
+            new ProjectSettingsRoutes(node.projectSettings(), auth).route(),
             new AccountRoutes(users, auth).route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();

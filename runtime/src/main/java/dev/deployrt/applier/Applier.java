@@ -36,13 +36,16 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * release cancels one still in progress (reported {@code superseded}) and runs when it has stopped.
  * A release already extracted (a redo after restart) is switched to without extracting again; a
  * rollback whose source release is on the node becomes an alias of it (no fetch, no extract); one
- * already active is just reported active.
+ * already active is just reported active. After a release is active, and once per project after the
+ * node starts, the project's releases past its {@code keep_releases} are pruned ({@link
+ * ReleasePruner}) in the same serial job, so pruning never races an extraction or a switch.
  *
  * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and
  * reports back with a message. A crash mid-extract leaves only a staging directory, removed at the
  * next start, and the job is redone when the register is read again.
  */
 public final class Applier {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Applier.class);
 
   public sealed interface Command {}
 
@@ -50,6 +53,12 @@ public final class Applier {
   public record DesiredChanged(Map<String, DesiredRelease> desired) implements Command {}
 
   private record JobEnded(DesiredRelease release, Throwable failure) implements Command {}
+
+  /** How many active releases of a project to keep (its {@code keep_releases}). Blocking. */
+  @FunctionalInterface
+  public interface KeepReleases {
+    int of(String project) throws Exception;
+  }
 
   private record Job(DesiredRelease release, AtomicBoolean cancelled) {}
 
@@ -63,6 +72,9 @@ public final class Applier {
   private final Map<String, Job> running = new HashMap<>();
   private final Map<String, DesiredRelease> queued = new HashMap<>();
   private final Set<String> reportedActive = new HashSet<>();
+  private final Set<String> prunedSinceStart = new HashSet<>();
+  private final ReleasePruner pruner;
+  private final KeepReleases keepReleases;
 
   /** Subscribes to {@code register} and converges to what it says. */
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -73,6 +85,7 @@ public final class Applier {
       ArchiveLimits limits,
       Executor blocking,
       NodeReporter reporter,
+      KeepReleases keepReleases,
       ActorRef<ReleaseRegister.Command> register) {
     return Behaviors.setup(
         ctx -> {
@@ -80,7 +93,8 @@ public final class Applier {
               ctx.messageAdapter(
                   Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
           register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
-          return new Applier(node, releases, blobs, limits, blocking, reporter, ctx).behavior();
+          return new Applier(node, releases, blobs, limits, blocking, reporter, keepReleases, ctx)
+              .behavior();
         });
   }
 
@@ -91,8 +105,11 @@ public final class Applier {
       ArchiveLimits limits,
       Executor blocking,
       NodeReporter reporter,
+      KeepReleases keepReleases,
       ActorContext<Command> ctx) {
     this.node = node;
+    this.pruner = new ReleasePruner(releases);
+    this.keepReleases = keepReleases;
     this.releases = releases;
     this.blobs = blobs;
     this.limits = limits;
@@ -128,16 +145,22 @@ public final class Applier {
       if (reportedActive.add(release.deploymentId())) {
         reporter.report(project, release.deploymentId(), NodeStatus.ACTIVE, null);
       }
+      if (prunedSinceStart.add(project)) {
+        start(release, true);
+      }
       return;
     }
-    start(release);
+    start(release, false);
   }
 
-  private void start(DesiredRelease release) {
+  /** Runs the release's job: applying it (then pruning), or with {@code pruneOnly} pruning. */
+  private void start(DesiredRelease release, boolean pruneOnly) {
     AtomicBoolean cancelled = new AtomicBoolean();
     running.put(release.project(), new Job(release, cancelled));
+    prunedSinceStart.add(release.project());
     ActorRef<Command> self = ctx.getSelf();
-    CompletableFuture.runAsync(() -> apply(release, cancelled), blocking)
+    Runnable job = pruneOnly ? () -> prune(release, cancelled) : () -> apply(release, cancelled);
+    CompletableFuture.runAsync(job, blocking)
         .whenComplete((ok, failure) -> self.tell(new JobEnded(release, Failures.cause(failure))));
   }
 
@@ -215,6 +238,50 @@ public final class Applier {
       reporter.report(project, id, NodeStatus.ACTIVE, null);
     } catch (PhaseFailure e) {
       throw new CompletionException(e);
+    }
+    prune(release, cancelled);
+  }
+
+  /**
+   * Removes the project's releases past its {@code keep_releases} (never {@code release} or its
+   * rollback source) and logs a {@code prune} phase event on {@code release}'s deployment. Skipped
+   * if a newer release is waiting (its job prunes); a failure is logged, never the deployment's.
+   */
+  private void prune(DesiredRelease release, AtomicBoolean cancelled) {
+    if (cancelled.get()) {
+      return;
+    }
+    String project = release.project();
+    Set<String> needed = new HashSet<>();
+    needed.add(release.deploymentId());
+    if (release.sourceDeploymentId() != null) {
+      needed.add(release.sourceDeploymentId());
+    }
+    try {
+      int keep = keepReleases.of(project);
+      ReleasePruner.Pruned pruned = pruner.prune(project, keep, needed);
+      reporter.log(
+          release.deploymentId(),
+          LogEntry.PHASE,
+          "prune",
+          node
+              + " kept "
+              + keep
+              + " releases of "
+              + project
+              + ", removed "
+              + pruned.removed().size()
+              + (pruned.removed().isEmpty() ? "" : " (" + pruned.freedBytes() + " bytes freed)"),
+          Map.of(
+              "removed_releases",
+              (long) pruned.removed().size(),
+              "freed_bytes",
+              pruned.freedBytes()));
+    } catch (Exception e) {
+      log.warn(
+          "pruning the releases of project {} failed (retried after its next deployment)",
+          project,
+          e);
     }
   }
 

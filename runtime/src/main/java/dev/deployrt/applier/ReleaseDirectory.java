@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>Guarantees: a release directory appears under its final name only complete (it is extracted
  * into a {@code .staging-*} sibling and renamed), and is never modified afterwards. {@code current}
  * is switched by renaming a new symlink over the old one, so a reader sees the old release or the
- * new one, never a mix and never no link. Staging leftovers of a crash are removed by {@link
+ * new one, never a mix and never no link. Each switch is appended to the project's activation log
+ * ({@code projects/<project>/.activations}, synced), which {@link ReleasePruner} reads to know
+ * which releases were active and in which order. Staging leftovers of a crash are removed by {@link
  * #open}.
  *
  * <p>Removal never depends on the modes a release's archive gave its directories: {@link
@@ -37,7 +40,11 @@ import org.slf4j.LoggerFactory;
  * reason not to start.
  */
 public final class ReleaseDirectory {
-  private static final String STAGING_PREFIX = ".staging-";
+  static final String STAGING_PREFIX = ".staging-";
+
+  /** Each project's activation log: the ids {@code current} was switched to, oldest first. */
+  private static final String ACTIVATIONS = ".activations";
+
   private static final String LINK_STAGING_PREFIX = ".current-";
   private static final Set<PosixFilePermission> OWNER_RWX =
       EnumSet.of(
@@ -116,6 +123,11 @@ public final class ReleaseDirectory {
 
   public Path root() {
     return projects;
+  }
+
+  /** The directory holding a project's releases. */
+  Path releasesOf(String project) {
+    return projects.resolve(project).resolve("releases");
   }
 
   public Path releasePath(String project, String deploymentId) {
@@ -198,6 +210,43 @@ public final class ReleaseDirectory {
     Files.createSymbolicLink(fresh, Path.of("releases", deploymentId));
     try {
       Files.move(fresh, link, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      Files.deleteIfExists(fresh);
+      throw e;
+    }
+    syncDirectory(projectDir);
+    Files.writeString(
+        projectDir.resolve(ACTIVATIONS),
+        deploymentId + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND,
+        StandardOpenOption.SYNC);
+  }
+
+  /**
+   * The ids the project's {@code current} was switched to, oldest first (repeats included); null if
+   * the project has no activation log (switched by a version that kept none).
+   */
+  List<String> activations(String project) throws IOException {
+    try {
+      return Files.readAllLines(projects.resolve(project).resolve(ACTIVATIONS)).stream()
+          .map(String::strip)
+          .filter(line -> !line.isEmpty())
+          .toList();
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /** Replaces the project's activation log with {@code oldestFirst}, atomically. */
+  void rewriteActivations(String project, List<String> oldestFirst) throws IOException {
+    Path projectDir = projects.resolve(project);
+    Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "log-" + UUID.randomUUID());
+    StringBuilder text = new StringBuilder();
+    oldestFirst.forEach(id -> text.append(id).append('\n'));
+    Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
+    try {
+      Files.move(fresh, projectDir.resolve(ACTIVATIONS), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       Files.deleteIfExists(fresh);
       throw e;

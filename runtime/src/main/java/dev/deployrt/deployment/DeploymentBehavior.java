@@ -70,7 +70,7 @@ final class DeploymentBehavior
   private final TailSubscribers subscribers;
 
   /** Told once, when a change (not a recovery) makes the deployment terminal: for metrics. */
-  private final Consumer<DeploymentStatus> onFinished;
+  private final Consumer<Deployment> onFinished;
 
   private boolean finishReported;
 
@@ -79,7 +79,7 @@ final class DeploymentBehavior
       DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      Consumer<DeploymentStatus> onFinished,
+      Consumer<Deployment> onFinished,
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers) {
     super(PersistenceId.of(DeploymentEntity.ENTITY_TYPE_KEY.name(), deploymentId));
@@ -188,7 +188,7 @@ final class DeploymentBehavior
   private void publish(Deployment state) {
     if (state.isTerminal() && !finishReported) {
       finishReported = true;
-      onFinished.accept(state.status());
+      onFinished.accept(state);
     }
     subscribers.publish(state);
   }

@@ -190,15 +190,16 @@ public final class DeploymentEntity {
    * @param shard the entity's shard, asked to passivate it {@code
    *     deploy.deployment.passivate-after} after it became terminal (sharding runs with
    *     remember-entities, which does no idle passivation)
-   * @param onFinished told the terminal status when this incarnation persists the change that ends
-   *     the deployment; never for a deployment recovered already terminal, so each end is told once
+   * @param onFinished told the deployment as it ended when this incarnation persists the change
+   *     that ends the deployment; never for a deployment recovered already terminal, so each end is
+   *     told once
    */
   public static Behavior<Command> create(
       String deploymentId,
       DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      Consumer<DeploymentStatus> onFinished) {
+      Consumer<Deployment> onFinished) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(

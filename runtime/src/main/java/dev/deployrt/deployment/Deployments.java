@@ -23,14 +23,14 @@ public final class Deployments {
   /**
    * Starts this node's part of the sharded entities.
    *
-   * @param finished called, with the terminal status, on the node hosting a deployment's entity
-   *     when it ends
+   * @param finished called, with the deployment as it ended, on the node hosting a deployment's
+   *     entity when it ends
    */
   public static Deployments init(
       ActorSystem<?> system,
       DeploymentSettings settings,
       ActorRef<ReleaseRegister.Command> register,
-      Consumer<DeploymentStatus> finished) {
+      Consumer<Deployment> finished) {
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(
         Entity.of(

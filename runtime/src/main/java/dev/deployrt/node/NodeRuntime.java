@@ -4,6 +4,7 @@ import dev.deployrt.applier.Applier;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.applier.ReleaseDirectory;
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
 import dev.deployrt.deployment.ErrorInfo;
@@ -16,10 +17,15 @@ import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import dev.deployrt.peer.Transfers;
+import dev.deployrt.project.ProjectDefaults;
+import dev.deployrt.project.ProjectSettingsStore;
 import dev.deployrt.readmodel.History;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.DesiredReleases;
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.retention.PayloadDeletion;
+import dev.deployrt.retention.PayloadRetention;
+import dev.deployrt.retention.RetentionSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +79,14 @@ public final class NodeRuntime {
   private final NodeMetrics metrics = new NodeMetrics();
   private final Database db;
   private final TlsSettings tls;
+  private final ProjectSettingsStore projectSettings;
+  private final PayloadDeletion payloadDeletion;
+
+  /**
+   * Set once the node is wired; deployments end only after that (their records need the register
+   * and the appliers), so no ended deployment is missed.
+   */
+  private volatile PayloadRetention retention;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
     this.system = system;
@@ -106,10 +120,13 @@ public final class NodeRuntime {
         DesiredReleases.init(system, settings.registerWriteTimeout(), db.ready(), blocking);
     this.register = desired.register();
     this.history = History.init(system, db.pool(), db.ready(), blocking, database);
+    this.projectSettings =
+        new ProjectSettingsStore(
+            db.pool(), ProjectDefaults.fromConfig(system.settings().config()), database);
 
     awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
     this.deployments =
-        Deployments.init(system, settings.deployment(), register, metrics::deploymentFinished);
+        Deployments.init(system, settings.deployment(), register, this::deploymentFinished);
 
     announceHoldings();
 
@@ -127,6 +144,18 @@ public final class NodeRuntime {
             settings.distribution(),
             reporter,
             blocking);
+    RetentionSettings retentionSettings = RetentionSettings.fromConfig(system.settings().config());
+    this.payloadDeletion =
+        new PayloadDeletion(
+            deployments,
+            history,
+            register,
+            transfers.reclaimer(),
+            system.scheduler(),
+            retentionSettings.askTimeout());
+    this.retention =
+        new PayloadRetention(
+            payloadDeletion, projectSettings, history, deployments, retentionSettings);
     this.startupSweepDone =
         new StartupSweep(
                 system,
@@ -146,9 +175,19 @@ public final class NodeRuntime {
             settings.archiveLimits(),
             blocking,
             reporter,
+            project -> projectSettings.read(project).keepReleases(),
             register),
         "applier",
         Props.empty());
+  }
+
+  /** A deployment whose record this node hosts ended. */
+  private void deploymentFinished(Deployment ended) {
+    metrics.deploymentFinished(ended.status());
+    PayloadRetention wired = retention;
+    if (wired != null) {
+      wired.deploymentEnded(ended);
+    }
   }
 
   /** Tells the cluster which payloads this node holds and which release each project runs here. */
@@ -289,6 +328,21 @@ public final class NodeRuntime {
   /** The deployment history: the read model, its queries and its catch-up with the journal. */
   public History history() {
     return history;
+  }
+
+  /** Each project's retention settings, shared by every node. */
+  public ProjectSettingsStore projectSettings() {
+    return projectSettings;
+  }
+
+  /** Gives up deployments' payloads (an admin's delete, and retention). */
+  public PayloadDeletion payloadDeletion() {
+    return payloadDeletion;
+  }
+
+  /** Reclaims the payloads past each project's keep_payloads. */
+  public PayloadRetention retention() {
+    return retention;
   }
 
   /** The cluster's deployment records (sharded entities). */

@@ -217,6 +217,29 @@ public final class DeploymentQueries {
     }
   }
 
+  /**
+   * The deployments of {@code project} past its newest {@code keep} that stored a payload, still
+   * hold it and have finished: the ones payload retention reclaims (at most {@code limit}).
+   */
+  public List<String> payloadsPastKeep(String project, int keep, int limit) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = pool.connection();
+        PreparedStatement s = c.prepareStatement(ReadModelSql.STORED_PAYLOADS_PAST)) {
+      s.setString(1, project);
+      s.setInt(2, limit);
+      s.setInt(3, keep);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          String status = rs.getString(3);
+          if (rs.getBoolean(2) && !status.equals("pending") && !status.equals("distributing")) {
+            out.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /** How the deployments the read model shows use one blob. */
   public record BlobUse(long naming, long keeping) {
     /**

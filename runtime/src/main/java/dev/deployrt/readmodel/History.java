@@ -84,6 +84,25 @@ public final class History {
     return catchUp;
   }
 
+  /** A query of the read model. */
+  @FunctionalInterface
+  public interface Query<T> {
+    T run() throws Exception;
+  }
+
+  /** Runs {@code query} on {@link #database()}; its failure fails the stage. */
+  public <T> CompletionStage<T> onDatabase(Query<T> query) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return query.run();
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        database);
+  }
+
   /** The executor the read model's queries run on (they block on JDBC). */
   public Executor database() {
     return database;

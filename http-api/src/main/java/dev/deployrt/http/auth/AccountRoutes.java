@@ -8,13 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiJson;
-import dev.deployrt.text.ClientText;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -239,40 +235,7 @@ public final class AccountRoutes extends AllDirectives {
         () ->
             entity(
                 org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
-                body -> inner.apply(fields(body, allowed))));
-  }
-
-  /** The fields of a JSON object body; unknown, reserved and repeated fields are refused. */
-  static Map<String, JsonNode> fields(String body, Set<String> allowed) {
-    JsonNode node;
-    try {
-      node = ApiJson.MAPPER.readTree(body.getBytes(StandardCharsets.UTF_8));
-    } catch (Exception e) {
-      throw ApiException.invalid(ApiJson.describeParseError(e));
-    }
-    if (node == null || !node.isObject()) {
-      throw ApiException.invalid("the body must be a JSON object");
-    }
-    Map<String, JsonNode> out = new HashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String name = e.getKey();
-      if (!allowed.contains(name)) {
-        String shown = ClientText.printable(name, 100);
-        throw ApiException.invalid(
-                name.startsWith("_")
-                    ? "field '" + shown + "' is reserved and cannot be sent"
-                    : "unknown field '"
-                        + shown
-                        + "' (allowed: "
-                        + String.join(", ", allowed.stream().sorted().toList())
-                        + ")")
-            .with("field", shown);
-      }
-      out.put(name, e.getValue());
-    }
-    return out;
+                body -> inner.apply(ApiJson.objectFields(body, allowed))));
   }
 
   private static String text(Map<String, JsonNode> fields, String name, boolean required) {

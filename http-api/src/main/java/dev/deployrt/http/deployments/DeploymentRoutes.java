@@ -65,7 +65,7 @@ public final class DeploymentRoutes extends AllDirectives {
         askTimeout,
         deploys,
         streams,
-        new PayloadHandler(node, askTimeout, settings.payloadDeleteWait()));
+        new PayloadHandler(node, settings.payloadDeleteWait()));
   }
 
   private DeploymentRoutes(

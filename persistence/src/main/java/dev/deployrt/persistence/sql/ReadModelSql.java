@@ -99,6 +99,18 @@ public final class ReadModelSql {
           + T
           + " WHERE sha256 = ?";
 
+  // ---- deploy_deployments: retention
+
+  /**
+   * A project's deployments that stored a payload, newest first, past the newest {@code ?} (the
+   * project, then the limit and the offset): id, whether the payload is present, status.
+   */
+  public static final String STORED_PAYLOADS_PAST =
+      "SELECT deployment_id, payload_present, status FROM "
+          + T
+          + " WHERE project = ? AND sha256 IS NOT NULL"
+          + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?";
+
   // ---- how far the projection got
 
   /** The journal ordering of a tag's last event after a given one (NULL if there is none). */

@@ -1,0 +1,179 @@
+package dev.deployrt.applier;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Release retention on one node: keeps the newest {@code keep} releases of a project that were
+ * active here, {@code current} and every release named as needed (the project's desired release and
+ * its rollback source), and removes the rest.
+ *
+ * <p>Guarantees: {@code current}'s target is never touched; a release another kept release is an
+ * alias of stays. A release is first renamed to a staging name (atomic) and only then deleted, so a
+ * crash mid-prune leaves either the whole release under its own name or a staging leftover that the
+ * next start removes, never a half-deleted release. Which releases were active, and in which order,
+ * comes from {@link ReleaseDirectory}'s activation log; a project whose log is missing (made by an
+ * older version) orders its releases by modification time and counts them all as once active.
+ *
+ * <p>Runs on the applier's thread for the project, so no extraction or switch of the same project
+ * runs at the same time.
+ */
+public final class ReleasePruner {
+  /** What a prune removed. */
+  public record Pruned(List<String> removed, long freedBytes) {}
+
+  private final ReleaseDirectory releases;
+
+  public ReleasePruner(ReleaseDirectory releases) {
+    this.releases = releases;
+  }
+
+  /**
+   * Keeps {@code keep} (at least 2) active releases of {@code project} plus {@code needed}; removes
+   * the others.
+   */
+  public Pruned prune(String project, int keep, Set<String> needed) throws IOException {
+    Path dir = releases.releasesOf(project);
+    Map<String, Path> present = present(dir);
+    if (present.isEmpty()) {
+      return new Pruned(List.of(), 0);
+    }
+    Set<String> kept = new LinkedHashSet<>();
+    releases.activeRelease(project).ifPresent(kept::add);
+    List<String> newestFirst = activatedNewestFirst(project, present);
+    for (String id : newestFirst) {
+      if (kept.size() >= Math.max(keep, 2)) {
+        break;
+      }
+      kept.add(id);
+    }
+    kept.addAll(needed);
+    for (String id : List.copyOf(kept)) {
+      Path p = present.get(id);
+      if (p != null && Files.isSymbolicLink(p)) {
+        kept.add(Files.readSymbolicLink(p).getFileName().toString());
+      }
+    }
+    List<String> removed = new ArrayList<>();
+    long freed = 0;
+    for (Map.Entry<String, Path> e : present.entrySet()) {
+      if (!kept.contains(e.getKey())) {
+        freed += remove(e.getValue());
+        removed.add(e.getKey());
+      }
+    }
+    List<String> log = new ArrayList<>(newestFirst);
+    log.retainAll(kept);
+    Collections.reverse(log);
+    releases.rewriteActivations(project, log);
+    return new Pruned(List.copyOf(removed), freed);
+  }
+
+  /** The project's releases by id (directories and aliases), without staging leftovers. */
+  private static Map<String, Path> present(Path dir) throws IOException {
+    Map<String, Path> out = new TreeMap<>();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return out;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.startsWith(".")) {
+          out.put(name, p);
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<String> activatedNewestFirst(String project, Map<String, Path> present)
+      throws IOException {
+    List<String> log = releases.activations(project);
+    if (log == null) {
+      List<String> byTime = new ArrayList<>(present.keySet());
+      byTime.sort(Comparator.comparing((String id) -> modified(present.get(id))).reversed());
+      return byTime;
+    }
+    LinkedHashSet<String> newestFirst = new LinkedHashSet<>();
+    for (String id : reversed(log)) {
+      if (present.containsKey(id)) {
+        newestFirst.add(id);
+      }
+    }
+    return List.copyOf(newestFirst);
+  }
+
+  private static List<String> reversed(List<String> list) {
+    List<String> out = new ArrayList<>(list);
+    Collections.reverse(out);
+    return out;
+  }
+
+  private static FileTime modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return FileTime.fromMillis(0);
+    }
+  }
+
+  /** Renames the release aside, then deletes it; the bytes its files held. */
+  private static long remove(Path release) throws IOException {
+    Path aside =
+        release.resolveSibling(
+            ReleaseDirectory.STAGING_PREFIX
+                + "pruned-"
+                + release.getFileName()
+                + "-"
+                + UUID.randomUUID());
+    try {
+      Files.move(release, aside, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException gone) {
+      return 0;
+    }
+    long bytes = Files.isSymbolicLink(aside) ? 0 : size(aside);
+    ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
+    return bytes;
+  }
+
+  /** Bytes of the regular files under {@code dir}. */
+  static long size(Path dir) throws IOException {
+    AtomicLong total = new AtomicLong();
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if (attrs.isRegularFile()) {
+              total.addAndGet(attrs.size());
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) {
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    return total.get();
+  }
+}

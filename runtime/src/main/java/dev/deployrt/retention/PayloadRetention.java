@@ -1,0 +1,143 @@
+package dev.deployrt.retention;
+
+import dev.deployrt.async.Failures;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.Deployments;
+import dev.deployrt.errors.ApiException;
+import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.project.ProjectSettingsStore;
+import dev.deployrt.readmodel.History;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Payload retention: when a deployment ends, the payloads of its project's deployments past the
+ * newest {@code keep_payloads} that stored one are reclaimed cluster-wide through {@link
+ * PayloadDeletion} (the same path and races as {@code DELETE /deployments/{id}/payload}), recorded
+ * on each as deleted by user {@value #USER}.
+ *
+ * <p>Runs on the node hosting the ended deployment's record, at most one pass per project at a time
+ * on this node (a pass asked for while one runs starts again when it ends, so none is lost). It
+ * waits for the history to catch up with the journal first, so the newest deployments are counted;
+ * a history that lags only makes it keep more. A payload that is the active release of its project
+ * is never reclaimed (skipped, 409 from the deletion). A pass that cannot finish (the database, a
+ * node) is logged and left to the project's next deployment.
+ */
+public final class PayloadRetention {
+  /** The user retention's deletions are recorded as. */
+  public static final String USER = "retention";
+
+  private static final Logger log = LoggerFactory.getLogger(PayloadRetention.class);
+  private static final int MAX_PER_PASS = 1000;
+
+  private final PayloadDeletion deletion;
+  private final ProjectSettingsStore settings;
+  private final History history;
+  private final Deployments deployments;
+  private final RetentionSettings timing;
+  private final ConcurrentHashMap<String, Boolean> passes = new ConcurrentHashMap<>();
+  private final AtomicLong freedBytes = new AtomicLong();
+
+  public PayloadRetention(
+      PayloadDeletion deletion,
+      ProjectSettingsStore settings,
+      History history,
+      Deployments deployments,
+      RetentionSettings timing) {
+    this.deletion = deletion;
+    this.settings = settings;
+    this.history = history;
+    this.deployments = deployments;
+    this.timing = timing;
+  }
+
+  /** Bytes retention has freed on the nodes it reached since this node started. */
+  public long freedBytes() {
+    return freedBytes.get();
+  }
+
+  /** A deployment of {@code ended}'s project ended: reclaims what is past the project's keep. */
+  public void deploymentEnded(Deployment ended) {
+    requestPass(ended.project());
+  }
+
+  /**
+   * Starts a pass over {@code project}, or, if one runs, has another start when it ends (one is
+   * enough for any number of requests meanwhile).
+   */
+  public void requestPass(String project) {
+    // FALSE: a pass runs; TRUE: and another was asked for since it started.
+    if (passes.compute(project, (k, v) -> v == null ? Boolean.FALSE : Boolean.TRUE)
+        == Boolean.FALSE) {
+      pass(project);
+    }
+  }
+
+  private void pass(String project) {
+    settings
+        .get(project)
+        .thenCompose(
+            s ->
+                history
+                    .catchUp()
+                    .await(Duration.ofMillis(100), timing.historyWait())
+                    .thenCompose(
+                        caughtUp ->
+                            history.onDatabase(
+                                () ->
+                                    history
+                                        .queries()
+                                        .payloadsPastKeep(
+                                            project, s.keepPayloads(), MAX_PER_PASS))))
+        .thenCompose(this::reclaimAll)
+        .whenComplete(
+            (freed, failure) -> {
+              if (failure != null) {
+                log.warn(
+                    "payload retention of project {} stopped (retried after its next deployment):"
+                        + " {}",
+                    project,
+                    Failures.cause(failure).toString());
+              }
+              if (Boolean.TRUE.equals(passes.remove(project))) {
+                requestPass(project);
+              }
+            });
+  }
+
+  /** One after another, so a pass never floods the cluster with deletions. */
+  private CompletionStage<Long> reclaimAll(List<String> ids) {
+    CompletionStage<Long> total = CompletableFuture.completedFuture(0L);
+    for (String id : ids) {
+      total = total.thenCompose(sum -> reclaim(id).thenApply(freed -> sum + freed));
+    }
+    return total;
+  }
+
+  private CompletionStage<Long> reclaim(String id) {
+    return deployments
+        .entity(id)
+        .<Deployment>ask(DeploymentEntity.Get::new, timing.askTimeout())
+        .thenCompose(d -> deletion.delete(d, USER, timing.historyWait()))
+        .thenApply(
+            freed -> {
+              freedBytes.addAndGet(freed);
+              return freed;
+            })
+        .exceptionally(
+            failure -> {
+              Throwable cause = Failures.cause(failure);
+              if (cause instanceof ApiException e && e.code() == ErrorCode.CONFLICT) {
+                return 0L; // the active release (a rollback to it), or running again: kept
+              }
+              throw new java.util.concurrent.CompletionException(cause);
+            });
+  }
+}
