@@ -389,6 +389,9 @@ public final class Applier {
       return fs.getMessage();
     }
     UploadFailure upload = Failures.find(UploadFailure.class, failure);
+    if (upload != null && upload.code() == ErrorCode.INSUFFICIENT_STORAGE) {
+      return upload.getMessage();
+    }
     if (upload != null && upload.code() == ErrorCode.STORAGE_ERROR && upload.getCause() != null) {
       return String.valueOf(upload.getCause().getMessage());
     }

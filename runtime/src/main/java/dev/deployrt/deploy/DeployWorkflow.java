@@ -10,12 +10,15 @@ import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.FanOutPlan;
+import dev.deployrt.upload.DiskGuard;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
+import dev.deployrt.upload.UploadSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -167,6 +170,19 @@ public final class DeployWorkflow {
                           : "the deployment could not be recorded: the journal refused or failed the write")
                   .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
             });
+  }
+
+  /**
+   * Why a body that declares {@code length} bytes is refused before any of it is read: over {@code
+   * deploy.upload.max-bytes}, or it would leave less than {@code deploy.storage.min-free-bytes}
+   * free on the blob store's volume.
+   */
+  public Optional<UploadFailure> refuseDeclaredLength(long length) {
+    UploadSettings upload = node.settings().upload();
+    if (length > upload.maxBytes()) {
+      return Optional.of(UploadFailure.tooLarge(upload.maxBytes()));
+    }
+    return new DiskGuard(node.blobs().stagingDirectory(), upload.minFreeBytes()).refuse(length);
   }
 
   /**

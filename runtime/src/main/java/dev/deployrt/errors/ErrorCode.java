@@ -27,6 +27,8 @@ public enum ErrorCode {
   TOO_MANY_REQUESTS(429),
   INTERNAL(500),
   UNAVAILABLE(503),
+  /** Storing the payload would leave less than {@code deploy.storage.min-free-bytes} free. */
+  INSUFFICIENT_STORAGE(507),
   /**
    * The client went away before the body ended (recorded; the client no longer reads an answer).
    */

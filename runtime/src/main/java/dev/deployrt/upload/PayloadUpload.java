@@ -57,6 +57,9 @@ import org.apache.pekko.util.ByteString;
 public final class PayloadUpload {
   private static final int READ_AHEAD_CHUNKS = 4;
 
+  /** How often the volume's free space is read while bytes arrive. */
+  private static final long DISK_CHECK_BYTES = 4L << 20;
+
   private PayloadUpload() {}
 
   /**
@@ -102,6 +105,8 @@ public final class PayloadUpload {
     MessageDigest digest = sha256();
     WriteBehind writeBehind = new WriteBehind(staging);
     long max = settings.maxBytes();
+    DiskGuard disk = new DiskGuard(store.stagingDirectory(), settings.minFreeBytes());
+    AtomicLong nextDiskCheck = new AtomicLong(0);
 
     Sink<ByteString, CompletionStage<IOResult>> file =
         stagingFile(staging, writeBehind, settings.directIo());
@@ -113,6 +118,13 @@ public final class PayloadUpload {
               long total = received.addAndGet(bytes.size());
               if (total > max) {
                 throw UploadFailure.tooLarge(max);
+              }
+              if (total >= nextDiskCheck.get()) {
+                nextDiskCheck.set(total + DISK_CHECK_BYTES);
+                Optional<UploadFailure> full = disk.refuse(0);
+                if (full.isPresent()) {
+                  throw full.get();
+                }
               }
               // The backing array when the chunk is compact (the usual case), else one copy;
               // hashing a read-only ByteBuffer would copy it again in 4 KiB pieces.
@@ -128,6 +140,7 @@ public final class PayloadUpload {
                     validated,
                     written,
                     writeBehind,
+                    disk,
                     store,
                     staging,
                     digest,
@@ -179,6 +192,7 @@ public final class PayloadUpload {
       CompletionStage<ArchiveSummary> validated,
       CompletionStage<IOResult> written,
       WriteBehind writeBehind,
+      DiskGuard disk,
       BlobStore store,
       Path staging,
       MessageDigest digest,
@@ -194,13 +208,23 @@ public final class PayloadUpload {
         .thenApply(
             ignored ->
                 settle(
-                    v, w, writeBehind, store, staging, digest, received, declaredSha256, settings));
+                    v,
+                    w,
+                    writeBehind,
+                    disk,
+                    store,
+                    staging,
+                    digest,
+                    received,
+                    declaredSha256,
+                    settings));
   }
 
   private static StagedPayload settle(
       CompletableFuture<ArchiveSummary> v,
       CompletableFuture<IOResult> w,
       WriteBehind writeBehind,
+      DiskGuard disk,
       BlobStore store,
       Path staging,
       MessageDigest digest,
@@ -216,6 +240,12 @@ public final class PayloadUpload {
       // The disk refused bytes already handed to it; the commit's sync might not say so again.
       store.discard(staging);
       throw new CompletionException(UploadFailure.storage(syncFailed.get()));
+    }
+    // The checks while streaming run every few MiB; this one sees every byte written.
+    Optional<UploadFailure> full = disk.refuse(0);
+    if (full.isPresent()) {
+      store.discard(staging);
+      throw new CompletionException(full.get());
     }
     String actual = HexFormat.of().formatHex(digest.digest());
     if (declaredSha256 != null && !declaredSha256.equals(actual)) {
@@ -237,7 +267,7 @@ public final class PayloadUpload {
     Throwable w = failureOf(written);
     UploadFailure tooLarge = Failures.find(UploadFailure.class, v, w);
     if (tooLarge != null) {
-      return tooLarge;
+      return tooLarge; // or out of room (DiskGuard)
     }
     InvalidArchiveException invalid = Failures.find(InvalidArchiveException.class, v, w);
     if (invalid != null) {

@@ -1,13 +1,15 @@
 package dev.deployrt.upload;
 
+import dev.deployrt.async.Failures;
 import dev.deployrt.errors.ErrorCode;
 import java.io.IOException;
 
 /**
  * Why an upload did not produce a stored payload: one of {@link ErrorCode#PAYLOAD_TOO_LARGE},
  * {@link ErrorCode#DIGEST_MISMATCH}, {@link ErrorCode#INVALID_ARCHIVE}, {@link
- * ErrorCode#UPLOAD_ABORTED}, {@link ErrorCode#UPLOAD_STALLED} or {@link ErrorCode#STORAGE_ERROR},
- * recorded on the deployment and answered to the client, with the limit or digests that explain it.
+ * ErrorCode#UPLOAD_ABORTED}, {@link ErrorCode#UPLOAD_STALLED}, {@link
+ * ErrorCode#INSUFFICIENT_STORAGE} or {@link ErrorCode#STORAGE_ERROR}, recorded on the deployment
+ * and answered to the client, with the limit or digests that explain it.
  */
 public final class UploadFailure extends IOException {
   private final ErrorCode code;
@@ -64,9 +66,50 @@ public final class UploadFailure extends IOException {
         cause);
   }
 
+  /**
+   * The disk refused a write: {@code INSUFFICIENT_STORAGE} if it was full (no space left on the
+   * device), else {@code STORAGE_ERROR}.
+   */
   public static UploadFailure storage(Throwable cause) {
+    if (Failures.anyCause(cause, UploadFailure::isDiskFull)) {
+      return new UploadFailure(
+          ErrorCode.INSUFFICIENT_STORAGE,
+          "the node's disk is full: the payload could not be stored",
+          null,
+          null,
+          null,
+          cause);
+    }
     return new UploadFailure(
         ErrorCode.STORAGE_ERROR, "the node could not store the payload", null, null, null, cause);
+  }
+
+  /**
+   * Storing {@code bytes} more would leave less than {@code minFree} of the {@code usable} bytes
+   * free.
+   */
+  public static UploadFailure insufficientStorage(long bytes, long usable, long minFree) {
+    return new UploadFailure(
+        ErrorCode.INSUFFICIENT_STORAGE,
+        "not enough free space on the node to store "
+            + bytes
+            + " bytes: "
+            + usable
+            + " bytes free, and "
+            + minFree
+            + " must stay free (deploy.storage.min-free-bytes)",
+        minFree,
+        null,
+        null,
+        null);
+  }
+
+  /** Whether {@code t} says the device has no space left (ENOSPC, or a quota: EDQUOT). */
+  private static boolean isDiskFull(Throwable t) {
+    String m = t.getMessage();
+    return t instanceof IOException
+        && m != null
+        && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
   }
 
   public ErrorCode code() {

@@ -10,22 +10,31 @@ import java.time.Duration;
  * @param stallTimeout an upload that receives no byte for this long is aborted
  * @param directIo write staging files with direct I/O where the file system allows it ({@link
  *     DirectStagingWriter}); otherwise through the page cache
+ * @param minFreeBytes bytes the blob store's volume keeps free ({@link DiskGuard}), or {@link
+ *     DiskGuard#AUTO}
  */
 public record UploadSettings(
-    long maxBytes, ArchiveLimits archiveLimits, Duration stallTimeout, boolean directIo) {
+    long maxBytes,
+    ArchiveLimits archiveLimits,
+    Duration stallTimeout,
+    boolean directIo,
+    long minFreeBytes) {
 
   /** The same settings with another size limit. */
   public UploadSettings withMaxBytes(long limit) {
-    return new UploadSettings(limit, archiveLimits, stallTimeout, directIo);
+    return new UploadSettings(limit, archiveLimits, stallTimeout, directIo, minFreeBytes);
   }
 
-  /** Reads {@code deploy.upload} and {@code deploy.archive}. */
+  /** Reads {@code deploy.upload}, {@code deploy.archive} and {@code deploy.storage}. */
   public static UploadSettings fromConfig(Config deploy) {
     return new UploadSettings(
         deploy.getBytes("upload.max-bytes"),
         archiveLimits(deploy),
         deploy.getDuration("upload.stall-timeout"),
-        deploy.getBoolean("upload.direct-io"));
+        deploy.getBoolean("upload.direct-io"),
+        "auto".equals(deploy.getValue("storage.min-free-bytes").unwrapped())
+            ? DiskGuard.AUTO
+            : deploy.getBytes("storage.min-free-bytes"));
   }
 
   public static ArchiveLimits archiveLimits(Config deploy) {

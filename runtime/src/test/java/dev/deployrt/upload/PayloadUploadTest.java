@@ -35,7 +35,8 @@ class PayloadUploadTest {
           4 * 1024 * 1024,
           new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200),
           Duration.ofSeconds(5),
-          true);
+          true,
+          0);
 
   private final ActorTestKit testKit = ActorTestKit.create();
   private final ExecutorService blocking = Executors.newCachedThreadPool();
@@ -97,7 +98,8 @@ class PayloadUploadTest {
             2 * size,
             new ArchiveLimits(1000, 2 * size, 4096, 200),
             SETTINGS.stallTimeout(),
-            directIo);
+            directIo,
+            0);
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
     String sha = FileTrees.sha256(payload);
     StagedPayload staged =

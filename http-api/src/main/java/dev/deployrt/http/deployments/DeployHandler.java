@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -223,9 +224,13 @@ public final class DeployHandler {
                 return workflow.fail(id, params.problem());
               }
               OptionalLong declared = entity.getContentLengthOption();
-              long max = upload.maxBytes();
-              if (declared.isPresent() && declared.getAsLong() > max) {
-                return workflow.fail(id, UploadFailure.tooLarge(max));
+              Optional<UploadFailure> refused =
+                  declared.isPresent()
+                      ? workflow.refuseDeclaredLength(declared.getAsLong())
+                      : Optional.empty();
+              if (refused.isPresent()) {
+                // The body is never read: a client that sent "Expect: 100-continue" never sends it.
+                return workflow.fail(id, refused.get());
               }
               return workflow
                   .upload(id, entity.getDataBytes(), params, new AtomicReference<>())
