@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
       TailCommand.class,
       RollbackCommand.class,
       ProjectsCommand.class,
+      SettingsCommand.class,
       NodesCommand.class,
       NodeCommand.class,
       PayloadCommand.class,

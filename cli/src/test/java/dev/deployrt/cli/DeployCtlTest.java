@@ -89,6 +89,24 @@ class DeployCtlTest {
     return dir;
   }
 
+  @Test
+  void settingsShowsAndChangesAProjectsRetention() {
+    CliRun shown = run("settings", "cli-settings");
+    assertEquals(0, shown.exit(), shown.toString());
+    assertTrue(shown.out().contains("keep releases: 5"), shown.toString());
+    assertTrue(shown.out().contains("never (the defaults)"), shown.toString());
+
+    CliRun changed = run("settings", "cli-settings", "--keep-releases", "3", "--json");
+    assertEquals(0, changed.exit(), changed.toString());
+    assertEquals(3, changed.json().get("keep_releases").asInt());
+    assertEquals(10, changed.json().get("keep_payloads").asInt());
+    assertEquals("admin", changed.json().get("updated_by").asText());
+
+    CliRun refused = run("settings", "cli-settings", "--keep-payloads", "0");
+    assertEquals(2, refused.exit(), refused.toString());
+    assertTrue(refused.err().contains("keep_payloads"), refused.toString());
+  }
+
   private Path current(String project) {
     return node.dataDir.resolve("projects").resolve(project).resolve("current");
   }

@@ -174,6 +174,17 @@ class OpenApiContractTest {
     call(node.request("/deployments/" + second + "/payload").DELETE(), 200);
     call(node.request("/deployments/" + second + "/payload").GET(), 404);
     call(node.request("/projects").GET(), 200);
+    call(node.request("/projects/web/settings").GET(), 200);
+    call(
+        node.request("/projects/web/settings")
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"keep_releases\": 4}")),
+        200);
+    call(
+        node.request("/projects/web/settings")
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"keep_payloads\": 0}")),
+        400);
     return rollback;
   }
 

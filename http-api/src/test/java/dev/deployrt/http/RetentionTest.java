@@ -155,6 +155,15 @@ class RetentionTest {
           }
         });
     assertEquals("v5", read(data.resolve("projects/kept/current/version.txt")));
+    awaitAsserted(
+        () -> {
+          String metrics = node.send(node.request("/metrics").build()).body();
+          assertTrue(metrics.contains("deploy_project_releases{project=\"kept\"} 3"), metrics);
+          assertTrue(metrics.contains("deploy_data_volume_free_bytes "), metrics);
+          assertFalse(
+              metrics.contains("deploy_retention_freed_bytes_total{kind=\"payloads\"} 0.0"),
+              "payload bytes freed are counted");
+        });
 
     JsonNode pruned = node.get("/deployments/" + ids.get(3));
     assertFalse(pruned.get("payload_present").asBoolean());

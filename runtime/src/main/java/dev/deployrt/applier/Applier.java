@@ -260,6 +260,7 @@ public final class Applier {
     try {
       int keep = keepReleases.of(project);
       ReleasePruner.Pruned pruned = pruner.prune(project, keep, needed);
+      reporter.pruned(project, pruned);
       reporter.log(
           release.deploymentId(),
           LogEntry.PHASE,

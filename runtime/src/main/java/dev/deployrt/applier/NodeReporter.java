@@ -16,4 +16,10 @@ public interface NodeReporter {
    */
   default void log(
       String deploymentId, String type, String phase, String message, Map<String, Long> data) {}
+
+  /**
+   * A prune of {@code project}'s releases on this node ended: what it kept and what it freed.
+   * Thread-safe, non-blocking.
+   */
+  default void pruned(String project, ReleasePruner.Pruned pruned) {}
 }

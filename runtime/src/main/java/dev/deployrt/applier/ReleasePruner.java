@@ -38,8 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * runs at the same time.
  */
 public final class ReleasePruner {
-  /** What a prune removed. */
-  public record Pruned(List<String> removed, long freedBytes) {}
+  /**
+   * What a prune removed, and what the project's releases hold after it ({@code keptBytes} counts
+   * an alias's shared tree once).
+   */
+  public record Pruned(List<String> removed, long freedBytes, int keptReleases, long keptBytes) {}
 
   private final ReleaseDirectory releases;
 
@@ -55,7 +58,7 @@ public final class ReleasePruner {
     Path dir = releases.releasesOf(project);
     Map<String, Path> present = present(dir);
     if (present.isEmpty()) {
-      return new Pruned(List.of(), 0);
+      return new Pruned(List.of(), 0, 0, 0);
     }
     Set<String> kept = new LinkedHashSet<>();
     releases.activeRelease(project).ifPresent(kept::add);
@@ -75,17 +78,20 @@ public final class ReleasePruner {
     }
     List<String> removed = new ArrayList<>();
     long freed = 0;
+    long keptBytes = 0;
     for (Map.Entry<String, Path> e : present.entrySet()) {
       if (!kept.contains(e.getKey())) {
         freed += remove(e.getValue());
         removed.add(e.getKey());
+      } else if (!Files.isSymbolicLink(e.getValue())) {
+        keptBytes += size(e.getValue());
       }
     }
     List<String> log = new ArrayList<>(newestFirst);
     log.retainAll(kept);
     Collections.reverse(log);
     releases.rewriteActivations(project, log);
-    return new Pruned(List.copyOf(removed), freed);
+    return new Pruned(List.copyOf(removed), freed, present.size() - removed.size(), keptBytes);
   }
 
   /** The project's releases by id (directories and aliases), without staging leftovers. */

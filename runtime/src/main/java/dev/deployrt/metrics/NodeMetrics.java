@@ -36,6 +36,13 @@ import org.apache.pekko.cluster.typed.Cluster;
  *       disk;
  *   <li>{@code deploy_cluster_members{status}} (every status, 0 when none) and {@code
  *       deploy_cluster_unreachable_members}, as this node sees the cluster;
+ *   <li>{@code deploy_data_volume_free_bytes}: what this process may still write to the data
+ *       directory's volume (one {@code statfs} per scrape);
+ *   <li>{@code deploy_project_release_bytes{project}} and {@code deploy_project_releases{project}}:
+ *       each project's release directories on this node, as its last prune left them;
+ *   <li>{@code deploy_retention_freed_bytes_total{kind}}: bytes retention freed on this node's disk
+ *       ({@code releases}) and, for payloads this node's retention reclaimed, on the nodes it
+ *       reached ({@code payloads});
  *   <li>the client library's standard JVM metrics ({@code jvm_memory_*}, {@code jvm_gc_*}, ...).
  * </ul>
  *
@@ -52,6 +59,9 @@ public final class NodeMetrics {
   private final Counter uploadBytes;
   private final Counter deploymentsFinished;
   private final Histogram applyPhase;
+  private final Gauge projectReleaseBytes;
+  private final Gauge projectReleases;
+  private final Counter retentionFreed;
 
   /** When this node entered its current apply phase, per deployment. */
   private final Map<String, PhaseStart> phaseStarts = new ConcurrentHashMap<>();
@@ -70,6 +80,28 @@ public final class NodeMetrics {
             .help("Payload bytes received from clients by this node")
             .unit(Unit.BYTES)
             .register(registry);
+    projectReleaseBytes =
+        Gauge.builder()
+            .name("deploy_project_release_bytes")
+            .help("Bytes of each project's release directories on this node, after its last prune")
+            .labelNames("project")
+            .unit(Unit.BYTES)
+            .register(registry);
+    projectReleases =
+        Gauge.builder()
+            .name("deploy_project_releases")
+            .help("Each project's release directories on this node, after its last prune")
+            .labelNames("project")
+            .register(registry);
+    retentionFreed =
+        Counter.builder()
+            .name("deploy_retention_freed_bytes")
+            .help("Bytes retention freed: release directories here, payloads on the nodes reached")
+            .labelNames("kind")
+            .unit(Unit.BYTES)
+            .register(registry);
+    retentionFreed.labelValues("releases");
+    retentionFreed.labelValues("payloads");
     deploymentsFinished =
         Counter.builder()
             .name("deploy_deployments_finished")
@@ -105,6 +137,35 @@ public final class NodeMetrics {
         .help("Committed payloads in this node's blob store")
         .callback(cb -> cb.call(blobs.usage().blobs()))
         .register(registry);
+  }
+
+  /** Adds the gauge of the free space on the data directory's volume. */
+  public void watchDataVolume(java.nio.file.Path dataDir) {
+    GaugeWithCallback.builder()
+        .name("deploy_data_volume_free_bytes")
+        .help("Bytes this node may still write to its data directory's volume")
+        .unit(Unit.BYTES)
+        .callback(
+            cb -> {
+              try {
+                cb.call(java.nio.file.Files.getFileStore(dataDir).getUsableSpace());
+              } catch (java.io.IOException e) {
+                // not reported this scrape
+              }
+            })
+        .register(registry);
+  }
+
+  /** A prune of {@code project}'s releases left {@code releases} directories of {@code bytes}. */
+  public void releasesPruned(String project, int releases, long bytes, long freedBytes) {
+    projectReleaseBytes.labelValues(project).set(bytes);
+    projectReleases.labelValues(project).set(releases);
+    retentionFreed.labelValues("releases").inc(freedBytes);
+  }
+
+  /** Payload retention reclaimed {@code bytes} on the nodes it reached. */
+  public void payloadsReclaimed(long bytes) {
+    retentionFreed.labelValues("payloads").inc(bytes);
   }
 
   /** Adds the gauges of cluster membership as {@code cluster} sees it at scrape time. */

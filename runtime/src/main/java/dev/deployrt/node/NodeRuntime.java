@@ -3,6 +3,7 @@ package dev.deployrt.node;
 import dev.deployrt.applier.Applier;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.applier.ReleaseDirectory;
+import dev.deployrt.applier.ReleasePruner;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
@@ -102,6 +103,7 @@ public final class NodeRuntime {
             sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
     this.releases = ReleaseDirectory.open(settings.dataDir());
     metrics.watchBlobStore(blobs);
+    metrics.watchDataVolume(settings.dataDir());
     metrics.watchCluster(() -> Cluster.get(system));
     this.blocking =
         system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
@@ -155,7 +157,12 @@ public final class NodeRuntime {
             retentionSettings.askTimeout());
     this.retention =
         new PayloadRetention(
-            payloadDeletion, projectSettings, history, deployments, retentionSettings);
+            payloadDeletion,
+            projectSettings,
+            history,
+            deployments,
+            retentionSettings,
+            metrics::payloadsReclaimed);
     this.startupSweepDone =
         new StartupSweep(
                 system,
@@ -258,6 +265,12 @@ public final class NodeRuntime {
           s ->
               s.withProject(
                   project, new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));
+    }
+
+    @Override
+    public void pruned(String project, ReleasePruner.Pruned pruned) {
+      metrics.releasesPruned(
+          project, pruned.keptReleases(), pruned.keptBytes(), pruned.freedBytes());
     }
 
     @Override

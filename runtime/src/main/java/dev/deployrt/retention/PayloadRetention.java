@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,24 +43,21 @@ public final class PayloadRetention {
   private final Deployments deployments;
   private final RetentionSettings timing;
   private final ConcurrentHashMap<String, Boolean> passes = new ConcurrentHashMap<>();
-  private final AtomicLong freedBytes = new AtomicLong();
+  private final LongConsumer onFreed;
 
   public PayloadRetention(
       PayloadDeletion deletion,
       ProjectSettingsStore settings,
       History history,
       Deployments deployments,
-      RetentionSettings timing) {
+      RetentionSettings timing,
+      LongConsumer onFreed) {
     this.deletion = deletion;
     this.settings = settings;
     this.history = history;
     this.deployments = deployments;
     this.timing = timing;
-  }
-
-  /** Bytes retention has freed on the nodes it reached since this node started. */
-  public long freedBytes() {
-    return freedBytes.get();
+    this.onFreed = onFreed;
   }
 
   /** A deployment of {@code ended}'s project ended: reclaims what is past the project's keep. */
@@ -128,7 +125,7 @@ public final class PayloadRetention {
         .thenCompose(d -> deletion.delete(d, USER, timing.historyWait()))
         .thenApply(
             freed -> {
-              freedBytes.addAndGet(freed);
+              onFreed.accept(freed);
               return freed;
             })
         .exceptionally(
