@@ -259,7 +259,7 @@ public final class Applier {
     }
     try {
       int keep = keepReleases.of(project);
-      ReleasePruner.Pruned pruned = pruner.prune(project, keep, needed);
+      ReleasePruner.Pruned pruned = pruner.prune(project, keep, needed, cancelled::get);
       reporter.pruned(project, pruned);
       reporter.log(
           release.deploymentId(),

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * Release retention on one node: keeps the newest {@code keep} releases of a project that were
@@ -55,6 +56,15 @@ public final class ReleasePruner {
    * the others.
    */
   public Pruned prune(String project, int keep, Set<String> needed) throws IOException {
+    return prune(project, keep, needed, () -> false);
+  }
+
+  /**
+   * As {@link #prune(String, int, Set)}, but removes nothing more once {@code stop} says so (a
+   * newer release is waiting, which may need a release this prune would remove).
+   */
+  public Pruned prune(String project, int keep, Set<String> needed, BooleanSupplier stop)
+      throws IOException {
     Path dir = releases.releasesOf(project);
     Map<String, Path> present = present(dir);
     if (present.isEmpty()) {
@@ -80,7 +90,7 @@ public final class ReleasePruner {
     long freed = 0;
     long keptBytes = 0;
     for (Map.Entry<String, Path> e : present.entrySet()) {
-      if (!kept.contains(e.getKey())) {
+      if (!kept.contains(e.getKey()) && !stop.getAsBoolean()) {
         freed += remove(e.getValue());
         removed.add(e.getKey());
       } else if (!Files.isSymbolicLink(e.getValue())) {
