@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
-/** {@code deployctl projects}: each project's current release and where each node stands. */
+/**
+ * {@code deployctl projects}: each project's current release, where each node stands and the disk
+ * its releases take there ({@code node-1:active[3.1 MiB]}).
+ */
 @Command(
     name = "projects",
     mixinStandardHelpOptions = true,
@@ -29,11 +32,13 @@ final class ProjectsCommand extends ReadCommand {
         Map.Entry<String, JsonNode> n = it.next();
         boolean current =
             Format.text(n.getValue(), "deployment_id").equals(Format.text(p, "deployment_id"));
+        JsonNode bytes = n.getValue().get("release_bytes");
         nodes.add(
             n.getKey()
                 + ":"
                 + Format.text(n.getValue(), "status")
-                + (current ? "" : "(other release)"));
+                + (current ? "" : "(other release)")
+                + (bytes == null || bytes.isNull() ? "" : "[" + Format.bytes(bytes.asLong()) + "]"));
       }
       String sha = Format.text(p, "sha256");
       rows.add(

@@ -236,13 +236,25 @@ class DeployCtlTest {
     assertTrue(get.out().contains("node-1  active"), get.toString());
     assertTrue(get.out().contains("events in all"), get.toString());
 
-    CliRun projects = run("projects");
-    assertTrue(
-        projects
-            .out()
-            .lines()
-            .anyMatch(l -> l.startsWith("read ") && l.contains(id) && l.contains("node-1:active")),
-        projects.toString());
+    // The disk a project's releases take is known after its first prune, right after the switch.
+    node.testKit
+        .createTestProbe()
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              CliRun projects = run("projects");
+              assertTrue(
+                  projects
+                      .out()
+                      .lines()
+                      .anyMatch(
+                          l ->
+                              l.startsWith("read ")
+                                  && l.contains(id)
+                                  && l.matches(".*node-1:active\\[[0-9.]+ [KMG]?i?B\\].*")),
+                  projects.toString());
+              return null;
+            });
 
     CliRun nodes = run("nodes");
     assertEquals(0, nodes.exit(), nodes.toString());

@@ -271,6 +271,7 @@ public final class NodeRuntime {
     public void pruned(String project, ReleasePruner.Pruned pruned) {
       metrics.releasesPruned(
           project, pruned.keptReleases(), pruned.keptBytes(), pruned.freedBytes());
+      directory.updateSelf(s -> s.withReleaseBytes(project, pruned.keptBytes()));
     }
 
     @Override

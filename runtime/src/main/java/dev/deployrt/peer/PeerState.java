@@ -16,11 +16,21 @@ import java.util.TreeSet;
  * @param blobs sha256 of every payload in the node's blob store
  * @param projects per project: the release active on the node and its progress towards the desired
  *     one
+ * @param releaseBytes per project: the bytes of its release directories on the node, as the last
+ *     prune left them (absent before the first; a node of an older version sends none)
  */
-public record PeerState(String endpoint, Set<String> blobs, Map<String, ProjectState> projects)
+public record PeerState(
+    String endpoint,
+    Set<String> blobs,
+    Map<String, ProjectState> projects,
+    Map<String, Long> releaseBytes)
     implements JsonSerializable {
 
-  public static final PeerState EMPTY = new PeerState(null, Set.of(), Map.of());
+  public static final PeerState EMPTY = new PeerState(null, Set.of(), Map.of(), Map.of());
+
+  public PeerState {
+    releaseBytes = releaseBytes == null ? Map.of() : releaseBytes;
+  }
 
   /**
    * @param activeDeploymentId the release {@code current} points to on the node, or null
@@ -32,11 +42,11 @@ public record PeerState(String endpoint, Set<String> blobs, Map<String, ProjectS
       implements JsonSerializable {}
 
   public PeerState withEndpoint(String url) {
-    return new PeerState(url, blobs, projects);
+    return new PeerState(url, blobs, projects, releaseBytes);
   }
 
   public PeerState withBlobs(Set<String> all) {
-    return new PeerState(endpoint, Set.copyOf(new TreeSet<>(all)), projects);
+    return new PeerState(endpoint, Set.copyOf(new TreeSet<>(all)), projects, releaseBytes);
   }
 
   public PeerState withBlob(String sha256, boolean held) {
@@ -46,12 +56,18 @@ public record PeerState(String endpoint, Set<String> blobs, Map<String, ProjectS
     } else {
       updated.remove(sha256);
     }
-    return new PeerState(endpoint, Set.copyOf(updated), projects);
+    return new PeerState(endpoint, Set.copyOf(updated), projects, releaseBytes);
   }
 
   public PeerState withProject(String project, ProjectState state) {
     TreeMap<String, ProjectState> updated = new TreeMap<>(projects);
     updated.put(project, state);
-    return new PeerState(endpoint, blobs, Map.copyOf(updated));
+    return new PeerState(endpoint, blobs, Map.copyOf(updated), releaseBytes);
+  }
+
+  public PeerState withReleaseBytes(String project, long bytes) {
+    TreeMap<String, Long> updated = new TreeMap<>(releaseBytes);
+    updated.put(project, bytes);
+    return new PeerState(endpoint, blobs, projects, Map.copyOf(updated));
   }
 }

@@ -12,8 +12,12 @@ import dev.deployrt.readmodel.History;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -92,6 +96,62 @@ public final class PayloadDeletion {
                             .entity(found.deploymentId())
                             .<Deployment>ask(DeploymentEntity.Get::new, askTimeout))
                 .thenCompose(d -> markAndReclaim(d, user, marked)));
+  }
+
+  /**
+   * Deletes the payloads of {@code found} as {@code user}, as {@link #delete} does one by one but
+   * with one wait for the history (every payload is marked first, then the history caught up once,
+   * then each is decided from its record as it is then). The bytes freed per deployment id; a
+   * deployment that is running or the active release is left out (kept), so is one whose record did
+   * not answer.
+   */
+  public CompletionStage<Map<String, Long>> deleteAll(
+      List<Deployment> found, String user, Duration catchUpLimit) {
+    Map<String, CompletionStage<Map<String, ClaimMark>>> marks = new LinkedHashMap<>();
+    for (Deployment d : found) {
+      if (d.isTerminal()) {
+        marks.put(
+            d.deploymentId(),
+            d.sha256() != null
+                ? reclaimer.markEverywhere(d.sha256())
+                : CompletableFuture.completedFuture(Map.of()));
+      }
+    }
+    CompletionStage<Map<String, Long>> freed = CompletableFuture.completedFuture(new TreeMap<>());
+    for (var entry : marks.entrySet()) {
+      freed = freed.thenCombine(entry.getValue(), (sums, marked) -> sums);
+    }
+    return freed
+        .thenCompose(sums -> readModelCaughtUp(catchUpLimit).thenApply(caughtUp -> sums))
+        .thenCompose(
+            sums -> {
+              CompletionStage<Map<String, Long>> each = CompletableFuture.completedFuture(sums);
+              for (var entry : marks.entrySet()) {
+                String id = entry.getKey();
+                each =
+                    each.thenCompose(
+                        soFar ->
+                            entry
+                                .getValue()
+                                .thenCompose(
+                                    marked ->
+                                        deployments
+                                            .entity(id)
+                                            .<Deployment>ask(DeploymentEntity.Get::new, askTimeout)
+                                            .thenCompose(d -> markAndReclaim(d, user, marked)))
+                                .handle(
+                                    (bytes, failure) -> {
+                                      if (failure == null) {
+                                        soFar.put(id, bytes);
+                                      } else if (!(Failures.cause(failure) instanceof ApiException e
+                                          && e.code() == ErrorCode.CONFLICT)) {
+                                        throw new CompletionException(Failures.cause(failure));
+                                      }
+                                      return soFar;
+                                    }));
+              }
+              return each;
+            });
   }
 
   private CompletionStage<Long> markAndReclaim(

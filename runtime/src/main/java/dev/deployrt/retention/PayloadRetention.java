@@ -4,11 +4,9 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
-import dev.deployrt.errors.ApiException;
-import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.project.ProjectSettingsStore;
 import dev.deployrt.readmodel.History;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * on each as deleted by user {@value #USER}.
  *
  * <p>Runs on the node hosting the ended deployment's record, at most one pass per project at a time
- * on this node (a pass asked for while one runs starts again when it ends, so none is lost). It
- * waits for the history to catch up with the journal first, so the newest deployments are counted;
- * a history that lags only makes it keep more. A payload that is the active release of its project
- * is never reclaimed (skipped, 409 from the deletion). A pass that cannot finish (the database, a
- * node) is logged and left to the project's next deployment.
+ * on this node (a pass asked for while one runs starts again when it ends, so none is lost). The
+ * payloads past the keep are read from the history as it is (a history that lags the journal only
+ * makes it keep more), then deleted together with one wait for the history to catch up ({@link
+ * PayloadDeletion#deleteAll}). A payload that is the active release of its project is never
+ * reclaimed (skipped, 409 from the deletion). A pass that cannot finish (the database, a node) is
+ * logged and left to the project's next deployment.
  */
 public final class PayloadRetention {
   /** The user retention's deletions are recorded as. */
@@ -82,17 +81,11 @@ public final class PayloadRetention {
         .get(project)
         .thenCompose(
             s ->
-                history
-                    .catchUp()
-                    .await(Duration.ofMillis(100), timing.historyWait())
-                    .thenCompose(
-                        caughtUp ->
-                            history.onDatabase(
-                                () ->
-                                    history
-                                        .queries()
-                                        .payloadsPastKeep(
-                                            project, s.keepPayloads(), MAX_PER_PASS))))
+                history.onDatabase(
+                    () ->
+                        history
+                            .queries()
+                            .payloadsPastKeep(project, s.keepPayloads(), MAX_PER_PASS)))
         .thenCompose(this::reclaimAll)
         .whenComplete(
             (freed, failure) -> {
@@ -109,32 +102,33 @@ public final class PayloadRetention {
             });
   }
 
-  /** One after another, so a pass never floods the cluster with deletions. */
+  /**
+   * Every payload past the keep, in one {@link PayloadDeletion#deleteAll} (one wait for the
+   * history); the deletions themselves run one after another.
+   */
   private CompletionStage<Long> reclaimAll(List<String> ids) {
-    CompletionStage<Long> total = CompletableFuture.completedFuture(0L);
+    CompletionStage<List<Deployment>> records =
+        CompletableFuture.completedFuture(new ArrayList<>());
     for (String id : ids) {
-      total = total.thenCompose(sum -> reclaim(id).thenApply(freed -> sum + freed));
+      records =
+          records.thenCompose(
+              list ->
+                  deployments
+                      .entity(id)
+                      .<Deployment>ask(DeploymentEntity.Get::new, timing.askTimeout())
+                      .thenApply(
+                          d -> {
+                            list.add(d);
+                            return list;
+                          }));
     }
-    return total;
-  }
-
-  private CompletionStage<Long> reclaim(String id) {
-    return deployments
-        .entity(id)
-        .<Deployment>ask(DeploymentEntity.Get::new, timing.askTimeout())
-        .thenCompose(d -> deletion.delete(d, USER, timing.historyWait()))
+    return records
+        .thenCompose(list -> deletion.deleteAll(list, USER, timing.historyWait()))
         .thenApply(
             freed -> {
-              onFreed.accept(freed);
-              return freed;
-            })
-        .exceptionally(
-            failure -> {
-              Throwable cause = Failures.cause(failure);
-              if (cause instanceof ApiException e && e.code() == ErrorCode.CONFLICT) {
-                return 0L; // the active release (a rollback to it), or running again: kept
-              }
-              throw new java.util.concurrent.CompletionException(cause);
+              long total = freed.values().stream().mapToLong(Long::longValue).sum();
+              onFreed.accept(total);
+              return total;
             });
   }
 }

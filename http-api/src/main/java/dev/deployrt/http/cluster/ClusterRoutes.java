@@ -116,6 +116,12 @@ public final class ClusterRoutes extends AllDirectives {
                   ObjectNode n = nodes.putObject(name);
                   n.put("deployment_id", state == null ? null : state.activeDeploymentId());
                   n.put("status", statusTowards(release, state));
+                  Long bytes = peer.releaseBytes().get(release.project());
+                  if (bytes == null) {
+                    n.putNull("release_bytes");
+                  } else {
+                    n.put("release_bytes", bytes);
+                  }
                 });
           }
           ObjectNode out = ApiJson.MAPPER.createObjectNode();
