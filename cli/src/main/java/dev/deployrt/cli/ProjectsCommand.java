@@ -38,7 +38,9 @@ final class ProjectsCommand extends ReadCommand {
                 + ":"
                 + Format.text(n.getValue(), "status")
                 + (current ? "" : "(other release)")
-                + (bytes == null || bytes.isNull() ? "" : "[" + Format.bytes(bytes.asLong()) + "]"));
+                + (bytes == null || bytes.isNull()
+                    ? ""
+                    : "[" + Format.bytes(bytes.asLong()) + "]"));
       }
       String sha = Format.text(p, "sha256");
       rows.add(

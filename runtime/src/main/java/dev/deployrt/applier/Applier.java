@@ -2,7 +2,6 @@ package dev.deployrt.applier;
 
 import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
-import dev.deployrt.archive.InvalidArchiveException;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.LogEntry;
@@ -10,10 +9,7 @@ import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
-import dev.deployrt.text.ClientText;
-import dev.deployrt.upload.UploadFailure;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -189,7 +185,10 @@ public final class Applier {
               release.project(),
               failure);
       reporter.report(
-          release.project(), release.deploymentId(), NodeStatus.FAILED, errorOf(failure));
+          release.project(),
+          release.deploymentId(),
+          NodeStatus.FAILED,
+          PhaseFailure.errorInfo(failure, node));
     }
     if (next != null) {
       converge(next);
@@ -341,70 +340,6 @@ public final class Applier {
       throw e;
     } catch (Exception e) {
       throw new PhaseFailure(phase, e);
-    }
-  }
-
-  /**
-   * The code a node's failure is reported with (API.md): {@code STORAGE_ERROR} whenever this node's
-   * disk refused (whatever the phase), else the phase's own code: {@code FETCH_FAILED}, {@code
-   * EXTRACT_FAILED} (also for an archive this node's limits refuse), {@code ACTIVATE_FAILED}.
-   */
-  private ErrorInfo errorOf(Throwable failure) {
-    if (failure instanceof PhaseFailure p) {
-      Throwable cause = p.getCause();
-      // Messages quote paths, which hold the archive's entry names: escaped (ClientText).
-      String refused = storageFailure(cause);
-      if (refused != null) {
-        return ErrorInfo.of(
-            p.phase + " failed: this node's disk refused: " + ClientText.printable(refused, 500),
-            ErrorCode.STORAGE_ERROR,
-            p.phase,
-            node);
-      }
-      ErrorCode code =
-          switch (p.phase) {
-            case "fetch" -> ErrorCode.FETCH_FAILED;
-            case "extract" -> ErrorCode.EXTRACT_FAILED;
-            default -> ErrorCode.ACTIVATE_FAILED;
-          };
-      String message =
-          ClientText.printable(
-              cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName(),
-              500);
-      return ErrorInfo.of(
-          cause instanceof InvalidArchiveException ? message : p.phase + " failed: " + message,
-          code,
-          p.phase,
-          node);
-    }
-    return ErrorInfo.of(String.valueOf(failure), ErrorCode.APPLY_FAILED, "distribute", node);
-  }
-
-  /**
-   * What the disk said, if {@code failure} is the disk's (a file-system error among its causes);
-   * else null.
-   */
-  private static String storageFailure(Throwable failure) {
-    FileSystemException fs = Failures.find(FileSystemException.class, failure);
-    if (fs != null) {
-      return fs.getMessage();
-    }
-    UploadFailure upload = Failures.find(UploadFailure.class, failure);
-    if (upload != null && upload.code() == ErrorCode.INSUFFICIENT_STORAGE) {
-      return upload.getMessage();
-    }
-    if (upload != null && upload.code() == ErrorCode.STORAGE_ERROR && upload.getCause() != null) {
-      return String.valueOf(upload.getCause().getMessage());
-    }
-    return null;
-  }
-
-  private static final class PhaseFailure extends Exception {
-    final String phase;
-
-    PhaseFailure(String phase, Throwable cause) {
-      super(phase + " failed", cause);
-      this.phase = phase;
     }
   }
 }

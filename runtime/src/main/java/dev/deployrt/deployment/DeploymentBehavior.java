@@ -27,7 +27,6 @@ import dev.deployrt.deployment.DeploymentEntity.UploadLeaseExpired;
 import dev.deployrt.deployment.DeploymentEntity.UploadProgressed;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.ReleaseRegister;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -63,7 +62,7 @@ final class DeploymentBehavior
   private final String deploymentId;
   private final DeploymentSettings settings;
   private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
+  private final DeploymentTimers clocks;
   private final List<ActorRef<Deployment>> waiters = new ArrayList<>();
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final RegisterLink register;
@@ -89,7 +88,7 @@ final class DeploymentBehavior
     this.shard = shard;
     this.onFinished = onFinished;
     this.ctx = ctx;
-    this.timers = timers;
+    this.clocks = new DeploymentTimers(timers, settings, shard != null);
     this.subscribers = new TailSubscribers(ctx);
   }
 
@@ -220,7 +219,7 @@ final class DeploymentBehavior
     if (state.status() != DeploymentStatus.PENDING) {
       return Effect().noReply();
     }
-    armUploadLease();
+    clocks.renewUploadLease();
     if (cmd.bytesReceived() <= state.lastProgressBytes()) {
       return Effect().noReply();
     }
@@ -386,39 +385,20 @@ final class DeploymentBehavior
       return;
     }
     switch (state.status()) {
-      case PENDING -> {
-        if (!timers.isTimerActive(UploadLeaseExpired.INSTANCE)) {
-          armUploadLease();
-        }
-      }
+      case PENDING -> clocks.pending();
       case DISTRIBUTING -> {
-        timers.cancel(UploadLeaseExpired.INSTANCE);
-        if (!timers.isTimerActive(DistributionDeadlinePassed.INSTANCE)) {
-          Duration left = Duration.between(Instant.now(), state.distributionDeadline());
-          timers.startSingleTimer(
-              DistributionDeadlinePassed.INSTANCE,
-              DistributionDeadlinePassed.INSTANCE,
-              left.isNegative() ? Duration.ZERO : left);
+        if (clocks.distributing(state.distributionDeadline())) {
           register.publish(state);
         }
         register.watch(state);
       }
       default -> {
-        timers.cancelAll();
-        if (shard != null) {
-          timers.startSingleTimer(
-              PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
-        }
+        clocks.ended();
         register.unwatch();
         waiters.forEach(w -> w.tell(state));
         waiters.clear();
       }
     }
-  }
-
-  private void armUploadLease() {
-    timers.startSingleTimer(
-        UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
   }
 
   private static String notPending(Deployment state) {

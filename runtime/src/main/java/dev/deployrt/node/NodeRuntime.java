@@ -1,14 +1,13 @@
 package dev.deployrt.node;
 
+import com.typesafe.config.Config;
 import dev.deployrt.applier.Applier;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.applier.ReleaseDirectory;
-import dev.deployrt.applier.ReleasePruner;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
-import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.peer.BlobReclaimer;
@@ -25,8 +24,7 @@ import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.release.DesiredReleases;
 import dev.deployrt.release.ReleaseRegister;
 import dev.deployrt.retention.PayloadDeletion;
-import dev.deployrt.retention.PayloadRetention;
-import dev.deployrt.retention.RetentionSettings;
+import dev.deployrt.retention.Retention;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +43,6 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.pattern.Patterns;
 
 /**
  * Wires one node's runtime into an actor system: blob store, release directories, release register,
@@ -58,12 +55,6 @@ import org.apache.pekko.pattern.Patterns;
  * the register's desired releases.
  */
 public final class NodeRuntime {
-  /**
-   * A terminal node report is resent this many times (2 s apart, 5 s each) until the entity
-   * acknowledges it.
-   */
-  private static final int TERMINAL_REPORT_ATTEMPTS = 90;
-
   private final ActorSystem<?> system;
   private final NodeSettings settings;
   private final PeerDirectory directory;
@@ -81,20 +72,19 @@ public final class NodeRuntime {
   private final Database db;
   private final TlsSettings tls;
   private final ProjectSettingsStore projectSettings;
-  private final PayloadDeletion payloadDeletion;
 
   /**
    * Set once the node is wired; deployments end only after that (their records need the register
    * and the appliers), so no ended deployment is missed.
    */
-  private volatile PayloadRetention retention;
+  private volatile Retention retention;
 
   private NodeRuntime(ActorSystem<?> system, NodeSettings settings) {
+    Config config = system.settings().config();
     this.system = system;
     this.settings = settings;
-    DataDirectory.makePrivate(
-        settings.dataDir(), system.settings().config().getBoolean("deploy.data-dir-private"));
-    this.tls = TlsSettings.fromConfig(system.settings().config());
+    DataDirectory.makePrivate(settings.dataDir(), config.getBoolean("deploy.data-dir-private"));
+    this.tls = TlsSettings.fromConfig(config);
     this.directory =
         PeerDirectory.start(system, settings.nodeName(), settings.registerWriteTimeout());
     this.blobs =
@@ -105,34 +95,26 @@ public final class NodeRuntime {
     metrics.watchBlobStore(blobs);
     metrics.watchDataVolume(settings.dataDir());
     metrics.watchCluster(() -> Cluster.get(system));
-    this.blocking =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.blocking-dispatcher"));
-    this.uploads =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.upload-dispatcher"));
-    this.database =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("deploy.database-dispatcher"));
+    this.blocking = dispatcher("deploy.blocking-dispatcher");
+    this.uploads = dispatcher("deploy.upload-dispatcher");
+    this.database = dispatcher("deploy.database-dispatcher");
     this.db = Database.init(system, settings.dataDir(), blocking);
-
-    Cluster cluster = Cluster.get(system);
-    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    }
+    joinSelfWithoutSeeds(config);
 
     DesiredReleases desired =
         DesiredReleases.init(system, settings.registerWriteTimeout(), db.ready(), blocking);
     this.register = desired.register();
     this.history = History.init(system, db.pool(), db.ready(), blocking, database);
     this.projectSettings =
-        new ProjectSettingsStore(
-            db.pool(), ProjectDefaults.fromConfig(system.settings().config()), database);
+        new ProjectSettingsStore(db.pool(), ProjectDefaults.fromConfig(config), database);
 
-    awaitSchema(system.settings().config().getDuration("deploy.db.schema-wait"));
+    awaitSchema(config.getDuration("deploy.db.schema-wait"));
     this.deployments =
         Deployments.init(system, settings.deployment(), register, this::deploymentFinished);
-
     announceHoldings();
 
-    NodeReporter reporter = new EntityReporter();
+    NodeReporter reporter =
+        new EntityReporter(system, settings.nodeName(), deployments, releases, directory, metrics);
     this.transfers =
         Transfers.init(
             system,
@@ -146,34 +128,46 @@ public final class NodeRuntime {
             settings.distribution(),
             reporter,
             blocking);
-    RetentionSettings retentionSettings = RetentionSettings.fromConfig(system.settings().config());
-    this.payloadDeletion =
-        new PayloadDeletion(
+    this.retention =
+        Retention.init(
+            config,
             deployments,
             history,
             register,
             transfers.reclaimer(),
-            system.scheduler(),
-            retentionSettings.askTimeout());
-    this.retention =
-        new PayloadRetention(
-            payloadDeletion,
             projectSettings,
-            history,
-            deployments,
-            retentionSettings,
+            system.scheduler(),
             metrics::payloadsReclaimed);
-    this.startupSweepDone =
-        new StartupSweep(
-                system,
-                blobs,
-                history.queries(),
-                transfers.reclaimer(),
-                desired.store(),
-                history.catchUp(),
-                this::deployment,
-                blocking)
-            .startAfter(history.ready());
+    this.startupSweepDone = startupSweep(desired);
+    startApplier(reporter);
+  }
+
+  private Executor dispatcher(String name) {
+    return system.dispatchers().lookup(DispatcherSelector.fromConfig(name));
+  }
+
+  /** A node with no seed nodes forms a cluster of its own. */
+  private void joinSelfWithoutSeeds(Config config) {
+    Cluster cluster = Cluster.get(system);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  private CompletionStage<Done> startupSweep(DesiredReleases desired) {
+    return new StartupSweep(
+            system,
+            blobs,
+            history.queries(),
+            transfers.reclaimer(),
+            desired.store(),
+            history.catchUp(),
+            this::deployment,
+            blocking)
+        .startAfter(history.ready());
+  }
+
+  private void startApplier(NodeReporter reporter) {
     system.systemActorOf(
         Applier.create(
             settings.nodeName(),
@@ -191,7 +185,7 @@ public final class NodeRuntime {
   /** A deployment whose record this node hosts ended. */
   private void deploymentFinished(Deployment ended) {
     metrics.deploymentFinished(ended.status());
-    PayloadRetention wired = retention;
+    Retention wired = retention;
     if (wired != null) {
       wired.deploymentEnded(ended);
     }
@@ -233,52 +227,6 @@ public final class NodeRuntime {
       throw new IllegalStateException("cannot create or upgrade the database schema", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Sends the applier's progress to the deployment entities and this node's directory entry. */
-  private final class EntityReporter implements NodeReporter {
-    @Override
-    public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
-      metrics.nodePhaseChanged(deploymentId, status);
-      if (status.isTerminal()) {
-        // At-least-once: sharding may drop a message while the entity moves (rebalance, a node
-        // leaving).
-        Patterns.retry(
-            () ->
-                deployment(deploymentId)
-                    .<Done>ask(
-                        replyTo ->
-                            new DeploymentEntity.ReportNodeStatus(
-                                settings.nodeName(), status, error, replyTo),
-                        Duration.ofSeconds(5)),
-            TERMINAL_REPORT_ATTEMPTS,
-            Duration.ofSeconds(2),
-            system.classicSystem().scheduler(),
-            system.executionContext());
-      } else {
-        deployment(deploymentId)
-            .tell(new DeploymentEntity.ReportNodeStatus(settings.nodeName(), status, error));
-      }
-      String activeNow = releases.activeRelease(project).orElse(null);
-      directory.updateSelf(
-          s ->
-              s.withProject(
-                  project, new PeerState.ProjectState(activeNow, deploymentId, status.apiName())));
-    }
-
-    @Override
-    public void pruned(String project, ReleasePruner.Pruned pruned) {
-      metrics.releasesPruned(
-          project, pruned.keptReleases(), pruned.keptBytes(), pruned.freedBytes());
-      directory.updateSelf(s -> s.withReleaseBytes(project, pruned.keptBytes()));
-    }
-
-    @Override
-    public void log(
-        String deploymentId, String type, String phase, String message, Map<String, Long> data) {
-      deployment(deploymentId)
-          .tell(new DeploymentEntity.AppendLog(type, phase, settings.nodeName(), message, data));
     }
   }
 
@@ -351,12 +299,7 @@ public final class NodeRuntime {
 
   /** Gives up deployments' payloads (an admin's delete, and retention). */
   public PayloadDeletion payloadDeletion() {
-    return payloadDeletion;
-  }
-
-  /** Reclaims the payloads past each project's keep_payloads. */
-  public PayloadRetention retention() {
-    return retention;
+    return retention.deletion();
   }
 
   /** The cluster's deployment records (sharded entities). */

@@ -37,8 +37,13 @@ class ApplierPruneTest {
   }
 
   private static DesiredRelease release(String id, String source, long createdSecond) {
+    return release("web", id, source, createdSecond);
+  }
+
+  private static DesiredRelease release(
+      String project, String id, String source, long createdSecond) {
     return new DesiredRelease(
-        "web",
+        project,
         id,
         "0".repeat(64),
         1,
@@ -55,6 +60,8 @@ class ApplierPruneTest {
       dirs.createRelease("web", id, dir -> Files.writeString(dir.resolve("v"), id));
       dirs.activate("web", id);
     }
+    dirs.createRelease("other", "o", dir -> Files.writeString(dir.resolve("v"), "o"));
+    dirs.activate("other", "o");
     CountDownLatch pruneStarted = new CountDownLatch(1);
     CountDownLatch letPruneGo = new CountDownLatch(1);
     AtomicInteger fetches = new AtomicInteger();
@@ -92,8 +99,12 @@ class ApplierPruneTest {
       subscribe.subscriber().tell(Map.of("web", release("d", null, 4)));
       activated.expectMessage("d");
       assertTrue(pruneStarted.await(10, TimeUnit.SECONDS));
-      // A rollback to a, which a prune keeping 2 (d and c) would remove, arrives meanwhile.
-      subscribe.subscriber().tell(Map.of("web", release("r", "a", 5)));
+      // A rollback to a, which a prune keeping 2 (d and c) would remove, arrives meanwhile; with it
+      // a project already active, whose report says the applier has taken the message in.
+      subscribe
+          .subscriber()
+          .tell(Map.of("web", release("r", "a", 5), "other", release("other", "o", null, 1)));
+      activated.expectMessage("o");
       letPruneGo.countDown();
 
       activated.expectMessage(Duration.ofSeconds(10), "r");
