@@ -155,7 +155,10 @@ public final class Applier {
     running.put(release.project(), new Job(release, cancelled));
     prunedSinceStart.add(release.project());
     ActorRef<Command> self = ctx.getSelf();
-    Runnable job = pruneOnly ? () -> prune(release, cancelled) : () -> apply(release, cancelled);
+    Runnable job =
+        pruneOnly
+            ? () -> finishPrune(setAside(release, cancelled, false))
+            : () -> apply(release, cancelled);
     CompletableFuture.runAsync(job, blocking)
         .whenComplete((ok, failure) -> self.tell(new JobEnded(release, Failures.cause(failure))));
   }
@@ -234,21 +237,25 @@ public final class Applier {
             releases.activate(project, id);
             return null;
           });
+      ReleasePruner.SetAside pruning = setAside(release, cancelled, true);
       reporter.report(project, id, NodeStatus.ACTIVE, null);
+      finishPrune(pruning);
     } catch (PhaseFailure e) {
       throw new CompletionException(e);
     }
-    prune(release, cancelled);
   }
 
   /**
-   * Removes the project's releases past its {@code keep_releases} (never {@code release} or its
-   * rollback source) and logs a {@code prune} phase event on {@code release}'s deployment. Skipped
-   * if a newer release is waiting (its job prunes); a failure is logged, never the deployment's.
+   * Sets the project's releases past its {@code keep_releases} aside (never {@code release} or its
+   * rollback source): quick, so it runs before the node reports the release active, and with {@code
+   * logEvent} its {@code prune} phase event is part of the deployment before it ends. Sets nothing
+   * aside if a newer release is waiting (its job prunes). A failure is logged, never the
+   * deployment's; null then.
    */
-  private void prune(DesiredRelease release, AtomicBoolean cancelled) {
+  private ReleasePruner.SetAside setAside(
+      DesiredRelease release, AtomicBoolean cancelled, boolean logEvent) {
     if (cancelled.get()) {
-      return;
+      return null;
     }
     String project = release.project();
     Set<String> needed = new HashSet<>();
@@ -258,30 +265,45 @@ public final class Applier {
     }
     try {
       int keep = keepReleases.of(project);
-      ReleasePruner.Pruned pruned = pruner.prune(project, keep, needed, cancelled::get);
-      reporter.pruned(project, pruned);
-      reporter.log(
-          release.deploymentId(),
-          LogEntry.PHASE,
-          "prune",
-          node
-              + " kept "
-              + keep
-              + " releases of "
-              + project
-              + ", removed "
-              + pruned.removed().size()
-              + (pruned.removed().isEmpty() ? "" : " (" + pruned.freedBytes() + " bytes freed)"),
-          Map.of(
-              "removed_releases",
-              (long) pruned.removed().size(),
-              "freed_bytes",
-              pruned.freedBytes()));
+      ReleasePruner.SetAside aside = pruner.setAside(project, keep, needed, cancelled::get);
+      if (logEvent) {
+        reporter.log(
+            release.deploymentId(),
+            LogEntry.PHASE,
+            "prune",
+            node
+                + " keeps "
+                + aside.kept().size()
+                + " release directories of "
+                + project
+                + " (keep_releases "
+                + keep
+                + "), removed "
+                + aside.removed().size(),
+            Map.of(
+                "removed_releases", (long) aside.removed().size(),
+                "kept_releases", (long) aside.kept().size()));
+      } else if (!aside.removed().isEmpty()) {
+        log.info(
+            "removed {} releases of project {}: {}",
+            aside.removed().size(),
+            project,
+            aside.removed());
+      }
+      return aside;
     } catch (Exception e) {
       log.warn(
           "pruning the releases of project {} failed (retried after its next deployment)",
           project,
           e);
+      return null;
+    }
+  }
+
+  /** Deletes the files of what {@link #setAside} set aside, after the switch was reported. */
+  private void finishPrune(ReleasePruner.SetAside aside) {
+    if (aside != null) {
+      reporter.pruned(aside.project(), pruner.finish(aside));
     }
   }
 

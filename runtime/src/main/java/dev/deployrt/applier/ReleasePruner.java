@@ -45,6 +45,13 @@ public final class ReleasePruner {
    */
   public record Pruned(List<String> removed, long freedBytes, int keptReleases, long keptBytes) {}
 
+  /**
+   * The first half of a prune: the releases {@code removed} are already renamed aside (to {@code
+   * setAside}), so they are gone from {@code releases/}; {@link #finish} deletes their files.
+   */
+  public record SetAside(
+      String project, List<String> removed, List<Path> setAside, List<Path> kept) {}
+
   private final ReleaseDirectory releases;
 
   public ReleasePruner(ReleaseDirectory releases) {
@@ -56,23 +63,71 @@ public final class ReleasePruner {
    * the others.
    */
   public Pruned prune(String project, int keep, Set<String> needed) throws IOException {
-    return prune(project, keep, needed, () -> false);
+    return finish(setAside(project, keep, needed, () -> false));
   }
 
   /**
-   * As {@link #prune(String, int, Set)}, but removes nothing more once {@code stop} says so (a
-   * newer release is waiting, which may need a release this prune would remove).
+   * Decides which releases go and renames them aside (one atomic rename each, so this is quick
+   * whatever their size); sets nothing more aside once {@code stop} says so (a newer release is
+   * waiting, which may need a release this prune would remove).
    */
-  public Pruned prune(String project, int keep, Set<String> needed, BooleanSupplier stop)
+  public SetAside setAside(String project, int keep, Set<String> needed, BooleanSupplier stop)
       throws IOException {
-    Path dir = releases.releasesOf(project);
-    Map<String, Path> present = present(dir);
+    Map<String, Path> present = present(releases.releasesOf(project));
     if (present.isEmpty()) {
-      return new Pruned(List.of(), 0, 0, 0);
+      return new SetAside(project, List.of(), List.of(), List.of());
     }
+    List<String> newestFirst = activatedNewestFirst(project, present);
+    Set<String> kept = kept(project, keep, needed, present, newestFirst);
+    List<String> removed = new ArrayList<>();
+    List<Path> aside = new ArrayList<>();
+    List<Path> stays = new ArrayList<>();
+    for (Map.Entry<String, Path> e : present.entrySet()) {
+      Path moved = null;
+      if (!kept.contains(e.getKey()) && !stop.getAsBoolean()) {
+        moved = moveAside(e.getValue());
+      }
+      if (moved != null) {
+        removed.add(e.getKey());
+        aside.add(moved);
+      } else if (!Files.isSymbolicLink(e.getValue())) {
+        stays.add(e.getValue());
+      }
+    }
+    List<String> log = new ArrayList<>(newestFirst);
+    log.retainAll(kept);
+    Collections.reverse(log);
+    releases.rewriteActivations(project, log);
+    return new SetAside(project, List.copyOf(removed), List.copyOf(aside), List.copyOf(stays));
+  }
+
+  /**
+   * Deletes what {@link #setAside} renamed aside, measuring it as it goes, and measures what
+   * stayed. A crash before or during this leaves only staging names, which the next start removes.
+   */
+  public Pruned finish(SetAside plan) {
+    long freed = 0;
+    for (Path aside : plan.setAside()) {
+      freed += Files.isSymbolicLink(aside) ? 0 : size(aside);
+      ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
+    }
+    long keptBytes = 0;
+    for (Path stays : plan.kept()) {
+      keptBytes += size(stays);
+    }
+    return new Pruned(plan.removed(), freed, plan.kept().size(), keptBytes);
+  }
+
+  /** {@code current}, the newest {@code keep} that were active, {@code needed}, alias targets. */
+  private Set<String> kept(
+      String project,
+      int keep,
+      Set<String> needed,
+      Map<String, Path> present,
+      List<String> newestFirst)
+      throws IOException {
     Set<String> kept = new LinkedHashSet<>();
     releases.activeRelease(project).ifPresent(kept::add);
-    List<String> newestFirst = activatedNewestFirst(project, present);
     for (String id : newestFirst) {
       if (kept.size() >= Math.max(keep, 2)) {
         break;
@@ -86,22 +141,7 @@ public final class ReleasePruner {
         kept.add(Files.readSymbolicLink(p).getFileName().toString());
       }
     }
-    List<String> removed = new ArrayList<>();
-    long freed = 0;
-    long keptBytes = 0;
-    for (Map.Entry<String, Path> e : present.entrySet()) {
-      if (!kept.contains(e.getKey()) && !stop.getAsBoolean()) {
-        freed += remove(e.getValue());
-        removed.add(e.getKey());
-      } else if (!Files.isSymbolicLink(e.getValue())) {
-        keptBytes += size(e.getValue());
-      }
-    }
-    List<String> log = new ArrayList<>(newestFirst);
-    log.retainAll(kept);
-    Collections.reverse(log);
-    releases.rewriteActivations(project, log);
-    return new Pruned(List.copyOf(removed), freed, present.size() - removed.size(), keptBytes);
+    return kept;
   }
 
   /** The project's releases by id (directories and aliases), without staging leftovers. */
@@ -152,8 +192,8 @@ public final class ReleasePruner {
     }
   }
 
-  /** Renames the release aside, then deletes it; the bytes its files held. */
-  private static long remove(Path release) throws IOException {
+  /** Renames the release aside; null if it is gone already. */
+  private static Path moveAside(Path release) throws IOException {
     Path aside =
         release.resolveSibling(
             ReleaseDirectory.STAGING_PREFIX
@@ -163,17 +203,24 @@ public final class ReleasePruner {
                 + UUID.randomUUID());
     try {
       Files.move(release, aside, StandardCopyOption.ATOMIC_MOVE);
+      return aside;
     } catch (NoSuchFileException gone) {
-      return 0;
+      return null;
     }
-    long bytes = Files.isSymbolicLink(aside) ? 0 : size(aside);
-    ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
-    return bytes;
   }
 
   /** Bytes of the regular files under {@code dir}. */
-  static long size(Path dir) throws IOException {
+  static long size(Path dir) {
     AtomicLong total = new AtomicLong();
+    try {
+      walk(dir, total);
+    } catch (IOException e) {
+      // what could be read is counted
+    }
+    return total.get();
+  }
+
+  private static void walk(Path dir, AtomicLong total) throws IOException {
     Files.walkFileTree(
         dir,
         new SimpleFileVisitor<>() {
@@ -190,6 +237,5 @@ public final class ReleasePruner {
             return FileVisitResult.CONTINUE;
           }
         });
-    return total.get();
   }
 }

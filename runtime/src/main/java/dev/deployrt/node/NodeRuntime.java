@@ -92,9 +92,7 @@ public final class NodeRuntime {
             settings.dataDir().resolve("blobs"),
             sha -> directory.updateSelf(s -> s.withBlob(sha, true)));
     this.releases = ReleaseDirectory.open(settings.dataDir());
-    metrics.watchBlobStore(blobs);
-    metrics.watchDataVolume(settings.dataDir());
-    metrics.watchCluster(() -> Cluster.get(system));
+    watchWithMetrics();
     this.blocking = dispatcher("deploy.blocking-dispatcher");
     this.uploads = dispatcher("deploy.upload-dispatcher");
     this.database = dispatcher("deploy.database-dispatcher");
@@ -142,6 +140,12 @@ public final class NodeRuntime {
     startApplier(reporter);
   }
 
+  private void watchWithMetrics() {
+    metrics.watchBlobStore(blobs);
+    metrics.watchDataVolume(settings.dataDir());
+    metrics.watchCluster(() -> Cluster.get(system));
+  }
+
   private Executor dispatcher(String name) {
     return system.dispatchers().lookup(DispatcherSelector.fromConfig(name));
   }
@@ -187,7 +191,12 @@ public final class NodeRuntime {
     metrics.deploymentFinished(ended.status());
     Retention wired = retention;
     if (wired != null) {
-      wired.deploymentEnded(ended);
+      try {
+        wired.deploymentEnded(ended);
+      } catch (RuntimeException e) {
+        // Runs inside the deployment's record: a failure here must never stop the record.
+        system.log().error("payload retention after deployment {} failed", ended.deploymentId(), e);
+      }
     }
   }
 
@@ -305,6 +314,11 @@ public final class NodeRuntime {
   /** The cluster's deployment records (sharded entities). */
   public Deployments deployments() {
     return deployments;
+  }
+
+  /** Payload transfers between nodes: calls, replicas, fetches, reclaims. */
+  public Transfers transfers() {
+    return transfers;
   }
 
   /** HTTP calls to other nodes' internal endpoints. */

@@ -3,6 +3,7 @@ package dev.deployrt.peer;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.upload.UploadSettings;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -25,12 +26,21 @@ public final class Transfers {
   private final PayloadReplicator replicator;
   private final BlobReclaimer reclaimer;
   private final PeerBlobFetcher fetcher;
+  private final String self;
+  private final PeerDirectory directory;
+  private final Supplier<Set<String>> upNodes;
 
   private Transfers(
       PeerClient client,
       PayloadReplicator replicator,
       BlobReclaimer reclaimer,
-      PeerBlobFetcher fetcher) {
+      PeerBlobFetcher fetcher,
+      String self,
+      PeerDirectory directory,
+      Supplier<Set<String>> upNodes) {
+    this.self = self;
+    this.directory = directory;
+    this.upNodes = upNodes;
     this.client = client;
     this.replicator = replicator;
     this.reclaimer = reclaimer;
@@ -69,7 +79,18 @@ public final class Transfers {
         new PayloadReplicator(client, distribution, blocking),
         new BlobReclaimer(self, blobs, directory, client, upNodes, blocking),
         new PeerBlobFetcher(
-            self, blobs, directory, client, upNodes, upload, distribution, reporter, blocking));
+            self, blobs, directory, client, upNodes, upload, distribution, reporter, blocking),
+        self,
+        directory,
+        upNodes);
+  }
+
+  /** The other nodes that are up and say they hold the payload {@code sha256}, by name. */
+  public List<String> otherHolders(String sha256) {
+    return upNodes.get().stream()
+        .filter(node -> !node.equals(self) && directory.peer(node).blobs().contains(sha256))
+        .sorted()
+        .toList();
   }
 
   /** Calls to other nodes' internal endpoints. */

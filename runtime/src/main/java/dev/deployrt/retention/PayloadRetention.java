@@ -6,6 +6,7 @@ import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
 import dev.deployrt.project.ProjectSettingsStore;
 import dev.deployrt.readmodel.History;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * on each as deleted by user {@value #USER}.
  *
  * <p>Runs on the node hosting the ended deployment's record, at most one pass per project at a time
- * on this node (a pass asked for while one runs starts again when it ends, so none is lost). The
- * payloads past the keep are read from the history as it is (a history that lags the journal only
- * makes it keep more), then deleted together with one wait for the history to catch up ({@link
- * PayloadDeletion#deleteAll}). A payload that is the active release of its project is never
- * reclaimed (skipped, 409 from the deletion). A pass that cannot finish (the database, a node) is
- * logged and left to the project's next deployment.
+ * on this node (a pass asked for while one runs starts again when it ends, so none is lost). It
+ * waits for the history to catch up with the journal, so the deployment that just ended is counted
+ * (a history that lags would only make it keep more, but until the project's next deployment),
+ * reads the payloads past the keep, and deletes them together ({@link PayloadDeletion#deleteAll}:
+ * marked first, then one more wait for the history, then decided one by one). A payload that is the
+ * active release of its project is never reclaimed (skipped, 409 from the deletion). A pass that
+ * cannot finish (the database, a node) is logged and left to the project's next deployment.
  */
 public final class PayloadRetention {
   /** The user retention's deletions are recorded as. */
@@ -35,6 +37,7 @@ public final class PayloadRetention {
 
   private static final Logger log = LoggerFactory.getLogger(PayloadRetention.class);
   private static final int MAX_PER_PASS = 1000;
+  private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
 
   private final PayloadDeletion deletion;
   private final ProjectSettingsStore settings;
@@ -61,7 +64,10 @@ public final class PayloadRetention {
 
   /** A deployment of {@code ended}'s project ended: reclaims what is past the project's keep. */
   public void deploymentEnded(Deployment ended) {
-    requestPass(ended.project());
+    // A record refused before it had a valid project, or that never stored a payload, frees none.
+    if (ended.project() != null && ended.sha256() != null) {
+      requestPass(ended.project());
+    }
   }
 
   /**
@@ -81,11 +87,17 @@ public final class PayloadRetention {
         .get(project)
         .thenCompose(
             s ->
-                history.onDatabase(
-                    () ->
-                        history
-                            .queries()
-                            .payloadsPastKeep(project, s.keepPayloads(), MAX_PER_PASS)))
+                history
+                    .catchUp()
+                    .await(CATCH_UP_POLL, timing.historyWait())
+                    .thenCompose(
+                        caughtUp ->
+                            history.onDatabase(
+                                () ->
+                                    history
+                                        .queries()
+                                        .payloadsPastKeep(
+                                            project, s.keepPayloads(), MAX_PER_PASS))))
         .thenCompose(this::reclaimAll)
         .whenComplete(
             (freed, failure) -> {

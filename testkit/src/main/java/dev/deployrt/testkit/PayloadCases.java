@@ -17,8 +17,10 @@ final class PayloadCases extends CorpusWriter {
   @Override
   void write() {
     archives();
+    limits();
     bodies();
     multipart();
+    brokenMultipart();
   }
 
   private void archives() {
@@ -39,6 +41,10 @@ final class PayloadCases extends CorpusWriter {
     archive("block device", Tarball.builder().blockDevice("sda"));
     archive("fifo", Tarball.builder().fifo("pipe"));
     archive("duplicate entries", Tarball.builder().file("a", "1").file("a", "2"));
+  }
+
+  /** Archives over the node's limits. */
+  private void limits() {
     archive("path over the length limit", Tarball.builder().file("d/".repeat(2100) + "f", "x"));
     archive("a name part over 255 bytes", Tarball.builder().file("n".repeat(256), "x"));
     archive("too many entries", manyFiles(1001));
@@ -176,6 +182,10 @@ final class PayloadCases extends CorpusWriter {
             .field("colour", "red")
             .file("payload", "c.tar.gz", ok)
             .build());
+  }
+
+  private void brokenMultipart() {
+    byte[] ok = Tarball.builder().file("index.html", "hi").toBytes();
     byte[] whole =
         new Multipart().field("project", project()).file("payload", "c.tar.gz", ok).build();
     String end = "--" + Multipart.BOUNDARY + "--\r\n";

@@ -13,7 +13,10 @@ final class RequestCases extends CorpusWriter {
   @Override
   void write() {
     parameters();
+    descriptions();
+    rollbackBodies();
     credentials();
+    internalCredentials();
   }
 
   private void parameters() {
@@ -50,6 +53,10 @@ final class RequestCases extends CorpusWriter {
     query("a parameter given twice", "project=" + project(), ok, 400, "INVALID_REQUEST");
     query("bad wait", "wait=sometimes", ok, 400, "INVALID_REQUEST");
     query("bad timeout", "timeout=-5", ok, 400, "INVALID_REQUEST");
+  }
+
+  private void descriptions() {
+    byte[] ok = Tarball.builder().file("index.html", "hi").toBytes();
     query(
         "description over 512 characters",
         "description=" + "d".repeat(513),
@@ -69,6 +76,9 @@ final class RequestCases extends CorpusWriter {
         ok,
         400,
         "INVALID_REQUEST");
+  }
+
+  private void rollbackBodies() {
     json(
         "rollback with a reserved field",
         "{\"project\":\""
@@ -141,6 +151,10 @@ final class RequestCases extends CorpusWriter {
         401,
         "UNAUTHORIZED",
         false);
+  }
+
+  private void internalCredentials() {
+    byte[] ok = Tarball.builder().file("index.html", "hi").toBytes();
     add(
         "a user token on the internal blob endpoint",
         Credentials.USER_TOKEN,

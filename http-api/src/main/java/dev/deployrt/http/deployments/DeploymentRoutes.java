@@ -65,7 +65,12 @@ public final class DeploymentRoutes extends AllDirectives {
         askTimeout,
         deploys,
         streams,
-        new PayloadHandler(node, settings.payloadDeleteWait()));
+        new PayloadHandler(
+            node.blobs(),
+            node.transfers(),
+            node.payloadDeletion(),
+            node.blocking(),
+            settings.payloadDeleteWait()));
   }
 
   private DeploymentRoutes(

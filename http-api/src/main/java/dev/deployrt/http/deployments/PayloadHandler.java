@@ -1,14 +1,16 @@
 package dev.deployrt.http.deployments;
 
+import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.http.auth.User;
-import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerPaths;
+import dev.deployrt.peer.Transfers;
 import dev.deployrt.peer.VerifiedRelay;
+import dev.deployrt.retention.PayloadDeletion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -37,14 +40,25 @@ final class PayloadHandler {
   private static final ContentType GZIP =
       MediaTypes.applicationBinary("gzip", MediaTypes.NOT_COMPRESSIBLE).toContentType();
 
-  private final NodeRuntime node;
+  private final BlobStore blobs;
+  private final Transfers transfers;
+  private final PayloadDeletion deletion;
+  private final Executor blocking;
   private final Duration catchUpLimit;
 
   /**
    * @param catchUpLimit how long a delete waits for the read model to catch up
    */
-  PayloadHandler(NodeRuntime node, Duration catchUpLimit) {
-    this.node = node;
+  PayloadHandler(
+      BlobStore blobs,
+      Transfers transfers,
+      PayloadDeletion deletion,
+      Executor blocking,
+      Duration catchUpLimit) {
+    this.blobs = blobs;
+    this.transfers = transfers;
+    this.deletion = deletion;
+    this.blocking = blocking;
     this.catchUpLimit = catchUpLimit;
   }
 
@@ -66,7 +80,7 @@ final class PayloadHandler {
       return CompletableFuture.completedFuture(
           HttpResponse.create().withStatus(304).addHeaders(headers));
     }
-    Optional<Path> local = node.blobs().find(d.sha256());
+    Optional<Path> local = blobs.find(d.sha256());
     if (local.isPresent()) {
       try {
         long size = Files.size(local.get());
@@ -82,16 +96,12 @@ final class PayloadHandler {
         // deleted meanwhile: try the peers
       }
     }
-    return CompletableFuture.supplyAsync(() -> fromPeer(d, headers), node.blocking());
+    return CompletableFuture.supplyAsync(() -> fromPeer(d, headers), blocking);
   }
 
   private HttpResponse fromPeer(Deployment d, List<HttpHeader> headers) {
-    PeerClient peers = node.peers();
-    for (String other : node.upNodes()) {
-      if (other.equals(node.nodeName())
-          || !node.directory().peer(other).blobs().contains(d.sha256())) {
-        continue;
-      }
+    PeerClient peers = transfers.client();
+    for (String other : transfers.otherHolders(d.sha256())) {
       try {
         HttpResponse response =
             peers.send(other, HttpRequest.create(PeerPaths.blob(d.sha256())), PEER_TIMEOUT);
@@ -121,7 +131,7 @@ final class PayloadHandler {
   }
 
   CompletionStage<HttpResponse> delete(Deployment found, User user) {
-    return node.payloadDeletion()
+    return deletion
         .delete(found, user.name(), catchUpLimit)
         .thenApply(
             freed ->
