@@ -180,6 +180,50 @@ class RetentionTest {
     assertEquals("v4", read(data.resolve("projects/kept/current/version.txt")));
   }
 
+  /**
+   * A pass that fails (here: the history does not catch up, its projection paused) is retried
+   * without waiting for the project's next deployment.
+   */
+  @Test
+  void aFailedRetentionPassIsRetried(@TempDir Path dir) {
+    try (TestNode lagging =
+        TestNode.start(
+            dir.resolve("lagging"),
+            "node-l",
+            Map.of("deploy.projects.retention.history-wait", "1s"))) {
+      HttpResponse<String> set =
+          lagging.send(
+              lagging
+                  .request("/projects/lag/settings")
+                  .header("Content-Type", "application/json")
+                  .PUT(HttpRequest.BodyPublishers.ofString("{\"keep_payloads\": 1}"))
+                  .build());
+      assertEquals(200, set.statusCode(), set.body());
+      HttpResponse<String> first =
+          lagging.deployRaw("project=lag", Tarball.builder().file("v", "0").toBytes());
+      assertEquals(201, first.statusCode(), first.body());
+      String sha = TestNode.json(first).get("sha256").asText();
+
+      lagging.setReadModelPaused(true);
+      HttpResponse<String> second =
+          lagging.deployRaw("project=lag", Tarball.builder().file("v", "1").toBytes());
+      assertEquals(201, second.statusCode(), second.body());
+      assertTrue(lagging.node.blobs().contains(sha), "kept while the history lags");
+      lagging.setReadModelPaused(false);
+
+      lagging
+          .testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(30),
+              Duration.ofMillis(200),
+              () -> {
+                assertFalse(lagging.node.blobs().contains(sha), "reclaimed by a retried pass");
+                return null;
+              });
+    }
+  }
+
   private Set<String> releases(String project) {
     try (Stream<Path> entries = Files.list(data.resolve("projects/" + project + "/releases"))) {
       return entries

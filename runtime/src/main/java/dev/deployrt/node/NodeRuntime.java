@@ -134,7 +134,7 @@ public final class NodeRuntime {
             register,
             transfers.reclaimer(),
             projectSettings,
-            system.scheduler(),
+            system,
             metrics::payloadsReclaimed);
     this.startupSweepDone = startupSweep(desired);
     startApplier(reporter);

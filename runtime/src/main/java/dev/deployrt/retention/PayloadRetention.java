@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
@@ -25,11 +26,12 @@ import org.slf4j.LoggerFactory;
  * <p>Runs on the node hosting the ended deployment's record, at most one pass per project at a time
  * on this node (a pass asked for while one runs starts again when it ends, so none is lost). It
  * waits for the history to catch up with the journal, so the deployment that just ended is counted
- * (a history that lags would only make it keep more, but until the project's next deployment),
- * reads the payloads past the keep, and deletes them together ({@link PayloadDeletion#deleteAll}:
- * marked first, then one more wait for the history, then decided one by one). A payload that is the
- * active release of its project is never reclaimed (skipped, 409 from the deletion). A pass that
- * cannot finish (the database, a node) is logged and left to the project's next deployment.
+ * (a history that does not catch up in time fails the pass, which is then retried), reads the
+ * payloads past the keep, and deletes them together ({@link PayloadDeletion#deleteAll}: marked
+ * first, then one more wait for the history, then decided one by one). A payload that is the active
+ * release of its project is never reclaimed (skipped, 409 from the deletion). A pass that cannot
+ * finish (the database, a node) is logged and tried again a few times ({@link #retryLater}), then
+ * left to the project's next deployment.
  */
 public final class PayloadRetention {
   /** The user retention's deletions are recorded as. */
@@ -37,6 +39,7 @@ public final class PayloadRetention {
 
   private static final Logger log = LoggerFactory.getLogger(PayloadRetention.class);
   private static final int MAX_PER_PASS = 1000;
+  private static final int RETRIES = 5;
   private static final Duration CATCH_UP_POLL = Duration.ofMillis(100);
 
   private final PayloadDeletion deletion;
@@ -46,6 +49,14 @@ public final class PayloadRetention {
   private final RetentionSettings timing;
   private final ConcurrentHashMap<String, Boolean> passes = new ConcurrentHashMap<>();
   private final LongConsumer onFreed;
+  private final Later later;
+  private final ConcurrentHashMap<String, Integer> failedPasses = new ConcurrentHashMap<>();
+
+  /** Runs a task after a delay (the actor system's scheduler: nothing runs once it stopped). */
+  @FunctionalInterface
+  public interface Later {
+    void after(Duration delay, Runnable task);
+  }
 
   public PayloadRetention(
       PayloadDeletion deletion,
@@ -53,13 +64,15 @@ public final class PayloadRetention {
       History history,
       Deployments deployments,
       RetentionSettings timing,
-      LongConsumer onFreed) {
+      LongConsumer onFreed,
+      Later later) {
     this.deletion = deletion;
     this.settings = settings;
     this.history = history;
     this.deployments = deployments;
     this.timing = timing;
     this.onFreed = onFreed;
+    this.later = later;
   }
 
   /** A deployment of {@code ended}'s project ended: reclaims what is past the project's keep. */
@@ -91,27 +104,52 @@ public final class PayloadRetention {
                     .catchUp()
                     .await(CATCH_UP_POLL, timing.historyWait())
                     .thenCompose(
-                        caughtUp ->
-                            history.onDatabase(
-                                () ->
-                                    history
-                                        .queries()
-                                        .payloadsPastKeep(
-                                            project, s.keepPayloads(), MAX_PER_PASS))))
+                        caughtUp -> {
+                          if (!caughtUp) {
+                            throw new CompletionException(
+                                new IllegalStateException(
+                                    "the deployment history is behind the journal"));
+                          }
+                          return history.onDatabase(
+                              () ->
+                                  history
+                                      .queries()
+                                      .payloadsPastKeep(project, s.keepPayloads(), MAX_PER_PASS));
+                        }))
         .thenCompose(this::reclaimAll)
         .whenComplete(
             (freed, failure) -> {
-              if (failure != null) {
-                log.warn(
-                    "payload retention of project {} stopped (retried after its next deployment):"
-                        + " {}",
-                    project,
-                    Failures.cause(failure).toString());
-              }
               if (Boolean.TRUE.equals(passes.remove(project))) {
                 requestPass(project);
               }
+              if (failure == null) {
+                failedPasses.remove(project);
+              } else {
+                retryLater(project, Failures.cause(failure));
+              }
             });
+  }
+
+  /**
+   * A pass that failed (the database, a node, a history that did not catch up) runs again after
+   * {@code history-wait}, at most {@value #RETRIES} times in a row; after that, with the project's
+   * next deployment.
+   */
+  private void retryLater(String project, Throwable cause) {
+    int failures = failedPasses.merge(project, 1, Integer::sum);
+    boolean again = failures <= RETRIES;
+    log.warn(
+        "payload retention of project {} stopped ({}): {}",
+        project,
+        again
+            ? "retried in " + timing.historyWait().toSeconds() + " s"
+            : "retried after its next deployment",
+        cause.toString());
+    if (again) {
+      later.after(timing.historyWait(), () -> requestPass(project));
+    } else {
+      failedPasses.remove(project);
+    }
   }
 
   /**

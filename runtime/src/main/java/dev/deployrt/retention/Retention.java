@@ -9,7 +9,7 @@ import dev.deployrt.readmodel.History;
 import dev.deployrt.release.ReleaseRegister;
 import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Payload reclaiming on one node: the deletion path an admin's {@code DELETE …/payload} and
@@ -35,14 +35,23 @@ public final class Retention {
       ActorRef<ReleaseRegister.Command> register,
       BlobReclaimer reclaimer,
       ProjectSettingsStore settings,
-      Scheduler scheduler,
+      ActorSystem<?> system,
       LongConsumer onFreed) {
     RetentionSettings timing = RetentionSettings.fromConfig(config);
     PayloadDeletion deletion =
         new PayloadDeletion(
-            deployments, history, register, reclaimer, scheduler, timing.askTimeout());
+            deployments, history, register, reclaimer, system.scheduler(), timing.askTimeout());
     return new Retention(
-        deletion, new PayloadRetention(deletion, settings, history, deployments, timing, onFreed));
+        deletion,
+        new PayloadRetention(
+            deletion,
+            settings,
+            history,
+            deployments,
+            timing,
+            onFreed,
+            (delay, retry) ->
+                system.scheduler().scheduleOnce(delay, retry, system.executionContext())));
   }
 
   public PayloadDeletion deletion() {
