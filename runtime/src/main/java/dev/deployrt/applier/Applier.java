@@ -10,6 +10,7 @@ import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -33,8 +34,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * A release already extracted (a redo after restart) is switched to without extracting again; a
  * rollback whose source release is on the node becomes an alias of it (no fetch, no extract); one
  * already active is just reported active. After a release is active, and once per project after the
- * node starts, the project's releases past its {@code keep_releases} are pruned ({@link
- * ReleasePruner}) in the same serial job, so pruning never races an extraction or a switch.
+ * node starts, and every {@code pruneInterval} (releases a crash or a failed prune left), the
+ * project's releases past its {@code keep_releases} are pruned ({@link ReleasePruner}) in the same
+ * serial job, so pruning never races an extraction or a switch.
  *
  * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and
  * reports back with a message. A crash mid-extract leaves only a staging directory, removed at the
@@ -49,6 +51,11 @@ public final class Applier {
   public record DesiredChanged(Map<String, DesiredRelease> desired) implements Command {}
 
   private record JobEnded(DesiredRelease release, Throwable failure) implements Command {}
+
+  /** Time to prune every project again (orphans: releases a crash or a failed prune left). */
+  private enum PruneAll implements Command {
+    INSTANCE
+  }
 
   /** How many active releases of a project to keep (its {@code keep_releases}). Blocking. */
   @FunctionalInterface
@@ -69,6 +76,7 @@ public final class Applier {
   private final Map<String, DesiredRelease> queued = new HashMap<>();
   private final Set<String> reportedActive = new HashSet<>();
   private final Set<String> prunedSinceStart = new HashSet<>();
+  private Map<String, DesiredRelease> latest = Map.of();
   private final ReleasePruner pruner;
   private final KeepReleases keepReleases;
 
@@ -82,16 +90,21 @@ public final class Applier {
       Executor blocking,
       NodeReporter reporter,
       KeepReleases keepReleases,
+      Duration pruneInterval,
       ActorRef<ReleaseRegister.Command> register) {
     return Behaviors.setup(
-        ctx -> {
-          ActorRef<Map> desired =
-              ctx.messageAdapter(
-                  Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
-          register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
-          return new Applier(node, releases, blobs, limits, blocking, reporter, keepReleases, ctx)
-              .behavior();
-        });
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  ActorRef<Map> desired =
+                      ctx.messageAdapter(
+                          Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
+                  register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
+                  timers.startTimerWithFixedDelay(PruneAll.INSTANCE, pruneInterval);
+                  return new Applier(
+                          node, releases, blobs, limits, blocking, reporter, keepReleases, ctx)
+                      .behavior();
+                }));
   }
 
   private Applier(
@@ -118,11 +131,25 @@ public final class Applier {
     return Behaviors.receive(Command.class)
         .onMessage(DesiredChanged.class, this::onDesiredChanged)
         .onMessage(JobEnded.class, this::onJobEnded)
+        .onMessage(PruneAll.class, this::onPruneAll)
         .build();
   }
 
   private Behavior<Command> onDesiredChanged(DesiredChanged msg) {
+    latest = Map.copyOf(msg.desired());
     msg.desired().values().forEach(this::converge);
+    return Behaviors.same();
+  }
+
+  /** Prunes every project whose desired release is active here and that runs no job now. */
+  private Behavior<Command> onPruneAll(PruneAll tick) {
+    for (DesiredRelease release : latest.values()) {
+      String project = release.project();
+      if (!running.containsKey(project)
+          && releases.activeRelease(project).filter(release.deploymentId()::equals).isPresent()) {
+        start(release, true);
+      }
+    }
     return Behaviors.same();
   }
 

@@ -159,7 +159,8 @@ public final class NodeRuntime {
   }
 
   private CompletionStage<Done> startupSweep(DesiredReleases desired) {
-    return new StartupSweep(
+    StartupSweep sweep =
+        new StartupSweep(
             system,
             blobs,
             history.queries(),
@@ -167,8 +168,10 @@ public final class NodeRuntime {
             desired.store(),
             history.catchUp(),
             this::deployment,
-            blocking)
-        .startAfter(history.ready());
+            blocking);
+    CompletionStage<Done> done = sweep.startAfter(history.ready());
+    done.thenRun(() -> sweep.repeatEvery(settings.orphanSweepInterval()));
+    return done;
   }
 
   private void startApplier(NodeReporter reporter) {
@@ -181,6 +184,7 @@ public final class NodeRuntime {
             blocking,
             reporter,
             project -> projectSettings.read(project).keepReleases(),
+            settings.orphanSweepInterval(),
             register),
         "applier",
         Props.empty());

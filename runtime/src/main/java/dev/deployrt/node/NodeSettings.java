@@ -10,7 +10,12 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** This node's settings, read once from the {@code deploy} section. */
+/**
+ * This node's settings, read once from the {@code deploy} section.
+ *
+ * @param orphanSweepInterval how often the node removes what no record keeps: deleted payloads'
+ *     blobs, and releases past each project's keep ({@code deploy.storage.orphan-sweep-interval})
+ */
 public record NodeSettings(
     String nodeName,
     Path dataDir,
@@ -19,7 +24,8 @@ public record NodeSettings(
     DeploymentSettings deployment,
     DistributionSettings distribution,
     Duration progressInterval,
-    Duration registerWriteTimeout) {
+    Duration registerWriteTimeout,
+    Duration orphanSweepInterval) {
 
   public static NodeSettings fromConfig(Config config) {
     Config deploy = config.getConfig("deploy");
@@ -31,7 +37,8 @@ public record NodeSettings(
         DeploymentSettings.fromConfig(deploy),
         DistributionSettings.fromConfig(deploy),
         deploy.getDuration("upload.progress-interval"),
-        deploy.getDuration("register.write-timeout"));
+        deploy.getDuration("register.write-timeout"),
+        deploy.getDuration("storage.orphan-sweep-interval"));
   }
 
   /** The configured name, else the host name. */

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
@@ -35,7 +36,8 @@ import org.apache.pekko.pattern.StatusReply;
  * until the read model shows the journal as it was, then deletes the local blobs no deployment
  * keeps (payloads deleted while it was down, uploads cut before a record named them). A blob
  * committed or held after the mark taken at the start stays; so does any blob no deployment names
- * and no upload noted (the database may not be the one it was recorded in).
+ * and no upload noted (the database may not be the one it was recorded in). Afterwards the blobs
+ * whose payloads were deleted are swept again periodically ({@link #repeatEvery}).
  */
 final class StartupSweep {
   /** Asks to end an interrupted upload's record: about a minute, then the next start. */
@@ -126,7 +128,48 @@ final class StartupSweep {
 
   /** The uploads this node was committing when it last stopped, by what their records say now. */
   private record InterruptedUploads(
-      List<BlobStore.PendingName> unnamed, List<BlobStore.PendingName> named) {}
+      List<BlobStore.PendingName> unnamed, List<BlobStore.PendingName> named) {
+    static final InterruptedUploads NONE = new InterruptedUploads(List.of(), List.of());
+  }
+
+  /**
+   * From now on, every {@code interval}: deletes the local blobs whose every deployment gave its
+   * payload up (a delete or retention pass that could not reach this node, a node cut off at the
+   * time), with the same checks as at start but without touching pending names (those belong to
+   * uploads running now). Skipped while the read model cannot be shown to have caught up.
+   */
+  void repeatEvery(Duration interval) {
+    AtomicBoolean running = new AtomicBoolean();
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            interval,
+            interval,
+            () -> {
+              if (running.compareAndSet(false, true)) {
+                sweepPruned().whenComplete((done, e) -> running.set(false));
+              }
+            },
+            system.executionContext());
+  }
+
+  private CompletionStage<Void> sweepPruned() {
+    BlobStore.ClaimMark before = blobs.mark();
+    return readModelCatchUp
+        .await(Duration.ofSeconds(1), Duration.ofMinutes(1))
+        .thenAcceptAsync(
+            caughtUp -> {
+              if (caughtUp) {
+                reclaimUnneededBlobs(before, InterruptedUploads.NONE);
+              }
+            },
+            blocking)
+        .exceptionally(
+            e -> {
+              system.log().warn("the periodic sweep of deleted payloads failed: {}", e.toString());
+              return null;
+            });
+  }
 
   /**
    * Ends failed ({@code UPLOAD_ABORTED}) each deployment whose upload this node had committed or
@@ -230,7 +273,7 @@ final class StartupSweep {
                 .log()
                 .info(
                     use.pruned()
-                        ? "deleted blob {} ({} bytes): its payload was deleted while this node was down"
+                        ? "deleted blob {} ({} bytes): its payload was deleted while this node was not reachable"
                         : "deleted blob {} ({} bytes): its upload stopped before a deployment named it",
                     sha,
                     freed);

@@ -91,6 +91,7 @@ class ApplierPruneTest {
                 letPruneGo.await();
                 return 2;
               },
+              Duration.ofHours(1),
               register.getRef()));
       @SuppressWarnings("unchecked")
       ReleaseRegister.Subscribe subscribe =
@@ -110,6 +111,65 @@ class ApplierPruneTest {
       activated.expectMessage(Duration.ofSeconds(10), "r");
       assertEquals("a", Files.readString(data.resolve("projects/web/current/v")));
       assertEquals(0, fetches.get(), "the rollback switched to a's tree on disk");
+    } finally {
+      blocking.shutdownNow();
+    }
+  }
+
+  @Test
+  void releasesACrashLeftAreRemovedByThePeriodicPruneWithoutADeploy() throws Exception {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    for (String id : List.of("a", "b")) {
+      dirs.createRelease("web", id, dir -> Files.writeString(dir.resolve("v"), id));
+      dirs.activate("web", id);
+    }
+    // Extracted, never switched to: what a crash between extraction and the switch leaves.
+    dirs.createRelease("web", "crash-left", dir -> Files.writeString(dir.resolve("v"), "x"));
+    // The prune at start fails (the database is not reachable yet), so only a later one can help.
+    AtomicInteger prunes = new AtomicInteger();
+    TestProbe<ReleaseRegister.Command> register = testKit.createTestProbe();
+    TestProbe<String> activated = testKit.createTestProbe();
+    var blocking = Executors.newFixedThreadPool(2);
+    try {
+      testKit.spawn(
+          Applier.create(
+              "node-1",
+              dirs,
+              (release, cancelled, fetched, extraction) -> {
+                throw new IllegalStateException("no fetch expected");
+              },
+              new ArchiveLimits(100, 1 << 20, 4096, 200),
+              blocking,
+              (project, id, status, error) -> {
+                if (status == NodeStatus.ACTIVE) {
+                  activated.getRef().tell(id);
+                }
+              },
+              project -> {
+                if (prunes.incrementAndGet() == 1) {
+                  throw new java.sql.SQLException("the database is not reachable");
+                }
+                return 2;
+              },
+              Duration.ofMillis(200),
+              register.getRef()));
+      ReleaseRegister.Subscribe subscribe =
+          register.expectMessageClass(ReleaseRegister.Subscribe.class);
+      subscribe.subscriber().tell(Map.of("web", release("b", null, 2)));
+      activated.expectMessage("b");
+
+      Path left = data.resolve("projects/web/releases/crash-left");
+      testKit
+          .createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(10),
+              () -> {
+                assertTrue(Files.notExists(left), "removed by a periodic prune");
+                assertTrue(prunes.get() >= 2);
+                return null;
+              });
+      assertEquals("b", Files.readString(data.resolve("projects/web/current/v")));
+      assertTrue(Files.isDirectory(data.resolve("projects/web/releases/a")), "a stays (keep 2)");
     } finally {
       blocking.shutdownNow();
     }
