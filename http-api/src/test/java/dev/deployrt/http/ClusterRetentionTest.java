@@ -8,7 +8,6 @@ import dev.deployrt.testkit.Tarball;
 import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,14 +107,7 @@ class ClusterRetentionTest {
     start("node-3", first.clusterHostPort());
     nodes.values().forEach(n -> n.awaitMembersUp(3));
     HttpResponse<String> set =
-        first.send(
-            first
-                .request("/projects/" + PROJECT + "/settings")
-                .header("Content-Type", "application/json")
-                .PUT(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"keep_releases\":3,\"keep_payloads\":5}"))
-                .build());
+        first.putSettings(PROJECT, "{\"keep_releases\":3,\"keep_payloads\":5}");
     assertEquals(200, set.statusCode(), set.body());
 
     List<JsonNode> deployed = new ArrayList<>();

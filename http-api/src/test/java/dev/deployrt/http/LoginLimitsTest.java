@@ -55,19 +55,7 @@ class LoginLimitsTest {
                 "deploy.http.trusted-proxies",
                 "127.0.0.50"));
     for (String user : List.of("target", "busy", "flooded", "raced")) {
-      HttpResponse<String> r =
-          node.send(
-              node.request("/users")
-                  .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"name\":\""
-                              + user
-                              + "\",\"role\":\"viewer\",\"password\":\""
-                              + PASSWORD
-                              + "\"}"))
-                  .build());
-      assertEquals(201, r.statusCode(), r.body());
+      node.createUser(user, "viewer", PASSWORD);
     }
   }
 

@@ -58,7 +58,7 @@ class RetentionTest {
   }
 
   private HttpResponse<String> putSettings(String project, String body) {
-    return putSettings(project, body, TestNode.basic("admin", TestNode.PASSWORD));
+    return node.putSettings(project, body);
   }
 
   private static void assertError(HttpResponse<String> r, int status, String code) {
@@ -110,19 +110,7 @@ class RetentionTest {
   void onlyAnAdminChangesSettingsAndEveryoneReadsThem() {
     String viewer = "settings-viewer";
     String password = "a-viewer-password-1";
-    HttpResponse<String> created =
-        node.send(
-            node.request("/users")
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"name\":\""
-                            + viewer
-                            + "\",\"password\":\""
-                            + password
-                            + "\",\"role\":\"viewer\"}"))
-                .build());
-    assertEquals(201, created.statusCode(), created.body());
+    node.createUser(viewer, "viewer", password);
     String auth = TestNode.basic(viewer, password);
     assertError(putSettings("guarded", "{\"keep_releases\": 3}", auth), 403, "FORBIDDEN");
     HttpResponse<String> read =
@@ -191,13 +179,7 @@ class RetentionTest {
             dir.resolve("lagging"),
             "node-l",
             Map.of("deploy.projects.retention.history-wait", "1s"))) {
-      HttpResponse<String> set =
-          lagging.send(
-              lagging
-                  .request("/projects/lag/settings")
-                  .header("Content-Type", "application/json")
-                  .PUT(HttpRequest.BodyPublishers.ofString("{\"keep_payloads\": 1}"))
-                  .build());
+      HttpResponse<String> set = lagging.putSettings("lag", "{\"keep_payloads\": 1}");
       assertEquals(200, set.statusCode(), set.body());
       HttpResponse<String> first =
           lagging.deployRaw("project=lag", Tarball.builder().file("v", "0").toBytes());

@@ -191,6 +191,37 @@ public final class TestNode implements AutoCloseable {
             .build());
   }
 
+  /** {@code PUT /projects/{project}/settings} with a JSON body, as admin. */
+  public HttpResponse<String> putSettings(String project, String json) {
+    return send(
+        request("/projects/" + project + "/settings")
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json))
+            .build());
+  }
+
+  /** Creates user {@code name} with {@code role} and {@code password}, as admin; 201 or fails. */
+  public void createUser(String name, String role, String password) {
+    HttpResponse<String> r =
+        send(
+            request("/users")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"name\":\""
+                            + name
+                            + "\",\"role\":\""
+                            + role
+                            + "\",\"password\":\""
+                            + password
+                            + "\"}"))
+                .build());
+    if (r.statusCode() != 201) {
+      throw new AssertionError(
+          "could not create user " + name + ": " + r.statusCode() + " " + r.body());
+    }
+  }
+
   /** Waits until this node sees {@code count} members up. */
   public void awaitMembersUp(int count) {
     testKit

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,11 +95,13 @@ public final class ReleaseDirectory {
    * Removes {@code path} ({@code what} says what it is, for the log); if that fails, renames it
    * aside (a rename within its own directory needs no permission on the thing renamed) so that no
    * later start or sweep trips over it again. Never throws.
+   *
+   * @return the bytes of the regular files it deleted (those deleted before a failure count too)
    */
-  static void removeOrSetAside(Path path, String what) {
+  static long removeOrSetAside(Path path, String what) {
+    AtomicLong freed = new AtomicLong();
     try {
-      deleteTree(path);
-      return;
+      deleteTree(path, freed);
     } catch (IOException e) {
       Path aside =
           path.resolveSibling(SET_ASIDE_PREFIX + path.getFileName() + "-" + UUID.randomUUID());
@@ -119,6 +122,7 @@ public final class ReleaseDirectory {
             moveFailed.toString());
       }
     }
+    return freed.get();
   }
 
   public Path root() {
@@ -298,6 +302,13 @@ public final class ReleaseDirectory {
    * them first, so whatever this process created it can also remove.
    */
   static void deleteTree(Path path) throws IOException {
+    deleteTree(path, new AtomicLong());
+  }
+
+  /**
+   * As {@link #deleteTree(Path)}, adding the bytes of each regular file deleted to {@code freed}.
+   */
+  private static void deleteTree(Path path, AtomicLong freed) throws IOException {
     BasicFileAttributes attributes;
     try {
       attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -308,11 +319,13 @@ public final class ReleaseDirectory {
       ownerMayEnter(path);
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
         for (Path p : entries) {
-          deleteTree(p);
+          deleteTree(p, freed);
         }
       }
     }
-    Files.deleteIfExists(path);
+    if (Files.deleteIfExists(path) && attributes.isRegularFile()) {
+      freed.addAndGet(attributes.size());
+    }
   }
 
   private static void ownerMayEnter(Path dir) throws IOException {

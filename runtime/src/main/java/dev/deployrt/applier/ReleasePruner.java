@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -53,6 +54,9 @@ public final class ReleasePruner {
       String project, List<String> removed, List<Path> setAside, List<Path> kept) {}
 
   private final ReleaseDirectory releases;
+
+  /** The bytes of each release directory measured so far, by path. */
+  private final Map<Path, Long> sizes = new ConcurrentHashMap<>();
 
   public ReleasePruner(ReleaseDirectory releases) {
     this.releases = releases;
@@ -102,18 +106,22 @@ public final class ReleasePruner {
   }
 
   /**
-   * Deletes what {@link #setAside} renamed aside, measuring it as it goes, and measures what
-   * stayed. A crash before or during this leaves only staging names, which the next start removes.
+   * Deletes what {@link #setAside} renamed aside, counting the bytes as it goes, and sums what
+   * stayed (each release measured once: it never changes). A crash before or during this leaves
+   * only staging names, which the next start removes.
    */
   public Pruned finish(SetAside plan) {
     long freed = 0;
     for (Path aside : plan.setAside()) {
-      freed += Files.isSymbolicLink(aside) ? 0 : size(aside);
-      ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
+      freed += ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
+    }
+    for (String id : plan.removed()) {
+      sizes.remove(releases.releasePath(plan.project(), id));
     }
     long keptBytes = 0;
     for (Path stays : plan.kept()) {
-      keptBytes += size(stays);
+      // A release never changes once it has its name, so each is measured once.
+      keptBytes += sizes.computeIfAbsent(stays, ReleasePruner::size);
     }
     return new Pruned(plan.removed(), freed, plan.kept().size(), keptBytes);
   }

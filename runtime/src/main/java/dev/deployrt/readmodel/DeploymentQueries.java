@@ -217,12 +217,16 @@ public final class DeploymentQueries {
     }
   }
 
+  /** A deployment and the payload it stored. */
+  public record StoredPayload(String deploymentId, String sha256) {}
+
   /**
    * The deployments of {@code project} past its newest {@code keep} that stored a payload, still
    * hold it and have finished: the ones payload retention reclaims (at most {@code limit}).
    */
-  public List<String> payloadsPastKeep(String project, int keep, int limit) throws SQLException {
-    List<String> out = new ArrayList<>();
+  public List<StoredPayload> payloadsPastKeep(String project, int keep, int limit)
+      throws SQLException {
+    List<StoredPayload> out = new ArrayList<>();
     try (Connection c = pool.connection();
         PreparedStatement s = c.prepareStatement(ReadModelSql.STORED_PAYLOADS_PAST)) {
       s.setString(1, project);
@@ -232,7 +236,7 @@ public final class DeploymentQueries {
         while (rs.next()) {
           String status = rs.getString(3);
           if (rs.getBoolean(2) && !status.equals("pending") && !status.equals("distributing")) {
-            out.add(rs.getString(1));
+            out.add(new StoredPayload(rs.getString(1), rs.getString(4)));
           }
         }
       }

@@ -8,6 +8,7 @@ import dev.deployrt.deployment.Deployments;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.peer.BlobReclaimer;
+import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.History;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
@@ -99,23 +100,17 @@ public final class PayloadDeletion {
   }
 
   /**
-   * Deletes the payloads of {@code found} as {@code user}, as {@link #delete} does one by one but
-   * with one wait for the history (every payload is marked first, then the history caught up once,
-   * then each is decided from its record as it is then). The bytes freed per deployment id; a
-   * deployment that is running or the active release is left out (kept), so is one whose record did
-   * not answer.
+   * Deletes the payloads {@code found} (as the read model shows them) as {@code user}, as {@link
+   * #delete} does one by one but with one wait for the history: every payload is marked first, then
+   * the history caught up once, then each is decided from its record as it is then. The bytes freed
+   * per deployment id; a deployment that is running or the active release is left out (kept), a
+   * failure of any other kind fails the whole.
    */
   public CompletionStage<Map<String, Long>> deleteAll(
-      List<Deployment> found, String user, Duration catchUpLimit) {
+      List<DeploymentQueries.StoredPayload> found, String user, Duration catchUpLimit) {
     Map<String, CompletionStage<Map<String, ClaimMark>>> marks = new LinkedHashMap<>();
-    for (Deployment d : found) {
-      if (d.isTerminal()) {
-        marks.put(
-            d.deploymentId(),
-            d.sha256() != null
-                ? reclaimer.markEverywhere(d.sha256())
-                : CompletableFuture.completedFuture(Map.of()));
-      }
+    for (DeploymentQueries.StoredPayload p : found) {
+      marks.put(p.deploymentId(), reclaimer.markEverywhere(p.sha256()));
     }
     CompletionStage<Map<String, Long>> freed = CompletableFuture.completedFuture(new TreeMap<>());
     for (var entry : marks.entrySet()) {

@@ -2,14 +2,11 @@ package dev.deployrt.retention;
 
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.Deployment;
-import dev.deployrt.deployment.DeploymentEntity;
-import dev.deployrt.deployment.Deployments;
 import dev.deployrt.project.ProjectSettingsStore;
+import dev.deployrt.readmodel.DeploymentQueries;
 import dev.deployrt.readmodel.History;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,7 +42,6 @@ public final class PayloadRetention {
   private final PayloadDeletion deletion;
   private final ProjectSettingsStore settings;
   private final History history;
-  private final Deployments deployments;
   private final RetentionSettings timing;
   private final ConcurrentHashMap<String, Boolean> passes = new ConcurrentHashMap<>();
   private final LongConsumer onFreed;
@@ -62,14 +58,12 @@ public final class PayloadRetention {
       PayloadDeletion deletion,
       ProjectSettingsStore settings,
       History history,
-      Deployments deployments,
       RetentionSettings timing,
       LongConsumer onFreed,
       Later later) {
     this.deletion = deletion;
     this.settings = settings;
     this.history = history;
-    this.deployments = deployments;
     this.timing = timing;
     this.onFreed = onFreed;
     this.later = later;
@@ -156,24 +150,9 @@ public final class PayloadRetention {
    * Every payload past the keep, in one {@link PayloadDeletion#deleteAll} (one wait for the
    * history); the deletions themselves run one after another.
    */
-  private CompletionStage<Long> reclaimAll(List<String> ids) {
-    CompletionStage<List<Deployment>> records =
-        CompletableFuture.completedFuture(new ArrayList<>());
-    for (String id : ids) {
-      records =
-          records.thenCompose(
-              list ->
-                  deployments
-                      .entity(id)
-                      .<Deployment>ask(DeploymentEntity.Get::new, timing.askTimeout())
-                      .thenApply(
-                          d -> {
-                            list.add(d);
-                            return list;
-                          }));
-    }
-    return records
-        .thenCompose(list -> deletion.deleteAll(list, USER, timing.historyWait()))
+  private CompletionStage<Long> reclaimAll(List<DeploymentQueries.StoredPayload> found) {
+    return deletion
+        .deleteAll(found, USER, timing.historyWait())
         .thenApply(
             freed -> {
               long total = freed.values().stream().mapToLong(Long::longValue).sum();

@@ -47,7 +47,6 @@ public final class Retention {
             deletion,
             settings,
             history,
-            deployments,
             timing,
             onFreed,
             (delay, retry) ->

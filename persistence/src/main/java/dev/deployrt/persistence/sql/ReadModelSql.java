@@ -103,10 +103,10 @@ public final class ReadModelSql {
 
   /**
    * A project's deployments that stored a payload, newest first, past the newest {@code ?} (the
-   * project, then the limit and the offset): id, whether the payload is present, status.
+   * project, then the limit and the offset): id, whether the payload is present, status, sha256.
    */
   public static final String STORED_PAYLOADS_PAST =
-      "SELECT deployment_id, payload_present, status FROM "
+      "SELECT deployment_id, payload_present, status, sha256 FROM "
           + T
           + " WHERE project = ? AND sha256 IS NOT NULL"
           + " ORDER BY created_at_ms DESC, deployment_id LIMIT ? OFFSET ?";
