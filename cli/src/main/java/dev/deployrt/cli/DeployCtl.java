@@ -11,8 +11,9 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code deployctl}: the command line client of the operations API (API.md, "CLI"). Exit codes: 0
- * succeeded, 1 the deployment failed (or partial, superseded) or the operation was refused, 2 usage
- * error, 3 authentication or permission, 4 not found, 5 server unreachable or unavailable.
+ * succeeded, 1 the deployment failed (or partial, superseded, reverted) or the operation was
+ * refused, 2 usage error, 3 authentication or permission, 4 not found, 5 server unreachable or
+ * unavailable.
  */
 @Command(
     name = "deployctl",
@@ -40,9 +41,9 @@ import picocli.CommandLine.ScopeType;
       "DEPLOY_TOKEN, then ~/.config/deployctl/config.json (mode 0600; any of the",
       "fields url, user, password, token).",
       "",
-      "Exit codes: 0 succeeded; 1 deployment failed, partial or superseded, or the",
-      "operation was refused; 2 usage error; 3 authentication error; 4 not found;",
-      "5 server unreachable or unavailable."
+      "Exit codes: 0 succeeded; 1 deployment failed, partial, superseded or reverted,",
+      "or the operation was refused; 2 usage error; 3 authentication error; 4 not",
+      "found; 5 server unreachable or unavailable."
     })
 public final class DeployCtl {
   @Option(

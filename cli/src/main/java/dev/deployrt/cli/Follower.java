@@ -68,7 +68,7 @@ final class Follower {
     return exitCode(deployment);
   }
 
-  /** 0 for succeeded, 1 for any other terminal status (failed, partial, superseded). */
+  /** 0 for succeeded, 1 for any other terminal status (failed, partial, superseded, reverted). */
   static int exitCode(JsonNode deployment) {
     return "succeeded".equals(Format.text(deployment, "status")) ? 0 : CliException.FAILED;
   }

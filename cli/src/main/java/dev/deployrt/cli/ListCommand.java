@@ -22,7 +22,7 @@ final class ListCommand extends ReadCommand {
   @Option(
       names = "--status",
       paramLabel = "STATUS",
-      description = "pending, distributing, succeeded, partial, failed or superseded.")
+      description = "pending, distributing, succeeded, partial, failed, superseded or reverted.")
   String status;
 
   @Option(

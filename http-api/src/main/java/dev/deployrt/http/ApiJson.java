@@ -65,13 +65,28 @@ public final class ApiJson {
     if (node == null || !node.isObject()) {
       throw ApiException.invalid("the body must be a JSON object");
     }
+    return objectFields(node, allowed, "");
+  }
+
+  /**
+   * The fields of the JSON object {@code node} (named {@code prefix} + field in errors, e.g. {@code
+   * "rollout."}); unknown and reserved fields are refused.
+   */
+  public static Map<String, JsonNode> objectFields(
+      JsonNode node, Set<String> allowed, String prefix) {
+    if (node == null || !node.isObject()) {
+      throw ApiException.invalid(
+          "field '"
+              + prefix.substring(0, Math.max(0, prefix.length() - 1))
+              + "' must be an object");
+    }
     Map<String, JsonNode> out = new HashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = node.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String name = e.getKey();
       if (!allowed.contains(name)) {
-        String shown = dev.deployrt.text.ClientText.printable(name, 100);
+        String shown = prefix + dev.deployrt.text.ClientText.printable(name, 100);
         throw ApiException.invalid(
                 name.startsWith("_")
                     ? "field '" + shown + "' is reserved and cannot be sent"

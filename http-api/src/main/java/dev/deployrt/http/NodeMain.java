@@ -1,6 +1,7 @@
 package dev.deployrt.http;
 
 import com.typesafe.config.Config;
+import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.http.auth.AccountSettings;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
@@ -52,6 +53,7 @@ public final class NodeMain {
     AccountSettings accounts;
     try {
       accounts = AccountSettings.fromConfig(config);
+      HookSettings.fromConfig(config.getConfig("deploy")); // a wrong hook stops the start here
     } catch (IllegalArgumentException e) {
       log.error("node failed to start: {}", e.getMessage());
       System.exit(2);

@@ -83,7 +83,7 @@ public final class OperationsApi extends AllDirectives {
                     auth,
                     settings.askTimeout())
                 .route(),
-            new ProjectSettingsRoutes(node.projectSettings(), auth).route(),
+            new ProjectSettingsRoutes(node.projectSettings(), auth, this::upPeers).route(),
             new AccountRoutes(users, auth).route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
@@ -138,6 +138,15 @@ public final class OperationsApi extends AllDirectives {
             + " without TLS: passwords, tokens and "
             + "the cluster secret cross the network in the clear. Set DEPLOY_TLS_KEYSTORE (deploy.http.tls), or bind "
             + "to 127.0.0.1 behind a TLS-terminating proxy (and list it in deploy.http.trusted-proxies)");
+  }
+
+  /** What each node that is up says of itself, by node name. */
+  private java.util.Map<String, dev.deployrt.peer.PeerState> upPeers() {
+    java.util.TreeMap<String, dev.deployrt.peer.PeerState> out = new java.util.TreeMap<>();
+    for (String name : node.upNodes()) {
+      out.put(name, node.directory().peer(name));
+    }
+    return out;
   }
 
   private String advertisedHost(String bound) {

@@ -7,23 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.deployrt.testkit.FileTrees;
 import dev.deployrt.testkit.Tarball;
-import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,33 +42,16 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiProcessCrashTest {
-  private static final String PASSWORD = "crash-test-admin";
   private static final Duration WAIT = Duration.ofSeconds(90);
 
-  private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private Server db;
+  private ProcessCluster cluster;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private String webDeployment;
 
   @BeforeAll
   void startCluster(@TempDir Path root) throws Exception {
-    Map<String, String> env = new java.util.HashMap<>(Map.of("DEPLOY_ADMIN_PASSWORD", PASSWORD));
-    if (TestDatabase.postgres()) {
-      Map<String, Object> shared = TestDatabase.shared("crash");
-      env.put("DEPLOY_DB_URL", (String) shared.get("deploy.db.url"));
-      env.put("DEPLOY_DB_USER", (String) shared.get("deploy.db.user"));
-      env.put("DEPLOY_DB_PASSWORD", (String) shared.get("deploy.db.password"));
-    } else {
-      db =
-          Server.createTcpServer(
-                  "-tcpPort", Integer.toString(NodeProcess.freePort()), "-ifNotExists")
-              .start();
-      env.put(
-          "DEPLOY_DB_URL",
-          "jdbc:h2:tcp://127.0.0.1:" + db.getPort() + "/mem:crash;DB_CLOSE_DELAY=-1");
-      env.put("DEPLOY_DB_USER", "sa");
-    }
+    cluster = new ProcessCluster("crash");
+    Map<String, String> env = cluster.env(Map.of());
     // Peer fetches are capped at 8 MiB/s so that a 24 MiB fetch is still running when the node is
     // killed. The nodes log at INFO (the production logback.xml, not the tests' WARN), kept under
     // target/.
@@ -133,96 +112,25 @@ class MultiProcessCrashTest {
     for (int i = nodes.size() - 1; i >= 0; i--) {
       nodes.get(i).stop();
     }
-    if (db != null) {
-      db.stop();
-    }
-    keepNodeLogs();
-  }
-
-  /** The nodes' logs outlive the temporary directory, for reading after a failed run. */
-  private void keepNodeLogs() {
-    Path kept = Path.of("target", "node-logs", getClass().getSimpleName());
-    try {
-      Files.createDirectories(kept);
-      for (NodeProcess n : nodes) {
-        Path log = n.dataDir.resolveSibling(n.name + ".log");
-        if (Files.exists(log)) {
-          Files.copy(
-              log,
-              kept.resolve(n.name + ".log"),
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    if (cluster != null) {
+      cluster.close(getClass().getSimpleName(), nodes);
     }
   }
 
   private HttpResponse<String> send(NodeProcess node, HttpRequest.Builder request) {
-    try {
-      return client.send(
-          request
-              .header("Authorization", TestNode.basic("admin", PASSWORD))
-              .timeout(Duration.ofSeconds(60))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return cluster.send(request);
   }
 
   private JsonNode get(NodeProcess node, String path) {
-    HttpResponse<String> r = send(node, HttpRequest.newBuilder(URI.create(node.url(path))).GET());
-    assertEquals(200, r.statusCode(), node.name + " GET " + path + ": " + r.body());
-    return TestNode.json(r);
+    return cluster.get(node, path);
   }
 
-  /**
-   * Polls until {@code check} passes (connection failures count as not yet), or fails with its last
-   * error.
-   */
   private static void await(Duration max, Runnable check) {
-    Instant deadline = Instant.now().plus(max);
-    Object lock = new Object();
-    while (true) {
-      try {
-        check.run();
-        return;
-      } catch (AssertionError | RuntimeException e) {
-        if (Instant.now().isAfter(deadline)) {
-          throw new AssertionError("not within " + max + ": " + e.getMessage(), e);
-        }
-      }
-      synchronized (lock) {
-        try {
-          lock.wait(200); // polling interval of the assertion, not a wait for an event
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException(e);
-        }
-      }
-    }
+    ProcessCluster.await(max, check);
   }
 
   private void awaitClusterOf(int size) {
-    for (NodeProcess n : nodes) {
-      await(
-          WAIT,
-          () -> {
-            JsonNode cluster = get(n, "/cluster/nodes");
-            long up = 0;
-            for (JsonNode m : cluster.get("nodes")) {
-              up += m.get("status").asText().equals("up") ? 1 : 0;
-            }
-            assertEquals(size, up, cluster.toString());
-            HttpResponse<String> ready =
-                send(n, HttpRequest.newBuilder(URI.create(n.url("/health/ready"))).GET());
-            assertEquals(200, ready.statusCode(), ready.body());
-          });
-    }
+    cluster.awaitClusterOf(nodes, size, WAIT);
   }
 
   private static TreeMap<String, String> tree(Path dir) {

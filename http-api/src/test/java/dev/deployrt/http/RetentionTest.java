@@ -90,6 +90,27 @@ class RetentionTest {
   }
 
   @Test
+  void rolloutSettingsHaveDefaultsAndAChangeKeepsWhatItDoesNotName() {
+    JsonNode defaults = node.get("/projects/rolling/settings").get("rollout");
+    assertEquals("all-at-once", defaults.get("strategy").asText());
+    assertEquals(1, defaults.get("canary_nodes").asInt());
+    assertEquals(30, defaults.get("health_window_s").asInt());
+    assertTrue(defaults.get("auto_revert").asBoolean());
+    HttpResponse<String> changed =
+        putSettings("rolling", "{\"rollout\": {\"strategy\": \"canary\", \"canary_nodes\": 2}}");
+    assertEquals(200, changed.statusCode(), changed.body());
+    putSettings("rolling", "{\"rollout\": {\"auto_revert\": false}, \"keep_releases\": 7}");
+    JsonNode read = node.get("/projects/rolling/settings");
+    JsonNode rollout = read.get("rollout");
+    assertEquals("canary", rollout.get("strategy").asText());
+    assertEquals(2, rollout.get("canary_nodes").asInt());
+    assertEquals(30, rollout.get("health_window_s").asInt());
+    assertFalse(rollout.get("auto_revert").asBoolean());
+    assertEquals(7, read.get("keep_releases").asInt());
+    assertTrue(read.get("hooks").has("node-1"), "each node up says which hooks it has: " + read);
+  }
+
+  @Test
   void badSettingsAreRefusedAndChangeNothing() {
     putSettings("strict", "{\"keep_releases\": 4, \"keep_payloads\": 6}");
     assertError(putSettings("strict", "{\"keep_releases\": 1}"), 400, "INVALID_REQUEST");
@@ -97,7 +118,18 @@ class RetentionTest {
     assertError(putSettings("strict", "{\"keep_payloads\": \"7\"}"), 400, "INVALID_REQUEST");
     assertError(putSettings("strict", "{\"keep_payloads\": 2.5}"), 400, "INVALID_REQUEST");
     assertError(putSettings("strict", "{\"retention\": 2}"), 400, "INVALID_REQUEST");
-    assertError(putSettings("strict", "{\"rollout\": {}}"), 400, "INVALID_REQUEST");
+    for (String rollout :
+        List.of(
+            "{\"strategy\": \"blue-green\"}",
+            "{\"strategy\": 1}",
+            "{\"canary_nodes\": 0}",
+            "{\"health_window_s\": -1}",
+            "{\"auto_revert\": \"yes\"}",
+            "{\"speed\": 1}",
+            "3")) {
+      assertError(putSettings("strict", "{\"rollout\": " + rollout + "}"), 400, "INVALID_REQUEST");
+    }
+    assertError(putSettings("strict", "{\"hooks\": {}}"), 400, "INVALID_REQUEST");
     assertError(putSettings("strict", "[1]"), 400, "INVALID_REQUEST");
     assertError(putSettings("strict", "{"), 400, "INVALID_REQUEST");
     assertError(putSettings("Bad%20Name", "{\"keep_releases\": 3}"), 400, "INVALID_REQUEST");

@@ -1,15 +1,16 @@
 package dev.deployrt.applier;
 
-import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.async.Failures;
 import dev.deployrt.deployment.ErrorInfo;
-import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.hooks.HookRunner;
+import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
-import java.io.IOException;
+import dev.deployrt.rollout.Gate;
+import dev.deployrt.rollout.Stop;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,24 +19,33 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * One per node: makes the node converge to every project's desired release.
+ * One per node: makes the node converge to every project's desired release, as far as the release's
+ * rollout lets this node go ({@link Gate}).
  *
- * <p>Per project, serially: fetch the payload (if absent), extract it into a new release directory
- * (validated again, entry by entry), switch {@code current}, report each step. A newer desired
- * release cancels one still in progress (reported {@code superseded}) and runs when it has stopped.
- * A release already extracted (a redo after restart) is switched to without extracting again; a
- * rollback whose source release is on the node becomes an alias of it (no fetch, no extract); one
- * already active is just reported active. After a release is active, and once per project after the
- * node starts, and every {@code pruneInterval} (releases a crash or a failed prune left), the
- * project's releases past its {@code keep_releases} are pruned ({@link ReleasePruner}) in the same
+ * <p>Per project, one job at a time ({@link ReleaseSteps}): fetch the payload (if absent), extract
+ * it into a new release directory (validated again, entry by entry), run the check hook, switch
+ * {@code current} when the gate lets this node switch (else report {@code prepared} and wait), run
+ * the activate hook, watch the health hook, report each step. A node the gate does not let start
+ * runs the release before ({@link DesiredRelease#previous}). When the rollout stops, a node that
+ * had switched switches back if it is reverted ({@code reverted}), and one that had not drops the
+ * release ({@code aborted}). A newer desired release cancels a job in progress (reported {@code
+ * superseded}) and runs when it has stopped. A release already extracted (a redo after restart) is
+ * switched to without extracting again; a rollback whose source release is on the node becomes an
+ * alias of it (no fetch, no extract); one already active is just reported active. A release that
+ * failed here is not tried again until the node restarts or a newer one comes.
+ *
+ * <p>After a release is active, once per project after the node starts, and every {@code
+ * pruneInterval}, the project's releases past its {@code keep_releases} are pruned in the same
  * serial job, so pruning never races an extraction or a switch.
  *
  * <p>Threading: the actor owns the bookkeeping; the blocking work runs on {@code blocking} and
@@ -43,14 +53,13 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * next start, and the job is redone when the register is read again.
  */
 public final class Applier {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Applier.class);
-
   public sealed interface Command {}
 
   /** The whole register, as the release register publishes it. */
   public record DesiredChanged(Map<String, DesiredRelease> desired) implements Command {}
 
-  private record JobEnded(DesiredRelease release, Throwable failure) implements Command {}
+  private record JobEnded(Job job, ReleaseSteps.Applied applied, Throwable failure)
+      implements Command {}
 
   /** Time to prune every project again (orphans: releases a crash or a failed prune left). */
   private enum PruneAll implements Command {
@@ -63,25 +72,39 @@ public final class Applier {
     int of(String project) throws Exception;
   }
 
-  private record Job(DesiredRelease release, AtomicBoolean cancelled) {}
+  /** What a job does with its release. */
+  private enum Kind {
+    APPLY,
+    REVERT,
+    PRUNE
+  }
+
+  private record Job(DesiredRelease release, Kind kind, AtomicBoolean cancelled) {
+    boolean does(Job other) {
+      return other != null
+          && kind == other.kind
+          && release.deploymentId().equals(other.release.deploymentId());
+    }
+  }
 
   private final String node;
   private final ReleaseDirectory releases;
-  private final BlobSource blobs;
-  private final ArchiveLimits limits;
   private final Executor blocking;
   private final NodeReporter reporter;
   private final ActorContext<Command> ctx;
+  private final ReleaseSteps steps;
+  private final ReleasePruning pruning;
   private final Map<String, Job> running = new HashMap<>();
-  private final Map<String, DesiredRelease> queued = new HashMap<>();
   private final Set<String> reportedActive = new HashSet<>();
+  private final Set<String> prepared = new HashSet<>();
+  private final Set<String> failed = new HashSet<>();
+  private final Set<String> stopReported = new HashSet<>();
   private final Set<String> prunedSinceStart = new HashSet<>();
-  private Map<String, DesiredRelease> latest = Map.of();
-  private final ReleasePruner pruner;
-  private final KeepReleases keepReleases;
 
-  /** Subscribes to {@code register} and converges to what it says. */
-  @SuppressWarnings({"unchecked", "rawtypes"})
+  /** The register as last heard, read by jobs to know whether they may switch yet. */
+  private final Map<String, DesiredRelease> latest = new ConcurrentHashMap<>();
+
+  /** A node without hooks. */
   public static Behavior<Command> create(
       String node,
       ReleaseDirectory releases,
@@ -92,6 +115,38 @@ public final class Applier {
       KeepReleases keepReleases,
       Duration pruneInterval,
       ActorRef<ReleaseRegister.Command> register) {
+    return create(
+        node,
+        releases,
+        blobs,
+        limits,
+        blocking,
+        reporter,
+        keepReleases,
+        pruneInterval,
+        register,
+        HookSettings.NONE,
+        null);
+  }
+
+  /**
+   * Subscribes to {@code register} and converges to what it says.
+   *
+   * @param runner runs the hooks (may be null if {@code hooks} has none)
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static Behavior<Command> create(
+      String node,
+      ReleaseDirectory releases,
+      BlobSource blobs,
+      ArchiveLimits limits,
+      Executor blocking,
+      NodeReporter reporter,
+      KeepReleases keepReleases,
+      Duration pruneInterval,
+      ActorRef<ReleaseRegister.Command> register,
+      HookSettings hooks,
+      HookRunner runner) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -101,8 +156,12 @@ public final class Applier {
                           Map.class, m -> new DesiredChanged((Map<String, DesiredRelease>) m));
                   register.tell(new ReleaseRegister.Subscribe((ActorRef) desired));
                   timers.startTimerWithFixedDelay(PruneAll.INSTANCE, pruneInterval);
-                  return new Applier(
-                          node, releases, blobs, limits, blocking, reporter, keepReleases, ctx)
+                  ReleasePruning pruning =
+                      new ReleasePruning(node, releases, keepReleases, reporter);
+                  ReleaseSteps steps =
+                      new ReleaseSteps(
+                          node, releases, blobs, limits, reporter, hooks, runner, pruning);
+                  return new Applier(node, releases, blocking, reporter, steps, pruning, ctx)
                       .behavior();
                 }));
   }
@@ -110,20 +169,17 @@ public final class Applier {
   private Applier(
       String node,
       ReleaseDirectory releases,
-      BlobSource blobs,
-      ArchiveLimits limits,
       Executor blocking,
       NodeReporter reporter,
-      KeepReleases keepReleases,
+      ReleaseSteps steps,
+      ReleasePruning pruning,
       ActorContext<Command> ctx) {
     this.node = node;
-    this.pruner = new ReleasePruner(releases);
-    this.keepReleases = keepReleases;
     this.releases = releases;
-    this.blobs = blobs;
-    this.limits = limits;
     this.blocking = blocking;
     this.reporter = reporter;
+    this.steps = steps;
+    this.pruning = pruning;
     this.ctx = ctx;
   }
 
@@ -136,78 +192,196 @@ public final class Applier {
   }
 
   private Behavior<Command> onDesiredChanged(DesiredChanged msg) {
-    latest = Map.copyOf(msg.desired());
-    msg.desired().values().forEach(this::converge);
+    latest.keySet().retainAll(msg.desired().keySet());
+    latest.putAll(msg.desired());
+    // Jobs that are no longer wanted are cancelled before anything else is reported or started.
+    msg.desired().values().stream()
+        .filter(d -> running.containsKey(d.project()))
+        .forEach(this::converge);
+    msg.desired().values().stream()
+        .filter(d -> !running.containsKey(d.project()))
+        .forEach(this::converge);
     return Behaviors.same();
   }
 
-  /** Prunes every project whose desired release is active here and that runs no job now. */
+  /** Prunes every project whose current release is active here and that runs no job now. */
   private Behavior<Command> onPruneAll(PruneAll tick) {
     for (DesiredRelease release : latest.values()) {
+      DesiredRelease current = release.current();
       String project = release.project();
-      if (!running.containsKey(project)
-          && releases.activeRelease(project).filter(release.deploymentId()::equals).isPresent()) {
-        start(release, true);
+      if (current != null
+          && !running.containsKey(project)
+          && releases.activeRelease(project).filter(current.deploymentId()::equals).isPresent()) {
+        start(new Job(current, Kind.PRUNE, new AtomicBoolean()));
       }
     }
     return Behaviors.same();
   }
 
-  private void converge(DesiredRelease release) {
-    String project = release.project();
+  /**
+   * Starts what the project's desired release asks of this node now, or cancels the job running if
+   * it no longer does that (it converges again when it has stopped).
+   */
+  private void converge(DesiredRelease desired) {
+    String project = desired.project();
+    String active = releases.activeRelease(project).orElse(null);
     Job job = running.get(project);
     if (job != null) {
-      if (!job.release().deploymentId().equals(release.deploymentId())
-          && release.isNewerThan(job.release())) {
+      if (outdated(job, desired, active)) {
         job.cancelled().set(true);
-        queued.put(project, release);
       }
       return;
     }
-    if (releases.activeRelease(project).filter(release.deploymentId()::equals).isPresent()) {
-      if (reportedActive.add(release.deploymentId())) {
-        reporter.report(project, release.deploymentId(), NodeStatus.ACTIVE, null);
+    Job wanted = wanted(desired, active);
+    if (wanted != null) {
+      start(wanted);
+    } else if (active != null && prunedSinceStart.add(project)) {
+      DesiredRelease current = desired.current();
+      if (current != null && current.deploymentId().equals(active)) {
+        start(new Job(current, Kind.PRUNE, new AtomicBoolean()));
       }
-      if (prunedSinceStart.add(project)) {
-        start(release, true);
-      }
-      return;
     }
-    start(release, false);
   }
 
-  /** Runs the release's job: applying it (then pruning), or with {@code pruneOnly} pruning. */
-  private void start(DesiredRelease release, boolean pruneOnly) {
-    AtomicBoolean cancelled = new AtomicBoolean();
-    running.put(release.project(), new Job(release, cancelled));
+  /**
+   * Whether the running {@code job} is no longer what {@code desired} asks of this node: a newer
+   * release came, the rollout stopped before this node switched (or was reverted), or the rollout
+   * now lets this node start the release it was waiting for instead of running the one before. Its
+   * own release's health watch goes on while the rollout goes on.
+   */
+  private boolean outdated(Job job, DesiredRelease desired, String active) {
+    DesiredRelease release = job.release();
+    Gate gate = desired.gate();
+    if (job.kind() == Kind.PRUNE) {
+      // a newer release stops further removals (its job prunes), so a rollback's source survives
+      return !desired.isSameDeployment(release) && desired.isNewerThan(release);
+    }
+    if (desired.isSameDeployment(release)) {
+      if (job.kind() == Kind.REVERT || gate.stop() == null) {
+        return job.kind() == Kind.APPLY && !gate.mayStart(node);
+      }
+      return gate.stop() == Stop.REVERTED || !release.deploymentId().equals(active);
+    }
+    if (desired.previous() != null && desired.previous().isSameDeployment(release)) {
+      return gate.mayStart(node);
+    }
+    return desired.isNewerThan(release);
+  }
+
+  /**
+   * The job {@code desired} asks of this node whose project runs {@code active}, or null if none
+   * (then it reports what needs no job: already active, or the rollout stopped before it switched).
+   */
+  private Job wanted(DesiredRelease desired, String active) {
+    String id = desired.deploymentId();
+    Gate gate = desired.gate();
+    if (gate.stop() != null) {
+      if (id.equals(active)) {
+        return gate.stop() == Stop.REVERTED && !stopReported.contains(id)
+            ? new Job(desired, Kind.REVERT, new AtomicBoolean())
+            : null;
+      }
+      if (desired.targets().contains(node) && stopReported.add(id)) {
+        reporter.report(desired.project(), id, NodeStatus.ABORTED, null);
+      }
+      return toPrevious(desired, active);
+    }
+    if (gate.mayStart(node)) {
+      if (id.equals(active)) {
+        if (reportedActive.add(id)) {
+          reporter.report(desired.project(), id, NodeStatus.ACTIVE, null);
+        }
+        return null;
+      }
+      boolean waiting = prepared.contains(id) && !gate.maySwitch(node);
+      return waiting || failed.contains(id)
+          ? null
+          : new Job(desired, Kind.APPLY, new AtomicBoolean());
+    }
+    return toPrevious(desired, active);
+  }
+
+  /** The job that brings this node to the release before {@code desired}, if it runs another. */
+  private Job toPrevious(DesiredRelease desired, String active) {
+    DesiredRelease previous = desired.previous();
+    if (previous == null
+        || previous.deploymentId().equals(active)
+        || failed.contains(previous.deploymentId())) {
+      return null;
+    }
+    return new Job(previous, Kind.APPLY, new AtomicBoolean());
+  }
+
+  private void start(Job job) {
+    DesiredRelease release = job.release();
+    running.put(release.project(), job);
     prunedSinceStart.add(release.project());
     ActorRef<Command> self = ctx.getSelf();
-    Runnable job =
-        pruneOnly
-            ? () -> finishPrune(setAside(release, cancelled, false))
-            : () -> apply(release, cancelled);
-    CompletableFuture.runAsync(job, blocking)
-        .whenComplete((ok, failure) -> self.tell(new JobEnded(release, Failures.cause(failure))));
+    BooleanSupplier cancelled = job.cancelled()::get;
+    CompletableFuture.supplyAsync(() -> run(job, cancelled), blocking)
+        .whenComplete(
+            (applied, failure) -> self.tell(new JobEnded(job, applied, Failures.cause(failure))));
+  }
+
+  /** The blocking part of a job. Runs off the actor. */
+  private ReleaseSteps.Applied run(Job job, BooleanSupplier cancelled) {
+    DesiredRelease release = job.release();
+    switch (job.kind()) {
+      case APPLY -> {
+        try {
+          return steps.apply(release, cancelled, () -> maySwitch(release));
+        } catch (PhaseFailure e) {
+          throw new CompletionException(e);
+        }
+      }
+      case REVERT -> steps.revert(release, cancelled);
+      case PRUNE -> pruning.finish(pruning.setAside(release, cancelled, false));
+    }
+    return null;
+  }
+
+  /**
+   * Whether this node may switch to {@code release} now: the register still wants it and its gate
+   * lets this node switch; or it is the release before the desired one, which this node runs while
+   * the rollout does not let it start.
+   */
+  private boolean maySwitch(DesiredRelease release) {
+    DesiredRelease desired = latest.get(release.project());
+    if (desired == null || !desired.isSameDeployment(release)) {
+      return desired != null
+          && desired.previous() != null
+          && desired.previous().isSameDeployment(release);
+    }
+    return desired.gate().maySwitch(node);
   }
 
   private Behavior<Command> onJobEnded(JobEnded ended) {
-    DesiredRelease release = ended.release();
+    Job job = ended.job();
+    DesiredRelease release = job.release();
     running.remove(release.project());
     Throwable failure = ended.failure();
-    DesiredRelease next = queued.remove(release.project());
-    if (failure == null) {
-      reportedActive.add(release.deploymentId());
-    } else if (failure instanceof CancellationException && next != null) {
-      reporter.report(
-          release.project(),
-          release.deploymentId(),
-          NodeStatus.SUPERSEDED,
-          ErrorInfo.of(
-              "superseded by deployment " + next.deploymentId(),
-              ErrorCode.SUPERSEDED,
-              "distribute",
-              node));
+    DesiredRelease desired = latest.get(release.project());
+    if (job.kind() == Kind.REVERT) {
+      stopReported.add(release.deploymentId());
+    } else if (job.kind() == Kind.PRUNE) {
+      // nothing to record: a failed prune is logged and redone later
+    } else if (failure == null) {
+      (ended.applied() == ReleaseSteps.Applied.ACTIVE ? reportedActive : prepared)
+          .add(release.deploymentId());
+    } else if (failure instanceof CancellationException) {
+      if (desired != null && !desired.isSameDeployment(release) && desired.isNewerThan(release)) {
+        reporter.report(
+            release.project(),
+            release.deploymentId(),
+            NodeStatus.SUPERSEDED,
+            ErrorInfo.of(
+                "superseded by deployment " + desired.deploymentId(),
+                ErrorCode.SUPERSEDED,
+                "distribute",
+                node));
+      }
     } else {
+      failed.add(release.deploymentId());
       ctx.getLog()
           .warn(
               "applying {} of project {} failed",
@@ -218,177 +392,12 @@ public final class Applier {
           release.project(),
           release.deploymentId(),
           NodeStatus.FAILED,
-          PhaseFailure.errorInfo(failure, node));
+          PhaseFailure.errorInfo(failure, node),
+          failure instanceof PhaseFailure p ? p.switchedAt : null);
     }
-    if (next != null) {
-      converge(next);
+    if (desired != null) {
+      converge(desired);
     }
     return Behaviors.same();
-  }
-
-  /** The blocking part: fetch, extract, activate. Runs off the actor. */
-  private void apply(DesiredRelease release, AtomicBoolean cancelled) {
-    String project = release.project();
-    String id = release.deploymentId();
-    try {
-      String source = release.sourceDeploymentId();
-      if (!releases.hasRelease(project, id)
-          && source != null
-          && releases.hasRelease(project, source)) {
-        step(
-            "activate",
-            () -> {
-              releases.createAlias(project, id, source);
-              return null;
-            });
-        reporter.log(
-            id,
-            LogEntry.LOG,
-            "activate",
-            "release of deployment "
-                + source
-                + " is already on "
-                + node
-                + ": switching back to it without fetching or extracting",
-            Map.of());
-      }
-      if (!releases.hasRelease(project, id)) {
-        reporter.report(project, id, NodeStatus.FETCHING, null);
-        fetchAndExtract(release, cancelled);
-      }
-      checkCancelled(cancelled);
-      reporter.report(project, id, NodeStatus.ACTIVATING, null);
-      step(
-          "activate",
-          () -> {
-            releases.activate(project, id);
-            return null;
-          });
-      ReleasePruner.SetAside pruning = setAside(release, cancelled, true);
-      reporter.report(project, id, NodeStatus.ACTIVE, null);
-      finishPrune(pruning);
-    } catch (PhaseFailure e) {
-      throw new CompletionException(e);
-    }
-  }
-
-  /**
-   * Sets the project's releases past its {@code keep_releases} aside (never {@code release} or its
-   * rollback source): quick, so it runs before the node reports the release active, and with {@code
-   * logEvent} its {@code prune} phase event is part of the deployment before it ends. Sets nothing
-   * aside if a newer release is waiting (its job prunes). A failure is logged, never the
-   * deployment's; null then.
-   */
-  private ReleasePruner.SetAside setAside(
-      DesiredRelease release, AtomicBoolean cancelled, boolean logEvent) {
-    if (cancelled.get()) {
-      return null;
-    }
-    String project = release.project();
-    Set<String> needed = new HashSet<>();
-    needed.add(release.deploymentId());
-    if (release.sourceDeploymentId() != null) {
-      needed.add(release.sourceDeploymentId());
-    }
-    try {
-      int keep = keepReleases.of(project);
-      ReleasePruner.SetAside aside = pruner.setAside(project, keep, needed, cancelled::get);
-      if (logEvent) {
-        reporter.log(
-            release.deploymentId(),
-            LogEntry.PHASE,
-            "prune",
-            node
-                + " keeps "
-                + aside.kept().size()
-                + " release directories of "
-                + project
-                + " (keep_releases "
-                + keep
-                + "), removed "
-                + aside.removed().size(),
-            Map.of(
-                "removed_releases", (long) aside.removed().size(),
-                "kept_releases", (long) aside.kept().size()));
-      } else if (!aside.removed().isEmpty()) {
-        log.info(
-            "removed {} releases of project {}: {}",
-            aside.removed().size(),
-            project,
-            aside.removed());
-      }
-      return aside;
-    } catch (Exception e) {
-      log.warn(
-          "pruning the releases of project {} failed (retried after its next deployment)",
-          project,
-          e);
-      return null;
-    }
-  }
-
-  /** Deletes the files of what {@link #setAside} set aside, after the switch was reported. */
-  private void finishPrune(ReleasePruner.SetAside aside) {
-    if (aside != null) {
-      reporter.pruned(aside.project(), pruner.finish(aside));
-    }
-  }
-
-  /**
-   * Fetch and extraction overlap: the archive is extracted into the release's staging directory
-   * while the payload arrives, and the directory is published only once the payload's digest
-   * matched. Each fetch attempt starts from an empty directory.
-   */
-  private void fetchAndExtract(DesiredRelease release, AtomicBoolean cancelled)
-      throws PhaseFailure {
-    String project = release.project();
-    String id = release.deploymentId();
-    try {
-      releases.createRelease(
-          project,
-          id,
-          dir -> {
-            try {
-              blobs.obtain(
-                  release,
-                  cancelled::get,
-                  () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
-                  in -> {
-                    ReleaseDirectory.emptyDirectory(dir);
-                    ArchiveExtractor.extract(in, dir, limits, cancelled::get);
-                  });
-            } catch (IOException | RuntimeException e) {
-              throw e;
-            } catch (Exception e) {
-              throw new IOException(e);
-            }
-          });
-    } catch (CancellationException e) {
-      throw e;
-    } catch (BlobSource.ExtractionFailed e) {
-      throw new PhaseFailure("extract", e.getCause());
-    } catch (Exception e) {
-      throw new PhaseFailure("fetch", e);
-    }
-  }
-
-  private static void checkCancelled(AtomicBoolean cancelled) {
-    if (cancelled.get()) {
-      throw new CancellationException("superseded");
-    }
-  }
-
-  private interface Step<T> {
-    T run() throws Exception;
-  }
-
-  private static <T> T step(String phase, Step<T> step) throws PhaseFailure {
-    try {
-      return step.run();
-    } catch (CancellationException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new PhaseFailure(phase, e);
-    }
   }
 }

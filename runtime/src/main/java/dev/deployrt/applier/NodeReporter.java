@@ -2,6 +2,7 @@ package dev.deployrt.applier;
 
 import dev.deployrt.deployment.ErrorInfo;
 import dev.deployrt.deployment.NodeStatus;
+import java.time.Instant;
 import java.util.Map;
 
 /** Where the applier sends its per-deployment progress (the deployment entity, in production). */
@@ -9,6 +10,15 @@ import java.util.Map;
 public interface NodeReporter {
   /** Must be thread-safe and must not block. */
   void report(String project, String deploymentId, NodeStatus status, ErrorInfo error);
+
+  /**
+   * As {@link #report(String, String, NodeStatus, ErrorInfo)}, saying when the node switched to the
+   * release (null: it has not, or this report does not say).
+   */
+  default void report(
+      String project, String deploymentId, NodeStatus status, ErrorInfo error, Instant switchedAt) {
+    report(project, deploymentId, status, error);
+  }
 
   /**
    * A {@code log} or {@code warning} event on the deployment, from this node. Thread-safe,

@@ -7,24 +7,35 @@ import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.text.ClientText;
 import dev.deployrt.upload.UploadFailure;
 import java.nio.file.FileSystemException;
+import java.time.Instant;
 
 /**
  * A step of applying a release that failed, with the phase it failed in ({@code fetch}, {@code
- * extract}, {@code activate}), and how such a failure is reported on the deployment ({@link
- * #errorInfo}): a disk error is never reported as a bad archive or a failed fetch.
+ * extract}, {@code check}, {@code activate}, {@code health}, {@code revert}), and how such a
+ * failure is reported on the deployment ({@link #errorInfo}): a disk error is never reported as a
+ * bad archive or a failed fetch.
  */
 final class PhaseFailure extends Exception {
   final String phase;
 
+  /** When the node had switched to the release before this failure; null if it had not. */
+  final transient Instant switchedAt;
+
   PhaseFailure(String phase, Throwable cause) {
+    this(phase, cause, null);
+  }
+
+  PhaseFailure(String phase, Throwable cause, Instant switchedAt) {
     super(phase + " failed", cause);
     this.phase = phase;
+    this.switchedAt = switchedAt;
   }
 
   /**
    * The code a node's failure is reported with (API.md): {@code STORAGE_ERROR} whenever this node's
    * disk refused (whatever the phase), else the phase's own code: {@code FETCH_FAILED}, {@code
-   * EXTRACT_FAILED} (also for an archive this node's limits refuse), {@code ACTIVATE_FAILED}.
+   * EXTRACT_FAILED} (also for an archive this node's limits refuse), {@code CHECK_FAILED}, {@code
+   * HEALTH_FAILED}, {@code ACTIVATE_FAILED} (also for a failed revert).
    */
   static ErrorInfo errorInfo(Throwable failure, String node) {
     if (failure instanceof PhaseFailure p) {
@@ -42,6 +53,8 @@ final class PhaseFailure extends Exception {
           switch (p.phase) {
             case "fetch" -> ErrorCode.FETCH_FAILED;
             case "extract" -> ErrorCode.EXTRACT_FAILED;
+            case "check" -> ErrorCode.CHECK_FAILED;
+            case "health" -> ErrorCode.HEALTH_FAILED;
             default -> ErrorCode.ACTIVATE_FAILED;
           };
       String message =

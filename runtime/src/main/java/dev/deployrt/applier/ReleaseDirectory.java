@@ -228,6 +228,17 @@ public final class ReleaseDirectory {
   }
 
   /**
+   * Removes the project's {@code current} link (a revert of its first release): the project then
+   * runs no release on this node. Its releases stay until pruned.
+   */
+  public void deactivate(String project) throws IOException {
+    Path projectDir = projects.resolve(project);
+    if (Files.deleteIfExists(projectDir.resolve("current"))) {
+      syncDirectory(projectDir);
+    }
+  }
+
+  /**
    * The ids the project's {@code current} was switched to, oldest first (repeats included); null if
    * the project has no activation log (switched by a version that kept none).
    */

@@ -260,7 +260,7 @@ public final class DeployWorkflow {
                     node.blocking())
                 .thenCompose(
                     path ->
-                        markStored(id, sha256, staged.size(), targets)
+                        markStored(id, params.project(), sha256, staged.size(), targets)
                             .thenApply(
                                 stored -> {
                                   try {
@@ -350,12 +350,22 @@ public final class DeployWorkflow {
     }
   }
 
+  /**
+   * Marks the payload stored, which starts distribution to {@code targets}, rolling out as the
+   * project's settings say now (fixed on the deployment from here).
+   */
   CompletionStage<Deployment> markStored(
-      String id, String sha256, long size, List<String> targets) {
-    return node.deployment(id)
-        .askWithStatus(
-            replyTo -> new DeploymentEntity.MarkPayloadStored(sha256, size, targets, replyTo),
-            askTimeout);
+      String id, String project, String sha256, long size, List<String> targets) {
+    return node.projectSettings()
+        .get(project)
+        .thenCompose(
+            settings ->
+                node.deployment(id)
+                    .askWithStatus(
+                        replyTo ->
+                            new DeploymentEntity.MarkPayloadStored(
+                                sha256, size, targets, settings.rollout(), replyTo),
+                        askTimeout));
   }
 
   /**

@@ -91,7 +91,11 @@ final class RollbackCopies {
                         throw pruned(params);
                       }
                       return workflow.markStored(
-                          id, earlier.sha256(), earlier.payloadSize(), node.targetNodes());
+                          id,
+                          params.project(),
+                          earlier.sha256(),
+                          earlier.payloadSize(),
+                          node.targetNodes());
                     })
                 .whenComplete((stored, e) -> bytesHere.run()),
         stored -> workflow.outcome(id, stored, params));

@@ -1,6 +1,9 @@
 package dev.deployrt.deployment;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.deployrt.rollout.Gate;
+import dev.deployrt.rollout.RolloutPlan;
+import dev.deployrt.rollout.Stop;
 import dev.deployrt.serialization.JsonSerializable;
 import java.time.Instant;
 import java.util.List;
@@ -35,8 +38,15 @@ public record Deployment(
     Instant distributionDeadline,
     long eventCount,
     long lastProgressBytes,
-    EventLog log)
+    EventLog log,
+    RolloutPlan rollout,
+    Gate gate)
     implements JsonSerializable {
+
+  public Deployment {
+    rollout = rollout == null ? RolloutPlan.LEGACY : rollout;
+    gate = gate == null ? Gate.OPEN : gate;
+  }
 
   public static Deployment empty(String deploymentId) {
     return new Deployment(
@@ -58,7 +68,9 @@ public record Deployment(
         null,
         0,
         0,
-        EventLog.EMPTY);
+        EventLog.EMPTY,
+        null,
+        null);
   }
 
   @JsonIgnore
@@ -103,7 +115,9 @@ public record Deployment(
         null,
         eventCount,
         0,
-        log);
+        log,
+        rollout,
+        gate);
   }
 
   Deployment withProgress(long bytes) {
@@ -126,11 +140,13 @@ public record Deployment(
         distributionDeadline,
         eventCount,
         bytes,
-        log);
+        log,
+        rollout,
+        gate);
   }
 
   Deployment distributing(
-      String sha, long size, List<String> targets, Instant deadline, Instant at) {
+      String sha, long size, List<String> targets, Instant deadline, RolloutPlan plan, Instant at) {
     TreeMap<String, NodeResult> pending = new TreeMap<>();
     for (String node : targets) {
       pending.put(node, new NodeResult(NodeStatus.PENDING, at, null));
@@ -154,12 +170,26 @@ public record Deployment(
         deadline,
         eventCount,
         lastProgressBytes,
-        log);
+        log,
+        plan,
+        plan.firstGate(targets));
   }
 
   Deployment withNode(String node, NodeStatus nodeStatus, ErrorInfo nodeError, Instant at) {
+    return withNode(node, nodeStatus, nodeError, null, at);
+  }
+
+  /**
+   * {@code node} is now in {@code nodeStatus}; a null {@code nodeError} or {@code switchedAt} keeps
+   * the one it had (a revert keeps the failure that caused it).
+   */
+  Deployment withNode(
+      String node, NodeStatus nodeStatus, ErrorInfo nodeError, Instant switchedAt, Instant at) {
     TreeMap<String, NodeResult> updated = new TreeMap<>(nodes);
-    updated.put(node, new NodeResult(nodeStatus, at, nodeError));
+    NodeResult before = nodes.get(node);
+    ErrorInfo error = nodeError == null && before != null ? before.error() : nodeError;
+    Instant switched = switchedAt == null && before != null ? before.switchedAt() : switchedAt;
+    updated.put(node, new NodeResult(nodeStatus, at, error, switched));
     return new Deployment(
         deploymentId,
         project,
@@ -179,7 +209,9 @@ public record Deployment(
         distributionDeadline,
         eventCount,
         lastProgressBytes,
-        log);
+        log,
+        rollout,
+        gate);
   }
 
   Deployment completed(DeploymentStatus terminal, ErrorInfo failure, Instant at) {
@@ -202,7 +234,9 @@ public record Deployment(
         distributionDeadline,
         eventCount,
         lastProgressBytes,
-        log);
+        log,
+        rollout,
+        gate);
   }
 
   Deployment withPayloadPresent(boolean present) {
@@ -225,7 +259,34 @@ public record Deployment(
         distributionDeadline,
         eventCount,
         lastProgressBytes,
-        log);
+        log,
+        rollout,
+        gate);
+  }
+
+  Deployment withGate(Gate next) {
+    return new Deployment(
+        deploymentId,
+        project,
+        description,
+        status,
+        sha256,
+        payloadSize,
+        payloadPresent,
+        user,
+        originNode,
+        rollbackOf,
+        createdAt,
+        completedAt,
+        error,
+        nodes,
+        targetNodes,
+        distributionDeadline,
+        eventCount,
+        lastProgressBytes,
+        log,
+        rollout,
+        next);
   }
 
   Deployment appendLog(
@@ -257,7 +318,9 @@ public record Deployment(
         distributionDeadline,
         seq,
         lastProgressBytes,
-        log.append(entry));
+        log.append(entry),
+        rollout,
+        gate);
   }
 
   /** The first error among the target nodes' results, in target order; null if none failed. */
@@ -274,7 +337,9 @@ public record Deployment(
 
   /**
    * The terminal status once every target node has a terminal node status, else null: all active →
-   * succeeded; any superseded → superseded; some active → partial; none active → failed.
+   * succeeded; any superseded → superseded; some active → partial; none active → failed. A rollout
+   * being reverted ends only once no node that switched still runs the release ({@link
+   * NodeResult#awaitsRevert}), and then as reverted.
    */
   @JsonIgnore
   DeploymentStatus outcome() {
@@ -288,17 +353,43 @@ public record Deployment(
       if (r == null || !r.status().isTerminal()) {
         return null;
       }
+      if (gate.stop() == Stop.REVERTED && r.awaitsRevert()) {
+        return null;
+      }
       if (r.status() == NodeStatus.ACTIVE) {
         active++;
       } else if (r.status() == NodeStatus.SUPERSEDED) {
         superseded = true;
       }
     }
-    if (active == targetNodes.size()) {
-      return DeploymentStatus.SUCCEEDED;
+    return outcomeOfTerminalNodes(active, superseded);
+  }
+
+  /** The outcome once every target has a terminal status (or the deadline passed). */
+  @JsonIgnore
+  DeploymentStatus outcomeOfTerminalNodes() {
+    int active = 0;
+    boolean superseded = false;
+    for (String node : targetNodes) {
+      NodeResult r = nodes.get(node);
+      if (r != null && r.status() == NodeStatus.ACTIVE) {
+        active++;
+      } else if (r != null && r.status() == NodeStatus.SUPERSEDED) {
+        superseded = true;
+      }
     }
+    return outcomeOfTerminalNodes(active, superseded);
+  }
+
+  private DeploymentStatus outcomeOfTerminalNodes(int active, boolean superseded) {
     if (superseded) {
       return DeploymentStatus.SUPERSEDED;
+    }
+    if (gate.stop() == Stop.REVERTED) {
+      return DeploymentStatus.REVERTED;
+    }
+    if (active == targetNodes.size()) {
+      return DeploymentStatus.SUCCEEDED;
     }
     return active > 0 ? DeploymentStatus.PARTIAL : DeploymentStatus.FAILED;
   }

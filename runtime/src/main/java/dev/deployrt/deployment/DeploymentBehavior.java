@@ -13,7 +13,6 @@ import dev.deployrt.deployment.DeploymentEntity.Get;
 import dev.deployrt.deployment.DeploymentEntity.Logged;
 import dev.deployrt.deployment.DeploymentEntity.MarkPayloadStored;
 import dev.deployrt.deployment.DeploymentEntity.NewerRelease;
-import dev.deployrt.deployment.DeploymentEntity.NodeStatusChanged;
 import dev.deployrt.deployment.DeploymentEntity.PassivateNow;
 import dev.deployrt.deployment.DeploymentEntity.PayloadPruned;
 import dev.deployrt.deployment.DeploymentEntity.PayloadStored;
@@ -32,7 +31,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -234,7 +232,12 @@ final class DeploymentBehavior
     Instant deadline = at.plus(settings.distributionTimeout());
     return persist(
             new PayloadStored(
-                cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, at))
+                cmd.sha256(),
+                cmd.size(),
+                List.copyOf(cmd.targetNodes()),
+                deadline,
+                cmd.rollout(),
+                at))
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -252,29 +255,23 @@ final class DeploymentBehavior
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
 
+  /** A node's report, and what follows from it ({@link RolloutProgress}). */
   private ReplyEffect<Event, Deployment> onNodeStatus(Deployment state, ReportNodeStatus cmd) {
     if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
       return acknowledged(cmd);
     }
-    NodeResult before = state.nodes().get(cmd.node());
-    if (before != null
-        && (before.status().isTerminal() || before.status().ordinal() >= cmd.status().ordinal())) {
+    List<Event> events = RolloutProgress.onReport(state, cmd, now());
+    if (events.isEmpty()) {
       return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
     }
-    Instant at = now();
-    NodeStatusChanged changed = new NodeStatusChanged(cmd.node(), cmd.status(), cmd.error(), at);
-    if (state.isTerminal()) {
-      return acknowledged(persist(changed), cmd);
+    EffectBuilder<Event, Deployment> effect = persist(events);
+    if (RolloutProgress.movesGate(events)) {
+      effect = effect.thenRun(register::publish);
     }
-    Deployment after = state.withNode(cmd.node(), cmd.status(), cmd.error(), at);
-    DeploymentStatus outcome = after.outcome();
-    if (outcome == null) {
-      return acknowledged(persist(changed), cmd);
+    if (events.get(events.size() - 1) instanceof Completed) {
+      effect = effect.thenRun(this::afterChange);
     }
-    return acknowledged(
-        persist(List.of(changed, new Completed(outcome, after.firstNodeError(), at)))
-            .thenRun(this::afterChange),
-        cmd);
+    return acknowledged(effect, cmd);
   }
 
   private ReplyEffect<Event, Deployment> acknowledged(ReportNodeStatus cmd) {
@@ -317,34 +314,9 @@ final class DeploymentBehavior
     if (newerId == null || state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return endUnfinishedNodes(
-        state,
-        NodeStatus.SUPERSEDED,
-        (node, result) ->
-            ErrorInfo.of(
-                "superseded by deployment " + newerId, ErrorCode.SUPERSEDED, "distribute", node));
-  }
-
-  /**
-   * Ends the distribution: every target node that has not reached a terminal status is given {@code
-   * status} with the error {@code why} names for it, then the deployment completes with the
-   * outcome.
-   */
-  private ReplyEffect<Event, Deployment> endUnfinishedNodes(
-      Deployment state, NodeStatus status, BiFunction<String, NodeResult, ErrorInfo> why) {
-    Instant at = now();
-    List<Event> events = new ArrayList<>();
-    Deployment after = state;
-    for (String node : state.targetNodes()) {
-      NodeResult r = after.nodes().get(node);
-      if (r == null || !r.status().isTerminal()) {
-        ErrorInfo error = why.apply(node, r);
-        events.add(new NodeStatusChanged(node, status, error, at));
-        after = after.withNode(node, status, error, at);
-      }
-    }
-    events.add(new Completed(after.outcome(), after.firstNodeError(), at));
-    return persist(events).thenRun(this::afterChange).thenNoReply();
+    return persist(DistributionEnd.superseded(state, newerId, now()))
+        .thenRun(this::afterChange)
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, Deployment> onUploadLeaseExpired(
@@ -363,20 +335,18 @@ final class DeploymentBehavior
     return persist(new UploadFailed(error, now())).thenRun(this::afterChange).thenNoReply();
   }
 
+  /** The distribution deadline ({@link DistributionEnd#atDeadline}). */
   private ReplyEffect<Event, Deployment> onDeadline(
       Deployment state, DistributionDeadlinePassed cmd) {
     if (state.status() != DeploymentStatus.DISTRIBUTING) {
       return Effect().noReply();
     }
-    return endUnfinishedNodes(
-        state,
-        NodeStatus.FAILED,
-        (node, r) ->
-            ErrorInfo.of(
-                "node did not report within " + settings.distributionTimeout().toSeconds() + " s",
-                ErrorCode.NODE_TIMEOUT,
-                DeploymentEventHandler.phaseOf(r == null ? NodeStatus.PENDING : r.status()),
-                node));
+    List<Event> events = DistributionEnd.atDeadline(state, settings.distributionTimeout(), now());
+    EffectBuilder<Event, Deployment> effect = persist(events).thenRun(this::afterChange);
+    if (RolloutProgress.movesGate(events)) {
+      effect = effect.thenRun(register::publish);
+    }
+    return effect.thenNoReply();
   }
 
   /** Side effects that follow from the state, run after each change and after recovery. */

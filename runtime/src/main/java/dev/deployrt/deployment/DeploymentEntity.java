@@ -1,6 +1,8 @@
 package dev.deployrt.deployment;
 
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.rollout.Gate;
+import dev.deployrt.rollout.RolloutPlan;
 import dev.deployrt.serialization.JsonSerializable;
 import java.time.Instant;
 import java.util.List;
@@ -56,8 +58,16 @@ public final class DeploymentEntity {
   /** Heartbeat from the origin while bytes arrive; renews the upload lease. No reply. */
   public record RecordUploadProgress(long bytesReceived) implements Command {}
 
+  /**
+   * The payload is stored: distribution starts to {@code targetNodes}, rolling out as {@code
+   * rollout} says (null: all at once, no health watch).
+   */
   public record MarkPayloadStored(
-      String sha256, long size, List<String> targetNodes, ActorRef<StatusReply<Deployment>> replyTo)
+      String sha256,
+      long size,
+      List<String> targetNodes,
+      RolloutPlan rollout,
+      ActorRef<StatusReply<Deployment>> replyTo)
       implements Command {}
 
   public record FailUpload(
@@ -70,9 +80,15 @@ public final class DeploymentEntity {
    * redundant; repeated reports change nothing.
    */
   public record ReportNodeStatus(
-      String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo) implements Command {
+      String node, NodeStatus status, ErrorInfo error, Instant switchedAt, ActorRef<Done> replyTo)
+      implements Command {
     public ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) {
-      this(node, status, error, null);
+      this(node, status, error, null, null);
+    }
+
+    public ReportNodeStatus(
+        String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo) {
+      this(node, status, error, null, replyTo);
     }
   }
 
@@ -159,13 +175,39 @@ public final class DeploymentEntity {
 
   public record UploadProgressed(long bytes, Instant at) implements Event {}
 
+  /**
+   * @param rollout null in events recorded before rollouts existed (all at once)
+   */
   public record PayloadStored(
-      String sha256, long size, List<String> targetNodes, Instant deadline, Instant at)
+      String sha256,
+      long size,
+      List<String> targetNodes,
+      Instant deadline,
+      RolloutPlan rollout,
+      Instant at)
       implements Event {}
 
   public record UploadFailed(ErrorInfo error, Instant at) implements Event {}
 
-  public record NodeStatusChanged(String node, NodeStatus status, ErrorInfo error, Instant at)
+  /**
+   * @param switchedAt when the node switched to the release (its own clock), if this report says
+   */
+  public record NodeStatusChanged(
+      String node, NodeStatus status, ErrorInfo error, Instant switchedAt, Instant at)
+      implements Event {}
+
+  /**
+   * The rollout moved on: {@code gate} lets more nodes start or switch (every target prepared, or
+   * the canaries passed). {@code phase} and {@code message} are its log entry.
+   */
+  public record RolloutAdvanced(Gate gate, String phase, String message, Instant at)
+      implements Event {}
+
+  /**
+   * The rollout stopped ({@code gate.stop()}) because of {@code cause}: no node that has not
+   * switched will; with a revert, every node that did switches back.
+   */
+  public record RolloutStopped(Gate gate, ErrorInfo cause, String message, Instant at)
       implements Event {}
 
   public record Completed(DeploymentStatus status, ErrorInfo error, Instant at) implements Event {}

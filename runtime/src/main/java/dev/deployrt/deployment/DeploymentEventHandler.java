@@ -7,8 +7,12 @@ import dev.deployrt.deployment.DeploymentEntity.Logged;
 import dev.deployrt.deployment.DeploymentEntity.NodeStatusChanged;
 import dev.deployrt.deployment.DeploymentEntity.PayloadPruned;
 import dev.deployrt.deployment.DeploymentEntity.PayloadStored;
+import dev.deployrt.deployment.DeploymentEntity.RolloutAdvanced;
+import dev.deployrt.deployment.DeploymentEntity.RolloutStopped;
 import dev.deployrt.deployment.DeploymentEntity.UploadFailed;
 import dev.deployrt.deployment.DeploymentEntity.UploadProgressed;
+import dev.deployrt.rollout.RolloutPlan;
+import dev.deployrt.rollout.Stop;
 import java.util.Map;
 
 /**
@@ -57,6 +61,19 @@ public final class DeploymentEventHandler {
               Map.of());
     } else if (event instanceof Logged e) {
       return s.appendLog(e.at(), e.type(), e.phase(), e.node(), e.message(), e.data());
+    } else if (event instanceof RolloutAdvanced e) {
+      return s.withGate(e.gate())
+          .appendLog(e.at(), LogEntry.PHASE, e.phase(), null, e.message(), Map.of());
+    } else if (event instanceof RolloutStopped e) {
+      boolean revert = e.gate().stop() == Stop.REVERTED;
+      return s.withGate(e.gate())
+          .appendLog(
+              e.at(),
+              revert ? LogEntry.PHASE : LogEntry.WARNING,
+              revert ? "revert" : "distribute",
+              e.cause() == null ? null : e.cause().node(),
+              e.message(),
+              Map.of());
     } else if (event instanceof PayloadPruned e) {
       return s.withPayloadPresent(false)
           .appendLog(e.at(), LogEntry.LOG, null, null, "payload deleted by " + e.user(), Map.of());
@@ -92,7 +109,8 @@ public final class DeploymentEventHandler {
               "upload finished",
               Map.of("bytes", e.size()));
     }
-    return d.distributing(e.sha256(), e.size(), e.targetNodes(), e.deadline(), e.at())
+    RolloutPlan plan = e.rollout() == null ? RolloutPlan.LEGACY : e.rollout();
+    return d.distributing(e.sha256(), e.size(), e.targetNodes(), e.deadline(), plan, e.at())
         .appendLog(
             e.at(),
             LogEntry.PHASE,
@@ -105,14 +123,19 @@ public final class DeploymentEventHandler {
             LogEntry.PHASE,
             "distribute",
             null,
-            "distribution started to " + e.targetNodes().size() + " node(s)",
+            "distribution started to "
+                + e.targetNodes().size()
+                + " node(s)"
+                + (plan.strategy() == dev.deployrt.rollout.Strategy.ALL_AT_ONCE
+                    ? ""
+                    : ", rollout " + plan.strategy().apiName()),
             Map.of("nodes", (long) e.targetNodes().size()));
   }
 
   private static Deployment applyNodeStatus(Deployment s, NodeStatusChanged e) {
     NodeResult before = s.nodes().get(e.node());
     NodeStatus from = before == null ? NodeStatus.PENDING : before.status();
-    Deployment d = s.withNode(e.node(), e.status(), e.error(), e.at());
+    Deployment d = s.withNode(e.node(), e.status(), e.error(), e.switchedAt(), e.at());
     // The phase the node was in ends, the one it enters starts. A node may skip phases (a rollback
     // to a release it holds goes from pending to activating): those were not run and are not
     // logged.
@@ -145,7 +168,8 @@ public final class DeploymentEventHandler {
             e.node(),
             message,
             Map.of());
-    if (e.error() != null && e.status() == NodeStatus.FAILED) {
+    if (e.error() != null
+        && (e.status() == NodeStatus.FAILED || e.status() == NodeStatus.REVERTED)) {
       d =
           d.appendLog(
               e.at(),
@@ -161,7 +185,9 @@ public final class DeploymentEventHandler {
   private static boolean isWorking(NodeStatus status) {
     return status == NodeStatus.FETCHING
         || status == NodeStatus.EXTRACTING
-        || status == NodeStatus.ACTIVATING;
+        || status == NodeStatus.CHECKING
+        || status == NodeStatus.ACTIVATING
+        || status == NodeStatus.WATCHING;
   }
 
   /** The lifecycle phase a node in this status is in (or, if it failed, was last in). */
@@ -169,8 +195,11 @@ public final class DeploymentEventHandler {
     return switch (status) {
       case PENDING, FETCHING -> "fetch";
       case EXTRACTING -> "extract";
+      case CHECKING, PREPARED -> "check";
       case ACTIVATING, ACTIVE -> "activate";
-      case FAILED, SUPERSEDED -> "distribute";
+      case WATCHING -> "health";
+      case REVERTED -> "revert";
+      case FAILED, SUPERSEDED, ABORTED -> "distribute";
     };
   }
 }

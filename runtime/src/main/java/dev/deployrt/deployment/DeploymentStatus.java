@@ -11,7 +11,12 @@ public enum DeploymentStatus {
   SUCCEEDED,
   PARTIAL,
   FAILED,
-  SUPERSEDED;
+  SUPERSEDED,
+  /**
+   * It was switched to, failed after a switch (activate hook or health watch) with auto-revert, and
+   * every node that switched went back to the release before it.
+   */
+  REVERTED;
 
   public boolean isTerminal() {
     return this != PENDING && this != DISTRIBUTING;

@@ -38,9 +38,13 @@ final class RegisterLink {
         state.createdAt(),
         state.originNode(),
         state.targetNodes(),
-        state.rollbackOf());
+        state.rollbackOf(),
+        state.rollout(),
+        state.gate(),
+        null);
   }
 
+  /** Publishes the deployment's release with its rollout's gate as it now stands. */
   void publish(Deployment state) {
     ActorRef<ReleaseRegister.PublishResult> answer =
         ctx.messageAdapter(

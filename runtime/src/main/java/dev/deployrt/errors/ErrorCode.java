@@ -37,7 +37,12 @@ public enum ErrorCode {
   STORAGE_ERROR(500),
   FETCH_FAILED(500),
   EXTRACT_FAILED(500),
+  /** The node's check hook exited non-zero or timed out. */
+  CHECK_FAILED(500),
+  /** The switch failed, or the node's activate hook exited non-zero or timed out after it. */
   ACTIVATE_FAILED(500),
+  /** The node's health hook failed during the health window after its switch. */
+  HEALTH_FAILED(500),
   /** A failure while applying that fits no phase (a bug, not the payload or the disk). */
   APPLY_FAILED(500),
   NODE_TIMEOUT(500),

@@ -260,6 +260,10 @@ public final class NodeMetrics {
               "fetching",
               NodeStatus.EXTRACTING,
               "extracting",
+              NodeStatus.CHECKING,
+              "checking",
               NodeStatus.ACTIVATING,
-              "activating"));
+              "activating",
+              NodeStatus.WATCHING,
+              "watching"));
 }

@@ -11,6 +11,7 @@ import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -18,8 +19,9 @@ import org.apache.pekko.pattern.Patterns;
 
 /**
  * Sends this node's applier progress to the deployment records, this node's peer-directory entry
- * and its metrics. A terminal status is sent at least once (asked again until the record
- * acknowledges it, as sharding may drop a message while a record moves); the others are told once.
+ * and its metrics. A terminal status, and {@code prepared} (which a two-phase rollout waits for),
+ * is sent at least once (asked again until the record acknowledges it, as sharding may drop a
+ * message while a record moves); the others are told once.
  */
 final class EntityReporter implements NodeReporter {
   /**
@@ -52,15 +54,22 @@ final class EntityReporter implements NodeReporter {
 
   @Override
   public void report(String project, String deploymentId, NodeStatus status, ErrorInfo error) {
+    report(project, deploymentId, status, error, null);
+  }
+
+  @Override
+  public void report(
+      String project, String deploymentId, NodeStatus status, ErrorInfo error, Instant switchedAt) {
     metrics.nodePhaseChanged(deploymentId, status);
-    if (status.isTerminal()) {
+    if (status.isTerminal() || status == NodeStatus.PREPARED) {
       Patterns.retry(
           () ->
               deployments
                   .entity(deploymentId)
                   .<Done>ask(
                       replyTo ->
-                          new DeploymentEntity.ReportNodeStatus(nodeName, status, error, replyTo),
+                          new DeploymentEntity.ReportNodeStatus(
+                              nodeName, status, error, switchedAt, replyTo),
                       Duration.ofSeconds(5)),
           TERMINAL_REPORT_ATTEMPTS,
           Duration.ofSeconds(2),
@@ -69,7 +78,7 @@ final class EntityReporter implements NodeReporter {
     } else {
       deployments
           .entity(deploymentId)
-          .tell(new DeploymentEntity.ReportNodeStatus(nodeName, status, error));
+          .tell(new DeploymentEntity.ReportNodeStatus(nodeName, status, error, switchedAt, null));
     }
     String activeNow = releases.activeRelease(project).orElse(null);
     directory.updateSelf(

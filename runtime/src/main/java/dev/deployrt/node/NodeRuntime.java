@@ -9,6 +9,7 @@ import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.hooks.HookRunner;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.peer.PayloadReplicator;
@@ -110,6 +111,7 @@ public final class NodeRuntime {
     this.deployments =
         Deployments.init(system, settings.deployment(), register, this::deploymentFinished);
     announceHoldings();
+    directory.updateSelf(s -> s.withHooks(settings.hooks().configured()));
 
     NodeReporter reporter =
         new EntityReporter(system, settings.nodeName(), deployments, releases, directory, metrics);
@@ -185,7 +187,9 @@ public final class NodeRuntime {
             reporter,
             project -> projectSettings.read(project).keepReleases(),
             settings.orphanSweepInterval(),
-            register),
+            register,
+            settings.hooks(),
+            HookRunner.open(settings.dataDir())),
         "applier",
         Props.empty());
   }

@@ -3,6 +3,7 @@ package dev.deployrt.node;
 import com.typesafe.config.Config;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.deployment.DeploymentSettings;
+import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.peer.DistributionSettings;
 import dev.deployrt.upload.UploadSettings;
 import java.net.InetAddress;
@@ -25,7 +26,8 @@ public record NodeSettings(
     DistributionSettings distribution,
     Duration progressInterval,
     Duration registerWriteTimeout,
-    Duration orphanSweepInterval) {
+    Duration orphanSweepInterval,
+    HookSettings hooks) {
 
   public static NodeSettings fromConfig(Config config) {
     Config deploy = config.getConfig("deploy");
@@ -38,7 +40,8 @@ public record NodeSettings(
         DistributionSettings.fromConfig(deploy),
         deploy.getDuration("upload.progress-interval"),
         deploy.getDuration("register.write-timeout"),
-        deploy.getDuration("storage.orphan-sweep-interval"));
+        deploy.getDuration("storage.orphan-sweep-interval"),
+        HookSettings.fromConfig(deploy));
   }
 
   /** The configured name, else the host name. */

@@ -248,7 +248,10 @@ final class StartupSweep {
     Set<String> released;
     try {
       released =
-          releaseStore.loadAll().stream().map(DesiredRelease::sha256).collect(Collectors.toSet());
+          releaseStore.loadAll().stream()
+              .flatMap(release -> release.inUse().stream())
+              .map(DesiredRelease::sha256)
+              .collect(Collectors.toSet());
     } catch (Exception e) {
       system
           .log()

@@ -1,6 +1,7 @@
 package dev.deployrt.peer;
 
 import dev.deployrt.serialization.JsonSerializable;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,18 +19,26 @@ import java.util.TreeSet;
  *     one
  * @param releaseBytes per project: the bytes of its release directories on the node, as the last
  *     prune left them (absent before the first; a node of an older version sends none)
+ * @param hooks per project: the hooks configured on the node ({@code check}, {@code activate},
+ *     {@code health}); never their commands
  */
 public record PeerState(
     String endpoint,
     Set<String> blobs,
     Map<String, ProjectState> projects,
-    Map<String, Long> releaseBytes)
+    Map<String, Long> releaseBytes,
+    Map<String, List<String>> hooks)
     implements JsonSerializable {
 
-  public static final PeerState EMPTY = new PeerState(null, Set.of(), Map.of(), Map.of());
+  public static final PeerState EMPTY = new PeerState(null, Set.of(), Map.of(), Map.of(), Map.of());
 
   public PeerState {
     releaseBytes = releaseBytes == null ? Map.of() : releaseBytes;
+    hooks = hooks == null ? Map.of() : hooks;
+  }
+
+  public PeerState withHooks(Map<String, List<String>> configured) {
+    return new PeerState(endpoint, blobs, projects, releaseBytes, Map.copyOf(configured));
   }
 
   /**
@@ -42,11 +51,11 @@ public record PeerState(
       implements JsonSerializable {}
 
   public PeerState withEndpoint(String url) {
-    return new PeerState(url, blobs, projects, releaseBytes);
+    return new PeerState(url, blobs, projects, releaseBytes, hooks);
   }
 
   public PeerState withBlobs(Set<String> all) {
-    return new PeerState(endpoint, Set.copyOf(new TreeSet<>(all)), projects, releaseBytes);
+    return new PeerState(endpoint, Set.copyOf(new TreeSet<>(all)), projects, releaseBytes, hooks);
   }
 
   public PeerState withBlob(String sha256, boolean held) {
@@ -56,18 +65,18 @@ public record PeerState(
     } else {
       updated.remove(sha256);
     }
-    return new PeerState(endpoint, Set.copyOf(updated), projects, releaseBytes);
+    return new PeerState(endpoint, Set.copyOf(updated), projects, releaseBytes, hooks);
   }
 
   public PeerState withProject(String project, ProjectState state) {
     TreeMap<String, ProjectState> updated = new TreeMap<>(projects);
     updated.put(project, state);
-    return new PeerState(endpoint, blobs, Map.copyOf(updated), releaseBytes);
+    return new PeerState(endpoint, blobs, Map.copyOf(updated), releaseBytes, hooks);
   }
 
   public PeerState withReleaseBytes(String project, long bytes) {
     TreeMap<String, Long> updated = new TreeMap<>(releaseBytes);
     updated.put(project, bytes);
-    return new PeerState(endpoint, blobs, projects, Map.copyOf(updated));
+    return new PeerState(endpoint, blobs, projects, Map.copyOf(updated), hooks);
   }
 }

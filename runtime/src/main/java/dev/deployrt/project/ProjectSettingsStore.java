@@ -2,6 +2,7 @@ package dev.deployrt.project;
 
 import dev.deployrt.persistence.sql.ProjectsSql;
 import dev.deployrt.readmodel.SharedPool;
+import dev.deployrt.rollout.Strategy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,14 +66,23 @@ public final class ProjectSettingsStore {
             change.keepPayloads() != null
                 ? change.keepPayloads()
                 : before == null ? null : before.keepPayloads();
-        Stored after = new Stored(releases, payloads, user, Instant.now().toEpochMilli());
+        StoredRollout rollout = StoredRollout.of(before).with(change.rollout());
+        Stored after = new Stored(releases, payloads, rollout, user, Instant.now().toEpochMilli());
         String sql = before == null ? ProjectsSql.INSERT_SETTINGS : ProjectsSql.UPDATE_SETTINGS;
         try (PreparedStatement s = c.prepareStatement(sql)) {
           setNullable(s, 1, after.keepReleases());
           setNullable(s, 2, after.keepPayloads());
-          s.setString(3, user);
-          s.setLong(4, after.updatedAtMs());
-          s.setString(5, project);
+          s.setString(3, rollout.strategy() == null ? null : rollout.strategy().apiName());
+          setNullable(s, 4, rollout.canaryNodes());
+          setNullable(s, 5, rollout.healthWindowS());
+          if (rollout.autoRevert() == null) {
+            s.setNull(6, Types.BOOLEAN);
+          } else {
+            s.setBoolean(6, rollout.autoRevert());
+          }
+          s.setString(7, user);
+          s.setLong(8, after.updatedAtMs());
+          s.setString(9, project);
           s.executeUpdate();
           return effective(project, after);
         } catch (SQLException raced) {
@@ -88,18 +98,47 @@ public final class ProjectSettingsStore {
   private ProjectSettings effective(String project, Stored stored) {
     if (stored == null) {
       return new ProjectSettings(
-          project, defaults.keepReleases(), defaults.keepPayloads(), null, null);
+          project,
+          defaults.keepReleases(),
+          defaults.keepPayloads(),
+          defaults.rollout(),
+          null,
+          null);
     }
+    StoredRollout r = stored.rollout();
     return new ProjectSettings(
         project,
         stored.keepReleases() != null ? stored.keepReleases() : defaults.keepReleases(),
         stored.keepPayloads() != null ? stored.keepPayloads() : defaults.keepPayloads(),
+        new ProjectSettings.RolloutChange(
+                r.strategy(), r.canaryNodes(), r.healthWindowS(), r.autoRevert())
+            .applyTo(defaults.rollout()),
         stored.updatedBy(),
         Instant.ofEpochMilli(stored.updatedAtMs()));
   }
 
   private record Stored(
-      Integer keepReleases, Integer keepPayloads, String updatedBy, long updatedAtMs) {}
+      Integer keepReleases,
+      Integer keepPayloads,
+      StoredRollout rollout,
+      String updatedBy,
+      long updatedAtMs) {}
+
+  /** The rollout settings a project set itself (null: the default's). */
+  private record StoredRollout(
+      Strategy strategy, Integer canaryNodes, Integer healthWindowS, Boolean autoRevert) {
+    static StoredRollout of(Stored stored) {
+      return stored == null ? new StoredRollout(null, null, null, null) : stored.rollout();
+    }
+
+    StoredRollout with(ProjectSettings.RolloutChange change) {
+      return new StoredRollout(
+          change.strategy() != null ? change.strategy() : strategy,
+          change.canaryNodes() != null ? change.canaryNodes() : canaryNodes,
+          change.healthWindowS() != null ? change.healthWindowS() : healthWindowS,
+          change.autoRevert() != null ? change.autoRevert() : autoRevert);
+    }
+  }
 
   private static Stored stored(Connection c, String project) throws SQLException {
     try (PreparedStatement s = c.prepareStatement(ProjectsSql.SELECT_SETTINGS)) {
@@ -108,11 +147,17 @@ public final class ProjectSettingsStore {
         if (!rs.next()) {
           return null;
         }
+        String strategy = rs.getString(3);
         return new Stored(
             (Integer) rs.getObject(1, Integer.class),
             (Integer) rs.getObject(2, Integer.class),
-            rs.getString(3),
-            rs.getLong(4));
+            new StoredRollout(
+                strategy == null ? null : Strategy.fromApiName(strategy),
+                (Integer) rs.getObject(4, Integer.class),
+                (Integer) rs.getObject(5, Integer.class),
+                (Boolean) rs.getObject(6, Boolean.class)),
+            rs.getString(7),
+            rs.getLong(8));
       }
     }
   }

@@ -84,7 +84,9 @@ public final class DeploymentRows {
         d.distributionDeadline(),
         d.eventCount(),
         d.lastProgressBytes(),
-        EventLog.EMPTY);
+        EventLog.EMPTY,
+        d.rollout(),
+        d.gate());
   }
 
   Deployment parse(String state) throws SQLException {

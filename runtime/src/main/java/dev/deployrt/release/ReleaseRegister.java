@@ -159,7 +159,7 @@ public final class ReleaseRegister {
                   LWWMap.empty(),
                   write,
                   askReplyTo,
-                  map -> putIfNewer(map, self, publish.release())),
+                  map -> putIfNewer(map, self, publish.release(), true)),
           rsp -> new UpdateDone(publish));
       // The replicator tells subscribers of changes only every notify-subscribers-interval;
       // flushing after the update (which it handles first, sent earlier from this thread) starts
@@ -213,7 +213,7 @@ public final class ReleaseRegister {
                     LWWMap.empty(),
                     Replicator.writeLocal(),
                     askReplyTo,
-                    map -> putIfNewer(map, self, release)),
+                    map -> putIfNewer(map, self, release, false)),
             rsp -> new Seeded());
       }
       return Behaviors.same();
@@ -235,12 +235,21 @@ public final class ReleaseRegister {
     }
   }
 
+  /**
+   * Puts {@code release} if it is newer than the project's entry; with {@code link}, it first
+   * learns its previous release from the entry it replaces ({@link DesiredRelease#after}); a seeded
+   * one keeps the previous release it was stored with.
+   */
   private static LWWMap<String, DesiredRelease> putIfNewer(
-      LWWMap<String, DesiredRelease> map, SelfUniqueAddress self, DesiredRelease release) {
-    DesiredRelease existing = map.getEntries().get(release.project());
-    if (existing != null && !release.isNewerThan(existing)) {
+      LWWMap<String, DesiredRelease> map,
+      SelfUniqueAddress self,
+      DesiredRelease given,
+      boolean link) {
+    DesiredRelease existing = map.getEntries().get(given.project());
+    if (existing != null && !given.isNewerThan(existing)) {
       return map;
     }
+    DesiredRelease release = link && existing != null ? given.after(existing) : given;
     long createdMicros =
         release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
     LWWRegister.Clock<DesiredRelease> clock =

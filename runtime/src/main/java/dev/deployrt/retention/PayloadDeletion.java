@@ -171,7 +171,8 @@ public final class PayloadDeletion {
   }
 
   private static void requireNotActive(Deployment d, DesiredRelease current) {
-    if (current != null && current.deploymentId().equals(d.deploymentId())) {
+    if (current != null
+        && current.inUse().stream().anyMatch(r -> r.deploymentId().equals(d.deploymentId()))) {
       throw new ApiException(
               ErrorCode.CONFLICT,
               "deployment "
@@ -245,6 +246,8 @@ public final class PayloadDeletion {
 
   /** Whether some project's current or incoming release uses the bytes {@code sha256}. */
   private static boolean released(Map<String, DesiredRelease> releases, String sha256) {
-    return releases.values().stream().anyMatch(release -> sha256.equals(release.sha256()));
+    return releases.values().stream()
+        .flatMap(release -> release.inUse().stream())
+        .anyMatch(release -> sha256.equals(release.sha256()));
   }
 }

@@ -81,7 +81,8 @@ class DeploymentEntityTest {
     var r =
         kit.<StatusReply<Deployment>>runCommand(
             replyTo ->
-                new DeploymentEntity.MarkPayloadStored("ab".repeat(32), 1234, targets, replyTo));
+                new DeploymentEntity.MarkPayloadStored(
+                    "ab".repeat(32), 1234, targets, null, replyTo));
     assertTrue(r.reply().isSuccess());
     return r.state();
   }
@@ -316,7 +317,7 @@ class DeploymentEntityTest {
         kit.<StatusReply<Deployment>>runCommand(
             replyTo ->
                 new DeploymentEntity.MarkPayloadStored(
-                    "ab".repeat(32), 1, List.of("node-1"), replyTo));
+                    "ab".repeat(32), 1, List.of("node-1"), null, replyTo));
     assertTrue(r.reply().isError());
     assertTrue(r.events().isEmpty());
     assertEquals(DeploymentStatus.FAILED, r.state().status());

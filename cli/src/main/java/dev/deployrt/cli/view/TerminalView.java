@@ -108,7 +108,7 @@ public final class TerminalView implements DeploymentView {
     if (m.contains("failed")) {
       return RED;
     }
-    if (m.contains("superseded")) {
+    if (m.contains("superseded") || m.contains("aborted") || m.contains("reverted")) {
       return YELLOW;
     }
     return m.contains("active") ? GREEN : "";

@@ -104,11 +104,14 @@ public final class ClusterRoutes extends AllDirectives {
         all -> {
           Map<String, PeerState> peers = upPeers();
           ArrayNode list = ApiJson.MAPPER.createArrayNode();
-          for (DesiredRelease release : new TreeMap<>(all).values()) {
+          for (DesiredRelease registered : new TreeMap<>(all).values()) {
+            // A release whose rollout is under way or stopped is not the project's current yet.
+            DesiredRelease current = registered.current();
+            DesiredRelease release = current != null ? current : registered;
             ObjectNode p = list.addObject();
             p.put("project", release.project());
-            p.put("deployment_id", release.deploymentId());
-            p.put("sha256", release.sha256());
+            p.put("deployment_id", current == null ? null : release.deploymentId());
+            p.put("sha256", current == null ? null : release.sha256());
             ObjectNode nodes = p.putObject("nodes");
             peers.forEach(
                 (name, peer) -> {

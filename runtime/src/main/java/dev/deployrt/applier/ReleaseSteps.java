@@ -1,0 +1,359 @@
+package dev.deployrt.applier;
+
+import dev.deployrt.archive.ArchiveExtractor;
+import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.hooks.HealthWatch;
+import dev.deployrt.hooks.HookRunner;
+import dev.deployrt.hooks.HookSettings;
+import dev.deployrt.hooks.ProjectHooks;
+import dev.deployrt.release.DesiredRelease;
+import dev.deployrt.rollout.Strategy;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The blocking steps of taking one release on this node (run by the {@link Applier}, one job per
+ * project at a time): fetch and extract it if it is not here, run its check hook, tell a two-phase
+ * rollout it is prepared, switch {@code current}, run the activate hook, watch the health hook for
+ * the rollout's health window, report it active; and the revert, which switches back to the release
+ * before. Each step reports the node's status; a failure is a {@link PhaseFailure} naming its phase
+ * (and, after the switch, when the node switched).
+ */
+final class ReleaseSteps {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseSteps.class);
+
+  /** How a job that applied a release ended. */
+  enum Applied {
+    /** Switched to and reported active. */
+    ACTIVE,
+    /** Prepared (and reported so), waiting for the rollout to let this node switch. */
+    PREPARED
+  }
+
+  private final String node;
+  private final ReleaseDirectory releases;
+  private final BlobSource blobs;
+  private final ArchiveLimits limits;
+  private final NodeReporter reporter;
+  private final HookSettings hooks;
+  private final HookRunner runner;
+  private final HealthWatch health;
+  private final ReleasePruning pruning;
+  private final Set<String> checked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  ReleaseSteps(
+      String node,
+      ReleaseDirectory releases,
+      BlobSource blobs,
+      ArchiveLimits limits,
+      NodeReporter reporter,
+      HookSettings hooks,
+      HookRunner runner,
+      ReleasePruning pruning) {
+    this.node = node;
+    this.releases = releases;
+    this.blobs = blobs;
+    this.limits = limits;
+    this.reporter = reporter;
+    this.hooks = hooks;
+    this.runner = runner;
+    this.health = new HealthWatch(runner);
+    this.pruning = pruning;
+  }
+
+  /**
+   * Takes {@code release}: everything up to the switch, then the switch itself only if {@code
+   * maySwitch} says so by then.
+   */
+  Applied apply(DesiredRelease release, BooleanSupplier cancelled, BooleanSupplier maySwitch)
+      throws PhaseFailure {
+    String project = release.project();
+    String id = release.deploymentId();
+    obtain(release, cancelled);
+    check(release, cancelled);
+    if (release.rollout().strategy() == Strategy.TWO_PHASE && release.targets().contains(node)) {
+      reporter.report(project, id, NodeStatus.PREPARED, null);
+    }
+    if (!maySwitch.getAsBoolean()) {
+      return Applied.PREPARED;
+    }
+    checkCancelled(cancelled);
+    reporter.report(project, id, NodeStatus.ACTIVATING, null);
+    String before = releases.activeRelease(project).orElse(null);
+    act("activate", null, () -> releases.activate(project, id));
+    Instant switchedAt = Instant.now();
+    ProjectHooks hooksHere = hooks.of(project);
+    Map<String, String> env = env(release, id, before);
+    if (hooksHere.activate() != null) {
+      runCommand(release, "activate", hooksHere.activate(), id, env, cancelled, switchedAt);
+    }
+    if (hooksHere.health() != null && release.rollout().healthWindowS() > 0) {
+      reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
+      watch(release, hooksHere.health(), env, cancelled, switchedAt);
+    }
+    ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, true);
+    reporter.report(project, id, NodeStatus.ACTIVE, null, switchedAt);
+    pruning.finish(aside);
+    return Applied.ACTIVE;
+  }
+
+  /** Fetches and extracts the release unless it is here (as a directory, or an alias of one). */
+  private void obtain(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
+    String project = release.project();
+    String id = release.deploymentId();
+    String source = release.sourceDeploymentId();
+    if (!releases.hasRelease(project, id)
+        && source != null
+        && releases.hasRelease(project, source)) {
+      act("activate", null, () -> releases.createAlias(project, id, source));
+      reporter.log(
+          id,
+          LogEntry.LOG,
+          "activate",
+          "release of deployment "
+              + source
+              + " is already on "
+              + node
+              + ": switching back to it without fetching or extracting",
+          Map.of());
+    }
+    if (!releases.hasRelease(project, id)) {
+      reporter.report(project, id, NodeStatus.FETCHING, null);
+      fetchAndExtract(release, cancelled);
+    }
+  }
+
+  /** Runs the check hook in the new release, once per release per run of this node. */
+  private void check(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
+    ProjectHooks.Command hook = hooks.of(release.project()).check();
+    String id = release.deploymentId();
+    if (hook == null || checked.contains(id)) {
+      return;
+    }
+    reporter.report(release.project(), id, NodeStatus.CHECKING, null);
+    String current = releases.activeRelease(release.project()).orElse(null);
+    runCommand(release, "check", hook, id, env(release, id, current), cancelled, null);
+    checked.add(id);
+  }
+
+  /**
+   * Switches the project back from {@code release} to the release before it (or to none, if it was
+   * the first), running the activate hook again, and reports the node {@code reverted}.
+   */
+  void revert(DesiredRelease release, BooleanSupplier cancelled) {
+    String project = release.project();
+    String id = release.deploymentId();
+    DesiredRelease previous = release.previous();
+    try {
+      if (previous == null) {
+        act("revert", null, () -> releases.deactivate(project));
+      } else {
+        obtain(previous, cancelled);
+        act("revert", null, () -> releases.activate(project, previous.deploymentId()));
+        ProjectHooks.Command activate = hooks.of(project).activate();
+        if (activate != null) {
+          Map<String, String> env = env(previous, previous.deploymentId(), id);
+          runCommand(release, "revert", activate, previous.deploymentId(), env, cancelled, null);
+        }
+      }
+      reporter.log(
+          id,
+          LogEntry.PHASE,
+          "revert",
+          node
+              + " switched back to "
+              + (previous == null
+                  ? "no release (this was the project's first)"
+                  : previous.deploymentId()),
+          Map.of());
+      reporter.report(project, id, NodeStatus.REVERTED, null);
+    } catch (PhaseFailure e) {
+      log.warn("reverting {} of project {} failed", id, project, e);
+      reporter.report(project, id, NodeStatus.REVERTED, PhaseFailure.errorInfo(e, node));
+    }
+  }
+
+  /**
+   * Runs a hook command in the release {@code inRelease}, logging its output on the deployment.
+   *
+   * @param phase {@code check}, {@code activate} or {@code revert} (which runs the activate hook)
+   */
+  private void runCommand(
+      DesiredRelease release,
+      String phase,
+      ProjectHooks.Command hook,
+      String inRelease,
+      Map<String, String> env,
+      BooleanSupplier cancelled,
+      Instant switchedAt)
+      throws PhaseFailure {
+    String failedPhase = phase.equals("revert") ? "revert" : phase;
+    HookRunner.Run run =
+        step(
+            failedPhase,
+            switchedAt,
+            () ->
+                runner.run(
+                    phase.equals("revert") ? "activate" : phase,
+                    hook,
+                    releases.releasePath(release.project(), inRelease).toAbsolutePath(),
+                    env,
+                    cancelled));
+    for (String line : run.lastLines()) {
+      reporter.log(release.deploymentId(), LogEntry.LOG, phase, line, Map.of());
+    }
+    reporter.log(
+        release.deploymentId(), LogEntry.LOG, phase, node + ": " + run.summary(), Map.of());
+    if (!run.ok()) {
+      throw new PhaseFailure(failedPhase, new IOException(run.summary()), switchedAt);
+    }
+  }
+
+  private void watch(
+      DesiredRelease release,
+      ProjectHooks.Health hook,
+      Map<String, String> env,
+      BooleanSupplier cancelled,
+      Instant switchedAt)
+      throws PhaseFailure {
+    String id = release.deploymentId();
+    HealthWatch.Result result =
+        step(
+            "health",
+            switchedAt,
+            () ->
+                health.watch(
+                    hook,
+                    release.rollout().healthWindow(),
+                    releases.releasePath(release.project(), id).toAbsolutePath(),
+                    env,
+                    cancelled));
+    if (!result.healthy()) {
+      throw new PhaseFailure(
+          "health",
+          new IOException(hook.failures() + " health check(s) in a row failed: " + result.reason()),
+          switchedAt);
+    }
+    reporter.log(
+        id,
+        LogEntry.PHASE,
+        "health",
+        node
+            + " stayed healthy for "
+            + release.rollout().healthWindowS()
+            + " s ("
+            + result.polls()
+            + " checks of "
+            + hook.describe()
+            + ")",
+        Map.of("polls", (long) result.polls()));
+  }
+
+  /** The variables a hook runs with (API.md). */
+  private Map<String, String> env(DesiredRelease release, String inRelease, String previous) {
+    String project = release.project();
+    return Map.of(
+        "DEPLOY_PROJECT",
+        project,
+        "DEPLOY_DEPLOYMENT_ID",
+        inRelease,
+        "DEPLOY_RELEASE_DIR",
+        releases.releasePath(project, inRelease).toAbsolutePath().toString(),
+        "DEPLOY_PREVIOUS_RELEASE_DIR",
+        previous == null
+            ? ""
+            : releases.releasePath(project, previous).toAbsolutePath().toString());
+  }
+
+  /**
+   * Fetch and extraction overlap: the archive is extracted into the release's staging directory
+   * while the payload arrives, and the directory is published only once the payload's digest
+   * matched. Each fetch attempt starts from an empty directory.
+   */
+  private void fetchAndExtract(DesiredRelease release, BooleanSupplier cancelled)
+      throws PhaseFailure {
+    String project = release.project();
+    String id = release.deploymentId();
+    try {
+      releases.createRelease(
+          project,
+          id,
+          dir -> {
+            try {
+              blobs.obtain(
+                  release,
+                  cancelled,
+                  () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
+                  in -> {
+                    ReleaseDirectory.emptyDirectory(dir);
+                    ArchiveExtractor.extract(in, dir, limits, cancelled);
+                  });
+            } catch (IOException | RuntimeException e) {
+              throw e;
+            } catch (Exception e) {
+              throw new IOException(e);
+            }
+          });
+    } catch (CancellationException e) {
+      throw e;
+    } catch (BlobSource.ExtractionFailed e) {
+      throw new PhaseFailure("extract", e.getCause());
+    } catch (Exception e) {
+      throw new PhaseFailure("fetch", e);
+    }
+  }
+
+  private static void checkCancelled(BooleanSupplier cancelled) {
+    if (cancelled.getAsBoolean()) {
+      throw new CancellationException("superseded");
+    }
+  }
+
+  private interface Step<T> {
+    T run() throws Exception;
+  }
+
+  private interface VoidStep {
+    void run() throws Exception;
+  }
+
+  private static void act(String phase, Instant switchedAt, VoidStep step) throws PhaseFailure {
+    step(
+        phase,
+        switchedAt,
+        () -> {
+          step.run();
+          return null;
+        });
+  }
+
+  private static <T> T step(String phase, Instant switchedAt, Step<T> step) throws PhaseFailure {
+    try {
+      return step.run();
+    } catch (CancellationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new PhaseFailure(phase, e, switchedAt);
+    }
+  }
+
+  /** Releases a job needs besides the ones pruning keeps anyway. */
+  static Set<String> needed(DesiredRelease release) {
+    Set<String> needed = new HashSet<>();
+    needed.add(release.deploymentId());
+    if (release.sourceDeploymentId() != null) {
+      needed.add(release.sourceDeploymentId());
+    }
+    if (release.previous() != null) {
+      needed.add(release.previous().deploymentId());
+    }
+    return needed;
+  }
+}
