@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -202,8 +203,14 @@ public final class ReleaseDirectory {
     }
   }
 
-  /** Points {@code current} at the release, atomically. The release must exist. */
-  public void activate(String project, String deploymentId) throws IOException {
+  /**
+   * Points {@code current} at the release, atomically, and makes that durable. The release must
+   * exist.
+   *
+   * @return when the switch happened: the moment the new link was renamed over the old one (readers
+   *     see the new release from then on), before it was synced
+   */
+  public Instant activate(String project, String deploymentId) throws IOException {
     if (!hasRelease(project, deploymentId)) {
       throw new NoSuchFileException(
           releasePath(project, deploymentId).toString(), null, "release is missing");
@@ -218,6 +225,7 @@ public final class ReleaseDirectory {
       Files.deleteIfExists(fresh);
       throw e;
     }
+    Instant switched = Instant.now();
     syncDirectory(projectDir);
     Files.writeString(
         projectDir.resolve(ACTIVATIONS),
@@ -225,6 +233,7 @@ public final class ReleaseDirectory {
         StandardOpenOption.CREATE,
         StandardOpenOption.APPEND,
         StandardOpenOption.SYNC);
+    return switched;
   }
 
   /**

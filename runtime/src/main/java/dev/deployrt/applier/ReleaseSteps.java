@@ -87,8 +87,7 @@ final class ReleaseSteps {
     checkCancelled(cancelled);
     reporter.report(project, id, NodeStatus.ACTIVATING, null);
     String before = releases.activeRelease(project).orElse(null);
-    act("activate", null, () -> releases.activate(project, id));
-    Instant switchedAt = Instant.now();
+    Instant switchedAt = step("activate", null, () -> releases.activate(project, id));
     ProjectHooks hooksHere = hooks.of(project);
     Map<String, String> env = env(release, id, before);
     if (hooksHere.activate() != null) {

@@ -5,11 +5,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -29,8 +32,9 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * {@link Published} once the write reached every reachable node (written to all at once, so no
  * applier waits for gossip; if some node did not answer in time, it is applied locally and
  * spreading by gossip), or {@link Superseded} when a newer release was already registered. This
- * node's subscribers hear of a release it publishes at once; other nodes' within their replicator's
- * {@code notify-subscribers-interval} of receiving it.
+ * node's subscribers hear of a release it publishes at once; other nodes' as soon as the write
+ * reached them (this register then asks theirs to flush, {@link FlushChanges}), or at the latest
+ * within their replicator's {@code notify-subscribers-interval} of receiving it.
  *
  * <p>Durability: every published release is also written to the {@link ReleaseStore} (off the
  * actor), and a starting node seeds the register from it ({@link Seed}), so what each project
@@ -72,6 +76,19 @@ public final class ReleaseRegister {
 
   private record UpdateDone(Publish publish) implements Command {}
 
+  /**
+   * From another node's register, once a release it published reached every node: tell this node's
+   * subscribers now rather than at the replicator's next notify tick (so every applier hears of a
+   * rollout's switch order within about one network hop of the others).
+   */
+  public record FlushChanges(String from) implements Command, JsonSerializable {}
+
+  /** Every node's register, from the receptionist. */
+  public static final ServiceKey<Command> SERVICE_KEY =
+      ServiceKey.create(Command.class, "release-register");
+
+  private record RegistersChanged(Receptionist.Listing listing) implements Command {}
+
   private record Seeded() implements Command {}
 
   private record ReadForPublish(
@@ -109,6 +126,7 @@ public final class ReleaseRegister {
     private final ActorRef<Replicator.Command> localReplicator;
     private final Replicator.WriteConsistency write;
     private final List<ActorRef<Map<String, DesiredRelease>>> subscribers = new ArrayList<>();
+    private Set<ActorRef<Command>> registers = Set.of();
     private Map<String, DesiredRelease> current = Map.of();
 
     Running(
@@ -123,6 +141,10 @@ public final class ReleaseRegister {
       this.localReplicator = DistributedData.get(ctx.getSystem()).replicator();
       this.write = new Replicator.WriteAll(writeTimeout);
       replicator.subscribe(KEY, Changed::new);
+      ActorRef<Receptionist.Listing> listings =
+          ctx.messageAdapter(Receptionist.Listing.class, RegistersChanged::new);
+      ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
+      ctx.getSystem().receptionist().tell(Receptionist.subscribe(SERVICE_KEY, listings));
     }
 
     Behavior<Command> behavior() {
@@ -148,6 +170,18 @@ public final class ReleaseRegister {
                 return Behaviors.same();
               })
           .onMessage(Changed.class, this::onChanged)
+          .onMessage(
+              RegistersChanged.class,
+              changed -> {
+                registers = changed.listing().getServiceInstances(SERVICE_KEY);
+                return Behaviors.same();
+              })
+          .onMessage(
+              FlushChanges.class,
+              flush -> {
+                localReplicator.tell(Replicator.flushChanges());
+                return Behaviors.same();
+              })
           .build();
     }
 
@@ -169,6 +203,9 @@ public final class ReleaseRegister {
     }
 
     private Behavior<Command> onUpdateDone(UpdateDone done) {
+      // The write reached the other nodes (or timed out): let them tell their appliers at once.
+      FlushChanges flush = new FlushChanges(ctx.getSelf().path().address().toString());
+      registers.stream().filter(r -> !r.equals(ctx.getSelf())).forEach(r -> r.tell(flush));
       // Whatever the write consistency reached, the local replica has the decision; read it.
       replicator.askGet(
           askReplyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), askReplyTo),
