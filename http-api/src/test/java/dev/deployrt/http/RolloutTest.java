@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -156,6 +157,13 @@ class RolloutTest {
     JsonNode v2 = deploy("hello", HelloService.payload("v2", false), 201);
     assertEquals("reverted", v2.get("status").asText(), v2.toPrettyString());
     assertEquals("HEALTH_FAILED", v2.path("error").path("code").asText(), v2.toPrettyString());
+    Duration took =
+        Duration.between(
+            Instant.parse(v2.get("created_at").asText()),
+            Instant.parse(v2.get("completed_at").asText()));
+    assertTrue(
+        took.compareTo(Duration.ofSeconds(2 + 15)) < 0,
+        "reverted within the health window plus a few seconds: " + took);
     for (String n : NAMES) {
       assertEquals("reverted", nodeStatus(v2, n), v2.toPrettyString());
       assertEquals(v1Id, current(n, "hello"), n + " runs v1 again");
@@ -171,6 +179,23 @@ class RolloutTest {
       }
     }
     assertTrue(found, projects.toPrettyString());
+
+    // A node joining now converges to v1, not to the release the cluster reverted.
+    int port = HelloService.freePort();
+    Map<String, Object> settings = new HashMap<>(database);
+    settings.putAll(hello.hooks("hello", "node-4", port));
+    settings.put("deploy.cluster.seed-nodes", first().clusterHostPort());
+    try (TestNode late = TestNode.start(root.resolve("node-4"), "node-4", settings)) {
+      await(
+          () -> {
+            assertEquals(v1Id, current("node-4", "hello"), "the late joiner runs v1");
+            assertEquals("v1", HelloService.version(port), "and its service answers v1");
+          });
+      assertFalse(
+          hasRelease("node-4", "hello", v2.get("deployment_id").asText()),
+          "it never fetched the reverted release");
+    }
+    first().awaitMembersUp(3);
   }
 
   @Test
