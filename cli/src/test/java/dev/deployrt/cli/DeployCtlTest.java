@@ -105,6 +105,26 @@ class DeployCtlTest {
     CliRun refused = run("settings", "cli-settings", "--keep-payloads", "0");
     assertEquals(2, refused.exit(), refused.toString());
     assertTrue(refused.err().contains("keep_payloads"), refused.toString());
+
+    CliRun rollout =
+        run(
+            "settings",
+            "cli-settings",
+            "--strategy",
+            "canary",
+            "--canary-nodes",
+            "2",
+            "--health-window",
+            "9",
+            "--no-auto-revert");
+    assertEquals(0, rollout.exit(), rollout.toString());
+    assertTrue(
+        rollout.out().contains("canary (2 first), health window 9 s, auto-revert off"),
+        rollout.toString());
+    assertTrue(rollout.out().contains("keep releases: 3"), "the others stay: " + rollout);
+    CliRun badStrategy = run("settings", "cli-settings", "--strategy", "blue-green");
+    assertEquals(2, badStrategy.exit(), badStrategy.toString());
+    assertTrue(badStrategy.err().contains("all-at-once"), badStrategy.toString());
   }
 
   private Path current(String project) {

@@ -41,10 +41,12 @@ class ClusterRetentionTest {
   private final Map<String, TestNode> nodes = new TreeMap<>();
   private Path root;
 
+  /** Stops every node (also at the end of the test, before JUnit deletes their directories). */
   @AfterAll
   void stopAll() {
     List<TestNode> all = new ArrayList<>(nodes.values());
     java.util.Collections.reverse(all);
+    nodes.clear();
     all.forEach(TestNode::close);
   }
 
@@ -102,6 +104,14 @@ class ClusterRetentionTest {
   @Test
   void thirtyDeploysLeaveTheNewestReleasesAndPayloadsOnEveryNode(@TempDir Path dir) {
     root = dir;
+    try {
+      thirtyDeploys();
+    } finally {
+      stopAll(); // before JUnit deletes the nodes' directories
+    }
+  }
+
+  private void thirtyDeploys() {
     TestNode first = start("node-1", null);
     start("node-2", first.clusterHostPort());
     start("node-3", first.clusterHostPort());

@@ -68,7 +68,12 @@ class RolloutCrashTest {
     List<String> names = List.of("node-1", "node-2", "node-3");
     for (String name : names) {
       ports.put(name, HelloService.freePort());
-      Map<String, Object> hooks = new HashMap<>(hello.hooks(PROJECT, name, ports.get(name)));
+      // node-3's watch tolerates 100 failed polls (20 s), the others' 10 (2 s): a broken release
+      // fails on node-1 and node-2 first, which leaves the test time to kill node-3 while it
+      // watches.
+      int failures = name.equals("node-3") ? 100 : 10;
+      Map<String, Object> hooks =
+          new HashMap<>(hello.hooks(PROJECT, name, ports.get(name), failures));
       hooks.put(
           "deploy.hooks." + PROJECT + ".check.command",
           List.of(HelloService.python(), check.toString(), root.toString(), name));

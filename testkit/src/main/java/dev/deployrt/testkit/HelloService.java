@@ -53,6 +53,11 @@ public final class HelloService {
    * row fail it).
    */
   public Map<String, Object> hooks(String project, String node, int port) {
+    return hooks(project, node, port, 3);
+  }
+
+  /** As {@link #hooks(String, String, int)}, failing the watch after {@code failures} in a row. */
+  public Map<String, Object> hooks(String project, String node, int port, int failures) {
     String prefix = "deploy.hooks." + project + ".";
     return Map.of(
         prefix + "activate.command",
@@ -68,7 +73,7 @@ public final class HelloService {
         prefix + "health.interval",
         "200ms",
         prefix + "health.failures",
-        3);
+        failures);
   }
 
   /** What the service on {@code port} answers at {@code /}, or null if nothing answers. */
