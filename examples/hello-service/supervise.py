@@ -5,7 +5,7 @@ node just switched to.
 Usage (as a node's deploy.hooks.<project>.activate command): supervise.py PORT PIDFILE
 Stops the copy whose pid PIDFILE holds, starts $DEPLOY_RELEASE_DIR/server.py PORT in its own
 session (so it outlives this hook), records its pid, and exits 0 once it answers on PORT, or 1
-if it does not within 5 s.
+if it does not within 15 s.
 """
 import os
 import signal
@@ -13,6 +13,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+
+def gone(pid):
+    """True once the process has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def stop(pidfile):
@@ -23,9 +32,7 @@ def stop(pidfile):
     except (OSError, ValueError):
         return
     for _ in range(30):
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if gone(pid):
             return
         time.sleep(0.1)
     try:
@@ -48,14 +55,14 @@ def main():
     with open(pidfile + ".tmp", "w", encoding="utf-8") as f:
         f.write(str(service.pid))
     os.replace(pidfile + ".tmp", pidfile)
-    for _ in range(50):
+    for _ in range(150):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
                 print(f"started {os.path.basename(release)} on port {port}: {r.read().decode().strip()}")
                 return 0
         except OSError:
             time.sleep(0.1)
-    print(f"the service did not answer on port {port} within 5 s")
+    print(f"the service did not answer on port {port} within 15 s")
     return 1
 
 

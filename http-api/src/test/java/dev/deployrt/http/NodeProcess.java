@@ -1,9 +1,9 @@
 package dev.deployrt.http;
 
+import dev.deployrt.testkit.Ports;
 import dev.deployrt.testkit.Unprivileged;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,23 +33,9 @@ final class NodeProcess {
     this.jvmOptions = jvmOptions;
   }
 
-  /**
-   * A port that is free now, below Linux's ephemeral range (32768 and up): a port the kernel handed
-   * out for a listener of ours could be given to some outgoing connection before the node process
-   * binds it (seen once: the node failed to start with "Address already in use").
-   */
+  /** A free loopback port outside the ephemeral range ({@link Ports#free}). */
   static int freePort() {
-    java.util.concurrent.ThreadLocalRandom random =
-        java.util.concurrent.ThreadLocalRandom.current();
-    for (int attempt = 0; attempt < 200; attempt++) {
-      int port = random.nextInt(20_000, 32_000);
-      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-        return s.getLocalPort();
-      } catch (IOException taken) {
-        // try another
-      }
-    }
-    throw new UncheckedIOException(new IOException("no free port in 20000-31999"));
+    return Ports.free();
   }
 
   String clusterHostPort() {

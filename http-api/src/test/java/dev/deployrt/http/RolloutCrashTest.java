@@ -1,6 +1,7 @@
 package dev.deployrt.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
@@ -170,10 +171,14 @@ class RolloutCrashTest {
         .toString();
   }
 
-  private void assertEveryNodeRuns(String id, String version) throws IOException {
+  private void assertEveryNodeRuns(String id, String version, JsonNode deployment)
+      throws IOException {
     for (NodeProcess n : nodes) {
       assertEquals(id, current(n), n.name + "'s current");
-      assertEquals(version, HelloService.version(ports.get(n.name)), n.name + "'s service");
+      assertEquals(
+          version,
+          HelloService.version(ports.get(n.name)),
+          n.name + "'s service; the deployment: " + deployment.toPrettyString());
     }
   }
 
@@ -200,7 +205,7 @@ class RolloutCrashTest {
     JsonNode done = awaitTerminal(v2);
     assertEquals("succeeded", done.get("status").asText(), done.toPrettyString());
     cluster.awaitClusterOf(nodes, 3, WAIT);
-    assertEveryNodeRuns(v2, "v2");
+    assertEveryNodeRuns(v2, "v2", done);
     healthyId = v2;
   }
 
@@ -218,8 +223,13 @@ class RolloutCrashTest {
     node(3).start();
     JsonNode done = awaitTerminal(v3);
     assertEquals("reverted", done.get("status").asText(), done.toPrettyString());
-    assertEquals("reverted", done.path("nodes").path("node-3").path("status").asText());
+    JsonNode node3 = done.path("nodes").path("node-3");
+    assertEquals("reverted", node3.path("status").asText(), done.toPrettyString());
+    assertEquals("HEALTH_FAILED", done.path("error").path("code").asText(), done.toPrettyString());
+    assertTrue(
+        node3.path("error").isNull(),
+        "node-3 switched back without a failure: " + done.toPrettyString());
     cluster.awaitClusterOf(nodes, 3, WAIT);
-    assertEveryNodeRuns(healthyId, "v2");
+    assertEveryNodeRuns(healthyId, "v2", done);
   }
 }

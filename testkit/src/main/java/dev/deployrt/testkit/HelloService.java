@@ -3,7 +3,6 @@ package dev.deployrt.testkit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -106,13 +105,13 @@ public final class HelloService {
     }
   }
 
-  /** A free loopback port. */
+  /**
+   * A free loopback port for a copy of the service, outside the ephemeral range ({@link
+   * Ports#free}): the service binds it again after every restart, so an outgoing connection must
+   * not be handed it meanwhile.
+   */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Ports.free();
   }
 
   /** The Python 3 the hooks run (the system's, so it works for any user). */
