@@ -1,11 +1,11 @@
 package dev.deployrt.http;
 
 import com.typesafe.config.Config;
-import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.http.auth.AccountSettings;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.node.NodeConfig;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.node.NodeSettings;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -51,9 +51,10 @@ public final class NodeMain {
     useCommonPoolForAsyncCallbacks();
     Config config = NodeConfig.load();
     AccountSettings accounts;
-    try {
+    NodeSettings settings;
+    try { // a wrong account or hook stops the start here, before the node joins anything
       accounts = AccountSettings.fromConfig(config);
-      HookSettings.fromConfig(config.getConfig("deploy")); // a wrong hook stops the start here
+      settings = NodeSettings.fromConfig(config);
     } catch (IllegalArgumentException e) {
       log.error("node failed to start: {}", e.getMessage());
       System.exit(2);
@@ -62,7 +63,7 @@ public final class NodeMain {
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), NodeConfig.SYSTEM_NAME, config);
     try {
-      NodeRuntime node = NodeRuntime.init(system);
+      NodeRuntime node = NodeRuntime.init(system, settings);
       UserStore users = UserStore.start(node, accounts);
       OperationsApi api = new OperationsApi(node, users);
       String host = api.settings().host();

@@ -104,31 +104,6 @@ public final class Applier {
   /** The register as last heard, read by jobs to know whether they may switch yet. */
   private final Map<String, DesiredRelease> latest = new ConcurrentHashMap<>();
 
-  /** A node without hooks. */
-  public static Behavior<Command> create(
-      String node,
-      ReleaseDirectory releases,
-      BlobSource blobs,
-      ArchiveLimits limits,
-      Executor blocking,
-      NodeReporter reporter,
-      KeepReleases keepReleases,
-      Duration pruneInterval,
-      ActorRef<ReleaseRegister.Command> register) {
-    return create(
-        node,
-        releases,
-        blobs,
-        limits,
-        blocking,
-        reporter,
-        keepReleases,
-        pruneInterval,
-        register,
-        HookSettings.NONE,
-        null);
-  }
-
   /**
    * Subscribes to {@code register} and converges to what it says.
    *

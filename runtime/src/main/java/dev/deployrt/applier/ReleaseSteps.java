@@ -193,14 +193,14 @@ final class ReleaseSteps {
       BooleanSupplier cancelled,
       Instant switchedAt)
       throws PhaseFailure {
-    String failedPhase = phase.equals("revert") ? "revert" : phase;
+    String hookName = phase.equals("revert") ? "activate" : phase;
     HookRunner.Run run =
         step(
-            failedPhase,
+            phase,
             switchedAt,
             () ->
                 runner.run(
-                    phase.equals("revert") ? "activate" : phase,
+                    hookName,
                     hook,
                     releases.releasePath(release.project(), inRelease).toAbsolutePath(),
                     env,
@@ -211,7 +211,7 @@ final class ReleaseSteps {
     reporter.log(
         release.deploymentId(), LogEntry.LOG, phase, node + ": " + run.summary(), Map.of());
     if (!run.ok()) {
-      throw new PhaseFailure(failedPhase, new IOException(run.summary()), switchedAt);
+      throw new PhaseFailure(phase, new IOException(run.summary()), switchedAt);
     }
   }
 

@@ -3,8 +3,8 @@ package dev.deployrt.deployment;
 import dev.deployrt.deployment.DeploymentEntity.Completed;
 import dev.deployrt.deployment.DeploymentEntity.Event;
 import dev.deployrt.deployment.DeploymentEntity.NodeStatusChanged;
-import dev.deployrt.deployment.DeploymentEntity.RolloutStopped;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.rollout.Gate;
 import dev.deployrt.rollout.Stop;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,25 +42,20 @@ final class DistributionEnd {
     List<Event> events = new ArrayList<>();
     Deployment after = state;
     if (!state.gate().isOpen() && state.gate().stop() == null) {
+      Gate gate = state.gate();
       after =
-          add(
+          RolloutProgress.stopRollout(
               events,
-              after,
-              new RolloutStopped(
-                  state.gate().stopped(Stop.ABORTED),
-                  null,
-                  "rollout stopped: not every target was ready within "
-                      + timeout.toSeconds()
-                      + " s; no other node will switch",
-                  at));
-      for (String node : state.targetNodes()) {
-        NodeResult r = state.nodes().get(node);
-        if (r.status() == NodeStatus.PREPARED
-            || (r.status() == NodeStatus.PENDING && !state.gate().mayStart(node))) {
-          after =
-              add(events, after, new NodeStatusChanged(node, NodeStatus.ABORTED, null, null, at));
-        }
-      }
+              state,
+              Stop.ABORTED,
+              null,
+              "rollout stopped: not every target was ready within "
+                  + timeout.toSeconds()
+                  + " s; no other node will switch",
+              at,
+              (node, r) ->
+                  r.status() == NodeStatus.PREPARED
+                      || (r.status() == NodeStatus.PENDING && !gate.mayStart(node)));
     }
     Deployment before = after;
     endUnfinished(

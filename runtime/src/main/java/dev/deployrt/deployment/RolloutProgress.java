@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiPredicate;
 
 /**
  * What a node's report does to a distributing deployment, as journal events: the node's new status,
@@ -159,17 +160,34 @@ final class RolloutProgress {
                 + describe(cause)
                 + "; every node that switched goes back to the release before"
             : "rollout stopped: " + describe(cause) + "; no other node will switch";
-    Deployment after =
-        add(events, d, new RolloutStopped(d.gate().stopped(why), cause, message, at));
-    return abortUnswitched(events, after, at);
+    return stopRollout(
+        events,
+        d,
+        why,
+        cause,
+        message,
+        at,
+        (node, r) -> !r.status().isTerminal() && !r.status().mayHaveSwitched());
   }
 
-  /** Every target that has not switched and has not ended is aborted. */
-  static Deployment abortUnswitched(List<Event> events, Deployment d, Instant at) {
-    Deployment after = d;
+  /**
+   * The rollout stops ({@code why}, told as {@code message}); then every target whose result {@code
+   * abort} accepts (node, result) ends {@code aborted}. The state after both.
+   */
+  static Deployment stopRollout(
+      List<Event> events,
+      Deployment d,
+      Stop why,
+      ErrorInfo cause,
+      String message,
+      Instant at,
+      BiPredicate<String, NodeResult> abort) {
+    Deployment stopped =
+        add(events, d, new RolloutStopped(d.gate().stopped(why), cause, message, at));
+    Deployment after = stopped;
     for (String node : d.targetNodes()) {
       NodeResult r = d.nodes().get(node);
-      if (r != null && !r.status().isTerminal() && !r.status().mayHaveSwitched()) {
+      if (r != null && abort.test(node, r)) {
         after = add(events, after, new NodeStatusChanged(node, NodeStatus.ABORTED, null, null, at));
       }
     }

@@ -248,7 +248,12 @@ public final class NodeRuntime {
   }
 
   public static NodeRuntime init(ActorSystem<?> system) {
-    return new NodeRuntime(system, NodeSettings.fromConfig(system.settings().config()));
+    return init(system, NodeSettings.fromConfig(system.settings().config()));
+  }
+
+  /** Starts the node with {@code settings}, read beforehand from {@code system}'s configuration. */
+  public static NodeRuntime init(ActorSystem<?> system, NodeSettings settings) {
+    return new NodeRuntime(system, settings);
   }
 
   public EntityRef<DeploymentEntity.Command> deployment(String deploymentId) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
 import java.nio.file.Files;
@@ -92,7 +93,9 @@ class ApplierPruneTest {
                 return 2;
               },
               Duration.ofHours(1),
-              register.getRef()));
+              register.getRef(),
+              HookSettings.NONE,
+              null));
       @SuppressWarnings("unchecked")
       ReleaseRegister.Subscribe subscribe =
           (ReleaseRegister.Subscribe) register.expectMessageClass(ReleaseRegister.Subscribe.class);
@@ -152,7 +155,9 @@ class ApplierPruneTest {
                 return 2;
               },
               Duration.ofMillis(200),
-              register.getRef()));
+              register.getRef(),
+              HookSettings.NONE,
+              null));
       ReleaseRegister.Subscribe subscribe =
           register.expectMessageClass(ReleaseRegister.Subscribe.class);
       subscribe.subscriber().tell(Map.of("web", release("b", null, 2)));

@@ -70,7 +70,7 @@ class RolloutEntityTest {
                 r -> new DeploymentEntity.MarkPayloadStored("ab".repeat(32), 10, TARGETS, plan, r))
             .state();
     assertEquals(DeploymentStatus.DISTRIBUTING, d.status());
-    assertEquals(gateOf(publishedRelease()), d.gate());
+    assertEquals(publishedRelease().gate(), d.gate());
     return d;
   }
 
@@ -80,10 +80,6 @@ class RolloutEntityTest {
       c = register.receiveMessage();
     } while (!(c instanceof ReleaseRegister.Publish));
     return ((ReleaseRegister.Publish) c).release();
-  }
-
-  private static dev.deployrt.rollout.Gate gateOf(DesiredRelease r) {
-    return r.gate();
   }
 
   private Deployment report(String node, NodeStatus status) {
