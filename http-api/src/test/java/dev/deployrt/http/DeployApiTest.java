@@ -96,6 +96,23 @@ class DeployApiTest {
     assertEquals("<h1>raw</h1>", Files.readString(current.resolve("index.html")));
     assertTrue(Files.isExecutable(current.resolve("bin/start.sh")));
     assertEquals(d, node.get("/deployments/" + id), "GET returns the same resource");
+    // The receiving node extracted the archive while it arrived: no fetch or extract afterwards.
+    List<String> messages = new java.util.ArrayList<>();
+    for (JsonNode e : d.get("events")) {
+      messages.add(e.get("message").asText());
+      assertFalse(
+          e.get("type").asText().equals("phase")
+              && List.of("fetch", "extract").contains(e.path("phase").asText()),
+          "no fetch or extract after the upload: " + e);
+    }
+    assertTrue(
+        messages.contains("node-1 extracted the release while the payload arrived"),
+        messages.toString());
+    try (var releases = Files.list(projectDir("web").resolve("releases"))) {
+      assertTrue(
+          releases.noneMatch(rel -> rel.getFileName().toString().startsWith(".")),
+          "no staging directory left");
+    }
   }
 
   @Test
@@ -628,8 +645,11 @@ class DeployApiTest {
       for (Path p : (Iterable<Path>) projects::iterator) {
         try (var releases = Files.list(p.resolve("releases"))) {
           assertTrue(
-              releases.noneMatch(rel -> rel.getFileName().toString().equals(id)),
-              "no release for " + id);
+              releases.noneMatch(
+                  rel ->
+                      rel.getFileName().toString().equals(id)
+                          || rel.getFileName().toString().startsWith(".")),
+              "no release for " + id + " and no staging directory");
         }
       }
     } catch (java.io.IOException e) {

@@ -179,27 +179,89 @@ public final class ReleaseDirectory {
    */
   public boolean createRelease(String project, String deploymentId, Filler filler)
       throws IOException {
-    Path target = releasePath(project, deploymentId);
     if (hasRelease(project, deploymentId)) {
       return false;
     }
-    // An alias whose source is gone is replaced by a real release.
-    Files.deleteIfExists(target);
-    Path releases = target.getParent();
-    Files.createDirectories(releases);
+    Path staging = newStaging(project, deploymentId);
+    try {
+      filler.fill(staging);
+    } catch (IOException | RuntimeException e) {
+      discard(staging);
+      throw e;
+    }
+    return adopt(project, deploymentId, staging);
+  }
+
+  /**
+   * An empty staging directory for release {@code deploymentId}, to fill and then {@link #adopt} or
+   * {@link #discard}. Nothing sees it as a release; the next start removes it if a crash left it.
+   */
+  public Path newStaging(String project, String deploymentId) throws IOException {
+    Path releases = releasesOf(project);
     Path staging = releases.resolve(STAGING_PREFIX + deploymentId + "-" + UUID.randomUUID());
-    Files.createDirectory(staging);
+    for (int attempt = 1; ; attempt++) {
+      Files.createDirectories(releases);
+      try {
+        Files.createDirectory(staging);
+        break;
+      } catch (NoSuchFileException removedMeanwhile) {
+        // a discard emptied the project and removed its directories in between (see discard)
+        if (attempt == 3) {
+          throw removedMeanwhile;
+        }
+      }
+    }
     try {
       // The release's root has the usual directory mode, whatever the umask (its contents get
       // theirs).
       Files.setPosixFilePermissions(staging, RELEASE_ROOT);
-      filler.fill(staging);
-      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-      syncDirectory(releases);
-      return true;
     } catch (IOException | RuntimeException e) {
-      removeOrSetAside(staging, "the staging directory of a failed release,");
+      discard(staging);
       throw e;
+    }
+    return staging;
+  }
+
+  /**
+   * Makes the filled {@code staging} directory the release {@code deploymentId}: one rename, then
+   * synced. If the release is already there, {@code staging} is discarded instead.
+   *
+   * @return true if {@code staging} became the release
+   */
+  public boolean adopt(String project, String deploymentId, Path staging) throws IOException {
+    Path target = releasePath(project, deploymentId);
+    if (hasRelease(project, deploymentId)) {
+      discard(staging);
+      return false;
+    }
+    try {
+      // An alias whose source is gone is replaced by a real release.
+      Files.deleteIfExists(target);
+      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      discard(staging);
+      throw e;
+    }
+    syncDirectory(target.getParent());
+    return true;
+  }
+
+  /**
+   * Removes a staging directory, or a release that nothing runs or needs (never {@code current}'s
+   * target), and then the project's directories if nothing else is left in them (a project's first
+   * upload that failed leaves no trace); never throws.
+   */
+  public void discard(Path stagingOrUnused) {
+    if (!Files.exists(stagingOrUnused, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    removeOrSetAside(stagingOrUnused, "an unused release or its staging directory,");
+    Path releases = stagingOrUnused.getParent();
+    try {
+      Files.delete(releases);
+      Files.delete(releases.getParent());
+    } catch (IOException notEmpty) {
+      // the project has other releases, a current link or an activation log: it stays
     }
   }
 

@@ -13,7 +13,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Checks, in one streaming pass, that bytes are a gzip'd tar whose entries obey {@link EntryRules}.
- * Nothing is written anywhere. It reads the source to its end (also past the tar's end-of-archive
+ * Nothing is written anywhere, unless the caller asks for the entries to be extracted in the same
+ * pass ({@link PreExtraction}). It reads the source to its end (also past the tar's end-of-archive
  * marker, so the gzip trailer's CRC and length are verified), so that a caller streaming the same
  * bytes elsewhere sees them all consumed.
  *
@@ -27,6 +28,15 @@ public final class ArchiveValidator {
 
   public static ArchiveSummary validate(InputStream source, ArchiveLimits limits)
       throws IOException {
+    return validate(source, limits, null);
+  }
+
+  /**
+   * As {@link #validate(InputStream, ArchiveLimits)}, also writing each accepted entry into {@code
+   * extraction} (if not null) in the same pass.
+   */
+  public static ArchiveSummary validate(
+      InputStream source, ArchiveLimits limits, PreExtraction extraction) throws IOException {
     SourceGuard guarded = new SourceGuard(source);
     EntryRules rules = new EntryRules(limits);
     try {
@@ -35,9 +45,12 @@ public final class ArchiveValidator {
       TarArchiveEntry entry;
       byte[] buf = new byte[256 * 1024];
       while ((entry = nextEntry(tar)) != null) {
-        rules.accept(entry);
-        // Read the content in large blocks: letting the tar stream skip it goes through small
-        // reads.
+        SafeEntry safe = rules.accept(entry);
+        if (safe != null && extraction != null) {
+          extraction.write(safe, tar);
+        }
+        // Read the (rest of the) content in large blocks: letting the tar stream skip it goes
+        // through small reads.
         while (tar.read(buf) > 0) {
           // discarded: only the headers matter here
         }
@@ -45,6 +58,9 @@ public final class ArchiveValidator {
       rules.finish();
       drain(gz);
       drain(guarded);
+      if (extraction != null) {
+        extraction.finish();
+      }
       return new ArchiveSummary(rules.entries(), rules.expandedBytes());
     } catch (SourceFailure e) {
       throw e.getCause();

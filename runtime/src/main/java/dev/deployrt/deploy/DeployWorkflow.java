@@ -1,5 +1,6 @@
 package dev.deployrt.deploy;
 
+import dev.deployrt.archive.PreExtraction;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.Deployment;
@@ -15,6 +16,7 @@ import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
 import dev.deployrt.upload.UploadSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -199,6 +202,11 @@ public final class DeployWorkflow {
       AtomicReference<UniqueKillSwitch> abort) {
     AtomicLong received = new AtomicLong();
     var ref = node.deployment(id);
+    PreExtraction extraction =
+        node.settings().upload().extractWhileUploading()
+            ? ExtractWhileUploading.start(
+                node.releases(), params.project(), id, node.settings().upload().minFreeBytes())
+            : null;
     Cancellable heartbeat = renewLease(id, received::get);
     NodeMetrics.UploadInFlight inFlight = node.metrics().uploadStarted();
     Pair<UniqueKillSwitch, CompletionStage<StagedPayload>> running =
@@ -215,7 +223,8 @@ public final class DeployWorkflow {
                     node.settings().upload(),
                     params.sha256(),
                     received,
-                    node.uploads()),
+                    node.uploads(),
+                    extraction),
                 Keep.both())
             .run(mat);
     abort.set(running.first());
@@ -243,6 +252,7 @@ public final class DeployWorkflow {
     List<String> targets = node.targetNodes();
     BlobStore blobs = node.blobs();
     String sha256 = staged.sha256();
+    AtomicBoolean extracted = new AtomicBoolean();
     return whileHeld(
         id,
         sha256,
@@ -251,11 +261,17 @@ public final class DeployWorkflow {
                     () -> {
                       // If this node stops before the record names the bytes, its next start ends
                       // the record and deletes the bytes no deployment names (StartupSweep).
+                      Path path;
                       try {
-                        return staged.commitFor(id);
+                        path = staged.commitFor(id);
                       } catch (Exception e) {
+                        if (staged.extraction() != null) {
+                          staged.extraction().discard();
+                        }
                         throw new CompletionException(UploadFailure.storage(e));
                       }
+                      extracted.set(keepExtraction(id, params.project(), staged));
+                      return path;
                     },
                     node.blocking())
                 .thenCompose(
@@ -271,7 +287,17 @@ public final class DeployWorkflow {
                                     // bytes and forgets it
                                   }
                                   return Map.entry(path, stored);
-                                })),
+                                }))
+                .whenComplete(
+                    (named, e) -> {
+                      if (e != null && extracted.get()) {
+                        node.blocking()
+                            .execute(
+                                () ->
+                                    ExtractWhileUploading.removeAdopted(
+                                        node.releases(), params.project(), id));
+                      }
+                    }),
         done ->
             node.replicator()
                 .replicate(
@@ -282,6 +308,28 @@ public final class DeployWorkflow {
                       return done.getValue();
                     })
                 .thenCompose(stored -> outcome(id, stored, params)));
+  }
+
+  /**
+   * Blocking: the tree extracted while the payload arrived becomes the release (before the record
+   * names the payload, so the applier finds it), and the deployment's log says so.
+   *
+   * @return true if it became the release
+   */
+  private boolean keepExtraction(String id, String project, StagedPayload staged) {
+    if (staged.extraction() == null) {
+      return false;
+    }
+    String note =
+        ExtractWhileUploading.adopt(
+            node.releases(), project, id, staged.extraction(), node.nodeName());
+    if (note != null) {
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.LOG, "extract", node.nodeName(), note, Map.of()));
+    }
+    return node.releases().hasRelease(project, id);
   }
 
   /**

@@ -290,6 +290,11 @@ public final class NodeRuntime {
     return blobs;
   }
 
+  /** This node's releases on disk. */
+  public ReleaseDirectory releases() {
+    return releases;
+  }
+
   public ActorRef<ReleaseRegister.Command> register() {
     return register;
   }

@@ -3,6 +3,7 @@ package dev.deployrt.upload;
 import dev.deployrt.archive.ArchiveSummary;
 import dev.deployrt.archive.ArchiveValidator;
 import dev.deployrt.archive.InvalidArchiveException;
+import dev.deployrt.archive.PreExtraction;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import java.io.IOException;
@@ -66,19 +67,23 @@ public final class PayloadUpload {
    * @param declaredSha256 the digest the client declared, or null
    * @param received updated with the number of bytes received so far (for progress reports)
    * @param blocking where the validator's blocking reads run
+   * @param extraction where the validator also writes the archive's entries, or null
    */
   public static Sink<ByteString, CompletionStage<StagedPayload>> sink(
       BlobStore store,
       UploadSettings settings,
       String declaredSha256,
       AtomicLong received,
-      Executor blocking) {
+      Executor blocking,
+      PreExtraction extraction) {
     Duration readTimeout = settings.stallTimeout().plusSeconds(30);
     Sink<ByteString, CompletionStage<ArchiveSummary>> validator =
         StreamConverters.asInputStream(readTimeout)
             .mapMaterializedValue(
-                in -> CompletableFuture.supplyAsync(() -> validate(in, settings), blocking));
-    return graph(store, settings, declaredSha256, received, validator);
+                in ->
+                    CompletableFuture.supplyAsync(
+                        () -> validate(in, settings, extraction), blocking));
+    return graph(store, settings, declaredSha256, received, validator, extraction);
   }
 
   /**
@@ -92,7 +97,7 @@ public final class PayloadUpload {
     Sink<ByteString, CompletionStage<ArchiveSummary>> noValidation =
         Sink.<ByteString>ignore()
             .mapMaterializedValue(done -> done.thenApply(d -> (ArchiveSummary) null));
-    return graph(store, settings, expectedSha256, received, noValidation);
+    return graph(store, settings, expectedSha256, received, noValidation, null);
   }
 
   private static Sink<ByteString, CompletionStage<StagedPayload>> graph(
@@ -100,7 +105,8 @@ public final class PayloadUpload {
       UploadSettings settings,
       String declaredSha256,
       AtomicLong received,
-      Sink<ByteString, CompletionStage<ArchiveSummary>> validator) {
+      Sink<ByteString, CompletionStage<ArchiveSummary>> validator,
+      PreExtraction extraction) {
     Path staging = store.newStagingFile();
     MessageDigest digest = sha256();
     WriteBehind writeBehind = new WriteBehind(staging);
@@ -146,7 +152,8 @@ public final class PayloadUpload {
                     digest,
                     received,
                     declaredSha256,
-                    settings))
+                    settings,
+                    extraction))
         // Its own island: the socket's next read is requested while this one hashes the previous
         // chunk. Four chunks of read-ahead (Pekko's default of 16 would hold 8 MiB of 512 KiB
         // chunks).
@@ -180,9 +187,10 @@ public final class PayloadUpload {
         .mapMaterializedValue(inner -> inner.thenCompose(result -> result));
   }
 
-  private static ArchiveSummary validate(InputStream in, UploadSettings settings) {
+  private static ArchiveSummary validate(
+      InputStream in, UploadSettings settings, PreExtraction extraction) {
     try (in) {
-      return ArchiveValidator.validate(in, settings.archiveLimits());
+      return ArchiveValidator.validate(in, settings.archiveLimits(), extraction);
     } catch (IOException e) {
       throw new CompletionException(e);
     }
@@ -198,7 +206,8 @@ public final class PayloadUpload {
       MessageDigest digest,
       AtomicLong received,
       String declaredSha256,
-      UploadSettings settings) {
+      UploadSettings settings,
+      PreExtraction extraction) {
     CompletableFuture<ArchiveSummary> v = validated.toCompletableFuture();
     CompletableFuture<IOResult> w = written.toCompletableFuture();
     // The background syncs finish before the file is committed or deleted.
@@ -217,7 +226,8 @@ public final class PayloadUpload {
                     digest,
                     received,
                     declaredSha256,
-                    settings));
+                    settings,
+                    extraction));
   }
 
   private static StagedPayload settle(
@@ -230,29 +240,37 @@ public final class PayloadUpload {
       MessageDigest digest,
       AtomicLong received,
       String declaredSha256,
-      UploadSettings settings) {
+      UploadSettings settings,
+      PreExtraction extraction) {
     if (v.isCompletedExceptionally() || w.isCompletedExceptionally()) {
-      store.discard(staging);
+      discard(store, staging, extraction);
       throw new CompletionException(classify(v, w, settings));
     }
     Optional<IOException> syncFailed = writeBehind.failure();
     if (syncFailed.isPresent()) {
       // The disk refused bytes already handed to it; the commit's sync might not say so again.
-      store.discard(staging);
+      discard(store, staging, extraction);
       throw new CompletionException(UploadFailure.storage(syncFailed.get()));
     }
     // The checks while streaming run every few MiB; this one sees every byte written.
     Optional<UploadFailure> full = disk.refuse(0);
     if (full.isPresent()) {
-      store.discard(staging);
+      discard(store, staging, extraction);
       throw new CompletionException(full.get());
     }
     String actual = HexFormat.of().formatHex(digest.digest());
     if (declaredSha256 != null && !declaredSha256.equals(actual)) {
-      store.discard(staging);
+      discard(store, staging, extraction);
       throw new CompletionException(UploadFailure.digestMismatch(declaredSha256, actual));
     }
-    return new StagedPayload(store, staging, actual, received.get(), v.join());
+    return new StagedPayload(store, staging, actual, received.get(), v.join(), extraction);
+  }
+
+  private static void discard(BlobStore store, Path staging, PreExtraction extraction) {
+    store.discard(staging);
+    if (extraction != null) {
+      extraction.discard();
+    }
   }
 
   /**

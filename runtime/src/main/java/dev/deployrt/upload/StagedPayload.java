@@ -1,6 +1,7 @@
 package dev.deployrt.upload;
 
 import dev.deployrt.archive.ArchiveSummary;
+import dev.deployrt.archive.PreExtraction;
 import dev.deployrt.blob.BlobStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,7 +9,8 @@ import java.nio.file.Path;
 /**
  * A payload that was received whole, hashed and validated, and waits in the blob store's staging
  * area. Nothing of it is visible under its address until {@link #commit()}; {@link #discard()}
- * removes it. Exactly one of the two must be called.
+ * removes it. Exactly one of the two must be called; after a commit, the caller takes over the
+ * {@link #extraction()} if there is one.
  */
 public final class StagedPayload {
   private final BlobStore store;
@@ -16,14 +18,21 @@ public final class StagedPayload {
   private final String sha256;
   private final long size;
   private final ArchiveSummary archive;
+  private final PreExtraction extraction;
 
   StagedPayload(
-      BlobStore store, Path stagingFile, String sha256, long size, ArchiveSummary archive) {
+      BlobStore store,
+      Path stagingFile,
+      String sha256,
+      long size,
+      ArchiveSummary archive,
+      PreExtraction extraction) {
     this.store = store;
     this.stagingFile = stagingFile;
     this.sha256 = sha256;
     this.size = size;
     this.archive = archive;
+    this.extraction = extraction;
   }
 
   public String sha256() {
@@ -36,6 +45,13 @@ public final class StagedPayload {
 
   public ArchiveSummary archive() {
     return archive;
+  }
+
+  /**
+   * The archive as extracted while it arrived (check {@link PreExtraction#complete()}), or null.
+   */
+  public PreExtraction extraction() {
+    return extraction;
   }
 
   public Path commit() throws IOException {
@@ -63,7 +79,11 @@ public final class StagedPayload {
     }
   }
 
+  /** Removes the staging file and, if the archive was extracted while it arrived, that tree. */
   public void discard() {
     store.discard(stagingFile);
+    if (extraction != null) {
+      extraction.discard();
+    }
   }
 }

@@ -12,17 +12,23 @@ import java.time.Duration;
  *     DirectStagingWriter}); otherwise through the page cache
  * @param minFreeBytes bytes the blob store's volume keeps free ({@link DiskGuard}), or {@link
  *     DiskGuard#AUTO}
+ * @param extractWhileUploading the receiving node extracts the archive in the pass that validates
+ *     it, into a staging directory that becomes its release once the payload is stored ({@link
+ *     dev.deployrt.archive.PreExtraction}); otherwise it extracts from the stored payload
+ *     afterwards
  */
 public record UploadSettings(
     long maxBytes,
     ArchiveLimits archiveLimits,
     Duration stallTimeout,
     boolean directIo,
-    long minFreeBytes) {
+    long minFreeBytes,
+    boolean extractWhileUploading) {
 
   /** The same settings with another size limit. */
   public UploadSettings withMaxBytes(long limit) {
-    return new UploadSettings(limit, archiveLimits, stallTimeout, directIo, minFreeBytes);
+    return new UploadSettings(
+        limit, archiveLimits, stallTimeout, directIo, minFreeBytes, extractWhileUploading);
   }
 
   /** Reads {@code deploy.upload}, {@code deploy.archive} and {@code deploy.storage}. */
@@ -34,7 +40,8 @@ public record UploadSettings(
         deploy.getBoolean("upload.direct-io"),
         "auto".equals(deploy.getValue("storage.min-free-bytes").unwrapped())
             ? DiskGuard.AUTO
-            : deploy.getBytes("storage.min-free-bytes"));
+            : deploy.getBytes("storage.min-free-bytes"),
+        deploy.getBoolean("upload.extract-while-uploading"));
   }
 
   public static ArchiveLimits archiveLimits(Config deploy) {

@@ -84,7 +84,7 @@ class ArchiveExtractorTest {
   @Test
   void aFullDiskIsReportedAsAFileSystemErrorNotABadArchive() throws IOException {
     Path full = Path.of("/dev/full");
-    OutputStream out = new ArchiveExtractor.FileWrites(Files.newOutputStream(full), full);
+    OutputStream out = new ReleaseWriter.FileWrites(Files.newOutputStream(full), full);
     FileSystemException e =
         assertThrows(FileSystemException.class, () -> out.write(new byte[4096], 0, 4096));
     assertEquals("/dev/full", e.getFile());

@@ -1,10 +1,13 @@
 package dev.deployrt.upload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.archive.PreExtraction;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.testkit.FileTrees;
@@ -36,7 +39,8 @@ class PayloadUploadTest {
           new ArchiveLimits(1000, 64 * 1024 * 1024, 4096, 200),
           Duration.ofSeconds(5),
           true,
-          0);
+          0,
+          true);
 
   private final ActorTestKit testKit = ActorTestKit.create();
   private final ExecutorService blocking = Executors.newCachedThreadPool();
@@ -52,7 +56,7 @@ class PayloadUploadTest {
   private StagedPayload run(Source<ByteString, ?> bytes, String declared, BlobStore store) {
     return bytes
         .runWith(
-            PayloadUpload.sink(store, SETTINGS, declared, new AtomicLong(), blocking),
+            PayloadUpload.sink(store, SETTINGS, declared, new AtomicLong(), blocking, null),
             testKit.system())
         .toCompletableFuture()
         .orTimeout(30, TimeUnit.SECONDS)
@@ -99,13 +103,15 @@ class PayloadUploadTest {
             new ArchiveLimits(1000, 2 * size, 4096, 200),
             SETTINGS.stallTimeout(),
             directIo,
-            0);
+            0,
+            true);
     byte[] payload = Tarball.builder().randomFile("big.bin", size, 3).toBytes();
     String sha = FileTrees.sha256(payload);
     StagedPayload staged =
         chunks(payload, 128 * 1024)
             .runWith(
-                PayloadUpload.sink(store, large, sha, new AtomicLong(), blocking), testKit.system())
+                PayloadUpload.sink(store, large, sha, new AtomicLong(), blocking, null),
+                testKit.system())
             .toCompletableFuture()
             .orTimeout(60, TimeUnit.SECONDS)
             .join();
@@ -180,5 +186,110 @@ class PayloadUploadTest {
     UploadFailure f =
         failure(Source.single(ByteString.fromString("{\"not\": \"a tarball\"}")), null, store);
     assertEquals(ErrorCode.INVALID_ARCHIVE, f.code());
+  }
+
+  private StagedPayload runExtracting(Source<ByteString, ?> bytes, PreExtraction extraction) {
+    return bytes
+        .runWith(
+            PayloadUpload.sink(
+                BlobStore.open(root), SETTINGS, null, new AtomicLong(), blocking, extraction),
+            testKit.system())
+        .toCompletableFuture()
+        .orTimeout(30, TimeUnit.SECONDS)
+        .join();
+  }
+
+  private static PreExtraction extractionInto(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    return new PreExtraction(dir, PayloadUploadTest::deleteTree, bytes -> true);
+  }
+
+  @Test
+  void extractsTheArchiveInTheSamePassAndDiscardsTheTreeWithThePayload(@TempDir Path trees)
+      throws Exception {
+    Tarball tarball =
+        Tarball.builder()
+            .dir("bin", 0755)
+            .file("bin/start.sh", "#!/bin/sh\n".getBytes(), 0755)
+            .randomFile("data/b.bin", 700_000, 4)
+            .symlink("latest", "data/b.bin");
+    PreExtraction extraction = extractionInto(trees.resolve("tree"));
+    StagedPayload staged = runExtracting(chunks(tarball.toBytes(), 8192), extraction);
+    assertSame(extraction, staged.extraction());
+    assertTrue(extraction.complete());
+    assertEquals(
+        FileTrees.describe(extractedByTheApplierFrom(tarball, trees.resolve("reference"))),
+        FileTrees.describe(trees.resolve("tree")),
+        "the same tree as the extractor writes from the stored payload");
+    assertTrue(Files.isExecutable(trees.resolve("tree/bin/start.sh")));
+    staged.discard();
+    assertFalse(Files.exists(trees.resolve("tree")), "discarded with the payload");
+  }
+
+  private static void deleteTree(Path root) {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static Path extractedByTheApplierFrom(Tarball tarball, Path dir) throws Exception {
+    Files.createDirectories(dir);
+    dev.deployrt.archive.ArchiveExtractor.extract(
+        new java.io.ByteArrayInputStream(tarball.toBytes()),
+        dir,
+        SETTINGS.archiveLimits(),
+        () -> false);
+    return dir;
+  }
+
+  @Test
+  void anUploadThatFailsRemovesWhatItExtractedSoFar(@TempDir Path trees) throws Exception {
+    PreExtraction extraction = extractionInto(trees.resolve("tree"));
+    byte[] bad =
+        Tarball.builder().randomFile("first.bin", 300_000, 5).file("../evil", "x").toBytes();
+    CompletionException e =
+        assertThrows(CompletionException.class, () -> runExtracting(chunks(bad, 8192), extraction));
+    assertEquals(ErrorCode.INVALID_ARCHIVE, ((UploadFailure) e.getCause()).code());
+    assertFalse(Files.exists(trees.resolve("tree")), "no half-extracted tree");
+  }
+
+  @Test
+  void aFileSystemThatRefusesTheTreeDoesNotFailTheUpload(@TempDir Path trees) throws Exception {
+    // The staging "directory" is a file: every write into it fails as a full disk's would.
+    Path notADirectory = Files.writeString(trees.resolve("tree"), "x");
+    PreExtraction extraction = new PreExtraction(notADirectory, p -> {}, bytes -> true);
+    byte[] payload = Tarball.builder().file("a/b.txt", "hello").toBytes();
+    StagedPayload staged = runExtracting(chunks(payload, 100), extraction);
+    assertEquals(FileTrees.sha256(payload), staged.sha256(), "stored all the same");
+    assertFalse(extraction.complete());
+    assertTrue(extraction.failure().isPresent());
+    staged.discard();
+  }
+
+  @Test
+  void extractionStopsAndGivesBackItsRoomBeforeTheVolumeRunsShort(@TempDir Path trees)
+      throws Exception {
+    Files.createDirectories(trees.resolve("tree"));
+    java.util.List<Long> asked = new java.util.ArrayList<>();
+    PreExtraction extraction =
+        new PreExtraction(
+            trees.resolve("tree"),
+            PayloadUploadTest::deleteTree,
+            bytes -> {
+              asked.add(bytes);
+              return false;
+            });
+    byte[] payload =
+        Tarball.builder().file("small.txt", "x").randomFile("big.bin", 2_000_000, 6).toBytes();
+    StagedPayload staged = runExtracting(chunks(payload, 8192), extraction);
+    assertEquals(FileTrees.sha256(payload), staged.sha256(), "the upload itself goes on");
+    assertEquals(List.of(2_000_000L), asked, "asked before the large file, not the small one");
+    assertFalse(extraction.complete());
+    assertFalse(Files.exists(trees.resolve("tree")), "what it wrote is removed at once");
+    staged.discard();
   }
 }
