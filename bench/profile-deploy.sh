@@ -5,7 +5,8 @@
 # wall time and the node's CPU seconds, their medians, the event times of the last deploy (where its
 # wall time went), and the profile's hottest frames (self samples) and threads. Leaves the full
 # profile in bench/out/profile-<event>.collapsed (flame-graph input).
-# Usage: bench/profile-deploy.sh   env: SIZE_MIB=1 WARMUP=60 DEPLOYS=100 EVENT=cpu (or wall, alloc)
+# Usage: bench/profile-deploy.sh   env: SIZE_MIB=1 WARMUP=60 DEPLOYS=100 EVENT=cpu (or wall, alloc;
+#                                       none: no profile, only the times, CPU and RSS)
 #                                       JAVA_OPTS_EXTRA= (added to the node's JVM options)
 # Needs: curl, python3, a JDK.
 set -euo pipefail
@@ -72,12 +73,13 @@ public class AgentLoad {
 }
 JAVA
 profiler() { java "$work/AgentLoad.java" "$jvm_pid" "$lib" "$1"; }
-profiler "start,event=$event,interval=1ms,threads"
+[ "$event" = none ] || profiler "start,event=$event,interval=1ms,threads"
 : > "$work/rows"
 for _ in $(seq 1 "$deploys"); do deploy >> "$work/rows"; done
-profiler "stop,file=$prof.collapsed,collapsed"
+[ "$event" = none ] || profiler "stop,file=$prof.collapsed,collapsed"
 printf "%s MiB, %s deploys after %s warm-up: median %.4f s, node CPU %.4f s per deploy\n" "$size" \
   "$deploys" "$warmup" "$(cut -d' ' -f1 "$work/rows" | median)" "$(cut -d' ' -f2 "$work/rows" | median)"
+awk '/VmRSS|VmHWM/ { printf "%s %.0f MiB  ", $1, $2 / 1024 } END { print "" }' "/proc/$jvm_pid/status"
 echo "the last deploy's events (ms since its first):"
 python3 - "$work/answer" <<'PY'
 import json, sys, datetime
@@ -87,6 +89,7 @@ t0 = t(d["events"][0]["time"])
 for e in d["events"]:
     print(f'{(t(e["time"]) - t0).total_seconds() * 1000:8.1f}  {e["type"]:9} {e.get("phase") or "":9} {e["message"]}')
 PY
+[ "$event" = none ] && exit 0
 python3 - "$prof.collapsed" <<'PY'
 import collections, re, sys
 by_frame, by_thread, total = collections.Counter(), collections.Counter(), 0

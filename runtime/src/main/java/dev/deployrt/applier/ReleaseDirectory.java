@@ -11,16 +11,13 @@ import java.nio.file.NotLinkException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * #open}.
  *
  * <p>Removal never depends on the modes a release's archive gave its directories: {@link
- * #deleteTree} gives each directory back its owner's {@code rwx} before emptying it. A leftover
+ * TreeRemoval} gives each directory back its owner's {@code rwx} before emptying it. A leftover
  * that still cannot be removed (e.g. made by another user) is renamed aside and reported, never a
  * reason not to start.
  */
@@ -48,19 +45,8 @@ public final class ReleaseDirectory {
   private static final String ACTIVATIONS = ".activations";
 
   private static final String LINK_STAGING_PREFIX = ".current-";
-  private static final Set<PosixFilePermission> OWNER_RWX =
-      EnumSet.of(
-          PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.OWNER_EXECUTE);
   private static final Set<PosixFilePermission> RELEASE_ROOT =
       java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
-
-  /**
-   * A leftover that could not be removed is renamed with this prefix, which no sweep looks at
-   * again.
-   */
-  static final String SET_ASIDE_PREFIX = ".unremovable-";
 
   private static final Logger log = LoggerFactory.getLogger(ReleaseDirectory.class);
 
@@ -90,40 +76,6 @@ public final class ReleaseDirectory {
       throw new UncheckedIOException("cannot open releases under " + dataDir, e);
     }
     return dirs;
-  }
-
-  /**
-   * Removes {@code path} ({@code what} says what it is, for the log); if that fails, renames it
-   * aside (a rename within its own directory needs no permission on the thing renamed) so that no
-   * later start or sweep trips over it again. Never throws.
-   *
-   * @return the bytes of the regular files it deleted (those deleted before a failure count too)
-   */
-  static long removeOrSetAside(Path path, String what) {
-    AtomicLong freed = new AtomicLong();
-    try {
-      deleteTree(path, freed);
-    } catch (IOException e) {
-      Path aside =
-          path.resolveSibling(SET_ASIDE_PREFIX + path.getFileName() + "-" + UUID.randomUUID());
-      try {
-        Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
-        log.warn(
-            "could not remove {} {} ({}); moved it to {}: remove it by hand",
-            what,
-            path,
-            e.toString(),
-            aside);
-      } catch (IOException moveFailed) {
-        log.error(
-            "could not remove {} {} ({}), nor move it aside ({}): remove it by hand",
-            what,
-            path,
-            e.toString(),
-            moveFailed.toString());
-      }
-    }
-    return freed.get();
   }
 
   public Path root() {
@@ -255,7 +207,7 @@ public final class ReleaseDirectory {
     if (!Files.exists(stagingOrUnused, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    removeOrSetAside(stagingOrUnused, "an unused release or its staging directory,");
+    TreeRemoval.removeOrSetAside(stagingOrUnused, "an unused release or its staging directory,");
     Path releases = stagingOrUnused.getParent();
     try {
       Files.delete(releases);
@@ -369,56 +321,6 @@ public final class ReleaseDirectory {
     return out;
   }
 
-  /** Removes everything inside {@code dir}, keeping {@code dir} itself. */
-  public static void emptyDirectory(Path dir) throws IOException {
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-      for (Path p : entries) {
-        deleteTree(p);
-      }
-    }
-  }
-
-  /**
-   * Deletes a file, a symlink (not what it points to) or a directory with everything in it. A
-   * directory whose owner lacks {@code rwx} on it (an archive can make one {@code 0000}) is given
-   * them first, so whatever this process created it can also remove.
-   */
-  static void deleteTree(Path path) throws IOException {
-    deleteTree(path, new AtomicLong());
-  }
-
-  /**
-   * As {@link #deleteTree(Path)}, adding the bytes of each regular file deleted to {@code freed}.
-   */
-  private static void deleteTree(Path path, AtomicLong freed) throws IOException {
-    BasicFileAttributes attributes;
-    try {
-      attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return;
-    }
-    if (attributes.isDirectory()) {
-      ownerMayEnter(path);
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-        for (Path p : entries) {
-          deleteTree(p, freed);
-        }
-      }
-    }
-    if (Files.deleteIfExists(path) && attributes.isRegularFile()) {
-      freed.addAndGet(attributes.size());
-    }
-  }
-
-  private static void ownerMayEnter(Path dir) throws IOException {
-    Set<PosixFilePermission> permissions =
-        Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-    if (!permissions.containsAll(OWNER_RWX)) {
-      permissions.addAll(OWNER_RWX);
-      Files.setPosixFilePermissions(dir, permissions);
-    }
-  }
-
   private static void removeStaging(Path dir, String prefix) throws IOException {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
@@ -426,7 +328,7 @@ public final class ReleaseDirectory {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, prefix + "*")) {
       for (Path p : entries) {
         log.info("removing {}, left by an earlier run", p);
-        removeOrSetAside(p, "a leftover of an earlier run,");
+        TreeRemoval.removeOrSetAside(p, "a leftover of an earlier run,");
       }
     }
   }

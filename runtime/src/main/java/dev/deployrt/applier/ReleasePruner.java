@@ -113,7 +113,7 @@ public final class ReleasePruner {
   public Pruned finish(SetAside plan) {
     long freed = 0;
     for (Path aside : plan.setAside()) {
-      freed += ReleaseDirectory.removeOrSetAside(aside, "a pruned release,");
+      freed += TreeRemoval.removeOrSetAside(aside, "a pruned release,");
     }
     for (String id : plan.removed()) {
       sizes.remove(releases.releasePath(plan.project(), id));

@@ -291,7 +291,7 @@ final class ReleaseSteps {
                   cancelled,
                   () -> reporter.report(project, id, NodeStatus.EXTRACTING, null),
                   in -> {
-                    ReleaseDirectory.emptyDirectory(dir);
+                    TreeRemoval.emptyDirectory(dir);
                     ArchiveExtractor.extract(in, dir, limits, cancelled);
                   });
             } catch (IOException | RuntimeException e) {

@@ -119,7 +119,6 @@ class ReleaseDirectoryAsUserTest {
     List<String> left = FileTrees.list(releases);
     assertEquals(3, left.size(), left.toString());
     assertTrue(
-        left.get(0).startsWith(ReleaseDirectory.SET_ASIDE_PREFIX + ".staging-r3-x-"),
-        left.toString());
+        left.get(0).startsWith(TreeRemoval.SET_ASIDE_PREFIX + ".staging-r3-x-"), left.toString());
   }
 }

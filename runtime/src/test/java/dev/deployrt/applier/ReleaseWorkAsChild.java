@@ -24,7 +24,7 @@ public final class ReleaseWorkAsChild {
                     "web",
                     "r1",
                     dir -> ArchiveExtractor.extract(Path.of(args[2]), dir, LIMITS, () -> false));
-        case "delete" -> ReleaseDirectory.deleteTree(Path.of(args[1]));
+        case "delete" -> TreeRemoval.deleteTree(Path.of(args[1]));
         case "open" -> ReleaseDirectory.open(Path.of(args[1]));
         default -> throw new IllegalArgumentException(args[0]);
       }

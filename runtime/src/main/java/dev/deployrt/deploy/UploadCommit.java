@@ -1,0 +1,156 @@
+package dev.deployrt.deploy;
+
+import dev.deployrt.blob.BlobStore;
+import dev.deployrt.deploy.DeployWorkflow.Outcome;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.LogEntry;
+import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.peer.FanOutPlan;
+import dev.deployrt.upload.StagedPayload;
+import dev.deployrt.upload.UploadFailure;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An upload's last step on the node that received it: commit the payload under its address, keep
+ * the tree extracted while it arrived as its release ({@link ExtractWhileUploading}), mark the
+ * record stored (which starts distribution) and push the payload to the replicas the answer waits
+ * for. Runs under {@link DeployWorkflow#whileHeld}, so a failure ends the record failed and a
+ * payload delete cannot reclaim the bytes before the record names them.
+ */
+final class UploadCommit {
+  private final NodeRuntime node;
+  private final DeployWorkflow workflow;
+
+  UploadCommit(NodeRuntime node, DeployWorkflow workflow) {
+    this.node = node;
+    this.workflow = workflow;
+  }
+
+  /**
+   * Commits the payload and marks it stored, which starts distribution, and meanwhile pushes it to
+   * {@code deploy.distribution.min-copies - 1} other nodes (the fan-out plan's replica waits for
+   * that push instead of fetching). The outcome waits for the push, so an acknowledged payload
+   * survives the loss of this node (when enough nodes are up; otherwise a warning says so), while
+   * the other nodes' fetches do not wait for it.
+   */
+  CompletionStage<Outcome> storeAndDistribute(
+      String id, StagedPayload staged, DeployRequest params) {
+    List<String> targets = node.targetNodes();
+    BlobStore blobs = node.blobs();
+    String sha256 = staged.sha256();
+    AtomicBoolean extracted = new AtomicBoolean();
+    return workflow.whileHeld(
+        id,
+        sha256,
+        () ->
+            CompletableFuture.supplyAsync(
+                    () -> {
+                      // If this node stops before the record names the bytes, its next start ends
+                      // the record and deletes the bytes no deployment names (StartupSweep).
+                      Path path;
+                      try {
+                        path = staged.commitFor(id);
+                      } catch (Exception e) {
+                        if (staged.extraction() != null) {
+                          staged.extraction().discard();
+                        }
+                        throw new CompletionException(UploadFailure.storage(e));
+                      }
+                      extracted.set(keepExtraction(id, params.project(), staged));
+                      return path;
+                    },
+                    node.blocking())
+                .thenCompose(
+                    path ->
+                        workflow
+                            .markStored(id, params.project(), sha256, staged.size(), targets)
+                            .thenApply(
+                                stored -> {
+                                  try {
+                                    node.blocking()
+                                        .execute(() -> blobs.forgetPendingName(sha256, id));
+                                  } catch (RejectedExecutionException stopping) {
+                                    // the note stays; the next start finds the record naming the
+                                    // bytes and forgets it
+                                  }
+                                  return Map.entry(path, stored);
+                                }))
+                .whenComplete(
+                    (named, e) -> {
+                      if (e != null && extracted.get()) {
+                        node.blocking()
+                            .execute(
+                                () ->
+                                    ExtractWhileUploading.removeAdopted(
+                                        node.releases(), params.project(), id));
+                      }
+                    }),
+        done ->
+            node.replicator()
+                .replicate(
+                    sha256, done.getKey(), FanOutPlan.of(node.nodeName(), targets), node.upNodes())
+                .thenApply(
+                    replicas -> {
+                      recordReplicas(id, replicas, targets.size());
+                      return done.getValue();
+                    })
+                .thenCompose(stored -> workflow.outcome(id, stored, params)));
+  }
+
+  /**
+   * Blocking: the tree extracted while the payload arrived becomes the release (before the record
+   * names the payload, so the applier finds it), and the deployment's log says so.
+   *
+   * @return true if it became the release
+   */
+  private boolean keepExtraction(String id, String project, StagedPayload staged) {
+    if (staged.extraction() == null) {
+      return false;
+    }
+    String note =
+        ExtractWhileUploading.adopt(
+            node.releases(), project, id, staged.extraction(), node.nodeName());
+    if (note != null) {
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.LOG, "extract", node.nodeName(), note, Map.of()));
+    }
+    return node.releases().hasRelease(project, id);
+  }
+
+  private void recordReplicas(String id, List<String> replicas, int targets) {
+    int wanted = Math.min(node.settings().distribution().minCopies(), targets) - 1;
+    if (replicas.size() < wanted) {
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.WARNING,
+                  "store",
+                  node.nodeName(),
+                  "payload held by "
+                      + (1 + replicas.size())
+                      + " node(s) when acknowledged, fewer than "
+                      + "deploy.distribution.min-copies ("
+                      + (wanted + 1)
+                      + "): the replica push failed",
+                  Map.of("copies", 1L + replicas.size())));
+    } else if (!replicas.isEmpty()) {
+      node.deployment(id)
+          .tell(
+              new DeploymentEntity.AppendLog(
+                  LogEntry.LOG,
+                  "store",
+                  node.nodeName(),
+                  "payload copied to " + String.join(", ", replicas) + " before acknowledging",
+                  Map.of("copies", 1L + replicas.size())));
+    }
+  }
+}
