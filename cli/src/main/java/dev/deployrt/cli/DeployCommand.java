@@ -74,7 +74,8 @@ final class DeployCommand implements Callable<Integer> {
       paramLabel = "0-9",
       defaultValue = "1",
       description =
-          "gzip level when packing a directory (default ${DEFAULT-VALUE}: fast; 9: smallest).")
+          "gzip level when packing a directory (default ${DEFAULT-VALUE}: fast; 9: smallest). Files"
+              + " whose first block does not compress are stored whatever the level.")
   int compressionLevel;
 
   @Override

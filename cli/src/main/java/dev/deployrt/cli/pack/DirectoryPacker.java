@@ -18,8 +18,6 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
 /**
  * Packs a directory as a tar.gz written to a stream, one file at a time through a fixed buffer, so
@@ -29,10 +27,15 @@ import org.apache.commons.compress.compressors.gzip.GzipParameters;
  * packed with their permission bits and modification times. {@code .deployignore} rules leave
  * entries out; other file types (sockets, fifos, devices) are skipped and reported through {@code
  * skipped}. A file that changes size while it is packed fails the pack rather than sending a wrong
- * archive.
+ * archive. A file whose first block does not compress is stored in the gzip stream, not deflated
+ * ({@link AdaptiveGzip}): the archive stays a valid {@code .tar.gz}, only larger by what deflate
+ * would not have saved anyway.
  */
 public final class DirectoryPacker {
   private static final int BUFFER = 256 * 1024;
+
+  /** Files from this size on are sampled to decide whether to store them. */
+  private static final long SAMPLED_FROM_BYTES = 1 << 20;
 
   private record Item(Path path, String name, BasicFileAttributes attributes) {}
 
@@ -40,6 +43,7 @@ public final class DirectoryPacker {
   private final List<Item> items;
   private final long totalBytes;
   private final AtomicLong packedBytes = new AtomicLong();
+  private final AtomicLong storedFiles = new AtomicLong();
   private final int compressionLevel;
 
   private DirectoryPacker(Path root, List<Item> items, long totalBytes, int compressionLevel) {
@@ -109,11 +113,14 @@ public final class DirectoryPacker {
     return packedBytes.get();
   }
 
+  /** Files packed so far that were stored, not deflated (they did not compress). */
+  public long storedFiles() {
+    return storedFiles.get();
+  }
+
   public void writeTo(OutputStream out) throws IOException {
-    GzipParameters gzip = new GzipParameters();
-    gzip.setCompressionLevel(compressionLevel);
-    try (TarArchiveOutputStream tar =
-        new TarArchiveOutputStream(new GzipCompressorOutputStream(out, gzip))) {
+    AdaptiveGzip gzip = new AdaptiveGzip(out, BUFFER, compressionLevel);
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(gzip)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
       byte[] buffer = new byte[BUFFER];
@@ -132,7 +139,7 @@ public final class DirectoryPacker {
         entry.setModTime(item.attributes().lastModifiedTime());
         tar.putArchiveEntry(entry);
         if (item.attributes().isRegularFile()) {
-          copy(item, tar, buffer);
+          copy(item, tar, gzip, buffer);
         }
         tar.closeArchiveEntry();
       }
@@ -140,13 +147,29 @@ public final class DirectoryPacker {
     }
   }
 
-  private void copy(Item item, OutputStream tar, byte[] buffer) throws IOException {
+  /**
+   * Copies a file's content into the tar; the first block read also decides whether the file is
+   * stored or compressed ({@link AdaptiveGzip}).
+   */
+  private void copy(Item item, OutputStream tar, AdaptiveGzip gzip, byte[] buffer)
+      throws IOException {
     long remaining = item.attributes().size();
     try (InputStream in = Files.newInputStream(item.path())) {
+      boolean first = true;
       while (remaining > 0) {
-        int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
-        if (n < 0) {
+        int n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, remaining));
+        if (n == 0) {
           throw new IOException(root.relativize(item.path()) + " shrank while it was being packed");
+        }
+        if (first) {
+          // Smaller files are not sampled: a sample would cost as much as compressing them.
+          boolean store =
+              item.attributes().size() >= SAMPLED_FROM_BYTES && gzip.isIncompressible(buffer, n);
+          gzip.storeNext(store);
+          if (store) {
+            storedFiles.incrementAndGet();
+          }
+          first = false;
         }
         tar.write(buffer, 0, n);
         remaining -= n;
