@@ -99,7 +99,7 @@ class TerminalModeTest {
         s.contains("upload") && s.contains("%") && s.contains("MiB"), "a progress bar:\n" + s);
     assertTrue(s.contains("\r"), "redrawn in place:\n" + s);
     assertTrue(s.contains("\u001b[32m● "), "a node turning active, in green:\n" + s);
-    assertTrue(s.contains("▸ ") && s.contains("phase store"), "phase lines:\n" + s);
+    assertTrue(s.contains("▸ ") && s.contains("phase extract"), "phase lines:\n" + s);
     assertTrue(s.contains("✔ deployment ") && s.contains("term succeeded"), "the outcome:\n" + s);
     assertTrue(Files.isSymbolicLink(node.dataDir.resolve("projects/term/current")));
   }

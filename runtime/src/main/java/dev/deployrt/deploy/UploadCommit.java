@@ -117,13 +117,19 @@ final class UploadCommit {
     String note =
         ExtractWhileUploading.adopt(
             node.releases(), project, id, staged.extraction(), node.nodeName());
+    boolean kept = node.releases().hasRelease(project, id);
     if (note != null) {
+      // Kept: the extract phase happened, during the upload (this node's applier skips it).
       node.deployment(id)
           .tell(
               new DeploymentEntity.AppendLog(
-                  LogEntry.LOG, "extract", node.nodeName(), note, Map.of()));
+                  kept ? LogEntry.PHASE : LogEntry.LOG,
+                  "extract",
+                  node.nodeName(),
+                  note,
+                  Map.of()));
     }
-    return node.releases().hasRelease(project, id);
+    return kept;
   }
 
   private void recordReplicas(String id, List<String> replicas, int targets) {
