@@ -2,6 +2,7 @@ package dev.deployrt.node;
 
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.blob.ClaimMark;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.errors.ErrorCode;
@@ -77,7 +78,7 @@ final class StartupSweep {
    */
   CompletionStage<Done> startAfter(CompletionStage<Done> readModelReady) {
     // Marked before the checks: bytes an upload or a fetch claims meanwhile are not swept.
-    BlobStore.ClaimMark beforeSweep = blobs.mark();
+    ClaimMark beforeSweep = blobs.mark();
     return readModelReady
         .thenCompose(ready -> endInterruptedUploads())
         .thenCompose(interrupted -> readModelCaughtUp().thenApply(caughtUp -> interrupted))
@@ -154,7 +155,7 @@ final class StartupSweep {
   }
 
   private CompletionStage<Void> sweepPruned() {
-    BlobStore.ClaimMark before = blobs.mark();
+    ClaimMark before = blobs.mark();
     return readModelCatchUp
         .await(Duration.ofSeconds(1), Duration.ofMinutes(1))
         .thenAcceptAsync(
@@ -244,7 +245,7 @@ final class StartupSweep {
    * names stays (the database may not be the one these bytes were recorded in), and so does one
    * that a project's stored desired release uses, and one committed or held after {@code since}.
    */
-  private void reclaimUnneededBlobs(BlobStore.ClaimMark since, InterruptedUploads interrupted) {
+  private void reclaimUnneededBlobs(ClaimMark since, InterruptedUploads interrupted) {
     Set<String> released;
     try {
       released =

@@ -3,7 +3,7 @@ package dev.deployrt.peer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deployrt.blob.BlobStore;
-import dev.deployrt.blob.BlobStore.ClaimMark;
+import dev.deployrt.blob.ClaimMark;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

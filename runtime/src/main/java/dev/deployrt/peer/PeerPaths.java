@@ -1,6 +1,6 @@
 package dev.deployrt.peer;
 
-import dev.deployrt.blob.BlobStore.ClaimMark;
+import dev.deployrt.blob.ClaimMark;
 import java.time.Duration;
 
 /**

@@ -1,7 +1,7 @@
 package dev.deployrt.retention;
 
 import dev.deployrt.async.Failures;
-import dev.deployrt.blob.BlobStore.ClaimMark;
+import dev.deployrt.blob.ClaimMark;
 import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;

@@ -82,7 +82,7 @@ class BlobStoreTest {
     byte[] bytes = new byte[1000];
     String sha = FileTrees.sha256(bytes);
     commit(store, bytes);
-    BlobStore.ClaimMark mark = store.mark();
+    ClaimMark mark = store.mark();
     assertEquals(OptionalLong.of(1000), store.deleteUnclaimedSince(sha, mark));
     assertEquals(OptionalLong.of(0), store.deleteUnclaimedSince(sha, mark));
     assertFalse(store.contains(sha));
@@ -94,7 +94,7 @@ class BlobStoreTest {
     byte[] bytes = "shared".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
     commit(store, bytes);
-    BlobStore.ClaimMark beforeChecks = store.mark();
+    ClaimMark beforeChecks = store.mark();
     commit(store, bytes); // a new upload of the same bytes
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
     assertTrue(store.contains(sha));
@@ -111,7 +111,7 @@ class BlobStoreTest {
     String sha = FileTrees.sha256(bytes);
     assertEquals(Optional.empty(), store.claimIfPresent(sha));
     commit(store, bytes);
-    BlobStore.ClaimMark beforeChecks = store.mark();
+    ClaimMark beforeChecks = store.mark();
     assertTrue(store.claimIfPresent(sha).isPresent(), "a release about to be extracted from them");
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, beforeChecks));
     assertTrue(store.contains(sha));
@@ -125,7 +125,7 @@ class BlobStoreTest {
     commit(store, bytes);
     BlobStore.Hold first = store.hold(sha);
     BlobStore.Hold second = store.hold(sha);
-    BlobStore.ClaimMark whileHeld = store.mark();
+    ClaimMark whileHeld = store.mark();
     assertEquals(OptionalLong.empty(), store.deleteUnclaimedSince(sha, whileHeld), "held");
     first.close();
     first.close(); // closing twice must not release the other hold
@@ -159,7 +159,7 @@ class BlobStoreTest {
     byte[] bytes = "restart".getBytes(StandardCharsets.UTF_8);
     String sha = FileTrees.sha256(bytes);
     commit(before, bytes);
-    BlobStore.ClaimMark old = before.mark();
+    ClaimMark old = before.mark();
     BlobStore after = BlobStore.open(root);
     assertEquals(OptionalLong.empty(), after.deleteUnclaimedSince(sha, old));
     assertTrue(after.contains(sha));
@@ -168,8 +168,8 @@ class BlobStoreTest {
   @Test
   void claimMarksSurviveTheirTextFormAndRejectOtherText() {
     BlobStore store = BlobStore.open(root);
-    BlobStore.ClaimMark mark = store.mark();
-    assertEquals(Optional.of(mark), BlobStore.ClaimMark.parse(mark.token()));
+    ClaimMark mark = store.mark();
+    assertEquals(Optional.of(mark), ClaimMark.parse(mark.token()));
     for (String bad :
         new String[] {
           "",
@@ -183,9 +183,9 @@ class BlobStoreTest {
           "a".repeat(17) + ".1",
           "abc.1234567890123456789012"
         }) {
-      assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(bad), bad);
+      assertEquals(Optional.empty(), ClaimMark.parse(bad), bad);
     }
-    assertEquals(Optional.empty(), BlobStore.ClaimMark.parse(null));
+    assertEquals(Optional.empty(), ClaimMark.parse(null));
   }
 
   /** Commits {@code bytes} (whose digest the test named {@code sha}) through a staging file. */

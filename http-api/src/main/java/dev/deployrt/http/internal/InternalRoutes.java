@@ -3,6 +3,7 @@ package dev.deployrt.http.internal;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.blob.ClaimMark;
 import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
@@ -246,11 +247,11 @@ public final class InternalRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> reclaim(String sha, Optional<String> unclaimedSince) {
     // Without a mark: a caller from before marks existed, which checked everything itself (open
     // holds still keep the copy).
-    BlobStore.ClaimMark since =
+    ClaimMark since =
         unclaimedSince
             .map(
                 token ->
-                    BlobStore.ClaimMark.parse(token)
+                    ClaimMark.parse(token)
                         .orElseThrow(
                             () ->
                                 ApiException.invalid(
