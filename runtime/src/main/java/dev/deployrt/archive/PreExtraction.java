@@ -21,15 +21,23 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * would leave the volume short ({@code room}), so extracting never makes the upload itself run out
  * of space. An invalid archive fails the validation as it would without extraction.
  *
- * <p>Whoever ends the upload either {@link #handOver}s the tree (it became the release) or {@link
- * #discard}s it.
+ * <p>The staging directory is made when the first entry arrives, on the validator's thread, never
+ * on the thread that starts the upload. Whoever ends the upload either {@link #handOver}s the tree
+ * (it became the release) or {@link #discard}s it.
  */
 public final class PreExtraction {
   /** Free space is checked before a file this large, or after this many bytes of smaller ones. */
   private static final long CHECK_EVERY_BYTES = 1 << 20;
 
-  private final ReleaseWriter writer;
+  /** Makes an empty staging directory. */
+  @FunctionalInterface
+  public interface Staging {
+    Path create() throws IOException;
+  }
+
+  private final Staging staging;
   private final Consumer<Path> remove;
+  private volatile ReleaseWriter writer;
   private final LongPredicate room;
   private long sinceCheck;
   private volatile boolean complete;
@@ -37,12 +45,12 @@ public final class PreExtraction {
   private volatile boolean handedOver;
 
   /**
-   * @param root an empty staging directory
+   * @param staging makes the empty directory to extract into
    * @param remove removes a directory tree, never throwing
    * @param room whether the volume has room for this many more bytes of the release
    */
-  public PreExtraction(Path root, Consumer<Path> remove, LongPredicate room) {
-    this.writer = new ReleaseWriter(root);
+  public PreExtraction(Staging staging, Consumer<Path> remove, LongPredicate room) {
+    this.staging = staging;
     this.remove = remove;
     this.room = room;
   }
@@ -58,12 +66,17 @@ public final class PreExtraction {
   public void discard() {
     if (!handedOver) {
       handedOver = true;
-      remove.accept(root());
+      Path root = root();
+      if (root != null) {
+        remove.accept(root);
+      }
     }
   }
 
+  /** The staging directory, or null before the first entry. */
   public Path root() {
-    return writer.root();
+    ReleaseWriter w = writer;
+    return w == null ? null : w.root();
   }
 
   /** True once every entry was written and the directories have their modes. */
@@ -87,16 +100,36 @@ public final class PreExtraction {
         if (!room.test(safe.size())) {
           stop(
               new FileSystemException(
-                  root().toString(), null, "too little free space to extract while uploading"));
+                  "the release's volume",
+                  null,
+                  "too little free space to extract while uploading"));
           return;
         }
       }
     }
     try {
-      writer.write(safe, tar);
+      started().write(safe, tar);
     } catch (FileSystemException e) {
       stop(e);
     }
+  }
+
+  /** The writer, making the staging directory first. */
+  private ReleaseWriter started() throws FileSystemException {
+    if (writer == null) {
+      try {
+        writer = new ReleaseWriter(staging.create());
+      } catch (IOException e) {
+        throw e instanceof FileSystemException fse ? fse : asFileSystemError(e);
+      }
+    }
+    return writer;
+  }
+
+  private static FileSystemException asFileSystemError(IOException e) {
+    FileSystemException error = new FileSystemException(null, null, e.toString());
+    error.initCause(e);
+    return error;
   }
 
   private void stop(FileSystemException why) {
@@ -109,7 +142,7 @@ public final class PreExtraction {
       return;
     }
     try {
-      writer.finish();
+      started().finish();
       complete = true;
     } catch (FileSystemException e) {
       stop(e);

@@ -34,7 +34,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * stream passes through as it is. It does not clean up: the caller writes into a staging directory
  * and deletes it on failure.
  */
-public final class ReleaseWriter {
+final class ReleaseWriter {
   private static final int DEFAULT_DIR_MODE = 0755;
 
   /**
@@ -61,11 +61,11 @@ public final class ReleaseWriter {
   /**
    * @param root an empty directory
    */
-  public ReleaseWriter(Path root) {
+  ReleaseWriter(Path root) {
     this.root = root;
   }
 
-  public Path root() {
+  Path root() {
     return root;
   }
 

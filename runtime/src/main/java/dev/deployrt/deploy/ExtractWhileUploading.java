@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The receiving node's extraction of an upload while it arrives ({@link PreExtraction}), from its
- * staging directory to its release: made before the first byte is read, it becomes the release once
+ * staging directory to its release: made when the first entry arrives, it becomes the release once
  * the payload is committed and before the record names the payload, so that when the register asks
  * this node for the release, the release is already there and the applier neither fetches nor
  * extracts it. On every other path (a failed upload or commit, a record that could not be marked, a
@@ -27,8 +27,8 @@ final class ExtractWhileUploading {
   private ExtractWhileUploading() {}
 
   /**
-   * Blocking: creates the staging directory the upload extracts into; null (the upload goes on
-   * without extraction) if that fails.
+   * What the upload's validator also writes into: a staging release of {@code project}, made when
+   * the first entry arrives.
    */
   static PreExtraction start(
       ReleaseDirectory releases, String project, String deploymentId, long minFreeBytes) {
@@ -43,25 +43,23 @@ final class ExtractWhileUploading {
             return false;
           }
         };
-    try {
-      return new PreExtraction(releases.newStaging(project, deploymentId), releases::discard, room);
-    } catch (IOException | RuntimeException e) {
-      log.warn(
-          "cannot extract deployment {} while it uploads ({}); it is extracted once stored",
-          deploymentId,
-          e.toString());
-      return null;
-    }
+    return new PreExtraction(
+        () -> releases.newStaging(project, deploymentId), releases::discard, room);
   }
+
+  /**
+   * What {@link #adopt} did.
+   *
+   * @param kept the extracted tree is now the release
+   * @param note a line for the deployment's log, or null
+   */
+  record Adopted(boolean kept, String note) {}
 
   /**
    * Blocking; call once the payload is committed. Makes a complete extraction the release, or
    * removes it.
-   *
-   * @return a line for the deployment's log saying what happened, or null if there is nothing to
-   *     say
    */
-  static String adopt(
+  static Adopted adopt(
       ReleaseDirectory releases,
       String project,
       String deploymentId,
@@ -69,26 +67,28 @@ final class ExtractWhileUploading {
       String node) {
     if (!extraction.complete()) {
       extraction.discard();
-      return extraction
-          .failure()
-          .map(
-              e ->
-                  node
-                      + " could not extract the payload while it arrived ("
-                      + e.getMessage()
-                      + "): it extracts the stored payload instead")
-          .orElse(null);
+      return new Adopted(
+          false,
+          extraction
+              .failure()
+              .map(
+                  e ->
+                      node
+                          + " could not extract the payload while it arrived ("
+                          + e.getMessage()
+                          + "): it extracts the stored payload instead")
+              .orElse(null));
     }
     try {
       Path staging = extraction.root();
       extraction.handOver(); // adopt renames it into place or removes it
       if (releases.adopt(project, deploymentId, staging)) {
-        return node + " extracted the release while the payload arrived";
+        return new Adopted(true, node + " extracted the release while the payload arrived");
       }
     } catch (IOException | RuntimeException e) {
       log.warn("could not keep deployment {}'s release extracted while uploading", deploymentId, e);
     }
-    return null;
+    return new Adopted(false, null);
   }
 
   /**

@@ -114,22 +114,21 @@ final class UploadCommit {
     if (staged.extraction() == null) {
       return false;
     }
-    String note =
+    ExtractWhileUploading.Adopted adopted =
         ExtractWhileUploading.adopt(
             node.releases(), project, id, staged.extraction(), node.nodeName());
-    boolean kept = node.releases().hasRelease(project, id);
-    if (note != null) {
+    if (adopted.note() != null) {
       // Kept: the extract phase happened, during the upload (this node's applier skips it).
       node.deployment(id)
           .tell(
               new DeploymentEntity.AppendLog(
-                  kept ? LogEntry.PHASE : LogEntry.LOG,
+                  adopted.kept() ? LogEntry.PHASE : LogEntry.LOG,
                   "extract",
                   node.nodeName(),
-                  note,
+                  adopted.note(),
                   Map.of()));
     }
-    return kept;
+    return adopted.kept();
   }
 
   private void recordReplicas(String id, List<String> replicas, int targets) {

@@ -201,7 +201,7 @@ class PayloadUploadTest {
 
   private static PreExtraction extractionInto(Path dir) throws Exception {
     Files.createDirectories(dir);
-    return new PreExtraction(dir, PayloadUploadTest::deleteTree, bytes -> true);
+    return new PreExtraction(() -> dir, PayloadUploadTest::deleteTree, bytes -> true);
   }
 
   @Test
@@ -261,7 +261,7 @@ class PayloadUploadTest {
   void aFileSystemThatRefusesTheTreeDoesNotFailTheUpload(@TempDir Path trees) throws Exception {
     // The staging "directory" is a file: every write into it fails as a full disk's would.
     Path notADirectory = Files.writeString(trees.resolve("tree"), "x");
-    PreExtraction extraction = new PreExtraction(notADirectory, p -> {}, bytes -> true);
+    PreExtraction extraction = new PreExtraction(() -> notADirectory, p -> {}, bytes -> true);
     byte[] payload = Tarball.builder().file("a/b.txt", "hello").toBytes();
     StagedPayload staged = runExtracting(chunks(payload, 100), extraction);
     assertEquals(FileTrees.sha256(payload), staged.sha256(), "stored all the same");
@@ -277,7 +277,7 @@ class PayloadUploadTest {
     java.util.List<Long> asked = new java.util.ArrayList<>();
     PreExtraction extraction =
         new PreExtraction(
-            trees.resolve("tree"),
+            () -> trees.resolve("tree"),
             PayloadUploadTest::deleteTree,
             bytes -> {
               asked.add(bytes);

@@ -43,11 +43,11 @@ final class AdaptiveGzip extends GZIPOutputStream {
 
   /**
    * Whether {@code sample} (a file's first bytes) barely shrinks at the fastest level: then the
-   * file is stored. Short samples always compress.
+   * file is stored.
    */
   boolean isIncompressible(byte[] sample, int length) {
-    if (length < 16 * 1024 || defaultLevel == Deflater.NO_COMPRESSION) {
-      return false;
+    if (defaultLevel == Deflater.NO_COMPRESSION) {
+      return false; // stored anyway
     }
     probe.reset();
     probe.setInput(sample, 0, length);

@@ -9,10 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
@@ -49,15 +47,13 @@ class DirectoryPackerTest {
     return out.toByteArray();
   }
 
-  /** Name to content of every file in a .tar.gz, in archive order. */
+  /** Name to content of every file in a .tar.gz. */
   private static Map<String, byte[]> unpack(byte[] tgz) throws IOException {
     Map<String, byte[]> files = new HashMap<>();
-    List<String> order = new ArrayList<>();
     try (TarArchiveInputStream tar =
         new TarArchiveInputStream(new GZIPInputStream(new ByteArrayInputStream(tgz)))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
-        order.add(e.getName());
         if (e.isFile()) {
           files.put(e.getName(), tar.readAllBytes());
         }
