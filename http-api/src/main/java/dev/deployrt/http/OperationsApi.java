@@ -71,6 +71,7 @@ public final class OperationsApi extends AllDirectives {
                     node.blobs(),
                     node.settings().upload(),
                     node.reclaimer(),
+                    node.transfers().pieces(),
                     node.clusterSecret(),
                     node.blocking())
                 .route(),

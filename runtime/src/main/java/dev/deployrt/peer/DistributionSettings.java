@@ -17,6 +17,12 @@ import java.time.Duration;
  * @param retryBackoffMax longest pause between two rounds of fetch attempts
  * @param fetchBytesPerSecond bandwidth cap for one peer fetch; 0 = none
  * @param pushTimeout longest a replica push may take before the next candidate is tried
+ * @param pieceRelay whether a new payload travels in pieces that nodes relay while receiving
+ *     ({@code PiecePlan}), rather than as whole copies along {@link FanOutPlan}
+ * @param pieceBytes the size of a payload's pieces (the same on every node)
+ * @param piecesInFlight requests a fetcher keeps open per stripe it asks a source for
+ * @param corruptServedPieces fault injection for tests: this node flips a byte of each piece it
+ *     serves
  */
 public record DistributionSettings(
     Duration timeout,
@@ -25,7 +31,14 @@ public record DistributionSettings(
     Duration retryBackoffMin,
     Duration retryBackoffMax,
     long fetchBytesPerSecond,
-    Duration pushTimeout) {
+    Duration pushTimeout,
+    boolean pieceRelay,
+    int pieceBytes,
+    int piecesInFlight,
+    boolean corruptServedPieces) {
+
+  /** Pieces travel in this many stripes (trees) of the plan. */
+  public static final int STRIPES = 2;
 
   public static DistributionSettings fromConfig(Config deploy) {
     Config d = deploy.getConfig("distribution");
@@ -36,6 +49,10 @@ public record DistributionSettings(
         d.getDuration("retry-backoff-min"),
         d.getDuration("retry-backoff-max"),
         d.getBytes("fetch-bytes-per-second"),
-        d.getDuration("push-timeout"));
+        d.getDuration("push-timeout"),
+        d.getBoolean("piece-relay"),
+        (int) Math.min(Integer.MAX_VALUE, d.getBytes("piece-bytes")),
+        d.getInt("pieces-in-flight"),
+        d.getBoolean("test.corrupt-served-pieces"));
   }
 }

@@ -3,9 +3,12 @@ package dev.deployrt.peer;
 import dev.deployrt.applier.BlobSource;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
+import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.fanout.PartialBlobs;
+import dev.deployrt.fanout.PiecePlan;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.upload.UploadFailure;
 import dev.deployrt.upload.UploadSettings;
@@ -23,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,6 +54,7 @@ public final class PeerBlobFetcher implements BlobSource {
   private final DistributionSettings settings;
   private final NodeReporter reporter;
   private final PeerCopy copies;
+  private final PieceFetch pieces;
 
   /**
    * @param extractors where extractions run while their payload streams in
@@ -57,6 +62,7 @@ public final class PeerBlobFetcher implements BlobSource {
   public PeerBlobFetcher(
       String self,
       BlobStore blobs,
+      PartialBlobs partials,
       PeerDirectory directory,
       PeerClient client,
       Supplier<Set<String>> upNodes,
@@ -71,6 +77,8 @@ public final class PeerBlobFetcher implements BlobSource {
     this.settings = settings;
     this.reporter = reporter;
     this.copies = new PeerCopy(blobs, client, upload, settings, reporter, extractors);
+    this.pieces =
+        new PieceFetch(self, blobs, partials, client, settings, reporter, extractors, upNodes);
   }
 
   record Candidate(String node, Duration patience) {}
@@ -106,6 +114,10 @@ public final class PeerBlobFetcher implements BlobSource {
       if (pushed.isPresent()) {
         return extractLocal(pushed.get(), fetched, extraction);
       }
+    }
+    Optional<Path> inPieces = fetchInPieces(release, cancelled, fetched, extraction);
+    if (inPieces.isPresent()) {
+      return inPieces.get();
     }
     while (true) {
       Optional<Path> local = blobs.claimIfPresent(sha);
@@ -179,6 +191,43 @@ public final class PeerBlobFetcher implements BlobSource {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A new payload's fetch in pieces along its {@link PiecePlan}, when piece relay is on: the
+   * committed blob, or empty when that fetch could not finish (a warning says why; nothing of it
+   * stays) and whole copies are to be tried.
+   */
+  private Optional<Path> fetchInPieces(
+      Wanted release, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+      throws Exception {
+    if (!settings.pieceRelay() || release.plan() == null || blobs.contains(release.sha256())) {
+      return Optional.empty();
+    }
+    // The replica gets the origin's push; the others' trees start at the origin.
+    List<String> targets = new ArrayList<>(release.plan().order());
+    if (settings.minCopies() >= 2 && targets.size() > 1) {
+      targets.subList(1, Math.min(settings.minCopies(), targets.size())).clear();
+    }
+    if (!targets.contains(self)) {
+      return Optional.empty();
+    }
+    PiecePlan plan = PiecePlan.of(release.origin(), targets, false, DistributionSettings.STRIPES);
+    try {
+      return Optional.of(
+          pieces.fetch(release, plan, () -> holders(release), cancelled, fetched, extraction));
+    } catch (CancellationException | ExtractionFailed e) {
+      throw e;
+    } catch (Exception e) {
+      checkCancelled(cancelled);
+      reporter.log(
+          release.deploymentId(),
+          LogEntry.WARNING,
+          "fetch",
+          "the fetch in pieces stopped (" + reason(e) + "); fetching whole copies instead",
+          Map.of());
+      return Optional.empty();
+    }
   }
 
   /** The blob if it arrives (a push, another fetch) within {@code wait}. */
@@ -269,7 +318,7 @@ public final class PeerBlobFetcher implements BlobSource {
     return blob;
   }
 
-  /** The parent in the fan-out plan (waited for), then the holders by name, the origin last. */
+  /** The parent in the fan-out plan (waited for), then the holders. */
   private List<Candidate> candidates(Wanted release) {
     Set<String> up = upNodes.get();
     List<Candidate> out = new ArrayList<>();
@@ -280,15 +329,42 @@ public final class PeerBlobFetcher implements BlobSource {
           .filter(up::contains)
           .ifPresent(parent -> out.add(new Candidate(parent, settings.parentWait())));
     }
-    directory.snapshot().entrySet().stream()
+    holders(release).stream()
+        .filter(n -> out.stream().noneMatch(c -> c.node().equals(n)))
+        .forEach(n -> out.add(new Candidate(n, Duration.ZERO)));
+    return out;
+  }
+
+  /** The other nodes that are up and hold the whole payload, by name, the origin last. */
+  private List<String> holders(Wanted release) {
+    Set<String> up = upNodes.get();
+    return directory.snapshot().entrySet().stream()
         .filter(e -> !e.getKey().equals(self) && up.contains(e.getKey()))
         .filter(e -> e.getValue().blobs().contains(release.sha256()))
         .map(Map.Entry::getKey)
         .sorted(
             Comparator.comparing((String n) -> n.equals(release.origin())).thenComparing(n -> n))
-        .filter(n -> out.stream().noneMatch(c -> c.node().equals(n)))
-        .forEach(n -> out.add(new Candidate(n, Duration.ZERO)));
-    return out;
+        .toList();
+  }
+
+  /**
+   * Waits for an extraction that ran while its payload arrived; its failure as {@link
+   * ExtractionFailed}, or the cancellation that stopped it.
+   */
+  static void awaitExtraction(CompletableFuture<Void> extracted, BooleanSupplier cancelled)
+      throws Exception {
+    try {
+      extracted.get();
+    } catch (ExecutionException e) {
+      checkCancelled(cancelled);
+      Throwable cause = Failures.cause(e.getCause());
+      if (cause instanceof CancellationException ce) {
+        throw ce;
+      }
+      throw cause instanceof IOException io
+          ? new ExtractionFailed(io)
+          : new ExtractionFailed(new IOException(cause));
+    }
   }
 
   static void checkCancelled(BooleanSupplier cancelled) {

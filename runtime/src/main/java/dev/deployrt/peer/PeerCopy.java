@@ -3,7 +3,6 @@ package dev.deployrt.peer;
 import dev.deployrt.applier.BlobSource.Extraction;
 import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
-import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.upload.PayloadUpload;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -117,18 +115,7 @@ final class PeerCopy {
             staged.size(), from.node(), took.toMillis() / 1000.0),
         Map.of("bytes", staged.size(), "millis", took.toMillis()));
     fetched.run();
-    try {
-      extracted.get();
-    } catch (ExecutionException e) {
-      PeerBlobFetcher.checkCancelled(cancelled);
-      Throwable cause = Failures.cause(e.getCause());
-      if (cause instanceof CancellationException ce) {
-        throw ce;
-      }
-      throw cause instanceof IOException io
-          ? new ExtractionFailed(io)
-          : new ExtractionFailed(new IOException(cause));
-    }
+    PeerBlobFetcher.awaitExtraction(extracted, cancelled);
     return blob;
   }
 

@@ -13,6 +13,10 @@ import java.time.Duration;
  *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: the verified payload, waiting up to S
  *       seconds for it to arrive;
  *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin;
+ *   <li>{@code GET /internal/blobs/{sha256}/manifest[?wait=S]}: its piece manifest, once the node
+ *       holds or receives the payload;
+ *   <li>{@code GET /internal/blobs/{sha256}/pieces/{n}[?wait=S]}: piece {@code n}, once the node
+ *       holds it (relayed from a fetch still under way);
  *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: the node's blob-store claim mark;
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: reclaim the copy unless a
  *       fetch or deploy claimed it since the mark.
@@ -22,6 +26,8 @@ public final class PeerPaths {
   public static final String INTERNAL = "internal";
   public static final String BLOBS = "blobs";
   public static final String CLAIM_MARK = "claim-mark";
+  public static final String MANIFEST = "manifest";
+  public static final String PIECES = "pieces";
   public static final String WAIT = "wait";
   public static final String UNCLAIMED_SINCE = "unclaimed_since";
 
@@ -37,6 +43,16 @@ public final class PeerPaths {
     return patience.isZero()
         ? blob(sha256)
         : blob(sha256) + "?" + WAIT + "=" + patience.toSeconds();
+  }
+
+  /** GET: the payload's piece manifest, the node waiting up to {@code patience} to have one. */
+  public static String manifest(String sha256, Duration patience) {
+    return blob(sha256) + "/" + MANIFEST + "?" + WAIT + "=" + patience.toSeconds();
+  }
+
+  /** GET: piece {@code piece}, the node waiting up to {@code patience} to hold it. */
+  public static String piece(String sha256, int piece, Duration patience) {
+    return blob(sha256) + "/" + PIECES + "/" + piece + "?" + WAIT + "=" + patience.toSeconds();
   }
 
   /** GET: the holder's claim mark for a later {@link #reclaim}. */

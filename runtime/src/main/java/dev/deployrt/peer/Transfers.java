@@ -2,6 +2,8 @@ package dev.deployrt.peer;
 
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.blob.BlobStore;
+import dev.deployrt.fanout.PartialBlobs;
+import dev.deployrt.fanout.PieceServer;
 import dev.deployrt.upload.UploadSettings;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +31,7 @@ public final class Transfers {
   private final String self;
   private final PeerDirectory directory;
   private final Supplier<Set<String>> upNodes;
+  private final PieceServer pieces;
 
   private Transfers(
       PeerClient client,
@@ -37,7 +40,9 @@ public final class Transfers {
       PeerBlobFetcher fetcher,
       String self,
       PeerDirectory directory,
-      Supplier<Set<String>> upNodes) {
+      Supplier<Set<String>> upNodes,
+      PieceServer pieces) {
+    this.pieces = pieces;
     this.self = self;
     this.directory = directory;
     this.upNodes = upNodes;
@@ -74,15 +79,31 @@ public final class Transfers {
                 Http.get(system)
                     .shutdownAllConnectionPools()
                     .thenApply(unit -> Done.getInstance()));
+    PartialBlobs partials = new PartialBlobs();
     return new Transfers(
         client,
         new PayloadReplicator(client, distribution, blocking),
         new BlobReclaimer(self, blobs, directory, client, upNodes, blocking),
         new PeerBlobFetcher(
-            self, blobs, directory, client, upNodes, upload, distribution, reporter, blocking),
+            self,
+            blobs,
+            partials,
+            directory,
+            client,
+            upNodes,
+            upload,
+            distribution,
+            reporter,
+            blocking),
         self,
         directory,
-        upNodes);
+        upNodes,
+        new PieceServer(
+            blobs,
+            partials,
+            distribution.pieceBytes(),
+            blocking,
+            distribution.corruptServedPieces()));
   }
 
   /** The other nodes that are up and say they hold the payload {@code sha256}, by name. */
@@ -104,6 +125,11 @@ public final class Transfers {
 
   public BlobReclaimer reclaimer() {
     return reclaimer;
+  }
+
+  /** The pieces of payloads this node holds or is receiving, for other nodes' fetches. */
+  public PieceServer pieces() {
+    return pieces;
   }
 
   public PeerBlobFetcher fetcher() {

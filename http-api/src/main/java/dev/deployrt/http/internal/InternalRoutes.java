@@ -1,5 +1,6 @@
 package dev.deployrt.http.internal;
 
+import static org.apache.pekko.http.javadsl.server.PathMatchers.integerSegment;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import dev.deployrt.blob.BlobStore;
@@ -7,6 +8,7 @@ import dev.deployrt.blob.ClaimMark;
 import dev.deployrt.deploy.DeployRequest;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.fanout.PieceServer;
 import dev.deployrt.http.ApiErrors;
 import dev.deployrt.http.ApiJson;
 import dev.deployrt.peer.BlobReclaimer;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +53,9 @@ import org.apache.pekko.util.ByteString;
  *       seconds), which lets a fan-out child ask its parent before the parent has it.
  *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin; answered only after
  *       the bytes matched the digest and were committed (201), or were already there (200).
+ *   <li>{@code GET /internal/blobs/{sha256}/manifest[?wait=S]} and {@code
+ *       /internal/blobs/{sha256}/pieces/{n}[?wait=S]}: the payload's piece manifest and its pieces,
+ *       from the blob store or from a fetch in pieces still under way ({@link PieceServer}).
  *   <li>{@code GET /internal/blobs/{sha256}/claim-mark}: this node's blob store claim mark ({@code
  *       mark}), taken by a payload delete before it checks that no deployment needs the bytes.
  *   <li>{@code DELETE /internal/blobs/{sha256}[?unclaimed_since=MARK]}: the payload was deleted;
@@ -65,6 +71,7 @@ public final class InternalRoutes extends AllDirectives {
   private final BlobStore blobs;
   private final UploadSettings upload;
   private final BlobReclaimer reclaimer;
+  private final PieceServer pieces;
   private final CompletionStage<String> clusterSecret;
   private final Executor blocking;
   private final Materializer mat;
@@ -81,8 +88,10 @@ public final class InternalRoutes extends AllDirectives {
       BlobStore blobs,
       UploadSettings upload,
       BlobReclaimer reclaimer,
+      PieceServer pieces,
       CompletionStage<String> clusterSecret,
       Executor blocking) {
+    this.pieces = pieces;
     this.nodeName = nodeName;
     this.blobs = blobs;
     this.upload = upload;
@@ -110,6 +119,22 @@ public final class InternalRoutes extends AllDirectives {
     }
     return concat(
         path(PeerPaths.CLAIM_MARK, () -> get(() -> complete(claimMark(sha)))),
+        path(
+            PeerPaths.MANIFEST,
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            PeerPaths.WAIT,
+                            wait -> completeWithFuture(manifest(sha, waitSeconds(wait)))))),
+        path(
+            segment(PeerPaths.PIECES).slash(integerSegment()),
+            piece ->
+                get(
+                    () ->
+                        parameterOptional(
+                            PeerPaths.WAIT,
+                            wait -> completeWithFuture(piece(sha, piece, waitSeconds(wait)))))),
         pathEnd(
             () ->
                 concat(
@@ -200,6 +225,45 @@ public final class InternalRoutes extends AllDirectives {
                   return stream(path);
                 });
     return completeWithFuture(later);
+  }
+
+  private CompletionStage<HttpResponse> manifest(String sha, long waitSeconds) {
+    return pieces
+        .manifest(sha, Duration.ofSeconds(waitSeconds))
+        .thenApply(
+            m ->
+                m.map(
+                        manifest ->
+                            HttpResponse.create()
+                                .withEntity(
+                                    HttpEntities.create(
+                                        ContentTypes.APPLICATION_JSON, manifest.toJson())))
+                    .orElseGet(() -> ApiErrors.response(notHeld(sha))));
+  }
+
+  private CompletionStage<HttpResponse> piece(String sha, int piece, long waitSeconds) {
+    return pieces
+        .piece(sha, piece, Duration.ofSeconds(waitSeconds))
+        .thenApply(
+            bytes ->
+                bytes
+                    .map(
+                        b ->
+                            HttpResponse.create()
+                                .withEntity(
+                                    HttpEntities.create(
+                                        ContentTypes.APPLICATION_OCTET_STREAM,
+                                        ByteString.fromByteBuffer(b))))
+                    .orElseGet(
+                        () ->
+                            ApiErrors.response(
+                                ApiException.notFound(
+                                    "node "
+                                        + nodeName
+                                        + " holds no piece "
+                                        + piece
+                                        + " of "
+                                        + sha))));
   }
 
   private ApiException notHeld(String sha) {
