@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# A three-node cluster on PostgreSQL, each node in a network namespace of its own, on one machine.
+# A cluster on PostgreSQL (three nodes unless LAB_NODES says, at most 9), each node in a network
+# namespace of its own, on one machine. LAB_RATE (e.g. 200mbit) caps each node's link in both
+# directions with a token bucket (tc tbf): each node's transfers, not the machine's cores, are then the
+# limit (bench/fanout-lab.sh). This kernel has no netem, so no delay is added.
 #
 #   config/lab/netns-lab.sh up           bridge + 3 namespaces + PostgreSQL relay, then start the 3 nodes
 #   config/lab/netns-lab.sh status       each node's process and its view of the cluster
@@ -21,7 +24,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LAB_DIR="${LAB_DIR:-/tmp/deploy-lab}"
-NODES=3
+NODES="${LAB_NODES:-3}"
+[ "$NODES" -ge 1 ] && [ "$NODES" -le 9 ] || { echo "LAB_NODES must be 1..9" >&2; exit 2; }
 NET=10.77.0
 HOST_IP="$NET.1"
 BRIDGE=dlab0
@@ -59,6 +63,11 @@ network_up() {
     ip -n "$(ns "$i")" addr add "$(node_ip "$i")/24" dev eth0
     ip -n "$(ns "$i")" link set eth0 up
     ip -n "$(ns "$i")" link set lo up
+    if [ -n "${LAB_RATE:-}" ]; then
+      # The node's egress, and its ingress (the host side's egress towards it).
+      ip netns exec "$(ns "$i")" tc qdisc add dev eth0 root tbf rate "$LAB_RATE" burst 256kb latency 50ms
+      tc qdisc add dev "$(veth "$i")" root tbf rate "$LAB_RATE" burst 256kb latency 50ms
+    fi
   done
   socat "TCP-LISTEN:5432,bind=$HOST_IP,fork,reuseaddr" TCP:127.0.0.1:5432 &
   echo $! > "$LAB_DIR/relay.pid"
@@ -131,7 +140,7 @@ cmd_up() {
   network_up
   psql_admin "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
   psql_admin "CREATE DATABASE $DB"
-  say "starting node-1 (first seed), then node-2 and node-3"
+  say "starting node-1 (first seed), then the other $((NODES - 1))"
   start_node 1
   wait_for 120 ready 1 || die "node-1 did not become ready (see $LAB_DIR/node-1.log)"
   for i in $(seq 2 $NODES); do start_node "$i"; done
@@ -139,20 +148,20 @@ cmd_up() {
     wait_for 120 ready "$i" || die "node-$i did not become ready (see $LAB_DIR/node-$i.log)"
   done
   wait_for 60 all_up_seen_by 1 || die "node-1 does not see $NODES members up"
-  say "up: $(for i in $(seq 1 $NODES); do printf '%s ' "$(api "$i")"; done)(admin / $PASSWORD)"
+  say "up${LAB_RATE:+, links capped at $LAB_RATE each way}: $(for i in $(seq 1 $NODES); do printf '%s ' "$(api "$i")"; done)(admin / $PASSWORD)"
 }
 
 cmd_down() {
-  for i in $(seq 1 $NODES); do
+  for i in $(seq 1 9); do
     if alive "$i"; then kill -TERM -- "-$(cat "$LAB_DIR/node-$i.pid")" 2>/dev/null || kill "$(cat "$LAB_DIR/node-$i.pid")" 2>/dev/null || true; fi
   done
-  for i in $(seq 1 $NODES); do
+  for i in $(seq 1 9); do
     for _ in $(seq 1 20); do alive "$i" || break; sleep 0.5; done
     if alive "$i"; then kill -KILL -- "-$(cat "$LAB_DIR/node-$i.pid")" 2>/dev/null || true; fi
     rm -f "$LAB_DIR/node-$i.pid"
   done
   # A node started with setsid leads its own process group; stray JVMs of this lab are found by namespace.
-  for i in $(seq 1 $NODES); do
+  for i in $(seq 1 9); do
     if [ -e "/run/netns/$(ns "$i")" ]; then
       for pid in $(ip netns pids "$(ns "$i")" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
       ip netns del "$(ns "$i")" 2>/dev/null || true

@@ -72,6 +72,7 @@ public final class OperationsApi extends AllDirectives {
                     node.settings().upload(),
                     node.reclaimer(),
                     node.transfers().pieces(),
+                    node.transfers().pushReceiver(),
                     node.clusterSecret(),
                     node.blocking())
                 .route(),

@@ -204,6 +204,11 @@ class ClusterDistributionTest {
         1,
         messages(d, "log", "node-1").stream().filter(m -> m.startsWith("fetched")).count(),
         "node-1 fetches once: " + messages(d, "log", "node-1"));
+    assertTrue(
+        messages(d, "log", "node-1").stream()
+            .anyMatch(m -> m.startsWith("fetched") && m.endsWith("bytes from node-3)")),
+        "node-1 takes every piece from the replica, which relays the origin's push: "
+            + messages(d, "log", "node-1"));
 
     // Every node reports the same view of the project and the cluster.
     await(

@@ -29,11 +29,14 @@ import org.slf4j.LoggerFactory;
 public final class PayloadReplicator {
   private static final Logger log = LoggerFactory.getLogger(PayloadReplicator.class);
 
+  private final String self;
   private final PeerClient client;
   private final DistributionSettings settings;
   private final Executor blocking;
 
-  public PayloadReplicator(PeerClient client, DistributionSettings settings, Executor blocking) {
+  public PayloadReplicator(
+      String self, PeerClient client, DistributionSettings settings, Executor blocking) {
+    this.self = self;
     this.client = client;
     this.settings = settings;
     this.blocking = blocking;
@@ -58,7 +61,10 @@ public final class PayloadReplicator {
             try {
               long size = Files.size(blob);
               HttpRequest put =
-                  HttpRequest.PUT(PeerPaths.blob(sha256))
+                  HttpRequest.PUT(
+                          settings.pieceRelay()
+                              ? PeerPaths.push(sha256, self)
+                              : PeerPaths.blob(sha256))
                       .withEntity(
                           HttpEntities.create(
                               ContentTypes.APPLICATION_OCTET_STREAM,

@@ -204,15 +204,18 @@ public final class PeerBlobFetcher implements BlobSource {
     if (!settings.pieceRelay() || release.plan() == null || blobs.contains(release.sha256())) {
       return Optional.empty();
     }
-    // The replica gets the origin's push; the others' trees start at the origin.
+    // The first replica relays the origin's push to the trees' roots while it arrives; further
+    // replicas (min-copies > 2) get pushes of their own and stay out of the trees.
     List<String> targets = new ArrayList<>(release.plan().order());
-    if (settings.minCopies() >= 2 && targets.size() > 1) {
-      targets.subList(1, Math.min(settings.minCopies(), targets.size())).clear();
+    boolean withReplica = settings.minCopies() >= 2 && targets.size() > 1;
+    if (withReplica && targets.size() > 2) {
+      targets.subList(2, Math.min(settings.minCopies(), targets.size())).clear();
     }
     if (!targets.contains(self)) {
       return Optional.empty();
     }
-    PiecePlan plan = PiecePlan.of(release.origin(), targets, false, DistributionSettings.STRIPES);
+    PiecePlan plan =
+        PiecePlan.of(release.origin(), targets, withReplica, DistributionSettings.STRIPES);
     try {
       return Optional.of(
           pieces.fetch(release, plan, () -> holders(release), cancelled, fetched, extraction));

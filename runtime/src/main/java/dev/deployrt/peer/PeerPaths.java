@@ -12,7 +12,9 @@ import java.time.Duration;
  * <ul>
  *   <li>{@code GET /internal/blobs/{sha256}[?wait=S]}: the verified payload, waiting up to S
  *       seconds for it to arrive;
- *   <li>{@code PUT /internal/blobs/{sha256}}: a replica pushed by the origin;
+ *   <li>{@code PUT /internal/blobs/{sha256}[?from=ORIGIN]}: a replica pushed by the origin; with
+ *       {@code from}, the receiver takes the piece manifest from the origin and relays the pieces
+ *       while the push goes on;
  *   <li>{@code GET /internal/blobs/{sha256}/manifest[?wait=S]}: its piece manifest, once the node
  *       holds or receives the payload;
  *   <li>{@code GET /internal/blobs/{sha256}/pieces/{n}[?wait=S]}: piece {@code n}, once the node
@@ -30,6 +32,7 @@ public final class PeerPaths {
   public static final String PIECES = "pieces";
   public static final String WAIT = "wait";
   public static final String UNCLAIMED_SINCE = "unclaimed_since";
+  public static final String FROM = "from";
 
   private PeerPaths() {}
 
@@ -43,6 +46,11 @@ public final class PeerPaths {
     return patience.isZero()
         ? blob(sha256)
         : blob(sha256) + "?" + WAIT + "=" + patience.toSeconds();
+  }
+
+  /** PUT: a replica pushed by {@code origin}, relayed in pieces while it arrives. */
+  public static String push(String sha256, String origin) {
+    return blob(sha256) + "?" + FROM + "=" + origin;
   }
 
   /** GET: the payload's piece manifest, the node waiting up to {@code patience} to have one. */

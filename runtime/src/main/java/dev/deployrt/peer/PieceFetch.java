@@ -1,6 +1,7 @@
 package dev.deployrt.peer;
 
 import dev.deployrt.applier.BlobSource.Extraction;
+import dev.deployrt.applier.BlobSource.ExtractionFailed;
 import dev.deployrt.applier.NodeReporter;
 import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
@@ -103,27 +104,19 @@ final class PieceFetch {
     PartialBlob partial = PartialBlob.create(blobs, manifest);
     partials.add(partial);
     CompletableFuture<Void> extracted = extract(partial, extraction);
+    Path blob;
+    Map<String, Long> sent;
+    ExtractionFailed extractionFailed = null;
     try {
-      Map<String, Long> sent = receive(release, plan, holders, partial, cancelled);
-      PeerBlobFetcher.awaitExtraction(extracted, cancelled);
-      Path blob = partial.commit();
-      fetched.run();
-      long millis = Duration.between(started, Instant.now()).toMillis();
-      reporter.log(
-          release.deploymentId(),
-          LogEntry.LOG,
-          "fetch",
-          String.format(
-              "fetched %d bytes in %d pieces in %.2f s (%s)",
-              manifest.size(),
-              manifest.count(),
-              millis / 1000.0,
-              sent.entrySet().stream()
-                  .sorted(Map.Entry.comparingByKey())
-                  .map(e -> e.getValue() + " bytes from " + e.getKey())
-                  .collect(Collectors.joining(", "))),
-          Map.of("bytes", manifest.size(), "millis", millis));
-      return blob;
+      sent = receive(release, plan, holders, partial, cancelled);
+      // The extraction reads the pieces from the staging file: it ends before the commit moves it.
+      // Verified bytes this node cannot extract are still kept, as for whole copies.
+      try {
+        PeerBlobFetcher.awaitExtraction(extracted, cancelled);
+      } catch (ExtractionFailed e) {
+        extractionFailed = e;
+      }
+      blob = partial.commit();
     } catch (Exception e) {
       partial.abort(e);
       awaitQuietly(extracted);
@@ -131,6 +124,26 @@ final class PieceFetch {
     } finally {
       partials.remove(partial);
     }
+    fetched.run();
+    long millis = Duration.between(started, Instant.now()).toMillis();
+    reporter.log(
+        release.deploymentId(),
+        LogEntry.LOG,
+        "fetch",
+        String.format(
+            "fetched %d bytes in %d pieces in %.2f s (%s)",
+            manifest.size(),
+            manifest.count(),
+            millis / 1000.0,
+            sent.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getValue() + " bytes from " + e.getKey())
+                .collect(Collectors.joining(", "))),
+        Map.of("bytes", manifest.size(), "millis", millis));
+    if (extractionFailed != null) {
+      throw extractionFailed;
+    }
+    return blob;
   }
 
   /** The manifest from this node's sources in the plan, then the holders. */

@@ -32,6 +32,7 @@ public final class Transfers {
   private final PeerDirectory directory;
   private final Supplier<Set<String>> upNodes;
   private final PieceServer pieces;
+  private final RelayingPushReceiver pushReceiver;
 
   private Transfers(
       PeerClient client,
@@ -41,8 +42,10 @@ public final class Transfers {
       String self,
       PeerDirectory directory,
       Supplier<Set<String>> upNodes,
-      PieceServer pieces) {
+      PieceServer pieces,
+      RelayingPushReceiver pushReceiver) {
     this.pieces = pieces;
+    this.pushReceiver = pushReceiver;
     this.self = self;
     this.directory = directory;
     this.upNodes = upNodes;
@@ -82,7 +85,7 @@ public final class Transfers {
     PartialBlobs partials = new PartialBlobs();
     return new Transfers(
         client,
-        new PayloadReplicator(client, distribution, blocking),
+        new PayloadReplicator(self, client, distribution, blocking),
         new BlobReclaimer(self, blobs, directory, client, upNodes, blocking),
         new PeerBlobFetcher(
             self,
@@ -103,7 +106,8 @@ public final class Transfers {
             partials,
             distribution.pieceBytes(),
             blocking,
-            distribution.corruptServedPieces()));
+            distribution.corruptServedPieces()),
+        new RelayingPushReceiver(blobs, partials, client, blocking));
   }
 
   /** The other nodes that are up and say they hold the payload {@code sha256}, by name. */
@@ -130,6 +134,11 @@ public final class Transfers {
   /** The pieces of payloads this node holds or is receiving, for other nodes' fetches. */
   public PieceServer pieces() {
     return pieces;
+  }
+
+  /** Receives a replica pushed by the origin while relaying its pieces. */
+  public RelayingPushReceiver pushReceiver() {
+    return pushReceiver;
   }
 
   public PeerBlobFetcher fetcher() {

@@ -14,8 +14,8 @@ import dev.deployrt.http.ApiJson;
 import dev.deployrt.peer.BlobReclaimer;
 import dev.deployrt.peer.PeerClient;
 import dev.deployrt.peer.PeerPaths;
+import dev.deployrt.peer.RelayingPushReceiver;
 import dev.deployrt.upload.PayloadUpload;
-import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,6 +72,7 @@ public final class InternalRoutes extends AllDirectives {
   private final UploadSettings upload;
   private final BlobReclaimer reclaimer;
   private final PieceServer pieces;
+  private final RelayingPushReceiver pushReceiver;
   private final CompletionStage<String> clusterSecret;
   private final Executor blocking;
   private final Materializer mat;
@@ -89,9 +90,11 @@ public final class InternalRoutes extends AllDirectives {
       UploadSettings upload,
       BlobReclaimer reclaimer,
       PieceServer pieces,
+      RelayingPushReceiver pushReceiver,
       CompletionStage<String> clusterSecret,
       Executor blocking) {
     this.pieces = pieces;
+    this.pushReceiver = pushReceiver;
     this.nodeName = nodeName;
     this.blobs = blobs;
     this.upload = upload;
@@ -144,12 +147,18 @@ public final class InternalRoutes extends AllDirectives {
                                 PeerPaths.WAIT, wait -> serve(sha, waitSeconds(wait)))),
                     put(
                         () ->
-                            withoutSizeLimit(
-                                () ->
-                                    extractRequestEntity(
-                                        entity ->
-                                            completeWithFuture(
-                                                receive(sha, entity.getDataBytes()))))),
+                            parameterOptional(
+                                PeerPaths.FROM,
+                                origin ->
+                                    withoutSizeLimit(
+                                        () ->
+                                            extractRequestEntity(
+                                                entity ->
+                                                    completeWithFuture(
+                                                        receive(
+                                                            sha,
+                                                            origin,
+                                                            entity.getDataBytes())))))),
                     delete(
                         () ->
                             parameterOptional(
@@ -284,23 +293,28 @@ public final class InternalRoutes extends AllDirectives {
     }
   }
 
-  private CompletionStage<HttpResponse> receive(String sha, Source<ByteString, ?> bytes) {
+  private CompletionStage<HttpResponse> receive(
+      String sha, Optional<String> origin, Source<ByteString, ?> bytes) {
     if (blobs.claimIfPresent(sha).isPresent()) {
       bytes.runWith(Sink.ignore(), mat);
       return CompletableFuture.completedFuture(created(200, sha));
     }
-    CompletionStage<StagedPayload> copy =
-        bytes.runWith(PayloadUpload.verifiedCopy(blobs, upload, sha, new AtomicLong()), mat);
-    return copy.thenApplyAsync(
-            staged -> {
-              try {
-                staged.commit();
-                return created(201, sha);
-              } catch (java.io.IOException e) {
-                throw new CompletionException(e);
-              }
-            },
-            blocking)
+    CompletionStage<Path> committed =
+        origin.isPresent()
+            ? pushReceiver.receive(sha, origin.get(), bytes)
+            : bytes
+                .runWith(PayloadUpload.verifiedCopy(blobs, upload, sha, new AtomicLong()), mat)
+                .thenApplyAsync(
+                    staged -> {
+                      try {
+                        return staged.commit();
+                      } catch (java.io.IOException e) {
+                        throw new CompletionException(e);
+                      }
+                    },
+                    blocking);
+    return committed
+        .thenApply(blob -> created(201, sha))
         .exceptionally(
             e -> {
               ApiException api = ApiErrors.from(e);
