@@ -8,6 +8,8 @@
 #
 # Per round, a fresh random payload is deployed through node-1 (wait=true). Printed per round:
 #   - dist s: from the record's "distribution started" event to the last node's "is active" event;
+#   - all fetched s: from the same event to the last node's "fetch finished" (the replica's push
+#     counts as its fetch), which leaves out the last extraction and switch;
 #   - one-link s: the payload's bytes at the cap (what a single transfer needs at best);
 #   - each node's egress in copies of the payload (bytes its interface sent, from ip -s link);
 #   - each node's CPU seconds during the round and the busiest node's share of one core.
@@ -55,10 +57,12 @@ for n in $SIZES; do
     for i in $(seq 1 "$n"); do tx0[$i]=$(tx_bytes "$i"); cpu0[$i]=$(cpu_seconds "$i"); done
     started=$(date +%s.%N)
     answer=$(curl -sS -m 900 -u "admin:$PASSWORD" -H 'Content-Type: application/gzip' \
-      --data-binary @"$work/payload.tar.gz" "http://10.77.0.11:9925/deployments?project=web&wait=true&timeout=800")
+      --data-binary @"$work/payload.tar.gz" "http://10.77.0.11:9925/deployments?project=web&wait=true&timeout=600")
     wall=$(python3 -c "import time; print(round(time.time() - $started, 2))")
     id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["deployment_id"])' <<<"$answer")
     full=$(curl -sS -u "admin:$PASSWORD" "http://10.77.0.11:9925/deployments/$id")
+    [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' <<<"$full")" = succeeded ] \
+      || echo "round $round: $(python3 -c 'import json,sys; d = json.load(sys.stdin); print(d["status"], d["error"], [e["message"] for e in d["events"] if e["type"] in ("warning", "error")])' <<<"$full")" >&2
     row=$(python3 - "$full" "$n" "$link_s" "$wall" "$(stat -c %s "$work/payload.tar.gz")" \
       "$(for i in $(seq 1 "$n"); do echo -n "$(( $(tx_bytes "$i") - tx0[$i] )) "; done)" \
       "$(for i in $(seq 1 "$n"); do echo -n "$(python3 -c "print($(cpu_seconds "$i") - ${cpu0[$i]})") "; done)" <<'EOF'
@@ -71,10 +75,14 @@ t = lambda e: datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp
 dist = [t(e) for e in d["events"] if e["type"] == "phase" and e["message"].startswith("distribution started")]
 active = [t(e) for e in d["events"] if e["type"] == "node" and e["message"].endswith(" is active")]
 spread = round(max(active) - dist[0], 2) if dist and active else float("nan")
+fetched = [t(e) for e in d["events"] if e["type"] == "phase" and e["message"] == "fetch finished"]
+all_fetched = round(max(fetched) - dist[0], 2) if dist and fetched else float("nan")
 copies = " ".join(f"{x / size:.2f}" for x in tx)
 busiest = max(cpu) / wall if wall > 0 else 0
-print(f"{d['status']:9} nodes {n}  dist {spread:6.2f} s  one-link {link_s:5.2f} s  wall {wall:6.2f} s  "
-      f"egress copies [{copies}]  cpu s [{' '.join(f'{c:.1f}' for c in cpu)}]  busiest {busiest:.0%} of a core")
+warnings = [e["message"] for e in d["events"] if e["type"] == "warning"]
+print(f"{d['status']:9} nodes {n}  dist {spread:6.2f} s  all fetched {all_fetched:6.2f} s  one-link {link_s:5.2f} s  wall {wall:6.2f} s  "
+      f"egress copies [{copies}]  cpu s [{' '.join(f'{c:.1f}' for c in cpu)}]  busiest {busiest:.0%} of a core"
+      + (f"  warnings {len(warnings)}: {warnings[0][:160]}" if warnings else ""))
 EOF
     )
     echo "$row"

@@ -96,22 +96,24 @@ public final class PieceServer {
       return p.whenHeld(piece)
           .toCompletableFuture()
           .orTimeout(Math.max(1, remainingMillis(deadline)), TimeUnit.MILLISECONDS)
-          .handleAsync(
-              (held, e) -> {
-                if (e != null && !(Failures.cause(e) instanceof TimeoutException)) {
-                  // the fetch stopped: committed (then the blob store has it) or failed
-                  return blobs.find(sha256).map(b -> readFromBlob(b, piece));
+          .handle((held, e) -> Optional.ofNullable(e))
+          .thenComposeAsync(
+              failure -> {
+                if (failure.isPresent()
+                    && Failures.cause(failure.get()) instanceof TimeoutException) {
+                  return notHere(ByteBuffer.class);
                 }
-                if (e != null) {
-                  return Optional.<ByteBuffer>empty();
+                if (failure.isEmpty()) {
+                  try {
+                    ByteBuffer bytes = p.read(piece);
+                    relayedWhileReceiving.incrementAndGet();
+                    return CompletableFuture.completedFuture(Optional.of(bytes));
+                  } catch (IOException stopped) {
+                    // committed or failed meanwhile: see below
+                  }
                 }
-                try {
-                  ByteBuffer bytes = p.read(piece);
-                  relayedWhileReceiving.incrementAndGet();
-                  return Optional.of(bytes);
-                } catch (IOException stopped) {
-                  return blobs.find(sha256).map(b -> readFromBlob(b, piece));
-                }
+                // The fetch stopped: once committed, the blob store has the piece.
+                return fromBlobOnceStored(sha256, piece, deadline);
               },
               blocking)
           .thenApply(b -> b.map(this::served));
@@ -123,6 +125,18 @@ public final class PieceServer {
                     ? piece(
                         sha256, piece, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))
                     : notHere(ByteBuffer.class));
+  }
+
+  /** The piece from the blob store once the payload is committed there (within the deadline). */
+  private CompletionStage<Optional<ByteBuffer>> fromBlobOnceStored(
+      String sha256, int piece, long deadlineNanos) {
+    return blobs
+        .whenPresent(sha256)
+        .toCompletableFuture()
+        .orTimeout(Math.max(1, remainingMillis(deadlineNanos)), TimeUnit.MILLISECONDS)
+        .handleAsync(
+            (blob, e) -> e != null ? Optional.empty() : Optional.of(readFromBlob(blob, piece)),
+            blocking);
   }
 
   /** Pieces this node served from a payload it was still receiving, since it started. */
