@@ -6,7 +6,8 @@
 #   bench/fanout-lab.sh                        # 1, 3 and 5 nodes, 200 MiB, 200mbit, 3 rounds each
 #   SIZES="3 5" ROUNDS=2 SIZE_MIB=100 RATE=100mbit bench/fanout-lab.sh
 #
-# Per round, a fresh random payload is deployed through node-1 (wait=true). Printed per round:
+# Per round and size, alternating, a fresh cluster takes one small warm-up deploy and then a fresh
+# random payload through node-1 (wait=true). Printed per round:
 #   - dist s: from the record's "distribution started" event to the last node's "is active" event;
 #   - all fetched s: from the same event to the last node's "fetch finished" (the replica's push
 #     counts as its fetch), which leaves out the last extraction and switch;
@@ -43,13 +44,18 @@ rm -rf "$LAB_DIR"
 mkdir -p "$LAB_DIR"
 payload_bytes=$((SIZE_MIB << 20))
 link_s=$(python3 -c "print(round($payload_bytes / $(rate_bytes_per_s "$RATE"), 2))")
-summary=()
-for n in $SIZES; do
-  LAB_NODES=$n LAB_RATE=$RATE "$lab" up
-  rows=()
-  for round in $(seq 1 "$ROUNDS"); do
+: >"$LAB_DIR/rows"
+for round in $(seq 1 "$ROUNDS"); do
+  for n in $SIZES; do
+    # A fresh cluster per size and round, the sizes alternating, so the machine's drift spreads over
+    # all of them; one small deploy first takes each node past its first, cold deploy.
+    LAB_NODES=$n LAB_RATE=$RATE "$lab" up >/dev/null
     work="$LAB_DIR/payload"
     rm -rf "$work" && mkdir -p "$work/src"
+    echo warm-up >"$work/src/index.html"
+    tar czf "$work/warm-up.tar.gz" -C "$work/src" .
+    curl -sS -m 300 -o /dev/null -u "admin:$PASSWORD" -H 'Content-Type: application/gzip' \
+      --data-binary @"$work/warm-up.tar.gz" "http://10.77.0.11:9925/deployments?project=warm-up&wait=true"
     head -c "$payload_bytes" /dev/urandom >"$work/src/data.bin"
     echo "round $round" >"$work/src/index.html"
     tar cf - -C "$work/src" . | gzip -1 >"$work/payload.tar.gz"
@@ -86,14 +92,15 @@ print(f"{d['status']:9} nodes {n}  dist {spread:6.2f} s  all fetched {all_fetche
 EOF
     )
     echo "$row"
-    rows+=("$row")
+    echo "$row" >>"$LAB_DIR/rows"
+    "$lab" down >/dev/null
   done
-  "$lab" down >/dev/null
-  summary+=("$(printf '%s\n' "${rows[@]}" | python3 -c "
+done
+echo
+for n in $SIZES; do
+  grep -E "nodes $n  " "$LAB_DIR/rows" | python3 -c "
 import re, statistics, sys
 lines = sys.stdin.read().splitlines()
 d = [float(re.search(r'dist +([0-9.nan]+) s', l).group(1)) for l in lines]
-print(f'nodes $n: median dist {statistics.median(d):.2f} s over {len(d)} rounds ({\" \".join(f\"{x:.2f}\" for x in d)}), one link {$link_s} s')")")
+print(f'nodes $n: median dist {statistics.median(d):.2f} s over {len(d)} rounds ({\" \".join(f\"{x:.2f}\" for x in d)}), one link $link_s s')"
 done
-echo
-printf '%s\n' "${summary[@]}"
