@@ -44,6 +44,9 @@ public final class PartialBlob {
   private Throwable failure;
   private boolean finished;
 
+  /** Open {@link #inOrder} streams: the file stays open for them after the commit. */
+  private int readers;
+
   /** Thrown when a piece's bytes do not match the manifest: nothing of them was written. */
   public static final class BadPieceException extends IOException {
     BadPieceException(String message) {
@@ -140,6 +143,11 @@ public final class PartialBlob {
     return held.cardinality();
   }
 
+  /** True once the fetch stopped without a commit. */
+  public synchronized boolean hasFailed() {
+    return failure != null;
+  }
+
   public synchronized boolean isComplete() {
     return held.cardinality() == manifest.count();
   }
@@ -155,10 +163,15 @@ public final class PartialBlob {
     return waiters.computeIfAbsent(piece, p -> new CompletableFuture<>()).copy();
   }
 
-  /** A held piece's bytes. */
+  /**
+   * A held piece's bytes; also after the commit while an {@link #inOrder} stream is open (the
+   * committed blob is the same file). Throws once the file is closed.
+   */
   public ByteBuffer read(int piece) throws IOException {
     synchronized (this) {
-      checkOpen();
+      if (failure != null) {
+        checkOpen();
+      }
       if (!held.get(piece)) {
         throw new IllegalStateException("piece " + piece + " is not held");
       }
@@ -172,10 +185,20 @@ public final class PartialBlob {
    * The payload's bytes in order, each piece as soon as it is held: for an extraction that runs
    * while the pieces arrive. Fails with this partial blob's failure if it is aborted.
    */
-  public InputStream inOrder() {
+  public synchronized InputStream inOrder() {
+    readers++;
     return new InputStream() {
       private int piece;
       private ByteBuffer current = ByteBuffer.allocate(0);
+      private boolean closed;
+
+      @Override
+      public void close() {
+        if (!closed) {
+          closed = true;
+          readerDone();
+        }
+      }
 
       @Override
       public int read() throws IOException {
@@ -200,6 +223,25 @@ public final class PartialBlob {
         return n;
       }
     };
+  }
+
+  private void readerDone() {
+    boolean close;
+    synchronized (this) {
+      readers--;
+      close = finished && readers == 0;
+    }
+    if (close) {
+      closeQuietly();
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // nothing is read from it any more
+    }
   }
 
   private synchronized void awaitHeld(int piece) throws IOException {
@@ -229,17 +271,26 @@ public final class PartialBlob {
       actual = HexFormat.of().formatHex(whole.digest());
       finished = true;
     }
+    Path blob;
     try {
-      channel.close();
       if (!actual.equals(manifest.sha256())) {
         throw new IOException(
             "the pieces make sha256 " + actual + ", not payload " + manifest.sha256());
       }
-      return blobs.commit(file, manifest.sha256());
+      // The open channel goes on reading the same file under its new name.
+      blob = blobs.commit(file, manifest.sha256());
     } catch (IOException | RuntimeException e) {
       abort(e);
       throw e;
     }
+    boolean close;
+    synchronized (this) {
+      close = readers == 0;
+    }
+    if (close) {
+      closeQuietly();
+    }
+    return blob;
   }
 
   /** Gives up: removes the staging file and fails every waiter with {@code cause}. */
@@ -254,11 +305,7 @@ public final class PartialBlob {
       waiters.clear();
       notifyAll();
     }
-    try {
-      channel.close();
-    } catch (IOException e) {
-      // removing the file is what matters
-    }
+    closeQuietly();
     blobs.discard(file);
     waiting.values().forEach(f -> f.completeExceptionally(cause));
   }

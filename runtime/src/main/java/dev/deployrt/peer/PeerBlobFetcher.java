@@ -7,6 +7,7 @@ import dev.deployrt.async.Failures;
 import dev.deployrt.blob.BlobStore;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.errors.ErrorCode;
+import dev.deployrt.fanout.PartialBlob;
 import dev.deployrt.fanout.PartialBlobs;
 import dev.deployrt.fanout.PiecePlan;
 import dev.deployrt.release.DesiredRelease;
@@ -55,6 +56,8 @@ public final class PeerBlobFetcher implements BlobSource {
   private final NodeReporter reporter;
   private final PeerCopy copies;
   private final PieceFetch pieces;
+  private final PartialBlobs partials;
+  private final Executor extractors;
 
   /**
    * @param extractors where extractions run while their payload streams in
@@ -79,6 +82,8 @@ public final class PeerBlobFetcher implements BlobSource {
     this.copies = new PeerCopy(blobs, client, upload, settings, reporter, extractors);
     this.pieces =
         new PieceFetch(self, blobs, partials, client, settings, reporter, extractors, upNodes);
+    this.partials = partials;
+    this.extractors = extractors;
   }
 
   record Candidate(String node, Duration patience) {}
@@ -110,9 +115,9 @@ public final class PeerBlobFetcher implements BlobSource {
     Duration backoff = settings.retryBackoffMin();
     boolean toldNoSource = false;
     if (awaitsPush(release)) {
-      Optional<Path> pushed = awaitPush(sha, cancelled);
+      Optional<Path> pushed = awaitPush(sha, cancelled, fetched, extraction);
       if (pushed.isPresent()) {
-        return extractLocal(pushed.get(), fetched, extraction);
+        return pushed.get();
       }
     }
     Optional<Path> inPieces = fetchInPieces(release, cancelled, fetched, extraction);
@@ -294,20 +299,59 @@ public final class PeerBlobFetcher implements BlobSource {
   }
 
   /**
-   * Waits up to {@code parent-wait} for the origin's push, checking for cancellation between waits.
+   * Waits for the origin's push: up to {@code parent-wait} for it to begin, and, once it arrives in
+   * pieces ({@link RelayingPushReceiver}), for as long as pieces keep coming, extracting them as
+   * they do. The committed blob (extracted), or empty if the push did not come, stalled or failed.
    */
-  private Optional<Path> awaitPush(String sha, BooleanSupplier cancelled) throws Exception {
+  private Optional<Path> awaitPush(
+      String sha, BooleanSupplier cancelled, Runnable fetched, Extraction extraction)
+      throws Exception {
     Instant until = Instant.now().plus(settings.parentWait());
     CompletableFuture<Path> arrival = blobs.whenPresent(sha).toCompletableFuture();
+    PartialBlob pushing = null;
+    CompletableFuture<Void> extracted = null;
+    int lastHeld = -1;
     while (Instant.now().isBefore(until)) {
       checkCancelled(cancelled);
       try {
-        return Optional.of(arrival.get(200, TimeUnit.MILLISECONDS));
+        Path blob = arrival.get(200, TimeUnit.MILLISECONDS);
+        if (extracted == null) {
+          return Optional.of(extractLocal(blob, fetched, extraction));
+        }
+        fetched.run();
+        awaitExtraction(extracted, cancelled);
+        return Optional.of(blob);
       } catch (TimeoutException e) {
         // not yet
       }
+      if (pushing == null && settings.pieceRelay()) {
+        pushing = partials.find(sha).orElse(null);
+        if (pushing != null) {
+          extracted = PieceFetch.extract(pushing, extraction, extractors);
+        }
+      }
+      if (pushing != null && pushing.hasFailed()) {
+        break;
+      }
+      if (pushing != null && pushing.heldCount() > lastHeld) {
+        lastHeld = pushing.heldCount();
+        until = Instant.now().plus(settings.parentWait());
+      }
+    }
+    if (pushing != null) {
+      // Stalled or failed: stop the push (its sender tries another node) and the extraction.
+      pushing.abort(new IOException("the push of payload " + sha + " stalled"));
+      awaitQuietly(extracted);
     }
     return Optional.empty();
+  }
+
+  private static void awaitQuietly(CompletableFuture<?> f) {
+    try {
+      f.get(30, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // only its end matters
+    }
   }
 
   private static Path extractLocal(Path blob, Runnable fetched, Extraction extraction)

@@ -381,6 +381,12 @@ final class PieceFetch {
   }
 
   private CompletableFuture<Void> extract(PartialBlob partial, Extraction extraction) {
+    return extract(partial, extraction, extractors);
+  }
+
+  /** Extracts {@code partial}'s pieces in order, on an extractor thread, as they arrive. */
+  static CompletableFuture<Void> extract(
+      PartialBlob partial, Extraction extraction, Executor extractors) {
     return CompletableFuture.runAsync(
         () -> {
           try (InputStream in = partial.inOrder()) {

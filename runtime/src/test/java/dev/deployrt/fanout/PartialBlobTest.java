@@ -101,6 +101,29 @@ class PartialBlobTest {
   }
 
   @Test
+  void aStreamOpenAtTheCommitReadsOnFromTheCommittedBlob() throws Exception {
+    BlobStore blobs = BlobStore.open(dir.resolve("store"));
+    byte[] payload = bytes(3000, 7);
+    PartialBlob partial = PartialBlob.create(blobs, manifestOf(blobs, payload));
+    try (InputStream in = partial.inOrder()) {
+      for (int i = 0; i < 3; i++) {
+        partial.write(i, piece(payload, i));
+      }
+      byte[] first = in.readNBytes(10);
+      Path blob = partial.commit();
+      assertEquals(0, stagingFiles(blobs));
+      byte[] rest = in.readAllBytes();
+      byte[] all = new byte[first.length + rest.length];
+      System.arraycopy(first, 0, all, 0, first.length);
+      System.arraycopy(rest, 0, all, first.length, rest.length);
+      assertArrayEquals(payload, all);
+      assertArrayEquals(payload, Files.readAllBytes(blob));
+    }
+    // Once the last stream closed, the file is closed: a relay then reads the blob store instead.
+    assertThrows(IOException.class, () -> partial.read(0));
+  }
+
+  @Test
   void aPieceWithOtherBytesIsRefusedAndNothingOfItIsWritten() throws Exception {
     BlobStore blobs = BlobStore.open(dir.resolve("store"));
     byte[] payload = bytes(2500, 3);
