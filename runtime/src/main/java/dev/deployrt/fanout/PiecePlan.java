@@ -75,13 +75,21 @@ public final class PiecePlan {
     if (stripes < 1) {
       throw new IllegalArgumentException("stripes must be at least 1, not " + stripes);
     }
+    return new PiecePlan(orderFrom(origin, targets), withReplica, stripes);
+  }
+
+  /**
+   * The origin first, then the other targets by name, starting after the origin's name and wrapping
+   * around: the order both this plan and the whole-copy {@code FanOutPlan} place nodes in.
+   */
+  public static List<String> orderFrom(String origin, List<String> targets) {
     TreeSet<String> others = new TreeSet<>(targets);
     others.remove(origin);
     List<String> order = new ArrayList<>();
     order.add(origin);
     order.addAll(others.tailSet(origin, false));
     order.addAll(others.headSet(origin, false));
-    return new PiecePlan(order, withReplica, stripes);
+    return order;
   }
 
   /** The origin first, then the others in the order the plan places them. */

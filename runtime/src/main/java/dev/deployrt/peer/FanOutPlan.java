@@ -1,9 +1,8 @@
 package dev.deployrt.peer;
 
-import java.util.ArrayList;
+import dev.deployrt.fanout.PiecePlan;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
 
 /**
  * Who fetches a new payload from whom, so that the origin is not the only source (peer-assisted
@@ -28,13 +27,7 @@ public final class FanOutPlan {
   }
 
   public static FanOutPlan of(String origin, List<String> targets) {
-    TreeSet<String> others = new TreeSet<>(targets);
-    others.remove(origin);
-    List<String> order = new ArrayList<>();
-    order.add(origin);
-    order.addAll(others.tailSet(origin, false));
-    order.addAll(others.headSet(origin, false));
-    return new FanOutPlan(List.copyOf(order));
+    return new FanOutPlan(List.copyOf(PiecePlan.orderFrom(origin, targets)));
   }
 
   public List<String> order() {

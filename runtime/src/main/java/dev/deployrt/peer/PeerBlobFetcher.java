@@ -346,7 +346,8 @@ public final class PeerBlobFetcher implements BlobSource {
     return Optional.empty();
   }
 
-  private static void awaitQuietly(CompletableFuture<?> f) {
+  /** Waits up to 30 s for {@code f} to end, whatever its outcome. */
+  static void awaitQuietly(CompletableFuture<?> f) {
     try {
       f.get(30, TimeUnit.SECONDS);
     } catch (Exception ignored) {

@@ -1,5 +1,6 @@
 package dev.deployrt.peer;
 
+import dev.deployrt.fanout.PieceManifest;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -88,6 +89,26 @@ public final class PeerClient {
     CompletionStage<HttpResponse> response =
         https != null ? http.singleRequest(addressed, https) : http.singleRequest(addressed);
     return response.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Blocking: the piece manifest of payload {@code sha256} from {@code node}, which waits up to
+   * {@code wait} to have one. Throws if the node answers anything else.
+   */
+  public PieceManifest manifest(String node, String sha256, Duration wait) throws Exception {
+    HttpResponse response =
+        send(node, HttpRequest.GET(PeerPaths.manifest(sha256, wait)), wait.plusSeconds(30));
+    if (response.status().intValue() != 200) {
+      throw new IOException("no piece manifest from " + node + ": " + describe(response));
+    }
+    return PieceManifest.fromJson(
+        response
+            .entity()
+            .toStrict(30_000, mat)
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS)
+            .getData()
+            .utf8String());
   }
 
   /**

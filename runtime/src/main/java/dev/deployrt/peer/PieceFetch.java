@@ -119,7 +119,7 @@ final class PieceFetch {
       blob = partial.commit();
     } catch (Exception e) {
       partial.abort(e);
-      awaitQuietly(extracted);
+      PeerBlobFetcher.awaitQuietly(extracted);
       throw e;
     } finally {
       partials.remove(partial);
@@ -158,24 +158,7 @@ final class PieceFetch {
     List<String> failures = new ArrayList<>();
     for (String node : asked) {
       try {
-        HttpResponse response =
-            client.send(
-                node,
-                HttpRequest.GET(PeerPaths.manifest(release.sha256(), settings.parentWait())),
-                settings.parentWait().plusSeconds(30));
-        if (response.status().intValue() != 200) {
-          failures.add(node + ": " + client.describe(response));
-          continue;
-        }
-        String body =
-            response
-                .entity()
-                .toStrict(30_000, client.materializer())
-                .toCompletableFuture()
-                .get(30, TimeUnit.SECONDS)
-                .getData()
-                .utf8String();
-        PieceManifest m = PieceManifest.fromJson(body);
+        PieceManifest m = client.manifest(node, release.sha256(), settings.parentWait());
         if (m.sha256().equals(release.sha256()) && m.size() == release.size()) {
           return m;
         }
@@ -396,14 +379,6 @@ final class PieceFetch {
           }
         },
         extractors);
-  }
-
-  private static void awaitQuietly(CompletableFuture<?> f) {
-    try {
-      f.get(30, TimeUnit.SECONDS);
-    } catch (Exception ignored) {
-      // the fetch failed anyway; the extraction ends with the partial blob's failure
-    }
   }
 
   private static String describe(Throwable e) {

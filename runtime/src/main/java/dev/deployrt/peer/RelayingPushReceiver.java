@@ -13,9 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -101,23 +98,7 @@ public final class RelayingPushReceiver {
 
   private PieceManifest manifestFrom(String origin, String sha256) {
     try {
-      HttpResponse response =
-          client.send(
-              origin,
-              HttpRequest.GET(PeerPaths.manifest(sha256, Duration.ZERO)),
-              Duration.ofSeconds(60));
-      if (response.status().intValue() != 200) {
-        throw new IOException(
-            "the origin " + origin + " gave no manifest: " + client.describe(response));
-      }
-      return PieceManifest.fromJson(
-          response
-              .entity()
-              .toStrict(30_000, client.materializer())
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS)
-              .getData()
-              .utf8String());
+      return client.manifest(origin, sha256, Duration.ZERO);
     } catch (Exception e) {
       throw new CompletionException(e);
     }
