@@ -71,9 +71,13 @@ public final class ApiErrors {
     HttpResponse response =
         HttpResponse.create().withStatus(e.status()).withEntity(ApiJson.entity(ApiJson.error(e)));
     if (e.status() == 401) {
+      // The console's 401 does not offer Basic: a browser would show its own password prompt.
       response =
           response.addHeader(
-              WWWAuthenticate.create(HttpChallenge.createBasic(Authentication.REALM)));
+              WWWAuthenticate.create(
+                  e.extra().containsKey(Authentication.SIGN_IN_FIELD)
+                      ? HttpChallenge.create("Session", Authentication.REALM)
+                      : HttpChallenge.createBasic(Authentication.REALM)));
     }
     Object retry = e.extra().get("retry_after");
     if (retry != null) {

@@ -21,6 +21,8 @@ import java.util.List;
  * @param sseHeartbeat how often an idle event stream gets a comment line
  * @param sseBuffer events buffered per event stream for a slow reader
  * @param payloadDeleteWait how long a payload delete waits for the read model to catch up
+ * @param testEventStreamMaxEvents tests only: above 0, each event stream ends after this many
+ *     events
  */
 public record HttpSettings(
     String host,
@@ -32,7 +34,8 @@ public record HttpSettings(
     Duration maxWaitTimeout,
     Duration sseHeartbeat,
     int sseBuffer,
-    Duration payloadDeleteWait) {
+    Duration payloadDeleteWait,
+    int testEventStreamMaxEvents) {
 
   public HttpSettings {
     trustedProxies = List.copyOf(trustedProxies);
@@ -52,6 +55,7 @@ public record HttpSettings(
         c.getDuration("max-wait-timeout"),
         c.getDuration("sse-heartbeat"),
         c.getInt("sse-buffer"),
-        c.getDuration("payload-delete-wait"));
+        c.getDuration("payload-delete-wait"),
+        c.getInt("test.event-stream-max-events"));
   }
 }

@@ -2,8 +2,10 @@ package dev.deployrt.http;
 
 import dev.deployrt.http.auth.AccountRoutes;
 import dev.deployrt.http.auth.Authentication;
+import dev.deployrt.http.auth.SessionRoutes;
 import dev.deployrt.http.auth.UserStore;
 import dev.deployrt.http.cluster.ClusterRoutes;
+import dev.deployrt.http.console.ConsoleRoutes;
 import dev.deployrt.http.deployments.DeploymentRoutes;
 import dev.deployrt.http.health.HealthRoutes;
 import dev.deployrt.http.internal.InternalRoutes;
@@ -87,6 +89,8 @@ public final class OperationsApi extends AllDirectives {
                 .route(),
             new ProjectSettingsRoutes(node.projectSettings(), auth, this::upPeers).route(),
             new AccountRoutes(users, auth).route(),
+            new SessionRoutes(users, auth, node.tls().enabled()).route(),
+            new ConsoleRoutes().route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
     RejectionHandler rejections = ApiErrors.rejectionHandler();

@@ -38,7 +38,8 @@ class SchemaMigrationsTest {
           "pekko_projection_management",
           "deploy_users",
           "deploy_tokens",
-          "deploy_credentials_epoch");
+          "deploy_credentials_epoch",
+          "deploy_sessions");
 
   private static Config config(String url, String user) {
     Config base =
@@ -67,7 +68,7 @@ class SchemaMigrationsTest {
   }
 
   private static void assertMigratesFromEmptyAndAgain(Config config) throws SQLException {
-    assertEquals(8, SchemaMigrations.migrate(config), "V1 to V8 on an empty database");
+    assertEquals(9, SchemaMigrations.migrate(config), "V1 to V9 on an empty database");
     assertTrue(tables(config).containsAll(TABLES), tables(config).toString());
     assertEquals(0, SchemaMigrations.migrate(config), "nothing to do the second time");
     try (Connection c = DatabaseConfig.connect(config);
@@ -93,7 +94,7 @@ class SchemaMigrationsTest {
           "CREATE TABLE deploy_cluster_secret (id INT PRIMARY KEY, secret VARCHAR(128) NOT NULL)");
       s.execute("INSERT INTO deploy_cluster_secret VALUES (1, 'kept')");
     }
-    assertEquals(8, SchemaMigrations.migrate(config), "baselined at 0, then every script");
+    assertEquals(9, SchemaMigrations.migrate(config), "baselined at 0, then every script");
     assertEquals(
         "kept",
         ClusterSecretStore.loadOrCreate(

@@ -7,9 +7,10 @@ import java.time.Duration;
  * The accounts' settings, read once from {@code deploy}: the first admin's password ({@code
  * admin-password}, from {@code DEPLOY_ADMIN_PASSWORD}; empty means generate one) and how often a
  * node asks the database whether credentials changed elsewhere ({@code
- * credentials-check-interval}).
+ * credentials-check-interval}), and how long a console session lasts ({@code http.session-ttl}).
  */
-public record AccountSettings(String adminPassword, Duration credentialsCheckInterval) {
+public record AccountSettings(
+    String adminPassword, Duration credentialsCheckInterval, Duration sessionTtl) {
 
   /**
    * @throws IllegalArgumentException if an admin password is set but is not one the API would
@@ -22,6 +23,8 @@ public record AccountSettings(String adminPassword, Duration credentialsCheckInt
   public static AccountSettings fromConfig(Config config) {
     Config deploy = config.getConfig("deploy");
     return new AccountSettings(
-        deploy.getString("admin-password"), deploy.getDuration("credentials-check-interval"));
+        deploy.getString("admin-password"),
+        deploy.getDuration("credentials-check-interval"),
+        deploy.getDuration("http.session-ttl"));
   }
 }

@@ -12,24 +12,42 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.headers.BasicHttpCredentials;
+import org.apache.pekko.http.javadsl.model.headers.Cookie;
+import org.apache.pekko.http.javadsl.model.headers.HttpCookiePair;
 import org.apache.pekko.http.javadsl.model.headers.HttpCredentials;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Authentication and role checks for routes: HTTP Basic (a user's password) or {@code
- * Authorization: Bearer <token>} (an API token). The user is always taken from the credentials,
- * never from the request body or parameters. The cluster secret (scheme {@code Cluster}) is not a
- * user credential and is refused here. Failures are {@link ApiException}s (401 with {@code
- * WWW-Authenticate}, 403, 429 when the client address or user name is out of failed sign-ins
- * ({@link LoginLimits}, checked before any password is hashed or token looked up), too many
- * passwords are being checked or the user is over their request rate), rendered by the one error
- * mapper.
+ * Authentication and role checks for routes: HTTP Basic (a user's password), {@code Authorization:
+ * Bearer <token>} (an API token) or the web console's session cookie ({@link SessionStore}; changes
+ * made with it need the {@link #CONSOLE_HEADER} too). The user is always taken from the
+ * credentials, never from the request body or parameters. The cluster secret (scheme {@code
+ * Cluster}) is not a user credential and is refused here. Failures are {@link ApiException}s (401
+ * with {@code WWW-Authenticate}, 403, 429 when the client address or user name is out of failed
+ * sign-ins ({@link LoginLimits}, checked before any password is hashed or token looked up), too
+ * many passwords are being checked or the user is over their request rate), rendered by the one
+ * error mapper.
  */
 public final class Authentication extends AllDirectives {
   public static final String REALM = "deploy";
+
+  /** The console's session cookie. */
+  public static final String SESSION_COOKIE = "deploy_session";
+
+  /**
+   * The header every change made with the session cookie must carry (against cross-site forgery).
+   */
+  public static final String CONSOLE_HEADER = "X-Requested-With";
+
+  public static final String CONSOLE_HEADER_VALUE = "deploy-console";
+
+  /** The field of a 401 meant for the console (see {@link #signInRequired}). */
+  public static final String SIGN_IN_FIELD = "sign_in";
 
   private final UserStore users;
   private final RequestLimits limits;
@@ -41,18 +59,88 @@ public final class Authentication extends AllDirectives {
     this.logins = logins;
   }
 
-  /** Runs {@code inner} for the authenticated user, within their request rate (429 past it). */
+  /**
+   * Runs {@code inner} for the authenticated user, within their request rate (429 past it). The
+   * credentials are the {@code Authorization} header's, else the console's session cookie; a
+   * request authenticated by the cookie that may change something (any method but GET, HEAD and
+   * OPTIONS) must also carry {@code X-Requested-With: deploy-console}, else 403: a page of another
+   * site can make a browser send the cookie, but not that header.
+   */
   public Route authenticated(Function<User, Route> inner) {
     return withClientAddress(
         address ->
-            extractCredentials(
-                credentials ->
-                    onSuccess(
-                        verify(credentials, address),
-                        user -> {
-                          limits.admitRequest(user.name());
-                          return inner.apply(user);
+            extractRequest(
+                request ->
+                    extractCredentials(
+                        credentials -> {
+                          Optional<String> session =
+                              credentials.isPresent() ? Optional.empty() : sessionCookie(request);
+                          CompletionStage<User> user =
+                              session.isPresent()
+                                  ? verifySession(session.get(), address)
+                                  : verify(credentials, address, request);
+                          return onSuccess(
+                              user,
+                              u -> {
+                                if (session.isPresent()) {
+                                  requireConsoleHeader(request);
+                                }
+                                limits.admitRequest(u.name());
+                                return inner.apply(u);
+                              });
                         })));
+  }
+
+  /** The console's session secret from the request's cookie, if it has one. */
+  public static Optional<String> sessionCookie(HttpRequest request) {
+    for (HttpHeader header : request.getHeaders()) {
+      if (header instanceof Cookie cookie) {
+        for (HttpCookiePair pair : cookie.getCookies()) {
+          if (pair.name().equals(SESSION_COOKIE)) {
+            return Optional.of(pair.value());
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether the request came from the console's own script: it carries {@code X-Requested-With:
+   * deploy-console}, which a cross-site form or link cannot set.
+   */
+  public static boolean fromConsole(HttpRequest request) {
+    return request
+        .getHeader(CONSOLE_HEADER)
+        .map(h -> h.value().equals(CONSOLE_HEADER_VALUE))
+        .orElse(false);
+  }
+
+  /** 403 for a cookie-authenticated request that may change something but lacks the header. */
+  public static void requireConsoleHeader(HttpRequest request) {
+    String method = request.method().value();
+    boolean safe = method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
+    if (!safe && !fromConsole(request)) {
+      throw new ApiException(
+          ErrorCode.FORBIDDEN,
+          "a change authenticated by the console's session cookie must carry the header "
+              + CONSOLE_HEADER
+              + ": "
+              + CONSOLE_HEADER_VALUE);
+    }
+  }
+
+  private CompletionStage<User> verifySession(String secret, String address) {
+    try {
+      LoginLimits.Attempt attempt = logins.begin(null, address);
+      if (!secret.startsWith(SessionStore.PREFIX)) {
+        attempt.failed();
+        return failed(signInRequired("the session cookie is not one this cluster issued"));
+      }
+      return judged(attempt, users.sessionStore().authenticate(secret));
+    } catch (ApiException limited) {
+      return failed(limited);
+    }
   }
 
   /**
@@ -98,6 +186,23 @@ public final class Authentication extends AllDirectives {
             });
   }
 
+  /**
+   * The user whose password this is, for HTTP Basic and for opening a console session: within the
+   * failed-login limits (429 before any hashing when spent), 401 when it is wrong.
+   */
+  public CompletionStage<User> signIn(String name, String password, String address) {
+    try {
+      if (!UserStore.NAME.matcher(name).matches()) {
+        // No such user can exist: refused without hashing, and spends from the address only.
+        logins.begin(null, address).failed();
+        return failed(unauthorized("wrong user name or password"));
+      }
+      return judged(logins.begin(name, address), users.authenticatePassword(name, password));
+    } catch (ApiException limited) {
+      return failed(limited);
+    }
+  }
+
   public Route requireDeploy(User user, Supplier<Route> inner) {
     if (!user.role().canDeploy()) {
       throw new ApiException(
@@ -113,21 +218,18 @@ public final class Authentication extends AllDirectives {
     return inner.get();
   }
 
-  private CompletionStage<User> verify(Optional<HttpCredentials> credentials, String address) {
+  private CompletionStage<User> verify(
+      Optional<HttpCredentials> credentials, String address, HttpRequest request) {
     if (credentials.isEmpty()) {
-      return failed(unauthorized("credentials are required (HTTP Basic or a Bearer token)"));
+      return failed(
+          fromConsole(request)
+              ? signInRequired("sign in first")
+              : unauthorized("credentials are required (HTTP Basic or a Bearer token)"));
     }
     HttpCredentials c = credentials.get();
     try {
       if (c instanceof BasicHttpCredentials basic) {
-        String name = basic.username();
-        if (!UserStore.NAME.matcher(name).matches()) {
-          // No such user can exist: refused without hashing, and spends from the address only.
-          logins.begin(null, address).failed();
-          return failed(unauthorized("wrong user name or password"));
-        }
-        return judged(
-            logins.begin(name, address), users.authenticatePassword(name, basic.password()));
+        return signIn(basic.username(), basic.password(), address);
       }
       if (c.scheme().equalsIgnoreCase("bearer")) {
         Optional<User> known = users.knownToken(c.token());
@@ -171,5 +273,14 @@ public final class Authentication extends AllDirectives {
 
   public static ApiException unauthorized(String message) {
     return new ApiException(ErrorCode.UNAUTHORIZED, message);
+  }
+
+  /**
+   * 401 for the console: no session, or one that ended. Its {@code sign_in} field names where to
+   * sign in, and its challenge is not Basic, so a browser shows the console's sign-in page rather
+   * than its own password prompt.
+   */
+  public static ApiException signInRequired(String message) {
+    return unauthorized(message).with(SIGN_IN_FIELD, "POST /session");
   }
 }

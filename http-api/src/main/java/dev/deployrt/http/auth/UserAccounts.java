@@ -93,7 +93,10 @@ public final class UserAccounts {
                     }));
   }
 
-  /** Changes a user's role and/or password (null: unchanged). */
+  /**
+   * Changes a user's role and/or password (null: unchanged). A new password ends the user's console
+   * sessions.
+   */
   public CompletionStage<UserInfo> updateUser(String name, Role role, String password, User by) {
     if (password != null) {
       checkPassword(password);
@@ -121,6 +124,9 @@ public final class UserAccounts {
                             update.setLong(3, System.currentTimeMillis());
                             update.setString(4, name);
                             update.executeUpdate();
+                          }
+                          if (newHash != null) {
+                            SessionStore.closeAllOf(c, name);
                           }
                           CredentialCache.moveEpoch(c);
                           c.commit();
@@ -175,7 +181,7 @@ public final class UserAccounts {
     return existingUser(c, name);
   }
 
-  /** Deletes a user and revokes their tokens. */
+  /** Deletes a user, revokes their tokens and ends their console sessions. */
   public CompletionStage<Void> deleteUser(String name, User by) {
     return database
         .supply(
@@ -197,9 +203,13 @@ public final class UserAccounts {
                     delete.setString(1, name);
                     delete.executeUpdate();
                   }
+                  SessionStore.closeAllOf(c, name);
                   CredentialCache.moveEpoch(c);
                   c.commit();
-                  log.info("user {} deleted by {} (their tokens revoked)", name, by.name());
+                  log.info(
+                      "user {} deleted by {} (their tokens revoked, their sessions ended)",
+                      name,
+                      by.name());
                   return (Void) null;
                 } catch (SQLException | RuntimeException e) {
                   c.rollback();

@@ -59,6 +59,7 @@ public final class UserStore {
   private final PasswordVerifier verifier = new PasswordVerifier();
   private final AccountsDatabase database;
   private final TokenStore tokens;
+  private final SessionStore sessions;
   private final UserAccounts accounts;
   private final CredentialCache credentials;
   private final CompletableFuture<Void> bootstrapped;
@@ -89,12 +90,18 @@ public final class UserStore {
             .startAfter(node.journalReady());
     bootstrapped.thenRun(credentials::startChecking);
     this.tokens = new TokenStore(pool, database, credentials);
+    this.sessions = new SessionStore(pool, database, credentials, settings.sessionTtl());
     this.accounts = new UserAccounts(pool, database, credentials, blocking);
   }
 
   /** The API tokens, in the same database. */
   public TokenStore tokenStore() {
     return tokens;
+  }
+
+  /** The web console's sessions, in the same database. */
+  public SessionStore sessionStore() {
+    return sessions;
   }
 
   /** The users: listed, created, changed and deleted by admins. */

@@ -47,7 +47,11 @@ public final class DeploymentRoutes extends AllDirectives {
     Duration askTimeout = settings.askTimeout();
     EventStreams streams =
         new EventStreams(
-            node.system(), node.deployments(), settings.sseHeartbeat(), settings.sseBuffer());
+            node.system(),
+            node.deployments(),
+            settings.sseHeartbeat(),
+            settings.sseBuffer(),
+            settings.testEventStreamMaxEvents());
     DeployWorkflow workflow = new DeployWorkflow(node, askTimeout, DeployErrors::asApi);
     DeployHandler deploys =
         new DeployHandler(

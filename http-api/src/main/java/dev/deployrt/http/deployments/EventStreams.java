@@ -35,17 +35,25 @@ public final class EventStreams {
   private final Deployments deployments;
   private final Duration heartbeat;
   private final int buffer;
+  private final int maxEvents;
 
   /**
    * @param heartbeat how often an idle stream gets a comment line
    * @param buffer events buffered per stream for a slow reader
+   * @param maxEvents tests only: above 0, a stream ends after this many events, without {@code
+   *     done}, as a dropped connection would
    */
   public EventStreams(
-      ActorSystem<?> system, Deployments deployments, Duration heartbeat, int buffer) {
+      ActorSystem<?> system,
+      Deployments deployments,
+      Duration heartbeat,
+      int buffer,
+      int maxEvents) {
     this.system = system;
     this.deployments = deployments;
     this.heartbeat = heartbeat;
     this.buffer = buffer;
+    this.maxEvents = maxEvents;
   }
 
   /** Whether the client asked for an event stream ({@code Accept: text/event-stream}). */
@@ -78,10 +86,13 @@ public final class EventStreams {
    * awaitCreation}, the record may still be on its way (a deploy whose stream starts with it).
    */
   public HttpResponse response(String deploymentId, long afterSeq, boolean awaitCreation) {
+    Source<LiveTail.Item, NotUsed> items =
+        LiveTail.source(system, deployments::entity, deploymentId, afterSeq, buffer, awaitCreation);
+    if (maxEvents > 0) {
+      items = items.take(maxEvents);
+    }
     Source<ByteString, NotUsed> frames =
-        LiveTail.source(system, deployments::entity, deploymentId, afterSeq, buffer, awaitCreation)
-            .map(EventStreams::frame)
-            .keepAlive(heartbeat, () -> HEARTBEAT);
+        items.map(EventStreams::frame).keepAlive(heartbeat, () -> HEARTBEAT);
     return HttpResponse.create()
         .withStatus(200)
         .addHeaders(

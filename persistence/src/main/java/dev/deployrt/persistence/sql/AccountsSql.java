@@ -4,7 +4,8 @@ package dev.deployrt.persistence.sql;
  * SQL of the users, API tokens and credentials epoch (http-api's {@code auth} package): tables
  * {@code deploy_users} and {@code deploy_tokens}, created by {@code
  * db/migration/common/V5__users_and_tokens.sql}, and {@code deploy_credentials_epoch} (one row, id
- * 1), created by {@code db/migration/common/V6__credentials_epoch.sql}.
+ * 1), created by {@code db/migration/common/V6__credentials_epoch.sql}, and {@code
+ * deploy_sessions}, created by {@code db/migration/common/V9__console_sessions.sql}.
  */
 public final class AccountsSql {
   // ---- deploy_users
@@ -76,6 +77,28 @@ public final class AccountsSql {
   public static final String REVOKE_USER_TOKENS =
       "UPDATE deploy_tokens SET revoked_at_ms = ?, "
           + "revoked_by = ? WHERE user_name = ? AND revoked_at_ms IS NULL";
+
+  // ---- deploy_sessions
+
+  public static final String INSERT_SESSION =
+      "INSERT INTO deploy_sessions (session_sha256, user_name, created_at_ms, expires_at_ms) "
+          + "VALUES (?, ?, ?, ?)";
+
+  /** The session's user, role and expiry, by the SHA-256 of its secret. */
+  public static final String SELECT_SESSION_USER_BY_SHA256 =
+      "SELECT u.name, u.role, s.expires_at_ms "
+          + "FROM deploy_sessions s JOIN deploy_users u ON u.name = s.user_name "
+          + "WHERE s.session_sha256 = ?";
+
+  public static final String DELETE_SESSION =
+      "DELETE FROM deploy_sessions WHERE session_sha256 = ?";
+
+  /** Ends every session of a user (a new password, the user deleted). */
+  public static final String DELETE_USER_SESSIONS =
+      "DELETE FROM deploy_sessions WHERE user_name = ?";
+
+  public static final String DELETE_EXPIRED_SESSIONS =
+      "DELETE FROM deploy_sessions WHERE expires_at_ms <= ?";
 
   // ---- deploy_credentials_epoch
 

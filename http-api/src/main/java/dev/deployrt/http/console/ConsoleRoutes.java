@@ -1,0 +1,47 @@
+package dev.deployrt.http.console;
+
+import java.util.List;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The web console's static files, served by every node from its own jar (resources under {@value
+ * #RESOURCES}): {@code GET /} is the page, {@code GET /console/<file>} its scripts (ES modules),
+ * style sheet and icon. Nothing is fetched from elsewhere, so the console works offline and under
+ * TLS. The page talks to the operations API with the session cookie ({@code auth.SessionRoutes}).
+ *
+ * <p>Every response carries a strict {@code Content-Security-Policy}: scripts, styles, images and
+ * connections only from this node, no inline script or style, no framing, no {@code <base>}; and
+ * {@code nosniff}, {@code no-referrer}. Files are revalidated on each load ({@code no-cache}), so
+ * an upgraded node serves its new console at once.
+ */
+public final class ConsoleRoutes extends AllDirectives {
+  static final String RESOURCES = "dev/deployrt/http/console";
+
+  /** The console's policy: everything from this node, nothing inline, nothing framed. */
+  public static final String CONTENT_SECURITY_POLICY =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+          + "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
+          + "base-uri 'none'; frame-ancestors 'none'";
+
+  private static final List<HttpHeader> HEADERS =
+      List.of(
+          RawHeader.create("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+          RawHeader.create("X-Content-Type-Options", "nosniff"),
+          RawHeader.create("Referrer-Policy", "no-referrer"),
+          RawHeader.create("X-Frame-Options", "DENY"),
+          RawHeader.create("Cache-Control", "no-cache"));
+
+  public Route route() {
+    return get(
+        () ->
+            respondWithHeaders(
+                HEADERS,
+                () ->
+                    concat(
+                        pathSingleSlash(() -> getFromResource(RESOURCES + "/index.html")),
+                        pathPrefix("console", () -> getFromResourceDirectory(RESOURCES)))));
+  }
+}
