@@ -63,6 +63,7 @@ class OpenApiContractTest {
     health();
     String first = deployments();
     accounts();
+    session();
     cluster();
     internalBlobs(first);
 
@@ -220,6 +221,33 @@ class OpenApiContractTest {
     call(node.request("/tokens/" + TestNode.json(token).get("id").asText()).DELETE(), 204);
     call(node.request("/users/" + name).DELETE(), 204);
     call(node.request("/users/" + name).GET(), 404);
+  }
+
+  private void session() {
+    call(anonymous("/session").GET(), 200);
+    call(
+        anonymous("/session")
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"user\":\"admin\",\"password\":\"not-the-password\"}")),
+        401);
+    HttpResponse<String> signedIn =
+        call(
+            anonymous("/session")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"user\":\"admin\",\"password\":\"" + TestNode.PASSWORD + "\"}")),
+            204);
+    String cookie = signedIn.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+    call(anonymous("/session").header("Cookie", cookie).DELETE(), 403);
+    call(
+        anonymous("/session")
+            .header("Cookie", cookie)
+            .header("X-Requested-With", "deploy-console")
+            .DELETE(),
+        204);
   }
 
   private void cluster() {
