@@ -279,4 +279,37 @@ class ConsoleSessionTest {
     assertEquals(403, r.statusCode(), r.body());
     assertEquals(0, first.get("/deployments?project=viewer-try").get("total").asInt());
   }
+
+  @Test
+  void theConsoleIsServedFromTheJarUnderAStrictPolicy() {
+    for (TestNode node : List.of(first, second)) {
+      HttpResponse<String> page = node.send(plain(node, "/").GET().build());
+      assertEquals(200, page.statusCode());
+      assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
+      assertTrue(page.body().contains("/console/app.js"), page.body());
+      String policy = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+      assertTrue(policy.contains("script-src 'self'") && policy.contains("default-src 'none'"));
+      assertFalse(policy.contains("unsafe-inline"), policy);
+      assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElseThrow());
+      assertFalse(page.body().contains("<script>"), "no inline script");
+
+      HttpResponse<String> module =
+          node.send(plain(node, "/console/views/deployment.js").GET().build());
+      assertEquals(200, module.statusCode());
+      assertTrue(
+          module.headers().firstValue("Content-Type").orElseThrow().contains("javascript"),
+          "module scripts need a JavaScript type under nosniff");
+      assertTrue(module.headers().firstValue("Content-Security-Policy").isPresent());
+    }
+    for (String path :
+        List.of(
+            "/console/no-such.js",
+            "/console/../reference.conf",
+            "/console/%2e%2e/reference.conf",
+            "/console/..%2freference.conf")) {
+      HttpResponse<String> r = first.send(plain(first, path).GET().build());
+      assertTrue(r.statusCode() == 404 || r.statusCode() == 400, path + " → " + r.statusCode());
+      assertFalse(r.body().contains("deploy {"), path + " serves no other resource");
+    }
+  }
 }

@@ -1,0 +1,446 @@
+// #/deployments/<id>: one deployment, live.
+//
+// The resource (GET /deployments/{id}) gives status, nodes and error; the event stream
+// (GET /deployments/{id}/events, Server-Sent Events) gives the log, the phase timeline and upload
+// progress. Events are shown once each, in seq order: any event whose seq is not above the highest
+// one shown is ignored (the stream replays after a reconnect; the browser resumes it with
+// Last-Event-ID). While streaming, node/phase/error/warning events trigger a debounced re-read of
+// the resource (at most one in flight); "done" carries the final resource and ends the stream.
+//
+// Layout: every region has a fixed or reserved size (the log and the timeline scroll inside their
+// boxes), so streaming events never move the page.
+
+import { api, get, seg, errorText, SessionEnded, sessionEnded } from '../api.js';
+import { h, setText, setChildren, badge, setBadge, timeEl, clock, exactBytes, humanBytes, tableWrap, headRow, deploymentLink, confirmDialog } from '../dom.js';
+
+const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'superseded', 'reverted']);
+const EVENT_TYPES = ['phase', 'progress', 'node', 'log', 'warning', 'truncated'];
+const REFRESH_ON = new Set(['node', 'phase', 'error', 'warning']);
+
+/** A node's lifecycle as steps; the node-grid progress bar shows how far it got. */
+const NODE_STEPS = ['pending', 'fetching', 'extracting', 'checking', 'prepared', 'activating', 'watching', 'active'];
+const PHASE_STEP = { fetch: 1, extract: 2, check: 3, activate: 5, health: 6 };
+
+export function mount(root, ctx) {
+  const id = ctx.route.segments[1];
+  const role = ctx.session.role;
+  const canDeploy = role === 'admin' || role === 'deployer';
+
+  let disposed = false;
+  let ended = false; // "done" received: the resource is final
+  let source = null;
+  let lastSeq = 0;
+  let current = null; // the latest resource
+  let received = 0; // upload bytes seen in progress events
+  const nodeStep = new Map(); // node → furthest step index seen
+
+  // ---- Elements -------------------------------------------------------------------------------
+
+  const statusEl = h('span', { class: 'badge', 'data-testid': 'deployment-status', role: 'status' }, '…');
+  const streamEl = h('span', { class: 'stream-state', 'data-testid': 'stream-state', 'aria-live': 'polite' }, 'live');
+  const actions = h('div', { class: 'actions' });
+  const message = h('p', { class: 'error-text', 'data-testid': 'deployment-message', 'aria-live': 'polite' });
+
+  const field = (label, testid) => {
+    const dd = h('dd', { 'data-testid': testid }, '…');
+    return [dd, [h('dt', null, label), dd]];
+  };
+  const [projectEl, projectRow] = field('Project', 'deployment-project');
+  const [descEl, descRow] = field('Description', 'deployment-description');
+  const [userEl, userRow] = field('User', 'deployment-user');
+  const [originEl, originRow] = field('Origin node', 'deployment-origin');
+  const [createdEl, createdRow] = field('Created', 'deployment-created');
+  const [completedEl, completedRow] = field('Completed', 'deployment-completed');
+  const [shaEl, shaRow] = field('SHA-256', 'deployment-sha256');
+  const [sizeEl, sizeRow] = field('Size', 'deployment-size');
+  const [rollbackEl, rollbackRow] = field('Rollback of', 'deployment-rollback-of');
+  shaEl.classList.add('mono', 'digest');
+
+  const errorSlot = h('div', { 'aria-live': 'polite' });
+
+  const uploadBar = h('progress', { 'data-testid': 'upload-progress', max: 1, value: 0, 'aria-labelledby': 'upload-label' });
+  const uploadText = h('span', { 'data-testid': 'upload-progress-label', class: 'mono' }, '…');
+
+  const nodeBody = h('tbody');
+  const nodeRows = new Map(); // node → { tr, status, steps, stepsText, updated, error }
+  const nodeTable = h('table', { class: 'data fixed node-table', 'data-testid': 'node-grid' },
+    h('caption', { class: 'visually-hidden' }, 'Nodes'),
+    headRow('Node', 'Status', 'Progress', 'Updated', 'Error'), nodeBody);
+  const nodesEmpty = h('p', { class: 'muted', 'data-testid': 'node-grid-empty' }, 'No node has been given this deployment yet.');
+
+  const timelineBody = h('tbody');
+  const timelineRows = new Map(); // node|phase → { tr, cells, state }
+  const timelineBox = h('div', { class: 'scroll-box timeline-box', tabindex: '0', role: 'region', 'aria-label': 'Phase timeline' },
+    h('table', { class: 'data compact fixed timeline', 'data-testid': 'phase-timeline' },
+      headRow('Phase', 'Node', 'Started', 'Finished', 'State'), timelineBody));
+
+  const log = h('ol', { class: 'event-log', 'data-testid': 'event-log' });
+  const logBox = h('div', { class: 'scroll-box log-box', tabindex: '0', role: 'log', 'aria-label': 'Event log', 'aria-live': 'off' }, log);
+
+  root.append(
+    h('div', { class: 'page-head' },
+      h('h1', null, 'Deployment ', h('span', { class: 'mono id', 'data-testid': 'deployment-id' }, id)),
+      h('div', { class: 'head-status' }, statusEl),
+      actions),
+    message,
+    h('dl', { class: 'meta' }, projectRow, descRow, userRow, originRow, createdRow, completedRow, shaRow, sizeRow, rollbackRow),
+    errorSlot,
+    h('section', { class: 'panel upload', 'aria-labelledby': 'upload-label' },
+      h('h2', { id: 'upload-label' }, 'Upload'),
+      h('div', { class: 'progress-line' }, uploadBar, uploadText)),
+    h('div', { class: 'live-grid' },
+      h('section', { class: 'panel nodes-panel', 'aria-labelledby': 'nodes-h' },
+        h('h2', { id: 'nodes-h' }, 'Nodes'),
+        h('div', { class: 'nodes-box' }, nodesEmpty, tableWrap(nodeTable, 'Nodes'))),
+      h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' },
+        h('h2', { id: 'timeline-h' }, 'Phases'), timelineBox),
+      h('section', { class: 'panel log-panel', 'aria-labelledby': 'log-h' },
+        h('div', { class: 'panel-head' },
+          h('h2', { id: 'log-h' }, 'Event log'),
+          h('span', { class: 'muted small' }, 'stream'), streamEl),
+        logBox)));
+  nodeTable.parentElement.hidden = true;
+
+  // ---- Rendering the resource -----------------------------------------------------------------
+
+  function render(d) {
+    current = d;
+    setBadge(statusEl, d.status);
+    setText(projectEl, d.project);
+    setText(descEl, d.description || '—');
+    setText(userEl, d.user || '—');
+    setText(originEl, d.origin_node || '—');
+    setChildren(createdEl, timeEl(d.created_at));
+    setChildren(completedEl, timeEl(d.completed_at));
+    setText(shaEl, d.sha256 || '—');
+    setText(sizeEl, d.payload_size == null ? '—' : exactBytes(d.payload_size));
+    setChildren(rollbackEl, d.rollback_of ? deploymentLink(d.rollback_of, d.rollback_of) : '—');
+    renderError(d.error);
+    renderUpload();
+    renderNodes(d.nodes || {});
+    renderActions();
+  }
+
+  function renderError(err) {
+    if (!err) {
+      errorSlot.replaceChildren();
+      return;
+    }
+    const where = [err.phase && `phase ${err.phase}`, err.node && `node ${err.node}`].filter(Boolean).join(', ');
+    errorSlot.replaceChildren(
+      h('div', { class: 'error-block', 'data-testid': 'deployment-error', role: 'alert' },
+        h('strong', { 'data-testid': 'deployment-error-code', class: 'mono' }, err.code || 'ERROR'),
+        ' ',
+        h('span', { 'data-testid': 'deployment-error-message' }, err.message || ''),
+        where && h('span', { class: 'muted', 'data-testid': 'deployment-error-where' }, ` (${where})`)));
+  }
+
+  function renderUpload() {
+    const d = current;
+    if (!d) return;
+    const total = d.payload_size;
+    // Past pending with a stored payload (a digest) means the upload is complete; a deployment
+    // that failed while uploading has none.
+    const complete = d.status !== 'pending' && d.sha256 != null;
+    if (total != null && complete) {
+      uploadBar.max = Math.max(total, 1);
+      uploadBar.value = Math.max(total, 1);
+      setText(uploadText, `${humanBytes(total)} of ${humanBytes(total)}${d.rollback_of ? ' (stored payload reused)' : ''}`);
+    } else if (total != null) {
+      uploadBar.max = Math.max(total, 1);
+      uploadBar.value = Math.min(received, total);
+      setText(uploadText, `${humanBytes(Math.min(received, total))} of ${humanBytes(total)}`);
+    } else if (d.status === 'pending') {
+      uploadBar.removeAttribute('value'); // indeterminate: the size is not known yet
+      setText(uploadText, `${humanBytes(received)} received`);
+    } else {
+      uploadBar.max = 1;
+      uploadBar.value = 0;
+      setText(uploadText, d.rollback_of ? 'no upload (rollback)' : `upload ended after ${humanBytes(received)}`);
+    }
+  }
+
+  function renderNodes(nodes) {
+    const names = Object.keys(nodes).sort();
+    nodesEmpty.hidden = names.length > 0;
+    nodeTable.parentElement.hidden = names.length === 0;
+    for (const name of names) {
+      const n = nodes[name];
+      let row = nodeRows.get(name);
+      if (!row) {
+        row = {
+          status: badge('pending', { 'data-testid': 'node-status' }),
+          steps: h('progress', { class: 'steps', max: NODE_STEPS.length - 1, value: 0, 'aria-label': `${name} progress` }),
+          stepsText: h('span', { class: 'muted small' }),
+          updated: h('td'),
+          error: h('td', { 'data-testid': 'node-error' }),
+        };
+        row.tr = h('tr', { 'data-testid': 'node-row', dataset: { node: name } },
+          h('th', { scope: 'row' }, name),
+          h('td', null, row.status),
+          h('td', null, row.steps, ' ', row.stepsText),
+          row.updated, row.error);
+        nodeRows.set(name, row);
+        const after = [...nodeRows.keys()].sort().filter((k) => k > name).map((k) => nodeRows.get(k).tr).find((tr) => tr.parentNode);
+        nodeBody.insertBefore(row.tr, after || null);
+      }
+      setBadge(row.status, n.status);
+      let step = NODE_STEPS.indexOf(n.status);
+      if (step < 0) step = n.error && PHASE_STEP[n.error.phase] != null ? PHASE_STEP[n.error.phase] : 0;
+      step = n.status === 'active' ? step : Math.max(step, nodeStep.get(name) || 0);
+      nodeStep.set(name, step);
+      row.steps.value = step;
+      setText(row.stepsText, `${step}/${NODE_STEPS.length - 1}`);
+      setChildren(row.updated, n.updated_at ? h('time', { datetime: n.updated_at, title: n.updated_at }, clock(n.updated_at)) : '—');
+      if (n.error) {
+        setChildren(row.error,
+          h('strong', { class: 'mono' }, n.error.code || 'ERROR'), ' ', n.error.message || '',
+          n.error.phase ? h('span', { class: 'muted' }, ` (phase ${n.error.phase})`) : null);
+      } else {
+        setChildren(row.error, h('span', { class: 'muted' }, '—'));
+      }
+    }
+  }
+
+  function renderActions() {
+    const d = current;
+    if (!canDeploy || !d) {
+      actions.replaceChildren();
+      return;
+    }
+    const terminal = TERMINAL.has(d.status);
+    const want = `${d.payload_present}|${terminal}`;
+    if (actions.dataset.state === want) return;
+    actions.dataset.state = want;
+    setChildren(actions,
+      d.payload_present && h('a', {
+        class: 'button secondary', 'data-testid': 'download',
+        href: `/deployments/${seg(id)}/payload`, download: `${d.project}-${id.slice(0, 8)}.tar.gz`,
+      }, 'Download payload'),
+      terminal && d.payload_present && h('button', { type: 'button', 'data-testid': 'rollback', onclick: rollback }, 'Roll back to this'));
+  }
+
+  async function rollback() {
+    const d = current;
+    const ok = await confirmDialog(
+      `Roll back project ${d.project} to deployment ${id.slice(0, 8)} (${d.description || 'no description'})? ` +
+        'Its stored payload is deployed again to every node.',
+      'Roll back');
+    if (!ok || disposed) return;
+    setText(message, '');
+    try {
+      const created = await api('POST', '/deployments?wait=false', { json: { project: d.project, rollback_of: id } });
+      ctx.navigate(`#/deployments/${encodeURIComponent(created.deployment_id)}`);
+    } catch (err) {
+      if (!(err instanceof SessionEnded)) setText(message, errorText(err));
+    }
+  }
+
+  // ---- Events ---------------------------------------------------------------------------------
+
+  function onEvent(ev) {
+    if (!ev || typeof ev.seq !== 'number' || ev.seq <= lastSeq) return; // already shown
+    lastSeq = ev.seq;
+    appendLog(h('li', { dataset: { seq: ev.seq, type: ev.type }, class: `ev ev-${ev.type}` },
+      h('time', { datetime: ev.time, class: 'mono muted', title: ev.time }, clock(ev.time)),
+      h('span', { class: 'ev-type' }, ev.type),
+      h('span', { class: 'ev-phase' }, ev.phase || ''),
+      h('span', { class: 'ev-node' }, ev.node || ''),
+      h('span', { class: 'ev-msg' }, ev.type === 'truncated' && ev.data && ev.data.dropped_events != null
+        ? `${ev.message || 'events dropped'} (${ev.data.dropped_events} not kept)` : ev.message || '')));
+    if (ev.type === 'phase') timelinePhase(ev);
+    if (ev.type === 'error') timelineFailed(ev);
+    const bytes = ev.data && typeof ev.data.bytes === 'number' ? ev.data.bytes : null;
+    if (bytes != null && ev.phase === 'upload' && bytes > received) {
+      received = bytes;
+      renderUpload();
+    }
+    if (REFRESH_ON.has(ev.type)) scheduleRefresh();
+  }
+
+  function appendLog(li) {
+    const atBottom = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 32;
+    log.append(li);
+    if (atBottom) logBox.scrollTop = logBox.scrollHeight;
+  }
+
+  /** Timeline rows: one per (node, phase); "… started" opens one, "… finished" closes it. */
+  function timelineRow(phase, node, time) {
+    const key = `${node || ''}|${phase}`;
+    let row = timelineRows.get(key);
+    if (!row) {
+      row = {
+        started: h('td', { class: 'mono nowrap' }, clock(time)),
+        finished: h('td', { class: 'mono nowrap' }, '…'),
+        state: h('td'),
+      };
+      row.tr = h('tr', { dataset: { phase, phaseNode: node || '' } },
+        h('th', { scope: 'row' }, phase), h('td', null, node || h('span', { class: 'muted' }, 'all')),
+        row.started, row.finished, row.state);
+      timelineRows.set(key, row);
+      const atBottom = timelineBox.scrollHeight - timelineBox.scrollTop - timelineBox.clientHeight < 32;
+      timelineBody.append(row.tr);
+      if (atBottom) timelineBox.scrollTop = timelineBox.scrollHeight;
+    }
+    return row;
+  }
+
+  function setRowState(row, stateName) {
+    row.stateName = stateName;
+    setChildren(row.state, badge(stateName));
+    row.tr.classList.toggle('is-current', stateName === 'running');
+    if (stateName === 'running') row.tr.setAttribute('aria-current', 'step');
+    else row.tr.removeAttribute('aria-current');
+  }
+
+  function timelinePhase(ev) {
+    if (!ev.phase) return;
+    const msg = ev.message || '';
+    const row = timelineRow(ev.phase, ev.node, ev.time);
+    if (/\bstarted\b/.test(msg) && row.stateName !== 'done') {
+      setText(row.started, clock(ev.time));
+      setRowState(row, 'running');
+    } else if (/\bfinished\b/.test(msg)) {
+      setText(row.finished, clock(ev.time));
+      setRowState(row, row.stateName === 'failed' || /: (failed|partial|reverted|superseded)$/.test(msg) ? 'failed' : 'done');
+    } else if (!row.stateName) {
+      // A phase logged once (store, prune, an extraction while the payload arrived, …).
+      setText(row.finished, clock(ev.time));
+      setRowState(row, 'done');
+    }
+  }
+
+  function timelineFailed(ev) {
+    if (!ev.phase) return;
+    const row = timelineRow(ev.phase, ev.node, ev.time);
+    if (row.finished.textContent === '…') setText(row.finished, clock(ev.time));
+    setRowState(row, 'failed');
+  }
+
+  function endTimeline() {
+    for (const row of timelineRows.values()) {
+      if (row.stateName === 'running') setRowState(row, 'stopped');
+    }
+  }
+
+  // ---- Re-reading the resource while streaming ------------------------------------------------
+
+  let refreshTimer = null;
+  let refreshing = false;
+  let refreshAgain = false;
+
+  function scheduleRefresh() {
+    if (ended || disposed || refreshTimer) return;
+    refreshTimer = setTimeout(refresh, 300);
+  }
+
+  async function refresh() {
+    refreshTimer = null;
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      const d = await get(`/deployments/${seg(id)}`);
+      if (!ended && !disposed) render(d);
+    } catch (err) {
+      if (!(err instanceof SessionEnded) && !disposed) setText(message, errorText(err));
+    } finally {
+      refreshing = false;
+      if (refreshAgain) {
+        refreshAgain = false;
+        scheduleRefresh();
+      }
+    }
+  }
+
+  // ---- The stream -----------------------------------------------------------------------------
+
+  function openStream() {
+    if (disposed || ended) return;
+    source = new EventSource(`/deployments/${seg(id)}/events`);
+    setText(streamEl, 'live');
+    source.addEventListener('open', () => setState('live'));
+    for (const type of EVENT_TYPES) source.addEventListener(type, (e) => onEvent(parse(e.data)));
+    // "error" is both a named event of the stream (a MessageEvent with data) and the
+    // EventSource's connection error (a plain Event without data).
+    source.addEventListener('error', (e) => {
+      if (e instanceof MessageEvent && typeof e.data === 'string' && e.data) {
+        onEvent(parse(e.data));
+        return;
+      }
+      if (ended || disposed) return;
+      if (source.readyState === EventSource.CONNECTING) {
+        setState('reconnecting'); // the browser retries by itself, resuming after Last-Event-ID
+      } else {
+        streamFailed();
+      }
+    });
+    source.addEventListener('done', (e) => {
+      ended = true;
+      source.close();
+      clearTimeout(refreshTimer);
+      setState('ended');
+      const d = parse(e.data);
+      for (const ev of (d && d.events) || []) onEvent(ev);
+      if (d) render(d);
+      endTimeline();
+      appendLog(h('li', { dataset: { type: 'done' }, class: 'ev ev-done' }, `done: ${d ? d.status : 'ended'}`));
+    });
+  }
+
+  function setState(s) {
+    setText(streamEl, s);
+    streamEl.className = `stream-state stream-${s}`;
+  }
+
+  /** The stream closed for good before "done" (refused, gone): find out why. */
+  async function streamFailed() {
+    setState('ended');
+    try {
+      const s = await get('/session');
+      if (!s || !s.signed_in) {
+        sessionEnded();
+        return;
+      }
+      setText(message, 'STREAM_CLOSED: the event stream was closed before the deployment ended; reload the page to follow it again');
+      await refresh();
+    } catch (err) {
+      if (!(err instanceof SessionEnded) && !disposed) setText(message, errorText(err));
+    }
+  }
+
+  function parse(data) {
+    try {
+      return JSON.parse(data);
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- Start ----------------------------------------------------------------------------------
+
+  (async () => {
+    try {
+      const d = await get(`/deployments/${seg(id)}`);
+      if (disposed) return;
+      render(d);
+      for (const ev of d.events || []) onEvent(ev);
+      openStream();
+    } catch (err) {
+      if (err instanceof SessionEnded || disposed) return;
+      setState('ended');
+      setBadge(statusEl, 'unknown');
+      setText(message, errorText(err));
+    }
+  })();
+
+  return {
+    dispose() {
+      disposed = true;
+      clearTimeout(refreshTimer);
+      if (source) source.close();
+    },
+  };
+}
