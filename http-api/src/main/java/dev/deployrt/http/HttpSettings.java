@@ -21,6 +21,8 @@ import java.util.List;
  * @param sseHeartbeat how often an idle event stream gets a comment line
  * @param sseBuffer events buffered per event stream for a slow reader
  * @param payloadDeleteWait how long a payload delete waits for the read model to catch up
+ * @param sessionCookieAlwaysSecure whether the console's cookie is marked Secure also without TLS
+ *     on this node ({@code session-cookie-secure = on}, for a TLS-terminating proxy)
  * @param testEventStreamMaxEvents tests only: above 0, each event stream ends after this many
  *     events
  */
@@ -35,6 +37,7 @@ public record HttpSettings(
     Duration sseHeartbeat,
     int sseBuffer,
     Duration payloadDeleteWait,
+    boolean sessionCookieAlwaysSecure,
     int testEventStreamMaxEvents) {
 
   public HttpSettings {
@@ -56,6 +59,19 @@ public record HttpSettings(
         c.getDuration("sse-heartbeat"),
         c.getInt("sse-buffer"),
         c.getDuration("payload-delete-wait"),
+        secureCookie(c.getString("session-cookie-secure")),
         c.getInt("test.event-stream-max-events"));
+  }
+
+  private static boolean secureCookie(String value) {
+    return switch (value) {
+      case "auto" -> false;
+      case "on" -> true;
+      default ->
+          throw new IllegalArgumentException(
+              "deploy.http.session-cookie-secure must be \"auto\" or \"on\", not \""
+                  + value
+                  + "\"");
+    };
   }
 }

@@ -89,7 +89,9 @@ public final class OperationsApi extends AllDirectives {
                 .route(),
             new ProjectSettingsRoutes(node.projectSettings(), auth, this::upPeers).route(),
             new AccountRoutes(users, auth).route(),
-            new SessionRoutes(users, auth, node.tls().enabled()).route(),
+            new SessionRoutes(
+                    users, auth, node.tls().enabled() || settings.sessionCookieAlwaysSecure())
+                .route(),
             new ConsoleRoutes().route(),
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * cookie's attributes, a session opened on one node good on the other (the second node's sessions
  * last 4 s), the {@code X-Requested-With: deploy-console} header required for every change made
  * with the cookie, sign-out, and sessions ended by a new password, by deleting the user and by
- * their expiry — on both nodes.
+ * their expiry — on both nodes. The second node marks its cookie {@code Secure} ({@code
+ * session-cookie-secure = on}, as behind a TLS-terminating proxy).
  */
 @Tag("database")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -49,8 +50,10 @@ class ConsoleSessionTest {
   private TestNode start(Path dir, String name, String seed) {
     Map<String, Object> settings = new HashMap<>(database);
     if (seed != null) {
-      // Sessions opened on the second node are short, to see them expire.
+      // Sessions opened on the second node are short, to see them expire; it stands behind a
+      // TLS-terminating proxy, so its cookie is Secure.
       settings.put("deploy.http.session-ttl", "4s");
+      settings.put("deploy.http.session-cookie-secure", "on");
       settings.put("deploy.cluster.seed-nodes", seed);
     }
     return TestNode.start(dir.resolve(name), name, settings);
@@ -261,6 +264,7 @@ class ConsoleSessionTest {
     HttpResponse<String> r = signIn(second, "admin", TestNode.PASSWORD);
     String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
     assertTrue(setCookie.contains("Max-Age=4"), setCookie);
+    assertTrue(setCookie.contains("; Secure"), "session-cookie-secure = on: " + setCookie);
     String cookie = setCookie.substring(0, setCookie.indexOf(';'));
     JsonNode me = TestNode.json(getWith(first, cookie, "/session"));
     long left =

@@ -6,8 +6,8 @@
 //   /console/. Styling is done with classes from console.css.
 // - Text from the server is never parsed as HTML: the DOM is built with createElement and text
 //   nodes (dom.js h()); no innerHTML, outerHTML, insertAdjacentHTML or document.write.
-// - Every request that changes state (POST, PUT, DELETE, PATCH) carries
-//   "X-Requested-With: deploy-console" (api.js); the session cookie is HttpOnly and never read here.
+// - Every request carries "X-Requested-With: deploy-console" (api.js): the server refuses changes
+//   made with the session cookie without it; the cookie is HttpOnly and never read here.
 // - A 401 from any call ends the session in the UI: the sign-in page comes back with a note.
 // - Controls a role may not use (deploy, roll back, download, settings edits, leave/down) are not
 //   rendered at all for that role; the server checks the role anyway.
