@@ -431,4 +431,51 @@ class ConsoleBrowserTest {
     assertEquals(401, get(header, "/deployments?limit=1").statusCode(), "ended on the server");
     browser.assertNoConsoleErrors();
   }
+
+  @Test
+  void anAdminSavesSettingsAndIsAskedBeforeANodeLeaves() {
+    String project = project();
+    first.deployRaw("project=" + project, Tarball.builder().file("v", "1").toBytes());
+    signIn(second, "admin", TestNode.PASSWORD);
+    browser.open(second.url("/#/projects/" + project));
+    WebElement keep = browser.awaitVisible("settings-form").findElement(By.name("keep_releases"));
+    keep.clear();
+    keep.sendKeys("1");
+    browser.find("settings-save").click();
+    browser.await(
+        "the refusal of keep_releases 1",
+        d -> browser.find("settings-message").getText().contains("INVALID_REQUEST"));
+    keep.clear();
+    keep.sendKeys("3");
+    browser.find("settings-save").click();
+    browser.awaitText("settings-message", "Saved");
+    JsonNode settings = first.get("/projects/" + project + "/settings");
+    assertEquals(3, settings.get("keep_releases").asInt());
+    assertEquals("admin", settings.get("updated_by").asText());
+    browser.assertNoConsoleErrors(Pattern.compile("status of 400"));
+
+    // Leaving asks first; Escape (the keyboard) cancels, and the node stays.
+    browser.open(second.url("/#/cluster"));
+    browser.await(
+        "node-2's row",
+        d ->
+            !d.findElements(By.cssSelector("tr[data-node='node-2'] [data-testid='node-leave']"))
+                .isEmpty());
+    browser
+        .driver
+        .findElement(By.cssSelector("tr[data-node='node-2'] [data-testid='node-leave']"))
+        .click();
+    WebElement dialog = browser.awaitVisible("confirm-dialog");
+    assertTrue(browser.find("confirm-text").getText().contains("node-2"), "it names the node");
+    assertEquals(
+        "confirm-no",
+        browser.driver.switchTo().activeElement().getAttribute("data-testid"),
+        "the safe choice has the focus");
+    browser.driver.switchTo().activeElement().sendKeys(Keys.ESCAPE);
+    browser.await("the dialog to close", d -> !dialog.isDisplayed());
+    for (JsonNode n : first.get("/cluster/nodes").get("nodes")) {
+      assertEquals("up", n.get("status").asText(), n.toString());
+    }
+    browser.assertNoConsoleErrors();
+  }
 }
