@@ -96,7 +96,17 @@ public final class OperationsApi extends AllDirectives {
             DeploymentRoutes.of(node, auth, settings, limits).route());
     ExceptionHandler exceptions = ApiErrors.exceptionHandler();
     RejectionHandler rejections = ApiErrors.rejectionHandler();
-    return handleExceptions(exceptions, () -> handleRejections(rejections, () -> routes));
+    return handleExceptions(
+        exceptions,
+        () ->
+            handleRejections(
+                rejections,
+                () ->
+                    extractRequest(
+                        request -> {
+                          Authentication.refuseCrossSite(request);
+                          return routes;
+                        })));
   }
 
   /**

@@ -182,18 +182,23 @@ class ConsoleSessionTest {
     HttpResponse<String> forged = deployWith(first, cookie, project, false);
     assertEquals(403, forged.statusCode(), forged.body());
     assertEquals("FORBIDDEN", TestNode.json(forged).get("code").asText());
+    assertTrue(TestNode.json(forged).get("error").asText().contains("X-Requested-With"));
     assertEquals(
         0,
         first.get("/deployments?project=" + project).get("total").asInt(),
         "a refused forgery leaves no record");
+    // An admin's cookie, for a change the role allows: refused for the missing header alone.
+    String admin = session(first, "admin", TestNode.PASSWORD);
     HttpResponse<String> settings =
         first.send(
             plain(first, "/projects/" + project + "/settings")
-                .header("Cookie", cookie)
+                .header("Cookie", admin)
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"keep_releases\": 3}"))
                 .build());
     assertEquals(403, settings.statusCode(), settings.body());
+    assertTrue(TestNode.json(settings).get("error").asText().contains("X-Requested-With"));
+    assertEquals(5, first.get("/projects/" + project + "/settings").get("keep_releases").asInt());
 
     HttpResponse<String> real = deployWith(first, cookie, project, true);
     assertEquals(201, real.statusCode(), real.body());
@@ -314,6 +319,110 @@ class ConsoleSessionTest {
       HttpResponse<String> r = first.send(plain(first, path).GET().build());
       assertTrue(r.statusCode() == 404 || r.statusCode() == 400, path + " → " + r.statusCode());
       assertFalse(r.body().contains("deploy {"), path + " serves no other resource");
+    }
+  }
+
+  @Test
+  void aChangeSentFromAnotherSitesPageIsRefusedWhateverItsCredentials() {
+    String project = "cross-" + UUID.randomUUID().toString().substring(0, 8);
+    byte[] payload = Tarball.builder().file("a", "b").toBytes();
+    for (String site : List.of("cross-site", "same-site")) {
+      HttpResponse<String> r =
+          first.send(
+              first
+                  .request("/deployments?project=" + project)
+                  .header("Content-Type", "application/gzip")
+                  .header("Sec-Fetch-Site", site)
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
+                  .build());
+      assertEquals(403, r.statusCode(), "Basic credentials from " + site + ": " + r.body());
+      HttpResponse<String> signIn =
+          first.send(
+              plain(first, "/session")
+                  .header("Content-Type", "text/plain")
+                  .header("Sec-Fetch-Site", site)
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"user\":\"admin\",\"password\":\"" + TestNode.PASSWORD + "\"}"))
+                  .build());
+      assertEquals(403, signIn.statusCode(), "no sign-in forged from " + site);
+      assertTrue(signIn.headers().firstValue("Set-Cookie").isEmpty());
+    }
+    assertEquals(0, first.get("/deployments?project=" + project).get("total").asInt());
+    HttpResponse<String> own =
+        first.send(
+            first
+                .request("/deployments?project=" + project)
+                .header("Content-Type", "application/gzip")
+                .header("Sec-Fetch-Site", "same-origin")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
+                .build());
+    assertEquals(201, own.statusCode(), own.body());
+    assertEquals(
+        200,
+        first
+            .send(
+                first
+                    .request("/deployments?limit=1")
+                    .header("Sec-Fetch-Site", "cross-site")
+                    .GET()
+                    .build())
+            .statusCode(),
+        "reading is not a change");
+  }
+
+  @Test
+  void signingInAgainEndsTheSessionHeldBefore() {
+    String before = session(first, "admin", TestNode.PASSWORD);
+    HttpResponse<String> again =
+        first.send(
+            plain(first, "/session")
+                .header("Cookie", before)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"user\":\"admin\",\"password\":\"" + TestNode.PASSWORD + "\"}"))
+                .build());
+    assertEquals(204, again.statusCode(), again.body());
+    String after = again.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+    awaitRefused(first, before);
+    assertEquals(200, getWith(first, after, "/projects").statusCode());
+  }
+
+  @Test
+  void aPasswordChangedWhileSigningInLeavesNoSession() throws Exception {
+    first.createUser("rita", "deployer", "rita-password-1");
+    // The password is checked, then changed before the session is written.
+    var verified =
+        first.users.verifyPassword("rita", "rita-password-1").toCompletableFuture().get();
+    HttpResponse<String> changed =
+        first.send(
+            first
+                .request("/users/rita")
+                .header("Content-Type", "application/json")
+                .method(
+                    "PATCH",
+                    HttpRequest.BodyPublishers.ofString("{\"password\":\"rita-new-pw-22\"}"))
+                .build());
+    assertEquals(200, changed.statusCode(), changed.body());
+    var opened = first.users.sessionStore().open(verified).toCompletableFuture();
+    var failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, opened::get);
+    assertTrue(
+        String.valueOf(failure.getCause()).contains("while signing in"), String.valueOf(failure));
+    assertEquals(204, signIn(first, "rita", "rita-new-pw-22").statusCode());
+  }
+
+  @Test
+  void onlyTheConsolesOwnFilesAreServed() {
+    for (String path :
+        List.of(
+            "/console/ConsoleRoutes.class",
+            "/console/ConsoleBrowser.class",
+            "/console/static/app.js",
+            "/console/App.js",
+            "/console/views/..%2fapp.js")) {
+      HttpResponse<String> r = first.send(plain(first, path).GET().build());
+      assertEquals(404, r.statusCode(), path + " → " + r.statusCode() + " " + r.body());
     }
   }
 }

@@ -118,9 +118,7 @@ public final class Authentication extends AllDirectives {
 
   /** 403 for a cookie-authenticated request that may change something but lacks the header. */
   public static void requireConsoleHeader(HttpRequest request) {
-    String method = request.method().value();
-    boolean safe = method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
-    if (!safe && !fromConsole(request)) {
+    if (!safe(request) && !fromConsole(request)) {
       throw new ApiException(
           ErrorCode.FORBIDDEN,
           "a change authenticated by the console's session cookie must carry the header "
@@ -130,7 +128,38 @@ public final class Authentication extends AllDirectives {
     }
   }
 
+  /**
+   * 403 for a request that may change something and that a browser says came from a page of another
+   * site ({@code Sec-Fetch-Site: cross-site} or {@code same-site}), whatever its credentials: a
+   * browser may hold HTTP Basic credentials for this node too and send them with another site's
+   * form. Clients that are not browsers send no such header.
+   */
+  public static void refuseCrossSite(HttpRequest request) {
+    if (safe(request)) {
+      return;
+    }
+    String site = request.getHeader("Sec-Fetch-Site").map(HttpHeader::value).orElse("");
+    if (site.equals("cross-site") || site.equals("same-site")) {
+      throw new ApiException(
+          ErrorCode.FORBIDDEN,
+          "a change sent from a page of another site is refused (Sec-Fetch-Site: " + site + ")");
+    }
+  }
+
+  private static boolean safe(HttpRequest request) {
+    String method = request.method().value();
+    return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
+  }
+
+  /**
+   * The session's user: from this node's cache without spending anything (as a known token), else
+   * looked up within the address's failed-login budget (a guessed cookie spends from it).
+   */
   private CompletionStage<User> verifySession(String secret, String address) {
+    Optional<User> known = users.sessionStore().known(secret);
+    if (known.isPresent()) {
+      return CompletableFuture.completedFuture(known.get());
+    }
     try {
       LoginLimits.Attempt attempt = logins.begin(null, address);
       if (!secret.startsWith(SessionStore.PREFIX)) {
@@ -203,6 +232,51 @@ public final class Authentication extends AllDirectives {
     }
   }
 
+  /**
+   * As {@link #signIn}, for opening a console session: the password is checked against the database
+   * (not the cache), and the answer names the hash it matched.
+   */
+  public CompletionStage<UserStore.VerifiedPassword> signInForSession(
+      String name, String password, String address) {
+    try {
+      if (!UserStore.NAME.matcher(name).matches()) {
+        logins.begin(null, address).failed();
+        return failed(unauthorized("wrong user name or password"));
+      }
+      return judged(logins.begin(name, address), users.verifyPassword(name, password));
+    } catch (ApiException limited) {
+      return failed(limited);
+    }
+  }
+
+  /**
+   * The open session with this secret, for {@code GET /session}: a cookie that names no open
+   * session spends from the address's failed-login budget (429 past it), so the database is not
+   * there to be asked for guessed cookies.
+   */
+  public CompletionStage<Optional<SessionStore.Session>> lookUpSession(
+      String secret, String address) {
+    LoginLimits.Attempt attempt;
+    try {
+      attempt = logins.begin(null, address);
+    } catch (ApiException limited) {
+      return failed(limited);
+    }
+    return users
+        .sessionStore()
+        .find(secret)
+        .whenComplete(
+            (found, e) -> {
+              if (found == null) {
+                attempt.undecided();
+              } else if (found.isPresent()) {
+                attempt.succeeded();
+              } else {
+                attempt.failed();
+              }
+            });
+  }
+
   public Route requireDeploy(User user, Supplier<Route> inner) {
     if (!user.role().canDeploy()) {
       throw new ApiException(
@@ -253,8 +327,8 @@ public final class Authentication extends AllDirectives {
    * Ends {@code attempt} by the outcome: a 401 spends its failures, success or no judgement gives
    * them back.
    */
-  private static CompletionStage<User> judged(
-      LoginLimits.Attempt attempt, CompletionStage<User> outcome) {
+  private static <T> CompletionStage<T> judged(
+      LoginLimits.Attempt attempt, CompletionStage<T> outcome) {
     return outcome.whenComplete(
         (user, e) -> {
           if (user != null) {

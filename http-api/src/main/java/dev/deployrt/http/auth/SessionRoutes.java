@@ -57,31 +57,46 @@ public final class SessionRoutes extends AllDirectives {
             concat(
                 post(() -> auth.withClientAddress(this::signIn)),
                 delete(this::signOut),
-                get(this::current)));
+                get(() -> auth.withClientAddress(this::current))));
   }
 
   private Route signIn(String address) {
-    return withSizeLimit(
-        MAX_BODY,
-        () ->
-            entity(
-                Unmarshaller.entityToString(),
-                body -> {
-                  Map<String, JsonNode> fields =
-                      ApiJson.objectFields(body, Set.of("user", "password"));
-                  String user = text(fields, "user");
-                  String password = text(fields, "password");
-                  return onSuccess(
-                      consoleFailure(auth.signIn(user, password, address))
-                          .thenCompose(sessions::open),
-                      session ->
-                          complete(
-                              HttpResponse.create()
-                                  .withStatus(204)
-                                  .addHeader(
-                                      SetCookie.create(
-                                          cookie(session.secret(), sessions.ttl().toSeconds())))));
-                }));
+    return extractRequest(
+        request ->
+            withSizeLimit(
+                MAX_BODY,
+                () ->
+                    entity(
+                        Unmarshaller.entityToString(),
+                        body -> {
+                          Map<String, JsonNode> fields =
+                              ApiJson.objectFields(body, Set.of("user", "password"));
+                          String user = text(fields, "user");
+                          String password = text(fields, "password");
+                          // Signing in again ends the session the browser held before.
+                          Optional<String> previous = Authentication.sessionCookie(request);
+                          CompletionStage<SessionStore.Session> opened =
+                              consoleFailure(auth.signInForSession(user, password, address))
+                                  .thenCompose(sessions::open)
+                                  .thenCompose(
+                                      session ->
+                                          previous.isEmpty()
+                                              ? CompletableFuture.completedFuture(session)
+                                              : sessions
+                                                  .close(previous.get())
+                                                  .handle((done, e) -> session));
+                          return onSuccess(
+                              opened,
+                              session ->
+                                  complete(
+                                      HttpResponse.create()
+                                          .withStatus(204)
+                                          .addHeader(
+                                              SetCookie.create(
+                                                  cookie(
+                                                      session.secret(),
+                                                      sessions.ttl().toSeconds())))));
+                        })));
   }
 
   private Route signOut() {
@@ -105,13 +120,13 @@ public final class SessionRoutes extends AllDirectives {
         });
   }
 
-  private Route current() {
+  private Route current(String address) {
     return extractRequest(
         request -> {
           Optional<String> secret = Authentication.sessionCookie(request);
           CompletionStage<Optional<SessionStore.Session>> found =
               secret.isPresent()
-                  ? sessions.find(secret.get())
+                  ? auth.lookUpSession(secret.get(), address)
                   : CompletableFuture.completedFuture(Optional.empty());
           return onSuccess(
               found,
@@ -136,7 +151,7 @@ public final class SessionRoutes extends AllDirectives {
   }
 
   /** A wrong password as the console's 401 ({@link Authentication#signInRequired}), not Basic's. */
-  private static CompletionStage<User> consoleFailure(CompletionStage<User> signIn) {
+  private static <T> CompletionStage<T> consoleFailure(CompletionStage<T> signIn) {
     return signIn.handle(
         (user, e) -> {
           if (e == null) {

@@ -54,10 +54,13 @@ public final class SessionStore {
   }
 
   /**
-   * Opens a session for {@code user}, whose password was just checked; sweeps expired sessions on
-   * the way.
+   * Opens a session for the user whose password was just checked, if that password is still the
+   * stored one: the check and this run one after the other, and a new password committed between
+   * them must not leave a session made with the old one (401 then). Sweeps expired sessions on the
+   * way.
    */
-  public CompletionStage<Session> open(User user) {
+  public CompletionStage<Session> open(UserStore.VerifiedPassword verified) {
+    String name = verified.user().name();
     return database.supply(
         () -> {
           byte[] random = new byte[32];
@@ -65,6 +68,7 @@ public final class SessionStore {
           String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
           long now = System.currentTimeMillis();
           long expires = now + ttl.toMillis();
+          Role role;
           try (Connection c = pool.connection()) {
             try (PreparedStatement sweep =
                 c.prepareStatement(AccountsSql.DELETE_EXPIRED_SESSIONS)) {
@@ -73,11 +77,20 @@ public final class SessionStore {
             }
             c.setAutoCommit(false);
             // The user's row stays locked until the session is in: a concurrent delete or password
-            // change waits, then ends it with the others (or this finds the user gone: 404).
-            try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_SESSION)) {
-              UserAccounts.existingUser(c, user.name());
+            // change waits, then ends it with the others.
+            try (PreparedStatement lock =
+                    c.prepareStatement(AccountsSql.SELECT_PASSWORD_BY_NAME_FOR_UPDATE);
+                PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_SESSION)) {
+              lock.setString(1, name);
+              try (ResultSet rs = lock.executeQuery()) {
+                if (!rs.next() || !rs.getString(2).equals(verified.hash())) {
+                  throw Authentication.signInRequired(
+                      "the user was changed or deleted while signing in: sign in again");
+                }
+                role = Role.valueOf(rs.getString(1));
+              }
               insert.setString(1, UserStore.sha256(secret));
-              insert.setString(2, user.name());
+              insert.setString(2, name);
               insert.setLong(3, now);
               insert.setLong(4, expires);
               insert.executeUpdate();
@@ -87,9 +100,14 @@ public final class SessionStore {
               throw e;
             }
           }
-          log.info("console session opened for user {}", user.name());
-          return new Session(secret, user, Instant.ofEpochMilli(expires));
+          log.info("console session opened for user {}", name);
+          return new Session(secret, new User(name, role), Instant.ofEpochMilli(expires));
         });
+  }
+
+  /** The session's user if this node verified it recently (no database query). */
+  Optional<User> known(String secret) {
+    return Optional.ofNullable(credentials.get("s:" + UserStore.sha256(secret)));
   }
 
   /**

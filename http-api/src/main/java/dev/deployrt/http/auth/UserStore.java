@@ -148,6 +148,25 @@ public final class UserStore {
     return matchingRow(name, password).thenApply(row -> row != null);
   }
 
+  /** A user whose password was just checked against {@code hash}, the stored hash it matched. */
+  public record VerifiedPassword(User user, String hash) {}
+
+  /**
+   * Checks the password against the database, never the cache (for opening a session, which then
+   * makes sure the hash is still the stored one): 401 when it is wrong, 429 or 503 as {@link
+   * #authenticatePassword}.
+   */
+  public CompletionStage<VerifiedPassword> verifyPassword(String name, String password) {
+    return matchingRow(name, password)
+        .thenApply(
+            row -> {
+              if (row == null) {
+                throw Authentication.unauthorized("wrong user name or password");
+              }
+              return new VerifiedPassword(new User(name, row.role()), row.hash());
+            });
+  }
+
   /**
    * {@code name}'s row if {@code password} is its password, else null (also when there is no such
    * user).

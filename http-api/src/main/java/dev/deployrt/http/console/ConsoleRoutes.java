@@ -1,6 +1,7 @@
 package dev.deployrt.http.console;
 
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -9,8 +10,9 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * The web console's static files, served by every node from its own jar (resources under {@value
  * #RESOURCES}): {@code GET /} is the page, {@code GET /console/<file>} its scripts (ES modules),
- * style sheet and icon. Nothing is fetched from elsewhere, so the console works offline and under
- * TLS. The page talks to the operations API with the session cookie ({@code auth.SessionRoutes}).
+ * style sheet and icon; only those kinds of file, by lower-case names without dot-segments. Nothing
+ * is fetched from elsewhere, so the console works offline and under TLS. The page talks to the
+ * operations API with the session cookie ({@code auth.SessionRoutes}).
  *
  * <p>Every response carries a strict {@code Content-Security-Policy}: scripts, styles, images and
  * connections only from this node, no inline script or style, no framing, no {@code <base>}; and
@@ -18,7 +20,15 @@ import org.apache.pekko.http.javadsl.server.Route;
  * an upgraded node serves its new console at once.
  */
 public final class ConsoleRoutes extends AllDirectives {
-  static final String RESOURCES = "dev/deployrt/http/console";
+  /**
+   * The files' folder in the jar: a package no class can be in ({@code static} is a Java keyword),
+   * so nothing but the console's own files is ever served from it.
+   */
+  static final String RESOURCES = "dev/deployrt/http/console/static";
+
+  /** What may be asked for under {@code /console/}: the console's kinds of file, no dot-segment. */
+  private static final Pattern FILE =
+      Pattern.compile("^(/[a-z0-9_-]+)*/[a-z0-9_-]+\\.(js|css|svg|html)$");
 
   /** The console's policy: everything from this node, nothing inline, nothing framed. */
   public static final String CONTENT_SECURITY_POLICY =
@@ -42,6 +52,13 @@ public final class ConsoleRoutes extends AllDirectives {
                 () ->
                     concat(
                         pathSingleSlash(() -> getFromResource(RESOURCES + "/index.html")),
-                        pathPrefix("console", () -> getFromResourceDirectory(RESOURCES)))));
+                        pathPrefix(
+                            "console",
+                            () ->
+                                extractUnmatchedPath(
+                                    file ->
+                                        FILE.matcher(file).matches()
+                                            ? getFromResource(RESOURCES + file)
+                                            : reject())))));
   }
 }

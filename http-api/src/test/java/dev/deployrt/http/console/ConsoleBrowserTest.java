@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.deployment.Deployment;
+import dev.deployrt.deployment.DeploymentEntity;
+import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.http.TestNode;
 import dev.deployrt.testkit.Tarball;
 import dev.deployrt.testkit.TestDatabase;
@@ -12,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -350,9 +354,15 @@ class ConsoleBrowserTest {
             + project
             + "', rollback_of: '"
             + id
-            + "'})}).then(r => r.json().then(b => done(r.status + ' ' + b.code)));";
-    assertEquals("403 FORBIDDEN", browser.asyncScript(forge, true));
-    assertEquals("403 FORBIDDEN", browser.asyncScript(forge, false));
+            + "'})}).then(r => r.json().then(b => done(r.status + ' ' + b.code + ' ' + b.error)));";
+    String withHeader = (String) browser.asyncScript(forge, true);
+    assertTrue(
+        withHeader.startsWith("403 FORBIDDEN") && withHeader.contains("may not deploy"),
+        withHeader);
+    String withoutHeader = (String) browser.asyncScript(forge, false);
+    assertTrue(
+        withoutHeader.startsWith("403 FORBIDDEN") && withoutHeader.contains("X-Requested-With"),
+        withoutHeader);
     assertEquals(1, first.get("/deployments?project=" + project).get("total").asInt());
     browser.assertNoConsoleErrors(FAILED_403);
   }
@@ -373,27 +383,65 @@ class ConsoleBrowserTest {
                 + project
                 + "', rollback_of: '"
                 + id
-                + "'})}).then(r => done(r.status));");
-    assertEquals(403L, answer);
+                + "'})}).then(r => r.json().then(b => done(r.status + ' ' + b.error)));");
+    assertTrue(
+        String.valueOf(answer).startsWith("403 ")
+            && String.valueOf(answer).contains("X-Requested-With"),
+        String.valueOf(answer));
     assertEquals(1, first.get("/deployments?project=" + project).get("total").asInt());
     browser.assertNoConsoleErrors(FAILED_403);
   }
 
   @Test
   void theEventLogResumesAfterTheStreamIsDropped() {
-    String project = project();
-    HttpResponse<String> r =
-        first.deployRaw("project=" + project, Tarball.builder().file("v", "1").toBytes());
-    JsonNode deployment = TestNode.json(r);
-    int events = deployment.get("event_count").asInt();
-    assertTrue(events > 8, "enough events for the 4-event streams to be dropped twice: " + events);
-
-    // The second node ends each stream after 4 events: the page must resume twice or more.
+    // A deployment whose events the test writes while the page watches it live.
+    String id = UUID.randomUUID().toString();
+    var entity = first.node.deployment(id);
+    entity
+        .<Deployment>askWithStatus(
+            reply -> new DeploymentEntity.Create(project(), "live", "admin", "node-1", null, reply),
+            Duration.ofSeconds(10))
+        .toCompletableFuture()
+        .join();
     signIn(second, "admin", TestNode.PASSWORD);
-    browser.open(second.url("/#/deployments/" + deployment.get("deployment_id").asText()));
-    awaitTerminal("succeeded", 2);
-    assertGapless(loggedSeqs(), events);
+    browser.open(second.url("/#/deployments/" + id));
+    browser.awaitText("deployment-status", "pending");
+    int shown = loggedItems().size();
+    // Layout shifts from here on, while events stream in (none caused by input).
+    browser.script(
+        "window.shifts = 0; new PerformanceObserver(list => { for (const e of list.getEntries())"
+            + " { if (!e.hadRecentInput) window.shifts += e.value; } })"
+            + ".observe({type: 'layout-shift'});");
+
+    // The second node ends each stream after 4 events: 12 more mean 3 or more reconnects, each
+    // resuming after the last event the page showed.
+    for (int batch = 0; batch < 4; batch++) {
+      for (int i = 0; i < 3; i++) {
+        entity.tell(
+            new DeploymentEntity.AppendLog(
+                LogEntry.LOG, "upload", "node-1", "line " + batch + "." + i, Map.of()));
+      }
+      int expected = shown + 3 * (batch + 1);
+      browser.await("event " + expected + " in the log", d -> loggedItems().size() >= expected);
+    }
+    double shifted = ((Number) browser.script("return window.shifts")).doubleValue();
+    assertTrue(shifted < 0.001, "the page moved while events streamed: layout shift " + shifted);
+    Deployment failed =
+        entity
+            .<Deployment>askWithStatus(
+                reply ->
+                    new DeploymentEntity.FailUpload("UPLOAD_ABORTED", "gave up", "upload", reply),
+                Duration.ofSeconds(10))
+            .toCompletableFuture()
+            .join();
+    awaitTerminal("failed", 0);
+    assertGapless(loggedSeqs(), (int) failed.eventCount());
+    assertEquals("UPLOAD_ABORTED", browser.find("deployment-error-code").getText().strip());
     browser.assertNoConsoleErrors();
+  }
+
+  private List<WebElement> loggedItems() {
+    return browser.driver.findElements(By.cssSelector("[data-testid='event-log'] > li[data-seq]"));
   }
 
   @Test

@@ -27,6 +27,10 @@ public final class AccountsSql {
   public static final String SELECT_PASSWORD_BY_NAME =
       "SELECT role, password_hash FROM deploy_users WHERE name = ?";
 
+  /** {@link #SELECT_PASSWORD_BY_NAME}, locking the row until the transaction ends. */
+  public static final String SELECT_PASSWORD_BY_NAME_FOR_UPDATE =
+      SELECT_PASSWORD_BY_NAME + " FOR UPDATE";
+
   /** Locks every admin's row, in name order. */
   public static final String LOCK_ADMINS =
       "SELECT name FROM deploy_users WHERE role = 'ADMIN' ORDER BY name FOR UPDATE";

@@ -3,12 +3,20 @@
 // The resource (GET /deployments/{id}) gives status, nodes and error; the event stream
 // (GET /deployments/{id}/events, Server-Sent Events) gives the log, the phase timeline and upload
 // progress. Events are shown once each, in seq order: any event whose seq is not above the highest
-// one shown is ignored (the stream replays after a reconnect; the browser resumes it with
-// Last-Event-ID). While streaming, node/phase/error/warning events trigger a debounced re-read of
-// the resource (at most one in flight); "done" carries the final resource and ends the stream.
+// one shown is ignored, whichever stream it came from (the browser resumes a dropped stream with
+// Last-Event-ID; a stream the page reopens itself replays the retained log from the start). An
+// event that skips seqs (not after a "truncated" one) makes the page re-read the resource and
+// insert the retained events in between first, so the log stays contiguous. While streaming,
+// node/phase/error/warning events trigger a debounced re-read of the resource (at most one in
+// flight); "done" carries the final resource and ends the stream.
+//
+// The browser's EventSource gives up for good when a reconnect is answered with anything but 200
+// (503 while a node restarts, 429, 502 from a proxy): the page then checks the session and opens a
+// new stream after a backoff (1 s, 2 s, 4 s, … at most 15 s; reset once a stream opened).
 //
 // Layout: every region has a fixed or reserved size (the log and the timeline scroll inside their
-// boxes), so streaming events never move the page.
+// boxes, the error and message share a box of fixed height), so streaming events never move the
+// page.
 
 import { api, get, seg, errorText, SessionEnded, sessionEnded } from '../api.js';
 import { h, setText, setChildren, badge, setBadge, timeEl, clock, exactBytes, humanBytes, tableWrap, headRow, deploymentLink, confirmDialog } from '../dom.js';
@@ -16,6 +24,8 @@ import { h, setText, setChildren, badge, setBadge, timeEl, clock, exactBytes, hu
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'superseded', 'reverted']);
 const EVENT_TYPES = ['phase', 'progress', 'node', 'log', 'warning', 'truncated'];
 const REFRESH_ON = new Set(['node', 'phase', 'error', 'warning']);
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 15000;
 
 /** A node's lifecycle as steps; the node-grid progress bar shows how far it got. */
 const NODE_STEPS = ['pending', 'fetching', 'extracting', 'checking', 'prepared', 'activating', 'watching', 'active'];
@@ -24,13 +34,20 @@ const PHASE_STEP = { fetch: 1, extract: 2, check: 3, activate: 5, health: 6 };
 export function mount(root, ctx) {
   const id = ctx.route.segments[1];
   const role = ctx.session.role;
-  const canDeploy = role === 'admin' || role === 'deployer';
+  const isAdmin = role === 'admin';
+  const canDeploy = isAdmin || role === 'deployer';
 
   let disposed = false;
   let ended = false; // "done" received: the resource is final
-  let source = null;
+  let source = null; // the EventSource in use (null between a refused reconnect and the next one)
+  let reopenTimer = null;
+  let reopenAttempts = 0; // reopens since a stream last opened (the backoff's exponent)
   let lastSeq = 0;
+  let lastType = null; // the type of the event shown last
   let current = null; // the latest resource
+  let projects = null; // GET /projects' list (to know the project's current deployment)
+  let projectsFailed = false;
+  let busy = false; // a roll back or payload deletion is under way
   let received = 0; // upload bytes seen in progress events
   const nodeStep = new Map(); // node → furthest step index seen
 
@@ -39,7 +56,7 @@ export function mount(root, ctx) {
   const statusEl = h('span', { class: 'badge', 'data-testid': 'deployment-status', role: 'status' }, '…');
   const streamEl = h('span', { class: 'stream-state', 'data-testid': 'stream-state', 'aria-live': 'polite' }, 'live');
   const actions = h('div', { class: 'actions' });
-  const message = h('p', { class: 'error-text', 'data-testid': 'deployment-message', 'aria-live': 'polite' });
+  const message = h('p', { class: 'message error-text', 'data-testid': 'deployment-message', 'aria-live': 'polite' });
 
   const field = (label, testid) => {
     const dd = h('dd', { 'data-testid': testid }, '…');
@@ -56,7 +73,10 @@ export function mount(root, ctx) {
   const [rollbackEl, rollbackRow] = field('Rollback of', 'deployment-rollback-of');
   shaEl.classList.add('mono', 'digest');
 
-  const errorSlot = h('div', { 'aria-live': 'polite' });
+  // The error and the message share a box of fixed height (its content scrolls), so an error or a
+  // message arriving mid-stream never pushes the live panels below it down.
+  const errorSlot = h('div', { class: 'error-slot', 'aria-live': 'polite' });
+  const outcome = h('div', { class: 'outcome', role: 'region', 'aria-label': 'Error and messages', tabindex: '0' }, errorSlot, message);
 
   const uploadBar = h('progress', { 'data-testid': 'upload-progress', max: 1, value: 0, 'aria-labelledby': 'upload-label' });
   const uploadText = h('span', { 'data-testid': 'upload-progress-label', class: 'mono' }, '…');
@@ -82,9 +102,8 @@ export function mount(root, ctx) {
       h('h1', null, 'Deployment ', h('span', { class: 'mono id', 'data-testid': 'deployment-id' }, id)),
       h('div', { class: 'head-status' }, statusEl),
       actions),
-    message,
     h('dl', { class: 'meta' }, projectRow, descRow, userRow, originRow, createdRow, completedRow, shaRow, sizeRow, rollbackRow),
-    errorSlot,
+    outcome,
     h('section', { class: 'panel upload', 'aria-labelledby': 'upload-label' },
       h('h2', { id: 'upload-label' }, 'Upload'),
       h('div', { class: 'progress-line' }, uploadBar, uploadText)),
@@ -121,9 +140,18 @@ export function mount(root, ctx) {
     renderActions();
   }
 
+  /** Shows text in the message line: an error ("CODE: message") or, with ok, a success. */
+  function say(text, ok = false) {
+    message.className = ok ? 'message ok-text' : 'message error-text';
+    setText(message, text);
+  }
+
   function renderError(err) {
+    const sig = err ? JSON.stringify(err) : '';
+    if (errorSlot.dataset.sig === sig && errorSlot.firstChild) return; // unchanged: no re-announcement
+    errorSlot.dataset.sig = sig;
     if (!err) {
-      errorSlot.replaceChildren();
+      errorSlot.replaceChildren(h('p', { class: 'muted no-error' }, 'No error reported.'));
       return;
     }
     const where = [err.phase && `phase ${err.phase}`, err.node && `node ${err.node}`].filter(Boolean).join(', ');
@@ -202,6 +230,16 @@ export function mount(root, ctx) {
     }
   }
 
+  /**
+   * Whether this deployment is its project's current one: true, false, or null while GET /projects
+   * has not answered (then roll back is not offered yet).
+   */
+  function isCurrent(d) {
+    if (!projects) return projectsFailed ? false : null;
+    const p = projects.find((x) => x.project === d.project);
+    return !!p && p.deployment_id === id;
+  }
+
   function renderActions() {
     const d = current;
     if (!canDeploy || !d) {
@@ -209,15 +247,41 @@ export function mount(root, ctx) {
       return;
     }
     const terminal = TERMINAL.has(d.status);
-    const want = `${d.payload_present}|${terminal}`;
+    const stored = !!d.payload_present;
+    // Roll back goes to an earlier release: not offered on the project's current deployment.
+    const offerRollback = terminal && stored && isCurrent(d) === false;
+    const offerDelete = isAdmin && terminal && stored;
+    const want = `${stored}|${offerRollback}|${offerDelete}|${busy}`;
     if (actions.dataset.state === want) return;
     actions.dataset.state = want;
     setChildren(actions,
-      d.payload_present && h('a', {
+      stored && h('a', {
         class: 'button secondary', 'data-testid': 'download',
         href: `/deployments/${seg(id)}/payload`, download: `${d.project}-${id.slice(0, 8)}.tar.gz`,
       }, 'Download payload'),
-      terminal && d.payload_present && h('button', { type: 'button', 'data-testid': 'rollback', onclick: rollback }, 'Roll back to this'));
+      offerRollback && h('button', { type: 'button', 'data-testid': 'rollback', disabled: busy, onclick: rollback }, 'Roll back to this'),
+      offerDelete && h('button', { type: 'button', class: 'danger', 'data-testid': 'delete-payload', disabled: busy, onclick: deletePayload }, 'Delete payload'));
+  }
+
+  function setBusy(value) {
+    busy = value;
+    renderActions();
+  }
+
+  /** Reads GET /projects (once per view, and again after "done") for the current deployment. */
+  async function loadProjects() {
+    if (!canDeploy || disposed) return;
+    try {
+      const data = await get('/projects');
+      if (disposed) return;
+      projects = (data && data.projects) || [];
+      projectsFailed = false;
+    } catch (err) {
+      if (err instanceof SessionEnded || disposed) return;
+      console.warn('could not read the projects', errorText(err));
+      if (!projects) projectsFailed = true; // the server decides, as it always does
+    }
+    renderActions();
   }
 
   async function rollback() {
@@ -226,21 +290,112 @@ export function mount(root, ctx) {
       `Roll back project ${d.project} to deployment ${id.slice(0, 8)} (${d.description || 'no description'})? ` +
         'Its stored payload is deployed again to every node.',
       'Roll back');
-    if (!ok || disposed) return;
-    setText(message, '');
+    if (!ok || disposed || busy) return;
+    say('');
+    setBusy(true);
     try {
       const created = await api('POST', '/deployments?wait=false', { json: { project: d.project, rollback_of: id } });
-      ctx.navigate(`#/deployments/${encodeURIComponent(created.deployment_id)}`);
+      if (!disposed) ctx.navigate(`#/deployments/${encodeURIComponent(created.deployment_id)}`);
     } catch (err) {
-      if (!(err instanceof SessionEnded)) setText(message, errorText(err));
+      if (!(err instanceof SessionEnded) && !disposed) say(errorText(err));
+    } finally {
+      if (!disposed) setBusy(false);
+    }
+  }
+
+  /** Admins: delete the stored payload of a terminal deployment (it can then not be rolled back to). */
+  async function deletePayload() {
+    const d = current;
+    const size = d.payload_size == null ? 'its space' : humanBytes(d.payload_size);
+    const ok = await confirmDialog(
+      `Delete the stored payload of deployment ${id.slice(0, 8)} of project ${d.project}? ` +
+        `This frees ${size}; the deployment can then not be rolled back to, and its payload can not be downloaded.`,
+      'Delete payload');
+    if (!ok || disposed || busy) return;
+    say('');
+    setBusy(true);
+    try {
+      const res = await api('DELETE', `/deployments/${seg(id)}/payload`);
+      if (disposed) return;
+      const freed = res && typeof res.freed_bytes === 'number' ? res.freed_bytes : null;
+      say(`Freed ${freed == null ? 'the payload' : humanBytes(freed)}`, true);
+      const fresh = await get(`/deployments/${seg(id)}`);
+      if (!disposed) render(fresh);
+    } catch (err) {
+      if (!(err instanceof SessionEnded) && !disposed) say(errorText(err));
+    } finally {
+      if (!disposed) setBusy(false);
     }
   }
 
   // ---- Events ---------------------------------------------------------------------------------
+  //
+  // Everything that adds to the log goes through one queue, in arrival order: filling a gap waits
+  // for a re-read of the resource, and what arrives meanwhile (events, "done") waits its turn.
 
-  function onEvent(ev) {
-    if (!ev || typeof ev.seq !== 'number' || ev.seq <= lastSeq) return; // already shown
+  const inbox = [];
+  let draining = false;
+
+  /** Queues a stream event (gap-checked), or with final, the payload of "done". */
+  function enqueue(item) {
+    inbox.push(item);
+    if (!draining) drain();
+  }
+
+  async function drain() {
+    draining = true;
+    try {
+      while (inbox.length && !disposed) {
+        const item = inbox.shift();
+        try {
+          if (item.final !== undefined) finish(item.final);
+          else {
+            const wait = onEvent(item.ev, item.checkGap);
+            if (wait) await wait;
+          }
+        } catch (e) {
+          console.warn('could not show an event', e);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  /**
+   * Shows an event unless it was shown already (seq not above the last one shown). With checkGap
+   * (events of a stream), an event skipping seqs after anything but a "truncated" event first
+   * fills the gap from the resource: returns the promise of that.
+   */
+  function onEvent(ev, checkGap = false) {
+    if (!ev || typeof ev.seq !== 'number' || ev.seq <= lastSeq) return null; // already shown
+    if (checkGap && lastSeq > 0 && ev.seq > lastSeq + 1 && lastType !== 'truncated') return fillGap(ev);
+    showEvent(ev);
+    return null;
+  }
+
+  /** Re-reads the resource and shows its retained events between the last one shown and ev, then ev. */
+  async function fillGap(ev) {
+    try {
+      const d = await get(`/deployments/${seg(id)}`);
+      if (disposed) return;
+      const missing = (d.events || [])
+        .filter((e) => e && typeof e.seq === 'number' && e.seq > lastSeq && e.seq < ev.seq)
+        .sort((a, b) => a.seq - b.seq);
+      for (const e of missing) {
+        if (e.seq > lastSeq) showEvent(e);
+      }
+      if (!ended) render(d);
+    } catch (err) {
+      if (err instanceof SessionEnded || disposed) return;
+      console.warn(`could not fill the event log from seq ${lastSeq + 1} to ${ev.seq - 1}`, errorText(err));
+    }
+    if (ev.seq > lastSeq) showEvent(ev);
+  }
+
+  function showEvent(ev) {
     lastSeq = ev.seq;
+    lastType = ev.type;
     appendLog(h('li', { dataset: { seq: ev.seq, type: ev.type }, class: `ev ev-${ev.type}` },
       h('time', { datetime: ev.time, class: 'mono muted', title: ev.time }, clock(ev.time)),
       h('span', { class: 'ev-type' }, ev.type),
@@ -345,7 +500,7 @@ export function mount(root, ctx) {
       const d = await get(`/deployments/${seg(id)}`);
       if (!ended && !disposed) render(d);
     } catch (err) {
-      if (!(err instanceof SessionEnded) && !disposed) setText(message, errorText(err));
+      if (!(err instanceof SessionEnded) && !disposed) say(errorText(err));
     } finally {
       refreshing = false;
       if (refreshAgain) {
@@ -357,37 +512,61 @@ export function mount(root, ctx) {
 
   // ---- The stream -----------------------------------------------------------------------------
 
-  function openStream() {
+  /** Opens a stream (the first one, or a new one after the browser gave up on the previous). */
+  function openStream(reopen = false) {
     if (disposed || ended) return;
-    source = new EventSource(`/deployments/${seg(id)}/events`);
-    setText(streamEl, 'live');
-    source.addEventListener('open', () => setState('live'));
-    for (const type of EVENT_TYPES) source.addEventListener(type, (e) => onEvent(parse(e.data)));
+    const src = new EventSource(`/deployments/${seg(id)}/events`);
+    source = src;
+    if (!reopen) setText(streamEl, 'live');
+    const mine = (listener) => (e) => {
+      if (src === source && !disposed) listener(e);
+    };
+    src.addEventListener('open', mine(() => {
+      reopenAttempts = 0; // the backoff starts over
+      setState('live');
+    }));
+    for (const type of EVENT_TYPES) src.addEventListener(type, mine((e) => enqueue({ ev: parse(e.data), checkGap: true })));
     // "error" is both a named event of the stream (a MessageEvent with data) and the
     // EventSource's connection error (a plain Event without data).
-    source.addEventListener('error', (e) => {
+    src.addEventListener('error', mine((e) => {
       if (e instanceof MessageEvent && typeof e.data === 'string' && e.data) {
-        onEvent(parse(e.data));
+        enqueue({ ev: parse(e.data), checkGap: true });
         return;
       }
-      if (ended || disposed) return;
-      if (source.readyState === EventSource.CONNECTING) {
+      if (ended) return;
+      if (src.readyState === EventSource.CONNECTING) {
         setState('reconnecting'); // the browser retries by itself, resuming after Last-Event-ID
       } else {
-        streamFailed();
+        // Closed for good: the reconnect was answered with something else than 200.
+        src.close();
+        source = null;
+        streamClosed();
       }
-    });
-    source.addEventListener('done', (e) => {
+    }));
+    src.addEventListener('done', mine((e) => {
       ended = true;
-      source.close();
+      stopStream();
       clearTimeout(refreshTimer);
       setState('ended');
-      const d = parse(e.data);
-      for (const ev of (d && d.events) || []) onEvent(ev);
-      if (d) render(d);
-      endTimeline();
-      appendLog(h('li', { dataset: { type: 'done' }, class: 'ev ev-done' }, `done: ${d ? d.status : 'ended'}`));
-    });
+      enqueue({ final: parse(e.data) });
+    }));
+  }
+
+  /** Closes the stream and cancels a pending reopen. */
+  function stopStream() {
+    clearTimeout(reopenTimer);
+    reopenTimer = null;
+    if (source) source.close();
+    source = null;
+  }
+
+  /** "done": the final resource and the retained log; the stream has ended. */
+  function finish(d) {
+    for (const ev of (d && d.events) || []) onEvent(ev);
+    if (d) render(d);
+    endTimeline();
+    appendLog(h('li', { dataset: { type: 'done' }, class: 'ev ev-done' }, `done: ${d ? d.status : 'ended'}`));
+    loadProjects(); // this deployment may have become (or stopped being) the project's current one
   }
 
   function setState(s) {
@@ -395,20 +574,37 @@ export function mount(root, ctx) {
     streamEl.className = `stream-state stream-${s}`;
   }
 
-  /** The stream closed for good before "done" (refused, gone): find out why. */
-  async function streamFailed() {
-    setState('ended');
+  /**
+   * The browser gave up on the stream before "done" (a reconnect answered 503, 429, 502, …):
+   * unless the session ended, open a new one after a backoff. It replays the retained log from the
+   * start; what was shown already is skipped by seq.
+   */
+  async function streamClosed() {
+    setState('reconnecting');
     try {
       const s = await get('/session');
+      if (disposed || ended) return;
       if (!s || !s.signed_in) {
         sessionEnded();
         return;
       }
-      setText(message, 'STREAM_CLOSED: the event stream was closed before the deployment ended; reload the page to follow it again');
-      await refresh();
     } catch (err) {
-      if (!(err instanceof SessionEnded) && !disposed) setText(message, errorText(err));
+      if (err instanceof SessionEnded || disposed || ended) return;
+      // Not reachable just now (e.g. the node restarts): try the stream again all the same.
+      console.warn('could not check the session before reopening the event stream', errorText(err));
     }
+    scheduleReopen();
+  }
+
+  function scheduleReopen() {
+    if (disposed || ended || reopenTimer) return;
+    const delay = Math.min(BACKOFF_MIN_MS * 2 ** reopenAttempts, BACKOFF_MAX_MS);
+    reopenAttempts += 1;
+    setState('reconnecting');
+    reopenTimer = setTimeout(() => {
+      reopenTimer = null;
+      openStream(true);
+    }, delay);
   }
 
   function parse(data) {
@@ -421,18 +617,20 @@ export function mount(root, ctx) {
 
   // ---- Start ----------------------------------------------------------------------------------
 
+  renderError(null);
+  loadProjects();
   (async () => {
     try {
       const d = await get(`/deployments/${seg(id)}`);
       if (disposed) return;
       render(d);
-      for (const ev of d.events || []) onEvent(ev);
+      for (const ev of d.events || []) enqueue({ ev, checkGap: false });
       openStream();
     } catch (err) {
       if (err instanceof SessionEnded || disposed) return;
       setState('ended');
       setBadge(statusEl, 'unknown');
-      setText(message, errorText(err));
+      say(errorText(err));
     }
   })();
 
@@ -440,7 +638,7 @@ export function mount(root, ctx) {
     dispose() {
       disposed = true;
       clearTimeout(refreshTimer);
-      if (source) source.close();
+      stopStream();
     },
   };
 }

@@ -97,10 +97,10 @@ export function mount(root, ctx) {
       h('label', { for: 'f-project' }, 'Project'),
       h('input', { id: 'f-project', name: 'project', pattern: PROJECT_PATTERN, maxlength: 64, autocomplete: 'off', spellcheck: 'false', placeholder: 'all' })),
     h('div', { class: 'field' },
-      h('label', { for: 'f-since' }, 'Since'),
+      h('label', { for: 'f-since' }, 'Since (UTC)'),
       h('input', { id: 'f-since', name: 'since', type: 'date' })),
     h('div', { class: 'field' },
-      h('label', { for: 'f-until' }, 'Until'),
+      h('label', { for: 'f-until' }, 'Until (UTC)'),
       h('input', { id: 'f-until', name: 'until', type: 'date' })),
     h('div', { class: 'field buttons' },
       h('button', { type: 'submit', 'data-testid': 'filters-apply' }, 'Apply'),
@@ -148,10 +148,25 @@ export function mount(root, ctx) {
     f.until.value = filters.until;
   }
 
+  /** The hash of a filter set. */
+  function hashOf(f) {
+    return `#/deployments${query({ status: f.status, project: f.project, since: f.since, until: f.until, offset: f.offset || '' })}`;
+  }
+
   /** Puts filters into the hash (the router then calls update()). */
   function go(next) {
-    const q = query({ status: next.status, project: next.project, since: next.since, until: next.until, offset: next.offset || '' });
-    ctx.navigate(`#/deployments${q}`);
+    ctx.navigate(hashOf(next));
+  }
+
+  /**
+   * The offset of the last page of a list of n (0 for an empty list), keeping the page boundaries
+   * of the current offset (an offset from the URL need not be a multiple of PAGE).
+   */
+  function lastPageOffset(n, offset) {
+    if (n <= 0) return 0;
+    const r = offset % PAGE;
+    const last = Math.floor((n - 1 - r) / PAGE) * PAGE + r;
+    return last >= 0 && last < n ? last : Math.floor((n - 1) / PAGE) * PAGE;
   }
 
   async function load() {
@@ -161,6 +176,7 @@ export function mount(root, ctx) {
     const params = {
       project: filters.project,
       status: filters.status,
+      // The dates are UTC days (the labels say so): since from its first millisecond, until to its last.
       since: filters.since && `${filters.since}T00:00:00.000Z`,
       until: filters.until && `${filters.until}T23:59:59.999Z`,
       limit: PAGE,
@@ -170,11 +186,24 @@ export function mount(root, ctx) {
       const page = await get(`/deployments${query(params)}`);
       if (disposed || mine !== generation) return;
       setText(error, '');
-      keeper.update(page.deployments || []);
+      const items = page.deployments || [];
       const n = page.total ?? 0;
-      const first = n === 0 ? 0 : Math.min(page.offset + 1, n);
-      const last = Math.min(page.offset + (page.deployments || []).length, n);
-      setText(total, n === 0 ? '0 of 0' : `${first}–${last} of ${n}`);
+      const offset = typeof page.offset === 'number' ? page.offset : filters.offset;
+      if (offset > 0 && (offset >= n || !items.length)) {
+        // Past the end (an offset from the URL, or the list shrank): go to the last page instead,
+        // replacing the hash (no history entry, no hashchange) and reading again.
+        const clamped = lastPageOffset(n, offset);
+        if (clamped !== filters.offset) {
+          filters = { ...filters, offset: clamped };
+          history.replaceState(null, '', hashOf(filters));
+          load();
+          return;
+        }
+      }
+      keeper.update(items);
+      const first = n === 0 || !items.length ? 0 : Math.min(offset + 1, n);
+      const last = Math.min(offset + items.length, n);
+      setText(total, n === 0 ? '0 of 0' : items.length ? `${first}–${last} of ${n}` : `0 of ${n}`);
       prev.disabled = filters.offset <= 0;
       next.disabled = filters.offset + PAGE >= n;
     } catch (err) {

@@ -111,11 +111,22 @@ export const seg = (s) => encodeURIComponent(s);
 /**
  * Uploads a payload: POST /deployments?project=&description=&wait=false with the file as the raw
  * body. onProgress(loaded, total) follows the upload. Resolves to the deployment (201/202),
- * rejects with an ApiError (its body may name the failed attempt's deployment_id).
+ * rejects with an ApiError (its body may name the failed attempt's deployment_id). options.signal
+ * (an AbortSignal) aborts the request: it then rejects with code ABORTED.
  */
-export function uploadPayload(file, project, description, onProgress) {
+export function uploadPayload(file, project, description, onProgress, options = {}) {
+  const { signal } = options;
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new ApiError(0, 'ABORTED', 'the upload was cancelled'));
+      return;
+    }
     const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    xhr.addEventListener('loadend', () => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+    });
     xhr.open('POST', `/deployments${query({ project, description, wait: 'false' })}`);
     xhr.setRequestHeader('Content-Type', 'application/gzip');
     xhr.setRequestHeader('Accept', 'application/json');

@@ -1,11 +1,18 @@
 // #/deploy: upload a .tar.gz as a new deployment (admin, deployer), then follow it live.
+//
+// The upload can be cancelled, and is aborted when the view goes away (navigating, signing out).
+// When the server refuses an upload early (413, 507, 429, …) the browser often reports a network
+// error instead of the answer: the page then looks up the project's newest deployment and, when it
+// is this user's failed attempt made since the upload started, shows its error.
 
-import { get, uploadPayload, errorText, SessionEnded } from '../api.js';
+import { get, query, uploadPayload, errorText, SessionEnded } from '../api.js';
 import { h, setText, setChildren, humanBytes, deploymentLink } from '../dom.js';
 import { PROJECT_PATTERN } from './deployments.js';
 
 const PROJECT_RE = new RegExp(`^${PROJECT_PATTERN}$`, 'v');
 const MAX_DESCRIPTION = 512;
+/** How far the server's clock may be behind this machine's when matching a failed attempt. */
+const CLOCK_SKEW_MS = 5000;
 
 export function mount(root, ctx) {
   const role = ctx.session.role;
@@ -19,6 +26,7 @@ export function mount(root, ctx) {
 
   let disposed = false;
   let uploading = false;
+  let upload = null; // the AbortController of the upload in progress
   const preset = ctx.route.query.get('project') || '';
 
   const projects = h('datalist', { id: 'deploy-projects' });
@@ -32,6 +40,7 @@ export function mount(root, ctx) {
   const progress = h('progress', { 'data-testid': 'deploy-upload-progress', max: 1, value: 0, 'aria-label': 'Upload progress' });
   const progressText = h('span', { class: 'mono', 'data-testid': 'deploy-upload-label' }, 'not started');
   const submit = h('button', { type: 'submit', 'data-testid': 'deploy-submit' }, 'Deploy');
+  const cancel = h('button', { type: 'button', class: 'secondary', 'data-testid': 'deploy-cancel', hidden: true, onclick: cancelUpload }, 'Cancel');
   const error = h('p', { class: 'error-text', 'data-testid': 'deploy-error', 'aria-live': 'polite' });
   const rollbackLink = h('a', { href: '#/deployments?status=succeeded' }, 'pick an earlier deployment');
 
@@ -46,7 +55,7 @@ export function mount(root, ctx) {
       h('input', { id: 'deploy-description', name: 'description', maxlength: MAX_DESCRIPTION, autocomplete: 'off' })),
     dropzone,
     h('div', { class: 'progress-line' }, progress, progressText),
-    h('div', { class: 'buttons' }, submit),
+    h('div', { class: 'buttons' }, submit, cancel),
     error);
 
   root.append(h('div', { class: 'narrow-page' },
@@ -80,6 +89,35 @@ export function mount(root, ctx) {
   }
   fileInput.addEventListener('change', showFile);
 
+  function cancelUpload() {
+    if (upload) upload.abort();
+  }
+
+  /** Shows an error (red) or a plain note in the deploy-error line. */
+  function say(children, isError = true) {
+    error.className = isError ? 'error-text' : 'message';
+    setChildren(error, children);
+  }
+
+  /**
+   * After a network error: the project's newest deployment, when it is this user's failed attempt
+   * created since the upload started (the server refused the upload, the browser lost the answer).
+   */
+  async function failedAttempt(project, startedAt) {
+    try {
+      const page = await get(`/deployments${query({ project, limit: 1 })}`);
+      const d = page && page.deployments && page.deployments[0];
+      if (!d || d.status !== 'failed' || d.user !== ctx.session.user) return null;
+      const created = Date.parse(d.created_at || '');
+      if (Number.isNaN(created) || created < startedAt - CLOCK_SKEW_MS) return null;
+      return d;
+    } catch (err) {
+      if (err instanceof SessionEnded) throw err;
+      console.warn('could not look up the failed upload', errorText(err));
+      return null;
+    }
+  }
+
   // Drag and drop onto the label sets the file input's files.
   dropzone.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -103,7 +141,7 @@ export function mount(root, ctx) {
     const project = projectInput.value.trim();
     const description = form.elements.description.value.trim();
     const file = fileInput.files[0];
-    error.replaceChildren();
+    say([]);
     if (!PROJECT_RE.test(project)) {
       setText(error, 'INVALID_REQUEST: the project name must match ^[a-z0-9][a-z0-9._-]{0,63}$');
       projectInput.focus();
@@ -119,36 +157,66 @@ export function mount(root, ctx) {
       return;
     }
     uploading = true;
+    const controller = new AbortController();
+    upload = controller;
     submit.disabled = true;
     fileInput.disabled = true;
+    cancel.hidden = false;
     setText(submit, 'Uploading…');
     progress.max = Math.max(file.size, 1);
     progress.value = 0;
+    const startedAt = Date.now();
     try {
       const d = await uploadPayload(file, project, description, (loaded, total) => {
         progress.max = Math.max(total, 1);
         progress.value = loaded;
         setText(progressText, `${humanBytes(loaded)} of ${humanBytes(total)}`);
-      });
+      }, { signal: controller.signal });
       if (!disposed) ctx.navigate(`#/deployments/${encodeURIComponent(d.deployment_id)}`);
     } catch (err) {
       if (err instanceof SessionEnded || disposed) return;
+      if (err.code === 'ABORTED') {
+        say('Upload cancelled', false);
+        return;
+      }
+      if (err.code === 'NETWORK_ERROR') {
+        let attempt = null;
+        try {
+          attempt = await failedAttempt(project, startedAt);
+        } catch {
+          return; // the session ended
+        }
+        if (disposed) return;
+        if (attempt) {
+          const e2 = attempt.error || {};
+          say([`${e2.code || 'ERROR'}: ${e2.message || 'the deployment failed'}`, ' — ',
+            h('a', { href: `#/deployments/${encodeURIComponent(attempt.deployment_id)}`, class: 'mono', 'data-testid': 'deploy-error-link' }, 'see the failed attempt')]);
+          return;
+        }
+      }
       let text = errorText(err);
       if (err.retryAfter) text += ` (try again in ${err.retryAfter} s)`;
       const failedId = err.body && err.body.deployment_id;
-      setChildren(error, text, failedId ? [' — ', deploymentLink(failedId, 'see the failed attempt')] : null);
+      say([text, failedId ? [' — ', deploymentLink(failedId, 'see the failed attempt')] : null]);
       if (failedId) error.lastElementChild.setAttribute('data-testid', 'deploy-error-link');
     } finally {
+      if (upload === controller) upload = null;
       uploading = false;
-      submit.disabled = false;
-      fileInput.disabled = false;
-      setText(submit, 'Deploy');
+      if (!disposed) {
+        const refocus = document.activeElement === cancel;
+        cancel.hidden = true;
+        submit.disabled = false;
+        fileInput.disabled = false;
+        setText(submit, 'Deploy');
+        if (refocus) submit.focus();
+      }
     }
   });
 
   return {
     dispose() {
       disposed = true;
+      if (upload) upload.abort(); // leaving the page (or signing out) stops the upload
     },
   };
 }

@@ -12,7 +12,7 @@
 // - Controls a role may not use (deploy, roll back, download, settings edits, leave/down) are not
 //   rendered at all for that role; the server checks the role anyway.
 
-import { api, session as sessionApi, onSessionEnded, errorText } from './api.js';
+import { api, session as sessionApi, onSessionEnded, errorText, ApiError, SessionEnded } from './api.js';
 import { h, setText, closeDialog } from './dom.js';
 import * as deploymentsView from './views/deployments.js';
 import * as deploymentView from './views/deployment.js';
@@ -27,7 +27,10 @@ const topbar = document.getElementById('topbar');
 const main = document.getElementById('main');
 
 /** The app state: who is signed in, and the view on screen. */
-const state = { session: null, view: null, viewKey: null, expiryTimer: null };
+const state = { session: null, view: null, viewKey: null, expiryTimer: null, signoutError: null };
+
+/** After a check found the session still valid at its expected expiry, wait at least this long. */
+const RECHECK_MS = 30000;
 
 // ---- Routing ----------------------------------------------------------------------------------
 
@@ -123,6 +126,7 @@ function renderTopbar(s) {
         link('cluster', '#/cluster', 'Cluster'),
         canDeploy && link('deploy', '#/deploy', 'Deploy'))),
     h('div', { class: 'user' },
+      state.signoutError,
       h('span', { 'data-testid': 'whoami', class: 'whoami' }, `${s.user} · ${s.role}`),
       h('button', { type: 'button', class: 'secondary small', 'data-testid': 'signout', onclick: signOut }, 'Sign out')));
   topbar.hidden = false;
@@ -137,11 +141,30 @@ function markNav(section) {
   }
 }
 
-async function signOut() {
+/**
+ * Signs out. Only a success (204) or a 401 (the session had already ended) shows the sign-in page;
+ * on any other failure (network error, 5xx, 429) the session and its cookie are still there, so
+ * the page stays signed in and says why in the header.
+ */
+async function signOut(e) {
+  const button = e && e.currentTarget;
+  const note = state.signoutError;
+  if (button) button.disabled = true;
+  if (note) setText(note, '');
   try {
     await sessionApi.signOut();
-  } catch (e) {
-    // Signed out either way: the sign-in page follows.
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) {
+      if (!state.session) return; // signed out meanwhile (e.g. a 401 elsewhere)
+      let text = `Sign-out failed — ${errorText(err)}`;
+      if (err.retryAfter) text += ` (try again in ${err.retryAfter} s)`;
+      if (note) setText(note, text);
+      if (button) {
+        button.disabled = false;
+        button.focus();
+      }
+      return;
+    }
   }
   showSignIn(null);
 }
@@ -215,25 +238,37 @@ async function start() {
     return;
   }
   state.session = { user: s.user, role: s.role, expiresAt: s.expires_at };
+  state.signoutError = h('span', { class: 'error-text signout-error', 'data-testid': 'signout-error', role: 'status', 'aria-live': 'polite' });
   watchExpiry(s.expires_at);
   renderTopbar(state.session);
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', '#/deployments');
   route(true);
 }
 
-/** Re-checks the session just after it is due to expire, so an idle page also notices. */
-function watchExpiry(expiresAt) {
+/**
+ * Re-checks the session just after it is due to expire, so an idle page also notices. The due
+ * time comes from the server's clock, the timer runs on this machine's: when the check finds the
+ * session still valid (the clocks differ, or the expiry slides), the next one waits at least
+ * RECHECK_MS, so a skewed clock never makes the page poll every second.
+ */
+function watchExpiry(expiresAt, atLeast = 0) {
   clearTimeout(state.expiryTimer);
   const due = Date.parse(expiresAt || '');
   if (Number.isNaN(due)) return;
-  const delay = Math.min(Math.max(due - Date.now() + 1000, 1000), 2 ** 31 - 1);
+  const delay = Math.min(Math.max(due - Date.now() + 1000, atLeast, 1000), 2 ** 31 - 1);
   state.expiryTimer = setTimeout(async () => {
+    const checking = state.session;
     try {
       const s = await api('GET', '/session');
+      if (state.session !== checking || !checking) return; // signed out or in again meanwhile
       if (!s || !s.signed_in) showSignIn('Your session has ended — sign in again');
-      else watchExpiry(s.expires_at); // renewed (e.g. a sliding expiry)
-    } catch {
-      // A network error: the next call will tell.
+      else watchExpiry(s.expires_at, RECHECK_MS); // still valid: renewed, or the clocks differ
+    } catch (err) {
+      // A 401 has shown the sign-in page already; after a network error (or 5xx), look again
+      // later rather than not at all.
+      if (!(err instanceof SessionEnded) && state.session === checking && checking) {
+        watchExpiry(expiresAt, RECHECK_MS);
+      }
     }
   }, delay);
 }
