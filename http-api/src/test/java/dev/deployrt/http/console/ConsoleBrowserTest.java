@@ -311,6 +311,19 @@ class ConsoleBrowserTest {
         assertEquals(rollbackId, p.get("deployment_id").asText(), "the rollback is current");
       }
     }
+    assertTrue(browser.findAll("rollback").isEmpty(), "no rollback to the current release");
+    assertTrue(browser.findAll("delete-payload").isEmpty(), "the current payload is kept");
+
+    // The second deployment is no longer current: an admin reclaims its payload from its page.
+    String secondId = TestNode.json(two).get("deployment_id").asText();
+    browser.open(second.url("/#/deployments/" + secondId));
+    browser.awaitVisible("delete-payload").click();
+    browser.awaitVisible("confirm-dialog");
+    browser.find("confirm-yes").click();
+    browser.await(
+        "the freed bytes", d -> browser.find("deployment-message").getText().startsWith("Freed"));
+    assertFalse(first.get("/deployments/" + secondId).get("payload_present").asBoolean());
+    browser.await("no download of a reclaimed payload", d -> browser.findAll("download").isEmpty());
     browser.assertNoConsoleErrors();
   }
 

@@ -250,7 +250,8 @@ export function mount(root, ctx) {
     const stored = !!d.payload_present;
     // Roll back goes to an earlier release: not offered on the project's current deployment.
     const offerRollback = terminal && stored && isCurrent(d) === false;
-    const offerDelete = isAdmin && terminal && stored;
+    // The server keeps the active release's payload (409): not offered on the current deployment.
+    const offerDelete = isAdmin && terminal && stored && isCurrent(d) === false;
     const want = `${stored}|${offerRollback}|${offerDelete}|${busy}`;
     if (actions.dataset.state === want) return;
     actions.dataset.state = want;
