@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.deployrt.http.console.ConsoleBrowser;
 import dev.deployrt.testkit.Tarball;
 import dev.deployrt.testkit.TestDatabase;
 import java.io.IOException;
@@ -30,6 +31,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
 
 /**
  * TLS on both channels of a two-node cluster sharing one certificate (made with the JDK's keytool):
@@ -223,6 +227,38 @@ class TlsTest {
       return Files.readString(p);
     } catch (IOException e) {
       throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void theConsolesSessionCookieIsSecureOverHttps() {
+    HttpResponse<String> r =
+        first.send(
+            HttpRequest.newBuilder(URI.create(first.url("/session")))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"user\":\"admin\",\"password\":\"" + TestNode.PASSWORD + "\"}"))
+                .build());
+    assertEquals(204, r.statusCode(), r.body());
+    String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+    assertTrue(cookie.contains("; Secure") && cookie.contains("HttpOnly"), cookie);
+  }
+
+  @Test
+  void theConsoleWorksInABrowserOverHttps() {
+    ConsoleBrowser.requireChromium();
+    try (ConsoleBrowser browser = new ConsoleBrowser(true)) {
+      browser.open(second.url("/"));
+      WebElement form = browser.awaitVisible("signin-form");
+      form.findElement(By.name("user")).sendKeys("admin");
+      form.findElement(By.name("password")).sendKeys(TestNode.PASSWORD, Keys.ENTER);
+      browser.awaitText("whoami", "admin · admin");
+      browser.awaitVisible("deployments-table");
+      assertTrue(browser.driver.getCurrentUrl().startsWith("https://"));
+      assertTrue(browser.driver.manage().getCookieNamed("deploy_session").isSecure());
+      browser.screenshot("deployments-https", 1280);
+      browser.assertNoConsoleErrors();
     }
   }
 }

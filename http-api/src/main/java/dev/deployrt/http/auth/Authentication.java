@@ -216,20 +216,11 @@ public final class Authentication extends AllDirectives {
   }
 
   /**
-   * The user whose password this is, for HTTP Basic and for opening a console session: within the
-   * failed-login limits (429 before any hashing when spent), 401 when it is wrong.
+   * The user whose password this is, for HTTP Basic: within the failed-login limits (429 before any
+   * hashing when spent), 401 when it is wrong.
    */
   public CompletionStage<User> signIn(String name, String password, String address) {
-    try {
-      if (!UserStore.NAME.matcher(name).matches()) {
-        // No such user can exist: refused without hashing, and spends from the address only.
-        logins.begin(null, address).failed();
-        return failed(unauthorized("wrong user name or password"));
-      }
-      return judged(logins.begin(name, address), users.authenticatePassword(name, password));
-    } catch (ApiException limited) {
-      return failed(limited);
-    }
+    return passwordAttempt(name, address, () -> users.authenticatePassword(name, password));
   }
 
   /**
@@ -238,12 +229,19 @@ public final class Authentication extends AllDirectives {
    */
   public CompletionStage<UserStore.VerifiedPassword> signInForSession(
       String name, String password, String address) {
+    return passwordAttempt(name, address, () -> users.verifyPassword(name, password));
+  }
+
+  /** Runs a password check within the failed-login limits of the address and the user name. */
+  private <T> CompletionStage<T> passwordAttempt(
+      String name, String address, Supplier<CompletionStage<T>> check) {
     try {
       if (!UserStore.NAME.matcher(name).matches()) {
+        // No such user can exist: refused without hashing, and spends from the address only.
         logins.begin(null, address).failed();
         return failed(unauthorized("wrong user name or password"));
       }
-      return judged(logins.begin(name, address), users.verifyPassword(name, password));
+      return judged(logins.begin(name, address), check.get());
     } catch (ApiException limited) {
       return failed(limited);
     }

@@ -37,7 +37,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * failed) is collected; {@link #assertNoConsoleErrors} fails the test on any that it was not told
  * to expect.
  */
-final class ConsoleBrowser implements AutoCloseable {
+public final class ConsoleBrowser implements AutoCloseable {
   static final Path CHROMIUM =
       Path.of(System.getenv().getOrDefault("DEPLOY_TEST_CHROMIUM", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER =
@@ -45,13 +45,13 @@ final class ConsoleBrowser implements AutoCloseable {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
-  final ChromeDriver driver;
+  public final ChromeDriver driver;
   private final ChromeDriverService service;
   private final Path profile;
   private final List<String> errors = new ArrayList<>();
 
   /** Skips (or, under CI, fails) when Chromium or its driver is not installed. */
-  static void requireChromium() {
+  public static void requireChromium() {
     boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
     if (!present && "true".equals(System.getenv("CI"))) {
       fail(
@@ -67,7 +67,14 @@ final class ConsoleBrowser implements AutoCloseable {
             + "(apt-get install chromium chromium-driver)");
   }
 
-  ConsoleBrowser() {
+  public ConsoleBrowser() {
+    this(false);
+  }
+
+  /**
+   * @param trustAnyCertificate accept the node's self-signed test certificate (tests over https)
+   */
+  public ConsoleBrowser(boolean trustAnyCertificate) {
     try {
       profile = Files.createTempDirectory("console-chromium-");
     } catch (IOException e) {
@@ -87,6 +94,9 @@ final class ConsoleBrowser implements AutoCloseable {
         "--disable-dev-shm-usage",
         "--user-data-dir=" + profile,
         "--window-size=1280,900");
+    if (trustAnyCertificate) {
+      options.addArguments("--ignore-certificate-errors");
+    }
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.BROWSER, Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
@@ -99,23 +109,23 @@ final class ConsoleBrowser implements AutoCloseable {
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
   }
 
-  void open(String url) {
+  public void open(String url) {
     driver.get(url);
   }
 
-  WebElement find(String testId) {
+  public WebElement find(String testId) {
     return driver.findElement(testId(testId));
   }
 
-  List<WebElement> findAll(String testId) {
+  public List<WebElement> findAll(String testId) {
     return driver.findElements(testId(testId));
   }
 
-  static By testId(String id) {
+  public static By testId(String id) {
     return By.cssSelector("[data-testid='" + id + "']");
   }
 
-  <T> T await(String what, Function<WebDriver, T> condition) {
+  public <T> T await(String what, Function<WebDriver, T> condition) {
     try {
       return new WebDriverWait(driver, WAIT, Duration.ofMillis(100)).until(condition);
     } catch (org.openqa.selenium.TimeoutException e) {
@@ -125,7 +135,7 @@ final class ConsoleBrowser implements AutoCloseable {
   }
 
   /** Waits until an element with this test id is on the page and returns it. */
-  WebElement awaitVisible(String testId) {
+  public WebElement awaitVisible(String testId) {
     return await(
         testId,
         d -> {
@@ -134,7 +144,7 @@ final class ConsoleBrowser implements AutoCloseable {
         });
   }
 
-  void awaitText(String testId, String text) {
+  public void awaitText(String testId, String text) {
     await(
         testId + " = " + text,
         d -> {
@@ -143,7 +153,7 @@ final class ConsoleBrowser implements AutoCloseable {
         });
   }
 
-  String bodyText() {
+  public String bodyText() {
     try {
       return driver.findElement(By.tagName("body")).getText();
     } catch (RuntimeException e) {
@@ -151,18 +161,18 @@ final class ConsoleBrowser implements AutoCloseable {
     }
   }
 
-  Object script(String script, Object... args) {
+  public Object script(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
-  Object asyncScript(String script, Object... args) {
+  public Object asyncScript(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeAsyncScript(script, args);
   }
 
   /**
    * Saves a screenshot at {@code width} px as {@code target/console-screenshots/<name>-<w>.png}.
    */
-  Path screenshot(String name, int width) {
+  public Path screenshot(String name, int width) {
     driver.manage().window().setSize(new Dimension(width, width < 600 ? 844 : 900));
     await(
         "a " + width + " px wide window",
@@ -190,7 +200,7 @@ final class ConsoleBrowser implements AutoCloseable {
    * Fails on any error the page logged (script errors, CSP violations, failed requests) except
    * those matching one of {@code expected}; forgets them afterwards.
    */
-  void assertNoConsoleErrors(Pattern... expected) {
+  public void assertNoConsoleErrors(Pattern... expected) {
     collect();
     List<String> unexpected = new ArrayList<>();
     for (String e : errors) {

@@ -539,4 +539,30 @@ class ConsoleBrowserTest {
     }
     browser.assertNoConsoleErrors();
   }
+
+  @Test
+  void aFileDroppedOnThePageIsDeployed() {
+    signIn(first, "admin", TestNode.PASSWORD);
+    String project = project();
+    byte[] payload = Tarball.builder().file("index.html", "dropped").toBytes();
+    browser.find("nav-deploy").click();
+    browser.awaitVisible("deploy-form").findElement(By.name("project")).sendKeys(project);
+    // What a drag from the file manager delivers: a drop event carrying the file.
+    browser.script(
+        "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));"
+            + "const transfer = new DataTransfer();"
+            + "transfer.items.add(new File([bytes], 'dropped.tar.gz', {type: 'application/gzip'}));"
+            + "const zone = document.querySelector(\"[data-testid='dropzone']\");"
+            + "for (const type of ['dragover', 'drop']) {"
+            + "  zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,"
+            + " cancelable: true})); }",
+        java.util.Base64.getEncoder().encodeToString(payload));
+    browser.await(
+        "the dropped file's name", d -> browser.find("deploy-file").getText().contains("dropped"));
+    browser.find("deploy-submit").click();
+    String id = awaitDeploymentPage();
+    awaitTerminal("succeeded", 2);
+    assertEquals(payload.length, first.get("/deployments/" + id).get("payload_size").asLong());
+    browser.assertNoConsoleErrors();
+  }
 }
