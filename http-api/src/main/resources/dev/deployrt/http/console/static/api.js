@@ -53,7 +53,9 @@ export function errorFrom(status, body) {
 
 /**
  * One API call. options: json (a body to send as JSON), headers, allow401 (return the error
- * instead of ending the session: for sign-in). Resolves to the parsed JSON (null for 204).
+ * instead of ending the session: for sign-in), signal (an AbortSignal, e.g. AbortSignal.timeout():
+ * an aborted call rejects with code ABORTED, or TIMEOUT for a timeout). Resolves to the parsed
+ * JSON (null for 204).
  */
 export async function api(method, path, options = {}) {
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
@@ -65,11 +67,16 @@ export async function api(method, path, options = {}) {
   }
   let res;
   try {
-    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store', signal: options.signal });
   } catch (e) {
-    throw new ApiError(0, 'NETWORK_ERROR', 'the server could not be reached');
+    throw abortedOr(e, options.signal, 'the server could not be reached');
   }
-  const data = await readJson(res);
+  let data;
+  try {
+    data = await readJson(res);
+  } catch (e) {
+    throw abortedOr(e, options.signal, 'the answer was cut off');
+  }
   if (res.status === 401 && !options.allow401) {
     sessionEnded();
     throw new SessionEnded();
@@ -80,6 +87,16 @@ export async function api(method, path, options = {}) {
     throw err;
   }
   return data;
+}
+
+/** The error for a failed fetch: ABORTED / TIMEOUT when the signal stopped it, else NETWORK_ERROR. */
+function abortedOr(e, signal, message) {
+  if (signal && signal.aborted) {
+    const reason = signal.reason;
+    if (reason && reason.name === 'TimeoutError') return new ApiError(0, 'TIMEOUT', 'the server did not answer in time');
+    return new ApiError(0, 'ABORTED', 'the request was cancelled');
+  }
+  return new ApiError(0, 'NETWORK_ERROR', message);
 }
 
 async function readJson(res) {
@@ -112,10 +129,12 @@ export const seg = (s) => encodeURIComponent(s);
  * Uploads a payload: POST /deployments?project=&description=&wait=false with the file as the raw
  * body. onProgress(loaded, total) follows the upload. Resolves to the deployment (201/202),
  * rejects with an ApiError (its body may name the failed attempt's deployment_id). options.signal
- * (an AbortSignal) aborts the request: it then rejects with code ABORTED.
+ * (an AbortSignal) aborts the request: it then rejects with code ABORTED. options.onSent() is
+ * called once the whole body was sent (aborting after that only drops the answer: the server has
+ * the upload).
  */
 export function uploadPayload(file, project, description, onProgress, options = {}) {
-  const { signal } = options;
+  const { signal, onSent } = options;
   return new Promise((resolve, reject) => {
     if (signal && signal.aborted) {
       reject(new ApiError(0, 'ABORTED', 'the upload was cancelled'));
@@ -132,6 +151,7 @@ export function uploadPayload(file, project, description, onProgress, options = 
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader(CSRF_HEADER, CSRF_VALUE);
     xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
+    if (onSent) xhr.upload.addEventListener('load', () => onSent(), { once: true });
     xhr.addEventListener('load', () => {
       let body = null;
       try {

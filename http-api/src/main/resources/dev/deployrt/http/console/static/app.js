@@ -166,7 +166,8 @@ async function signOut(e) {
       return;
     }
   }
-  showSignIn(null);
+  // A 401 elsewhere may have shown the sign-in page (with its note) meanwhile: leave it be.
+  if (state.session) showSignIn(null);
 }
 
 // ---- Sign-in ----------------------------------------------------------------------------------
@@ -279,4 +280,4 @@ document.querySelector('.skip-link').addEventListener('click', (e) => {
   main.focus();
 });
 
-start();
+start().catch((e) => main.replaceChildren(h('p', { class: 'error-text', role: 'alert' }, errorText(e))));

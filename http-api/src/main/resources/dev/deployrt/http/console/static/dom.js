@@ -122,6 +122,7 @@ export function headRow(...names) {
 // ---- Confirmation dialog ----------------------------------------------------------------------
 
 let dialog;
+let pending = null; // the open confirmation: { resolve, onClose }
 
 /**
  * Asks for confirmation in the shared modal <dialog>; resolves true only on "yes". Focus starts on
@@ -139,12 +140,32 @@ export function confirmDialog(text, yesLabel = 'Confirm') {
           h('button', { type: 'submit', value: 'yes', 'data-testid': 'confirm-yes', class: 'danger' }, 'Confirm'))));
     document.body.append(dialog);
   }
+  // A confirmation still open is answered "no" now, directly: its close event would only fire
+  // later, after the new one's listener is attached.
+  if (pending) {
+    const old = pending;
+    pending = null;
+    dialog.removeEventListener('close', old.onClose);
+    old.resolve(false);
+  }
   if (dialog.open) dialog.close('no');
   setText(dialog.querySelector('[data-testid="confirm-text"]'), text);
   setText(dialog.querySelector('[data-testid="confirm-yes"]'), yesLabel);
   dialog.returnValue = 'no';
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
+    const mine = {
+      resolve,
+      onClose: () => {
+        // A close event queued by closing the previous confirmation arrives with the dialog open
+        // again: not this one's answer.
+        if (dialog.open) return;
+        dialog.removeEventListener('close', mine.onClose);
+        if (pending === mine) pending = null;
+        resolve(dialog.returnValue === 'yes');
+      },
+    };
+    pending = mine;
+    dialog.addEventListener('close', mine.onClose);
     dialog.showModal();
     dialog.querySelector('[data-testid="confirm-no"]').focus();
   });

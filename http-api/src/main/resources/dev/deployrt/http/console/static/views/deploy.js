@@ -3,7 +3,9 @@
 // The upload can be cancelled, and is aborted when the view goes away (navigating, signing out).
 // When the server refuses an upload early (413, 507, 429, …) the browser often reports a network
 // error instead of the answer: the page then looks up the project's newest deployment and, when it
-// is this user's failed attempt made since the upload started, shows its error.
+// is this user's made since the upload started, shows its error (failed) or follows it live (the
+// upload was accepted; only the answer was lost). Once the whole body was sent, Cancel is hidden:
+// the server has the upload, aborting would only lose its answer.
 
 import { get, query, uploadPayload, errorText, SessionEnded } from '../api.js';
 import { h, setText, setChildren, humanBytes, deploymentLink } from '../dom.js';
@@ -89,8 +91,10 @@ export function mount(root, ctx) {
   }
   fileInput.addEventListener('change', showFile);
 
+  let sent = false; // the whole body of the upload in progress was sent
+
   function cancelUpload() {
-    if (upload) upload.abort();
+    if (upload && !sent) upload.abort();
   }
 
   /** Shows an error (red) or a plain note in the deploy-error line. */
@@ -100,20 +104,20 @@ export function mount(root, ctx) {
   }
 
   /**
-   * After a network error: the project's newest deployment, when it is this user's failed attempt
-   * created since the upload started (the server refused the upload, the browser lost the answer).
+   * After a network error: the project's newest deployment, when it is this user's created since
+   * the upload started (whatever its status: the browser lost the answer, refused or accepted).
    */
-  async function failedAttempt(project, startedAt) {
+  async function recentAttempt(project, startedAt) {
     try {
       const page = await get(`/deployments${query({ project, limit: 1 })}`);
       const d = page && page.deployments && page.deployments[0];
-      if (!d || d.status !== 'failed' || d.user !== ctx.session.user) return null;
+      if (!d || !d.deployment_id || d.user !== ctx.session.user) return null;
       const created = Date.parse(d.created_at || '');
       if (Number.isNaN(created) || created < startedAt - CLOCK_SKEW_MS) return null;
       return d;
     } catch (err) {
       if (err instanceof SessionEnded) throw err;
-      console.warn('could not look up the failed upload', errorText(err));
+      console.warn('could not look up the upload', errorText(err));
       return null;
     }
   }
@@ -143,20 +147,21 @@ export function mount(root, ctx) {
     const file = fileInput.files[0];
     say([]);
     if (!PROJECT_RE.test(project)) {
-      setText(error, 'INVALID_REQUEST: the project name must match ^[a-z0-9][a-z0-9._-]{0,63}$');
+      say('INVALID_REQUEST: the project name must match ^[a-z0-9][a-z0-9._-]{0,63}$');
       projectInput.focus();
       return;
     }
     if (description.length > MAX_DESCRIPTION) {
-      setText(error, `INVALID_REQUEST: the description may have at most ${MAX_DESCRIPTION} characters`);
+      say(`INVALID_REQUEST: the description may have at most ${MAX_DESCRIPTION} characters`);
       return;
     }
     if (!file) {
-      setText(error, 'INVALID_REQUEST: choose a .tar.gz payload to deploy');
+      say('INVALID_REQUEST: choose a .tar.gz payload to deploy');
       fileInput.focus();
       return;
     }
     uploading = true;
+    sent = false;
     const controller = new AbortController();
     upload = controller;
     submit.disabled = true;
@@ -171,7 +176,17 @@ export function mount(root, ctx) {
         progress.max = Math.max(total, 1);
         progress.value = loaded;
         setText(progressText, `${humanBytes(loaded)} of ${humanBytes(total)}`);
-      }, { signal: controller.signal });
+      }, {
+        signal: controller.signal,
+        onSent: () => {
+          if (disposed || upload !== controller) return;
+          sent = true;
+          const refocus = document.activeElement === cancel;
+          cancel.hidden = true;
+          if (refocus) submit.focus();
+          say('Upload complete, waiting for the server…', false);
+        },
+      });
       if (!disposed) ctx.navigate(`#/deployments/${encodeURIComponent(d.deployment_id)}`);
     } catch (err) {
       if (err instanceof SessionEnded || disposed) return;
@@ -182,11 +197,16 @@ export function mount(root, ctx) {
       if (err.code === 'NETWORK_ERROR') {
         let attempt = null;
         try {
-          attempt = await failedAttempt(project, startedAt);
+          attempt = await recentAttempt(project, startedAt);
         } catch {
           return; // the session ended
         }
         if (disposed) return;
+        if (attempt && attempt.status !== 'failed') {
+          // The upload was accepted; only the answer was lost: follow it live.
+          ctx.navigate(`#/deployments/${encodeURIComponent(attempt.deployment_id)}`);
+          return;
+        }
         if (attempt) {
           const e2 = attempt.error || {};
           say([`${e2.code || 'ERROR'}: ${e2.message || 'the deployment failed'}`, ' — ',
@@ -202,6 +222,7 @@ export function mount(root, ctx) {
     } finally {
       if (upload === controller) upload = null;
       uploading = false;
+      sent = false;
       if (!disposed) {
         const refocus = document.activeElement === cancel;
         cancel.hidden = true;

@@ -12,7 +12,9 @@
 //
 // The browser's EventSource gives up for good when a reconnect is answered with anything but 200
 // (503 while a node restarts, 429, 502 from a proxy): the page then checks the session and opens a
-// new stream after a backoff (1 s, 2 s, 4 s, … at most 15 s; reset once a stream opened).
+// new stream after a backoff (1 s, 2 s, 4 s, … at most 15 s; reset once a stream delivered a new
+// event, or stayed open for the longest backoff). The first read of the resource is retried with
+// the same backoff when it fails (e.g. 503 while a node restarts).
 //
 // Layout: every region has a fixed or reserved size (the log and the timeline scroll inside their
 // boxes, the error and message share a box of fixed height), so streaming events never move the
@@ -26,6 +28,7 @@ const EVENT_TYPES = ['phase', 'progress', 'node', 'log', 'warning', 'truncated']
 const REFRESH_ON = new Set(['node', 'phase', 'error', 'warning']);
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
+const FILL_GAP_TIMEOUT_MS = 10000;
 
 /** A node's lifecycle as steps; the node-grid progress bar shows how far it got. */
 const NODE_STEPS = ['pending', 'fetching', 'extracting', 'checking', 'prepared', 'activating', 'watching', 'active'];
@@ -41,12 +44,14 @@ export function mount(root, ctx) {
   let ended = false; // "done" received: the resource is final
   let source = null; // the EventSource in use (null between a refused reconnect and the next one)
   let reopenTimer = null;
-  let reopenAttempts = 0; // reopens since a stream last opened (the backoff's exponent)
+  let reopenAttempts = 0; // reopens since a stream last proved healthy (the backoff's exponent)
+  let healthyTimer = null; // resets the backoff once a stream stayed open for the longest backoff
   let lastSeq = 0;
   let lastType = null; // the type of the event shown last
   let current = null; // the latest resource
   let projects = null; // GET /projects' list (to know the project's current deployment)
   let projectsFailed = false;
+  let projectsGen = 0; // the latest GET /projects asked (older answers are ignored)
   let busy = false; // a roll back or payload deletion is under way
   let received = 0; // upload bytes seen in progress events
   const nodeStep = new Map(); // node → furthest step index seen
@@ -272,13 +277,14 @@ export function mount(root, ctx) {
   /** Reads GET /projects (once per view, and again after "done") for the current deployment. */
   async function loadProjects() {
     if (!canDeploy || disposed) return;
+    const mine = ++projectsGen;
     try {
       const data = await get('/projects');
-      if (disposed) return;
+      if (disposed || mine !== projectsGen) return; // a newer read was asked meanwhile
       projects = (data && data.projects) || [];
       projectsFailed = false;
     } catch (err) {
-      if (err instanceof SessionEnded || disposed) return;
+      if (err instanceof SessionEnded || disposed || mine !== projectsGen) return;
       console.warn('could not read the projects', errorText(err));
       if (!projects) projectsFailed = true; // the server decides, as it always does
     }
@@ -320,8 +326,15 @@ export function mount(root, ctx) {
       if (disposed) return;
       const freed = res && typeof res.freed_bytes === 'number' ? res.freed_bytes : null;
       say(`Freed ${freed == null ? 'the payload' : humanBytes(freed)}`, true);
-      const fresh = await get(`/deployments/${seg(id)}`);
-      if (!disposed) render(fresh);
+      if (current) current.payload_present = false;
+      renderActions();
+      try {
+        const fresh = await get(`/deployments/${seg(id)}`);
+        if (!disposed) render(fresh);
+      } catch (err) {
+        // The payload is gone all the same: keep "Freed …".
+        if (!(err instanceof SessionEnded) && !disposed) console.warn('could not re-read the deployment after deleting its payload', errorText(err));
+      }
     } catch (err) {
       if (!(err instanceof SessionEnded) && !disposed) say(errorText(err));
     } finally {
@@ -378,7 +391,8 @@ export function mount(root, ctx) {
   /** Re-reads the resource and shows its retained events between the last one shown and ev, then ev. */
   async function fillGap(ev) {
     try {
-      const d = await get(`/deployments/${seg(id)}`);
+      // Bounded: the queue (and "done" in it) waits for this answer.
+      const d = await api('GET', `/deployments/${seg(id)}`, { signal: AbortSignal.timeout(FILL_GAP_TIMEOUT_MS) });
       if (disposed) return;
       const missing = (d.events || [])
         .filter((e) => e && typeof e.seq === 'number' && e.seq > lastSeq && e.seq < ev.seq)
@@ -484,6 +498,7 @@ export function mount(root, ctx) {
   let refreshTimer = null;
   let refreshing = false;
   let refreshAgain = false;
+  let refreshError = null; // the text of a failed re-read shown in the message line
 
   function scheduleRefresh() {
     if (ended || disposed || refreshTimer) return;
@@ -499,9 +514,18 @@ export function mount(root, ctx) {
     refreshing = true;
     try {
       const d = await get(`/deployments/${seg(id)}`);
-      if (!ended && !disposed) render(d);
+      if (!ended && !disposed) {
+        render(d);
+        // An error of an earlier re-read is over (a "Freed …" of a deletion just done, or the
+        // error of a roll back or deletion, stays).
+        if (refreshError !== null && message.textContent === refreshError) say('');
+        refreshError = null;
+      }
     } catch (err) {
-      if (!(err instanceof SessionEnded) && !disposed) say(errorText(err));
+      if (!(err instanceof SessionEnded) && !disposed) {
+        refreshError = errorText(err);
+        say(refreshError);
+      }
     } finally {
       refreshing = false;
       if (refreshAgain) {
@@ -523,17 +547,30 @@ export function mount(root, ctx) {
       if (src === source && !disposed) listener(e);
     };
     src.addEventListener('open', mine(() => {
-      reopenAttempts = 0; // the backoff starts over
       setState('live');
+      // The backoff starts over only once the stream proved healthy: it delivered a new event, or
+      // stayed open for the longest backoff (a stream accepted then dropped at once does not).
+      clearTimeout(healthyTimer);
+      healthyTimer = setTimeout(() => {
+        healthyTimer = null;
+        if (src === source && !disposed && src.readyState === EventSource.OPEN) reopenAttempts = 0;
+      }, BACKOFF_MAX_MS);
     }));
-    for (const type of EVENT_TYPES) src.addEventListener(type, mine((e) => enqueue({ ev: parse(e.data), checkGap: true })));
+    const streamed = (data) => {
+      const ev = parse(data);
+      if (ev && typeof ev.seq === 'number' && ev.seq > lastSeq) reopenAttempts = 0; // new: healthy
+      enqueue({ ev, checkGap: true });
+    };
+    for (const type of EVENT_TYPES) src.addEventListener(type, mine((e) => streamed(e.data)));
     // "error" is both a named event of the stream (a MessageEvent with data) and the
     // EventSource's connection error (a plain Event without data).
     src.addEventListener('error', mine((e) => {
       if (e instanceof MessageEvent && typeof e.data === 'string' && e.data) {
-        enqueue({ ev: parse(e.data), checkGap: true });
+        streamed(e.data);
         return;
       }
+      clearTimeout(healthyTimer);
+      healthyTimer = null;
       if (ended) return;
       if (src.readyState === EventSource.CONNECTING) {
         setState('reconnecting'); // the browser retries by itself, resuming after Last-Event-ID
@@ -557,12 +594,18 @@ export function mount(root, ctx) {
   function stopStream() {
     clearTimeout(reopenTimer);
     reopenTimer = null;
+    clearTimeout(healthyTimer);
+    healthyTimer = null;
     if (source) source.close();
     source = null;
   }
 
   /** "done": the final resource and the retained log; the stream has ended. */
   function finish(d) {
+    // The list read at mount is stale now (this deployment may have become the project's current
+    // one): offer nothing that depends on it until it was read again.
+    projects = null;
+    projectsFailed = false;
     for (const ev of (d && d.events) || []) onEvent(ev);
     if (d) render(d);
     endTimeline();
@@ -618,27 +661,48 @@ export function mount(root, ctx) {
 
   // ---- Start ----------------------------------------------------------------------------------
 
-  renderError(null);
-  loadProjects();
-  (async () => {
+  let loadTimer = null;
+  let loadAttempts = 0;
+
+  /** The first read of the resource; on failure (e.g. 503 while a node restarts) tried again after a backoff. */
+  async function initialLoad() {
+    loadTimer = null;
+    if (disposed) return;
     try {
       const d = await get(`/deployments/${seg(id)}`);
       if (disposed) return;
+      if (loadAttempts > 0) {
+        say('');
+        setState('live');
+      }
       render(d);
       for (const ev of d.events || []) enqueue({ ev, checkGap: false });
       openStream();
     } catch (err) {
       if (err instanceof SessionEnded || disposed) return;
-      setState('ended');
-      setBadge(statusEl, 'unknown');
+      if (!current) setBadge(statusEl, 'unknown');
       say(errorText(err));
+      // A refusal (404, 403, 400, …) stays one; what may pass (network, 5xx, 429, 408) is tried again.
+      if (err.status >= 400 && err.status < 500 && err.status !== 429 && err.status !== 408) {
+        setState('ended');
+        return;
+      }
+      const delay = Math.min(BACKOFF_MIN_MS * 2 ** loadAttempts, BACKOFF_MAX_MS);
+      loadAttempts += 1;
+      setState('reconnecting');
+      loadTimer = setTimeout(initialLoad, delay);
     }
-  })();
+  }
+
+  renderError(null);
+  loadProjects();
+  initialLoad();
 
   return {
     dispose() {
       disposed = true;
       clearTimeout(refreshTimer);
+      clearTimeout(loadTimer);
       stopStream();
     },
   };
