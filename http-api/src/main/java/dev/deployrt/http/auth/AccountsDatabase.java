@@ -1,6 +1,8 @@
 package dev.deployrt.http.auth;
 
 import dev.deployrt.errors.ApiException;
+import dev.deployrt.readmodel.SharedPool;
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -13,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the accounts' JDBC work (users, tokens) on the database dispatcher and turns a database
- * failure into the API's 503: a collision with a concurrent change (retry it at once) or an
- * unreachable database.
+ * Runs the accounts' JDBC work (users, tokens, sessions) on the database dispatcher, alone or in
+ * one transaction, and turns a database failure into the API's 503: a collision with a concurrent
+ * change (retry it at once) or an unreachable database.
  */
 final class AccountsDatabase {
   private static final Logger log = LoggerFactory.getLogger(AccountsDatabase.class);
@@ -27,14 +29,41 @@ final class AccountsDatabase {
    */
   private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "55P03", "HYT00");
 
+  private final SharedPool pool;
   private final Executor blocking;
 
-  AccountsDatabase(Executor blocking) {
+  AccountsDatabase(SharedPool pool, Executor blocking) {
+    this.pool = pool;
     this.blocking = blocking;
   }
 
   interface Sql<T> {
     T run() throws SQLException;
+  }
+
+  interface Transaction<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction, as {@link #supply} runs work: committed when it returns,
+   * rolled back when it throws.
+   */
+  <T> CompletionStage<T> transaction(Transaction<T> work) {
+    return supply(
+        () -> {
+          try (Connection c = pool.connection()) {
+            c.setAutoCommit(false);
+            try {
+              T result = work.run(c);
+              c.commit();
+              return result;
+            } catch (SQLException | RuntimeException e) {
+              c.rollback();
+              throw e;
+            }
+          }
+        });
   }
 
   /** Runs blocking JDBC work on the blocking dispatcher; a database failure becomes 503. */

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -195,22 +196,33 @@ public final class Authentication extends AllDirectives {
    * and of the user: 429 before any hashing when they are spent, and a wrong one spends from both.
    */
   public CompletionStage<Boolean> checkPassword(String user, String password, String address) {
+    return counted(
+        user, address, () -> users.passwordMatches(user, password), Boolean::booleanValue);
+  }
+
+  /**
+   * Runs {@code check} as one attempt against the failed-login limits of {@code address} (and of
+   * {@code user}, unless null): 429 before it runs when they are spent; an outcome that is not
+   * {@code passed} spends from them, a failure to decide gives the attempt back.
+   */
+  private <T> CompletionStage<T> counted(
+      String user, String address, Supplier<CompletionStage<T>> check, Predicate<T> passed) {
     LoginLimits.Attempt attempt;
     try {
       attempt = logins.begin(user, address);
     } catch (ApiException limited) {
       return failed(limited);
     }
-    return users
-        .passwordMatches(user, password)
+    return check
+        .get()
         .whenComplete(
-            (matches, e) -> {
-              if (Boolean.TRUE.equals(matches)) {
-                attempt.succeeded();
-              } else if (Boolean.FALSE.equals(matches)) {
-                attempt.failed();
-              } else {
+            (outcome, e) -> {
+              if (e != null || outcome == null) {
                 attempt.undecided();
+              } else if (passed.test(outcome)) {
+                attempt.succeeded();
+              } else {
+                attempt.failed();
               }
             });
   }
@@ -254,25 +266,7 @@ public final class Authentication extends AllDirectives {
    */
   public CompletionStage<Optional<SessionStore.Session>> lookUpSession(
       String secret, String address) {
-    LoginLimits.Attempt attempt;
-    try {
-      attempt = logins.begin(null, address);
-    } catch (ApiException limited) {
-      return failed(limited);
-    }
-    return users
-        .sessionStore()
-        .find(secret)
-        .whenComplete(
-            (found, e) -> {
-              if (found == null) {
-                attempt.undecided();
-              } else if (found.isPresent()) {
-                attempt.succeeded();
-              } else {
-                attempt.failed();
-              }
-            });
+    return counted(null, address, () -> users.sessionStore().find(secret), Optional::isPresent);
   }
 
   public Route requireDeploy(User user, Supplier<Route> inner) {

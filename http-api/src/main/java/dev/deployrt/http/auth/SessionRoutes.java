@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.HttpCookie;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.SameSite;
 import org.apache.pekko.http.javadsl.model.headers.SetCookie;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -142,9 +143,7 @@ public final class SessionRoutes extends AllDirectives {
                 return complete(
                     HttpResponse.create()
                         .withStatus(200)
-                        .addHeader(
-                            org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-                                "Cache-Control", "no-store"))
+                        .addHeader(RawHeader.create("Cache-Control", "no-store"))
                         .withEntity(ApiJson.entity(out)));
               });
         });

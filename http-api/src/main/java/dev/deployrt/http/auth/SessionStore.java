@@ -2,14 +2,12 @@ package dev.deployrt.http.auth;
 
 import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -61,48 +59,45 @@ public final class SessionStore {
    */
   public CompletionStage<Session> open(UserStore.VerifiedPassword verified) {
     String name = verified.user().name();
-    return database.supply(
-        () -> {
-          byte[] random = new byte[32];
-          new SecureRandom().nextBytes(random);
-          String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-          long now = System.currentTimeMillis();
-          long expires = now + ttl.toMillis();
-          Role role;
-          try (Connection c = pool.connection()) {
-            try (PreparedStatement sweep =
-                c.prepareStatement(AccountsSql.DELETE_EXPIRED_SESSIONS)) {
-              sweep.setLong(1, now);
-              sweep.executeUpdate();
-            }
-            c.setAutoCommit(false);
-            // The user's row stays locked until the session is in: a concurrent delete or password
-            // change waits, then ends it with the others.
-            try (PreparedStatement lock =
-                    c.prepareStatement(AccountsSql.SELECT_PASSWORD_BY_NAME_FOR_UPDATE);
-                PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_SESSION)) {
-              lock.setString(1, name);
-              try (ResultSet rs = lock.executeQuery()) {
-                if (!rs.next() || !rs.getString(2).equals(verified.hash())) {
-                  throw Authentication.signInRequired(
-                      "the user was changed or deleted while signing in: sign in again");
-                }
-                role = Role.valueOf(rs.getString(1));
+    String secret = UserStore.newSecret(PREFIX);
+    long now = System.currentTimeMillis();
+    long expires = now + ttl.toMillis();
+    return database
+        .transaction(
+            c -> {
+              try (PreparedStatement sweep =
+                  c.prepareStatement(AccountsSql.DELETE_EXPIRED_SESSIONS)) {
+                sweep.setLong(1, now);
+                sweep.executeUpdate();
               }
-              insert.setString(1, UserStore.sha256(secret));
-              insert.setString(2, name);
-              insert.setLong(3, now);
-              insert.setLong(4, expires);
-              insert.executeUpdate();
-              c.commit();
-            } catch (SQLException | RuntimeException e) {
-              c.rollback();
-              throw e;
-            }
-          }
-          log.info("console session opened for user {}", name);
-          return new Session(secret, new User(name, role), Instant.ofEpochMilli(expires));
-        });
+              // The user's row stays locked until the session is in: a concurrent delete or
+              // password change waits, then ends it with the others.
+              Role role;
+              try (PreparedStatement lock =
+                  c.prepareStatement(AccountsSql.SELECT_PASSWORD_BY_NAME_FOR_UPDATE)) {
+                lock.setString(1, name);
+                try (ResultSet rs = lock.executeQuery()) {
+                  if (!rs.next() || !rs.getString(2).equals(verified.hash())) {
+                    throw Authentication.signInRequired(
+                        "the user was changed or deleted while signing in: sign in again");
+                  }
+                  role = Role.valueOf(rs.getString(1));
+                }
+              }
+              try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_SESSION)) {
+                insert.setString(1, UserStore.sha256(secret));
+                insert.setString(2, name);
+                insert.setLong(3, now);
+                insert.setLong(4, expires);
+                insert.executeUpdate();
+              }
+              return new Session(secret, new User(name, role), Instant.ofEpochMilli(expires));
+            })
+        .thenApply(
+            session -> {
+              log.info("console session opened for user {}", name);
+              return session;
+            });
   }
 
   /** The session's user if this node verified it recently (no database query). */
@@ -163,22 +158,15 @@ public final class SessionStore {
   /** Ends the session (signing out); ending one that has already ended changes nothing. */
   public CompletionStage<Void> close(String secret) {
     return database
-        .supply(
-            () -> {
-              try (Connection c = pool.connection()) {
-                c.setAutoCommit(false);
-                try (PreparedStatement delete = c.prepareStatement(AccountsSql.DELETE_SESSION)) {
-                  delete.setString(1, UserStore.sha256(secret));
-                  if (delete.executeUpdate() > 0) {
-                    CredentialCache.moveEpoch(c);
-                  }
-                  c.commit();
-                } catch (SQLException | RuntimeException e) {
-                  c.rollback();
-                  throw e;
+        .transaction(
+            c -> {
+              try (PreparedStatement delete = c.prepareStatement(AccountsSql.DELETE_SESSION)) {
+                delete.setString(1, UserStore.sha256(secret));
+                if (delete.executeUpdate() > 0) {
+                  CredentialCache.moveEpoch(c);
                 }
-                return (Void) null;
               }
+              return (Void) null;
             })
         .thenApply(
             done -> {

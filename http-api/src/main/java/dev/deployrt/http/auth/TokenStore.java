@@ -5,15 +5,12 @@ import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.persistence.sql.AccountsSql;
 import dev.deployrt.readmodel.SharedPool;
 import dev.deployrt.text.ClientText;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
@@ -67,52 +64,46 @@ public final class TokenStore {
     if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
       throw ApiException.invalid("expires_at: must be in the future").with("field", "expires_at");
     }
-    return database.supply(
-        () -> {
-          byte[] random = new byte[32];
-          new SecureRandom().nextBytes(random);
-          String secret =
-              UserStore.TOKEN_PREFIX
-                  + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-          String id = UUID.randomUUID().toString();
-          long now = System.currentTimeMillis();
-          try (Connection c = pool.connection()) {
-            c.setAutoCommit(false);
-            // The user's row stays locked until the token is in: a concurrent delete of the user
-            // waits, then revokes it with the others (or this finds the user gone).
-            try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_TOKEN)) {
+    String secret = UserStore.newSecret(UserStore.TOKEN_PREFIX);
+    String id = UUID.randomUUID().toString();
+    long now = System.currentTimeMillis();
+    // The user's row stays locked until the token is in: a concurrent delete of the user waits,
+    // then revokes it with the others (or this finds the user gone).
+    return database
+        .transaction(
+            c -> {
               UserAccounts.existingUser(c, userName);
-              insert.setString(1, id);
-              insert.setString(2, UserStore.sha256(secret));
-              insert.setString(3, userName);
-              insert.setString(4, description);
-              insert.setLong(5, now);
-              insert.setString(6, by.name());
-              if (expiresAt == null) {
-                insert.setNull(7, Types.BIGINT);
-              } else {
-                insert.setLong(7, expiresAt.toEpochMilli());
+              try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_TOKEN)) {
+                insert.setString(1, id);
+                insert.setString(2, UserStore.sha256(secret));
+                insert.setString(3, userName);
+                insert.setString(4, description);
+                insert.setLong(5, now);
+                insert.setString(6, by.name());
+                if (expiresAt == null) {
+                  insert.setNull(7, Types.BIGINT);
+                } else {
+                  insert.setLong(7, expiresAt.toEpochMilli());
+                }
+                insert.executeUpdate();
               }
-              insert.executeUpdate();
-              c.commit();
-            } catch (SQLException | RuntimeException e) {
-              c.rollback();
-              throw e;
-            }
-          }
-          log.info("token {} for user {} created by {}", id, userName, by.name());
-          return new NewToken(
-              new TokenInfo(
-                  id,
-                  userName,
-                  description,
-                  Instant.ofEpochMilli(now),
-                  by.name(),
-                  expiresAt,
-                  null,
-                  null),
-              secret);
-        });
+              return (Void) null;
+            })
+        .thenApply(
+            done -> {
+              log.info("token {} for user {} created by {}", id, userName, by.name());
+              return new NewToken(
+                  new TokenInfo(
+                      id,
+                      userName,
+                      description,
+                      Instant.ofEpochMilli(now),
+                      by.name(),
+                      expiresAt,
+                      null,
+                      null),
+                  secret);
+            });
   }
 
   /** Every token (without secrets), newest first. */
@@ -143,41 +134,34 @@ public final class TokenStore {
   /** Revokes a token; revoking it again changes nothing. 404 if there is no such token. */
   public CompletionStage<Void> revokeToken(String id, User by) {
     return database
-        .supply(
-            () -> {
-              try (Connection c = pool.connection()) {
-                try (PreparedStatement exists = c.prepareStatement(AccountsSql.TOKEN_EXISTS)) {
-                  exists.setString(1, id);
-                  try (ResultSet rs = exists.executeQuery()) {
-                    if (!rs.next()) {
-                      throw new ApiException(ErrorCode.NOT_FOUND, "no token " + id);
-                    }
+        .transaction(
+            c -> {
+              try (PreparedStatement exists = c.prepareStatement(AccountsSql.TOKEN_EXISTS)) {
+                exists.setString(1, id);
+                try (ResultSet rs = exists.executeQuery()) {
+                  if (!rs.next()) {
+                    throw new ApiException(ErrorCode.NOT_FOUND, "no token " + id);
                   }
                 }
-                c.setAutoCommit(false);
-                try (PreparedStatement revoke = c.prepareStatement(AccountsSql.REVOKE_TOKEN)) {
-                  revoke.setLong(1, System.currentTimeMillis());
-                  revoke.setString(2, by.name());
-                  revoke.setString(3, id);
-                  boolean revoked = revoke.executeUpdate() > 0;
-                  if (revoked) {
-                    CredentialCache.moveEpoch(c);
-                  }
-                  c.commit();
-                  if (revoked) {
-                    log.info("token {} revoked by {}", id, by.name());
-                  }
-                } catch (SQLException | RuntimeException e) {
-                  c.rollback();
-                  throw e;
+              }
+              try (PreparedStatement revoke = c.prepareStatement(AccountsSql.REVOKE_TOKEN)) {
+                revoke.setLong(1, System.currentTimeMillis());
+                revoke.setString(2, by.name());
+                revoke.setString(3, id);
+                boolean revoked = revoke.executeUpdate() > 0;
+                if (revoked) {
+                  CredentialCache.moveEpoch(c);
                 }
-                return (Void) null;
+                return revoked;
               }
             })
         .thenApply(
-            done -> {
+            revoked -> {
+              if (revoked) {
+                log.info("token {} revoked by {}", id, by.name());
+              }
               credentials.clear(); // this node at once; the others when they see the epoch move
-              return done;
+              return (Void) null;
             });
   }
 }

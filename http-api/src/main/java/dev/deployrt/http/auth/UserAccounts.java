@@ -105,11 +105,9 @@ public final class UserAccounts {
         password == null ? CompletableFuture.completedFuture(null) : hashPassword(password);
     return hash.thenCompose(
             newHash ->
-                database.supply(
-                    () -> {
-                      try (Connection c = pool.connection()) {
-                        c.setAutoCommit(false);
-                        try {
+                database
+                    .transaction(
+                        c -> {
                           UserInfo current =
                               role == null
                                   ? existingUser(c, name)
@@ -129,20 +127,18 @@ public final class UserAccounts {
                             SessionStore.closeAllOf(c, name);
                           }
                           CredentialCache.moveEpoch(c);
-                          c.commit();
+                          return userRow(c, name);
+                        })
+                    .thenApply(
+                        changed -> {
                           log.info(
                               "user {} changed by {}{}{}",
                               name,
                               by.name(),
                               role == null ? "" : ": role " + role.apiName(),
                               newHash == null ? "" : ": new password");
-                          return userRow(c, name);
-                        } catch (SQLException | RuntimeException e) {
-                          c.rollback();
-                          throw e;
-                        }
-                      }
-                    }))
+                          return changed;
+                        }))
         .thenApply(this::changed);
   }
 
@@ -184,38 +180,32 @@ public final class UserAccounts {
   /** Deletes a user, revokes their tokens and ends their console sessions. */
   public CompletionStage<Void> deleteUser(String name, User by) {
     return database
-        .supply(
-            () -> {
-              try (Connection c = pool.connection()) {
-                c.setAutoCommit(false);
-                try {
-                  UserInfo current = existingUserAdminsLockedFirst(c, name);
-                  if (current.role() == Role.ADMIN) {
-                    requireAnotherAdmin(c, name);
-                  }
-                  try (PreparedStatement revoke =
-                          c.prepareStatement(AccountsSql.REVOKE_USER_TOKENS);
-                      PreparedStatement delete = c.prepareStatement(AccountsSql.DELETE_USER)) {
-                    revoke.setLong(1, System.currentTimeMillis());
-                    revoke.setString(2, by.name());
-                    revoke.setString(3, name);
-                    revoke.executeUpdate();
-                    delete.setString(1, name);
-                    delete.executeUpdate();
-                  }
-                  SessionStore.closeAllOf(c, name);
-                  CredentialCache.moveEpoch(c);
-                  c.commit();
-                  log.info(
-                      "user {} deleted by {} (their tokens revoked, their sessions ended)",
-                      name,
-                      by.name());
-                  return (Void) null;
-                } catch (SQLException | RuntimeException e) {
-                  c.rollback();
-                  throw e;
-                }
+        .transaction(
+            c -> {
+              UserInfo current = existingUserAdminsLockedFirst(c, name);
+              if (current.role() == Role.ADMIN) {
+                requireAnotherAdmin(c, name);
               }
+              try (PreparedStatement revoke = c.prepareStatement(AccountsSql.REVOKE_USER_TOKENS);
+                  PreparedStatement delete = c.prepareStatement(AccountsSql.DELETE_USER)) {
+                revoke.setLong(1, System.currentTimeMillis());
+                revoke.setString(2, by.name());
+                revoke.setString(3, name);
+                revoke.executeUpdate();
+                delete.setString(1, name);
+                delete.executeUpdate();
+              }
+              SessionStore.closeAllOf(c, name);
+              CredentialCache.moveEpoch(c);
+              return (Void) null;
+            })
+        .thenApply(
+            done -> {
+              log.info(
+                  "user {} deleted by {} (their tokens revoked, their sessions ended)",
+                  name,
+                  by.name());
+              return done;
             })
         .thenApply(this::changed);
   }

@@ -7,10 +7,12 @@ import dev.deployrt.readmodel.SharedPool;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +69,7 @@ public final class UserStore {
   private UserStore(NodeRuntime node, AccountSettings settings) {
     this.pool = node.sharedPool();
     this.blocking = node.database();
-    this.database = new AccountsDatabase(blocking);
+    this.database = new AccountsDatabase(pool, blocking);
     this.credentials = new CredentialCache(pool, settings.credentialsCheckInterval());
     node.system()
         .getWhenTerminated()
@@ -259,6 +261,13 @@ public final class UserStore {
   /** Passwords hashed for checking so far (every check hashes, also for an unknown user). */
   public long passwordChecks() {
     return verifier.checks();
+  }
+
+  /** A new secret (an API token, a console session): {@code prefix} and 32 random bytes. */
+  static String newSecret(String prefix) {
+    byte[] random = new byte[32];
+    new SecureRandom().nextBytes(random);
+    return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
   static String sha256(String text) {
