@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -46,6 +47,9 @@ public final class PartialBlob {
 
   /** Open {@link #inOrder} streams: the file stays open for them after the commit. */
   private int readers;
+
+  /** The committed blob, once {@link #commit} published it. */
+  private Path committed;
 
   /** Thrown when a piece's bytes do not match the manifest: nothing of them was written. */
   public static final class BadPieceException extends IOException {
@@ -183,9 +187,16 @@ public final class PartialBlob {
 
   /**
    * The payload's bytes in order, each piece as soon as it is held: for an extraction that runs
-   * while the pieces arrive. Fails with this partial blob's failure if it is aborted.
+   * while the pieces arrive. Fails with this partial blob's failure if it is aborted. Asked for
+   * once the commit closed the file (no stream was open then), it reads the committed blob.
    */
-  public synchronized InputStream inOrder() {
+  public synchronized InputStream inOrder() throws IOException {
+    if (committed != null && readers == 0) {
+      return Files.newInputStream(committed);
+    }
+    if (failure != null) {
+      checkOpen();
+    }
     readers++;
     return new InputStream() {
       private int piece;
@@ -225,13 +236,9 @@ public final class PartialBlob {
     };
   }
 
-  private void readerDone() {
-    boolean close;
-    synchronized (this) {
-      readers--;
-      close = finished && readers == 0;
-    }
-    if (close) {
+  private synchronized void readerDone() {
+    readers--;
+    if (finished && readers == 0) {
       closeQuietly();
     }
   }
@@ -283,12 +290,13 @@ public final class PartialBlob {
       abort(e);
       throw e;
     }
-    boolean close;
     synchronized (this) {
-      close = readers == 0;
-    }
-    if (close) {
-      closeQuietly();
+      // Decided and closed under the lock: a stream asked for meanwhile either keeps the file open
+      // or, once it is closed, reads the committed blob.
+      committed = blob;
+      if (readers == 0) {
+        closeQuietly();
+      }
     }
     return blob;
   }

@@ -367,18 +367,37 @@ final class PieceFetch {
     return extract(partial, extraction, extractors);
   }
 
-  /** Extracts {@code partial}'s pieces in order, on an extractor thread, as they arrive. */
+  /**
+   * Extracts {@code partial}'s pieces in order, on an extractor thread, as they arrive. The stream
+   * is opened here, before the task is queued: opened by the task, it could come after a quick
+   * fetch's commit had closed the file.
+   */
   static CompletableFuture<Void> extract(
       PartialBlob partial, Extraction extraction, Executor extractors) {
-    return CompletableFuture.runAsync(
-        () -> {
-          try (InputStream in = partial.inOrder()) {
-            extraction.extract(in);
-          } catch (IOException e) {
-            throw new CompletionException(e);
-          }
-        },
-        extractors);
+    InputStream in;
+    try {
+      in = partial.inOrder();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    try {
+      return CompletableFuture.runAsync(
+          () -> {
+            try (in) {
+              extraction.extract(in);
+            } catch (IOException e) {
+              throw new CompletionException(e);
+            }
+          },
+          extractors);
+    } catch (RuntimeException rejected) {
+      try {
+        in.close();
+      } catch (IOException e) {
+        rejected.addSuppressed(e);
+      }
+      throw rejected;
+    }
   }
 
   private static String describe(Throwable e) {

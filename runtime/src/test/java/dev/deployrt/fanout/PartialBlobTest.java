@@ -124,6 +124,21 @@ class PartialBlobTest {
   }
 
   @Test
+  void aStreamAskedForAfterTheCommitReadsTheCommittedBlob() throws Exception {
+    BlobStore blobs = BlobStore.open(dir.resolve("store"));
+    byte[] payload = bytes(3000, 8);
+    PartialBlob partial = PartialBlob.create(blobs, manifestOf(blobs, payload));
+    for (int i = 0; i < 3; i++) {
+      partial.write(i, piece(payload, i));
+    }
+    partial.commit();
+    // An extraction that starts only now (its thread was busy) still reads every byte.
+    try (InputStream in = partial.inOrder()) {
+      assertArrayEquals(payload, in.readAllBytes());
+    }
+  }
+
+  @Test
   void aPieceWithOtherBytesIsRefusedAndNothingOfItIsWritten() throws Exception {
     BlobStore blobs = BlobStore.open(dir.resolve("store"));
     byte[] payload = bytes(2500, 3);
