@@ -22,9 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole cluster stops while a deployment is distributing, then starts again. Nothing in memory
  * survives (the release register, timers, which entities were running), only the database and the
  * nodes' disks. The deployment must resume by itself, without anyone reading it: its entity is
- * remembered by sharding, recovers, publishes its release again, and the lagging node converges. A
- * node that joins afterwards converges to every project, including one whose deployment had
- * finished before the stop (its release comes from the stored register).
+ * started again from the read model (UnfinishedDeployments), recovers, publishes its release again,
+ * and the lagging node converges. A node that joins afterwards converges to every project,
+ * including one whose deployment had finished before the stop (its release comes from the stored
+ * register).
  */
 @Tag("database")
 class FullClusterRestartTest {

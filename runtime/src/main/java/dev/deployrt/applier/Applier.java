@@ -310,7 +310,7 @@ public final class Applier {
         }
       }
       case REVERT -> steps.revert(release, cancelled);
-      case PRUNE -> pruning.finish(pruning.setAside(release, cancelled, false));
+      case PRUNE -> pruning.finish(pruning.setAside(release, cancelled, null));
     }
     return null;
   }

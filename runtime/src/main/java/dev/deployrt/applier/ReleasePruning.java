@@ -2,6 +2,7 @@ package dev.deployrt.applier;
 
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.release.DesiredRelease;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -34,13 +35,15 @@ final class ReleasePruning {
 
   /**
    * Sets the project's releases past its {@code keep_releases} aside: quick, so it runs before the
-   * node reports the release active, and with {@code logEvent} its {@code prune} phase event is
-   * part of the deployment. Sets nothing aside if a newer release is waiting (its job prunes).
+   * node reports the release active, and with {@code notes} its {@code prune} phase event is part
+   * of the deployment (added to {@code notes}, which the caller sends with that report). Sets
+   * nothing aside if a newer release is waiting (its job prunes).
    *
+   * @param notes where the prune event goes; null: no event, a log line if anything was removed
    * @return what was set aside, or null if nothing (cancelled, or failed: logged)
    */
   ReleasePruner.SetAside setAside(
-      DesiredRelease release, BooleanSupplier cancelled, boolean logEvent) {
+      DesiredRelease release, BooleanSupplier cancelled, List<NodeReporter.Note> notes) {
     if (cancelled.getAsBoolean()) {
       return null;
     }
@@ -49,23 +52,23 @@ final class ReleasePruning {
       int keep = keepReleases.of(project);
       ReleasePruner.SetAside aside =
           pruner.setAside(project, keep, ReleaseSteps.needed(release), cancelled);
-      if (logEvent) {
-        reporter.log(
-            release.deploymentId(),
-            LogEntry.PHASE,
-            "prune",
-            node
-                + " keeps "
-                + aside.kept().size()
-                + " release directories of "
-                + project
-                + " (keep_releases "
-                + keep
-                + "), removed "
-                + aside.removed().size(),
-            Map.of(
-                "removed_releases", (long) aside.removed().size(),
-                "kept_releases", (long) aside.kept().size()));
+      if (notes != null) {
+        notes.add(
+            new NodeReporter.Note(
+                LogEntry.PHASE,
+                "prune",
+                node
+                    + " keeps "
+                    + aside.kept().size()
+                    + " release directories of "
+                    + project
+                    + " (keep_releases "
+                    + keep
+                    + "), removed "
+                    + aside.removed().size(),
+                Map.of(
+                    "removed_releases", (long) aside.removed().size(),
+                    "kept_releases", (long) aside.kept().size())));
       } else if (!aside.removed().isEmpty()) {
         log.info(
             "removed {} releases of project {}: {}",

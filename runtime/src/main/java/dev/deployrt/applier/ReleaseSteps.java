@@ -12,7 +12,9 @@ import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.rollout.Strategy;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -97,8 +99,9 @@ final class ReleaseSteps {
       reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
       watch(release, hooksHere.health(), env, cancelled, switchedAt);
     }
-    ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, true);
-    reporter.report(project, id, NodeStatus.ACTIVE, null, switchedAt);
+    List<NodeReporter.Note> notes = new ArrayList<>();
+    ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, notes);
+    reporter.report(project, id, NodeStatus.ACTIVE, null, switchedAt, notes);
     pruning.finish(aside);
     return Applied.ACTIVE;
   }

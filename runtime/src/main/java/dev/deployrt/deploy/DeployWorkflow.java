@@ -230,9 +230,6 @@ public final class DeployWorkflow {
             (staged, e) -> {
               inFlight.close();
               heartbeat.cancel();
-              if (staged != null) {
-                ref.tell(new DeploymentEntity.RecordUploadProgress(received.get()));
-              }
             });
   }
 
@@ -282,10 +279,17 @@ public final class DeployWorkflow {
 
   /**
    * Marks the payload stored, which starts distribution to {@code targets}, rolling out as the
-   * project's settings say now (fixed on the deployment from here).
+   * project's settings say now (fixed on the deployment from here). The upload's final byte count
+   * ({@code bytesReceived}, 0 for none) and {@code notes} go into the record in the same write.
    */
   CompletionStage<Deployment> markStored(
-      String id, String project, String sha256, long size, List<String> targets) {
+      String id,
+      String project,
+      String sha256,
+      long size,
+      List<String> targets,
+      long bytesReceived,
+      List<DeploymentEntity.AppendLog> notes) {
     return node.projectSettings()
         .get(project)
         .thenCompose(
@@ -294,7 +298,13 @@ public final class DeployWorkflow {
                     .askWithStatus(
                         replyTo ->
                             new DeploymentEntity.MarkPayloadStored(
-                                sha256, size, targets, settings.rollout(), replyTo),
+                                sha256,
+                                size,
+                                targets,
+                                settings.rollout(),
+                                bytesReceived,
+                                notes,
+                                replyTo),
                         askTimeout));
   }
 

@@ -95,7 +95,9 @@ final class RollbackCopies {
                           params.project(),
                           earlier.sha256(),
                           earlier.payloadSize(),
-                          node.targetNodes());
+                          node.targetNodes(),
+                          0,
+                          null);
                     })
                 .whenComplete((stored, e) -> bytesHere.run()),
         stored -> workflow.outcome(id, stored, params));

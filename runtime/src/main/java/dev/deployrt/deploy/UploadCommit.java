@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -46,6 +47,7 @@ final class UploadCommit {
     BlobStore blobs = node.blobs();
     String sha256 = staged.sha256();
     AtomicBoolean extracted = new AtomicBoolean();
+    List<DeploymentEntity.AppendLog> notes = new CopyOnWriteArrayList<>();
     return workflow.whileHeld(
         id,
         sha256,
@@ -61,16 +63,25 @@ final class UploadCommit {
                         if (staged.extraction() != null) {
                           staged.extraction().discard();
                         }
+                        node.deployment(id)
+                            .tell(new DeploymentEntity.RecordUploadProgress(staged.size()));
                         throw new CompletionException(UploadFailure.storage(e));
                       }
-                      extracted.set(keepExtraction(id, params.project(), staged));
+                      extracted.set(keepExtraction(id, params.project(), staged, notes));
                       return path;
                     },
                     node.blocking())
                 .thenCompose(
                     path ->
                         workflow
-                            .markStored(id, params.project(), sha256, staged.size(), targets)
+                            .markStored(
+                                id,
+                                params.project(),
+                                sha256,
+                                staged.size(),
+                                targets,
+                                staged.size(),
+                                List.copyOf(notes))
                             .thenApply(
                                 stored -> {
                                   try {
@@ -106,11 +117,13 @@ final class UploadCommit {
 
   /**
    * Blocking: the tree extracted while the payload arrived becomes the release (before the record
-   * names the payload, so the applier finds it), and the deployment's log says so.
+   * names the payload, so the applier finds it), and {@code notes} gets the deployment's log line
+   * saying so (written with the stored mark).
    *
    * @return true if it became the release
    */
-  private boolean keepExtraction(String id, String project, StagedPayload staged) {
+  private boolean keepExtraction(
+      String id, String project, StagedPayload staged, List<DeploymentEntity.AppendLog> notes) {
     if (staged.extraction() == null) {
       return false;
     }
@@ -119,14 +132,13 @@ final class UploadCommit {
             node.releases(), project, id, staged.extraction(), node.nodeName());
     if (adopted.note() != null) {
       // Kept: the extract phase happened, during the upload (this node's applier skips it).
-      node.deployment(id)
-          .tell(
-              new DeploymentEntity.AppendLog(
-                  adopted.kept() ? LogEntry.PHASE : LogEntry.LOG,
-                  "extract",
-                  node.nodeName(),
-                  adopted.note(),
-                  Map.of()));
+      notes.add(
+          new DeploymentEntity.AppendLog(
+              adopted.kept() ? LogEntry.PHASE : LogEntry.LOG,
+              "extract",
+              node.nodeName(),
+              adopted.note(),
+              Map.of()));
     }
     return adopted.kept();
   }

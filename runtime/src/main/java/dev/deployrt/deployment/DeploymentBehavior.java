@@ -24,6 +24,7 @@ import dev.deployrt.deployment.DeploymentEntity.SubscriberGone;
 import dev.deployrt.deployment.DeploymentEntity.UploadFailed;
 import dev.deployrt.deployment.DeploymentEntity.UploadLeaseExpired;
 import dev.deployrt.deployment.DeploymentEntity.UploadProgressed;
+import dev.deployrt.deployment.DeploymentEntity.Wake;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.release.ReleaseRegister;
 import java.time.Instant;
@@ -142,6 +143,7 @@ final class DeploymentBehavior
               subscribers.gone(cmd.subscriber());
               return Effect().noReply();
             })
+        .onCommand(Wake.class, (state, cmd) -> Effect().noReply())
         .onCommand(PrunePayload.class, this::onPrunePayload)
         .onCommand(NewerRelease.class, this::onNewerRelease)
         .onCommand(UploadLeaseExpired.class, this::onUploadLeaseExpired)
@@ -230,14 +232,17 @@ final class DeploymentBehavior
     }
     Instant at = now();
     Instant deadline = at.plus(settings.distributionTimeout());
-    return persist(
-            new PayloadStored(
-                cmd.sha256(),
-                cmd.size(),
-                List.copyOf(cmd.targetNodes()),
-                deadline,
-                cmd.rollout(),
-                at))
+    List<Event> events = new ArrayList<>();
+    if (cmd.bytesReceived() > state.lastProgressBytes()) {
+      events.add(new UploadProgressed(cmd.bytesReceived(), at));
+    }
+    if (cmd.notes() != null) {
+      cmd.notes().forEach(n -> events.add(logged(n, at)));
+    }
+    events.add(
+        new PayloadStored(
+            cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, cmd.rollout(), at));
+    return persist(events)
         .thenRun(this::afterChange)
         .thenReply(cmd.replyTo(), StatusReply::success);
   }
@@ -260,9 +265,16 @@ final class DeploymentBehavior
     if (state.status() == null || state.status() == DeploymentStatus.PENDING) {
       return acknowledged(cmd);
     }
-    List<Event> events = RolloutProgress.onReport(state, cmd, now());
+    Instant at = now();
+    List<Event> events = RolloutProgress.onReport(state, cmd, at);
     if (events.isEmpty()) {
       return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
+    }
+    if (cmd.notes() != null && !cmd.notes().isEmpty()) {
+      List<Event> withNotes = new ArrayList<>();
+      cmd.notes().forEach(n -> withNotes.add(logged(n, at)));
+      withNotes.addAll(events);
+      events = withNotes;
     }
     EffectBuilder<Event, Deployment> effect = persist(events);
     if (RolloutProgress.movesGate(events)) {
@@ -369,6 +381,10 @@ final class DeploymentBehavior
         waiters.clear();
       }
     }
+  }
+
+  private static Logged logged(AppendLog note, Instant at) {
+    return new Logged(note.type(), note.phase(), note.node(), note.message(), note.data(), at);
   }
 
   private static String notPending(Deployment state) {

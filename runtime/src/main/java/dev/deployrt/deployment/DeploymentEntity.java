@@ -60,15 +60,29 @@ public final class DeploymentEntity {
 
   /**
    * The payload is stored: distribution starts to {@code targetNodes}, rolling out as {@code
-   * rollout} says (null: all at once, no health watch).
+   * rollout} says (null: all at once, no health watch). Written in the same journal write as the
+   * mark, before it: the upload's final byte count ({@code bytesReceived}, if more than the last
+   * progress said; 0 for none) and {@code notes} (null for none), so a small upload's last steps
+   * cost one write.
    */
   public record MarkPayloadStored(
       String sha256,
       long size,
       List<String> targetNodes,
       RolloutPlan rollout,
+      long bytesReceived,
+      List<AppendLog> notes,
       ActorRef<StatusReply<Deployment>> replyTo)
-      implements Command {}
+      implements Command {
+    public MarkPayloadStored(
+        String sha256,
+        long size,
+        List<String> targetNodes,
+        RolloutPlan rollout,
+        ActorRef<StatusReply<Deployment>> replyTo) {
+      this(sha256, size, targetNodes, rollout, 0, null, replyTo);
+    }
+  }
 
   public record FailUpload(
       String code, String message, String phase, ActorRef<StatusReply<Deployment>> replyTo)
@@ -77,18 +91,34 @@ public final class DeploymentEntity {
   /**
    * A node's progress applying this deployment. With {@code replyTo} (terminal reports, which nodes
    * resend until acknowledged) it answers {@code Done} once the report is recorded or known to be
-   * redundant; repeated reports change nothing.
+   * redundant; repeated reports change nothing. {@code notes} (null: none) are the node's log
+   * events on the way to this status, recorded just before it in the same write, and only with a
+   * report that changes something.
    */
   public record ReportNodeStatus(
-      String node, NodeStatus status, ErrorInfo error, Instant switchedAt, ActorRef<Done> replyTo)
+      String node,
+      NodeStatus status,
+      ErrorInfo error,
+      Instant switchedAt,
+      List<AppendLog> notes,
+      ActorRef<Done> replyTo)
       implements Command {
     public ReportNodeStatus(String node, NodeStatus status, ErrorInfo error) {
-      this(node, status, error, null, null);
+      this(node, status, error, null, null, null);
     }
 
     public ReportNodeStatus(
         String node, NodeStatus status, ErrorInfo error, ActorRef<Done> replyTo) {
-      this(node, status, error, null, replyTo);
+      this(node, status, error, null, null, replyTo);
+    }
+
+    public ReportNodeStatus(
+        String node,
+        NodeStatus status,
+        ErrorInfo error,
+        Instant switchedAt,
+        ActorRef<Done> replyTo) {
+      this(node, status, error, switchedAt, null, replyTo);
     }
   }
 
@@ -136,6 +166,14 @@ public final class DeploymentEntity {
   }
 
   enum PassivateNow implements Command {
+    INSTANCE
+  }
+
+  /**
+   * Starts the entity if it is not running (and does nothing else): an unfinished deployment's
+   * record must run to keep its lease, deadline and release going ({@code UnfinishedDeployments}).
+   */
+  public enum Wake implements Command {
     INSTANCE
   }
 
@@ -230,8 +268,8 @@ public final class DeploymentEntity {
 
   /**
    * @param shard the entity's shard, asked to passivate it {@code
-   *     deploy.deployment.passivate-after} after it became terminal (sharding runs with
-   *     remember-entities, which does no idle passivation)
+   *     deploy.deployment.passivate-after} after it became terminal (sharding does no idle
+   *     passivation of these records)
    * @param onFinished told the deployment as it ended when this incarnation persists the change
    *     that ends the deployment; never for a deployment recovered already terminal, so each end is
    *     told once

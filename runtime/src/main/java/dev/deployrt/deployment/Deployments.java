@@ -4,14 +4,16 @@ import dev.deployrt.release.ReleaseRegister;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The cluster's deployment records: one sharded, event-sourced {@link DeploymentEntity} per
- * deployment, reachable from every node by its id. Sharding must start after the journal's schema
- * exists (its remember-entities store reads the journal at once).
+ * deployment, reachable from every node by its id. Sharding does not remember entities: {@link
+ * UnfinishedDeployments} starts the records of unfinished deployments again after a crash, a
+ * restart or a rebalance.
  */
 public final class Deployments {
   private final ClusterSharding sharding;
@@ -34,10 +36,16 @@ public final class Deployments {
     ClusterSharding sharding = ClusterSharding.get(system);
     sharding.init(
         Entity.of(
-            DeploymentEntity.ENTITY_TYPE_KEY,
-            ctx ->
-                DeploymentEntity.create(
-                    ctx.getEntityId(), settings, register, ctx.getShard(), finished)));
+                DeploymentEntity.ENTITY_TYPE_KEY,
+                ctx ->
+                    DeploymentEntity.create(
+                        ctx.getEntityId(), settings, register, ctx.getShard(), finished))
+            // Unfinished records are started again by UnfinishedDeployments, not remembered by
+            // sharding; a record passivates itself once it has ended, never while it still runs.
+            .withSettings(
+                ClusterShardingSettings.create(system)
+                    .withRememberEntities(false)
+                    .withNoPassivationStrategy()));
     return new Deployments(sharding);
   }
 

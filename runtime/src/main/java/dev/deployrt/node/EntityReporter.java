@@ -12,6 +12,7 @@ import dev.deployrt.peer.PeerDirectory;
 import dev.deployrt.peer.PeerState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -60,6 +61,24 @@ final class EntityReporter implements NodeReporter {
   @Override
   public void report(
       String project, String deploymentId, NodeStatus status, ErrorInfo error, Instant switchedAt) {
+    report(project, deploymentId, status, error, switchedAt, List.of());
+  }
+
+  @Override
+  public void report(
+      String project,
+      String deploymentId,
+      NodeStatus status,
+      ErrorInfo error,
+      Instant switchedAt,
+      List<Note> notes) {
+    List<DeploymentEntity.AppendLog> logged =
+        notes.stream()
+            .map(
+                n ->
+                    new DeploymentEntity.AppendLog(
+                        n.type(), n.phase(), nodeName, n.message(), n.data()))
+            .toList();
     metrics.nodePhaseChanged(deploymentId, status);
     if (status.isTerminal() || status == NodeStatus.PREPARED) {
       Patterns.retry(
@@ -69,7 +88,7 @@ final class EntityReporter implements NodeReporter {
                   .<Done>ask(
                       replyTo ->
                           new DeploymentEntity.ReportNodeStatus(
-                              nodeName, status, error, switchedAt, replyTo),
+                              nodeName, status, error, switchedAt, logged, replyTo),
                       Duration.ofSeconds(5)),
           TERMINAL_REPORT_ATTEMPTS,
           Duration.ofSeconds(2),
@@ -78,7 +97,9 @@ final class EntityReporter implements NodeReporter {
     } else {
       deployments
           .entity(deploymentId)
-          .tell(new DeploymentEntity.ReportNodeStatus(nodeName, status, error, switchedAt, null));
+          .tell(
+              new DeploymentEntity.ReportNodeStatus(
+                  nodeName, status, error, switchedAt, logged, null));
     }
     String activeNow = releases.activeRelease(project).orElse(null);
     directory.updateSelf(

@@ -9,6 +9,7 @@ import dev.deployrt.deployment.Deployment;
 import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.Deployments;
 import dev.deployrt.deployment.NodeStatus;
+import dev.deployrt.deployment.UnfinishedDeployments;
 import dev.deployrt.hooks.HookRunner;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.peer.BlobReclaimer;
@@ -110,6 +111,13 @@ public final class NodeRuntime {
     awaitSchema(config.getDuration("deploy.db.schema-wait"));
     this.deployments =
         Deployments.init(system, settings.deployment(), register, this::deploymentFinished);
+    UnfinishedDeployments.start(
+        system,
+        deployments,
+        settings.deployment().wakeInterval(),
+        history.ready(),
+        () -> history.queries().unfinished(UnfinishedDeployments.MAX_PER_PASS),
+        database);
     announceHoldings();
     directory.updateSelf(s -> s.withHooks(settings.hooks().configured()));
 
@@ -227,9 +235,10 @@ public final class NodeRuntime {
   }
 
   /**
-   * Sharding's remember-entities store replays from the journal as soon as sharding starts, so on a
-   * fresh database the tables must exist first. Waits at most {@code limit}; a database that does
-   * not answer by then leaves the node not ready, and sharding's back-off retries the store.
+   * A deployment record recovers from the journal as soon as sharding starts it, so on a fresh
+   * database the tables must exist first. Waits at most {@code limit}; a database that does not
+   * answer by then leaves the node not ready, and a record that cannot recover is restarted by its
+   * next message.
    */
   private void awaitSchema(Duration limit) {
     try {

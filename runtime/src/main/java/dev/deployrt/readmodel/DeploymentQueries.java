@@ -217,6 +217,24 @@ public final class DeploymentQueries {
     }
   }
 
+  /**
+   * The ids of the deployments the read model shows still pending or distributing, oldest first (at
+   * most {@code limit}).
+   */
+  public List<String> unfinished(int limit) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = pool.connection();
+        PreparedStatement s = c.prepareStatement(ReadModelSql.UNFINISHED_IDS)) {
+      s.setInt(1, limit);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
   /** A deployment and the payload it stored. */
   public record StoredPayload(String deploymentId, String sha256) {}
 

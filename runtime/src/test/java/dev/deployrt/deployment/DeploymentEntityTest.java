@@ -127,6 +127,39 @@ class DeploymentEntityTest {
   }
 
   @Test
+  void theStoredMarkWritesTheFinalByteCountAndItsNotesFirstInOneBatch() {
+    var kit = entity();
+    create(kit);
+    kit.runCommand(new DeploymentEntity.RecordUploadProgress(100));
+    var note =
+        new DeploymentEntity.AppendLog(
+            LogEntry.PHASE, "extract", "node-1", "extracted while it arrived", Map.of());
+    var r =
+        kit.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.MarkPayloadStored(
+                    "ab".repeat(32), 1234, List.of("node-1"), null, 1234, List.of(note), replyTo));
+    assertTrue(r.reply().isSuccess());
+    assertEquals(3, r.events().size(), r.events().toString());
+    assertEquals(1234L, ((DeploymentEntity.UploadProgressed) r.events().get(0)).bytes());
+    assertEquals(
+        "extracted while it arrived", ((DeploymentEntity.Logged) r.events().get(1)).message());
+    assertTrue(r.events().get(2) instanceof DeploymentEntity.PayloadStored);
+    assertEquals(DeploymentStatus.DISTRIBUTING, r.state().status());
+
+    // A count no higher than the last progress adds no progress event.
+    var again = entity();
+    create(again);
+    again.runCommand(new DeploymentEntity.RecordUploadProgress(1234));
+    var stored =
+        again.<StatusReply<Deployment>>runCommand(
+            replyTo ->
+                new DeploymentEntity.MarkPayloadStored(
+                    "ab".repeat(32), 1234, List.of("node-1"), null, 1234, null, replyTo));
+    assertEquals(1, stored.events().size(), stored.events().toString());
+  }
+
+  @Test
   void storedPayloadStartsDistributionAndPublishesTheRelease() {
     var kit = entity();
     Deployment created = create(kit);
@@ -290,6 +323,31 @@ class DeploymentEntityTest {
     assertEquals(org.apache.pekko.Done.getInstance(), again.reply());
     assertTrue(again.events().isEmpty(), "a resent report persists nothing");
     assertEquals(NodeStatus.ACTIVE, again.state().nodes().get("node-1").status());
+  }
+
+  @Test
+  void aReportsNotesComeJustBeforeItAndOnlyWithTheReportThatChangesSomething() {
+    var kit = entity();
+    create(kit);
+    store(kit, List.of("node-1", "node-2"));
+    var prune =
+        List.of(
+            new DeploymentEntity.AppendLog(
+                LogEntry.PHASE, "prune", "node-1", "node-1 keeps 1", Map.of("kept_releases", 1L)));
+    var first =
+        kit.<org.apache.pekko.Done>runCommand(
+            replyTo ->
+                new DeploymentEntity.ReportNodeStatus(
+                    "node-1", NodeStatus.ACTIVE, null, null, prune, replyTo));
+    assertInstanceOf(DeploymentEntity.Logged.class, first.events().get(0));
+    assertEquals("node-1 keeps 1", ((DeploymentEntity.Logged) first.events().get(0)).message());
+    assertEquals(NodeStatus.ACTIVE, first.state().nodes().get("node-1").status());
+    var again =
+        kit.<org.apache.pekko.Done>runCommand(
+            replyTo ->
+                new DeploymentEntity.ReportNodeStatus(
+                    "node-1", NodeStatus.ACTIVE, null, null, prune, replyTo));
+    assertTrue(again.events().isEmpty(), "a resent report's notes are not written twice");
   }
 
   @Test

@@ -99,6 +99,15 @@ public final class ReadModelSql {
           + T
           + " WHERE sha256 = ?";
 
+  // ---- deploy_deployments: unfinished deployments
+
+  /** The ids of the deployments that are still pending or distributing (at most {@code ?}). */
+  public static final String UNFINISHED_IDS =
+      "SELECT deployment_id FROM "
+          + T
+          + " WHERE status IN ('pending', 'distributing')"
+          + " ORDER BY created_at_ms, deployment_id LIMIT ?";
+
   // ---- deploy_deployments: retention
 
   /**
