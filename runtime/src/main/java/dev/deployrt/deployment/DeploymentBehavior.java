@@ -364,6 +364,7 @@ final class DeploymentBehavior
   /** Side effects that follow from the state, run after each change and after recovery. */
   private void afterChange(Deployment state) {
     if (state.status() == null) {
+      clocks.absent();
       return;
     }
     switch (state.status()) {

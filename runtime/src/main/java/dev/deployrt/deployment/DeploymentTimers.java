@@ -12,7 +12,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The clocks of one deployment record, per lifecycle stage: the upload lease while it is pending
  * (renewed by every progress report), the distribution deadline while it distributes (armed once
  * per incarnation, from the deadline the record holds, so a record recovered on another node keeps
- * the original deadline), and, once it has ended, passivation after {@code passivate-after}.
+ * the original deadline), and, once it has ended (or if it was never created), passivation after
+ * {@code passivate-after}.
  */
 final class DeploymentTimers {
   private final TimerScheduler<Command> timers;
@@ -34,8 +35,20 @@ final class DeploymentTimers {
         UploadLeaseExpired.INSTANCE, UploadLeaseExpired.INSTANCE, settings.uploadLease());
   }
 
-  /** Pending: a lease runs (started now unless one does). */
+  /**
+   * No such deployment (a read or wake-up of an id nobody created): a sharded record passivates
+   * after a while, so such ids do not stay in memory.
+   */
+  void absent() {
+    if (sharded && !timers.isTimerActive(PassivateNow.INSTANCE)) {
+      timers.startSingleTimer(
+          PassivateNow.INSTANCE, PassivateNow.INSTANCE, settings.passivateAfter());
+    }
+  }
+
+  /** Pending: a lease runs (started now unless one does); no passivation. */
   void pending() {
+    timers.cancel(PassivateNow.INSTANCE);
     if (!timers.isTimerActive(UploadLeaseExpired.INSTANCE)) {
       renewUploadLease();
     }
