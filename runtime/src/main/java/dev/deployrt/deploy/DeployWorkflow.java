@@ -9,6 +9,7 @@ import dev.deployrt.errors.ApiException;
 import dev.deployrt.errors.ErrorCode;
 import dev.deployrt.metrics.NodeMetrics;
 import dev.deployrt.node.NodeRuntime;
+import dev.deployrt.project.ProjectSettings;
 import dev.deployrt.upload.DiskGuard;
 import dev.deployrt.upload.PayloadUpload;
 import dev.deployrt.upload.StagedPayload;
@@ -279,33 +280,40 @@ public final class DeployWorkflow {
 
   /**
    * Marks the payload stored, which starts distribution to {@code targets}, rolling out as the
-   * project's settings say now (fixed on the deployment from here). The upload's final byte count
-   * ({@code bytesReceived}, 0 for none) and {@code notes} go into the record in the same write.
+   * project's settings say now (fixed on the deployment from here).
+   */
+  CompletionStage<Deployment> markStored(
+      String id, String project, String sha256, long size, List<String> targets) {
+    return markStored(id, node.projectSettings().get(project), sha256, size, targets, 0, null);
+  }
+
+  /**
+   * Marks the payload stored, rolling out as {@code settings} (the project's, read during the step
+   * before) say. The upload's final byte count ({@code bytesReceived}, 0 for none) and {@code
+   * notes} go into the record in the same write.
    */
   CompletionStage<Deployment> markStored(
       String id,
-      String project,
+      CompletionStage<ProjectSettings> settings,
       String sha256,
       long size,
       List<String> targets,
       long bytesReceived,
       List<DeploymentEntity.AppendLog> notes) {
-    return node.projectSettings()
-        .get(project)
-        .thenCompose(
-            settings ->
-                node.deployment(id)
-                    .askWithStatus(
-                        replyTo ->
-                            new DeploymentEntity.MarkPayloadStored(
-                                sha256,
-                                size,
-                                targets,
-                                settings.rollout(),
-                                bytesReceived,
-                                notes,
-                                replyTo),
-                        askTimeout));
+    return settings.thenCompose(
+        project ->
+            node.deployment(id)
+                .askWithStatus(
+                    replyTo ->
+                        new DeploymentEntity.MarkPayloadStored(
+                            sha256,
+                            size,
+                            targets,
+                            project.rollout(),
+                            bytesReceived,
+                            notes,
+                            replyTo),
+                    askTimeout));
   }
 
   /**

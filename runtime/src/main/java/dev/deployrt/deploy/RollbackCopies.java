@@ -95,9 +95,7 @@ final class RollbackCopies {
                           params.project(),
                           earlier.sha256(),
                           earlier.payloadSize(),
-                          node.targetNodes(),
-                          0,
-                          null);
+                          node.targetNodes());
                     })
                 .whenComplete((stored, e) -> bytesHere.run()),
         stored -> workflow.outcome(id, stored, params));

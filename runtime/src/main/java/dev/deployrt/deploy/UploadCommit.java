@@ -6,6 +6,7 @@ import dev.deployrt.deployment.DeploymentEntity;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.node.NodeRuntime;
 import dev.deployrt.peer.FanOutPlan;
+import dev.deployrt.project.ProjectSettings;
 import dev.deployrt.upload.StagedPayload;
 import dev.deployrt.upload.UploadFailure;
 import java.nio.file.Path;
@@ -48,6 +49,9 @@ final class UploadCommit {
     String sha256 = staged.sha256();
     AtomicBoolean extracted = new AtomicBoolean();
     List<DeploymentEntity.AppendLog> notes = new CopyOnWriteArrayList<>();
+    // Read while the payload is committed (the rollout is fixed on the deployment when it is marked
+    // stored, a moment later): the read is then off the small deploy's path.
+    CompletionStage<ProjectSettings> settings = node.projectSettings().get(params.project());
     return workflow.whileHeld(
         id,
         sha256,
@@ -76,7 +80,7 @@ final class UploadCommit {
                         workflow
                             .markStored(
                                 id,
-                                params.project(),
+                                settings,
                                 sha256,
                                 staged.size(),
                                 targets,
