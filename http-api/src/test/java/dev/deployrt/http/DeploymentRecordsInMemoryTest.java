@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
@@ -35,15 +34,7 @@ class DeploymentRecordsInMemoryTest {
       throws Exception {
     String pending = UUID.randomUUID().toString();
     try (TestNode node = TestNode.start(data, "node-1", QUICK)) {
-      node.node
-          .deployment(pending)
-          .<Object>askWithStatus(
-              replyTo ->
-                  new DeploymentEntity.Create(
-                      "keep", null, "admin", "node-1", null, replyTo.unsafeUpcast()),
-              Duration.ofSeconds(10))
-          .toCompletableFuture()
-          .get(10, TimeUnit.SECONDS);
+      NodeRestartTest.create(node, pending);
     }
     try (TestNode node = TestNode.start(data, "node-1", QUICK)) {
       node.testKit

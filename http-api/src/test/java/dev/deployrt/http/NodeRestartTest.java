@@ -154,7 +154,7 @@ class NodeRestartTest {
   }
 
   /** A pending deployment, as the deploy handler creates it before the first byte. */
-  private static void create(TestNode node, String id) throws Exception {
+  static void create(TestNode node, String id) throws Exception {
     node.node
         .deployment(id)
         .<Object>askWithStatus(
