@@ -67,8 +67,6 @@ final class UploadCommit {
                         if (staged.extraction() != null) {
                           staged.extraction().discard();
                         }
-                        node.deployment(id)
-                            .tell(new DeploymentEntity.RecordUploadProgress(staged.size()));
                         throw new CompletionException(UploadFailure.storage(e));
                       }
                       extracted.set(keepExtraction(id, params.project(), staged, notes));
@@ -99,6 +97,12 @@ final class UploadCommit {
                                 }))
                 .whenComplete(
                     (named, e) -> {
+                      if (e != null) {
+                        // The stored mark would have carried it: the record, about to end
+                        // failed, still says how many bytes arrived.
+                        node.deployment(id)
+                            .tell(new DeploymentEntity.RecordUploadProgress(staged.size()));
+                      }
                       if (e != null && extracted.get()) {
                         node.blocking()
                             .execute(

@@ -268,7 +268,16 @@ final class DeploymentBehavior
     Instant at = now();
     List<Event> events = RolloutProgress.onReport(state, cmd, at);
     if (events.isEmpty()) {
-      return acknowledged(cmd); // nodes only move forward; repeated reports are harmless
+      // Nodes only move forward; repeated reports are harmless. A late report's notes (the record
+      // ended this node otherwise meanwhile) are still the node's log; a resent one's are written.
+      NodeResult before = state.nodes().get(cmd.node());
+      boolean resent = before != null && before.status() == cmd.status();
+      if (cmd.notes() == null || cmd.notes().isEmpty() || resent) {
+        return acknowledged(cmd);
+      }
+      List<Event> notes = new ArrayList<>();
+      cmd.notes().forEach(n -> notes.add(logged(n, at)));
+      return acknowledged(persist(notes), cmd);
     }
     if (cmd.notes() != null && !cmd.notes().isEmpty()) {
       List<Event> withNotes = new ArrayList<>();

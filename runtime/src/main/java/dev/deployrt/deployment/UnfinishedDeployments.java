@@ -61,28 +61,55 @@ public final class UnfinishedDeployments {
       Executor database) {
     UnfinishedDeployments wake =
         new UnfinishedDeployments(system, deployments, unfinishedIds, database);
-    queryable.thenRun(
-        () -> {
-          wake.pass();
+    queryable.whenComplete(
+        (ready, notQueryable) -> {
+          if (notQueryable != null) {
+            system
+                .log()
+                .error(
+                    "the read model did not start: the records of unfinished deployments are not"
+                        + " started again by this node ({})",
+                    notQueryable.toString());
+            return;
+          }
           system
               .scheduler()
               .scheduleWithFixedDelay(interval, interval, wake::pass, system.executionContext());
+          wake.pass();
         });
   }
 
-  /** One pass; skipped while the previous one still runs (a slow database). */
+  /**
+   * One pass; skipped while the previous one still runs (a slow database). Never throws: a failed
+   * pass is logged and the next one runs as usual.
+   */
   private void pass() {
     if (!running.compareAndSet(false, true)) {
       return;
     }
-    CompletableFuture.supplyAsync(this::read, database)
-        .whenComplete(
-            (ids, e) -> {
-              running.set(false);
-              if (ids != null) {
-                ids.forEach(id -> deployments.entity(id).tell(DeploymentEntity.Wake.INSTANCE));
-              }
-            });
+    try {
+      CompletableFuture.supplyAsync(this::read, database)
+          .whenComplete(
+              (ids, e) -> {
+                running.set(false);
+                if (ids != null) {
+                  ids.forEach(this::wake);
+                }
+              });
+    } catch (RuntimeException refused) { // the executor refused it: the node is stopping
+      running.set(false);
+      system
+          .log()
+          .warn("could not start a pass over unfinished deployments: {}", refused.toString());
+    }
+  }
+
+  private void wake(String id) {
+    try {
+      deployments.entity(id).tell(DeploymentEntity.Wake.INSTANCE);
+    } catch (RuntimeException e) {
+      system.log().warn("could not wake deployment {}: {}", id, e.toString());
+    }
   }
 
   private List<String> read() {

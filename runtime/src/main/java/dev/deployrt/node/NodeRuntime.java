@@ -111,13 +111,6 @@ public final class NodeRuntime {
     awaitSchema(config.getDuration("deploy.db.schema-wait"));
     this.deployments =
         Deployments.init(system, settings.deployment(), register, this::deploymentFinished);
-    UnfinishedDeployments.start(
-        system,
-        deployments,
-        settings.deployment().wakeInterval(),
-        history.ready(),
-        () -> history.queries().unfinished(UnfinishedDeployments.MAX_PER_PASS),
-        database);
     announceHoldings();
     directory.updateSelf(s -> s.withHooks(settings.hooks().configured()));
 
@@ -148,6 +141,15 @@ public final class NodeRuntime {
             metrics::payloadsReclaimed);
     this.startupSweepDone = startupSweep(desired);
     startApplier(reporter);
+    // Last: a woken record may end at once (its deadline passed while the cluster was down), and an
+    // ending deployment needs retention wired.
+    UnfinishedDeployments.start(
+        system,
+        deployments,
+        settings.deployment().wakeInterval(),
+        history.ready(),
+        () -> history.queries().unfinished(UnfinishedDeployments.MAX_PER_PASS),
+        database);
   }
 
   private void watchWithMetrics() {

@@ -348,6 +348,21 @@ class DeploymentEntityTest {
                 new DeploymentEntity.ReportNodeStatus(
                     "node-1", NodeStatus.ACTIVE, null, null, prune, replyTo));
     assertTrue(again.events().isEmpty(), "a resent report's notes are not written twice");
+
+    // A late report that changes nothing (the node ended otherwise meanwhile) keeps its notes.
+    kit.runCommand(
+        new DeploymentEntity.ReportNodeStatus(
+            "node-2",
+            NodeStatus.FAILED,
+            new ErrorInfo("disk full", "EXTRACT_FAILED", "extract", "node-2")));
+    var late =
+        kit.<org.apache.pekko.Done>runCommand(
+            replyTo ->
+                new DeploymentEntity.ReportNodeStatus(
+                    "node-2", NodeStatus.ACTIVE, null, null, prune, replyTo));
+    assertEquals(1, late.events().size(), late.events().toString());
+    assertInstanceOf(DeploymentEntity.Logged.class, late.events().get(0));
+    assertEquals(NodeStatus.FAILED, late.state().nodes().get("node-2").status());
   }
 
   @Test
