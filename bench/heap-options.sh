@@ -17,10 +17,13 @@ big_mib="${BIG_MIB:-1000}"
 out="$root/bench/out"; mkdir -p "$out"
 work="$(mktemp -d "$out/heap.XXXX")"
 port=19973
+cluster_port=12573
 pw=bench-admin-pw
 node_pid=""
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 cleanup() {
-  [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+  stop_node
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,9 +35,7 @@ payload() { # MiB -> $work/p<MiB>.tgz (fresh random data each time)
   tar cf - -C "$work/gen" . | gzip -1 > "$work/p$1.tgz" && rm -rf "$work/gen"
 }
 now() { date +%s.%N; }
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ split($0, a, ") "); split(a[2], f, " "); printf "%.3f", (f[12] + f[13]) / hz }' "/proc/$jvm_pid/stat"; }
 rss() { awk '/^'"$1"':/ { printf "%.0f", $2 / 1024 }' "/proc/$jvm_pid/status"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 deploy() { # MiB -> "seconds cpu"
   payload "$1"
   local c0 t0 t1 c1
@@ -51,15 +52,7 @@ printf "%-45s %6s %6s %9s %9s %9s %9s %6s\n" "variant (base: $base)" "ready" "sm
 for r in $(seq 1 "$rounds"); do
   for variant in "$@"; do
     rm -rf "$work/data"
-    DEPLOY_DATA_DIR="$work/data" DEPLOY_HTTP_PORT=$port DEPLOY_CLUSTER_PORT=12573 \
-      DEPLOY_ADMIN_PASSWORD="$pw" DEPLOY_NODE_NAME=heap-node JAVA_OPTS="$base $variant" \
-      "$root/bin/deploy-node" > "$work/node.log" 2>&1 &
-    node_pid=$!
-    for _ in $(seq 1 240); do
-      curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null 2>&1 && break
-      sleep 0.5
-    done
-    jvm_pid=$(pgrep -P "$node_pid" java || echo "$node_pid")
+    start_node "$root" "$work/data" "$work/node.log" "$base $variant"
     ready=$(rss VmRSS)
     : > "$work/small"; for _ in $(seq 1 "$small"); do deploy 1 >> "$work/small"; done
     after_small=$(rss VmRSS)
@@ -67,6 +60,6 @@ for r in $(seq 1 "$rounds"); do
     printf "%-45s %6s %6s %9.4f %9.4f %9.3f %9.3f %6s\n" "${variant:-(defaults)}" "$ready" "$after_small" \
       "$(cut -d' ' -f1 "$work/small" | median)" "$(cut -d' ' -f2 "$work/small" | median)" \
       "$(cut -d' ' -f1 "$work/big" | median)" "$(cut -d' ' -f2 "$work/big" | median)" "$(rss VmHWM)"
-    kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""
+    stop_node
   done
 done

@@ -16,10 +16,13 @@ deploys="${DEPLOYS:-40}"
 out="$root/bench/out"; mkdir -p "$out"
 work="$(mktemp -d "$out/small.XXXX")"
 port=19975
+cluster_port=12575
 pw=bench-admin-pw
 node_pid=""
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 cleanup() {
-  [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+  stop_node
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,7 +31,6 @@ for checkout in "$@"; do "$checkout/bin/deploy-node" --build; done
 
 mkdir -p "$work/gen" && head -c 1048576 /dev/urandom > "$work/gen/data.bin"
 tar cf - -C "$work/gen" . | gzip -1 > "$work/p.tgz"
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ split($0, a, ") "); split(a[2], f, " "); printf "%.3f", (f[12] + f[13]) / hz }' "/proc/$jvm_pid/stat"; }
 deploy() {
   curl -sS -f -o "$work/answer" -w '%{time_starttransfer} %{time_total}\n' -u "admin:$pw" -X POST \
     -H 'Content-Type: application/gzip' --data-binary @"$work/p.tgz" \
@@ -40,20 +42,12 @@ printf "%-40s %10s %10s %10s %14s\n" "checkout" "record ms" "rest ms" "total ms"
 for _ in $(seq 1 "$rounds"); do
   for checkout in "$@"; do
     rm -rf "$work/data"
-    DEPLOY_DATA_DIR="$work/data" DEPLOY_HTTP_PORT=$port DEPLOY_CLUSTER_PORT=12575 \
-      DEPLOY_ADMIN_PASSWORD="$pw" DEPLOY_NODE_NAME=small-node \
-      JAVA_OPTS="-Xmx256m ${JAVA_OPTS_EXTRA:-}" "$checkout/bin/deploy-node" > "$work/node.log" 2>&1 &
-    node_pid=$!
-    for _ in $(seq 1 240); do
-      curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null 2>&1 && break
-      sleep 0.5
-    done
-    jvm_pid=$(pgrep -P "$node_pid" java || echo "$node_pid")
+    start_node "$checkout" "$work/data" "$work/node.log" "-Xmx256m ${JAVA_OPTS_EXTRA:-}"
     for _ in $(seq 1 "$warmup"); do deploy > /dev/null; done
     c0=$(cpu)
     for _ in $(seq 1 "$deploys"); do deploy; done > "$work/rows"
     c1=$(cpu)
-    kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""
+    stop_node
     python3 - "$checkout" "$c0" "$c1" "$deploys" "$work/rows" <<'PY'
 import statistics as s, sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[5])]

@@ -236,9 +236,7 @@ final class DeploymentBehavior
     if (cmd.bytesReceived() > state.lastProgressBytes()) {
       events.add(new UploadProgressed(cmd.bytesReceived(), at));
     }
-    if (cmd.notes() != null) {
-      cmd.notes().forEach(n -> events.add(logged(n, at)));
-    }
+    events.addAll(logged(cmd.notes(), at));
     events.add(
         new PayloadStored(
             cmd.sha256(), cmd.size(), List.copyOf(cmd.targetNodes()), deadline, cmd.rollout(), at));
@@ -269,22 +267,16 @@ final class DeploymentBehavior
     List<Event> events = RolloutProgress.onReport(state, cmd, at);
     if (events.isEmpty()) {
       // Nodes only move forward; repeated reports are harmless. A late report's notes (the record
-      // ended this node otherwise meanwhile) are still the node's log; a resent one's are written.
+      // ended this node otherwise meanwhile) are still the node's log; a resent one's are written
+      // once, with the report that was taken.
       NodeResult before = state.nodes().get(cmd.node());
       boolean resent = before != null && before.status() == cmd.status();
-      if (cmd.notes() == null || cmd.notes().isEmpty() || resent) {
-        return acknowledged(cmd);
-      }
-      List<Event> notes = new ArrayList<>();
-      cmd.notes().forEach(n -> notes.add(logged(n, at)));
-      return acknowledged(persist(notes), cmd);
+      List<Event> notes = logged(cmd.notes(), at);
+      return notes.isEmpty() || resent ? acknowledged(cmd) : acknowledged(persist(notes), cmd);
     }
-    if (cmd.notes() != null && !cmd.notes().isEmpty()) {
-      List<Event> withNotes = new ArrayList<>();
-      cmd.notes().forEach(n -> withNotes.add(logged(n, at)));
-      withNotes.addAll(events);
-      events = withNotes;
-    }
+    List<Event> withNotes = logged(cmd.notes(), at);
+    withNotes.addAll(events);
+    events = withNotes;
     EffectBuilder<Event, Deployment> effect = persist(events);
     if (RolloutProgress.movesGate(events)) {
       effect = effect.thenRun(register::publish);
@@ -393,8 +385,15 @@ final class DeploymentBehavior
     }
   }
 
-  private static Logged logged(AppendLog note, Instant at) {
-    return new Logged(note.type(), note.phase(), note.node(), note.message(), note.data(), at);
+  /** {@code notes} (null: none) as log events at {@code at}, in a list the caller may extend. */
+  private static List<Event> logged(List<AppendLog> notes, Instant at) {
+    List<Event> events = new ArrayList<>();
+    if (notes != null) {
+      for (AppendLog n : notes) {
+        events.add(new Logged(n.type(), n.phase(), n.node(), n.message(), n.data(), at));
+      }
+    }
+    return events;
   }
 
   private static String notPending(Deployment state) {
