@@ -217,7 +217,9 @@ public final class ReleaseRegister {
       DesiredRelease mine = read.publish().release();
       DesiredRelease there = entries(read.rsp()).get(mine.project());
       if (there == null || there.deploymentId().equals(mine.deploymentId())) {
-        persist.accept(mine);
+        // Stored as the register holds it, with the release before it: a node that starts and
+        // reads the store before it hears the cluster reverts to that one, not to none.
+        persist.accept(there == null ? mine : there);
         read.publish().replyTo().tell(new Published(mine));
       } else {
         read.publish().replyTo().tell(new Superseded(mine, there));

@@ -3,6 +3,10 @@ package dev.deployrt.release;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.typesafe.config.ConfigFactory;
+import dev.deployrt.rollout.Gate;
+import dev.deployrt.rollout.RolloutPlan;
+import dev.deployrt.rollout.Stop;
+import dev.deployrt.rollout.Strategy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,6 +31,9 @@ class ReleaseRegisterTest {
       pekko.remote.artery.canonical.port = 0
       pekko.cluster.distributed-data.notify-subscribers-interval = 30s
       pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+      pekko.actor.serialization-bindings {
+        "dev.deployrt.serialization.JsonSerializable" = jackson-json
+      }
       """));
 
   @AfterEach
@@ -34,8 +41,7 @@ class ReleaseRegisterTest {
     testKit.shutdownTestKit();
   }
 
-  @Test
-  void thisNodesSubscribersHearOfAPublishedReleaseWithoutWaitingForTheNotifyInterval() {
+  private void joinItself() {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     TestProbe<Object> up = testKit.createTestProbe();
@@ -45,7 +51,26 @@ class ReleaseRegisterTest {
           assertEquals(MemberStatus.up(), cluster.selfMember().status());
           return null;
         });
+  }
 
+  private static DesiredRelease release(String id, long createdSecond, Gate gate) {
+    return new DesiredRelease(
+        "web",
+        id,
+        "ab".repeat(32),
+        10,
+        Instant.ofEpochSecond(createdSecond),
+        "node-1",
+        List.of("node-1"),
+        null,
+        new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 5, true),
+        gate,
+        null);
+  }
+
+  @Test
+  void thisNodesSubscribersHearOfAPublishedReleaseWithoutWaitingForTheNotifyInterval() {
+    joinItself();
     ActorRef<ReleaseRegister.Command> register =
         testKit.spawn(ReleaseRegister.create(Duration.ofSeconds(3), release -> {}));
     TestProbe<Map<String, DesiredRelease>> applier = testKit.createTestProbe();
@@ -61,5 +86,33 @@ class ReleaseRegisterTest {
         new ReleaseRegister.Published(release), publisher.receiveMessage(Duration.ofSeconds(10)));
     // Well inside the 30 s interval: only the flush after the update can have told the subscriber.
     assertEquals(Map.of("web", release), applier.receiveMessage(Duration.ofSeconds(10)));
+  }
+
+  /**
+   * What is stored for a restarting node is the release with the one before it, also after its
+   * rollout stopped: a node that reads it before it hears the cluster reverts to that release.
+   */
+  @Test
+  void aStoredReleaseKeepsTheReleaseBeforeIt() {
+    joinItself();
+    TestProbe<DesiredRelease> stored = testKit.createTestProbe();
+    ActorRef<ReleaseRegister.Command> register =
+        testKit.spawn(ReleaseRegister.create(Duration.ofSeconds(3), stored.getRef()::tell));
+    TestProbe<ReleaseRegister.PublishResult> publisher = testKit.createTestProbe();
+    DesiredRelease v2 = release("v2", 2, Gate.OPEN);
+    register.tell(new ReleaseRegister.Publish(v2, publisher.getRef()));
+    publisher.expectMessageClass(ReleaseRegister.Published.class, Duration.ofSeconds(10));
+    assertEquals(v2, stored.receiveMessage());
+
+    register.tell(new ReleaseRegister.Publish(release("v3", 3, Gate.OPEN), publisher.getRef()));
+    publisher.expectMessageClass(ReleaseRegister.Published.class, Duration.ofSeconds(10));
+    assertEquals(v2, stored.receiveMessage().previous());
+
+    DesiredRelease reverting = release("v3", 3, Gate.OPEN.stopped(Stop.REVERTED));
+    register.tell(new ReleaseRegister.Publish(reverting, publisher.getRef()));
+    publisher.expectMessageClass(ReleaseRegister.Published.class, Duration.ofSeconds(10));
+    DesiredRelease saved = stored.receiveMessage();
+    assertEquals(Stop.REVERTED, saved.gate().stop());
+    assertEquals(v2, saved.previous(), "what the nodes that switched go back to");
   }
 }
