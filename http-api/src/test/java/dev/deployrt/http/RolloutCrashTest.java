@@ -139,15 +139,13 @@ class RolloutCrashTest {
   private void awaitNode(String id, NodeProcess n, String status) {
     ProcessCluster.await(
         WAIT,
-        () ->
-            assertEquals(
-                status,
-                cluster
-                    .get(node(2), "/deployments/" + id)
-                    .path("nodes")
-                    .path(n.name)
-                    .path("status")
-                    .asText()));
+        () -> {
+          JsonNode deployment = cluster.get(node(2), "/deployments/" + id);
+          assertEquals(
+              status,
+              deployment.path("nodes").path(n.name).path("status").asText(),
+              n.name + "'s status; the deployment: " + deployment.toPrettyString());
+        });
   }
 
   private JsonNode awaitTerminal(String id) {
