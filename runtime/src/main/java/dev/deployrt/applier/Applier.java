@@ -41,8 +41,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * release ({@code aborted}). A newer desired release cancels a job in progress (reported {@code
  * superseded}) and runs when it has stopped. A release already extracted (a redo after restart) is
  * switched to without extracting again; a rollback whose source release is on the node becomes an
- * alias of it (no fetch, no extract); one already active is just reported active. A release that
- * failed here is not tried again until the node restarts or a newer one comes.
+ * alias of it (no fetch, no extract); one already active is just reported active, unless its
+ * rollout watches health: then the watch runs again in full first (the node may have stopped during
+ * it). A release that failed here is not tried again until the node restarts or a newer one comes.
  *
  * <p>After a release is active, once per project after the node starts, and every {@code
  * pruneInterval}, the project's releases past its {@code keep_releases} are pruned in the same
@@ -75,6 +76,8 @@ public final class Applier {
   /** What a job does with its release. */
   private enum Kind {
     APPLY,
+    /** The health watch of a release a restart left current but not reported active. */
+    RESUME,
     REVERT,
     PRUNE
   }
@@ -263,9 +266,18 @@ public final class Applier {
     }
     if (gate.mayStart(node)) {
       if (id.equals(active)) {
-        if (reportedActive.add(id)) {
-          reporter.report(desired.project(), id, NodeStatus.ACTIVE, null);
+        // A release that failed here after its switch (its health watch) stays current until the
+        // rollout reverts it or a newer one comes; it is never reported active.
+        if (failed.contains(id) || reportedActive.contains(id)) {
+          return null;
         }
+        // Current but not reported since this node started: it may have stopped during the
+        // health watch, which runs again in full.
+        if (steps.watches(desired)) {
+          return new Job(desired, Kind.RESUME, new AtomicBoolean());
+        }
+        reportedActive.add(id);
+        reporter.report(desired.project(), id, NodeStatus.ACTIVE, null);
         return null;
       }
       boolean waiting = prepared.contains(id) && !gate.maySwitch(node);
@@ -305,6 +317,13 @@ public final class Applier {
       case APPLY -> {
         try {
           return steps.apply(release, cancelled, () -> maySwitch(release));
+        } catch (PhaseFailure e) {
+          throw new CompletionException(e);
+        }
+      }
+      case RESUME -> {
+        try {
+          return steps.resume(release, cancelled);
         } catch (PhaseFailure e) {
           throw new CompletionException(e);
         }

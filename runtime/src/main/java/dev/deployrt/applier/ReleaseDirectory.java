@@ -305,6 +305,19 @@ public final class ReleaseDirectory {
     }
   }
 
+  /**
+   * When {@code current} was last switched (the link's own modification time, set when the link
+   * that was renamed over it was made), or null if the project has none.
+   */
+  public Instant switchedAt(String project) throws IOException {
+    Path link = projects.resolve(project).resolve("current");
+    try {
+      return Files.getLastModifiedTime(link, LinkOption.NOFOLLOW_LINKS).toInstant();
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
   /** Project to active deployment id, for every project with a {@code current} link. */
   public TreeMap<String, String> activeReleases() {
     TreeMap<String, String> out = new TreeMap<>();

@@ -24,9 +24,10 @@ import java.util.function.BooleanSupplier;
  * The blocking steps of taking one release on this node (run by the {@link Applier}, one job per
  * project at a time): fetch and extract it if it is not here, run its check hook, tell a two-phase
  * rollout it is prepared, switch {@code current}, run the activate hook, watch the health hook for
- * the rollout's health window, report it active; and the revert, which switches back to the release
- * before. Each step reports the node's status; a failure is a {@link PhaseFailure} naming its phase
- * (and, after the switch, when the node switched).
+ * the rollout's health window, report it active; the same watch again for a release a restart left
+ * current but unreported; and the revert, which switches back to the release before. Each step
+ * reports the node's status; a failure is a {@link PhaseFailure} naming its phase (and, after the
+ * switch, when the node switched).
  */
 final class ReleaseSteps {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseSteps.class);
@@ -95,9 +96,39 @@ final class ReleaseSteps {
     if (hooksHere.activate() != null) {
       runCommand(release, "activate", hooksHere.activate(), id, env, cancelled, switchedAt);
     }
-    if (hooksHere.health() != null && release.rollout().healthWindowS() > 0) {
+    return watchAndReport(release, env, cancelled, switchedAt);
+  }
+
+  /** Whether {@code release} is watched after the switch: a health hook and a health window. */
+  boolean watches(DesiredRelease release) {
+    return hooks.of(release.project()).health() != null && release.rollout().healthWindowS() > 0;
+  }
+
+  /**
+   * Takes up {@code release} where a restart left it: current on this node but never reported
+   * active (the node stopped during its health watch), so its health is watched again for the whole
+   * window before it is reported active. The activate hook is not run again.
+   */
+  Applied resume(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
+    String id = release.deploymentId();
+    Instant switchedAt = step("health", null, () -> releases.switchedAt(release.project()));
+    DesiredRelease previous = release.previous();
+    Map<String, String> env = env(release, id, previous == null ? null : previous.deploymentId());
+    return watchAndReport(release, env, cancelled, switchedAt);
+  }
+
+  /** The health watch (if the release has one), then the prune and the {@code active} report. */
+  private Applied watchAndReport(
+      DesiredRelease release,
+      Map<String, String> env,
+      BooleanSupplier cancelled,
+      Instant switchedAt)
+      throws PhaseFailure {
+    String project = release.project();
+    String id = release.deploymentId();
+    if (watches(release)) {
       reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
-      watch(release, hooksHere.health(), env, cancelled, switchedAt);
+      watch(release, hooks.of(project).health(), env, cancelled, switchedAt);
     }
     List<NodeReporter.Note> notes = new ArrayList<>();
     ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, notes);

@@ -2,6 +2,7 @@ package dev.deployrt.applier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,8 @@ import dev.deployrt.testkit.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,6 +82,24 @@ class ReleaseDirectoryTest {
     assertEquals(null, broken.get());
     assertTrue(reads.get() > 0);
     assertEquals(Optional.of("a"), dirs.activeRelease("web"));
+  }
+
+  /** What a restarted node reports as its switch time: the last switch, not the first. */
+  @Test
+  void theSwitchTimeIsTheLastSwitchsAndNoneBeforeTheFirst() throws IOException {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    dirs.createRelease("web", "a", dir -> fill(dir, "a"));
+    dirs.createRelease("web", "b", dir -> fill(dir, "b"));
+    assertNull(dirs.switchedAt("web"));
+    dirs.activate("web", "a");
+    Instant first = dirs.switchedAt("web");
+    Files.setLastModifiedTime(
+        data.resolve("projects/web/releases/b"), FileTime.from(Instant.EPOCH)); // not followed
+    Instant before = Instant.now().minusSeconds(1);
+    Instant switched = dirs.activate("web", "b");
+    Instant last = dirs.switchedAt("web");
+    assertFalse(last.isBefore(before), last + " is the last switch's time (first " + first + ")");
+    assertFalse(last.isAfter(switched), last + " is the link's time, made before the rename");
   }
 
   @Test

@@ -1,0 +1,164 @@
+package dev.deployrt.applier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import com.typesafe.config.ConfigFactory;
+import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.hooks.HookSettings;
+import dev.deployrt.release.DesiredRelease;
+import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.rollout.RolloutPlan;
+import dev.deployrt.rollout.Strategy;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A release whose rollout watches health is reported {@code active} only once a full watch passed
+ * on this node: never after its watch failed (it stays current until the rollout reverts it; a
+ * record that took such an {@code active} first would ignore the failure and never revert), and not
+ * at start for a release found current (the node may have stopped during the watch).
+ */
+class ApplierHealthTest {
+  private final ActorTestKit testKit = ActorTestKit.create();
+  @TempDir Path data;
+  private ReleaseDirectory dirs;
+  private final TestProbe<String> reports = testKit.createTestProbe();
+  private final TestProbe<ReleaseRegister.Command> register = testKit.createTestProbe();
+  private final ExecutorService blocking = Executors.newFixedThreadPool(2);
+
+  @AfterEach
+  void stop() {
+    testKit.shutdownTestKit();
+    blocking.shutdownNow();
+  }
+
+  /** v2 was current; v3 is extracted, and current too if {@code v3Current}. */
+  private void releases(boolean v3Current) throws Exception {
+    dirs = ReleaseDirectory.open(data);
+    dirs.createRelease("web", "v2", dir -> Files.writeString(dir.resolve("v"), "v2"));
+    dirs.activate("web", "v2");
+    dirs.createRelease("web", "v3", dir -> Files.writeString(dir.resolve("v"), "v3"));
+    if (v3Current) {
+      dirs.activate("web", "v3");
+    }
+    dirs.createRelease("other", "o", dir -> Files.writeString(dir.resolve("v"), "o"));
+    dirs.activate("other", "o");
+  }
+
+  /** Starts the applier, polling {@code healthUrl} every 20 ms; returns its register subscriber. */
+  private ActorRef<Map<String, DesiredRelease>> applier(String healthUrl) {
+    HookSettings hooks =
+        HookSettings.fromConfig(
+            ConfigFactory.parseString(
+                "hooks.web.health { url = \"" + healthUrl + "\", interval = 20ms, failures = 2 }"));
+    testKit.spawn(
+        Applier.create(
+            "node-1",
+            dirs,
+            (release, cancelled, fetched, extraction) -> {
+              throw new IllegalStateException("no fetch expected");
+            },
+            new ArchiveLimits(100, 1 << 20, 4096, 200),
+            blocking,
+            (project, id, status, error) -> reports.getRef().tell(id + " " + status.apiName()),
+            project -> 5,
+            Duration.ofHours(1),
+            register.getRef(),
+            hooks,
+            null));
+    return register.expectMessageClass(ReleaseRegister.Subscribe.class).subscriber();
+  }
+
+  /** v3, all at once, watched for {@code windowS} and reverted on a failure. */
+  private static DesiredRelease v3(int windowS) {
+    return new DesiredRelease(
+        "web",
+        "v3",
+        "0".repeat(64),
+        1,
+        Instant.ofEpochSecond(3),
+        "node-1",
+        List.of("node-1"),
+        null,
+        new RolloutPlan(Strategy.ALL_AT_ONCE, 1, windowS, true),
+        null,
+        null);
+  }
+
+  /** A project already active here: its report marks that the applier handled a message. */
+  private static final DesiredRelease OTHER =
+      new DesiredRelease(
+          "other", "o", "0".repeat(64), 1, Instant.ofEpochSecond(1), "node-1", List.of(), null);
+
+  @Test
+  void aReleaseThatFailedItsHealthWatchIsNeverReportedActive() throws Exception {
+    releases(false);
+    // Nothing listens on port 1: every poll fails.
+    ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
+    subscriber.tell(Map.of("web", v3(60)));
+    reports.expectMessage("v3 activating");
+    reports.expectMessage("v3 watching");
+    reports.expectMessage(Duration.ofSeconds(10), "v3 failed");
+    assertEquals("v3", dirs.activeRelease("web").orElseThrow(), "current until reverted");
+    // The register heard again: nothing about v3 comes before the other project's report.
+    subscriber.tell(Map.of("web", v3(60), "other", OTHER));
+    assertEquals("o active", reports.receiveMessage());
+  }
+
+  /**
+   * A node that stopped during its health watch finds the release current when it starts: it
+   * watches again rather than report active, and fails if the service is unhealthy.
+   */
+  @Test
+  void aReleaseCurrentAtStartIsWatchedAgainAndMayStillFail() throws Exception {
+    releases(true);
+    ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
+    subscriber.tell(Map.of("web", v3(60)));
+    reports.expectMessage("v3 watching");
+    reports.expectMessage(Duration.ofSeconds(10), "v3 failed");
+    subscriber.tell(Map.of("web", v3(60), "other", OTHER));
+    assertEquals("o active", reports.receiveMessage());
+    assertEquals("v3", dirs.activeRelease("web").orElseThrow());
+  }
+
+  @Test
+  void aReleaseCurrentAtStartIsReportedActiveOnceItsWatchPassedAgain() throws Exception {
+    releases(true);
+    HttpServer service = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    AtomicInteger polls = new AtomicInteger();
+    service.createContext(
+        "/healthz",
+        exchange -> {
+          polls.incrementAndGet();
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
+    service.start();
+    try {
+      ActorRef<Map<String, DesiredRelease>> subscriber =
+          applier("http://127.0.0.1:" + service.getAddress().getPort() + "/healthz");
+      subscriber.tell(Map.of("web", v3(1)));
+      reports.expectMessage("v3 watching");
+      reports.expectMessage(Duration.ofSeconds(10), "v3 active");
+      assertTrue(polls.get() >= 2, "watched for its window: " + polls.get() + " polls");
+    } finally {
+      service.stop(0);
+    }
+  }
+}
