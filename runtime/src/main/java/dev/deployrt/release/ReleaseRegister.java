@@ -277,7 +277,8 @@ public final class ReleaseRegister {
   /**
    * Puts {@code release} if it is newer than the project's entry; with {@code link}, it first
    * learns its previous release from the entry it replaces ({@link DesiredRelease#after}); a seeded
-   * one keeps the previous release it was stored with.
+   * one keeps the previous release it was stored with, and gives it to an entry of the same
+   * deployment that has none.
    */
   private static LWWMap<String, DesiredRelease> putIfNewer(
       LWWMap<String, DesiredRelease> map,
@@ -285,10 +286,22 @@ public final class ReleaseRegister {
       DesiredRelease given,
       boolean link) {
     DesiredRelease existing = map.getEntries().get(given.project());
+    DesiredRelease release;
     if (existing != null && !given.isNewerThan(existing)) {
-      return map;
+      // A record that recovered before this node's seed published its release with nothing
+      // before it; the stored copy of the same deployment knows what that was.
+      boolean learnsPrevious =
+          !link
+              && existing.isSameDeployment(given)
+              && existing.previous() == null
+              && given.previous() != null;
+      if (!learnsPrevious) {
+        return map;
+      }
+      release = existing.withPrevious(given.previous());
+    } else {
+      release = link && existing != null ? given.after(existing) : given;
     }
-    DesiredRelease release = link && existing != null ? given.after(existing) : given;
     long createdMicros =
         release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
     LWWRegister.Clock<DesiredRelease> clock =

@@ -115,4 +115,27 @@ class ReleaseRegisterTest {
     assertEquals(Stop.REVERTED, saved.gate().stop());
     assertEquals(v2, saved.previous(), "what the nodes that switched go back to");
   }
+
+  /**
+   * A full-cluster restart: a record recovered before its node read the store publishes its release
+   * with nothing before it; the stored copy, seeded after, adds the release before.
+   */
+  @Test
+  void aSeedGivesThePreviousReleaseToAnEntryOfTheSameDeploymentWithout() {
+    joinItself();
+    ActorRef<ReleaseRegister.Command> register =
+        testKit.spawn(ReleaseRegister.create(Duration.ofSeconds(3), release -> {}));
+    TestProbe<ReleaseRegister.PublishResult> publisher = testKit.createTestProbe();
+    DesiredRelease reverting = release("v3", 3, Gate.OPEN.stopped(Stop.REVERTED));
+    register.tell(new ReleaseRegister.Publish(reverting, publisher.getRef()));
+    publisher.expectMessageClass(ReleaseRegister.Published.class, Duration.ofSeconds(10));
+
+    DesiredRelease v2 = release("v2", 2, Gate.OPEN);
+    register.tell(new ReleaseRegister.Seed(List.of(reverting.withPrevious(v2), v2)));
+    TestProbe<Map<String, DesiredRelease>> all = testKit.createTestProbe();
+    register.tell(new ReleaseRegister.GetAll(all.getRef()));
+    DesiredRelease entry = all.receiveMessage().get("web");
+    assertEquals(reverting.gate(), entry.gate());
+    assertEquals(v2, entry.previous());
+  }
 }
