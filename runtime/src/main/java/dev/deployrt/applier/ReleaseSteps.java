@@ -111,7 +111,12 @@ final class ReleaseSteps {
    */
   Applied resume(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
     String id = release.deploymentId();
-    Instant switchedAt = step("health", null, () -> releases.switchedAt(release.project()));
+    Instant switchedAt;
+    try {
+      switchedAt = releases.switchedAt(release.project());
+    } catch (IOException unreadable) {
+      switchedAt = null; // the record keeps the switch time this node reported before it stopped
+    }
     DesiredRelease previous = release.previous();
     Map<String, String> env = env(release, id, previous == null ? null : previous.deploymentId());
     return watchAndReport(release, env, cancelled, switchedAt);

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -106,6 +107,14 @@ class ApplierHealthTest {
       new DesiredRelease(
           "other", "o", "0".repeat(64), 1, Instant.ofEpochSecond(1), "node-1", List.of(), null);
 
+  /** The register with {@code web} first: the applier handles its projects in the map's order. */
+  private static Map<String, DesiredRelease> webThenOther(DesiredRelease web) {
+    Map<String, DesiredRelease> desired = new LinkedHashMap<>();
+    desired.put("web", web);
+    desired.put("other", OTHER);
+    return desired;
+  }
+
   @Test
   void aReleaseThatFailedItsHealthWatchIsNeverReportedActive() throws Exception {
     releases(false);
@@ -117,7 +126,7 @@ class ApplierHealthTest {
     reports.expectMessage(Duration.ofSeconds(10), "v3 failed");
     assertEquals("v3", dirs.activeRelease("web").orElseThrow(), "current until reverted");
     // The register heard again: nothing about v3 comes before the other project's report.
-    subscriber.tell(Map.of("web", v3(60), "other", OTHER));
+    subscriber.tell(webThenOther(v3(60)));
     assertEquals("o active", reports.receiveMessage());
   }
 
@@ -132,7 +141,7 @@ class ApplierHealthTest {
     subscriber.tell(Map.of("web", v3(60)));
     reports.expectMessage("v3 watching");
     reports.expectMessage(Duration.ofSeconds(10), "v3 failed");
-    subscriber.tell(Map.of("web", v3(60), "other", OTHER));
+    subscriber.tell(webThenOther(v3(60)));
     assertEquals("o active", reports.receiveMessage());
     assertEquals("v3", dirs.activeRelease("web").orElseThrow());
   }
