@@ -79,22 +79,6 @@ public record DesiredRelease(
     return other != null && deploymentId.equals(other.deploymentId);
   }
 
-  /** This release with {@code before} as the release before it. */
-  public DesiredRelease withPrevious(DesiredRelease before) {
-    return new DesiredRelease(
-        project,
-        deploymentId,
-        sha256,
-        size,
-        createdAt,
-        origin,
-        targets,
-        sourceDeploymentId,
-        rollout,
-        gate,
-        before);
-  }
-
   /** This release, following {@code before} (the release it replaces in the register). */
   public DesiredRelease after(DesiredRelease before) {
     DesiredRelease prev = before == null ? null : before.current();

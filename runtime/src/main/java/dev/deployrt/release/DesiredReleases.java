@@ -1,6 +1,7 @@
 package dev.deployrt.release;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
@@ -12,7 +13,8 @@ import org.apache.pekko.actor.typed.Props;
  * The release each project should run, cluster-wide: the {@link ReleaseRegister} (Distributed Data)
  * backed by the database ({@link ReleaseStore}), so the register survives a full-cluster restart.
  * Every release the register learns is saved (if newer than the stored one); once the schema exists
- * the stored releases seed the register.
+ * the stored releases seed the register, and the releases this node's records publish are put only
+ * after them.
  */
 public final class DesiredReleases {
   private final ActorRef<ReleaseRegister.Command> register;
@@ -40,13 +42,20 @@ public final class DesiredReleases {
         system.systemActorOf(
             ReleaseRegister.create(
                 writeTimeout,
-                release -> schemaReady.thenRunAsync(() -> save(system, store, release), blocking)),
+                release -> schemaReady.thenRunAsync(() -> save(system, store, release), blocking),
+                true),
             "release-register",
             Props.empty());
-    schemaReady.thenRunAsync(
-        () -> {
+    // The register publishes nothing before its seed, so a seed always comes: empty if the store
+    // cannot be read.
+    schemaReady.whenCompleteAsync(
+        (ready, noSchema) -> {
+          List<DesiredRelease> stored = List.of();
           try {
-            register.tell(new ReleaseRegister.Seed(store.loadAll()));
+            if (noSchema != null) {
+              throw new IllegalStateException("the database schema is not ready", noSchema);
+            }
+            stored = store.loadAll();
           } catch (Exception e) {
             system
                 .log()
@@ -55,6 +64,7 @@ public final class DesiredReleases {
                         + " ones",
                     e);
           }
+          register.tell(new ReleaseRegister.Seed(stored));
         },
         blocking);
     return new DesiredReleases(register, store);

@@ -110,11 +110,24 @@ public final class ReleaseRegister {
    *     must not block
    */
   public static Behavior<Command> create(Duration writeTimeout, Consumer<DesiredRelease> persist) {
+    return create(writeTimeout, persist, false);
+  }
+
+  /**
+   * @param publishAfterSeed hold every {@link Publish} until the {@link Seed} came (which must then
+   *     come, empty if the store could not be read): a deployment record that recovers before its
+   *     node read the store then links its release to the stored entry, with the release before it,
+   *     instead of registering it with none (after a full-cluster restart, a revert would otherwise
+   *     have nothing to go back to)
+   */
+  public static Behavior<Command> create(
+      Duration writeTimeout, Consumer<DesiredRelease> persist, boolean publishAfterSeed) {
     return Behaviors.setup(
         ctx ->
             DistributedData.withReplicatorMessageAdapter(
                 (ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator) ->
-                    new Running(ctx, replicator, writeTimeout, persist).behavior()));
+                    new Running(ctx, replicator, writeTimeout, persist, !publishAfterSeed)
+                        .behavior()));
   }
 
   /** The register on this node: its replicator, its subscribers and the map as last seen. */
@@ -129,12 +142,19 @@ public final class ReleaseRegister {
     private Set<ActorRef<Command>> registers = Set.of();
     private Map<String, DesiredRelease> current = Map.of();
 
+    /** False until the seed came, if publishes wait for it; meanwhile they wait in {@code held}. */
+    private boolean seeded;
+
+    private final List<Publish> held = new ArrayList<>();
+
     Running(
         ActorContext<Command> ctx,
         ReplicatorMessageAdapter<Command, LWWMap<String, DesiredRelease>> replicator,
         Duration writeTimeout,
-        Consumer<DesiredRelease> persist) {
+        Consumer<DesiredRelease> persist,
+        boolean seeded) {
       this.ctx = ctx;
+      this.seeded = seeded;
       this.replicator = replicator;
       this.persist = persist;
       this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
@@ -186,6 +206,10 @@ public final class ReleaseRegister {
     }
 
     private Behavior<Command> onPublish(Publish publish) {
+      if (!seeded) {
+        held.add(publish);
+        return Behaviors.same();
+      }
       replicator.askUpdate(
           askReplyTo ->
               new Replicator.Update<>(
@@ -255,6 +279,12 @@ public final class ReleaseRegister {
                     map -> putIfNewer(map, self, release, false)),
             rsp -> new Seeded());
       }
+      if (!seeded) {
+        // The replicator takes updates in order: the held releases are put after the seeded ones.
+        seeded = true;
+        held.forEach(this::onPublish);
+        held.clear();
+      }
       return Behaviors.same();
     }
 
@@ -277,8 +307,7 @@ public final class ReleaseRegister {
   /**
    * Puts {@code release} if it is newer than the project's entry; with {@code link}, it first
    * learns its previous release from the entry it replaces ({@link DesiredRelease#after}); a seeded
-   * one keeps the previous release it was stored with, and gives it to an entry of the same
-   * deployment that has none.
+   * one keeps the previous release it was stored with.
    */
   private static LWWMap<String, DesiredRelease> putIfNewer(
       LWWMap<String, DesiredRelease> map,
@@ -286,22 +315,10 @@ public final class ReleaseRegister {
       DesiredRelease given,
       boolean link) {
     DesiredRelease existing = map.getEntries().get(given.project());
-    DesiredRelease release;
     if (existing != null && !given.isNewerThan(existing)) {
-      // A record that recovered before this node's seed published its release with nothing
-      // before it; the stored copy of the same deployment knows what that was.
-      boolean learnsPrevious =
-          !link
-              && existing.isSameDeployment(given)
-              && existing.previous() == null
-              && given.previous() != null;
-      if (!learnsPrevious) {
-        return map;
-      }
-      release = existing.withPrevious(given.previous());
-    } else {
-      release = link && existing != null ? given.after(existing) : given;
+      return map;
     }
+    DesiredRelease release = link && existing != null ? given.after(existing) : given;
     long createdMicros =
         release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
     LWWRegister.Clock<DesiredRelease> clock =
