@@ -59,7 +59,9 @@ start_node() { # $1: extra JVM options; seconds to ready in $work/ready (not in 
   # shellcheck disable=SC2086 # $1 is a list of options
   DEPLOY_DATA_DIR="$work/data" DEPLOY_HTTP_PORT=$port DEPLOY_CLUSTER_PORT=12575 \
     DEPLOY_ADMIN_PASSWORD="$pw" DEPLOY_NODE_NAME=aot-node \
-    java -Xms64m -Xmx256m -XX:+UseSerialGC $1 -cp "$classpath" dev.deployrt.http.NodeMain \
+    java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:Tier4InvocationThreshold=50000 \
+    -XX:Tier4MinInvocationThreshold=6000 -XX:Tier4CompileThreshold=150000 \
+    $1 -cp "$classpath" dev.deployrt.http.NodeMain \
     > "$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 600); do
