@@ -37,8 +37,10 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * within their replicator's {@code notify-subscribers-interval} of receiving it.
  *
  * <p>Durability: every published release is also written to the {@link ReleaseStore} (off the
- * actor), and a starting node seeds the register from it ({@link Seed}), so what each project
- * should run survives a restart of the whole cluster.
+ * actor), as the register holds it (with the release before it), and a starting node seeds the
+ * register from it ({@link Seed}), so what each project should run, and what a revert goes back to,
+ * survives a restart of the whole cluster. A node's own publishes can wait for its seed ({@link
+ * #create(Duration, Consumer, boolean)}).
  */
 public final class ReleaseRegister {
   public static final Key<LWWMap<String, DesiredRelease>> KEY =
