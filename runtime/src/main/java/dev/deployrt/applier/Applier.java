@@ -313,25 +313,21 @@ public final class Applier {
   /** The blocking part of a job. Runs off the actor. */
   private ReleaseSteps.Applied run(Job job, BooleanSupplier cancelled) {
     DesiredRelease release = job.release();
-    switch (job.kind()) {
-      case APPLY -> {
-        try {
+    try {
+      switch (job.kind()) {
+        case APPLY -> {
           return steps.apply(release, cancelled, () -> maySwitch(release));
-        } catch (PhaseFailure e) {
-          throw new CompletionException(e);
         }
-      }
-      case RESUME -> {
-        try {
+        case RESUME -> {
           return steps.resume(release, cancelled);
-        } catch (PhaseFailure e) {
-          throw new CompletionException(e);
         }
+        case REVERT -> steps.revert(release, cancelled);
+        case PRUNE -> pruning.finish(pruning.setAside(release, cancelled, null));
       }
-      case REVERT -> steps.revert(release, cancelled);
-      case PRUNE -> pruning.finish(pruning.setAside(release, cancelled, null));
+      return null;
+    } catch (PhaseFailure e) {
+      throw new CompletionException(e);
     }
-    return null;
   }
 
   /**

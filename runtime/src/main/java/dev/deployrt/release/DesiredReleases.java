@@ -51,18 +51,21 @@ public final class DesiredReleases {
     schemaReady.whenCompleteAsync(
         (ready, noSchema) -> {
           List<DesiredRelease> stored = List.of();
-          try {
-            if (noSchema != null) {
-              throw new IllegalStateException("the database schema is not ready", noSchema);
+          Throwable unread = noSchema;
+          if (unread == null) {
+            try {
+              stored = store.loadAll();
+            } catch (Exception e) {
+              unread = e;
             }
-            stored = store.loadAll();
-          } catch (Exception e) {
+          }
+          if (unread != null) {
             system
                 .log()
                 .error(
                     "could not read the stored desired releases: this node converges only to new"
                         + " ones",
-                    e);
+                    unread);
           }
           register.tell(new ReleaseRegister.Seed(stored));
         },
