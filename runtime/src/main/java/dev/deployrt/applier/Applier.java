@@ -42,7 +42,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * superseded}) and runs when it has stopped. A release already extracted (a redo after restart) is
  * switched to without extracting again; a rollback whose source release is on the node becomes an
  * alias of it (no fetch, no extract); one already active is just reported active, unless its
- * rollout watches health: then the watch runs again in full first (the node may have stopped during
+ * rollout watches health and its watch never passed on this node ({@link
+ * ReleaseDirectory#passedWatch}): then the watch runs again in full first (the node stopped during
  * it). A release that failed here is not tried again until the node restarts or a newer one comes.
  *
  * <p>After a release is active, once per project after the node starts, and every {@code
@@ -271,9 +272,9 @@ public final class Applier {
         if (failed.contains(id) || reportedActive.contains(id)) {
           return null;
         }
-        // Current but not reported since this node started: it may have stopped during the
-        // health watch, which runs again in full.
-        if (steps.watches(desired)) {
+        // Current but not reported since this node started: if its health watch never passed
+        // here, the node stopped during it, and it runs again in full.
+        if (steps.watches(desired) && !releases.passedWatch(desired.project(), id)) {
           return new Job(desired, Kind.RESUME, new AtomicBoolean());
         }
         reportedActive.add(id);

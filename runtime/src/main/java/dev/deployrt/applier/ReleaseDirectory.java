@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * is switched by renaming a new symlink over the old one, so a reader sees the old release or the
  * new one, never a mix and never no link. Each switch is appended to the project's activation log
  * ({@code projects/<project>/.activations}, synced), which {@link ReleasePruner} reads to know
- * which releases were active and in which order. Staging leftovers of a crash are removed by {@link
+ * which releases were active and in which order; {@code projects/<project>/.watched} names the
+ * release whose health watch last passed here. Staging leftovers of a crash are removed by {@link
  * #open}.
  *
  * <p>Removal never depends on the modes a release's archive gave its directories: {@link
@@ -43,6 +44,9 @@ public final class ReleaseDirectory {
 
   /** Each project's activation log: the ids {@code current} was switched to, oldest first. */
   private static final String ACTIVATIONS = ".activations";
+
+  /** Each project's release whose health watch last passed on this node (its deployment id). */
+  private static final String WATCHED = ".watched";
 
   private static final String LINK_STAGING_PREFIX = ".current-";
   private static final Set<PosixFilePermission> RELEASE_ROOT =
@@ -278,13 +282,44 @@ public final class ReleaseDirectory {
 
   /** Replaces the project's activation log with {@code oldestFirst}, atomically. */
   void rewriteActivations(String project, List<String> oldestFirst) throws IOException {
-    Path projectDir = projects.resolve(project);
-    Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "log-" + UUID.randomUUID());
     StringBuilder text = new StringBuilder();
     oldestFirst.forEach(id -> text.append(id).append('\n'));
+    replace(project, ACTIVATIONS, text);
+  }
+
+  /**
+   * Records, durably, that the health watch of release {@code deploymentId} passed on this node: a
+   * node that starts with it still current need not watch it again ({@link #passedWatch}).
+   */
+  public void markWatchPassed(String project, String deploymentId) throws IOException {
+    replace(project, WATCHED, deploymentId + "\n");
+  }
+
+  /**
+   * Whether the health watch of release {@code deploymentId} passed here, as the last one {@link
+   * #markWatchPassed} recorded for the project. False when that cannot be read: the release is then
+   * watched again, which costs time but never hides a failure.
+   */
+  public boolean passedWatch(String project, String deploymentId) {
+    try {
+      return Files.readString(projects.resolve(project).resolve(WATCHED))
+          .strip()
+          .equals(deploymentId);
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      log.warn("cannot read the health-watch mark of project {}", project, e);
+      return false;
+    }
+  }
+
+  /** Replaces the project's file {@code name} with {@code text}, atomically and durably. */
+  private void replace(String project, String name, CharSequence text) throws IOException {
+    Path projectDir = projects.resolve(project);
+    Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "file-" + UUID.randomUUID());
     Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
     try {
-      Files.move(fresh, projectDir.resolve(ACTIVATIONS), StandardCopyOption.ATOMIC_MOVE);
+      Files.move(fresh, projectDir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       Files.deleteIfExists(fresh);
       throw e;

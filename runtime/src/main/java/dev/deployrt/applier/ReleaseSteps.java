@@ -25,9 +25,9 @@ import java.util.function.BooleanSupplier;
  * project at a time): fetch and extract it if it is not here, run its check hook, tell a two-phase
  * rollout it is prepared, switch {@code current}, run the activate hook, watch the health hook for
  * the rollout's health window, report it active; the same watch again for a release a restart left
- * current but unreported; and the revert, which switches back to the release before. Each step
- * reports the node's status; a failure is a {@link PhaseFailure} naming its phase (and, after the
- * switch, when the node switched).
+ * current before its watch passed; and the revert, which switches back to the release before. Each
+ * step reports the node's status; a failure is a {@link PhaseFailure} naming its phase (and, after
+ * the switch, when the node switched).
  */
 final class ReleaseSteps {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseSteps.class);
@@ -105,9 +105,9 @@ final class ReleaseSteps {
   }
 
   /**
-   * Takes up {@code release} where a restart left it: current on this node but never reported
-   * active (the node stopped during its health watch), so its health is watched again for the whole
-   * window before it is reported active. The activate hook is not run again.
+   * Takes up {@code release} where a restart left it: current on this node, but its health watch
+   * never passed here (the node stopped during it), so it is watched again for the whole window
+   * before it is reported active. The activate hook is not run again.
    */
   Applied resume(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
     String id = release.deploymentId();
@@ -134,6 +134,11 @@ final class ReleaseSteps {
     if (watches(release)) {
       reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
       watch(release, hooks.of(project).health(), env, cancelled, switchedAt);
+      try {
+        releases.markWatchPassed(project, id);
+      } catch (IOException e) {
+        log.warn("cannot mark the health watch of {} passed: a restart watches it again", id, e);
+      }
     }
     List<NodeReporter.Note> notes = new ArrayList<>();
     ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, notes);

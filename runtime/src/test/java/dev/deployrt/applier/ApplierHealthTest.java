@@ -1,6 +1,7 @@
 package dev.deployrt.applier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A release whose rollout watches health is reported {@code active} only once a full watch passed
  * on this node: never after its watch failed (it stays current until the rollout reverts it; a
  * record that took such an {@code active} first would ignore the failure and never revert), and not
- * at start for a release found current (the node may have stopped during the watch).
+ * at start for a release found current whose watch never passed here (the node may have stopped
+ * during it).
  */
 class ApplierHealthTest {
   private final ActorTestKit testKit = ActorTestKit.create();
@@ -137,6 +139,7 @@ class ApplierHealthTest {
   @Test
   void aReleaseCurrentAtStartIsWatchedAgainAndMayStillFail() throws Exception {
     releases(true);
+    dirs.markWatchPassed("web", "v2"); // the release before passed its watch; v3 never did
     ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
     subscriber.tell(Map.of("web", v3(60)));
     reports.expectMessage("v3 watching");
@@ -144,6 +147,22 @@ class ApplierHealthTest {
     subscriber.tell(webThenOther(v3(60)));
     assertEquals("o active", reports.receiveMessage());
     assertEquals("v3", dirs.activeRelease("web").orElseThrow());
+    assertFalse(dirs.passedWatch("web", "v3"));
+  }
+
+  /**
+   * A node that stopped after the watch passed (or a while after its deployment ended) reports the
+   * release active at start without watching it again: its health now is no longer the rollout's
+   * business, and a deployment that ended long ago gets no late {@code watching} or {@code failed}.
+   */
+  @Test
+  void aReleaseWhoseWatchPassedHereIsReportedActiveAtStartWithoutAnotherWatch() throws Exception {
+    releases(true);
+    dirs.markWatchPassed("web", "v3");
+    // Every poll would fail: a watch would end "v3 failed".
+    ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
+    subscriber.tell(Map.of("web", v3(60)));
+    assertEquals("v3 active", reports.receiveMessage());
   }
 
   @Test
@@ -166,6 +185,7 @@ class ApplierHealthTest {
       reports.expectMessage("v3 watching");
       reports.expectMessage(Duration.ofSeconds(10), "v3 active");
       assertTrue(polls.get() >= 2, "watched for its window: " + polls.get() + " polls");
+      assertTrue(dirs.passedWatch("web", "v3"), "marked passed before it was reported active");
     } finally {
       service.stop(0);
     }

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +107,30 @@ class ReleaseDirectoryTest {
     Instant last = dirs.switchedAt("web");
     assertFalse(last.isBefore(before), last + " is the last switch's time");
     assertFalse(last.isAfter(switched), last + " is the link's time, made before the rename");
+  }
+
+  /**
+   * The health-watch mark names one release per project: the last one marked, and survives
+   * reopening.
+   */
+  @Test
+  void theWatchMarkNamesTheLastReleaseMarkedAndLeavesNoTemporaryFile() throws IOException {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    dirs.createRelease("web", "a", dir -> fill(dir, "a"));
+    dirs.createRelease("web", "b", dir -> fill(dir, "b"));
+    assertFalse(dirs.passedWatch("web", "a"), "nothing marked yet");
+    dirs.markWatchPassed("web", "a");
+    assertTrue(dirs.passedWatch("web", "a"));
+    dirs.markWatchPassed("web", "b");
+    ReleaseDirectory reopened = ReleaseDirectory.open(data);
+    assertTrue(reopened.passedWatch("web", "b"));
+    assertFalse(reopened.passedWatch("web", "a"), "only the last release marked");
+    assertFalse(reopened.passedWatch("other", "b"), "per project");
+    try (Stream<Path> entries = Files.list(data.resolve("projects/web"))) {
+      assertEquals(
+          List.of(".watched", "releases"),
+          entries.map(p -> p.getFileName().toString()).sorted().toList());
+    }
   }
 
   @Test
