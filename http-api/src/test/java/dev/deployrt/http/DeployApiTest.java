@@ -619,6 +619,27 @@ class DeployApiTest {
     assertEquals("NOT_FOUND", TestNode.json(notAnId).get("code").asText());
   }
 
+  /** A path no route has is 404 whatever the method, also the planned ones (API.md). */
+  @Test
+  void anUnknownPathIs404WithAJsonErrorForEveryMethod() {
+    for (String method : List.of("GET", "POST", "PUT", "DELETE")) {
+      for (String path : List.of("/uploads", "/blobs/migrations", "/deployments/x/y", "/nothing")) {
+        HttpResponse<String> r =
+            node.send(
+                node.request(path).method(method, HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(404, r.statusCode(), method + " " + path + ": " + r.body());
+        assertEquals("NOT_FOUND", TestNode.json(r).get("code").asText(), method + " " + path);
+      }
+    }
+    // A path that exists, with a method it does not take, is still 405.
+    HttpResponse<String> patch =
+        node.send(
+            node.request("/deployments")
+                .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                .build());
+    assertEquals(405, patch.statusCode(), patch.body());
+  }
+
   @Test
   void healthEndpointsNeedNoCredentials() {
     for (String path : List.of("/health/alive", "/health/ready")) {

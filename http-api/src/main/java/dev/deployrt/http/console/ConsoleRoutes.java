@@ -1,6 +1,7 @@
 package dev.deployrt.http.console;
 
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -44,21 +45,26 @@ public final class ConsoleRoutes extends AllDirectives {
           RawHeader.create("X-Frame-Options", "DENY"),
           RawHeader.create("Cache-Control", "no-cache"));
 
+  /**
+   * The console's paths, each matched before its method: another method on them is 405, while any
+   * other path is left to the API's routes (and is 404 there, whatever the method).
+   */
   public Route route() {
-    return get(
-        () ->
-            respondWithHeaders(
-                HEADERS,
-                () ->
-                    concat(
-                        pathSingleSlash(() -> getFromResource(RESOURCES + "/index.html")),
-                        pathPrefix(
-                            "console",
-                            () ->
-                                extractUnmatchedPath(
-                                    file ->
-                                        FILE.matcher(file).matches()
-                                            ? getFromResource(RESOURCES + file)
-                                            : reject())))));
+    return concat(
+        pathSingleSlash(() -> served(() -> getFromResource(RESOURCES + "/index.html"))),
+        pathPrefix(
+            "console",
+            () ->
+                served(
+                    () ->
+                        extractUnmatchedPath(
+                            file ->
+                                FILE.matcher(file).matches()
+                                    ? getFromResource(RESOURCES + file)
+                                    : reject()))));
+  }
+
+  private Route served(Supplier<Route> inner) {
+    return get(() -> respondWithHeaders(HEADERS, inner));
   }
 }
