@@ -290,7 +290,8 @@ class LoginLimitsTest {
               Duration.ofSeconds(30),
               Duration.ofMillis(200),
               () -> {
-                String password = Files.readString(data.resolve("initial-admin-password")).strip();
+                // The file holds exactly the password: usable as read, without stripping.
+                String password = Files.readString(data.resolve("initial-admin-password"));
                 HttpResponse<String> r =
                     fresh.send(
                         HttpRequest.newBuilder(URI.create(fresh.url("/projects")))

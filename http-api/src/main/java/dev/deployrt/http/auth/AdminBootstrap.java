@@ -141,7 +141,7 @@ final class AdminBootstrap {
       if (generated) {
         // Before the user exists: a password file that cannot be written fails this attempt, which
         // is retried, instead of creating an admin whose password nobody can ever read.
-        writePrivate(dataDir.resolve("initial-admin-password"), password + "\n");
+        writePrivate(dataDir.resolve("initial-admin-password"), password);
       }
       long now = System.currentTimeMillis();
       try (PreparedStatement insert = c.prepareStatement(AccountsSql.INSERT_USER)) {
