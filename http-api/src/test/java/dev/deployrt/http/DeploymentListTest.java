@@ -192,6 +192,32 @@ class DeploymentListTest {
         "a time with an offset means the same instant");
   }
 
+  /** The query template as API.md writes it, with nothing filled in, lists everything. */
+  @Test
+  void emptyParametersAreAsIfAbsentAndADayBoundsAWholeUtcDay() {
+    JsonNode empty = node.get("/deployments?project=&status=&since=&until=&limit=&offset=");
+    assertEquals(COUNT, empty.get("total").asLong());
+    assertEquals(50, empty.get("limit").asInt());
+    assertEquals(0, empty.get("offset").asInt());
+    List<Deployment> ordered = expected(d -> true);
+    java.time.LocalDate first =
+        ordered
+            .get(ordered.size() - 1)
+            .createdAt()
+            .atOffset(java.time.ZoneOffset.UTC)
+            .toLocalDate();
+    java.time.LocalDate last =
+        ordered.get(0).createdAt().atOffset(java.time.ZoneOffset.UTC).toLocalDate();
+    assertEquals(
+        COUNT,
+        node.get("/deployments?limit=1&since=" + first + "&until=" + last).get("total").asLong(),
+        "both days whole");
+    assertEquals(
+        0, node.get("/deployments?limit=1&until=" + first.minusDays(1)).get("total").asLong());
+    assertEquals(
+        0, node.get("/deployments?limit=1&since=" + last.plusDays(1)).get("total").asLong());
+  }
+
   @Test
   void badParametersAreRejectedWithTheParameterNamed() {
     Map<String, String> cases =

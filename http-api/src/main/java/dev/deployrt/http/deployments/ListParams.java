@@ -5,7 +5,9 @@ import dev.deployrt.deployment.DeploymentStatus;
 import dev.deployrt.errors.ApiException;
 import dev.deployrt.readmodel.DeploymentQueries;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
@@ -15,8 +17,9 @@ import java.util.stream.Collectors;
 
 /**
  * The query of {@code GET /deployments}: {@code project}, {@code status}, {@code since}, {@code
- * until} (ISO-8601, inclusive), {@code limit} (1–1000, default 50), {@code offset} (default 0). Any
- * other parameter, a repeated one or a bad value is a 400 {@code INVALID_REQUEST} naming it.
+ * until} (ISO-8601 times or whole UTC days, inclusive), {@code limit} (1–1000, default 50), {@code
+ * offset} (default 0); an empty one is as if absent. Any other parameter, a repeated one or a bad
+ * value is a 400 {@code INVALID_REQUEST} naming it.
  */
 final class ListParams {
   static final int DEFAULT_LIMIT = 50;
@@ -62,11 +65,16 @@ final class ListParams {
     return new DeploymentQueries.Filter(project, status, since, until, limit, offset);
   }
 
+  /** The parameter's value; null if it is absent or empty ({@code ?project=&limit=10}). */
   private static String one(Map<String, List<String>> query, String name) {
     List<String> values = query.get(name);
-    return values == null ? null : values.get(0);
+    return values == null || values.get(0).isEmpty() ? null : values.get(0);
   }
 
+  /**
+   * An ISO-8601 time with an offset, or a whole UTC day ({@code 2026-11-22}): from its first
+   * millisecond for {@code since}, to its last for {@code until}.
+   */
   private static Instant time(Map<String, List<String>> query, String name) {
     String value = one(query, name);
     if (value == null) {
@@ -74,14 +82,22 @@ final class ListParams {
     }
     try {
       return OffsetDateTime.parse(value).toInstant();
-    } catch (DateTimeParseException e) {
-      throw invalid(
-          name,
-          "parameter '"
-              + name
-              + "' must be an ISO-8601 time such as 2026-11-22T14:03:07.123Z, not '"
-              + DeployRequest.printable(value)
-              + "'");
+    } catch (DateTimeParseException notATime) {
+      try {
+        LocalDate day = LocalDate.parse(value);
+        return name.equals("until")
+            ? day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().minusMillis(1)
+            : day.atStartOfDay(ZoneOffset.UTC).toInstant();
+      } catch (DateTimeParseException notADay) {
+        throw invalid(
+            name,
+            "parameter '"
+                + name
+                + "' must be an ISO-8601 time such as 2026-11-22T14:03:07.123Z or a day such as"
+                + " 2026-11-22, not '"
+                + DeployRequest.printable(value)
+                + "'");
+      }
     }
   }
 
