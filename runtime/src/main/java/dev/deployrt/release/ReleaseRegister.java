@@ -310,8 +310,15 @@ public final class ReleaseRegister {
    * Puts {@code release} if it is newer than the project's entry; with {@code link}, it first
    * learns its previous release from the entry it replaces ({@link DesiredRelease#after}); a seeded
    * one keeps the previous release it was stored with.
+   *
+   * <p>The entry's last-writer-wins timestamp is the deployment's creation time in microseconds
+   * plus its gate revision, whichever node writes it: replicas merge to the newest deployment and,
+   * within a deployment, to its highest gate revision, also when a node that just restarted (and so
+   * wrote the entry fewer times) writes the next revision. It is never below the entry's last
+   * timestamp plus one, so a node's own write also wins over what it replaces when that was written
+   * by an older version (which counted writes instead).
    */
-  private static LWWMap<String, DesiredRelease> putIfNewer(
+  static LWWMap<String, DesiredRelease> putIfNewer(
       LWWMap<String, DesiredRelease> map,
       SelfUniqueAddress self,
       DesiredRelease given,
@@ -323,8 +330,9 @@ public final class ReleaseRegister {
     DesiredRelease release = link && existing != null ? given.after(existing) : given;
     long createdMicros =
         release.createdAt().getEpochSecond() * 1_000_000L + release.createdAt().getNano() / 1000;
+    long stamp = createdMicros + release.gate().revision();
     LWWRegister.Clock<DesiredRelease> clock =
-        (currentTimestamp, value) -> Math.max(currentTimestamp + 1, createdMicros);
+        (currentTimestamp, value) -> Math.max(currentTimestamp + 1, stamp);
     return map.put(self, release.project(), release, clock);
   }
 

@@ -18,6 +18,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Each project's desired release, kept in the shared database beside the journal so the register
@@ -31,6 +33,8 @@ import java.util.List;
  * gate and previous release are one JSON column ({@link RolloutState}). Blocking.
  */
 public final class ReleaseStore {
+  private static final Logger log = LoggerFactory.getLogger(ReleaseStore.class);
+
   private static final ObjectMapper JSON =
       JsonMapper.builder()
           .addModule(new JavaTimeModule())
@@ -53,7 +57,15 @@ public final class ReleaseStore {
         ResultSet rs = s.executeQuery(ReleasesSql.SELECT_RELEASES)) {
       while (rs.next()) {
         String targets = rs.getString(7);
-        RolloutState state = rolloutState(rs.getString(9));
+        RolloutState state;
+        try {
+          state = rolloutState(rs.getString(9));
+        } catch (IllegalStateException unreadable) {
+          // One bad row costs its project only: the cluster's copy still reaches this node.
+          log.error(
+              "skipping the stored desired release of project {}", rs.getString(1), unreadable);
+          continue;
+        }
         out.add(
             new DesiredRelease(
                 rs.getString(1),

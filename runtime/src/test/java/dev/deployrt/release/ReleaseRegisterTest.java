@@ -11,10 +11,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.UniqueAddress;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
@@ -66,6 +70,40 @@ class ReleaseRegisterTest {
         new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 5, true),
         gate,
         null);
+  }
+
+  /**
+   * Two replicas of the register merge to the deployment's highest gate revision, also when the
+   * node that wrote it had just restarted (seeded from the store, so it wrote the entry fewer times
+   * than the node that wrote the revisions before).
+   */
+  @Test
+  void replicasMergeToTheHighestGateRevisionWhoeverWroteItAndHowOften() {
+    SelfUniqueAddress first = replica(2551);
+    SelfUniqueAddress restarted = replica(2552);
+    LWWMap<String, DesiredRelease> a = LWWMap.empty();
+    for (int revision = 1; revision <= 3; revision++) {
+      a = ReleaseRegister.putIfNewer(a, first, release("v3", 3, gate(revision)), true);
+    }
+    LWWMap<String, DesiredRelease> b = LWWMap.empty();
+    b = ReleaseRegister.putIfNewer(b, restarted, release("v3", 3, gate(2)), false); // its seed
+    b = ReleaseRegister.putIfNewer(b, restarted, release("v3", 3, gate(4)), true);
+    assertEquals(4, a.merge(b).getEntries().get("web").gate().revision());
+    assertEquals(4, b.merge(a).getEntries().get("web").gate().revision());
+    // And a newer deployment wins over any revision of an older one.
+    LWWMap<String, DesiredRelease> c =
+        ReleaseRegister.putIfNewer(LWWMap.empty(), first, release("v4", 4, Gate.OPEN), true);
+    assertEquals("v4", b.merge(c).getEntries().get("web").deploymentId());
+    assertEquals("v4", c.merge(b).getEntries().get("web").deploymentId());
+  }
+
+  private static SelfUniqueAddress replica(int port) {
+    return new SelfUniqueAddress(
+        new UniqueAddress(new Address("pekko", "test", "127.0.0.1", port), port));
+  }
+
+  private static Gate gate(int revision) {
+    return new Gate(revision, List.of("node-1"), null, null);
   }
 
   @Test
