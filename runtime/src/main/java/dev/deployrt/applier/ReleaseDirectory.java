@@ -317,8 +317,8 @@ public final class ReleaseDirectory {
   private void replace(String project, String name, CharSequence text) throws IOException {
     Path projectDir = projects.resolve(project);
     Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "file-" + UUID.randomUUID());
-    Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
     try {
+      Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
       Files.move(fresh, projectDir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       Files.deleteIfExists(fresh);

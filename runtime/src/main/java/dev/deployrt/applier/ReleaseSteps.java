@@ -111,11 +111,16 @@ final class ReleaseSteps {
    */
   Applied resume(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
     String id = release.deploymentId();
-    Instant switchedAt;
+    Instant switchedAt = null;
     try {
       switchedAt = releases.switchedAt(release.project());
     } catch (IOException unreadable) {
-      switchedAt = null; // the record keeps the switch time this node reported before it stopped
+      log.warn("cannot read when project {} was switched", release.project(), unreadable);
+    }
+    if (switchedAt == null) {
+      // It did switch (it found the release current): a failure without a switch time would not
+      // be reverted.
+      switchedAt = Instant.now();
     }
     DesiredRelease previous = release.previous();
     Map<String, String> env = env(release, id, previous == null ? null : previous.deploymentId());
