@@ -104,6 +104,10 @@ class EventStreamTest {
     JsonNode done = r.frames().get(r.frames().size() - 1).json();
     assertEquals("succeeded", done.get("status").asText());
     assertEquals(id, done.get("deployment_id").asText());
+    assertEquals(
+        node.get("/deployments/" + id),
+        done,
+        "done carries the deployment, events included, as GET /deployments/{id} has it");
 
     SseClient.Result negotiated = SseClient.readToDone(stream("/deployments/" + id).build());
     assertEquals(

@@ -116,7 +116,7 @@ public final class EventStreams {
     }
     LiveTail.End end = (LiveTail.End) item;
     return ByteString.fromString(
-        "event: done\ndata: " + json(ApiJson.deployment(end.deployment(), false)) + "\n\n");
+        "event: done\ndata: " + json(ApiJson.deployment(end.deployment(), true)) + "\n\n");
   }
 
   private static String json(Object node) {

@@ -55,7 +55,8 @@ public final class HealthRoutes extends AllDirectives {
                                                   + failed.get().check()
                                                   + ": "
                                                   + failed.get().reason())
-                                          .with("check", failed.get().check());
+                                          .with("check", failed.get().check())
+                                          .with("retry_after", ApiException.RETRY_AFTER_SECONDS);
                                     }))),
                 path(
                     "ready",
