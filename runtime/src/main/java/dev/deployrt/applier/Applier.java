@@ -41,10 +41,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * release ({@code aborted}). A newer desired release cancels a job in progress (reported {@code
  * superseded}) and runs when it has stopped. A release already extracted (a redo after restart) is
  * switched to without extracting again; a rollback whose source release is on the node becomes an
- * alias of it (no fetch, no extract); one already active is just reported active, unless its
- * rollout watches health and its watch never passed on this node ({@link
- * ReleaseDirectory#passedWatch}): then the watch runs again in full first (the node stopped during
- * it). A release that failed here is not tried again until the node restarts or a newer one comes.
+ * alias of it (no fetch, no extract); one already active is just reported active, unless the steps
+ * after its switch did not all finish on this node ({@link ReleaseDirectory#settled}): then an
+ * interrupted activate hook runs again, and the health watch again in full, first. A release that
+ * failed here is not tried again until the node restarts or a newer one comes.
  *
  * <p>After a release is active, once per project after the node starts, and every {@code
  * pruneInterval}, the project's releases past its {@code keep_releases} are pruned in the same
@@ -77,7 +77,7 @@ public final class Applier {
   /** What a job does with its release. */
   private enum Kind {
     APPLY,
-    /** The health watch of a release a restart left current but not reported active. */
+    /** The steps after the switch (activate hook, health watch) that a restart interrupted. */
     RESUME,
     REVERT,
     PRUNE
@@ -272,9 +272,9 @@ public final class Applier {
         if (failed.contains(id) || reportedActive.contains(id)) {
           return null;
         }
-        // Current but not reported since this node started: if its health watch never passed
-        // here, the node stopped during it, and it runs again in full.
-        if (steps.watches(desired) && !releases.passedWatch(desired.project(), id)) {
+        // Current but not reported since this node started: if the steps after its switch did
+        // not all finish here, the node stopped during them, and they are taken up again.
+        if (!releases.settled(desired.project(), id) && steps.resumes(desired)) {
           return new Job(desired, Kind.RESUME, new AtomicBoolean());
         }
         reportedActive.add(id);

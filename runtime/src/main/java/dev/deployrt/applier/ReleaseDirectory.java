@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * is switched by renaming a new symlink over the old one, so a reader sees the old release or the
  * new one, never a mix and never no link. Each switch is appended to the project's activation log
  * ({@code projects/<project>/.activations}, synced), which {@link ReleasePruner} reads to know
- * which releases were active and in which order; {@code projects/<project>/.watched} names the
- * release whose health watch last passed here. Staging leftovers of a crash are removed by {@link
- * #open}.
+ * which releases were active and in which order; {@code projects/<project>/.settled} and {@code
+ * .activated} name the releases whose steps after the switch, and whose activate hook, last
+ * finished here (a start takes up what a stop interrupted). Staging leftovers of a crash are
+ * removed by {@link #open}.
  *
  * <p>Removal never depends on the modes a release's archive gave its directories: {@link
  * TreeRemoval} gives each directory back its owner's {@code rwx} before emptying it. A leftover
@@ -45,8 +46,15 @@ public final class ReleaseDirectory {
   /** Each project's activation log: the ids {@code current} was switched to, oldest first. */
   private static final String ACTIVATIONS = ".activations";
 
-  /** Each project's release whose health watch last passed on this node (its deployment id). */
-  private static final String WATCHED = ".watched";
+  /**
+   * Each project's release whose steps after the switch (activate hook, health watch) all finished
+   * on this node; empty when none did yet. Made before a project's first switch, so its absence
+   * means the current release was switched to by a version that kept no marks.
+   */
+  private static final String SETTLED = ".settled";
+
+  /** Each project's release whose activate hook last finished here (before its health watch). */
+  private static final String ACTIVATED = ".activated";
 
   private static final String LINK_STAGING_PREFIX = ".current-";
   private static final Set<PosixFilePermission> RELEASE_ROOT =
@@ -235,6 +243,10 @@ public final class ReleaseDirectory {
     }
     Path projectDir = projects.resolve(project);
     Path link = projectDir.resolve("current");
+    if (!keepsMarks(project)) {
+      // From this switch on, the marks say which steps after a switch finished (see SETTLED).
+      replace(project, SETTLED, "", false);
+    }
     Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + UUID.randomUUID());
     Files.createSymbolicLink(fresh, Path.of("releases", deploymentId));
     try {
@@ -284,47 +296,76 @@ public final class ReleaseDirectory {
   void rewriteActivations(String project, List<String> oldestFirst) throws IOException {
     StringBuilder text = new StringBuilder();
     oldestFirst.forEach(id -> text.append(id).append('\n'));
-    replace(project, ACTIVATIONS, text);
+    replace(project, ACTIVATIONS, text, true);
   }
 
   /**
-   * Records, durably, that the health watch of release {@code deploymentId} passed on this node: a
-   * node that starts with it still current need not watch it again ({@link #passedWatch}).
+   * Records that every step after the switch to release {@code deploymentId} (activate hook, health
+   * watch) finished here: a node that starts with it still current need not take any of them again
+   * ({@link #settled}). Not synced: a mark lost with the machine only makes a start take those
+   * steps again.
    */
-  public void markWatchPassed(String project, String deploymentId) throws IOException {
-    replace(project, WATCHED, deploymentId + "\n");
+  public void markSettled(String project, String deploymentId) throws IOException {
+    replace(project, SETTLED, deploymentId + "\n", false);
+  }
+
+  /** Records that the activate hook of release {@code deploymentId} finished here. Not synced. */
+  public void markActivated(String project, String deploymentId) throws IOException {
+    replace(project, ACTIVATED, deploymentId + "\n", false);
+  }
+
+  /** Whether release {@code deploymentId} is the last one {@link #markSettled} recorded. */
+  public boolean settled(String project, String deploymentId) {
+    return marked(project, SETTLED, deploymentId);
+  }
+
+  /** Whether release {@code deploymentId} is the last one {@link #markActivated} recorded. */
+  public boolean activated(String project, String deploymentId) {
+    return marked(project, ACTIVATED, deploymentId);
   }
 
   /**
-   * Whether the health watch of release {@code deploymentId} passed here, as the last one {@link
-   * #markWatchPassed} recorded for the project. False when that cannot be read: the release is then
-   * watched again, which costs time but never hides a failure.
+   * Whether this node keeps marks for the project (it was made, or last settled, by a version that
+   * keeps them); without them a start cannot tell whether an activate hook finished.
    */
-  public boolean passedWatch(String project, String deploymentId) {
+  public boolean keepsMarks(String project) {
+    return Files.exists(projects.resolve(project).resolve(SETTLED), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
+   * False when the mark cannot be read: the step it stands for is then taken again, which costs
+   * time but never hides a failure.
+   */
+  private boolean marked(String project, String mark, String deploymentId) {
     try {
-      return Files.readString(projects.resolve(project).resolve(WATCHED))
-          .strip()
-          .equals(deploymentId);
+      return Files.readString(projects.resolve(project).resolve(mark)).strip().equals(deploymentId);
     } catch (NoSuchFileException e) {
       return false;
     } catch (IOException e) {
-      log.warn("cannot read the health-watch mark of project {}", project, e);
+      log.warn("cannot read the {} mark of project {}", mark, project, e);
       return false;
     }
   }
 
-  /** Replaces the project's file {@code name} with {@code text}, atomically and durably. */
-  private void replace(String project, String name, CharSequence text) throws IOException {
+  /** Replaces the project's file {@code name} with {@code text}, atomically (and durably). */
+  private void replace(String project, String name, CharSequence text, boolean durably)
+      throws IOException {
     Path projectDir = projects.resolve(project);
     Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "file-" + UUID.randomUUID());
     try {
-      Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
+      if (durably) {
+        Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
+      } else {
+        Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW);
+      }
       Files.move(fresh, projectDir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       Files.deleteIfExists(fresh);
       throw e;
     }
-    syncDirectory(projectDir);
+    if (durably) {
+      syncDirectory(projectDir);
+    }
   }
 
   /** The deployment id {@code current} points to, if any. */

@@ -24,10 +24,10 @@ import java.util.function.BooleanSupplier;
  * The blocking steps of taking one release on this node (run by the {@link Applier}, one job per
  * project at a time): fetch and extract it if it is not here, run its check hook, tell a two-phase
  * rollout it is prepared, switch {@code current}, run the activate hook, watch the health hook for
- * the rollout's health window, report it active; the same watch again for a release a restart left
- * current before its watch passed; and the revert, which switches back to the release before. Each
- * step reports the node's status; a failure is a {@link PhaseFailure} naming its phase (and, after
- * the switch, when the node switched).
+ * the rollout's health window, report it active; the steps a restart interrupted after a switch
+ * (the activate hook, the watch) again; and the revert, which switches back to the release before.
+ * Each step reports the node's status; a failure is a {@link PhaseFailure} naming its phase (and,
+ * after the switch, when the node switched).
  */
 final class ReleaseSteps {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseSteps.class);
@@ -95,8 +95,40 @@ final class ReleaseSteps {
     Map<String, String> env = env(release, id, before);
     if (hooksHere.activate() != null) {
       runCommand(release, "activate", hooksHere.activate(), id, env, cancelled, switchedAt);
+      mark(project, id, "activated", releases::markActivated);
     }
     return watchAndReport(release, env, cancelled, switchedAt);
+  }
+
+  /**
+   * Whether a start that finds {@code release} current, and not {@link ReleaseDirectory#settled}
+   * here, has a step left to take ({@link #resume}): its health watch, or its activate hook if that
+   * was interrupted.
+   */
+  boolean resumes(DesiredRelease release) {
+    return watches(release) || activateInterrupted(release);
+  }
+
+  /** An activate hook that is configured and did not finish here after the switch. */
+  private boolean activateInterrupted(DesiredRelease release) {
+    String project = release.project();
+    return hooks.of(project).activate() != null
+        && releases.keepsMarks(project)
+        && !releases.activated(project, release.deploymentId());
+  }
+
+  @FunctionalInterface
+  private interface Mark {
+    void set(String project, String deploymentId) throws IOException;
+  }
+
+  /** Sets a mark; one that cannot be written only makes a restart take that step again. */
+  private static void mark(String project, String id, String what, Mark mark) {
+    try {
+      mark.set(project, id);
+    } catch (IOException e) {
+      log.warn("cannot mark {} {}: a restart takes that step again", id, what, e);
+    }
   }
 
   /** Whether {@code release} is watched after the switch: a health hook and a health window. */
@@ -105,12 +137,14 @@ final class ReleaseSteps {
   }
 
   /**
-   * Takes up {@code release} where a restart left it: current on this node, but its health watch
-   * never passed here (the node stopped during it), so it is watched again for the whole window
-   * before it is reported active. The activate hook is not run again.
+   * Takes up {@code release} where a restart left it: current on this node, but the steps after its
+   * switch did not all finish here (the node stopped during them). The activate hook runs again if
+   * it had not finished (hooks must bear running twice), then the health watch runs again for the
+   * whole window, before the release is reported active.
    */
   Applied resume(DesiredRelease release, BooleanSupplier cancelled) throws PhaseFailure {
     String id = release.deploymentId();
+    String project = release.project();
     Instant switchedAt = null;
     try {
       switchedAt = releases.switchedAt(release.project());
@@ -124,6 +158,16 @@ final class ReleaseSteps {
     }
     DesiredRelease previous = release.previous();
     Map<String, String> env = env(release, id, previous == null ? null : previous.deploymentId());
+    if (activateInterrupted(release)) {
+      reporter.log(
+          id,
+          LogEntry.PHASE,
+          "activate",
+          node + " stopped before the activate hook finished: running it again",
+          Map.of());
+      runCommand(release, "activate", hooks.of(project).activate(), id, env, cancelled, switchedAt);
+      mark(project, id, "activated", releases::markActivated);
+    }
     return watchAndReport(release, env, cancelled, switchedAt);
   }
 
@@ -139,12 +183,8 @@ final class ReleaseSteps {
     if (watches(release)) {
       reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
       watch(release, hooks.of(project).health(), env, cancelled, switchedAt);
-      try {
-        releases.markWatchPassed(project, id);
-      } catch (IOException e) {
-        log.warn("cannot mark the health watch of {} passed: a restart watches it again", id, e);
-      }
     }
+    mark(project, id, "settled", releases::markSettled);
     List<NodeReporter.Note> notes = new ArrayList<>();
     ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, notes);
     reporter.report(project, id, NodeStatus.ACTIVE, null, switchedAt, notes);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import com.typesafe.config.ConfigFactory;
 import dev.deployrt.archive.ArchiveLimits;
+import dev.deployrt.hooks.HookRunner;
 import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
@@ -66,10 +67,12 @@ class ApplierHealthTest {
 
   /** Starts the applier, polling {@code healthUrl} every 20 ms; returns its register subscriber. */
   private ActorRef<Map<String, DesiredRelease>> applier(String healthUrl) {
-    HookSettings hooks =
-        HookSettings.fromConfig(
-            ConfigFactory.parseString(
-                "hooks.web.health { url = \"" + healthUrl + "\", interval = 20ms, failures = 2 }"));
+    return applierWithHooks(
+        "hooks.web.health { url = \"" + healthUrl + "\", interval = 20ms, failures = 2 }");
+  }
+
+  private ActorRef<Map<String, DesiredRelease>> applierWithHooks(String hooksConfig) {
+    HookSettings hooks = HookSettings.fromConfig(ConfigFactory.parseString(hooksConfig));
     testKit.spawn(
         Applier.create(
             "node-1",
@@ -84,7 +87,7 @@ class ApplierHealthTest {
             Duration.ofHours(1),
             register.getRef(),
             hooks,
-            null));
+            HookRunner.open(data)));
     return register.expectMessageClass(ReleaseRegister.Subscribe.class).subscriber();
   }
 
@@ -139,7 +142,7 @@ class ApplierHealthTest {
   @Test
   void aReleaseCurrentAtStartIsWatchedAgainAndMayStillFail() throws Exception {
     releases(true);
-    dirs.markWatchPassed("web", "v2"); // the release before passed its watch; v3 never did
+    dirs.markSettled("web", "v2"); // the release before settled; v3 never did
     ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
     subscriber.tell(Map.of("web", v3(60)));
     reports.expectMessage("v3 watching");
@@ -147,7 +150,7 @@ class ApplierHealthTest {
     subscriber.tell(webThenOther(v3(60)));
     assertEquals("o active", reports.receiveMessage());
     assertEquals("v3", dirs.activeRelease("web").orElseThrow());
-    assertFalse(dirs.passedWatch("web", "v3"));
+    assertFalse(dirs.settled("web", "v3"));
   }
 
   /**
@@ -158,11 +161,69 @@ class ApplierHealthTest {
   @Test
   void aReleaseWhoseWatchPassedHereIsReportedActiveAtStartWithoutAnotherWatch() throws Exception {
     releases(true);
-    dirs.markWatchPassed("web", "v3");
+    dirs.markSettled("web", "v3");
     // Every poll would fail: a watch would end "v3 failed".
     ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
     subscriber.tell(Map.of("web", v3(60)));
     assertEquals("v3 active", reports.receiveMessage());
+  }
+
+  /** An activate hook that appends a line to {@code ran}, so a test sees whether and how often. */
+  private String activateHook(Path ran) {
+    return "hooks.web.activate { command = [\"sh\", \"-c\", \"echo ran >> "
+        + ran.toAbsolutePath()
+        + "\"] }";
+  }
+
+  /** v3 all at once, without a health window. */
+  private static DesiredRelease v3Unwatched() {
+    return v3(0);
+  }
+
+  /**
+   * A node that stopped after its switch but before the activate hook finished runs the hook again
+   * when it starts, and only then reports the release active.
+   */
+  @Test
+  void anActivateHookARestartInterruptedRunsAgainBeforeTheReleaseIsActive() throws Exception {
+    releases(false);
+    dirs.activate("web", "v3"); // switched by this version (it keeps marks), hook never finished
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(Map.of("web", v3Unwatched()));
+    reports.expectMessage(Duration.ofSeconds(10), "v3 active");
+    assertEquals(List.of("ran"), Files.readAllLines(ran));
+    assertTrue(dirs.activated("web", "v3") && dirs.settled("web", "v3"));
+  }
+
+  /** Once the hook finished here (or everything did), a start does not run it again. */
+  @Test
+  void anActivateHookThatFinishedIsNotRunAgainAtStart() throws Exception {
+    releases(false);
+    dirs.activate("web", "v3");
+    dirs.markActivated("web", "v3");
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(webThenOther(v3Unwatched()));
+    assertEquals("v3 active", reports.receiveMessage());
+    assertEquals("o active", reports.receiveMessage());
+    assertFalse(Files.exists(ran), "the hook did not run");
+  }
+
+  /**
+   * A release switched to by a version that kept no marks: whether its hook finished is unknown,
+   * and it is not run again (an upgrade does not re-run every project's activate hook).
+   */
+  @Test
+  void aReleaseSwitchedWithoutMarksDoesNotRunItsActivateHookAgain() throws Exception {
+    releases(true);
+    Files.delete(data.resolve("projects/web/.settled"));
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(webThenOther(v3Unwatched()));
+    assertEquals("v3 active", reports.receiveMessage());
+    assertEquals("o active", reports.receiveMessage());
+    assertFalse(Files.exists(ran), "the hook did not run");
   }
 
   @Test
@@ -185,7 +246,7 @@ class ApplierHealthTest {
       reports.expectMessage("v3 watching");
       reports.expectMessage(Duration.ofSeconds(10), "v3 active");
       assertTrue(polls.get() >= 2, "watched for its window: " + polls.get() + " polls");
-      assertTrue(dirs.passedWatch("web", "v3"), "marked passed before it was reported active");
+      assertTrue(dirs.settled("web", "v3"), "marked settled before it was reported active");
     } finally {
       service.stop(0);
     }

@@ -110,25 +110,30 @@ class ReleaseDirectoryTest {
   }
 
   /**
-   * The health-watch mark names one release per project: the last one marked, and survives
-   * reopening.
+   * The marks name one release per project, the last one marked, and survive reopening; a project
+   * gets its (empty) settled mark at its first switch, so a missing one means an older version.
    */
   @Test
-  void theWatchMarkNamesTheLastReleaseMarkedAndLeavesNoTemporaryFile() throws IOException {
+  void theMarksNameTheLastReleaseMarkedAndLeaveNoTemporaryFile() throws IOException {
     ReleaseDirectory dirs = ReleaseDirectory.open(data);
     dirs.createRelease("web", "a", dir -> fill(dir, "a"));
     dirs.createRelease("web", "b", dir -> fill(dir, "b"));
-    assertFalse(dirs.passedWatch("web", "a"), "nothing marked yet");
-    dirs.markWatchPassed("web", "a");
-    assertTrue(dirs.passedWatch("web", "a"));
-    dirs.markWatchPassed("web", "b");
+    assertFalse(dirs.keepsMarks("web"), "not before the first switch");
+    dirs.activate("web", "a");
+    assertTrue(dirs.keepsMarks("web"));
+    assertFalse(dirs.settled("web", "a"), "nothing settled yet");
+    dirs.markActivated("web", "a");
+    assertTrue(dirs.activated("web", "a"));
+    assertFalse(dirs.settled("web", "a"), "activated is not settled");
+    dirs.markSettled("web", "a");
+    dirs.markSettled("web", "b");
     ReleaseDirectory reopened = ReleaseDirectory.open(data);
-    assertTrue(reopened.passedWatch("web", "b"));
-    assertFalse(reopened.passedWatch("web", "a"), "only the last release marked");
-    assertFalse(reopened.passedWatch("other", "b"), "per project");
+    assertTrue(reopened.settled("web", "b"));
+    assertFalse(reopened.settled("web", "a"), "only the last release marked");
+    assertFalse(reopened.settled("other", "b"), "per project");
     try (Stream<Path> entries = Files.list(data.resolve("projects/web"))) {
       assertEquals(
-          List.of(".watched", "releases"),
+          List.of(".activated", ".activations", ".settled", "current", "releases"),
           entries.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
