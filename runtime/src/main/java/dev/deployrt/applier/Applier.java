@@ -274,7 +274,7 @@ public final class Applier {
         }
         // Current but not reported since this node started: if the steps after its switch did
         // not all finish here, the node stopped during them, and they are taken up again.
-        if (!releases.settled(desired.project(), id) && steps.resumes(desired)) {
+        if (interrupted(desired)) {
           return new Job(desired, Kind.RESUME, new AtomicBoolean());
         }
         reportedActive.add(id);
@@ -289,13 +289,28 @@ public final class Applier {
     return toPrevious(desired, active);
   }
 
-  /** The job that brings this node to the release before {@code desired}, if it runs another. */
+  /**
+   * Whether {@code current} (the project's current release here) is one whose steps after its
+   * switch a stop of this node interrupted, and that has a step to take up.
+   */
+  private boolean interrupted(DesiredRelease current) {
+    String id = current.deploymentId();
+    return !reportedActive.contains(id)
+        && !releases.settled(current.project(), id)
+        && steps.resumes(current);
+  }
+
+  /**
+   * The job that brings this node to the release before {@code desired}, if it runs another, or
+   * takes up the steps a stop interrupted after its switch to it.
+   */
   private Job toPrevious(DesiredRelease desired, String active) {
     DesiredRelease previous = desired.previous();
-    if (previous == null
-        || previous.deploymentId().equals(active)
-        || failed.contains(previous.deploymentId())) {
+    if (previous == null || failed.contains(previous.deploymentId())) {
       return null;
+    }
+    if (previous.deploymentId().equals(active)) {
+      return interrupted(previous) ? new Job(previous, Kind.RESUME, new AtomicBoolean()) : null;
     }
     return new Job(previous, Kind.APPLY, new AtomicBoolean());
   }

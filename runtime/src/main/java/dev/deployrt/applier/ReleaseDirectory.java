@@ -243,9 +243,17 @@ public final class ReleaseDirectory {
     }
     Path projectDir = projects.resolve(project);
     Path link = projectDir.resolve("current");
-    if (!keepsMarks(project)) {
-      // From this switch on, the marks say which steps after a switch finished (see SETTLED).
-      replace(project, SETTLED, "", false);
+    try {
+      if (!keepsMarks(project)) {
+        // From this switch on, the marks say which steps after a switch finished (see SETTLED).
+        replace(project, SETTLED, "", false);
+      } else if (settled(project, deploymentId) || activated(project, deploymentId)) {
+        // Switching back to a release marked before: its marks were for that earlier switch.
+        replace(project, SETTLED, "", false);
+        replace(project, ACTIVATED, "", false);
+      }
+    } catch (IOException e) {
+      log.warn("cannot reset the marks of project {}: a start may repeat steps", project, e);
     }
     Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + UUID.randomUUID());
     Files.createSymbolicLink(fresh, Path.of("releases", deploymentId));
@@ -289,6 +297,25 @@ public final class ReleaseDirectory {
           .toList();
     } catch (NoSuchFileException e) {
       return null;
+    }
+  }
+
+  /**
+   * The release {@code current} pointed to before its last switch, as the activation log has it;
+   * empty if unknown (no log, a first switch, or the log does not end with the current release).
+   */
+  public Optional<String> switchedFrom(String project) {
+    try {
+      List<String> log = activations(project);
+      Optional<String> current = activeRelease(project);
+      if (log == null || log.size() < 2 || current.isEmpty()) {
+        return Optional.empty();
+      }
+      return current.get().equals(log.get(log.size() - 1))
+          ? Optional.of(log.get(log.size() - 2))
+          : Optional.empty();
+    } catch (IOException | UncheckedIOException e) {
+      return Optional.empty();
     }
   }
 

@@ -156,8 +156,13 @@ final class ReleaseSteps {
       // be reverted.
       switchedAt = Instant.now();
     }
-    DesiredRelease previous = release.previous();
-    Map<String, String> env = env(release, id, previous == null ? null : previous.deploymentId());
+    // The release current before the switch, as this node's activation log has it (the register's
+    // release before may differ: this node may have run an older one).
+    String before =
+        releases
+            .switchedFrom(project)
+            .orElse(release.previous() == null ? null : release.previous().deploymentId());
+    Map<String, String> env = env(release, id, before);
     if (activateInterrupted(release)) {
       reporter.log(
           id,
@@ -244,12 +249,16 @@ final class ReleaseSteps {
         act("revert", null, () -> releases.deactivate(project));
       } else {
         obtain(previous, cancelled);
-        act("revert", null, () -> releases.activate(project, previous.deploymentId()));
+        String back = previous.deploymentId();
+        act("revert", null, () -> releases.activate(project, back));
         ProjectHooks.Command activate = hooks.of(project).activate();
         if (activate != null) {
-          Map<String, String> env = env(previous, previous.deploymentId(), id);
-          runCommand(release, "revert", activate, previous.deploymentId(), env, cancelled, null);
+          Map<String, String> env = env(previous, back, id);
+          runCommand(release, "revert", activate, back, env, cancelled, null);
+          mark(project, back, "activated", releases::markActivated);
         }
+        // A revert's steps end with its hook: a start need not take them up (nor watch).
+        mark(project, back, "settled", releases::markSettled);
       }
       reporter.log(
           id,

@@ -11,7 +11,9 @@ import dev.deployrt.hooks.HookRunner;
 import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.release.DesiredRelease;
 import dev.deployrt.release.ReleaseRegister;
+import dev.deployrt.rollout.Gate;
 import dev.deployrt.rollout.RolloutPlan;
+import dev.deployrt.rollout.Stop;
 import dev.deployrt.rollout.Strategy;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -194,6 +196,86 @@ class ApplierHealthTest {
     reports.expectMessage(Duration.ofSeconds(10), "v3 active");
     assertEquals(List.of("ran"), Files.readAllLines(ran));
     assertTrue(dirs.activated("web", "v3") && dirs.settled("web", "v3"));
+  }
+
+  /**
+   * The same for the release before the desired one, which this node runs while the rollout does
+   * not let it start the desired one yet (a canary elsewhere): its interrupted hook runs again too.
+   */
+  @Test
+  void anInterruptedSwitchToTheReleaseBeforeIsTakenUpToo() throws Exception {
+    releases(false); // v2 current, switched by this version; its hook never finished
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    DesiredRelease v2 =
+        new DesiredRelease(
+            "web",
+            "v2",
+            "0".repeat(64),
+            1,
+            Instant.ofEpochSecond(2),
+            "node-1",
+            List.of("node-1"),
+            null,
+            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
+            null,
+            null);
+    DesiredRelease canaryElsewhere =
+        new DesiredRelease(
+            "web",
+            "v4",
+            "0".repeat(64),
+            1,
+            Instant.ofEpochSecond(4),
+            "node-1",
+            List.of("node-1", "node-2"),
+            null,
+            new RolloutPlan(Strategy.CANARY, 1, 0, true),
+            new Gate(1, List.of("node-2"), null, null),
+            v2);
+    subscriber.tell(Map.of("web", canaryElsewhere));
+    reports.expectMessage(Duration.ofSeconds(10), "v2 active");
+    assertEquals(List.of("ran"), Files.readAllLines(ran));
+    assertTrue(dirs.settled("web", "v2"));
+  }
+
+  /** A revert marks the release it went back to as settled: a start does not take it up again. */
+  @Test
+  void aRevertSettlesTheReleaseItWentBackTo() throws Exception {
+    releases(true); // v3 current, v2 before it
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    DesiredRelease v2 =
+        new DesiredRelease(
+            "web",
+            "v2",
+            "0".repeat(64),
+            1,
+            Instant.ofEpochSecond(2),
+            "node-1",
+            List.of("node-1"),
+            null,
+            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
+            null,
+            null);
+    DesiredRelease reverted =
+        new DesiredRelease(
+            "web",
+            "v3",
+            "0".repeat(64),
+            1,
+            Instant.ofEpochSecond(3),
+            "node-1",
+            List.of("node-1"),
+            null,
+            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
+            Gate.OPEN.stopped(Stop.REVERTED),
+            v2);
+    subscriber.tell(Map.of("web", reverted));
+    reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
+    assertEquals("v2", dirs.activeRelease("web").orElseThrow());
+    assertEquals(List.of("ran"), Files.readAllLines(ran), "the activate hook ran for the revert");
+    assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
   }
 
   /** Once the hook finished here (or everything did), a start does not run it again. */

@@ -138,6 +138,25 @@ class ReleaseDirectoryTest {
     }
   }
 
+  /** Switching back to a release marked before clears its marks: they were for that switch. */
+  @Test
+  void aSwitchBackToAMarkedReleaseClearsItsMarksAndKnowsWhereItCameFrom() throws IOException {
+    ReleaseDirectory dirs = ReleaseDirectory.open(data);
+    dirs.createRelease("web", "a", dir -> fill(dir, "a"));
+    dirs.createRelease("web", "b", dir -> fill(dir, "b"));
+    dirs.activate("web", "a");
+    assertEquals(Optional.empty(), dirs.switchedFrom("web"), "a first switch");
+    dirs.markActivated("web", "a");
+    dirs.markSettled("web", "a");
+    dirs.activate("web", "b");
+    assertTrue(dirs.settled("web", "a"), "b's switch leaves a's marks");
+    assertEquals(Optional.of("a"), dirs.switchedFrom("web"));
+    dirs.activate("web", "a");
+    assertFalse(dirs.settled("web", "a"));
+    assertFalse(dirs.activated("web", "a"));
+    assertEquals(Optional.of("b"), dirs.switchedFrom("web"));
+  }
+
   @Test
   void aFailedExtractionLeavesNoReleaseAndNoStaging() throws IOException {
     ReleaseDirectory dirs = ReleaseDirectory.open(data);
