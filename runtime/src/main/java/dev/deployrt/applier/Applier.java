@@ -260,6 +260,11 @@ public final class Applier {
             ? new Job(desired, Kind.REVERT, new AtomicBoolean())
             : null;
       }
+      if (gate.stop() == Stop.REVERTED
+          && !stopReported.contains(id)
+          && releases.everSwitchedTo(desired.project(), id)) {
+        return revertTakenUp(desired, active);
+      }
       if (desired.targets().contains(node) && stopReported.add(id)) {
         reporter.report(desired.project(), id, NodeStatus.ABORTED, null);
       }
@@ -287,6 +292,28 @@ public final class Applier {
           : new Job(desired, Kind.APPLY, new AtomicBoolean());
     }
     return toPrevious(desired, active);
+  }
+
+  /**
+   * For a reverted release this node switched to, and had left when it started: its revert (or the
+   * report of it) may not have finished before the node stopped. A finished one (back on the
+   * release before, its steps settled, or a project switched by a version without marks) is only
+   * reported again; else the revert runs again.
+   */
+  private Job revertTakenUp(DesiredRelease desired, String active) {
+    String project = desired.project();
+    DesiredRelease back = desired.previous();
+    boolean finished =
+        back == null
+            ? active == null
+            : back.deploymentId().equals(active)
+                && (releases.settled(project, active) || !releases.keepsMarks(project));
+    if (!finished) {
+      return new Job(desired, Kind.REVERT, new AtomicBoolean());
+    }
+    stopReported.add(desired.deploymentId());
+    reporter.report(project, desired.deploymentId(), NodeStatus.REVERTED, null);
+    return null;
   }
 
   /**

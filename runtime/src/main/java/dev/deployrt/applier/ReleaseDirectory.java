@@ -300,6 +300,16 @@ public final class ReleaseDirectory {
     }
   }
 
+  /** Whether {@code current} was ever switched to the release, as the activation log has it. */
+  public boolean everSwitchedTo(String project, String deploymentId) {
+    try {
+      List<String> log = activations(project);
+      return log != null && log.contains(deploymentId);
+    } catch (IOException | UncheckedIOException e) {
+      return false;
+    }
+  }
+
   /**
    * The release {@code current} pointed to before its last switch, as the activation log has it;
    * empty if unknown (no log, a first switch, or the log does not end with the current release).

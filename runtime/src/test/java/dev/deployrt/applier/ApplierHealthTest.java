@@ -245,6 +245,15 @@ class ApplierHealthTest {
     releases(true); // v3 current, v2 before it
     Path ran = data.resolve("ran");
     ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(Map.of("web", v3Reverted()));
+    reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
+    assertEquals("v2", dirs.activeRelease("web").orElseThrow());
+    assertEquals(List.of("ran"), Files.readAllLines(ran), "the activate hook ran for the revert");
+    assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
+  }
+
+  /** v3, reverted, with v2 before it. */
+  private static DesiredRelease v3Reverted() {
     DesiredRelease v2 =
         new DesiredRelease(
             "web",
@@ -258,24 +267,52 @@ class ApplierHealthTest {
             new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
             null,
             null);
-    DesiredRelease reverted =
-        new DesiredRelease(
-            "web",
-            "v3",
-            "0".repeat(64),
-            1,
-            Instant.ofEpochSecond(3),
-            "node-1",
-            List.of("node-1"),
-            null,
-            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
-            Gate.OPEN.stopped(Stop.REVERTED),
-            v2);
-    subscriber.tell(Map.of("web", reverted));
+    return new DesiredRelease(
+        "web",
+        "v3",
+        "0".repeat(64),
+        1,
+        Instant.ofEpochSecond(3),
+        "node-1",
+        List.of("node-1"),
+        null,
+        new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
+        Gate.OPEN.stopped(Stop.REVERTED),
+        v2);
+  }
+
+  /**
+   * A node that stopped in the middle of a revert (switched back, hook not finished, nothing
+   * reported) runs the revert again when it starts, and reports it: never "aborted", which the
+   * record would ignore for a node that had switched, and wait for it until its deadline.
+   */
+  @Test
+  void aRevertAStopInterruptedRunsAgainWhenTheNodeStarts() throws Exception {
+    releases(true);
+    dirs.activate("web", "v2"); // the revert's switch; its hook never finished
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(Map.of("web", v3Reverted()));
     reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
+    assertEquals(List.of("ran"), Files.readAllLines(ran));
     assertEquals("v2", dirs.activeRelease("web").orElseThrow());
-    assertEquals(List.of("ran"), Files.readAllLines(ran), "the activate hook ran for the revert");
-    assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
+    assertTrue(dirs.settled("web", "v2"));
+  }
+
+  /** A revert that finished before the node stopped is only reported again, once. */
+  @Test
+  void aFinishedRevertIsOnlyReportedAgain() throws Exception {
+    releases(true);
+    dirs.activate("web", "v2");
+    dirs.markSettled("web", "v2");
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
+    subscriber.tell(webThenOther(v3Reverted()));
+    assertEquals("v3 reverted", reports.receiveMessage());
+    assertEquals("o active", reports.receiveMessage());
+    subscriber.tell(webThenOther(v3Reverted()));
+    reports.expectNoMessage(Duration.ofMillis(300));
+    assertFalse(Files.exists(ran), "the hook did not run");
   }
 
   /** Once the hook finished here (or everything did), a start does not run it again. */
