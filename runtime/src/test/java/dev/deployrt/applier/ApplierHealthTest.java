@@ -95,18 +95,7 @@ class ApplierHealthTest {
 
   /** v3, all at once, watched for {@code windowS} and reverted on a failure. */
   private static DesiredRelease v3(int windowS) {
-    return new DesiredRelease(
-        "web",
-        "v3",
-        "0".repeat(64),
-        1,
-        Instant.ofEpochSecond(3),
-        "node-1",
-        List.of("node-1"),
-        null,
-        new RolloutPlan(Strategy.ALL_AT_ONCE, 1, windowS, true),
-        null,
-        null);
+    return web("v3", 3, new RolloutPlan(Strategy.ALL_AT_ONCE, 1, windowS, true), null, null);
   }
 
   /** A project already active here: its report marks that the applier handled a message. */
@@ -177,6 +166,8 @@ class ApplierHealthTest {
         + "\"] }";
   }
 
+  private static final RolloutPlan UNWATCHED = new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true);
+
   /** v3 all at once, without a health window. */
   private static DesiredRelease v3Unwatched() {
     return v3(0);
@@ -207,32 +198,13 @@ class ApplierHealthTest {
     releases(false); // v2 current, switched by this version; its hook never finished
     Path ran = data.resolve("ran");
     ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
-    DesiredRelease v2 =
-        new DesiredRelease(
-            "web",
-            "v2",
-            "0".repeat(64),
-            1,
-            Instant.ofEpochSecond(2),
-            "node-1",
-            List.of("node-1"),
-            null,
-            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
-            null,
-            null);
     DesiredRelease canaryElsewhere =
-        new DesiredRelease(
-            "web",
+        web(
             "v4",
-            "0".repeat(64),
-            1,
-            Instant.ofEpochSecond(4),
-            "node-1",
-            List.of("node-1", "node-2"),
-            null,
+            4,
             new RolloutPlan(Strategy.CANARY, 1, 0, true),
             new Gate(1, List.of("node-2"), null, null),
-            v2);
+            v2());
     subscriber.tell(Map.of("web", canaryElsewhere));
     reports.expectMessage(Duration.ofSeconds(10), "v2 active");
     assertEquals(List.of("ran"), Files.readAllLines(ran));
@@ -252,33 +224,30 @@ class ApplierHealthTest {
     assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
   }
 
+  /** v2, all at once, without a health window. */
+  private static DesiredRelease v2() {
+    return web("v2", 2, UNWATCHED, null, null);
+  }
+
   /** v3, reverted, with v2 before it. */
   private static DesiredRelease v3Reverted() {
-    DesiredRelease v2 =
-        new DesiredRelease(
-            "web",
-            "v2",
-            "0".repeat(64),
-            1,
-            Instant.ofEpochSecond(2),
-            "node-1",
-            List.of("node-1"),
-            null,
-            new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
-            null,
-            null);
+    return web("v3", 3, UNWATCHED, Gate.OPEN.stopped(Stop.REVERTED), v2());
+  }
+
+  private static DesiredRelease web(
+      String id, long createdSecond, RolloutPlan plan, Gate gate, DesiredRelease previous) {
     return new DesiredRelease(
         "web",
-        "v3",
+        id,
         "0".repeat(64),
         1,
-        Instant.ofEpochSecond(3),
+        Instant.ofEpochSecond(createdSecond),
         "node-1",
         List.of("node-1"),
         null,
-        new RolloutPlan(Strategy.ALL_AT_ONCE, 1, 0, true),
-        Gate.OPEN.stopped(Stop.REVERTED),
-        v2);
+        plan,
+        gate,
+        previous);
   }
 
   /**
@@ -321,12 +290,7 @@ class ApplierHealthTest {
     releases(false);
     dirs.activate("web", "v3");
     dirs.markActivated("web", "v3");
-    Path ran = data.resolve("ran");
-    ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
-    subscriber.tell(webThenOther(v3Unwatched()));
-    assertEquals("v3 active", reports.receiveMessage());
-    assertEquals("o active", reports.receiveMessage());
-    assertFalse(Files.exists(ran), "the hook did not run");
+    assertActiveAtStartWithoutRunningTheHook();
   }
 
   /**
@@ -337,6 +301,11 @@ class ApplierHealthTest {
   void aReleaseSwitchedWithoutMarksDoesNotRunItsActivateHookAgain() throws Exception {
     releases(true);
     Files.delete(data.resolve("projects/web/.settled"));
+    assertActiveAtStartWithoutRunningTheHook();
+  }
+
+  /** Starts the applier with an activate hook: v3 is reported active at once, the hook not run. */
+  private void assertActiveAtStartWithoutRunningTheHook() throws Exception {
     Path ran = data.resolve("ran");
     ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
     subscriber.tell(webThenOther(v3Unwatched()));

@@ -2,7 +2,6 @@ package dev.deployrt.release;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.typesafe.config.ConfigFactory;
 import dev.deployrt.rollout.Gate;
 import dev.deployrt.rollout.RolloutPlan;
 import dev.deployrt.rollout.Strategy;
@@ -15,27 +14,12 @@ import java.util.concurrent.Executors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A node's register publishes even when its store never becomes readable. */
 class DesiredReleasesTest {
-  private final ActorTestKit testKit =
-      ActorTestKit.create(
-          ConfigFactory.parseString(
-              """
-      pekko.actor.provider = cluster
-      pekko.remote.artery.canonical.hostname = "127.0.0.1"
-      pekko.remote.artery.canonical.port = 0
-      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-      pekko.actor.serialization-bindings {
-        "dev.deployrt.serialization.JsonSerializable" = jackson-json
-      }
-      deploy.db.schema-wait = 1s
-      """));
+  private final ActorTestKit testKit = OneNodeCluster.testKit("deploy.db.schema-wait = 1s");
   private final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   @AfterEach
@@ -46,15 +30,7 @@ class DesiredReleasesTest {
 
   @Test
   void aStoreThatIsNeverReadyHoldsThisNodesPublishesOnlyForTheSchemaWait() {
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    TestProbe<Object> up = testKit.createTestProbe();
-    up.awaitAssert(
-        Duration.ofSeconds(20),
-        () -> {
-          assertEquals(MemberStatus.up(), cluster.selfMember().status());
-          return null;
-        });
+    OneNodeCluster.joinItself(testKit);
     DesiredReleases releases =
         DesiredReleases.init(
             testKit.system(), Duration.ofSeconds(3), new CompletableFuture<Done>(), blocking);

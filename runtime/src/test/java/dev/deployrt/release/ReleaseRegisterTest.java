@@ -2,7 +2,6 @@ package dev.deployrt.release;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.typesafe.config.ConfigFactory;
 import dev.deployrt.rollout.Gate;
 import dev.deployrt.rollout.RolloutPlan;
 import dev.deployrt.rollout.Stop;
@@ -15,30 +14,16 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The register on a one-node cluster whose replicator would tell subscribers only every 30 s. */
 class ReleaseRegisterTest {
   private final ActorTestKit testKit =
-      ActorTestKit.create(
-          ConfigFactory.parseString(
-              """
-      pekko.actor.provider = cluster
-      pekko.remote.artery.canonical.hostname = "127.0.0.1"
-      pekko.remote.artery.canonical.port = 0
-      pekko.cluster.distributed-data.notify-subscribers-interval = 30s
-      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-      pekko.actor.serialization-bindings {
-        "dev.deployrt.serialization.JsonSerializable" = jackson-json
-      }
-      """));
+      OneNodeCluster.testKit("pekko.cluster.distributed-data.notify-subscribers-interval = 30s");
 
   @AfterEach
   void stop() {
@@ -46,15 +31,7 @@ class ReleaseRegisterTest {
   }
 
   private void joinItself() {
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    TestProbe<Object> up = testKit.createTestProbe();
-    up.awaitAssert(
-        Duration.ofSeconds(20),
-        () -> {
-          assertEquals(MemberStatus.up(), cluster.selfMember().status());
-          return null;
-        });
+    OneNodeCluster.joinItself(testKit);
   }
 
   private static DesiredRelease release(String id, long createdSecond, Gate gate) {
