@@ -298,7 +298,7 @@ public final class Applier {
    * For a reverted release this node switched to, and had left when it started: its revert (or the
    * report of it) may not have finished before the node stopped. A finished one (back on the
    * release before, its steps settled, or a project switched by a version without marks) is only
-   * reported again; else the revert runs again.
+   * reported again (if this node is one of its targets); else the revert runs again.
    */
   private Job revertTakenUp(DesiredRelease desired, String active) {
     String project = desired.project();
@@ -312,7 +312,9 @@ public final class Applier {
       return new Job(desired, Kind.REVERT, new AtomicBoolean());
     }
     stopReported.add(desired.deploymentId());
-    reporter.report(project, desired.deploymentId(), NodeStatus.REVERTED, null);
+    if (desired.targets().contains(node)) {
+      reporter.report(project, desired.deploymentId(), NodeStatus.REVERTED, null);
+    }
     return null;
   }
 

@@ -321,9 +321,15 @@ public final class ReleaseDirectory {
       if (log == null || log.size() < 2 || current.isEmpty()) {
         return Optional.empty();
       }
-      return current.get().equals(log.get(log.size() - 1))
-          ? Optional.of(log.get(log.size() - 2))
-          : Optional.empty();
+      if (!current.get().equals(log.get(log.size() - 1))) {
+        return Optional.empty();
+      }
+      for (int i = log.size() - 2; i >= 0; i--) {
+        if (!log.get(i).equals(current.get())) {
+          return Optional.of(log.get(i)); // a switch to the release it was on is no switch
+        }
+      }
+      return Optional.empty();
     } catch (IOException | UncheckedIOException e) {
       return Optional.empty();
     }

@@ -252,13 +252,18 @@ final class ReleaseSteps {
         String back = previous.deploymentId();
         act("revert", null, () -> releases.activate(project, back));
         ProjectHooks.Command activate = hooks.of(project).activate();
-        if (activate != null) {
-          Map<String, String> env = env(previous, back, id);
-          runCommand(release, "revert", activate, back, env, cancelled, null);
-          mark(project, back, "activated", releases::markActivated);
+        try {
+          if (activate != null) {
+            Map<String, String> env = env(previous, back, id);
+            runCommand(release, "revert", activate, back, env, cancelled, null);
+            mark(project, back, "activated", releases::markActivated);
+          }
+        } finally {
+          // The revert's steps end with its hook, and their outcome (a failed hook included) goes
+          // on the record: a start neither takes them up nor reverts again. Only a stop during
+          // the hook leaves the release unsettled.
+          mark(project, back, "settled", releases::markSettled);
         }
-        // A revert's steps end with its hook: a start need not take them up (nor watch).
-        mark(project, back, "settled", releases::markSettled);
       }
       reporter.log(
           id,

@@ -224,6 +224,28 @@ class ApplierHealthTest {
     assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
   }
 
+  /**
+   * A revert whose activate hook fails still settles the release it went back to: the failure is on
+   * the record, and neither the same run nor a later start runs that hook again.
+   */
+  @Test
+  void aRevertWhoseHookFailsIsNotTakenUpAgain() throws Exception {
+    releases(true);
+    Path ran = data.resolve("ran");
+    ActorRef<Map<String, DesiredRelease>> subscriber =
+        applierWithHooks(
+            "hooks.web.activate { command = [\"sh\", \"-c\", \"echo ran >> '"
+                + ran.toAbsolutePath()
+                + "'; exit 1\"] }");
+    subscriber.tell(Map.of("web", v3Reverted()));
+    reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
+    reports.expectNoMessage(Duration.ofMillis(500));
+    assertEquals(List.of("ran"), Files.readAllLines(ran), "the hook ran once");
+    assertEquals("v2", dirs.activeRelease("web").orElseThrow());
+    assertTrue(dirs.settled("web", "v2"));
+    assertFalse(dirs.activated("web", "v2"), "its hook did not finish");
+  }
+
   /** v2, all at once, without a health window. */
   private static DesiredRelease v2() {
     return web("v2", 2, UNWATCHED, null, null);

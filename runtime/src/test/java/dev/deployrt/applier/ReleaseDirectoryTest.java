@@ -155,6 +155,8 @@ class ReleaseDirectoryTest {
     assertFalse(dirs.settled("web", "a"));
     assertFalse(dirs.activated("web", "a"));
     assertEquals(Optional.of("b"), dirs.switchedFrom("web"));
+    dirs.activate("web", "a"); // the same release again (a revert taken up): not a switch from a
+    assertEquals(Optional.of("b"), dirs.switchedFrom("web"));
   }
 
   @Test
