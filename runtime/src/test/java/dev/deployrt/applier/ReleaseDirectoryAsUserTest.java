@@ -91,6 +91,22 @@ class ReleaseDirectoryAsUserTest {
         Files.exists(release, LinkOption.NOFOLLOW_LINKS), "what the node extracted it can remove");
   }
 
+  /** The switch, its activation log and the marks of the steps after it, as an ordinary user. */
+  @Test
+  void switchesAndTheirMarksWorkForAnOrdinaryUser() throws Exception {
+    Path data = newDataDir("marks");
+    runChild("switch", data.toString());
+    Path project = data.resolve("projects/web");
+    assertEquals("r1", Files.readString(project.resolve(".settled")).strip());
+    assertEquals("releases/r1", Files.readSymbolicLink(project.resolve("current")).toString());
+    try (var entries = Files.list(project)) {
+      assertEquals(
+          List.of(".activated", ".activations", ".settled", "current", "releases"),
+          entries.map(p -> p.getFileName().toString()).sorted().toList(),
+          "no temporary file left");
+    }
+  }
+
   @Test
   void theStartUpSweepRemovesStagingLeftoversWhateverTheirModes() throws Exception {
     Path data = newDataDir("leftover");
