@@ -42,9 +42,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * superseded}) and runs when it has stopped. A release already extracted (a redo after restart) is
  * switched to without extracting again; a rollback whose source release is on the node becomes an
  * alias of it (no fetch, no extract); one already active is just reported active, unless the steps
- * after its switch did not all finish on this node ({@link ReleaseDirectory#settled}): then an
- * interrupted activate hook runs again, and the health watch again in full, first. A release that
- * failed here is not tried again until the node restarts or a newer one comes.
+ * after its switch did not all finish on this node ({@link StepMarks#settled}): then an interrupted
+ * activate hook runs again, and the health watch again in full, first. A release that failed here
+ * is not tried again until the node restarts or a newer one comes.
  *
  * <p>After a release is active, once per project after the node starts, and every {@code
  * pruneInterval}, the project's releases past its {@code keep_releases} are pruned in the same
@@ -307,7 +307,8 @@ public final class Applier {
         back == null
             ? active == null
             : back.deploymentId().equals(active)
-                && (releases.settled(project, active) || !releases.keepsMarks(project));
+                && (releases.marks().settled(project, active)
+                    || !releases.marks().keepsMarks(project));
     if (!finished) {
       return new Job(desired, Kind.REVERT, new AtomicBoolean());
     }
@@ -325,7 +326,7 @@ public final class Applier {
   private boolean interrupted(DesiredRelease current) {
     String id = current.deploymentId();
     return !reportedActive.contains(id)
-        && !releases.settled(current.project(), id)
+        && !releases.marks().settled(current.project(), id)
         && steps.resumes(current);
   }
 

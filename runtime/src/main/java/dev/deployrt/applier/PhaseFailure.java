@@ -8,6 +8,7 @@ import dev.deployrt.text.ClientText;
 import dev.deployrt.upload.UploadFailure;
 import java.nio.file.FileSystemException;
 import java.time.Instant;
+import java.util.concurrent.CancellationException;
 
 /**
  * A step of applying a release that failed, with the phase it failed in ({@code fetch}, {@code
@@ -87,5 +88,36 @@ final class PhaseFailure extends Exception {
       return String.valueOf(upload.getCause().getMessage());
     }
     return null;
+  }
+
+  interface Step<T> {
+    T run() throws Exception;
+  }
+
+  interface VoidStep {
+    void run() throws Exception;
+  }
+
+  static void act(String phase, Instant switchedAt, VoidStep step) throws PhaseFailure {
+    during(
+        phase,
+        switchedAt,
+        () -> {
+          step.run();
+          return null;
+        });
+  }
+
+  /**
+   * Runs one blocking step of {@code phase}: its failure (not a cancellation) as a PhaseFailure.
+   */
+  static <T> T during(String phase, Instant switchedAt, Step<T> step) throws PhaseFailure {
+    try {
+      return step.run();
+    } catch (CancellationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new PhaseFailure(phase, e, switchedAt);
+    }
   }
 }

@@ -2,7 +2,6 @@ package dev.deployrt.applier;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,9 +29,8 @@ import org.slf4j.LoggerFactory;
  * is switched by renaming a new symlink over the old one, so a reader sees the old release or the
  * new one, never a mix and never no link. Each switch is appended to the project's activation log
  * ({@code projects/<project>/.activations}, synced), which {@link ReleasePruner} reads to know
- * which releases were active and in which order; {@code projects/<project>/.settled} and {@code
- * .activated} name the releases whose steps after the switch, and whose activate hook, last
- * finished here (a start takes up what a stop interrupted). Staging leftovers of a crash are
+ * which releases were active and in which order; {@link StepMarks} records which steps after a
+ * switch finished (a start takes up what a stop interrupted). Staging leftovers of a crash are
  * removed by {@link #open}.
  *
  * <p>Removal never depends on the modes a release's archive gave its directories: {@link
@@ -46,17 +44,7 @@ public final class ReleaseDirectory {
   /** Each project's activation log: the ids {@code current} was switched to, oldest first. */
   private static final String ACTIVATIONS = ".activations";
 
-  /**
-   * Each project's release whose steps after the switch (activate hook, health watch) all finished
-   * on this node; empty when none did yet. Made before a project's first switch, so its absence
-   * means the current release was switched to by a version that kept no marks.
-   */
-  private static final String SETTLED = ".settled";
-
-  /** Each project's release whose activate hook last finished here (before its health watch). */
-  private static final String ACTIVATED = ".activated";
-
-  private static final String LINK_STAGING_PREFIX = ".current-";
+  static final String LINK_STAGING_PREFIX = ".current-";
   private static final Set<PosixFilePermission> RELEASE_ROOT =
       java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
 
@@ -69,9 +57,11 @@ public final class ReleaseDirectory {
   }
 
   private final Path projects;
+  private final StepMarks marks;
 
   private ReleaseDirectory(Path projects) {
     this.projects = projects;
+    this.marks = new StepMarks(projects);
   }
 
   public static ReleaseDirectory open(Path dataDir) {
@@ -132,7 +122,7 @@ public final class ReleaseDirectory {
       Files.deleteIfExists(staging);
       throw e;
     }
-    syncDirectory(releases);
+    ProjectFiles.syncDirectory(releases);
   }
 
   /**
@@ -206,7 +196,7 @@ public final class ReleaseDirectory {
       discard(staging);
       throw e;
     }
-    syncDirectory(target.getParent());
+    ProjectFiles.syncDirectory(target.getParent());
     return true;
   }
 
@@ -243,18 +233,7 @@ public final class ReleaseDirectory {
     }
     Path projectDir = projects.resolve(project);
     Path link = projectDir.resolve("current");
-    try {
-      if (!keepsMarks(project)) {
-        // From this switch on, the marks say which steps after a switch finished (see SETTLED).
-        replace(project, SETTLED, "", false);
-      } else if (settled(project, deploymentId) || activated(project, deploymentId)) {
-        // Switching back to a release marked before: its marks were for that earlier switch.
-        replace(project, SETTLED, "", false);
-        replace(project, ACTIVATED, "", false);
-      }
-    } catch (IOException e) {
-      log.warn("cannot reset the marks of project {}: a start may repeat steps", project, e);
-    }
+    marks.beforeSwitch(project, deploymentId);
     Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + UUID.randomUUID());
     Files.createSymbolicLink(fresh, Path.of("releases", deploymentId));
     try {
@@ -264,7 +243,7 @@ public final class ReleaseDirectory {
       throw e;
     }
     Instant switched = Instant.now();
-    syncDirectory(projectDir);
+    ProjectFiles.syncDirectory(projectDir);
     Files.writeString(
         projectDir.resolve(ACTIVATIONS),
         deploymentId + "\n",
@@ -281,7 +260,7 @@ public final class ReleaseDirectory {
   public void deactivate(String project) throws IOException {
     Path projectDir = projects.resolve(project);
     if (Files.deleteIfExists(projectDir.resolve("current"))) {
-      syncDirectory(projectDir);
+      ProjectFiles.syncDirectory(projectDir);
     }
   }
 
@@ -339,76 +318,12 @@ public final class ReleaseDirectory {
   void rewriteActivations(String project, List<String> oldestFirst) throws IOException {
     StringBuilder text = new StringBuilder();
     oldestFirst.forEach(id -> text.append(id).append('\n'));
-    replace(project, ACTIVATIONS, text, true);
+    ProjectFiles.replace(projects.resolve(project), ACTIVATIONS, text, true);
   }
 
-  /**
-   * Records that every step after the switch to release {@code deploymentId} (activate hook, health
-   * watch) finished here: a node that starts with it still current need not take any of them again
-   * ({@link #settled}). Not synced: a mark lost with the machine only makes a start take those
-   * steps again.
-   */
-  public void markSettled(String project, String deploymentId) throws IOException {
-    replace(project, SETTLED, deploymentId + "\n", false);
-  }
-
-  /** Records that the activate hook of release {@code deploymentId} finished here. Not synced. */
-  public void markActivated(String project, String deploymentId) throws IOException {
-    replace(project, ACTIVATED, deploymentId + "\n", false);
-  }
-
-  /** Whether release {@code deploymentId} is the last one {@link #markSettled} recorded. */
-  public boolean settled(String project, String deploymentId) {
-    return marked(project, SETTLED, deploymentId);
-  }
-
-  /** Whether release {@code deploymentId} is the last one {@link #markActivated} recorded. */
-  public boolean activated(String project, String deploymentId) {
-    return marked(project, ACTIVATED, deploymentId);
-  }
-
-  /**
-   * Whether this node keeps marks for the project (it was made, or last settled, by a version that
-   * keeps them); without them a start cannot tell whether an activate hook finished.
-   */
-  public boolean keepsMarks(String project) {
-    return Files.exists(projects.resolve(project).resolve(SETTLED), LinkOption.NOFOLLOW_LINKS);
-  }
-
-  /**
-   * False when the mark cannot be read: the step it stands for is then taken again, which costs
-   * time but never hides a failure.
-   */
-  private boolean marked(String project, String mark, String deploymentId) {
-    try {
-      return Files.readString(projects.resolve(project).resolve(mark)).strip().equals(deploymentId);
-    } catch (NoSuchFileException e) {
-      return false;
-    } catch (IOException e) {
-      log.warn("cannot read the {} mark of project {}", mark, project, e);
-      return false;
-    }
-  }
-
-  /** Replaces the project's file {@code name} with {@code text}, atomically (and durably). */
-  private void replace(String project, String name, CharSequence text, boolean durably)
-      throws IOException {
-    Path projectDir = projects.resolve(project);
-    Path fresh = projectDir.resolve(LINK_STAGING_PREFIX + "file-" + UUID.randomUUID());
-    try {
-      if (durably) {
-        Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW, StandardOpenOption.SYNC);
-      } else {
-        Files.writeString(fresh, text, StandardOpenOption.CREATE_NEW);
-      }
-      Files.move(fresh, projectDir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      Files.deleteIfExists(fresh);
-      throw e;
-    }
-    if (durably) {
-      syncDirectory(projectDir);
-    }
+  /** The marks of which steps after a switch finished here. */
+  StepMarks marks() {
+    return marks;
   }
 
   /** The deployment id {@code current} points to, if any. */
@@ -462,12 +377,6 @@ public final class ReleaseDirectory {
         log.info("removing {}, left by an earlier run", p);
         TreeRemoval.removeOrSetAside(p, "a leftover of an earlier run,");
       }
-    }
-  }
-
-  private static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
     }
   }
 }

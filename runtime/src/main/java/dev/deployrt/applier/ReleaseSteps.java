@@ -4,7 +4,6 @@ import dev.deployrt.archive.ArchiveExtractor;
 import dev.deployrt.archive.ArchiveLimits;
 import dev.deployrt.deployment.LogEntry;
 import dev.deployrt.deployment.NodeStatus;
-import dev.deployrt.hooks.HealthWatch;
 import dev.deployrt.hooks.HookRunner;
 import dev.deployrt.hooks.HookSettings;
 import dev.deployrt.hooks.ProjectHooks;
@@ -46,8 +45,7 @@ final class ReleaseSteps {
   private final ArchiveLimits limits;
   private final NodeReporter reporter;
   private final HookSettings hooks;
-  private final HookRunner runner;
-  private final HealthWatch health;
+  private final HookSteps hookSteps;
   private final ReleasePruning pruning;
   private final Set<String> checked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -66,8 +64,7 @@ final class ReleaseSteps {
     this.limits = limits;
     this.reporter = reporter;
     this.hooks = hooks;
-    this.runner = runner;
-    this.health = new HealthWatch(runner);
+    this.hookSteps = new HookSteps(node, releases, reporter, runner);
     this.pruning = pruning;
   }
 
@@ -90,12 +87,13 @@ final class ReleaseSteps {
     checkCancelled(cancelled);
     reporter.report(project, id, NodeStatus.ACTIVATING, null);
     String before = releases.activeRelease(project).orElse(null);
-    Instant switchedAt = step("activate", null, () -> releases.activate(project, id));
+    Instant switchedAt =
+        PhaseFailure.during("activate", null, () -> releases.activate(project, id));
     ProjectHooks hooksHere = hooks.of(project);
-    Map<String, String> env = env(release, id, before);
+    Map<String, String> env = hookSteps.env(release, id, before);
     if (hooksHere.activate() != null) {
-      runCommand(release, "activate", hooksHere.activate(), id, env, cancelled, switchedAt);
-      mark(project, id, "activated", releases::markActivated);
+      hookSteps.run(release, "activate", hooksHere.activate(), id, env, cancelled, switchedAt);
+      releases.marks().markActivated(project, id);
     }
     return watchAndReport(release, env, cancelled, switchedAt);
   }
@@ -113,22 +111,8 @@ final class ReleaseSteps {
   private boolean activateInterrupted(DesiredRelease release) {
     String project = release.project();
     return hooks.of(project).activate() != null
-        && releases.keepsMarks(project)
-        && !releases.activated(project, release.deploymentId());
-  }
-
-  @FunctionalInterface
-  private interface Mark {
-    void set(String project, String deploymentId) throws IOException;
-  }
-
-  /** Sets a mark; one that cannot be written only makes a restart take that step again. */
-  private static void mark(String project, String id, String what, Mark mark) {
-    try {
-      mark.set(project, id);
-    } catch (IOException e) {
-      log.warn("cannot mark {} {}: a restart takes that step again", id, what, e);
-    }
+        && releases.marks().keepsMarks(project)
+        && !releases.marks().activated(project, release.deploymentId());
   }
 
   /** Whether {@code release} is watched after the switch: a health hook and a health window. */
@@ -162,7 +146,7 @@ final class ReleaseSteps {
         releases
             .switchedFrom(project)
             .orElse(release.previous() == null ? null : release.previous().deploymentId());
-    Map<String, String> env = env(release, id, before);
+    Map<String, String> env = hookSteps.env(release, id, before);
     if (activateInterrupted(release)) {
       reporter.log(
           id,
@@ -170,8 +154,9 @@ final class ReleaseSteps {
           "activate",
           node + " stopped before the activate hook finished: running it again",
           Map.of());
-      runCommand(release, "activate", hooks.of(project).activate(), id, env, cancelled, switchedAt);
-      mark(project, id, "activated", releases::markActivated);
+      hookSteps.run(
+          release, "activate", hooks.of(project).activate(), id, env, cancelled, switchedAt);
+      releases.marks().markActivated(project, id);
     }
     return watchAndReport(release, env, cancelled, switchedAt);
   }
@@ -187,9 +172,9 @@ final class ReleaseSteps {
     String id = release.deploymentId();
     if (watches(release)) {
       reporter.report(project, id, NodeStatus.WATCHING, null, switchedAt);
-      watch(release, hooks.of(project).health(), env, cancelled, switchedAt);
+      hookSteps.watch(release, hooks.of(project).health(), env, cancelled, switchedAt);
     }
-    mark(project, id, "settled", releases::markSettled);
+    releases.marks().markSettled(project, id);
     List<NodeReporter.Note> notes = new ArrayList<>();
     ReleasePruner.SetAside aside = pruning.setAside(release, cancelled, notes);
     reporter.report(project, id, NodeStatus.ACTIVE, null, switchedAt, notes);
@@ -205,7 +190,7 @@ final class ReleaseSteps {
     if (!releases.hasRelease(project, id)
         && source != null
         && releases.hasRelease(project, source)) {
-      act("activate", null, () -> releases.createAlias(project, id, source));
+      PhaseFailure.act("activate", null, () -> releases.createAlias(project, id, source));
       reporter.log(
           id,
           LogEntry.LOG,
@@ -232,7 +217,7 @@ final class ReleaseSteps {
     }
     reporter.report(release.project(), id, NodeStatus.CHECKING, null);
     String current = releases.activeRelease(release.project()).orElse(null);
-    runCommand(release, "check", hook, id, env(release, id, current), cancelled, null);
+    hookSteps.run(release, "check", hook, id, hookSteps.env(release, id, current), cancelled, null);
     checked.add(id);
   }
 
@@ -246,23 +231,23 @@ final class ReleaseSteps {
     DesiredRelease previous = release.previous();
     try {
       if (previous == null) {
-        act("revert", null, () -> releases.deactivate(project));
+        PhaseFailure.act("revert", null, () -> releases.deactivate(project));
       } else {
         obtain(previous, cancelled);
         String back = previous.deploymentId();
-        act("revert", null, () -> releases.activate(project, back));
+        PhaseFailure.act("revert", null, () -> releases.activate(project, back));
         ProjectHooks.Command activate = hooks.of(project).activate();
         try {
           if (activate != null) {
-            Map<String, String> env = env(previous, back, id);
-            runCommand(release, "revert", activate, back, env, cancelled, null);
-            mark(project, back, "activated", releases::markActivated);
+            Map<String, String> env = hookSteps.env(previous, back, id);
+            hookSteps.run(release, "revert", activate, back, env, cancelled, null);
+            releases.marks().markActivated(project, back);
           }
         } finally {
           // The revert's steps end with its hook, and their outcome (a failed hook included) goes
           // on the record: a start neither takes them up nor reverts again. Only a stop during
           // the hook leaves the release unsettled.
-          mark(project, back, "settled", releases::markSettled);
+          releases.marks().markSettled(project, back);
         }
       }
       reporter.log(
@@ -280,98 +265,6 @@ final class ReleaseSteps {
       log.warn("reverting {} of project {} failed", id, project, e);
       reporter.report(project, id, NodeStatus.REVERTED, PhaseFailure.errorInfo(e, node));
     }
-  }
-
-  /**
-   * Runs a hook command in the release {@code inRelease}, logging its output on the deployment.
-   *
-   * @param phase {@code check}, {@code activate} or {@code revert} (which runs the activate hook)
-   */
-  private void runCommand(
-      DesiredRelease release,
-      String phase,
-      ProjectHooks.Command hook,
-      String inRelease,
-      Map<String, String> env,
-      BooleanSupplier cancelled,
-      Instant switchedAt)
-      throws PhaseFailure {
-    String hookName = phase.equals("revert") ? "activate" : phase;
-    HookRunner.Run run =
-        step(
-            phase,
-            switchedAt,
-            () ->
-                runner.run(
-                    hookName,
-                    hook,
-                    releases.releasePath(release.project(), inRelease).toAbsolutePath(),
-                    env,
-                    cancelled));
-    for (String line : run.lastLines()) {
-      reporter.log(release.deploymentId(), LogEntry.LOG, phase, line, Map.of());
-    }
-    reporter.log(
-        release.deploymentId(), LogEntry.LOG, phase, node + ": " + run.summary(), Map.of());
-    if (!run.ok()) {
-      throw new PhaseFailure(phase, new IOException(run.summary()), switchedAt);
-    }
-  }
-
-  private void watch(
-      DesiredRelease release,
-      ProjectHooks.Health hook,
-      Map<String, String> env,
-      BooleanSupplier cancelled,
-      Instant switchedAt)
-      throws PhaseFailure {
-    String id = release.deploymentId();
-    HealthWatch.Result result =
-        step(
-            "health",
-            switchedAt,
-            () ->
-                health.watch(
-                    hook,
-                    release.rollout().healthWindow(),
-                    releases.releasePath(release.project(), id).toAbsolutePath(),
-                    env,
-                    cancelled));
-    if (!result.healthy()) {
-      throw new PhaseFailure(
-          "health",
-          new IOException(hook.failures() + " health check(s) in a row failed: " + result.reason()),
-          switchedAt);
-    }
-    reporter.log(
-        id,
-        LogEntry.PHASE,
-        "health",
-        node
-            + " stayed healthy for "
-            + release.rollout().healthWindowS()
-            + " s ("
-            + result.polls()
-            + " checks of "
-            + hook.describe()
-            + ")",
-        Map.of("polls", (long) result.polls()));
-  }
-
-  /** The variables a hook runs with (API.md). */
-  private Map<String, String> env(DesiredRelease release, String inRelease, String previous) {
-    String project = release.project();
-    return Map.of(
-        "DEPLOY_PROJECT",
-        project,
-        "DEPLOY_DEPLOYMENT_ID",
-        inRelease,
-        "DEPLOY_RELEASE_DIR",
-        releases.releasePath(project, inRelease).toAbsolutePath().toString(),
-        "DEPLOY_PREVIOUS_RELEASE_DIR",
-        previous == null
-            ? ""
-            : releases.releasePath(project, previous).toAbsolutePath().toString());
   }
 
   /**
@@ -415,34 +308,6 @@ final class ReleaseSteps {
   private static void checkCancelled(BooleanSupplier cancelled) {
     if (cancelled.getAsBoolean()) {
       throw new CancellationException("superseded");
-    }
-  }
-
-  private interface Step<T> {
-    T run() throws Exception;
-  }
-
-  private interface VoidStep {
-    void run() throws Exception;
-  }
-
-  private static void act(String phase, Instant switchedAt, VoidStep step) throws PhaseFailure {
-    step(
-        phase,
-        switchedAt,
-        () -> {
-          step.run();
-          return null;
-        });
-  }
-
-  private static <T> T step(String phase, Instant switchedAt, Step<T> step) throws PhaseFailure {
-    try {
-      return step.run();
-    } catch (CancellationException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new PhaseFailure(phase, e, switchedAt);
     }
   }
 

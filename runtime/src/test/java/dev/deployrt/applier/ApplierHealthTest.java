@@ -133,7 +133,7 @@ class ApplierHealthTest {
   @Test
   void aReleaseCurrentAtStartIsWatchedAgainAndMayStillFail() throws Exception {
     releases(true);
-    dirs.markSettled("web", "v2"); // the release before settled; v3 never did
+    dirs.marks().markSettled("web", "v2"); // the release before settled; v3 never did
     ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
     subscriber.tell(Map.of("web", v3(60)));
     reports.expectMessage("v3 watching");
@@ -141,7 +141,7 @@ class ApplierHealthTest {
     subscriber.tell(webThenOther(v3(60)));
     assertEquals("o active", reports.receiveMessage());
     assertEquals("v3", dirs.activeRelease("web").orElseThrow());
-    assertFalse(dirs.settled("web", "v3"));
+    assertFalse(dirs.marks().settled("web", "v3"));
   }
 
   /**
@@ -152,7 +152,7 @@ class ApplierHealthTest {
   @Test
   void aReleaseWhoseWatchPassedHereIsReportedActiveAtStartWithoutAnotherWatch() throws Exception {
     releases(true);
-    dirs.markSettled("web", "v3");
+    dirs.marks().markSettled("web", "v3");
     // Every poll would fail: a watch would end "v3 failed".
     ActorRef<Map<String, DesiredRelease>> subscriber = applier("http://127.0.0.1:1/healthz");
     subscriber.tell(Map.of("web", v3(60)));
@@ -186,7 +186,7 @@ class ApplierHealthTest {
     subscriber.tell(Map.of("web", v3Unwatched()));
     reports.expectMessage(Duration.ofSeconds(10), "v3 active");
     assertEquals(List.of("ran"), Files.readAllLines(ran));
-    assertTrue(dirs.activated("web", "v3") && dirs.settled("web", "v3"));
+    assertTrue(dirs.marks().activated("web", "v3") && dirs.marks().settled("web", "v3"));
   }
 
   /**
@@ -208,7 +208,7 @@ class ApplierHealthTest {
     subscriber.tell(Map.of("web", canaryElsewhere));
     reports.expectMessage(Duration.ofSeconds(10), "v2 active");
     assertEquals(List.of("ran"), Files.readAllLines(ran));
-    assertTrue(dirs.settled("web", "v2"));
+    assertTrue(dirs.marks().settled("web", "v2"));
   }
 
   /** A revert marks the release it went back to as settled: a start does not take it up again. */
@@ -221,7 +221,7 @@ class ApplierHealthTest {
     reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
     assertEquals("v2", dirs.activeRelease("web").orElseThrow());
     assertEquals(List.of("ran"), Files.readAllLines(ran), "the activate hook ran for the revert");
-    assertTrue(dirs.settled("web", "v2") && dirs.activated("web", "v2"));
+    assertTrue(dirs.marks().settled("web", "v2") && dirs.marks().activated("web", "v2"));
   }
 
   /**
@@ -242,8 +242,8 @@ class ApplierHealthTest {
     reports.expectNoMessage(Duration.ofMillis(500));
     assertEquals(List.of("ran"), Files.readAllLines(ran), "the hook ran once");
     assertEquals("v2", dirs.activeRelease("web").orElseThrow());
-    assertTrue(dirs.settled("web", "v2"));
-    assertFalse(dirs.activated("web", "v2"), "its hook did not finish");
+    assertTrue(dirs.marks().settled("web", "v2"));
+    assertFalse(dirs.marks().activated("web", "v2"), "its hook did not finish");
   }
 
   /** v2, all at once, without a health window. */
@@ -287,7 +287,7 @@ class ApplierHealthTest {
     reports.expectMessage(Duration.ofSeconds(10), "v3 reverted");
     assertEquals(List.of("ran"), Files.readAllLines(ran));
     assertEquals("v2", dirs.activeRelease("web").orElseThrow());
-    assertTrue(dirs.settled("web", "v2"));
+    assertTrue(dirs.marks().settled("web", "v2"));
   }
 
   /** A revert that finished before the node stopped is only reported again, once. */
@@ -295,7 +295,7 @@ class ApplierHealthTest {
   void aFinishedRevertIsOnlyReportedAgain() throws Exception {
     releases(true);
     dirs.activate("web", "v2");
-    dirs.markSettled("web", "v2");
+    dirs.marks().markSettled("web", "v2");
     Path ran = data.resolve("ran");
     ActorRef<Map<String, DesiredRelease>> subscriber = applierWithHooks(activateHook(ran));
     subscriber.tell(webThenOther(v3Reverted()));
@@ -311,7 +311,7 @@ class ApplierHealthTest {
   void anActivateHookThatFinishedIsNotRunAgainAtStart() throws Exception {
     releases(false);
     dirs.activate("web", "v3");
-    dirs.markActivated("web", "v3");
+    dirs.marks().markActivated("web", "v3");
     assertActiveAtStartWithoutRunningTheHook();
   }
 
@@ -356,7 +356,7 @@ class ApplierHealthTest {
       reports.expectMessage("v3 watching");
       reports.expectMessage(Duration.ofSeconds(10), "v3 active");
       assertTrue(polls.get() >= 2, "watched for its window: " + polls.get() + " polls");
-      assertTrue(dirs.settled("web", "v3"), "marked settled before it was reported active");
+      assertTrue(dirs.marks().settled("web", "v3"), "marked settled before it was reported active");
     } finally {
       service.stop(0);
     }

@@ -118,19 +118,19 @@ class ReleaseDirectoryTest {
     ReleaseDirectory dirs = ReleaseDirectory.open(data);
     dirs.createRelease("web", "a", dir -> fill(dir, "a"));
     dirs.createRelease("web", "b", dir -> fill(dir, "b"));
-    assertFalse(dirs.keepsMarks("web"), "not before the first switch");
+    assertFalse(dirs.marks().keepsMarks("web"), "not before the first switch");
     dirs.activate("web", "a");
-    assertTrue(dirs.keepsMarks("web"));
-    assertFalse(dirs.settled("web", "a"), "nothing settled yet");
-    dirs.markActivated("web", "a");
-    assertTrue(dirs.activated("web", "a"));
-    assertFalse(dirs.settled("web", "a"), "activated is not settled");
-    dirs.markSettled("web", "a");
-    dirs.markSettled("web", "b");
+    assertTrue(dirs.marks().keepsMarks("web"));
+    assertFalse(dirs.marks().settled("web", "a"), "nothing settled yet");
+    dirs.marks().markActivated("web", "a");
+    assertTrue(dirs.marks().activated("web", "a"));
+    assertFalse(dirs.marks().settled("web", "a"), "activated is not settled");
+    dirs.marks().markSettled("web", "a");
+    dirs.marks().markSettled("web", "b");
     ReleaseDirectory reopened = ReleaseDirectory.open(data);
-    assertTrue(reopened.settled("web", "b"));
-    assertFalse(reopened.settled("web", "a"), "only the last release marked");
-    assertFalse(reopened.settled("other", "b"), "per project");
+    assertTrue(reopened.marks().settled("web", "b"));
+    assertFalse(reopened.marks().settled("web", "a"), "only the last release marked");
+    assertFalse(reopened.marks().settled("other", "b"), "per project");
     try (Stream<Path> entries = Files.list(data.resolve("projects/web"))) {
       assertEquals(
           List.of(".activated", ".activations", ".settled", "current", "releases"),
@@ -146,14 +146,14 @@ class ReleaseDirectoryTest {
     dirs.createRelease("web", "b", dir -> fill(dir, "b"));
     dirs.activate("web", "a");
     assertEquals(Optional.empty(), dirs.switchedFrom("web"), "a first switch");
-    dirs.markActivated("web", "a");
-    dirs.markSettled("web", "a");
+    dirs.marks().markActivated("web", "a");
+    dirs.marks().markSettled("web", "a");
     dirs.activate("web", "b");
-    assertTrue(dirs.settled("web", "a"), "b's switch leaves a's marks");
+    assertTrue(dirs.marks().settled("web", "a"), "b's switch leaves a's marks");
     assertEquals(Optional.of("a"), dirs.switchedFrom("web"));
     dirs.activate("web", "a");
-    assertFalse(dirs.settled("web", "a"));
-    assertFalse(dirs.activated("web", "a"));
+    assertFalse(dirs.marks().settled("web", "a"));
+    assertFalse(dirs.marks().activated("web", "a"));
     assertEquals(Optional.of("b"), dirs.switchedFrom("web"));
     dirs.activate("web", "a"); // the same release again (a revert taken up): not a switch from a
     assertEquals(Optional.of("b"), dirs.switchedFrom("web"));

@@ -27,15 +27,17 @@ public final class ReleaseWorkAsChild {
       dirs.createRelease("web", id, dir -> Files.writeString(dir.resolve("v"), id));
     }
     dirs.activate("web", "r1");
-    dirs.markActivated("web", "r1");
-    dirs.markSettled("web", "r1");
+    dirs.marks().markActivated("web", "r1");
+    dirs.marks().markSettled("web", "r1");
     dirs.activate("web", "r2");
     dirs.activate("web", "r1");
-    if (dirs.settled("web", "r1") || dirs.activated("web", "r1") || !dirs.keepsMarks("web")) {
+    if (dirs.marks().settled("web", "r1")
+        || dirs.marks().activated("web", "r1")
+        || !dirs.marks().keepsMarks("web")) {
       throw new IllegalStateException("the switch back did not clear r1's marks");
     }
-    dirs.markSettled("web", "r1");
-    if (!dirs.settled("web", "r1") || !dirs.switchedFrom("web").equals(Optional.of("r2"))) {
+    dirs.marks().markSettled("web", "r1");
+    if (!dirs.marks().settled("web", "r1") || !dirs.switchedFrom("web").equals(Optional.of("r2"))) {
       throw new IllegalStateException("marks or activation log not as written");
     }
   }
